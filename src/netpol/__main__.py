@@ -1,0 +1,3 @@
+from netpol.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Thin command line: parse arguments, call one function per verb, render."""

@@ -1,0 +1,96 @@
+"""Options shared by the verbs that read a cluster, and the load-or-exit step."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from netpol.model.cluster import Cluster
+from netpol.model.options import PROFILES, Options
+from netpol.validate.pipeline import LoadResult, load_cluster
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def input_options(func: F) -> F:
+    """PATH... plus the options that change how the input becomes a cluster."""
+    decorators = [
+        click.argument("paths", nargs=-1, type=click.Path(allow_dash=True)),
+        click.option(
+            "--profile",
+            type=click.Choice(sorted(PROFILES)),
+            default="upstream",
+            show_default=True,
+            help="Implementation-defined behaviour to assume (see `netpol profiles`).",
+        ),
+        click.option(
+            "--pod-cidr",
+            default="10.244.0.0/16",
+            show_default=True,
+            help="Where pods without status.podIP get their deterministic IPs.",
+        ),
+        click.option(
+            "--nodes",
+            type=click.IntRange(1, 10_000),
+            default=3,
+            show_default=True,
+            help="Nodes of the modelled cluster (DaemonSets run one pod per node).",
+        ),
+        click.option(
+            "--default-namespace",
+            default="default",
+            show_default=True,
+            help="Namespace for objects that name none.",
+        ),
+        click.option(
+            "--skip-invalid",
+            is_flag=True,
+            help="Drop invalid objects with a warning instead of refusing to evaluate.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def options_from(params: dict[str, Any]) -> Options:
+    return Options(
+        profile=PROFILES[params.get("profile") or "upstream"],
+        pod_cidr=params.get("pod_cidr") or "10.244.0.0/16",
+        nodes=params.get("nodes") or 3,
+        default_namespace=params.get("default_namespace") or "default",
+        skip_invalid=bool(params.get("skip_invalid")),
+    )
+
+
+def require_paths(paths: tuple[str, ...]) -> None:
+    if not paths:
+        fail("no input: give one or more files, directories, or - for stdin")
+
+
+def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
+    """The cluster, or exit 2 with every problem on its own line (warnings go to stderr too)."""
+    require_paths(paths)
+    result: LoadResult = load_cluster(paths, options)
+    for diagnostic in result.diagnostics:
+        click.echo(diagnostic.one_line(), err=True)
+    if not result.ok:
+        count = len(result.errors)
+        click.echo(
+            f"error: {count} problem{'s' if count != 1 else ''} in the input; nothing evaluated "
+            "(fix them, or pass --skip-invalid to drop invalid objects)",
+            err=True,
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    return result.cluster
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit 2: bad input or usage."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)

@@ -1,0 +1,1 @@
+"""Manifests (files, directories, stdin) and live clusters -> model."""

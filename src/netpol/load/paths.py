@@ -1,0 +1,70 @@
+"""Read files, directories (recursively) and ``-`` (stdin) into raw documents."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import BinaryIO
+
+from netpol.load.yamldoc import RawDocument, decode, parse_text
+from netpol.model.diagnostics import Diagnostic, Severity
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def read_paths(
+    paths: Iterable[str], stdin: BinaryIO | None = None
+) -> tuple[list[RawDocument], list[Diagnostic]]:
+    """Every document of every path, in a stable order (files sorted within directories)."""
+    docs: list[RawDocument] = []
+    diags: list[Diagnostic] = []
+    for path in paths:
+        if path == "-":
+            data = (stdin or sys.stdin.buffer).read()
+            _read_bytes(data, "-", docs, diags)
+            continue
+        if os.path.isdir(path):
+            files = _manifest_files(path)
+            if not files:
+                diags.append(_error(path, "directory contains no .yaml, .yml or .json file"))
+            for file in files:
+                _read_file(file, docs, diags)
+            continue
+        if not os.path.exists(path):
+            diags.append(_error(path, "no such file or directory"))
+            continue
+        _read_file(path, docs, diags)
+    return docs, diags
+
+
+def _manifest_files(directory: str) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [os.path.join(root, f) for f in sorted(files) if f.endswith(MANIFEST_SUFFIXES)]
+    return found
+
+
+def _read_file(path: str, docs: list[RawDocument], diags: list[Diagnostic]) -> None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        diags.append(_error(path, f"cannot read: {exc.strerror or exc}"))
+        return
+    _read_bytes(data, path, docs, diags)
+
+
+def _read_bytes(data: bytes, path: str, docs: list[RawDocument], diags: list[Diagnostic]) -> None:
+    text, problem = decode(data, path)
+    if problem is not None or text is None:
+        diags.append(problem or _error(path, "unreadable"))
+        return
+    found, problems = parse_text(text, path)
+    docs += found
+    diags += problems
+
+
+def _error(path: str, message: str) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, path=path, reason="ReadError")

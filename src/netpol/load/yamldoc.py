@@ -1,0 +1,351 @@
+"""YAML/JSON text -> documents whose every mapping and list remembers its line.
+
+Hostile input is expected: duplicate keys, alias bombs, deep nesting, binary bytes and
+malformed text all end in a Diagnostic naming the file and line, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from netpol.model.diagnostics import Diagnostic, Severity
+
+try:  # libyaml's C parser is several times faster; the constructor stays Python
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+MAX_EXPANDED_NODES = 1_000_000  # an alias bomb expands far beyond any real manifest
+MAX_DEPTH = 200  # real manifests nest ~15 deep; libyaml recurses in C
+
+
+class LocatedMap(dict[Any, Any]):
+    """A mapping with the line of the mapping and of each key (1-based)."""
+
+    __slots__ = ("key_lines", "line")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.key_lines: dict[Any, int] = {}
+
+
+class LocatedList(list[Any]):
+    """A sequence with its own line and the line of each item."""
+
+    __slots__ = ("item_lines", "line")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.item_lines: list[int] = []
+
+
+class _DuplicateKeyError(yaml.MarkedYAMLError):
+    pass
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader with line-tracking containers, no timestamps, and a size guard."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_expansion(node)
+        return super().construct_document(node)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LocatedMap]:
+    data = LocatedMap()
+    data.line = node.start_mark.line + 1
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "found a mapping key that is not a string", key_node.start_mark
+            )
+        if key in data.key_lines:
+            raise _DuplicateKeyError(
+                None,
+                None,
+                f'duplicate key "{key}" (first at line {data.key_lines[key]})',
+                key_node.start_mark,
+            )
+        data.key_lines[key] = key_node.start_mark.line + 1
+        data[key] = loader.construct_object(value_node)
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[LocatedList]:
+    data = LocatedList()
+    data.line = node.start_mark.line + 1
+    yield data
+    for item in node.value:
+        data.item_lines.append(item.start_mark.line + 1)
+        data.append(loader.construct_object(item))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Reject documents whose aliases expand to more nodes than any manifest has."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes and not children_done:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                children += [k, v]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if not children_done and children:
+            sizes[key] = -1  # in progress: a cycle through an alias counts once
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        total = 1 + sum(max(sizes.get(id(c), 0), 0) for c in children)
+        if total > MAX_EXPANDED_NODES:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through "
+                "aliases (a YAML bomb?)",
+                node.start_mark,
+            )
+        sizes[key] = total
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """One top-level object of a file: its data and where it starts."""
+
+    path: str
+    line: int
+    data: LocatedMap
+
+
+_OPENERS = re.compile(r"[\[{]")
+
+
+def _nesting_too_deep(text: str) -> int:
+    """Line of the first flow collection nested deeper than MAX_DEPTH, else 0.
+
+    libyaml composes recursively in C, so a pathological document could exhaust the
+    stack before Python sees it; flow brackets are the only cheap way to nest that deep.
+    """
+    if text.count("[") + text.count("{") < MAX_DEPTH:
+        return 0
+    depth = 0
+    line = 1
+    quote = ""
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return 0
+
+
+def _block_too_deep(text: str) -> int:
+    """Line of the first block-style line indented deeper than any real manifest, else 0."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" -")
+        if len(line) - len(stripped) > MAX_DEPTH * 2 and stripped:
+            return number
+    return 0
+
+
+def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic]]:
+    """All mapping documents of ``text``; a non-mapping document or a syntax error is a Diagnostic.
+
+    A syntax error stops the file (what follows cannot be trusted); documents before it
+    are kept so that the user sees every problem at once.
+    """
+    deep = _nesting_too_deep(text) or _block_too_deep(text)
+    if deep:
+        return [], [_error(path, deep, f"document nested deeper than {MAX_DEPTH} levels")]
+    docs: list[RawDocument] = []
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            index += 1
+            node = loader.get_node()
+            data = loader.construct_document(node) if node is not None else None
+            line = node.start_mark.line + 1 if node is not None else 0
+            if data is None:
+                continue  # an empty document (`---` alone) is allowed, as kubectl does
+            if not isinstance(data, LocatedMap):
+                kind = type(data).__name__
+                return docs, [
+                    _error(path, line, f"document {index} is a {_yaml_type(kind)}, not a mapping")
+                ]
+            docs.append(RawDocument(path, line, data))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        if path.endswith(".json"):
+            return _parse_json(text, path, docs, exc)
+        return docs, [_error(path, line, f"invalid YAML: {_yaml_problem(exc)}", reason="ParseError")]
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark class
+        line = _reader_line(text, exc)
+        return docs, [_error(path, line, f"invalid YAML: {_reader_problem(exc)}", "ParseError")]
+    except RecursionError:
+        return docs, [_error(path, 0, f"document nested deeper than {MAX_DEPTH} levels")]
+    finally:
+        loader.dispose()
+    return docs, []
+
+
+def _parse_json(
+    text: str, path: str, docs: list[RawDocument], yaml_error: yaml.MarkedYAMLError
+) -> tuple[list[RawDocument], list[Diagnostic]]:
+    """JSON that the YAML reader refuses (tabs, some escapes): exact, without field lines."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        line = getattr(exc, "lineno", 0)
+        message = getattr(exc, "msg", "nested too deeply")
+        return docs, [_error(path, line, f"invalid JSON: {message}", reason="ParseError")]
+    located = _locate_plain(data, 1)
+    if not isinstance(located, LocatedMap):
+        return [], [_error(path, 1, "document 1 is a list, not a mapping")]
+    del yaml_error
+    return [RawDocument(path, 1, located)], []
+
+
+def _locate_plain(value: Any, line: int) -> Any:
+    if isinstance(value, dict):
+        out = LocatedMap()
+        out.line = line
+        for k, v in value.items():
+            out.key_lines[k] = line
+            out[k] = _locate_plain(v, line)
+        return out
+    if isinstance(value, list):
+        seq = LocatedList()
+        seq.line = line
+        for item in value:
+            seq.item_lines.append(line)
+            seq.append(_locate_plain(item, line))
+        return seq
+    return value
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or exc.context or "syntax error"
+    if exc.context and exc.problem and exc.context not in problem:
+        problem = f"{problem} ({exc.context})"
+    return problem
+
+
+def _yaml_type(python_type: str) -> str:
+    return {"LocatedList": "list", "str": "string", "int": "number", "float": "number"}.get(
+        python_type, python_type
+    )
+
+
+def _reader_problem(exc: yaml.YAMLError) -> str:
+    character = getattr(exc, "character", None)
+    reason = getattr(exc, "reason", None) or "unreadable text"
+    if isinstance(character, str):
+        character = ord(character)
+    if isinstance(character, int):
+        return f"unacceptable character #x{character:04x}: {reason}"
+    return str(reason).splitlines()[0]
+
+
+def _reader_line(text: str, exc: yaml.YAMLError) -> int:
+    position = getattr(exc, "position", None)
+    if isinstance(position, int):
+        return text.count("\n", 0, position) + 1
+    return 0
+
+
+def _error(path: str, line: int, message: str, reason: str = "ParseError") -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, path=path, line=line, reason=reason)
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
+    """Bytes -> text: UTF-8 (a BOM is dropped) or UTF-16/32 with a BOM, as kubectl reads."""
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, _error(
+            path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        )
+
+
+def locate(data: LocatedMap, field_path: str) -> int:
+    """Line where ``field_path`` (``spec.ingress[0].from[1]``) is written in ``data``; 0 if absent."""
+    node: Any = data
+    line = data.line
+    for name, index in _steps(field_path):
+        if name is not None:
+            if not isinstance(node, LocatedMap) or name not in node:
+                return line
+            line = node.key_lines.get(name, line)
+            node = node[name]
+        if index is not None:
+            if not isinstance(node, LocatedList) or index >= len(node):
+                return line
+            line = node.item_lines[index]
+            node = node[index]
+    return line
+
+
+_STEP = re.compile(r"([^.\[\]]+)?((?:\[\d+\])*)")
+
+
+def _steps(field_path: str) -> Iterator[tuple[str | None, int | None]]:
+    for part in field_path.split("."):
+        match = _STEP.fullmatch(part)
+        if not match:
+            yield part, None
+            continue
+        name, indexes = match.group(1), match.group(2)
+        numbers = [int(n) for n in re.findall(r"\d+", indexes)]
+        if not numbers:
+            yield name, None
+            continue
+        yield name, numbers[0]
+        for n in numbers[1:]:
+            yield None, n

@@ -1,0 +1,59 @@
+"""The whole input: what netpol evaluates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+from netpol.model.diagnostics import Diagnostic
+from netpol.model.objects import Namespace, Node, Pod, Service, Workload
+from netpol.model.policy import NetworkPolicy
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Namespaces, nodes, workloads, pods, services and policies, in a stable order.
+
+    ``diagnostics`` holds what the loader and validator found (warnings survive into
+    evaluation; errors stop it unless the user skips invalid objects).
+    """
+
+    namespaces: tuple[Namespace, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    services: tuple[Service, ...] = ()
+    policies: tuple[NetworkPolicy, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    skipped_kinds: tuple[tuple[str, int], ...] = ()
+    pod_cidr: str = "10.244.0.0/16"
+    service_cidr: str = "10.96.0.0/12"
+    extra: dict[str, tuple[object, ...]] = field(default_factory=dict, hash=False, compare=False)
+
+    @cached_property
+    def namespace_by_name(self) -> dict[str, Namespace]:
+        return {n.name: n for n in self.namespaces}
+
+    @cached_property
+    def pod_by_id(self) -> dict[str, Pod]:
+        return {p.id: p for p in self.pods}
+
+    @cached_property
+    def workload_by_id(self) -> dict[str, Workload]:
+        return {w.id: w for w in self.workloads}
+
+    @cached_property
+    def service_by_id(self) -> dict[str, Service]:
+        return {s.id: s for s in self.services}
+
+    @cached_property
+    def policy_by_id(self) -> dict[str, NetworkPolicy]:
+        return {p.id: p for p in self.policies}
+
+    @cached_property
+    def node_by_name(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    def with_policies(self, policies: tuple[NetworkPolicy, ...]) -> Cluster:
+        """The same cluster under another policy set (diff, generate, lab apply)."""
+        return replace(self, policies=policies)

@@ -1,0 +1,76 @@
+"""Problems found in the input, as values: the CLI turns each into one line."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem: where (file:line, object, field path), what, and the offending value.
+
+    ``reason`` carries the API server's error type (Required, Invalid, Forbidden,
+    NotSupported, or a loader reason such as ``ParseError``).
+    """
+
+    severity: Severity
+    message: str
+    path: str = ""
+    line: int = 0
+    obj: str = ""
+    field: str = ""
+    value: object = None
+    reason: str = "Invalid"
+
+    @property
+    def location(self) -> str:
+        if not self.path:
+            return "<input>"
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def one_line(self) -> str:
+        """``file:line: error: Kind/ns/name: spec.x: message (value: ...)``."""
+        parts = [f"{self.location}: {self.severity.value}:"]
+        if self.obj:
+            parts.append(f"{self.obj}:")
+        if self.field:
+            parts.append(f"{self.field}:")
+        parts.append(self.message)
+        text = " ".join(parts)
+        if self.value is not None:
+            text += f" (value: {_short(self.value)})"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "severity": self.severity.value,
+            "reason": self.reason,
+            "file": self.path,
+            "line": self.line,
+            "object": self.obj,
+            "field": self.field,
+            "message": self.message,
+            "value": _jsonable(self.value),
+        }
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _short(value, 200)
+
+
+def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)

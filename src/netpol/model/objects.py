@@ -1,0 +1,141 @@
+"""Namespaces, nodes, workloads, pods and services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from netpol.model.source import GENERATED, Source
+
+METADATA_NAME_LABEL = "kubernetes.io/metadata.name"
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """A namespace; ``labels`` always carries ``kubernetes.io/metadata.name`` (spec 2.4)."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    implicit: bool = False  # used by objects but never declared in the input
+    source: Source = GENERATED
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    ips: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    source: Source = GENERATED
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str = ""
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRef:
+    kind: str
+    namespace: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A pod controller (Deployment, StatefulSet, ...) or a bare Pod's own entry."""
+
+    kind: str
+    namespace: str
+    name: str
+    replicas: int
+    pod_labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    containers: tuple[Container, ...] = ()
+    host_network: bool = False
+    service_name: str | None = None  # StatefulSet spec.serviceName
+    source: Source = GENERATED
+
+    @property
+    def ref(self) -> WorkloadRef:
+        return WorkloadRef(self.kind, self.namespace, self.name)
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    namespace: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    ips: tuple[str, ...] = ()
+    node: str = ""
+    host_network: bool = False
+    containers: tuple[Container, ...] = ()
+    workload: WorkloadRef | None = None
+    phase: str = "Running"
+    hostname: str | None = None  # StatefulSet pods: the stable DNS label
+    subdomain: str | None = None  # StatefulSet pods: the governing headless Service
+    source: Source = GENERATED
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def container_ports(self) -> tuple[ContainerPort, ...]:
+        return tuple(p for c in self.containers for p in c.ports)
+
+    def named_port(self, name: str, protocol: str) -> tuple[int, ...]:
+        """Port numbers the pod's containers declare under ``name`` for ``protocol``."""
+        return tuple(
+            sorted({p.port for p in self.container_ports if p.name == name and p.protocol == protocol})
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    port: int
+    protocol: str = "TCP"
+    target_port: int | str | None = None  # None: same as port
+    name: str | None = None
+    node_port: int | None = None
+
+    @property
+    def target(self) -> int | str:
+        return self.port if self.target_port is None else self.target_port
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    namespace: str
+    name: str
+    type: str = "ClusterIP"
+    selector: Mapping[str, str] | None = field(default=None, hash=False)
+    cluster_ip: str | None = None  # "None" for headless Services
+    ports: tuple[ServicePort, ...] = ()
+    source: Source = GENERATED
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"

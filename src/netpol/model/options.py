@@ -1,0 +1,64 @@
+"""Implementation-defined behaviour as named profiles, travelling in one frozen Options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The knobs the spec leaves to implementations (spec 2.5, 2.6, 4.4)."""
+
+    name: str
+    description: str
+    ipblock_matches_pod_ips: bool = True
+    ipblock_matches_node_ips: bool = True
+    pod_to_own_node: bool = True
+    host_network_is_node: bool = True
+
+    def knobs(self) -> dict[str, bool]:
+        return {
+            "ipblock_matches_pod_ips": self.ipblock_matches_pod_ips,
+            "ipblock_matches_node_ips": self.ipblock_matches_node_ips,
+            "pod_to_own_node": self.pod_to_own_node,
+            "host_network_is_node": self.host_network_is_node,
+        }
+
+
+KNOB_HELP = {
+    "ipblock_matches_pod_ips": "an ipBlock peer matches pods whose IP it covers (spec 2.5, edge case 36)",
+    "ipblock_matches_node_ips": "an ipBlock peer matches node IPs and hostNetwork pods (spec 2.5)",
+    "pod_to_own_node": "a pod may always connect to its own node, even when egress-isolated (spec 2.6)",
+    "host_network_is_node": "hostNetwork pods are node traffic: never isolated, never matched by selectors (spec 2.6)",
+}
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile("upstream", "what the upstream e2e tests expect (default)"),
+        Profile(
+            "calico",
+            "Calico: ipBlock matches pod and node IPs (projectcalico/calico#6634); "
+            "workload-to-host traffic goes through egress policy",
+            pod_to_own_node=False,
+        ),
+        Profile(
+            "cilium",
+            "Cilium: ipBlock never matches pods, nor node IPs by default (cilium/cilium#9209)",
+            ipblock_matches_pod_ips=False,
+            ipblock_matches_node_ips=False,
+            pod_to_own_node=False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything that changes a verdict or a load, passed down explicitly (no globals)."""
+
+    profile: Profile = field(default_factory=lambda: PROFILES["upstream"])
+    pod_cidr: str = "10.244.0.0/16"
+    nodes: int = 3
+    default_namespace: str = "default"
+    skip_invalid: bool = False

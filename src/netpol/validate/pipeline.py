@@ -1,0 +1,71 @@
+"""Read, validate and build: the one way every verb gets a Cluster from paths."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import BinaryIO
+
+from netpol.load.build import build_cluster
+from netpol.load.paths import read_paths
+from netpol.load.yamldoc import RawDocument
+from netpol.model.cluster import Cluster
+from netpol.model.diagnostics import Diagnostic, Severity
+from netpol.model.options import Options
+from netpol.validate.documents import validate_document
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The cluster built from the valid documents, and every problem found on the way.
+
+    ``ok`` is False when a file could not be read or parsed, or when an object is invalid
+    and the caller did not ask to skip invalid objects.
+    """
+
+    cluster: Cluster
+    diagnostics: tuple[Diagnostic, ...]
+    ok: bool
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is not Severity.ERROR)
+
+
+def load_cluster(
+    paths: Sequence[str], options: Options, stdin: BinaryIO | None = None
+) -> LoadResult:
+    """Every object of ``paths`` checked as the API server would, then built into a Cluster."""
+    docs, read_problems = read_paths(paths, stdin)
+    return check_and_build(docs, read_problems, options)
+
+
+def check_and_build(
+    docs: list[RawDocument], read_problems: list[Diagnostic], options: Options
+) -> LoadResult:
+    """Validate ``docs``; build from the valid ones (all problems are reported at once)."""
+    diagnostics = list(read_problems)
+    valid: list[RawDocument] = []
+    invalid = 0
+    for doc in docs:
+        problems = validate_document(doc)
+        diagnostics += problems
+        if any(p.severity is Severity.ERROR for p in problems):
+            invalid += 1
+        else:
+            valid.append(doc)
+    if invalid and options.skip_invalid:
+        diagnostics = [
+            replace(d, severity=Severity.WARNING, message=f"{d.message} (object skipped)")
+            if d.severity is Severity.ERROR and d.reason != "ReadError" and d.reason != "ParseError"
+            else d
+            for d in diagnostics
+        ]
+    cluster = build_cluster(valid, options)
+    diagnostics += cluster.diagnostics
+    ok = not any(d.severity is Severity.ERROR for d in diagnostics)
+    return LoadResult(replace(cluster, diagnostics=tuple(diagnostics)), tuple(diagnostics), ok)
