@@ -1,0 +1,1 @@
+"""Selectors, connection sets, policy compilation, verdicts, explanations and the matrix."""

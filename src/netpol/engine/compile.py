@@ -1,0 +1,203 @@
+"""Policies compiled once into matchers: subjects, peers and connection sets.
+
+The verdict, the matrix and the lab all read these objects, so the analyser and the data
+plane cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.selectors import matches
+from netpol.model.cluster import Cluster
+from netpol.model.objects import METADATA_NAME_LABEL, Pod
+from netpol.model.options import Options
+from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
+
+DIRECTIONS = ("Ingress", "Egress")
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def port_entry_connections(entry: PolicyPort) -> ConnectionSet | None:
+    """What a numeric or port-less entry allows; None for a named port (resolved per pod)."""
+    if entry.port is None:
+        return ConnectionSet.whole(entry.protocol)
+    if isinstance(entry.port, int):
+        return ConnectionSet.of(entry.protocol, entry.port, entry.end_port or entry.port)
+    return None
+
+
+@dataclass(eq=False)
+class CompiledPeer:
+    """One ``from``/``to`` item of a rule, able to say which pods and IPs it matches."""
+
+    index: int
+    peer: Peer
+    policy_namespace: str
+    compiled: CompiledCluster = field(repr=False)
+
+    def namespace_matches(self, namespace: str) -> bool:
+        selector = self.peer.namespace_selector
+        if selector is None:
+            return namespace == self.policy_namespace
+        return matches(selector, self.compiled.namespace_labels(namespace))
+
+    def matches_pod(self, pod: Pod) -> bool:
+        """Selector peers match (non-hostNetwork) pods; ipBlock peers are IP-only."""
+        if self.peer.ip_block is not None:
+            return False
+        if not self.namespace_matches(pod.namespace):
+            return False
+        return self.peer.pod_selector is None or matches(self.peer.pod_selector, pod.labels)
+
+    def matches_ip(self, ip: IPAddress) -> bool:
+        return self.peer.ip_block is not None and self.peer.ip_block.contains(ip)
+
+    @cached_property
+    def pod_ids(self) -> frozenset[str]:
+        """Pods this peer's selectors match (never hostNetwork pods, never pods without IPs)."""
+        if self.peer.ip_block is not None:
+            return frozenset()
+        return frozenset(p.id for p in self.compiled.policy_pods if self.matches_pod(p))
+
+
+@dataclass(eq=False)
+class CompiledRule:
+    policy: NetworkPolicy
+    direction: str
+    index: int
+    rule: Rule
+    peers: tuple[CompiledPeer, ...]
+
+    @property
+    def any_peer(self) -> bool:
+        return not self.peers
+
+    @property
+    def any_port(self) -> bool:
+        return not self.rule.ports
+
+    @cached_property
+    def numeric(self) -> ConnectionSet:
+        """Connections of the numeric and port-less entries (all of them for an empty list)."""
+        if self.any_port:
+            return ConnectionSet.all()
+        sets = [port_entry_connections(e) for e in self.rule.ports]
+        return ConnectionSet.union_of(s for s in sets if s is not None)
+
+    @cached_property
+    def named(self) -> tuple[tuple[str, str], ...]:
+        """(name, protocol) of each named-port entry."""
+        return tuple((str(e.port), e.protocol) for e in self.rule.ports if e.is_named)
+
+    def connections_to(self, dst_pod: Pod | None) -> ConnectionSet:
+        """What the rule's ports allow towards ``dst_pod`` (named ports resolve on it; None: not a pod)."""
+        if not self.named or dst_pod is None:
+            return self.numeric
+        resolved = [
+            ConnectionSet.of(protocol, port)
+            for name, protocol in self.named
+            for port in dst_pod.named_port(name, protocol)
+        ]
+        return ConnectionSet.union_of([self.numeric, *resolved])
+
+    @property
+    def label(self) -> str:
+        """``app1-ns/db-policy ingress[0]``: how evidence names a rule."""
+        return f"{self.policy.id} {self.direction.lower()}[{self.index}]"
+
+
+@dataclass(eq=False)
+class CompiledPolicy:
+    policy: NetworkPolicy
+    ingress: tuple[CompiledRule, ...]
+    egress: tuple[CompiledRule, ...]
+
+    def rules(self, direction: str) -> tuple[CompiledRule, ...]:
+        if direction not in self.policy.policy_types:
+            return ()  # rules of a direction missing from policyTypes are ignored (spec 4.1)
+        return self.ingress if direction == "Ingress" else self.egress
+
+    def selects(self, pod: Pod) -> bool:
+        return pod.namespace == self.policy.namespace and matches(
+            self.policy.pod_selector, pod.labels
+        )
+
+
+class CompiledCluster:
+    """A cluster with its policies compiled; per-pod lookups are computed on demand and cached."""
+
+    def __init__(self, cluster: Cluster, options: Options) -> None:
+        self.cluster = cluster
+        self.options = options
+        self.profile = options.profile
+        self.policies: tuple[CompiledPolicy, ...] = tuple(
+            self._compile(p) for p in cluster.policies
+        )
+        by_namespace: dict[str, list[CompiledPolicy]] = {}
+        for compiled in self.policies:
+            by_namespace.setdefault(compiled.policy.namespace, []).append(compiled)
+        self._by_namespace = by_namespace
+        self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
+        self._ns_labels: dict[str, Mapping[str, str]] = {
+            ns.name: ns.labels for ns in cluster.namespaces
+        }
+
+    def _compile(self, policy: NetworkPolicy) -> CompiledPolicy:
+        def rules(direction: str, source: tuple[Rule, ...]) -> tuple[CompiledRule, ...]:
+            return tuple(
+                CompiledRule(
+                    policy,
+                    direction,
+                    index,
+                    rule,
+                    tuple(
+                        CompiledPeer(i, peer, policy.namespace, self)
+                        for i, peer in enumerate(rule.peers)
+                    ),
+                )
+                for index, rule in enumerate(source)
+            )
+
+        return CompiledPolicy(
+            policy, rules("Ingress", policy.ingress), rules("Egress", policy.egress)
+        )
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        labels = self._ns_labels.get(namespace)
+        return labels if labels is not None else {METADATA_NAME_LABEL: namespace}
+
+    @cached_property
+    def policy_pods(self) -> tuple[Pod, ...]:
+        """Pods NetworkPolicy can select or isolate: with an IP, not node traffic."""
+        return tuple(p for p in self.cluster.pods if self.is_policy_pod(p))
+
+    def is_policy_pod(self, pod: Pod) -> bool:
+        return bool(pod.ips) and not (pod.host_network and self.profile.host_network_is_node)
+
+    def selecting(self, pod: Pod) -> tuple[CompiledPolicy, ...]:
+        """Every policy whose podSelector selects ``pod`` (whatever its policyTypes)."""
+        if not self.is_policy_pod(pod):
+            return ()
+        return tuple(c for c in self._by_namespace.get(pod.namespace, ()) if c.selects(pod))
+
+    def applying(self, pod: Pod, direction: str) -> tuple[CompiledPolicy, ...]:
+        """Policies that select ``pod`` and have ``direction`` in their (defaulted) policyTypes."""
+        key = (pod.id, direction)
+        found = self._applying.get(key)
+        if found is None:
+            found = tuple(c for c in self.selecting(pod) if direction in c.policy.policy_types)
+            self._applying[key] = found
+        return found
+
+    def isolated(self, pod: Pod, direction: str) -> bool:
+        return bool(self.applying(pod, direction))
+
+
+def compile_cluster(cluster: Cluster, options: Options) -> CompiledCluster:
+    """Compile every policy of ``cluster`` once; cheap, lookups happen lazily."""
+    return CompiledCluster(cluster, options)

@@ -1,0 +1,219 @@
+"""The verdict for one connection, with its evidence (spec 4.6).
+
+allowed(src, dst) = egress side of src ∩ ingress side of dst; a side is everything when
+its endpoint is not an isolated pod. Each side keeps, per rule of the isolating
+policies, whether the peer matched (and if not, which part failed) and which ports it
+allows, so an explanation prints this data instead of evaluating again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
+from netpol.engine.endpoints import NODE, POD, Endpoint
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.selectors import first_mismatch
+from netpol.model.objects import Pod
+from netpol.model.policy import NetworkPolicy
+
+NOT_A_POD = "not a pod"
+NOT_ISOLATED = "not isolated"
+LOCAL_NODE = "local node"
+OWN_NODE = "own node"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMiss:
+    """Why one peer of a rule did not match: which part failed, in words."""
+
+    peer_index: int
+    part: str  # "namespace", "pod", "ipBlock", "kind" (selector vs non-pod), "profile"
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """One rule of an isolating policy, evaluated for this connection."""
+
+    rule: CompiledRule
+    peer_matched: bool
+    peer_index: int | None  # the first matching peer; None for "any peer" or no match
+    connections: ConnectionSet  # what the rule's ports allow towards the destination
+    peer_misses: tuple[PeerMiss, ...] = ()
+
+    @property
+    def allowed(self) -> ConnectionSet:
+        return self.connections if self.peer_matched else ConnectionSet.none()
+
+
+@dataclass(frozen=True, slots=True)
+class SideVerdict:
+    """One direction: the source's egress or the destination's ingress."""
+
+    direction: str
+    subject: Endpoint
+    peer: Endpoint
+    policies: tuple[NetworkPolicy, ...]  # the policies that isolate the subject here
+    outcomes: tuple[RuleOutcome, ...]
+    allowed: ConnectionSet
+    exemption: str | None = None  # NOT_A_POD, NOT_ISOLATED, LOCAL_NODE, OWN_NODE
+
+    @property
+    def isolated(self) -> bool:
+        return bool(self.policies)
+
+    def allowing(
+        self, protocol: str | None = None, port: int | None = None
+    ) -> tuple[RuleOutcome, ...]:
+        """Rules that allow the connection (a given protocol/port, or anything)."""
+        found = []
+        for outcome in self.outcomes:
+            allowed = outcome.allowed
+            if allowed.is_empty:
+                continue
+            if protocol is not None and port is not None and not allowed.contains(protocol, port):
+                continue
+            found.append(outcome)
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    src: Endpoint
+    dst: Endpoint
+    egress: SideVerdict
+    ingress: SideVerdict
+    allowed: ConnectionSet
+    note: str | None = None  # e.g. a pod reaching itself
+
+    def allows(self, protocol: str, port: int) -> bool:
+        return self.allowed.contains(protocol, port)
+
+
+def evaluate(cc: CompiledCluster, src: Endpoint, dst: Endpoint) -> Verdict:
+    """Everything NetworkPolicy allows from ``src`` to ``dst`` (post-DNAT), with evidence."""
+    egress = _side(cc, src, dst, "Egress")
+    ingress = _side(cc, dst, src, "Ingress")
+    if src.same_pod(dst):
+        return Verdict(
+            src, dst, egress, ingress, ConnectionSet.all(), "a pod can always reach itself"
+        )
+    return Verdict(src, dst, egress, ingress, egress.allowed & ingress.allowed)
+
+
+def allowed(cc: CompiledCluster, src: Endpoint, dst: Endpoint) -> ConnectionSet:
+    """The connection set only (the prediction the lab and the matrix are checked against)."""
+    return evaluate(cc, src, dst).allowed
+
+
+def _side(cc: CompiledCluster, subject: Endpoint, peer: Endpoint, direction: str) -> SideVerdict:
+    everything = ConnectionSet.all()
+    if subject.kind != POD or subject.pod is None:
+        return SideVerdict(direction, subject, peer, (), (), everything, NOT_A_POD)
+    policies = cc.applying(subject.pod, direction)
+    if not policies:
+        return SideVerdict(direction, subject, peer, (), (), everything, NOT_ISOLATED)
+    isolating = tuple(c.policy for c in policies)
+    same_node = peer.kind == NODE and bool(peer.node_name) and peer.node_name == subject.node_name
+    if direction == "Ingress" and same_node:
+        return SideVerdict(direction, subject, peer, isolating, (), everything, LOCAL_NODE)
+    if direction == "Egress" and same_node and cc.profile.pod_to_own_node:
+        return SideVerdict(direction, subject, peer, isolating, (), everything, OWN_NODE)
+    dst_pod = subject.pod if direction == "Ingress" else (peer.pod if peer.kind == POD else None)
+    outcomes = tuple(
+        _rule_outcome(cc, rule, peer, dst_pod)
+        for compiled in policies
+        for rule in compiled.rules(direction)
+    )
+    total = ConnectionSet.union_of(o.allowed for o in outcomes)
+    return SideVerdict(direction, subject, peer, isolating, outcomes, total)
+
+
+def _rule_outcome(
+    cc: CompiledCluster, rule: CompiledRule, peer: Endpoint, dst_pod: Pod | None
+) -> RuleOutcome:
+    connections = rule.connections_to(dst_pod)
+    if rule.any_peer:
+        return RuleOutcome(rule, True, None, connections)
+    misses = []
+    for compiled_peer in rule.peers:
+        miss = peer_miss(cc, compiled_peer, peer)
+        if miss is None:
+            return RuleOutcome(rule, True, compiled_peer.index, connections)
+        misses.append(miss)
+    return RuleOutcome(rule, False, None, connections, tuple(misses))
+
+
+def peer_miss(
+    cc: CompiledCluster, compiled_peer: CompiledPeer, endpoint: Endpoint
+) -> PeerMiss | None:
+    """None when ``compiled_peer`` matches ``endpoint``; otherwise which part failed and why."""
+    index = compiled_peer.index
+    peer = compiled_peer.peer
+    block = peer.ip_block
+    if block is not None:
+        if endpoint.kind == POD and not cc.profile.ipblock_matches_pod_ips:
+            return PeerMiss(
+                index, "profile", f"ipBlock never matches pods under the {cc.profile.name} profile"
+            )
+        if endpoint.kind == NODE and not cc.profile.ipblock_matches_node_ips:
+            return PeerMiss(
+                index,
+                "profile",
+                f"ipBlock never matches node IPs under the {cc.profile.name} profile",
+            )
+        ips = _endpoint_ips(endpoint)
+        if any(block.contains(ip) for ip in ips):
+            return None
+        shown = ", ".join(str(ip) for ip in ips) or "no IP"
+        inside = [ip for ip in ips if ip.version == block.network.version and ip in block.network]
+        if inside:
+            return PeerMiss(
+                index, "ipBlock", f"{shown} is in an except range of ipBlock {block.text()}"
+            )
+        return PeerMiss(index, "ipBlock", f"{shown} is outside ipBlock {block.text()}")
+    if endpoint.kind != POD or endpoint.pod is None:
+        what = "a node" if endpoint.kind == NODE else "an IP outside the cluster's pods"
+        return PeerMiss(index, "kind", f"selectors match pods only, and {endpoint.id} is {what}")
+    pod = endpoint.pod
+    if peer.namespace_selector is None:
+        if pod.namespace != compiled_peer.policy_namespace:
+            return PeerMiss(
+                index,
+                "namespace",
+                f"a podSelector alone means pods in {compiled_peer.policy_namespace}, "
+                f"and {pod.id} is in {pod.namespace}",
+            )
+    else:
+        failed = first_mismatch(peer.namespace_selector, cc.namespace_labels(pod.namespace))
+        if failed is not None:
+            return PeerMiss(
+                index,
+                "namespace",
+                f"namespaceSelector {peer.namespace_selector.text()} does not match namespace "
+                f"{pod.namespace} ({_labels_text(cc.namespace_labels(pod.namespace))})",
+            )
+    if peer.pod_selector is not None:
+        failed = first_mismatch(peer.pod_selector, pod.labels)
+        if failed is not None:
+            return PeerMiss(
+                index,
+                "pod",
+                f"podSelector {peer.pod_selector.text()} does not match {pod.id} "
+                f"({_labels_text(pod.labels)}): {failed.text()} fails",
+            )
+    return None
+
+
+def _endpoint_ips(endpoint: Endpoint) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    if endpoint.pod is not None and endpoint.kind == POD:
+        return [ipaddress.ip_address(ip) for ip in endpoint.pod.ips]
+    return [endpoint.ip] if endpoint.ip is not None else []
+
+
+def _labels_text(labels: Mapping[str, str]) -> str:
+    items = sorted(labels.items())
+    return ",".join(f"{k}={v}" for k, v in items) or "no labels"
