@@ -1,0 +1,167 @@
+"""Endpoints that no policy can tell apart, grouped into classes.
+
+Two pods are equivalent when they share the namespace, the values of every label key
+some pod selector mentions, the named ports some rule mentions, and the IP atom of each
+address (so every ipBlock treats them alike). Nodes and external IP blocks are classes
+of their own. The matrix is computed per class and expanded only when printed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from netpol.engine.compile import CompiledCluster
+from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, node_endpoint, pod_endpoint
+from netpol.engine.ipspace import IPAtoms
+from netpol.model.objects import Node, Pod
+from netpol.model.policy import IPBlock, NetworkPolicy
+from netpol.model.selectors import LabelSelector
+
+
+@dataclass(eq=False)
+class EndpointClass:
+    index: int
+    kind: str  # POD, NODE or EXTERNAL
+    namespace: str  # "" for nodes and external blocks
+    representative: Endpoint
+    pods: list[Pod] = field(default_factory=list)
+    atoms: tuple[int, ...] = ()  # IP atoms of the members' addresses
+    cidrs: tuple[str, ...] = ()  # external blocks: the CIDRs they cover
+    node: str = ""
+
+    @property
+    def id(self) -> str:
+        if self.kind == EXTERNAL:
+            return f"external:{self.cidrs[0]}"
+        if self.kind == NODE and not self.pods:
+            return f"node:{self.node}"
+        return self.representative.id
+
+
+def policy_blocks(policies: Iterable[NetworkPolicy]) -> list[IPBlock]:
+    return [
+        peer.ip_block
+        for policy in policies
+        for rule in policy.ingress + policy.egress
+        for peer in rule.peers
+        if peer.ip_block is not None
+    ]
+
+
+def _selectors(policies: Iterable[NetworkPolicy]) -> Iterable[LabelSelector]:
+    for policy in policies:
+        yield policy.pod_selector
+        for rule in policy.ingress + policy.egress:
+            for peer in rule.peers:
+                if peer.pod_selector is not None:
+                    yield peer.pod_selector
+
+
+def relevant_label_keys(policies: Iterable[NetworkPolicy]) -> frozenset[str]:
+    keys: set[str] = set()
+    for selector in _selectors(policies):
+        keys.update(k for k, _ in selector.match_labels)
+        keys.update(r.key for r in selector.match_expressions)
+    return frozenset(keys)
+
+
+def relevant_port_names(policies: Iterable[NetworkPolicy]) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (str(port.port), port.protocol)
+        for policy in policies
+        for rule in policy.ingress + policy.egress
+        for port in rule.ports
+        if port.is_named
+    )
+
+
+class Partition:
+    """The classes of a compiled cluster, and which class each pod belongs to."""
+
+    def __init__(
+        self,
+        cc: CompiledCluster,
+        include_external: bool = False,
+        include_nodes: bool = False,
+    ) -> None:
+        self.cc = cc
+        policies = cc.cluster.policies
+        self.ip_atoms = IPAtoms(policy_blocks(policies))
+        keys = relevant_label_keys(policies)
+        names = relevant_port_names(policies)
+        has_host_network = any(p.host_network for p in cc.cluster.pods if p.ips)
+        self.by_node = include_nodes or has_host_network
+        self.classes: list[EndpointClass] = []
+        self.class_of_pod: dict[str, int] = {}
+        index: dict[tuple[object, ...], int] = {}
+        nodes = cc.cluster.node_by_name
+        for pod in cc.cluster.pods:
+            if not pod.ips:
+                continue  # no IP: cannot send or receive (spec 2.3)
+            atoms = tuple(self.ip_atoms.atom_of(ipaddress.ip_address(ip)) for ip in pod.ips)
+            if cc.is_policy_pod(pod):
+                labels = tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys))
+                ports = tuple(
+                    sorted((n, p, pod.named_port(n, p)) for n, p in names if pod.named_port(n, p))
+                )
+                node = pod.node if self.by_node else ""
+                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, node)
+                kind = POD
+            else:  # hostNetwork pod: its node's traffic
+                key = (NODE, pod.node, atoms)
+                kind = NODE
+            found = index.get(key)
+            if found is None:
+                found = len(self.classes)
+                index[key] = found
+                endpoint = pod_endpoint(pod, cc.profile, nodes.get(pod.node))
+                self.classes.append(
+                    EndpointClass(
+                        found,
+                        kind,
+                        pod.namespace if kind == POD else "",
+                        endpoint,
+                        atoms=atoms,
+                        node=pod.node,
+                    )
+                )
+            self.classes[found].pods.append(pod)
+            self.class_of_pod[pod.id] = found
+        if include_nodes:
+            self._add_nodes(cc.cluster.nodes)
+        if include_external:
+            self._add_external(policies)
+
+    def _add_nodes(self, nodes: Iterable[Node]) -> None:
+        for node in nodes:
+            if not node.ips:
+                continue
+            atoms = tuple(self.ip_atoms.atom_of(ipaddress.ip_address(ip)) for ip in node.ips)
+            endpoint = node_endpoint(node)
+            self.classes.append(
+                EndpointClass(len(self.classes), NODE, "", endpoint, atoms=atoms, node=node.name)
+            )
+
+    def _add_external(self, policies: Iterable[NetworkPolicy]) -> None:
+        """One class per group of atoms that every ipBlock treats alike."""
+        blocks = list(dict.fromkeys(policy_blocks(policies)))
+        masks = [self.ip_atoms.block_mask(b) for b in blocks]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for atom_id in range(len(self.ip_atoms.atoms)):
+            bit = 1 << atom_id
+            signature = tuple(i for i, m in enumerate(masks) if m & bit)
+            groups.setdefault(signature, []).append(atom_id)
+        for atom_ids in groups.values():
+            cidrs = tuple(c for a in atom_ids for c in self.ip_atoms.atoms[a].cidrs())
+            first = ipaddress.ip_network(cidrs[0]).network_address
+            endpoint = Endpoint(EXTERNAL, first)
+            self.classes.append(
+                EndpointClass(
+                    len(self.classes), EXTERNAL, "", endpoint, atoms=tuple(atom_ids), cidrs=cidrs
+                )
+            )
+
+    def __len__(self) -> int:
+        return len(self.classes)

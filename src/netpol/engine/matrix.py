@@ -1,0 +1,411 @@
+"""The connectivity matrix, computed per endpoint class with packed port-atom masks.
+
+The (protocol, port) space is cut into atoms by every connection set in play; atoms that
+every rule treats alike merge into one group. For each ordered pair of classes the
+matrix holds a bitmask over those groups: egress (source-major) AND ingress (also stored
+source-major), so allowed(c, d) on every port is one AND per pair, done by numpy.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from netpol.engine.classes import EndpointClass, Partition
+from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
+from netpol.engine.endpoints import EXTERNAL, NODE, POD
+from netpol.engine.ports import PROTOCOLS, ConnectionSet
+from netpol.engine.selectors import matches
+from netpol.model.policy import IPBlock
+from netpol.model.selectors import LabelSelector
+
+Mask = npt.NDArray[np.unsignedinteger]
+
+
+class PortAtoms:
+    """Port atoms grouped by identical coverage; each group is one bit of a mask."""
+
+    def __init__(self, sets: Iterable[ConnectionSet]) -> None:
+        distinct = list(dict.fromkeys(sets))
+        self._cuts = {p: sorted({1, 65536} | self._bounds(distinct, p)) for p in PROTOCOLS}
+        atoms: list[tuple[str, int, int]] = [
+            (p, cuts[i], cuts[i + 1] - 1)
+            for p in PROTOCOLS
+            for cuts in (self._cuts[p],)
+            for i in range(len(cuts) - 1)
+        ]
+        self._atom_index = {(p, lo): i for i, (p, lo, _) in enumerate(atoms)}
+        coverage: list[list[int]] = [[] for _ in atoms]
+        for set_id, conns in enumerate(distinct):
+            for atom_id in self._atoms_of(conns):
+                coverage[atom_id].append(set_id)
+        group_of_signature: dict[tuple[int, ...], int] = {}
+        self._group_of_atom: list[int] = []
+        members: list[list[tuple[str, int, int]]] = []
+        for atom, signature in zip(atoms, coverage, strict=True):
+            group = group_of_signature.setdefault(tuple(signature), len(group_of_signature))
+            if group == len(members):
+                members.append([])
+            members[group].append(atom)
+            self._group_of_atom.append(group)
+        self.groups = len(members)
+        self.group_sets = [ConnectionSet.from_intervals(_by_protocol(m)) for m in members]
+        self.words = max(1, (self.groups + 63) // 64)
+        self.dtype: type[np.unsignedinteger] = _dtype_for(self.groups)
+        self._mask_cache: dict[ConnectionSet, int] = {}
+        self._set_cache: dict[int, ConnectionSet] = {}
+
+    @staticmethod
+    def _bounds(sets: list[ConnectionSet], protocol: str) -> set[int]:
+        cuts: set[int] = set()
+        for conns in sets:
+            for lo, hi in conns.intervals(protocol):
+                cuts.add(lo)
+                cuts.add(hi + 1)
+        return cuts
+
+    def _atoms_of(self, conns: ConnectionSet) -> Iterator[int]:
+        for protocol, lo, hi in conns:
+            cuts = self._cuts[protocol]
+            first = self._atom_index[(protocol, lo)]
+            count = bisect.bisect_left(cuts, hi + 1) - bisect.bisect_left(cuts, lo)
+            yield from range(first, first + count)
+
+    def mask(self, conns: ConnectionSet) -> int:
+        """Group bitmask of a connection set that was among those the atoms were cut by."""
+        found = self._mask_cache.get(conns)
+        if found is None:
+            found = 0
+            for atom in self._atoms_of(conns):
+                found |= 1 << self._group_of_atom[atom]
+            self._mask_cache[conns] = found
+        return found
+
+    def connections(self, mask: int) -> ConnectionSet:
+        found = self._set_cache.get(mask)
+        if found is None:
+            found = ConnectionSet.union_of(
+                self.group_sets[g] for g in range(self.groups) if mask >> g & 1
+            )
+            self._set_cache[mask] = found
+        return found
+
+    @property
+    def full(self) -> int:
+        return (1 << self.groups) - 1
+
+
+def _by_protocol(atoms: list[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for protocol, lo, hi in atoms:
+        out.setdefault(protocol, []).append((lo, hi))
+    return out
+
+
+def _dtype_for(groups: int) -> type[np.unsignedinteger]:
+    for dtype, bits in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32)):
+        if groups <= bits:
+            return dtype
+    return np.uint64
+
+
+@dataclass(eq=False)
+class ClassMatrix:
+    """Allowed connections between every ordered pair of endpoint classes."""
+
+    partition: Partition
+    atoms: PortAtoms
+    masks: npt.NDArray[np.unsignedinteger]  # (K, K, words): group bits allowed src -> dst
+
+    @property
+    def classes(self) -> list[EndpointClass]:
+        return self.partition.classes
+
+    def mask(self, src: int, dst: int) -> int:
+        words = self.masks[src, dst]
+        value = 0
+        for i, word in enumerate(words.tolist()):
+            value |= int(word) << (64 * i)
+        return value
+
+    def connections(self, src: int, dst: int) -> ConnectionSet:
+        return self.atoms.connections(self.mask(src, dst))
+
+    def pod_connections(self, src_pod_id: str, dst_pod_id: str) -> ConnectionSet:
+        """Between two pods (a pod always reaches itself)."""
+        if src_pod_id == dst_pod_id:
+            return ConnectionSet.all()
+        of = self.partition.class_of_pod
+        return self.connections(of[src_pod_id], of[dst_pod_id])
+
+    @cached_property
+    def nonzero_pairs(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Class pairs with a non-empty allowed set, in row-major order."""
+        any_bit = self.masks.any(axis=2)
+        src, dst = np.nonzero(any_bit)
+        return src, dst
+
+
+class _Builder:
+    """Fills the egress and ingress mask matrices from the compiled rules."""
+
+    def __init__(self, cc: CompiledCluster, partition: Partition) -> None:
+        self.cc = cc
+        self.partition = partition
+        classes = partition.classes
+        self.k = len(classes)
+        self.pod_classes = _bits(c.index for c in classes if c.kind == POD)
+        self.all_classes = (1 << self.k) - 1
+        self._ns_bits: dict[str, int] = {}
+        for c in classes:
+            if c.kind == POD:
+                self._ns_bits[c.namespace] = self._ns_bits.get(c.namespace, 0) | (1 << c.index)
+        self._selector_cache: dict[tuple[str, LabelSelector], int] = {}
+        self._ns_selector_cache: dict[LabelSelector, int] = {}
+        self._peer_cache: dict[tuple[str, object], int] = {}
+        self._index_cache: dict[int, npt.NDArray[np.intp]] = {}
+        self._named_cache: dict[tuple[str, str], dict[int, int]] = {}
+
+    # --- class sets as Python int bitsets -------------------------------------------
+    def indexes(self, bits: int) -> npt.NDArray[np.intp]:
+        found = self._index_cache.get(bits)
+        if found is None:
+            raw = np.frombuffer(bits.to_bytes((self.k + 7) // 8 or 1, "little"), dtype=np.uint8)
+            found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[: self.k])
+            self._index_cache[bits] = found
+        return found
+
+    def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: str) -> int:
+        if selector is None:
+            return namespaces
+        key = (ns_key, selector)
+        found = self._selector_cache.get(key)
+        if found is None:
+            found = 0
+            for i in self._iter_bits(namespaces):
+                if matches(selector, self.partition.classes[i].representative.pod.labels):  # type: ignore[union-attr]
+                    found |= 1 << i
+            self._selector_cache[key] = found
+        return found
+
+    @staticmethod
+    def _iter_bits(bits: int) -> Iterator[int]:
+        while bits:
+            low = bits & -bits
+            yield low.bit_length() - 1
+            bits ^= low
+
+    def namespaces_matching(self, selector: LabelSelector) -> int:
+        found = self._ns_selector_cache.get(selector)
+        if found is None:
+            found = 0
+            for name, bits in self._ns_bits.items():
+                if matches(selector, self.cc.namespace_labels(name)):
+                    found |= bits
+            self._ns_selector_cache[selector] = found
+        return found
+
+    def subjects(self, namespace: str, selector: LabelSelector) -> int:
+        return self.pods_matching(self._ns_bits.get(namespace, 0), selector, namespace)
+
+    def peer_bits(self, compiled_peer: CompiledPeer) -> int:
+        peer = compiled_peer.peer
+        key = (compiled_peer.policy_namespace, peer)
+        found = self._peer_cache.get(key)
+        if found is not None:
+            return found
+        if peer.ip_block is not None:
+            found = self._block_bits(peer.ip_block)
+        else:
+            if peer.namespace_selector is None:
+                namespaces = self._ns_bits.get(compiled_peer.policy_namespace, 0)
+                ns_key = compiled_peer.policy_namespace
+            else:
+                namespaces = self.namespaces_matching(peer.namespace_selector)
+                ns_key = f"sel:{peer.namespace_selector.text()}"
+            found = self.pods_matching(namespaces, peer.pod_selector, ns_key)
+        self._peer_cache[key] = found
+        return found
+
+    def _block_bits(self, block: IPBlock) -> int:
+        mask = self.partition.ip_atoms.block_mask(block)
+        profile = self.cc.profile
+        bits = 0
+        for c in self.partition.classes:
+            if c.kind == POD and not profile.ipblock_matches_pod_ips:
+                continue
+            if c.kind == NODE and not profile.ipblock_matches_node_ips:
+                continue
+            if any(mask >> a & 1 for a in c.atoms):
+                bits |= 1 << c.index
+        return bits
+
+    def rule_peers(self, rule: CompiledRule) -> int:
+        if rule.any_peer:
+            return self.all_classes
+        bits = 0
+        for compiled_peer in rule.peers:
+            bits |= self.peer_bits(compiled_peer)
+        return bits
+
+    def named_port_classes(self, name: str, protocol: str) -> dict[int, int]:
+        """port -> bitset of pod classes that declare ``name``/``protocol`` on it."""
+        key = (name, protocol)
+        found = self._named_cache.get(key)
+        if found is None:
+            found = {}
+            for c in self.partition.classes:
+                if c.kind != POD or c.representative.pod is None:
+                    continue
+                for port in c.representative.pod.named_port(name, protocol):
+                    found[port] = found.get(port, 0) | (1 << c.index)
+            self._named_cache[key] = found
+        return found
+
+
+def _bits(indexes: Iterable[int]) -> int:
+    value = 0
+    for i in indexes:
+        value |= 1 << i
+    return value
+
+
+def _connection_sets(cc: CompiledCluster, builder: _Builder) -> list[ConnectionSet]:
+    sets = [ConnectionSet.all()]
+    for compiled in cc.policies:
+        for direction in ("Ingress", "Egress"):
+            for rule in compiled.rules(direction):
+                sets.append(rule.numeric)
+                for name, protocol in rule.named:
+                    for port in builder.named_port_classes(name, protocol):
+                        sets.append(ConnectionSet.of(protocol, port))
+    return sets
+
+
+def _to_words(
+    mask: int, words: int, dtype: type[np.unsignedinteger]
+) -> npt.NDArray[np.unsignedinteger]:
+    return np.array([(mask >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(words)], dtype=dtype)
+
+
+def class_matrix(
+    cc: CompiledCluster, include_external: bool = False, include_nodes: bool = False
+) -> ClassMatrix:
+    """Allowed connections between every pair of endpoint classes (spec 4.6, in bulk)."""
+    partition = Partition(cc, include_external=include_external, include_nodes=include_nodes)
+    builder = _Builder(cc, partition)
+    atoms = PortAtoms(_connection_sets(cc, builder))
+    k, words, dtype = len(partition), atoms.words, atoms.dtype
+    full = _to_words(atoms.full, words, dtype)
+    egress = np.zeros((k, k, words), dtype=dtype)  # [src, dst]
+    ingress = np.zeros((k, k, words), dtype=dtype)  # [src, dst], filled per destination
+    egress_isolated = 0
+    ingress_isolated = 0
+    for compiled in cc.policies:
+        policy = compiled.policy
+        subjects = builder.subjects(policy.namespace, policy.pod_selector)
+        if not subjects:
+            continue
+        subject_idx = builder.indexes(subjects)
+        if policy.isolates_egress:
+            egress_isolated |= subjects
+            for rule in compiled.rules("Egress"):
+                _add_egress(builder, atoms, egress, subject_idx, rule, words, dtype)
+        if policy.isolates_ingress:
+            ingress_isolated |= subjects
+            for rule in compiled.rules("Ingress"):
+                _add_ingress(builder, atoms, ingress, subjects, rule, words, dtype)
+    open_sources = builder.indexes(builder.all_classes & ~egress_isolated)
+    egress[open_sources, :, :] = full
+    open_destinations = builder.indexes(builder.all_classes & ~ingress_isolated)
+    ingress[:, open_destinations, :] = full
+    _node_exceptions(cc, partition, egress, ingress, full)
+    np.bitwise_and(egress, ingress, out=egress)
+    del ingress
+    return ClassMatrix(partition, atoms, egress)
+
+
+def _add_egress(
+    builder: _Builder,
+    atoms: PortAtoms,
+    egress: npt.NDArray[np.unsignedinteger],
+    subject_idx: npt.NDArray[np.intp],
+    rule: CompiledRule,
+    words: int,
+    dtype: type[np.unsignedinteger],
+) -> None:
+    peers = builder.rule_peers(rule)
+    if not peers:
+        return
+    numeric = atoms.mask(rule.numeric)
+    if numeric:
+        peer_idx = builder.indexes(peers)
+        egress[np.ix_(subject_idx, peer_idx)] |= _to_words(numeric, words, dtype)
+    for name, protocol in rule.named:  # resolved on each destination pod
+        for port, classes in builder.named_port_classes(name, protocol).items():
+            targets = peers & classes
+            if targets:
+                mask = _to_words(atoms.mask(ConnectionSet.of(protocol, port)), words, dtype)
+                egress[np.ix_(subject_idx, builder.indexes(targets))] |= mask
+
+
+def _add_ingress(
+    builder: _Builder,
+    atoms: PortAtoms,
+    ingress: npt.NDArray[np.unsignedinteger],
+    subjects: int,
+    rule: CompiledRule,
+    words: int,
+    dtype: type[np.unsignedinteger],
+) -> None:
+    peers = builder.rule_peers(rule)
+    if not peers:
+        return
+    peer_idx = builder.indexes(peers)
+    by_mask: dict[int, int] = {}
+    numeric = atoms.mask(rule.numeric)
+    if rule.named:  # resolved on the destination, i.e. each subject class
+        for subject in builder._iter_bits(subjects):
+            pod = builder.partition.classes[subject].representative.pod
+            mask = atoms.mask(rule.connections_to(pod)) if pod is not None else numeric
+            by_mask[mask] = by_mask.get(mask, 0) | (1 << subject)
+    else:
+        by_mask[numeric] = subjects
+    for mask, destinations in by_mask.items():
+        if mask:
+            dst_idx = builder.indexes(destinations)
+            ingress[np.ix_(peer_idx, dst_idx)] |= _to_words(mask, words, dtype)
+
+
+def _node_exceptions(
+    cc: CompiledCluster,
+    partition: Partition,
+    egress: npt.NDArray[np.unsignedinteger],
+    ingress: npt.NDArray[np.unsignedinteger],
+    full: npt.NDArray[np.unsignedinteger],
+) -> None:
+    """Local node -> pod ingress is always allowed; pod -> own node egress per profile."""
+    if not partition.by_node:
+        return
+    nodes: dict[str, list[int]] = {}
+    pods: dict[str, list[int]] = {}
+    for c in partition.classes:
+        if c.kind == NODE:
+            nodes.setdefault(c.node, []).append(c.index)
+        elif c.kind == POD:
+            pods.setdefault(c.node, []).append(c.index)
+    for node, node_classes in nodes.items():
+        pod_classes = pods.get(node, [])
+        if not pod_classes:
+            continue
+        ingress[np.ix_(node_classes, pod_classes)] = full
+        if cc.profile.pod_to_own_node:
+            egress[np.ix_(pod_classes, node_classes)] = full
+
+
+__all__ = ["EXTERNAL", "ClassMatrix", "PortAtoms", "class_matrix"]
