@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -51,10 +51,10 @@ class _DuplicateKeyError(yaml.MarkedYAMLError):
     pass
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """Safe loader with line-tracking containers, no timestamps, and a size guard."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -211,7 +211,9 @@ def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic
         line = mark.line + 1 if mark is not None else 0
         if path.endswith(".json"):
             return _parse_json(text, path, docs, exc)
-        return docs, [_error(path, line, f"invalid YAML: {_yaml_problem(exc)}", reason="ParseError")]
+        return docs, [
+            _error(path, line, f"invalid YAML: {_yaml_problem(exc)}", reason="ParseError")
+        ]
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark class
         line = _reader_line(text, exc)
         return docs, [_error(path, line, f"invalid YAML: {_reader_problem(exc)}", "ParseError")]

@@ -1,0 +1,675 @@
+"""Raw documents -> Cluster: kinds dispatched by a table, workloads expanded into pods,
+nodes, namespaces and addresses filled in deterministically.
+
+The documents arrive validated, but this module trusts nothing: an object it cannot read
+is skipped with a Diagnostic naming the file, line and field. The result depends only on
+the set of objects, not on the order of the documents.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from netpol.load.addresses import (
+    SERVICE_CIDR,
+    Allocator,
+    address_int,
+    node_allocator,
+    parse_network,
+    service_allocator,
+)
+from netpol.load.fields import FieldError, mapping, sequence, string, string_map, type_name
+from netpol.load.naming import generated_name, pod_names
+from netpol.load.policies import parse_policy
+from netpol.load.services import parse_service
+from netpol.load.workloads import (
+    WORKLOAD_KINDS,
+    PodSpec,
+    WorkloadSpec,
+    parse_pod,
+    parse_workload,
+)
+from netpol.load.yamldoc import LocatedMap, RawDocument, locate
+from netpol.model.cluster import Cluster
+from netpol.model.diagnostics import Diagnostic, Severity
+from netpol.model.objects import (
+    METADATA_NAME_LABEL,
+    Namespace,
+    Node,
+    Pod,
+    Service,
+    Workload,
+    WorkloadRef,
+)
+from netpol.model.options import Options
+from netpol.model.policy import NetworkPolicy
+from netpol.model.source import GENERATED, Source
+
+# Far beyond any real cluster (Kubernetes supports 150,000 pods); a guard against inputs
+# built to exhaust memory, such as a DaemonSet on 10,000 nodes times a thousand.
+MAX_PODS = 1_000_000
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+FINISHED_PHASES = ("Succeeded", "Failed")
+
+
+def build_cluster(docs: list[RawDocument], options: Options) -> Cluster:
+    """The cluster the documents describe; problems become ``Cluster.diagnostics``."""
+    builder = _Builder(options)
+    for doc in docs:
+        builder.add(doc)
+    return builder.finish()
+
+
+@dataclass(slots=True)
+class _Meta:
+    """Who a document is: kind, namespace (None for cluster-scoped kinds), name, source."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    source: Source
+
+    @property
+    def desc(self) -> str:
+        return (
+            f"{self.kind}/{self.namespace}/{self.name}"
+            if self.namespace
+            else f"{self.kind}/{self.name}"
+        )
+
+
+@dataclass(slots=True)
+class _NodeSpec:
+    name: str
+    ips: tuple[str, ...]
+    labels: dict[str, str]
+    schedulable: bool
+    source: Source
+
+
+_Handler = Callable[["_Builder", LocatedMap, _Meta], None]
+
+
+class _Builder:
+    """Collects what each document says, then puts pods on nodes and hands out addresses."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.diagnostics: list[Diagnostic] = []
+        self.skipped: Counter[str] = Counter()
+        self.namespaces: dict[str, tuple[dict[str, str], Source]] = {}
+        self.first_user: dict[str, _Meta] = {}  # namespace -> first object in it
+        self.nodes: dict[str, _NodeSpec] = {}
+        self.workloads: dict[tuple[str, str, str], WorkloadSpec] = {}
+        self.pods: dict[tuple[str, str], PodSpec] = {}
+        self.services: dict[tuple[str, str], Service] = {}
+        self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+        self.seen: dict[tuple[str, str, str], Source] = {}
+        self.pod_network = parse_network(options.pod_cidr)
+        self.schedulable: list[str] = []
+
+    # -- reading documents ---------------------------------------------------------------
+
+    def add(self, doc: RawDocument) -> None:
+        data = doc.data
+        kind = data.get("kind")
+        source = _source(doc)
+        if not isinstance(kind, str) or not kind:
+            self.problem(source, "", "kind", "missing kind: every object needs apiVersion and kind")
+            return
+        if kind == "List" or (kind.endswith("List") and "items" in data):
+            self.add_list(doc, kind)
+            return
+        entry = KINDS.get(kind)
+        api_version = data.get("apiVersion")
+        if entry is None or (
+            isinstance(api_version, str) and api_version.rpartition("/")[0] not in entry[0]
+        ):
+            label = kind if entry is None else f"{kind} ({api_version})"
+            self.skipped[label] += 1
+            return
+        namespaced, handler = entry[1], entry[2]
+        meta = self.meta(data, kind, namespaced, source)
+        if meta is None:
+            return
+        try:
+            handler(self, data, meta)
+        except FieldError as error:
+            self.problem(source, meta.desc, error.field, error.message, error.value)
+            return
+        except RecursionError:  # pragma: no cover - yamldoc bounds the depth first
+            self.problem(source, meta.desc, "", "object nested too deeply")
+            return
+        if meta.namespace is not None:
+            self.first_user.setdefault(meta.namespace, meta)
+
+    def add_list(self, doc: RawDocument, kind: str) -> None:
+        items = doc.data.get("items")
+        if not isinstance(items, list):
+            self.problem(
+                _source(doc), kind, "items", f"must be a list, not a {type_name(items)}", items
+            )
+            return
+        for i, item in enumerate(items):
+            if isinstance(item, LocatedMap):
+                self.add(RawDocument(doc.path, item.line, item))
+            else:
+                line = locate(doc.data, f"items[{i}]")
+                source = Source(doc.path, line)
+                self.problem(
+                    source, kind, f"items[{i}]", f"must be a mapping, not a {type_name(item)}"
+                )
+
+    def meta(self, data: LocatedMap, kind: str, namespaced: bool, source: Source) -> _Meta | None:
+        try:
+            metadata = mapping(data.get("metadata"), "metadata")
+            name = string(metadata.get("name"), "metadata.name")
+            if not name:
+                prefix = string(metadata.get("generateName"), "metadata.generateName")
+                if not prefix:
+                    raise FieldError("metadata.name", "is required (or metadata.generateName)")
+                seed = json.dumps(data, sort_keys=True, default=str)
+                name = generated_name(prefix, seed)
+            namespace = None
+            if namespaced:
+                namespace = (
+                    string(metadata.get("namespace"), "metadata.namespace")
+                    or self.options.default_namespace
+                )
+        except FieldError as error:
+            self.problem(source, kind, error.field, error.message, error.value)
+            return None
+        meta = _Meta(kind, namespace, name, source)
+        category = "Workload" if kind in WORKLOAD_KINDS else kind
+        key = (category, namespace or "", name)
+        earlier = self.seen.get(key)
+        if earlier is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    f"defined again (first at {earlier.at()}); the later definition is used, "
+                    "as kubectl apply would",
+                    path=source.path,
+                    line=source.line,
+                    obj=meta.desc,
+                    reason="Duplicate",
+                )
+            )
+        self.seen[key] = source
+        return meta
+
+    def problem(
+        self, source: Source, obj: str, field: str, message: str, value: object = None
+    ) -> None:
+        """An object that cannot be built: an error, or a warning when invalid objects are skipped."""
+        severity = Severity.WARNING if self.options.skip_invalid else Severity.ERROR
+        suffix = " (object skipped)" if self.options.skip_invalid else ""
+        self.diagnostics.append(
+            Diagnostic(
+                severity,
+                message + suffix,
+                path=source.path,
+                line=source.line_of(field),
+                obj=obj,
+                field=field,
+                value=value if isinstance(value, str | int | float | bool) else None,
+                reason="Invalid",
+            )
+        )
+
+    def add_namespace(self, data: LocatedMap, meta: _Meta) -> None:
+        metadata = mapping(data.get("metadata"), "metadata")
+        labels = string_map(metadata.get("labels"), "metadata.labels")
+        self.namespaces[meta.name] = (labels, meta.source)
+
+    def add_node(self, data: LocatedMap, meta: _Meta) -> None:
+        metadata = mapping(data.get("metadata"), "metadata")
+        spec = mapping(data.get("spec"), "spec")
+        status = mapping(data.get("status"), "status")
+        internal: list[str] = []
+        other: list[str] = []
+        for i, entry in enumerate(sequence(status.get("addresses"), "status.addresses")):
+            entry = mapping(entry, f"status.addresses[{i}]")
+            address = string(entry.get("address"), f"status.addresses[{i}].address")
+            if address and address_int(address) is not None:
+                kind = entry.get("type")
+                (internal if kind == "InternalIP" else other).append(address)
+        taints = sequence(spec.get("taints"), "spec.taints")
+        blocked = spec.get("unschedulable") is True or any(
+            isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute") for t in taints
+        )
+        self.nodes[meta.name] = _NodeSpec(
+            meta.name,
+            tuple(internal or other[:1]),
+            string_map(metadata.get("labels"), "metadata.labels"),
+            not blocked,
+            meta.source,
+        )
+
+    def add_workload(self, data: LocatedMap, meta: _Meta) -> None:
+        assert meta.namespace is not None
+        spec = parse_workload(meta.kind, data, meta.namespace, meta.name, meta.source)
+        self.workloads[spec.key] = spec
+
+    def add_pod(self, data: LocatedMap, meta: _Meta) -> None:
+        assert meta.namespace is not None
+        pod = parse_pod(data, meta.namespace, meta.name, meta.source)
+        for ip in pod.ips:
+            if address_int(ip) is None:
+                raise FieldError("status.podIP", "must be an IP address", ip)
+        self.pods[(pod.namespace, pod.name)] = pod
+
+    def add_service(self, data: LocatedMap, meta: _Meta) -> None:
+        assert meta.namespace is not None
+        service = parse_service(data, meta.namespace, meta.name, meta.source)
+        self.services[(service.namespace, service.name)] = service
+
+    def add_policy(self, data: LocatedMap, meta: _Meta) -> None:
+        assert meta.namespace is not None
+        policy = parse_policy(data, meta.namespace, meta.name, meta.source)
+        self.policies[(policy.namespace, policy.name)] = policy
+
+    # -- putting it together -------------------------------------------------------------
+
+    def finish(self) -> Cluster:
+        groups = self.group_pods()
+        nodes = self.make_nodes(groups)
+        pods, workloads = self.make_pods(groups, nodes)
+        return Cluster(
+            namespaces=self.make_namespaces(workloads),
+            nodes=tuple(nodes.values()),
+            workloads=tuple(sorted(workloads, key=lambda w: (w.namespace, w.name, w.kind))),
+            pods=pods,
+            services=self.make_services(),
+            policies=tuple(self.policies[k] for k in sorted(self.policies)),
+            diagnostics=tuple(self.diagnostics),
+            skipped_kinds=tuple(sorted(self.skipped.items())),
+            pod_cidr=self.options.pod_cidr,
+            service_cidr=SERVICE_CIDR,
+        )
+
+    def group_pods(self) -> list[WorkloadSpec]:
+        """Workloads that own pods: controllers, owners of exported Pods, and bare Pods.
+
+        A ReplicaSet (Job) whose Deployment (CronJob) is in the input makes no pods of its
+        own, and a controller whose Pods are in the input (an export of a live cluster) uses
+        those instead of generating new ones.
+        """
+        specs = self.workloads
+        for spec in specs.values():
+            if spec.owner and spec.kind in ("ReplicaSet", "Job"):
+                spec.owned = (spec.owner[0], spec.namespace, spec.owner[1]) in specs
+        synthetic: dict[tuple[str, str, str], WorkloadSpec] = {}
+        groups = [s for s in specs.values() if not s.owned]
+        for key in sorted(self.pods):
+            pod = self.pods[key]
+            if pod.owner is None:
+                groups.append(_single(pod, "Pod", pod.name))
+                continue
+            owner = specs.get((pod.owner[0], pod.namespace, pod.owner[1]))
+            while owner is not None and owner.owned and owner.owner:
+                owner = specs.get((owner.owner[0], owner.namespace, owner.owner[1]))
+            if owner is None:
+                kind, name = _owner_guess(pod)
+                owner = specs.get((kind, pod.namespace, name)) or synthetic.get(
+                    (kind, pod.namespace, name)
+                )
+                if owner is None:
+                    owner = synthetic[(kind, pod.namespace, name)] = _single(pod, kind, name)
+                    groups.append(owner)
+                    continue
+            owner.real_pods.append(pod)
+            if owner.template is None:  # a synthetic owner counts the pods it finds
+                owner.replicas = len(owner.real_pods)
+        return groups
+
+    def make_nodes(self, groups: list[WorkloadSpec]) -> dict[str, Node]:
+        """Declared nodes, or KIND-like ones, plus any node a pod names that is missing."""
+        specs = dict(sorted(self.nodes.items())) or _kind_nodes(self.options.nodes)
+        for group in groups:
+            wanted = [p.node_name for p in group.real_pods] or [group.node_name]
+            host_ips = [p.host_ip for p in group.real_pods] or [None]
+            for name, host_ip in zip(wanted, host_ips, strict=False):
+                if name and name not in specs:
+                    known = (host_ip,) if host_ip and address_int(host_ip) is not None else ()
+                    specs[name] = _NodeSpec(
+                        name, known, {"kubernetes.io/hostname": name}, True, GENERATED
+                    )
+                    self.diagnostics.append(
+                        Diagnostic(
+                            Severity.INFO,
+                            f'node "{name}" is not in the input; modelled as a plain node',
+                            path=group.source.path,
+                            line=group.source.line,
+                            obj=f"{group.kind}/{group.namespace}/{group.name}",
+                            reason="ImplicitNode",
+                        )
+                    )
+        if self.pod_network is None:
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    f'pod CIDR "{self.options.pod_cidr}" is not a network (e.g. 10.244.0.0/16)',
+                    reason="Invalid",
+                )
+            )
+        claimed = [ip for s in specs.values() for ip in s.ips]
+        allocator = node_allocator(self.pod_network, claimed)
+        nodes = {}
+        for name, spec in specs.items():
+            ips = spec.ips
+            if not ips:
+                ip = allocator.next_free()
+                ips = (ip,) if ip else ()
+            nodes[name] = Node(name, ips, spec.labels, spec.source)
+        self.schedulable = [n for n, s in specs.items() if s.schedulable] or list(specs)
+        return nodes
+
+    def make_pods(
+        self, groups: list[WorkloadSpec], nodes: dict[str, Node]
+    ) -> tuple[tuple[Pod, ...], list[Workload]]:
+        drafts: list[list[Any]] = []
+        workloads: list[Workload] = []
+        total = 0
+        for group in sorted(groups, key=lambda g: g.key):
+            ref = WorkloadRef(group.kind, group.namespace, group.name)
+            if group.real_pods:
+                start = len(drafts)
+                drafts += self.real_drafts(group, ref)
+                count = len(drafts) - start
+            else:
+                count = len(nodes) if group.kind == "DaemonSet" else group.replicas
+                if total + count > MAX_PODS:
+                    self.too_many(group, total + count)
+                    count = 0
+                drafts += self.generated_drafts(group, ref, count, list(nodes))
+            total += count
+            replicas = count if group.kind == "DaemonSet" else group.replicas
+            workloads.append(
+                Workload(
+                    kind=group.kind,
+                    namespace=group.namespace,
+                    name=group.name,
+                    replicas=replicas,
+                    pod_labels=group.labels,
+                    containers=group.containers,
+                    host_network=group.host_network,
+                    service_name=group.service_name,
+                    source=group.source,
+                )
+            )
+        drafts.sort(key=lambda d: (d[0], d[1]))
+        self.assign_ips(drafts, nodes)
+        pods = []
+        previous = None
+        for d in drafts:
+            if (d[0], d[1]) == previous:
+                self.diagnostics.append(
+                    Diagnostic(
+                        Severity.WARNING,
+                        f"pod name {d[1]} is also generated by another object; this copy is left out",
+                        path=d[10].path,
+                        line=d[10].line,
+                        obj=f"{d[6].kind}/{d[0]}/{d[6].name}",
+                        reason="Duplicate",
+                    )
+                )
+                continue
+            previous = (d[0], d[1])
+            pods.append(
+                Pod(d[0], d[1], d[2], d[11], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10])
+            )
+        return tuple(pods), workloads
+
+    def real_drafts(self, group: WorkloadSpec, ref: WorkloadRef) -> list[list[Any]]:
+        drafts = []
+        for pod in group.real_pods:
+            if pod.phase in FINISHED_PHASES:
+                self.diagnostics.append(
+                    Diagnostic(
+                        Severity.INFO,
+                        f"pod is {pod.phase}: a finished pod takes no part in the network "
+                        "(spec 2.3); left out",
+                        path=pod.source.path,
+                        line=pod.source.line,
+                        obj=f"Pod/{pod.namespace}/{pod.name}",
+                        reason="FinishedPod",
+                    )
+                )
+                continue
+            node = (
+                pod.node_name
+                or self.schedulable[_spread(f"{pod.namespace}/{pod.name}", len(self.schedulable))]
+            )
+            drafts.append(
+                [
+                    pod.namespace,
+                    pod.name,
+                    pod.labels,
+                    node,
+                    pod.host_network,
+                    pod.containers,
+                    ref,
+                    pod.phase or "Running",
+                    pod.hostname,
+                    pod.subdomain,
+                    pod.source,
+                    pod.ips,
+                ]
+            )
+        return drafts
+
+    def generated_drafts(
+        self, group: WorkloadSpec, ref: WorkloadRef, count: int, node_names: list[str]
+    ) -> list[list[Any]]:
+        if count <= 0:
+            return []
+        names = pod_names(group.kind, group.name, count, group.template)
+        stateful = group.kind == "StatefulSet"
+        if group.kind == "DaemonSet":
+            placed = node_names
+        elif group.node_name:
+            placed = [group.node_name] * count
+        else:
+            # Replicas of one workload spread over the nodes, as the scheduler's spreading
+            # does, from a start that depends on the workload alone.
+            nodes = self.schedulable
+            start = _spread(f"{group.kind}/{group.namespace}/{group.name}", len(nodes))
+            placed = [nodes[(start + i) % len(nodes)] for i in range(count)]
+        ns, labels, host, containers, source = (
+            group.namespace,
+            group.labels,
+            group.host_network,
+            group.containers,
+            group.source,
+        )
+        subdomain = group.service_name if stateful else None
+        return [
+            [
+                ns,
+                name,
+                labels,
+                node,
+                host,
+                containers,
+                ref,
+                "Running",
+                name if stateful else None,
+                subdomain,
+                source,
+                (),
+            ]
+            for name, node in zip(names, placed, strict=False)
+        ]
+
+    def too_many(self, group: WorkloadSpec, total: int) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                Severity.ERROR,
+                f"the input asks for {total:,} pods, more than netpol models "
+                f"(at most {MAX_PODS:,}); this object's pods are left out",
+                path=group.source.path,
+                line=group.source.line,
+                obj=f"{group.kind}/{group.namespace}/{group.name}",
+                reason="TooLarge",
+            )
+        )
+
+    def assign_ips(self, drafts: list[list[Any]], nodes: dict[str, Node]) -> None:
+        """Status IPs as given; hostNetwork pods get their node's; the rest a hashed pod IP.
+
+        ``drafts`` are sorted by pod id, so the allocation ignores document order; every
+        address some pod's status or node claims is kept out of the pool.
+        """
+        claimed = [ip for d in drafts for ip in d[11]]
+        claimed += [ip for node in nodes.values() for ip in node.ips]
+        allocator = Allocator(self.pod_network, claimed) if self.pod_network else None
+        starved = []
+        for d in drafts:
+            if d[11]:
+                continue
+            if d[4]:
+                node = nodes.get(d[3])
+                d[11] = node.ips if node else ()
+                continue
+            if d[7] == "Pending" or allocator is None:
+                continue  # a pending pod has no IP yet
+            ip = allocator.allocate(f"{d[0]}/{d[1]}")
+            if ip is None:
+                starved.append(d)
+            else:
+                d[11] = (ip,)
+        if starved and allocator is not None:
+            first = starved[0]
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    f"pod CIDR {self.options.pod_cidr} has room for {allocator.capacity:,} "
+                    f"pods; {len(starved):,} more need an address (first: {first[0]}/{first[1]}); "
+                    "pass a larger --pod-cidr, e.g. 10.128.0.0/9",
+                    reason="PodCIDRExhausted",
+                )
+            )
+
+    def make_namespaces(self, workloads: list[Workload]) -> tuple[Namespace, ...]:
+        used = {w.namespace for w in workloads}
+        used.update(ns for ns, _ in self.services)
+        used.update(ns for ns, _ in self.policies)
+        out = []
+        for name in sorted(used | set(self.namespaces)):
+            declared = self.namespaces.get(name)
+            if declared is not None:
+                labels, source = declared
+                labels = {**labels, METADATA_NAME_LABEL: name}
+                out.append(Namespace(name, labels, False, source))
+                continue
+            out.append(Namespace(name, {METADATA_NAME_LABEL: name}, True, GENERATED))
+            user = self.first_user.get(name)
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    f'namespace "{name}" is not declared in the input; assuming it exists '
+                    f"with only the label {METADATA_NAME_LABEL}={name}",
+                    path=user.source.path if user else "",
+                    line=user.source.line if user else 0,
+                    obj=user.desc if user else "",
+                    reason="ImplicitNamespace",
+                )
+            )
+        return tuple(out)
+
+    def make_services(self) -> tuple[Service, ...]:
+        services = [self.services[k] for k in sorted(self.services)]
+        allocator = service_allocator(s.cluster_ip for s in services if s.cluster_ip)
+        out = []
+        for service in services:
+            if service.cluster_ip is None and service.type != "ExternalName":
+                service = replace(service, cluster_ip=allocator.allocate(service.id))
+            out.append(service)
+        return tuple(out)
+
+
+def _source(doc: RawDocument) -> Source:
+    data = doc.data
+
+    def find(field_path: str) -> int:
+        return locate(data, field_path)
+
+    return Source(doc.path, data.line or doc.line, locate=find)
+
+
+def _spread(key: str, size: int) -> int:
+    return zlib.crc32(key.encode()) % size
+
+
+def _single(pod: PodSpec, kind: str, name: str) -> WorkloadSpec:
+    """The workload entry of a bare Pod, or of exported Pods whose owner is not in the input."""
+    return WorkloadSpec(
+        kind=kind,
+        namespace=pod.namespace,
+        name=name,
+        replicas=1,
+        labels=pod.labels,
+        containers=pod.containers,
+        host_network=pod.host_network,
+        node_name=pod.node_name,
+        service_name=pod.subdomain,
+        template=None,
+        source=pod.source,
+        owner=None,
+        real_pods=[pod],
+    )
+
+
+def _owner_guess(pod: PodSpec) -> tuple[str, str]:
+    """The top controller of a pod whose owner is not in the input.
+
+    A ReplicaSet named ``<deployment>-<pod-template-hash>`` belongs to that Deployment, as
+    the pod's own pod-template-hash label shows.
+    """
+    assert pod.owner is not None
+    kind, name = pod.owner
+    hash_label = pod.labels.get("pod-template-hash")
+    if kind == "ReplicaSet" and hash_label and name.endswith(f"-{hash_label}"):
+        return ("Deployment", name[: -len(hash_label) - 1])
+    return (kind, name)
+
+
+def _kind_nodes(count: int) -> dict[str, _NodeSpec]:
+    """Nodes named as KIND names them; workloads avoid the control plane when workers exist."""
+    names = ["kind-control-plane"] + [
+        "kind-worker" + (str(i + 1) if i else "") for i in range(max(count, 1) - 1)
+    ]
+    nodes = {}
+    for i, name in enumerate(names):
+        labels = {
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+        }
+        if i == 0:
+            labels[CONTROL_PLANE_LABEL] = ""
+        nodes[name] = _NodeSpec(name, (), labels, i > 0 or count <= 1, GENERATED)
+    return nodes
+
+
+# kind -> (API groups it may come from, namespaced, handler). Admin policy kinds will be
+# added here; a kind not listed is counted in Cluster.skipped_kinds.
+KINDS: dict[str, tuple[tuple[str, ...], bool, _Handler]] = {
+    "Namespace": (("",), False, _Builder.add_namespace),
+    "Node": (("",), False, _Builder.add_node),
+    "Pod": (("",), True, _Builder.add_pod),
+    "Service": (("",), True, _Builder.add_service),
+    "Deployment": (("apps", "extensions"), True, _Builder.add_workload),
+    "ReplicaSet": (("apps", "extensions"), True, _Builder.add_workload),
+    "StatefulSet": (("apps",), True, _Builder.add_workload),
+    "DaemonSet": (("apps", "extensions"), True, _Builder.add_workload),
+    "Job": (("batch",), True, _Builder.add_workload),
+    "CronJob": (("batch",), True, _Builder.add_workload),
+    "NetworkPolicy": (("networking.k8s.io",), True, _Builder.add_policy),
+}

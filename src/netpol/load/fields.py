@@ -1,0 +1,100 @@
+"""Typed reads of raw YAML values: a wrong type ends the object with a reason, never a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class FieldError(Exception):
+    """The object cannot be built: ``field`` (a path such as ``spec.ports[0]``) is wrong."""
+
+    def __init__(self, field: str, message: str, value: object = None) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.value = value
+
+
+_TYPE_NAMES = {
+    "LocatedMap": "mapping",
+    "dict": "mapping",
+    "LocatedList": "list",
+    "list": "list",
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+    "bytes": "binary",
+}
+
+
+def type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value).__name__, type(value).__name__)
+
+
+def mapping(value: Any, field: str) -> Mapping[Any, Any]:
+    """A mapping; absent (None) reads as empty."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise FieldError(field, f"must be a mapping, not a {type_name(value)}", value)
+
+
+def sequence(value: Any, field: str) -> list[Any]:
+    """A list; absent (None) reads as empty."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise FieldError(field, f"must be a list, not a {type_name(value)}", value)
+
+
+def string(value: Any, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise FieldError(field, f"must be a string, not a {type_name(value)}", value)
+
+
+def integer(value: Any, field: str) -> int | None:
+    """An integer (YAML booleans are not integers, whatever Python thinks)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise FieldError(field, f"must be an integer, not a {type_name(value)}", value)
+
+
+def boolean(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise FieldError(field, f"must be true or false, not a {type_name(value)}", value)
+
+
+def strings(value: Any, field: str) -> tuple[str, ...]:
+    items = sequence(value, field)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise FieldError(f"{field}[{i}]", f"must be a string, not a {type_name(item)}", item)
+    return tuple(items)
+
+
+def string_map(value: Any, field: str) -> dict[str, str]:
+    """``map[string]string`` (labels, annotations, selectors); null values read as ""."""
+    data = mapping(value, field)
+    out: dict[str, str] = {}
+    for key, item in data.items():
+        if not isinstance(key, str):
+            raise FieldError(field, f"key {key!r} must be a string, not a {type_name(key)}", key)
+        if item is None:
+            item = ""
+        elif not isinstance(item, str):
+            raise FieldError(
+                f"{field}.{key}",
+                f"must be a string, not a {type_name(item)} (quote it)",
+                item,
+            )
+        out[key] = item
+    return out

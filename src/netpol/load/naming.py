@@ -1,0 +1,82 @@
+"""Deterministic pod names shaped like the ones controllers generate.
+
+Real controllers draw suffixes at random; netpol derives them from the workload's identity
+so the same input always yields the same names, whatever the order of its documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+# The alphabet of k8s.io/apimachinery/pkg/util/rand (no vowels, no confusable digits),
+# used by kubectl and the controllers for generated names and pod-template-hash.
+ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+SUFFIX_LENGTH = 5
+
+
+def safe_encode(text: str) -> str:
+    """``rand.SafeEncodeString``: each character mapped into ALPHANUMS by its code."""
+    return "".join(ALPHANUMS[ord(ch) % len(ALPHANUMS)] for ch in text)
+
+
+def template_hash(template: Any) -> str:
+    """A pod-template-hash look-alike: a 32-bit hash of the template's canonical JSON.
+
+    Like Kubernetes, the decimal form of the hash is mapped into ALPHANUMS (up to 10
+    characters), so it changes exactly when the template does. Kubernetes hashes Go's
+    printed form of the object with FNV-1a, which cannot be reproduced from YAML; blake2b
+    keeps this cheap (a pure-Python FNV would cost 50 us per template).
+    """
+    canonical = json.dumps(template, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.blake2b(canonical.encode(), digest_size=4).digest()
+    return safe_encode(str(int.from_bytes(digest, "big")))
+
+
+def scheduled_suffix(name: str) -> str:
+    """The Job-name number a CronJob adds (minutes since the epoch of a run), fixed per name."""
+    digest = hashlib.blake2b(name.encode(), digest_size=4).digest()
+    return str(27_000_000 + int.from_bytes(digest, "big") % 3_000_000)
+
+
+def suffixes(seed: str) -> Iterator[str]:
+    """Distinct 5-character suffixes, the same sequence for the same ``seed``."""
+    seen: set[str] = set()
+    counter = 0
+    while True:
+        digest = hashlib.blake2b(f"{seed}#{counter}".encode(), digest_size=8).digest()
+        counter += 1
+        number = int.from_bytes(digest, "big")
+        chars = []
+        for _ in range(SUFFIX_LENGTH):
+            number, index = divmod(number, len(ALPHANUMS))
+            chars.append(ALPHANUMS[index])
+        suffix = "".join(chars)
+        if suffix not in seen:  # 27^5 = 14M: a repeat is rare, but a name must not be
+            seen.add(suffix)
+            yield suffix
+
+
+def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
+    """Names of the ``count`` pods a ``kind`` controller called ``name`` would create.
+
+    StatefulSet ``web-0..N-1``; Deployment ``web-<template hash>-<suffix>``; CronJob
+    ``job-<run number>-<suffix>``; ReplicaSet, DaemonSet, Job ``web-<suffix>``.
+    """
+    if kind == "StatefulSet":
+        return [f"{name}-{i}" for i in range(count)]
+    if kind == "Deployment":
+        prefix = f"{name}-{template_hash(template)}-"
+    elif kind == "CronJob":
+        prefix = f"{name}-{scheduled_suffix(name)}-"
+    else:
+        prefix = f"{name}-"
+    stream = suffixes(f"{kind}/{prefix}")
+    return [prefix + next(stream) for _ in range(count)]
+
+
+def generated_name(prefix: str, seed: str) -> str:
+    """``metadata.generateName`` completed with a suffix derived from ``seed``."""
+    return prefix + next(suffixes(seed))
