@@ -1,0 +1,455 @@
+"""``netpol get``: list what the input holds, the way ``kubectl get`` would show it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import yaml
+
+from netpol.cli.common import input_options, load_or_exit, options_from
+from netpol.load.services import all_backends
+from netpol.model.cluster import Cluster
+from netpol.model.objects import Container, Namespace, Node, Pod, Service, Workload
+from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
+from netpol.model.selectors import LabelSelector
+from netpol.model.source import Source
+from netpol.render.table import render_table
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One listable resource: its canonical name, kind, and an optional workload-kind filter."""
+
+    name: str
+    kind: str
+    namespaced: bool
+    workload_kind: str | None = None
+
+
+_RESOURCES = (
+    (("namespaces", "namespace", "ns"), Resource("namespaces", "Namespace", False)),
+    (("nodes", "node", "no"), Resource("nodes", "Node", False)),
+    (("pods", "pod", "po"), Resource("pods", "Pod", True)),
+    (("services", "service", "svc"), Resource("services", "Service", True)),
+    (
+        ("networkpolicies", "networkpolicy", "netpol", "policies", "policy"),
+        Resource("networkpolicies", "NetworkPolicy", True),
+    ),
+    (("workloads", "workload"), Resource("workloads", "Workload", True)),
+    (
+        ("deployments", "deployment", "deploy"),
+        Resource("deployments", "Workload", True, "Deployment"),
+    ),
+    (
+        ("statefulsets", "statefulset", "sts"),
+        Resource("statefulsets", "Workload", True, "StatefulSet"),
+    ),
+    (("daemonsets", "daemonset", "ds"), Resource("daemonsets", "Workload", True, "DaemonSet")),
+    (("replicasets", "replicaset", "rs"), Resource("replicasets", "Workload", True, "ReplicaSet")),
+    (("jobs", "job"), Resource("jobs", "Workload", True, "Job")),
+    (("cronjobs", "cronjob", "cj"), Resource("cronjobs", "Workload", True, "CronJob")),
+)
+RESOURCES: dict[str, Resource] = {alias: r for aliases, r in _RESOURCES for alias in aliases}
+
+
+@click.command("get")
+@click.argument("resource", metavar="RESOURCE")
+@input_options
+@click.option("-n", "--namespace", default=None, help="Only this namespace.")
+@click.option(
+    "-A",
+    "--all-namespaces",
+    is_flag=True,
+    help="Every namespace (the default: the input is the whole cluster).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "wide", "name", "json", "yaml"]),
+    default="table",
+    show_default=True,
+    help="wide adds columns; json and yaml print netpol's model of each object.",
+)
+@click.option(
+    "--show-labels", is_flag=True, help="Add a LABELS column (namespaces, nodes, pods, workloads)."
+)
+def command(
+    resource: str,
+    paths: tuple[str, ...],
+    namespace: str | None,
+    all_namespaces: bool,
+    output: str,
+    show_labels: bool,
+    **params: object,
+) -> None:
+    """List namespaces, nodes, pods, services, policies or workloads as netpol models them:
+    workloads expanded into pods with their IPs and nodes, policies after defaulting.
+
+    \b
+    RESOURCE: namespaces (ns), nodes (no), pods (po), services (svc),
+    networkpolicies (netpol, policies), workloads, or one workload kind:
+    deployments (deploy), statefulsets (sts), daemonsets (ds), replicasets (rs),
+    jobs, cronjobs (cj).
+
+    \b
+    Examples:
+      netpol get pods examples/tutorial -o wide
+      netpol get netpol examples/tutorial -n app1-ns
+      helm template ./chart | netpol get svc -
+    """
+    kind = RESOURCES.get(resource.lower())
+    if kind is None:
+        raise click.UsageError(
+            f'unknown resource type "{resource}"; one of: {", ".join(r.name for _, r in _RESOURCES)}'
+        )
+    if namespace and all_namespaces:
+        raise click.UsageError("-n/--namespace and -A/--all-namespaces exclude each other")
+    cluster = load_or_exit(paths, options_from(params))
+    items = _items(cluster, kind, namespace)
+    if output in ("json", "yaml"):
+        document = {"kind": "List", "items": [_to_json(item) for item in items]}
+        if output == "json":
+            click.echo(json.dumps(document, indent=2))
+        else:
+            click.echo(
+                yaml.safe_dump(document, sort_keys=False, default_flow_style=False), nl=False
+            )
+        return
+    if not items:
+        where = f" in {namespace} namespace" if namespace and kind.namespaced else ""
+        click.echo(f"No resources found{where}.", err=True)
+        return
+    if output == "name":
+        for item in items:
+            click.echo(f"{kind.kind.lower()}/{item.name}")
+        return
+    headers, rows = _table(cluster, kind, items, wide=output == "wide")
+    if show_labels and kind.kind in ("Namespace", "Node", "Pod", "Workload"):
+        headers = [*headers, "LABELS"]
+        rows = [[*row, _labels(item)] for row, item in zip(rows, items, strict=True)]
+    if kind.namespaced and not namespace:
+        headers = ["NAMESPACE", *headers]
+        rows = [[item.namespace, *row] for row, item in zip(rows, items, strict=True)]
+    click.echo(render_table(headers, rows))
+
+
+def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]:
+    everything: Sequence[Any] = {
+        "Namespace": cluster.namespaces,
+        "Node": cluster.nodes,
+        "Pod": cluster.pods,
+        "Service": cluster.services,
+        "NetworkPolicy": cluster.policies,
+        "Workload": cluster.workloads,
+    }[kind.kind]
+    items = list(everything)
+    if kind.workload_kind:
+        items = [w for w in items if w.kind == kind.workload_kind]
+    if namespace and kind.namespaced:
+        items = [i for i in items if i.namespace == namespace]
+    return items
+
+
+# -- tables --------------------------------------------------------------------------------
+
+_Table = tuple[list[str], list[list[object]]]
+
+
+def _table(cluster: Cluster, kind: Resource, items: list[Any], wide: bool) -> _Table:
+    builders: dict[str, Callable[[Cluster, list[Any], bool], _Table]] = {
+        "Namespace": _namespace_table,
+        "Node": _node_table,
+        "Pod": _pod_table,
+        "Service": _service_table,
+        "NetworkPolicy": _policy_table,
+        "Workload": _workload_table,
+    }
+    return builders[kind.kind](cluster, items, wide)
+
+
+def _namespace_table(cluster: Cluster, items: list[Namespace], wide: bool) -> _Table:
+    pods = Counter(p.namespace for p in cluster.pods)
+    policies = Counter(p.namespace for p in cluster.policies)
+    headers = ["NAME", "STATUS", "PODS", "POLICIES"] + (["SOURCE"] if wide else [])
+    rows: list[list[object]] = []
+    for ns in items:
+        row: list[object] = [
+            ns.name,
+            "Implicit" if ns.implicit else "Active",
+            pods[ns.name],
+            policies[ns.name],
+        ]
+        rows.append(row + ([_source(ns.source)] if wide else []))
+    return headers, rows
+
+
+def _node_table(cluster: Cluster, items: list[Node], wide: bool) -> _Table:
+    pods = Counter(p.node for p in cluster.pods)
+    headers = ["NAME", "STATUS", "ROLES", "INTERNAL-IP", "PODS"] + (["SOURCE"] if wide else [])
+    rows: list[list[object]] = []
+    for node in items:
+        roles = sorted(
+            k.split("/", 1)[1] for k in node.labels if k.startswith("node-role.kubernetes.io/")
+        )
+        row: list[object] = [
+            node.name,
+            "Ready",
+            ",".join(roles),
+            ",".join(node.ips),
+            pods[node.name],
+        ]
+        rows.append(row + ([_source(node.source)] if wide else []))
+    return headers, rows
+
+
+def _pod_table(cluster: Cluster, items: list[Pod], wide: bool) -> _Table:
+    headers = ["NAME", "READY", "STATUS"]
+    if wide:
+        headers += ["IP", "NODE", "WORKLOAD", "PORTS", "SOURCE"]
+    rows: list[list[object]] = []
+    for pod in items:
+        total = len(pod.containers)
+        ready = total if pod.phase == "Running" else 0
+        row: list[object] = [pod.name, f"{ready}/{total}", pod.phase]
+        if wide:
+            workload = f"{pod.workload.kind}/{pod.workload.name}" if pod.workload else None
+            ports = ",".join(_container_port(c) for c in pod.containers if c.ports)
+            row += [",".join(pod.ips), pod.node, workload, ports, _source(pod.source)]
+        rows.append(row)
+    return headers, rows
+
+
+def _container_port(container: Container) -> str:
+    return ",".join(f"{p.name}:" * bool(p.name) + f"{p.port}/{p.protocol}" for p in container.ports)
+
+
+def _service_table(cluster: Cluster, items: list[Service], wide: bool) -> _Table:
+    headers = ["NAME", "TYPE", "CLUSTER-IP", "PORT(S)"]
+    backends = all_backends(cluster) if wide else {}
+    if wide:
+        headers += ["SELECTOR", "ENDPOINTS", "SOURCE"]
+    rows: list[list[object]] = []
+    for svc in items:
+        ports = ",".join(
+            f"{p.port}" + (f":{p.node_port}" if p.node_port else "") + f"/{p.protocol}"
+            for p in svc.ports
+        )
+        row: list[object] = [svc.name, svc.type, svc.cluster_ip, ports]
+        if wide:
+            selector = ",".join(f"{k}={v}" for k, v in sorted((svc.selector or {}).items()))
+            endpoints = list(
+                dict.fromkeys(
+                    f"{b.pod.ips[0]}:{b.target_port}"
+                    for b in backends.get(svc.id, [])
+                    if b.target_port is not None
+                )
+            )
+            shown = ",".join(endpoints[:3]) + (
+                f" + {len(endpoints) - 3} more..." if len(endpoints) > 3 else ""
+            )
+            row += [selector, shown, _source(svc.source)]
+        rows.append(row)
+    return headers, rows
+
+
+def _policy_table(cluster: Cluster, items: list[NetworkPolicy], wide: bool) -> _Table:
+    headers = ["NAME", "POD-SELECTOR", "TYPES"] + (["INGRESS", "EGRESS", "SOURCE"] if wide else [])
+    rows: list[list[object]] = []
+    for policy in items:
+        types = ",".join(policy.policy_types) + (
+            " (defaulted)" if policy.policy_types_defaulted else ""
+        )
+        row: list[object] = [policy.name, policy.pod_selector.text(), types]
+        if wide:
+            row += [
+                _rules_summary(policy, "Ingress"),
+                _rules_summary(policy, "Egress"),
+                _source(policy.source),
+            ]
+        rows.append(row)
+    return headers, rows
+
+
+def _rules_summary(policy: NetworkPolicy, direction: str) -> str:
+    """``-`` when the direction is not isolated, ``deny all`` with no rules, else the rule count."""
+    if direction not in policy.policy_types:
+        return "-"
+    count = len(policy.rules(direction))
+    if count == 0:
+        return "deny all"
+    return f"{count} rule" + ("s" if count != 1 else "")
+
+
+def _workload_table(cluster: Cluster, items: list[Workload], wide: bool) -> _Table:
+    by_kind = Counter((p.workload.kind, p.workload.id) for p in cluster.pods if p.workload)
+    headers = ["NAME", "KIND", "PODS"] + (
+        ["CONTAINERS", "IMAGES", "PORTS", "SOURCE"] if wide else []
+    )
+    rows: list[list[object]] = []
+    for w in items:
+        row: list[object] = [w.name, w.kind, f"{by_kind[(w.kind, w.id)]}/{w.replicas}"]
+        if wide:
+            row += [
+                ",".join(c.name for c in w.containers),
+                ",".join(c.image for c in w.containers),
+                ",".join(_container_port(c) for c in w.containers if c.ports),
+                _source(w.source),
+            ]
+        rows.append(row)
+    return headers, rows
+
+
+def _labels(item: Namespace | Node | Pod | Workload) -> str:
+    labels = item.pod_labels if isinstance(item, Workload) else item.labels
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def _source(source: Source) -> str:
+    return source.at() if source.path != "<generated>" else "-"
+
+
+# -- json / yaml ---------------------------------------------------------------------------
+
+
+def _to_json(item: Any) -> dict[str, Any]:
+    if isinstance(item, Namespace):
+        return {
+            "kind": "Namespace",
+            "name": item.name,
+            "labels": dict(item.labels),
+            "implicit": item.implicit,
+            "source": _source(item.source),
+        }
+    if isinstance(item, Node):
+        return {
+            "kind": "Node",
+            "name": item.name,
+            "ips": list(item.ips),
+            "labels": dict(item.labels),
+            "source": _source(item.source),
+        }
+    if isinstance(item, Pod):
+        return {
+            "kind": "Pod",
+            "namespace": item.namespace,
+            "name": item.name,
+            "labels": dict(item.labels),
+            "ips": list(item.ips),
+            "node": item.node,
+            "hostNetwork": item.host_network,
+            "phase": item.phase,
+            "workload": (
+                {
+                    "kind": item.workload.kind,
+                    "namespace": item.workload.namespace,
+                    "name": item.workload.name,
+                }
+                if item.workload
+                else None
+            ),
+            "hostname": item.hostname,
+            "subdomain": item.subdomain,
+            "containers": [_container_json(c) for c in item.containers],
+            "source": _source(item.source),
+        }
+    if isinstance(item, Service):
+        return {
+            "kind": "Service",
+            "namespace": item.namespace,
+            "name": item.name,
+            "type": item.type,
+            "clusterIP": item.cluster_ip,
+            "selector": dict(item.selector) if item.selector is not None else None,
+            "ports": [
+                {
+                    "name": p.name,
+                    "port": p.port,
+                    "protocol": p.protocol,
+                    "targetPort": p.target,
+                    "nodePort": p.node_port,
+                }
+                for p in item.ports
+            ],
+            "source": _source(item.source),
+        }
+    if isinstance(item, NetworkPolicy):
+        return {
+            "kind": "NetworkPolicy",
+            "namespace": item.namespace,
+            "name": item.name,
+            "podSelector": _selector_json(item.pod_selector),
+            "policyTypes": list(item.policy_types),
+            "policyTypesDefaulted": item.policy_types_defaulted,
+            "ingress": [_rule_json(r, "from") for r in item.ingress],
+            "egress": [_rule_json(r, "to") for r in item.egress],
+            "annotations": dict(item.annotations),
+            "source": _source(item.source),
+        }
+    w: Workload = item
+    return {
+        "kind": w.kind,
+        "namespace": w.namespace,
+        "name": w.name,
+        "replicas": w.replicas,
+        "podLabels": dict(w.pod_labels),
+        "hostNetwork": w.host_network,
+        "serviceName": w.service_name,
+        "containers": [_container_json(c) for c in w.containers],
+        "source": _source(w.source),
+    }
+
+
+def _container_json(c: Container) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "image": c.image,
+        "command": list(c.command),
+        "args": list(c.args),
+        "ports": [
+            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in c.ports
+        ],
+    }
+
+
+def _selector_json(selector: LabelSelector) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if selector.match_labels:
+        out["matchLabels"] = dict(selector.match_labels)
+    if selector.match_expressions:
+        out["matchExpressions"] = [
+            {"key": r.key, "operator": r.operator, "values": list(r.values)}
+            for r in selector.match_expressions
+        ]
+    return out
+
+
+def _rule_json(rule: Rule, peers_key: str) -> dict[str, Any]:
+    return {
+        peers_key: [_peer_json(p) for p in rule.peers],
+        "ports": [_port_json(p) for p in rule.ports],
+    }
+
+
+def _peer_json(peer: Peer) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if peer.pod_selector is not None:
+        out["podSelector"] = _selector_json(peer.pod_selector)
+    if peer.namespace_selector is not None:
+        out["namespaceSelector"] = _selector_json(peer.namespace_selector)
+    if peer.ip_block is not None:
+        out["ipBlock"] = {"cidr": peer.ip_block.cidr, "except": list(peer.ip_block.except_)}
+    return out
+
+
+def _port_json(port: PolicyPort) -> dict[str, Any]:
+    out: dict[str, Any] = {"protocol": port.protocol}
+    if port.port is not None:
+        out["port"] = port.port
+    if port.end_port is not None:
+        out["endPort"] = port.end_port
+    return out
