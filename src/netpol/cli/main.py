@@ -13,6 +13,8 @@ from netpol import __version__
 VERB_MODULES = (
     "netpol.cli.validate_cmd",
     "netpol.cli.get_cmd",
+    "netpol.cli.explain_cmd",
+    "netpol.cli.matrix_cmd",
 )
 
 

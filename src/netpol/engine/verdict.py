@@ -18,6 +18,7 @@ from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import first_mismatch
 from netpol.model.objects import Pod
 from netpol.model.policy import NetworkPolicy
+from netpol.model.selectors import Requirement
 
 NOT_A_POD = "not a pod"
 NOT_ISOLATED = "not isolated"
@@ -203,7 +204,7 @@ def peer_miss(
                 index,
                 "pod",
                 f"podSelector {peer.pod_selector.text()} does not match {pod.id} "
-                f"({_labels_text(pod.labels)}): {failed.text()} fails",
+                f"({_labels_text(pod.labels)}): {_failure(failed)} fails",
             )
     return None
 
@@ -212,6 +213,12 @@ def _endpoint_ips(endpoint: Endpoint) -> list[ipaddress.IPv4Address | ipaddress.
     if endpoint.pod is not None and endpoint.kind == POD:
         return [ipaddress.ip_address(ip) for ip in endpoint.pod.ips]
     return [endpoint.ip] if endpoint.ip is not None else []
+
+
+def _failure(req: Requirement) -> str:
+    if req.operator == "In" and len(req.values) == 1:
+        return f"{req.key}={req.values[0]}"
+    return req.text()
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:

@@ -1,0 +1,84 @@
+"""``netpol matrix``: every ordered pair of endpoints and what may flow between them."""
+
+from __future__ import annotations
+
+import click
+
+from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.engine.compile import compile_cluster
+from netpol.engine.matrix import class_matrix
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.resolve import ResolveError, split_port
+from netpol.engine.views import GRANULARITIES, MatrixView
+from netpol.render.matrix import matrix_csv, matrix_json, matrix_markdown, truth_tables, wide
+
+FORMATS = ("table", "wide", "json", "csv", "md")
+
+
+def parse_ports(specs: tuple[str, ...]) -> list[tuple[str, int]]:
+    """``80``, ``80/TCP``, ``53/UDP`` -> [(protocol, port)]; a bad spec exits 2."""
+    ports = []
+    for spec in specs:
+        try:
+            _, port, protocol = split_port(f"x:{spec}")
+        except ResolveError as exc:
+            fail(str(exc))
+            raise
+        if port is None:
+            fail(f"--port {spec!r}: expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP")
+            raise AssertionError  # unreachable: fail exits
+        ports.append((protocol, port))
+    return ports
+
+
+@click.command("matrix")
+@input_options
+@click.option(
+    "--by", "granularity", type=click.Choice(GRANULARITIES), default="pod", show_default=True
+)
+@click.option(
+    "--port", "port_specs", multiple=True, help="Only this port (repeatable): 80, 80/TCP, 53/UDP."
+)
+@click.option(
+    "--include-external", is_flag=True, help="Add the external IP blocks (cut by every ipBlock)."
+)
+@click.option("--include-nodes", is_flag=True, help="Add the nodes as endpoints.")
+@click.option("--all-pairs", is_flag=True, help="List denied pairs too (json, csv, md, wide).")
+@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+def command(
+    paths: tuple[str, ...],
+    granularity: str,
+    port_specs: tuple[str, ...],
+    include_external: bool,
+    include_nodes: bool,
+    all_pairs: bool,
+    output: str,
+    **params: object,
+) -> None:
+    """Print who can connect to whom: a truth table ('.' allowed, 'X' denied, one table per
+    --port), or the allowed connection set of every ordered pair.
+
+    \b
+    Examples:
+      netpol matrix examples/three-tier
+      netpol matrix examples/three-tier --port 80 --port 5678 --port 3306
+      netpol matrix examples/three-tier --by workload -o json
+      kustomize build overlays/prod | netpol matrix - --by namespace -o md
+    """
+    ports = parse_ports(port_specs)
+    options = options_from(params)
+    cluster = load_or_exit(paths, options)
+    cc = compile_cluster(cluster, options)
+    matrix = class_matrix(cc, include_external=include_external, include_nodes=include_nodes)
+    view = MatrixView(matrix, granularity)
+    port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
+    if output == "table":
+        click.echo(truth_tables(view, ports))
+    elif output == "wide":
+        click.echo(wide(view, port_set, all_pairs))
+    elif output == "json":
+        click.echo(matrix_json(view, options.profile.name, port_set, all_pairs))
+    elif output == "csv":
+        click.echo(matrix_csv(view, port_set, all_pairs))
+    else:
+        click.echo(matrix_markdown(view, port_set, all_pairs))

@@ -1,0 +1,176 @@
+"""Explanations as text and JSON: the verdict's own evidence, printed."""
+
+from __future__ import annotations
+
+from netpol.engine.explain import Explanation
+from netpol.engine.verdict import (
+    LOCAL_NODE,
+    NOT_A_POD,
+    NOT_ISOLATED,
+    OWN_NODE,
+    RuleOutcome,
+    SideVerdict,
+)
+from netpol.model.policy import Peer
+
+_EXEMPTIONS = {
+    NOT_A_POD: "not a pod: NetworkPolicy does not restrict it",
+    NOT_ISOLATED: "no NetworkPolicy selects it for {direction}: everything allowed",
+    LOCAL_NODE: "traffic from the pod's own node is always allowed (spec 2.6)",
+    OWN_NODE: "a pod may always reach its own node under this profile",
+}
+
+
+def endpoint_text(explanation: Explanation, side: str) -> str:
+    endpoint = explanation.src if side == "src" else explanation.target.endpoint
+    ip = f" ({endpoint.ip})" if endpoint.ip is not None and endpoint.pod is not None else ""
+    return f"{endpoint.id}{ip}"
+
+
+def _flow_text(e: Explanation) -> str:
+    port = f" port {e.port}/{e.protocol}" if e.port is not None else " (all ports)"
+    return f"{endpoint_text(e, 'src')} -> {endpoint_text(e, 'dst')}{port}"
+
+
+def peer_text(peer: Peer) -> str:
+    if peer.ip_block is not None:
+        return f"ipBlock {peer.ip_block.text()}"
+    parts = []
+    if peer.namespace_selector is not None:
+        parts.append(f"namespaceSelector {peer.namespace_selector.text()}")
+    if peer.pod_selector is not None:
+        parts.append(f"podSelector {peer.pod_selector.text()}")
+    return " AND ".join(parts)
+
+
+def _rule_text(outcome: RuleOutcome) -> str:
+    rule = outcome.rule
+    word = "from" if rule.direction == "Ingress" else "to"
+    if rule.any_peer:
+        peers = f"{word} anywhere"
+    elif outcome.peer_index is not None:
+        peers = f"{word}[{outcome.peer_index}] {peer_text(rule.peers[outcome.peer_index].peer)}"
+    else:
+        peers = f"{word}: " + "; ".join(peer_text(p.peer) for p in rule.peers)
+    ports = "all ports" if rule.any_port else ", ".join(p.text() for p in rule.rule.ports)
+    return f"{rule.label}: {peers}; ports {ports}"
+
+
+def _side_lines(e: Explanation, side: SideVerdict) -> list[str]:
+    subject = endpoint_text(e, "src" if side.direction == "Egress" else "dst")
+    asked = e.port is not None
+    ok = (
+        side.allowed.contains(e.protocol, e.port)
+        if asked and e.port is not None
+        else not side.allowed.is_empty
+    )
+    head = f"{side.direction} {'from' if side.direction == 'Egress' else 'to'} {subject}: {'allowed' if ok else 'DENIED'}"
+    lines = [head]
+    if side.exemption is not None:
+        lines.append("  " + _EXEMPTIONS[side.exemption].format(direction=side.direction.lower()))
+        if side.exemption in (LOCAL_NODE, OWN_NODE):
+            lines.append(f"  isolated by: {', '.join(p.id for p in side.policies)}")
+        return lines
+    lines.append(f"  isolated by: {', '.join(p.id for p in side.policies)}")
+    allowing = side.allowing(e.protocol, e.port) if asked else side.allowing()
+    if allowing:
+        for outcome in allowing:
+            lines.append(f"  allowed by {_rule_text(outcome)}")
+        if not asked:
+            lines.append(f"  allows: {side.allowed.text()}")
+        return lines
+    if not side.outcomes:
+        lines.append("  the isolating policies have no rule for this direction: everything denied")
+        return lines
+    lines.append("  no rule matched:")
+    for outcome in side.outcomes:
+        lines.append(f"    {outcome.rule.label}: {_miss_reason(e, outcome)}")
+    return lines
+
+
+def _miss_reason(e: Explanation, outcome: RuleOutcome) -> str:
+    if not outcome.peer_matched:
+        reasons = []
+        for miss in outcome.peer_misses:
+            word = "from" if outcome.rule.direction == "Ingress" else "to"
+            text = f"{word}[{miss.peer_index}] {miss.detail}"
+            compiled = outcome.rule.peers[miss.peer_index]
+            if compiled.peer.ip_block is None and not compiled.pod_ids:
+                text += " — this peer matches no pod at all"
+            reasons.append(text)
+        return "peer does not match: " + "; ".join(reasons)
+    if e.port is not None:
+        return (
+            f"peer matches, but port {e.port}/{e.protocol} is not in {outcome.connections.text()}"
+        )
+    return "peer matches, but the rule's ports allow nothing towards this pod"
+
+
+def explanation_text(explanations: list[Explanation]) -> str:
+    blocks = []
+    for e in explanations:
+        verdict = e.verdict
+        lines = [f"{_flow_text(e)}: {'ALLOWED' if e.allowed else 'DENIED'}"]
+        if e.target.via:
+            lines.append(f"  via {e.target.via}")
+        if verdict.note:
+            lines.append(f"  {verdict.note}")
+        else:
+            lines += ["  " + line for line in _side_lines(e, verdict.egress)]
+            lines += ["  " + line for line in _side_lines(e, verdict.ingress)]
+        if e.port is None:
+            lines.append(f"  allowed connections: {verdict.allowed.text()}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _side_json(side: SideVerdict) -> dict[str, object]:
+    return {
+        "direction": side.direction,
+        "subject": side.subject.id,
+        "isolated": side.isolated,
+        "exemption": side.exemption,
+        "policies": [p.id for p in side.policies],
+        "allowed": side.allowed.to_json(),
+        "allowedText": side.allowed.text(),
+        "rules": [
+            {
+                "policy": o.rule.policy.id,
+                "direction": o.rule.direction,
+                "rule": o.rule.index,
+                "peerMatched": o.peer_matched,
+                "peer": o.peer_index,
+                "connections": o.connections.text(),
+                "allows": o.allowed.text(),
+                "peerMisses": [
+                    {"peer": m.peer_index, "part": m.part, "detail": m.detail}
+                    for m in o.peer_misses
+                ],
+            }
+            for o in side.outcomes
+        ],
+    }
+
+
+def explanation_json(explanations: list[Explanation]) -> dict[str, object]:
+    return {
+        "kind": "Explanation",
+        "flows": [
+            {
+                "src": e.src.id,
+                "srcIP": str(e.src.ip) if e.src.ip is not None else None,
+                "dst": e.target.endpoint.id,
+                "dstIP": str(e.target.endpoint.ip) if e.target.endpoint.ip is not None else None,
+                "port": e.port,
+                "protocol": e.protocol,
+                "via": e.target.via or None,
+                "allowed": e.allowed,
+                "allowedConnections": e.verdict.allowed.to_json(),
+                "allowedText": e.verdict.allowed.text(),
+                "note": e.verdict.note,
+                "egress": _side_json(e.verdict.egress),
+                "ingress": _side_json(e.verdict.ingress),
+            }
+            for e in explanations
+        ],
+    }

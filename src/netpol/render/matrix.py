@@ -1,0 +1,166 @@
+"""The connectivity matrix as a truth table, a pair list, JSON (the contract), CSV or Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.views import MatrixView, ViewEndpoint, ViewPair
+
+MIXED_MARK = "*"
+
+
+def restrict(connections: ConnectionSet, ports: ConnectionSet | None) -> ConnectionSet:
+    return connections if ports is None else connections & ports
+
+
+def _cell(connections: ConnectionSet) -> str:
+    if connections.is_all:
+        return "all"
+    if connections.is_empty:
+        return "X"
+    return connections.text()
+
+
+def truth_tables(
+    view: MatrixView, ports: Sequence[tuple[str, int]] = (), legend: bool = True
+) -> str:
+    """One table per port ('.' allowed, 'X' denied, as the upstream e2e tests print), or one
+    table of connection sets when no port is given."""
+    ids = [e.id for e in view.endpoints]
+    cells: dict[tuple[int, int], ViewPair] = {}
+    for pair in view.pairs(all_pairs=True):
+        cells[(pair.src, pair.dst)] = pair
+    blocks = []
+    if ports:
+        for protocol, port in ports:
+            title = f"{port}/{protocol}"
+            grid = [
+                [_port_cell(cells.get((i, j)), protocol, port) for j in range(len(ids))]
+                for i in range(len(ids))
+            ]
+            blocks.append(_grid(title, ids, grid))
+    else:
+        grid = [
+            [
+                _cell(cells[(i, j)].connections) + (MIXED_MARK if cells[(i, j)].mixed else "")
+                if (i, j) in cells
+                else "-"
+                for j in range(len(ids))
+            ]
+            for i in range(len(ids))
+        ]
+        blocks.append(_grid("from \\ to", ids, grid))
+    text = "\n\n".join(blocks)
+    if legend:
+        marks = "'.' allowed, 'X' denied" if ports else "'all' every connection, 'X' none"
+        text += f"\n\n{marks}, '-' no pair (a pod and itself)"
+        if any(p.mixed for p in cells.values()):
+            text += f", '{MIXED_MARK}' members disagree (see --by pod)"
+    return text
+
+
+def _port_cell(pair: ViewPair | None, protocol: str, port: int) -> str:
+    if pair is None:
+        return "-"
+    allowed = pair.connections.contains(protocol, port)
+    if pair.mixed and allowed:
+        return "." + MIXED_MARK
+    return "." if allowed else "X"
+
+
+def _grid(title: str, ids: list[str], grid: list[list[str]]) -> str:
+    header = [title, *ids]
+    rows = [[ids[i], *grid[i]] for i in range(len(ids))]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row)).rstrip()
+        for row in [header, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def pair_rows(
+    view: MatrixView, ports: ConnectionSet | None, all_pairs: bool
+) -> list[tuple[str, str, ConnectionSet, bool]]:
+    rows = []
+    for pair in view.pairs(all_pairs=all_pairs or ports is not None):
+        connections = restrict(pair.connections, ports)
+        if connections.is_empty and not all_pairs:
+            continue
+        rows.append(
+            (view.endpoints[pair.src].id, view.endpoints[pair.dst].id, connections, pair.mixed)
+        )
+    return rows
+
+
+def wide(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
+    rows = pair_rows(view, ports, all_pairs)
+    header = ("SOURCE", "DESTINATION", "ALLOWED")
+    table = [header] + [
+        (s, d, c.text() + (" (members disagree)" if m else "")) for s, d, c, m in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    return "\n".join("   ".join(r[i].ljust(widths[i]) for i in range(3)).rstrip() for r in table)
+
+
+def endpoint_json(endpoint: ViewEndpoint) -> dict[str, object]:
+    if endpoint.kind == "External":
+        return {"id": endpoint.id, "kind": "External", "cidrs": list(endpoint.cidrs)}
+    if endpoint.kind == "Node":
+        return {"id": endpoint.id, "kind": "Node", "name": endpoint.name}
+    if endpoint.kind == "Namespace":
+        return {"id": endpoint.id, "kind": "Namespace", "name": endpoint.name}
+    return {
+        "id": endpoint.id,
+        "kind": endpoint.kind,
+        "namespace": endpoint.namespace,
+        "name": endpoint.name,
+        "workload": endpoint.workload,
+        "workloadKind": endpoint.workload_kind,
+    }
+
+
+def matrix_json(
+    view: MatrixView, profile: str, ports: ConnectionSet | None, all_pairs: bool
+) -> str:
+    """The ``ConnectivityMatrix`` contract of docs/json.md."""
+    connections = []
+    for src, dst, allowed, mixed in pair_rows(view, ports, all_pairs):
+        entry: dict[str, object] = {
+            "src": src,
+            "dst": dst,
+            "allowed": allowed.to_json(),
+            "text": allowed.text(),
+        }
+        if mixed:
+            entry["mixed"] = True
+        connections.append(entry)
+    document = {
+        "kind": "ConnectivityMatrix",
+        "granularity": view.granularity,
+        "profile": profile,
+        "endpoints": [endpoint_json(e) for e in view.endpoints],
+        "connections": connections,
+    }
+    return json.dumps(document, indent=1 if len(connections) < 5000 else None)
+
+
+def matrix_csv(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["src", "dst", "allowed", "mixed"])
+    for src, dst, allowed, mixed in pair_rows(view, ports, all_pairs):
+        writer.writerow([src, dst, allowed.text(), "true" if mixed else "false"])
+    return out.getvalue().rstrip("\n")
+
+
+def matrix_markdown(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
+    lines = ["| source | destination | allowed |", "|---|---|---|"]
+    for src, dst, allowed, mixed in pair_rows(view, ports, all_pairs):
+        note = " (members disagree)" if mixed else ""
+        lines.append(f"| `{src}` | `{dst}` | {allowed.text()}{note} |")
+    return "\n".join(lines)
