@@ -15,6 +15,8 @@ VERB_MODULES = (
     "netpol.cli.get_cmd",
     "netpol.cli.explain_cmd",
     "netpol.cli.matrix_cmd",
+    "netpol.cli.describe_cmd",
+    "netpol.cli.profiles_cmd",
 )
 
 

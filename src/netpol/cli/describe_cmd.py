@@ -1,0 +1,65 @@
+"""``netpol describe policy|pod NAME``: one object in plain words, with the cluster in view."""
+
+from __future__ import annotations
+
+import click
+
+from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.engine.compile import compile_cluster
+from netpol.engine.describe import describe_pod, describe_policy
+from netpol.render.describe import pod_text, policy_text
+
+KINDS = {
+    "policy": "policy",
+    "netpol": "policy",
+    "networkpolicy": "policy",
+    "pod": "pod",
+    "po": "pod",
+}
+
+
+@click.command("describe")
+@click.argument("kind", type=click.Choice(sorted(KINDS), case_sensitive=False))
+@click.argument("name")
+@input_options
+@click.option("-n", "--namespace", default=None, help="Namespace of NAME (or write NS/NAME).")
+def command(
+    kind: str, name: str, paths: tuple[str, ...], namespace: str | None, **params: object
+) -> None:
+    """Describe a NetworkPolicy (what it isolates, each rule in words, and the pods,
+    namespaces and IP ranges every peer matches right now, flagging peers that match
+    nothing) or a pod (the policies isolating it and whom it reaches).
+
+    \b
+    Examples:
+      netpol describe policy backend-policy -n app1-ns examples/tutorial
+      netpol describe pod app1-ns/db-sts-0 examples/three-tier
+    """
+    options = options_from(params)
+    cluster = load_or_exit(paths, options)
+    if "/" in name:
+        namespace, name = name.split("/", 1)
+    namespace = namespace or options.default_namespace
+    cc = compile_cluster(cluster, options)
+    if KINDS[kind.lower()] == "policy":
+        found = next((c for c in cc.policies if c.policy.id == f"{namespace}/{name}"), None)
+        if found is None:
+            known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
+            fail(f"no NetworkPolicy {name!r} in namespace {namespace} (policies: {known})")
+            return
+        click.echo(policy_text(describe_policy(cc, found)))
+        return
+    pod = cluster.pod_by_id.get(f"{namespace}/{name}")
+    if pod is None:
+        matches = [
+            p.id for p in cluster.pods if p.namespace == namespace and p.name.startswith(name)
+        ]
+        if len(matches) == 1:
+            pod = cluster.pod_by_id[matches[0]]
+        else:
+            fail(
+                f"no pod {name!r} in namespace {namespace}"
+                + (f" (did you mean {', '.join(matches[:5])}?)" if matches else "")
+            )
+            return
+    click.echo(pod_text(describe_pod(cc, pod)))

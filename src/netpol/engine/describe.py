@@ -1,0 +1,94 @@
+"""A policy or a pod with the cluster in view: what each selector really matches right now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
+from netpol.engine.endpoints import pod_endpoint
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.verdict import evaluate
+from netpol.model.objects import Pod
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMatch:
+    peer: CompiledPeer
+    pods: tuple[str, ...]  # pod ids its selectors match
+    namespaces: tuple[str, ...]  # namespaces its namespace part admits (selector peers)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDescription:
+    rule: CompiledRule
+    peers: tuple[PeerMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDescription:
+    compiled: CompiledPolicy
+    selected: tuple[str, ...]
+    ingress: tuple[RuleDescription, ...]
+    egress: tuple[RuleDescription, ...]
+
+
+def describe_policy(cc: CompiledCluster, compiled: CompiledPolicy) -> PolicyDescription:
+    """The pods the policy selects and, for every peer of every rule, what it matches."""
+    selected = tuple(p.id for p in cc.policy_pods if compiled.selects(p))
+    namespaces = [ns.name for ns in cc.cluster.namespaces]
+
+    def rules(direction: str) -> tuple[RuleDescription, ...]:
+        source = compiled.ingress if direction == "Ingress" else compiled.egress
+        return tuple(
+            RuleDescription(
+                rule,
+                tuple(
+                    PeerMatch(
+                        peer,
+                        tuple(sorted(peer.pod_ids)),
+                        tuple(
+                            n
+                            for n in namespaces
+                            if peer.peer.ip_block is None and peer.namespace_matches(n)
+                        ),
+                    )
+                    for peer in rule.peers
+                ),
+            )
+            for rule in source
+        )
+
+    return PolicyDescription(compiled, selected, rules("Ingress"), rules("Egress"))
+
+
+@dataclass(frozen=True, slots=True)
+class PodDescription:
+    pod: Pod
+    ingress_policies: tuple[str, ...]
+    egress_policies: tuple[str, ...]
+    reaches: tuple[tuple[str, ConnectionSet], ...]  # pods this pod may connect to
+    reached_by: tuple[tuple[str, ConnectionSet], ...]  # pods that may connect to it
+
+
+def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
+    """Which policies isolate the pod in each direction, and whom it reaches / is reached by."""
+    me = pod_endpoint(pod, cc.profile)
+    reaches = []
+    reached_by = []
+    for other in cc.cluster.pods:
+        if other.id == pod.id or not other.ips:
+            continue
+        them = pod_endpoint(other, cc.profile)
+        out = evaluate(cc, me, them).allowed
+        if not out.is_empty:
+            reaches.append((other.id, out))
+        into = evaluate(cc, them, me).allowed
+        if not into.is_empty:
+            reached_by.append((other.id, into))
+    return PodDescription(
+        pod,
+        tuple(c.policy.id for c in cc.applying(pod, "Ingress")),
+        tuple(c.policy.id for c in cc.applying(pod, "Egress")),
+        tuple(reaches),
+        tuple(reached_by),
+    )

@@ -1,0 +1,89 @@
+"""``describe`` in plain words, like ``kubectl describe netpol`` but with the cluster in view."""
+
+from __future__ import annotations
+
+from netpol.engine.describe import PeerMatch, PodDescription, PolicyDescription, RuleDescription
+from netpol.render.explain import peer_text
+
+
+def _list(items: tuple[str, ...], limit: int = 8) -> str:
+    if not items:
+        return "none"
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _peer_lines(match: PeerMatch) -> list[str]:
+    peer = match.peer.peer
+    text = peer_text(peer)
+    if peer.ip_block is not None:
+        return [f"{text}: addresses {peer.ip_block.text()}"]
+    where = f"in namespaces {_list(match.namespaces)}"
+    if not match.pods:
+        return [f"{text}: matches NO pod ({where}) — check the labels"]
+    return [f"{text}: {len(match.pods)} pod(s) {where}: {_list(match.pods)}"]
+
+
+def _rule_lines(rule: RuleDescription) -> list[str]:
+    compiled = rule.rule
+    word = "from" if compiled.direction == "Ingress" else "to"
+    ports = (
+        "any port, any protocol"
+        if compiled.any_port
+        else ", ".join(p.text() for p in compiled.rule.ports)
+    )
+    lines = [
+        f"[{compiled.index}] allow {word} {'anyone' if compiled.any_peer else 'these peers'} on {ports}"
+    ]
+    for match in rule.peers:
+        lines += [f"    - {line}" for line in _peer_lines(match)]
+    return lines
+
+
+def policy_text(d: PolicyDescription) -> str:
+    policy = d.compiled.policy
+    types = ", ".join(policy.policy_types)
+    lines = [
+        f"Name:         {policy.name}",
+        f"Namespace:    {policy.namespace}",
+        f"Source:       {policy.source}",
+        f"PodSelector:  {policy.pod_selector.text()} (in {policy.namespace})",
+        f"Selects:      {len(d.selected)} pod(s): {_list(d.selected)}",
+        f"PolicyTypes:  {types}"
+        + (" (defaulted: the policy did not say)" if policy.policy_types_defaulted else ""),
+    ]
+    for direction, rules in (("Ingress", d.ingress), ("Egress", d.egress)):
+        if direction not in policy.policy_types:
+            if rules:
+                lines.append(
+                    f"{direction}: {len(rules)} rule(s) IGNORED: {direction} is not in policyTypes"
+                )
+            continue
+        if not rules:
+            lines.append(
+                f"{direction}: isolates the selected pods and allows nothing (default deny)"
+            )
+            continue
+        lines.append(f"{direction}: isolates the selected pods; allowed only:")
+        for rule in rules:
+            lines += ["  " + line for line in _rule_lines(rule)]
+    return "\n".join(lines)
+
+
+def pod_text(d: PodDescription) -> str:
+    pod = d.pod
+    labels = ",".join(f"{k}={v}" for k, v in sorted(pod.labels.items())) or "none"
+    lines = [
+        f"Name:       {pod.name}",
+        f"Namespace:  {pod.namespace}",
+        f"IP:         {', '.join(pod.ips) or 'none'}",
+        f"Node:       {pod.node}",
+        f"Labels:     {labels}",
+        f"Ingress:    {'isolated by ' + ', '.join(d.ingress_policies) if d.ingress_policies else 'not isolated (everything allowed)'}",
+        f"Egress:     {'isolated by ' + ', '.join(d.egress_policies) if d.egress_policies else 'not isolated (everything allowed)'}",
+        "May connect to:",
+    ]
+    lines += [f"  {pid}: {conns.text()}" for pid, conns in d.reaches] or ["  no pod"]
+    lines.append("May be reached by:")
+    lines += [f"  {pid}: {conns.text()}" for pid, conns in d.reached_by] or ["  no pod"]
+    return "\n".join(lines)
