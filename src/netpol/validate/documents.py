@@ -1,0 +1,194 @@
+"""One document -> its problems: the kind and apiVersion decide which checks apply.
+
+Unknown kinds are not errors (the loader skips and counts them), and neither are kinds of
+another API group that share a name (a Knative ``serving.knative.dev/v1`` Service is not
+a core Service). A known kind under a removed version (``extensions/v1beta1``
+NetworkPolicy, ``apps/v1beta2`` Deployment) is an error, as on a current cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netpol.load.yamldoc import LocatedMap, RawDocument
+from netpol.model.diagnostics import Diagnostic
+from netpol.validate.metadata import object_id
+from netpol.validate.networkpolicy import validate_network_policy
+from netpol.validate.objects import (
+    Validator,
+    validate_cronjob,
+    validate_job,
+    validate_namespace,
+    validate_pod,
+    validate_service,
+    workload_validator,
+)
+from netpol.validate.report import Report, a_type_name
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A kind netpol understands: where it lives in the API and how it is checked."""
+
+    api_version: str
+    namespaced: bool
+    validate: Validator
+    legacy_groups: tuple[str, ...] = ()  # groups that once served it (now "no matches")
+
+    @property
+    def group(self) -> str:
+        return _group(self.api_version)
+
+
+KINDS: dict[str, Kind] = {
+    "Namespace": Kind("v1", False, validate_namespace),
+    "Pod": Kind("v1", True, validate_pod),
+    "Service": Kind("v1", True, validate_service),
+    "Deployment": Kind("apps/v1", True, workload_validator("Deployment"), ("extensions",)),
+    "ReplicaSet": Kind("apps/v1", True, workload_validator("ReplicaSet"), ("extensions",)),
+    "StatefulSet": Kind("apps/v1", True, workload_validator("StatefulSet")),
+    "DaemonSet": Kind("apps/v1", True, workload_validator("DaemonSet"), ("extensions",)),
+    "Job": Kind("batch/v1", True, validate_job),
+    "CronJob": Kind("batch/v1", True, validate_cronjob),
+    "NetworkPolicy": Kind("networking.k8s.io/v1", True, validate_network_policy, ("extensions",)),
+}
+
+
+def known_kind(kind: object, api_version: object) -> Kind | None:
+    """The Kind for this (kind, apiVersion) pair if netpol reads it; None for foreign kinds.
+
+    A known kind under a retired version of its own group still counts as known (it is then
+    reported as an error), so the loader and the validator agree on what is skipped.
+    """
+    if not isinstance(kind, str) or not isinstance(api_version, str):
+        return None
+    spec = KINDS.get(kind)
+    if spec is None:
+        return None
+    group = _group(api_version)
+    if group == spec.group or group in spec.legacy_groups:
+        return spec
+    return None
+
+
+def validate_document(doc: RawDocument) -> list[Diagnostic]:
+    """Every problem of the object(s) in ``doc``; [] for a valid or an unknown kind."""
+    return _validate_object(doc, doc.data, None, None)
+
+
+def validate_documents(docs: list[RawDocument]) -> list[Diagnostic]:
+    """The problems of every document, in order."""
+    return [d for doc in docs for d in validate_document(doc)]
+
+
+def object_kinds(doc: RawDocument) -> list[str]:
+    """The kind of each object in ``doc`` (a List counts its items); "" when there is none."""
+    data = doc.data
+    kind = data.get("kind")
+    if _is_list(kind, data):
+        items = data.get("items")
+        item_kind = kind[:-4] if isinstance(kind, str) and kind != "List" else ""
+        return [
+            (it.get("kind") if isinstance(it.get("kind"), str) else item_kind) or ""
+            for it in (items if isinstance(items, list) else [])
+            if isinstance(it, dict)
+        ]
+    return [kind if isinstance(kind, str) else ""]
+
+
+def _validate_object(
+    doc: RawDocument,
+    data: LocatedMap,
+    default_kind: str | None,
+    default_api_version: str | None,
+) -> list[Diagnostic]:
+    kind = data.get("kind", default_kind)
+    api_version = data.get("apiVersion", default_api_version)
+    header = _header_problem(kind, api_version)
+    if header is not None:
+        field, message, value = header
+        r = Report(doc, data, _fallback_id(kind, data))
+        r.bad_request(field, message, value)
+        return r.diagnostics
+    assert isinstance(kind, str) and isinstance(api_version, str)
+    if _is_list(kind, data):
+        return _validate_list(doc, data, kind, api_version)
+    spec = known_kind(kind, api_version)
+    if spec is None:
+        return []
+    metadata = data.get("metadata")
+    r = Report(doc, data, object_id(kind, metadata, spec.namespaced))
+    if api_version != spec.api_version:
+        r.bad_request(
+            "apiVersion",
+            f'no matches for kind "{kind}" in version "{api_version}": '
+            f"use apiVersion: {spec.api_version}",
+            api_version,
+        )
+        return r.diagnostics
+    if metadata is not None and not isinstance(metadata, LocatedMap):
+        r.wrong_type("metadata", metadata, "a mapping (an object)")
+        return r.diagnostics
+    spec.validate(r, data, metadata)
+    return r.diagnostics
+
+
+def _validate_list(
+    doc: RawDocument, data: LocatedMap, kind: str, api_version: str
+) -> list[Diagnostic]:
+    """``List`` (items carry their own kind) or ``<Kind>List`` (items may omit it)."""
+    r = Report(doc, data, kind)
+    items = r.sequence(data.get("items"), "items")
+    item_kind = None if kind == "List" else kind[:-4]
+    item_api_version = None if kind == "List" else api_version
+    out = r.diagnostics
+    for i, item in enumerate(items):
+        if isinstance(item, LocatedMap):
+            out += _validate_object(doc, item, item_kind, item_api_version)
+        else:
+            r.wrong_type(f"items[{i}]", item, "a mapping (an object)")
+    return out
+
+
+def _header_problem(kind: object, api_version: object) -> tuple[str, str, object] | None:
+    """kubectl's "apiVersion not set" / "kind not set", as one diagnostic."""
+    missing = [name for name, v in (("apiVersion", api_version), ("kind", kind)) if v in (None, "")]
+    if missing:
+        return (
+            missing[0],
+            f"{' and '.join(missing)} not set: every object needs apiVersion and kind",
+            None,
+        )
+    for name, value in (("apiVersion", api_version), ("kind", kind)):
+        if not isinstance(value, str):
+            return name, f"must be a string, not {a_type_name(value)}", value
+    return None
+
+
+def _is_list(kind: object, data: LocatedMap) -> bool:
+    if kind == "List":
+        return True
+    return (
+        isinstance(kind, str) and kind.endswith("List") and kind[:-4] in KINDS and "items" in data
+    )
+
+
+def _fallback_id(kind: object, data: LocatedMap) -> str:
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    label = kind if isinstance(kind, str) and kind else "<no kind>"
+    return f"{label}/{name}" if isinstance(name, str) and name else label
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+__all__ = [
+    "KINDS",
+    "Kind",
+    "known_kind",
+    "object_kinds",
+    "validate_document",
+    "validate_documents",
+]
