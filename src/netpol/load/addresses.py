@@ -18,8 +18,13 @@ SERVICE_CIDR = "10.96.0.0/12"
 KUBERNETES_SERVICE_IP = "10.96.0.1"  # the `kubernetes` Service of every cluster
 KUBE_DNS_SERVICE_IP = "10.96.0.10"  # kube-dns, as kubeadm and KIND configure it
 # KIND puts its nodes on the docker network 172.18.0.0/16 (gateway .1, nodes from .2);
-# the later /16s stand in when the pod CIDR would overlap it.
-NODE_NETWORKS = tuple(f"172.{n}.0.0/16" for n in range(18, 32))
+# the next /16s stand in when the pod CIDR would overlap it.
+NODE_NETWORKS = (
+    *(f"172.{n}.0.0/16" for n in range(18, 32)),
+    "192.168.0.0/16",
+    "100.64.0.0/16",
+    "198.18.0.0/16",
+)
 
 
 def parse_network(text: str) -> IPNetwork | None:
