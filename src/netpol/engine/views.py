@@ -109,21 +109,48 @@ class MatrixView:
         return ViewPair(i, i, self.matrix.atoms.connections(union), union != inter)
 
     def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
-        """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``)."""
+        """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
         n = len(self.endpoints)
         if all_pairs:
-            candidates: Iterator[tuple[int, int]] = ((i, j) for i in range(n) for j in range(n))
+            src = np.repeat(np.arange(n), n)
+            dst = np.tile(np.arange(n), n)
         else:
-            nonzero = np.asarray(self._union.any(axis=2))
-            src, dst = np.nonzero(nonzero)
-            diagonal = [(i, i) for i in range(n) if not nonzero[i, i]]
-            candidates = iter(sorted([*zip(src.tolist(), dst.tolist(), strict=True), *diagonal]))
-        for i, j in candidates:
-            pair = self.pair(i, j)
-            if pair is None:
-                continue
-            if all_pairs or not pair.connections.is_empty:
-                yield pair
+            src, dst = np.nonzero(np.asarray(self._union.any(axis=2)))
+        has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
+        keep = (has_pods[src] | has_pods[dst]) & (src != dst)
+        src, dst = src[keep], dst[keep]
+        union = self._union[src, dst]  # (pairs, words)
+        inter = self._inter[src, dst]
+        mixed = np.any(union != inter, axis=1)
+        connections = self.matrix.atoms.connections
+        if union.shape[1] == 1:
+            masks: list[int] = union[:, 0].tolist()
+        else:
+            masks = [self._words(row) for row in union.tolist()]
+        diagonal = {i: self._self_pair(i) for i in range(n) if has_pods[i]}
+        next_diagonal = 0  # self pairs are emitted in row-major position
+        for s, d, mask, m in zip(src.tolist(), dst.tolist(), masks, mixed.tolist(), strict=True):
+            while next_diagonal < s or (next_diagonal == s and d > s):
+                yield from self._diagonal(diagonal, next_diagonal, all_pairs)
+                next_diagonal += 1
+            yield ViewPair(s, d, connections(mask), m)
+        for i in range(next_diagonal, n):
+            yield from self._diagonal(diagonal, i, all_pairs)
+
+    @staticmethod
+    def _diagonal(
+        diagonal: dict[int, ViewPair | None], i: int, all_pairs: bool
+    ) -> Iterator[ViewPair]:
+        pair = diagonal.get(i)
+        if pair is not None and (all_pairs or not pair.connections.is_empty):
+            yield pair
+
+    @staticmethod
+    def _words(row: list[int]) -> int:
+        value = 0
+        for n, word in enumerate(row):
+            value |= int(word) << (64 * n)
+        return value
 
     def index(self, endpoint_id: str) -> int:
         for i, e in enumerate(self.endpoints):
