@@ -9,6 +9,7 @@ NetworkPolicy, ``apps/v1beta2`` Deployment) is an error, as on a current cluster
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from netpol.load.yamldoc import LocatedMap, RawDocument
 from netpol.model.diagnostics import Diagnostic
@@ -81,19 +82,35 @@ def validate_documents(docs: list[RawDocument]) -> list[Diagnostic]:
     return [d for doc in docs for d in validate_document(doc)]
 
 
-def object_kinds(doc: RawDocument) -> list[str]:
-    """The kind of each object in ``doc`` (a List counts its items); "" when there is none."""
+class ObjectKind(NamedTuple):
+    kind: str  # "" when the object names none
+    api_version: str
+    checked: bool  # a kind netpol reads (and so validates)
+
+
+def object_kinds(doc: RawDocument) -> list[ObjectKind]:
+    """Each object in ``doc``, a List counting as its items."""
     data = doc.data
-    kind = data.get("kind")
-    if _is_list(kind, data):
-        items = data.get("items")
-        item_kind = kind[:-4] if isinstance(kind, str) and kind != "List" else ""
-        return [
-            (it.get("kind") if isinstance(it.get("kind"), str) else item_kind) or ""
-            for it in (items if isinstance(items, list) else [])
-            if isinstance(it, dict)
-        ]
-    return [kind if isinstance(kind, str) else ""]
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    if not _is_list(kind, data):
+        return [_object_kind(kind, api_version)]
+    items = data.get("items")
+    typed = isinstance(kind, str) and kind != "List"
+    default_kind = kind[:-4] if typed and isinstance(kind, str) else None
+    default_version = api_version if typed else None
+    return [
+        _object_kind(item.get("kind", default_kind), item.get("apiVersion", default_version))
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict)
+    ]
+
+
+def _object_kind(kind: object, api_version: object) -> ObjectKind:
+    return ObjectKind(
+        kind if isinstance(kind, str) else "",
+        api_version if isinstance(api_version, str) else "",
+        known_kind(kind, api_version) is not None,
+    )
 
 
 def _validate_object(
@@ -187,6 +204,7 @@ def _group(api_version: str) -> str:
 __all__ = [
     "KINDS",
     "Kind",
+    "ObjectKind",
     "known_kind",
     "object_kinds",
     "validate_document",
