@@ -77,6 +77,18 @@ def relevant_port_names(policies: Iterable[NetworkPolicy]) -> frozenset[tuple[st
     )
 
 
+def _named_ports(pod: Pod, names: frozenset[tuple[str, str]]) -> tuple[tuple[str, str, int], ...]:
+    """The pod's declarations of the port names some rule mentions: part of its class key."""
+    return tuple(
+        sorted(
+            (p.name, p.protocol, p.port)
+            for c in pod.containers
+            for p in c.ports
+            if p.name is not None and (p.name, p.protocol) in names
+        )
+    )
+
+
 class Partition:
     """The classes of a compiled cluster, and which class each pod belongs to."""
 
@@ -100,12 +112,10 @@ class Partition:
         for pod in cc.cluster.pods:
             if not pod.ips:
                 continue  # no IP: cannot send or receive (spec 2.3)
-            atoms = tuple(self.ip_atoms.atom_of(ipaddress.ip_address(ip)) for ip in pod.ips)
+            atoms = tuple(self.ip_atoms.atom_of_text(ip) for ip in pod.ips)
             if cc.is_policy_pod(pod):
                 labels = tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys))
-                ports = tuple(
-                    sorted((n, p, pod.named_port(n, p)) for n, p in names if pod.named_port(n, p))
-                )
+                ports = _named_ports(pod, names) if names else ()
                 node = pod.node if self.by_node else ""
                 key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, node)
                 kind = POD

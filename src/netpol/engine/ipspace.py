@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -50,6 +51,15 @@ class IPAtoms:
     def atom_of(self, ip: IPAddress) -> int:
         bounds = self._bounds[ip.version]
         return self._offset[ip.version] + bisect.bisect_right(bounds, int(ip)) - 1
+
+    def atom_of_text(self, ip: str) -> int:
+        """``atom_of`` for an address as written (validated), without building an object."""
+        if ":" in ip:
+            return self.atom_of(ipaddress.IPv6Address(ip))
+        if len(self._bounds[4]) == 2:
+            return 0  # no IPv4 boundary at all: every IPv4 address is atom 0
+        value = int.from_bytes(socket.inet_aton(ip), "big")
+        return bisect.bisect_right(self._bounds[4], value) - 1
 
     def _range_mask(self, net: IPNetwork) -> int:
         bounds = self._bounds[net.version]

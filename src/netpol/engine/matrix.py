@@ -170,6 +170,10 @@ class _Builder:
         self._peer_cache: dict[tuple[str, object], int] = {}
         self._index_cache: dict[int, npt.NDArray[np.intp]] = {}
         self._named_cache: dict[tuple[str, str], dict[int, int]] = {}
+        self._block_cache: dict[IPBlock, int] = {}
+        self._classes_in_atom: dict[int, int] = {}
+        self._occupied_atoms = 0
+        self._index_atoms()
 
     # --- class sets as Python int bitsets -------------------------------------------
     def indexes(self, bits: int) -> npt.NDArray[np.intp]:
@@ -233,17 +237,28 @@ class _Builder:
         return found
 
     def _block_bits(self, block: IPBlock) -> int:
-        mask = self.partition.ip_atoms.block_mask(block)
+        """Classes whose addresses the block covers (pods and nodes only where the profile says)."""
+        found = self._block_cache.get(block)
+        if found is None:
+            mask = self.partition.ip_atoms.block_mask(block) & self._occupied_atoms
+            found = 0
+            while mask:
+                low = mask & -mask
+                found |= self._classes_in_atom[low.bit_length() - 1]
+                mask ^= low
+            self._block_cache[block] = found
+        return found
+
+    def _index_atoms(self) -> None:
         profile = self.cc.profile
-        bits = 0
         for c in self.partition.classes:
             if c.kind == POD and not profile.ipblock_matches_pod_ips:
                 continue
             if c.kind == NODE and not profile.ipblock_matches_node_ips:
                 continue
-            if any(mask >> a & 1 for a in c.atoms):
-                bits |= 1 << c.index
-        return bits
+            for atom in c.atoms:
+                self._classes_in_atom[atom] = self._classes_in_atom.get(atom, 0) | (1 << c.index)
+                self._occupied_atoms |= 1 << atom
 
     def rule_peers(self, rule: CompiledRule) -> int:
         if rule.any_peer:
