@@ -24,7 +24,7 @@ def test_list_kinds_expand_their_items() -> None:
           - apiVersion: networking.k8s.io/v1
             kind: NetworkPolicyList
             items:
-              - {{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {{name: deny, namespace: x}}, spec: {{}}}}
+              - {{metadata: {{name: deny, namespace: x}}, spec: {{}}}}
         """
     )
     assert [p.id for p in cluster.pods] == ["x/a", "x/b"]

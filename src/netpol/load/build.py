@@ -8,7 +8,6 @@ the set of objects, not on the order of the documents.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from netpol.load.addresses import (
     service_allocator,
 )
 from netpol.load.fields import FieldError, mapping, sequence, string, string_map, type_name
-from netpol.load.naming import generated_name, pod_names
+from netpol.load.naming import canonical, generated_name, pod_names
 from netpol.load.policies import parse_policy
 from netpol.load.services import parse_service
 from netpol.load.workloads import (
@@ -115,9 +114,10 @@ class _Builder:
 
     # -- reading documents ---------------------------------------------------------------
 
-    def add(self, doc: RawDocument) -> None:
+    def add(self, doc: RawDocument, item_kind: str | None = None, item_api: object = None) -> None:
+        """One document; ``item_kind``/``item_api`` are what a ``<Kind>List`` gives its items."""
         data = doc.data
-        kind = data.get("kind")
+        kind = data.get("kind", item_kind)
         source = _source(doc)
         if not isinstance(kind, str) or not kind:
             self.problem(source, "", "kind", "missing kind: every object needs apiVersion and kind")
@@ -126,7 +126,7 @@ class _Builder:
             self.add_list(doc, kind)
             return
         entry = KINDS.get(kind)
-        api_version = data.get("apiVersion")
+        api_version = data.get("apiVersion", item_api)
         if entry is None or (
             isinstance(api_version, str) and api_version.rpartition("/")[0] not in entry[0]
         ):
@@ -155,9 +155,12 @@ class _Builder:
                 _source(doc), kind, "items", f"must be a list, not a {type_name(items)}", items
             )
             return
+        # Items of a `<Kind>List` may leave out their kind and apiVersion, as kubectl allows.
+        item_kind = None if kind == "List" else kind[: -len("List")]
+        item_api = None if kind == "List" else doc.data.get("apiVersion")
         for i, item in enumerate(items):
             if isinstance(item, LocatedMap):
-                self.add(RawDocument(doc.path, item.line, item))
+                self.add(RawDocument(doc.path, item.line, item), item_kind, item_api)
             else:
                 line = locate(doc.data, f"items[{i}]")
                 source = Source(doc.path, line)
@@ -173,8 +176,7 @@ class _Builder:
                 prefix = string(metadata.get("generateName"), "metadata.generateName")
                 if not prefix:
                     raise FieldError("metadata.name", "is required (or metadata.generateName)")
-                seed = json.dumps(data, sort_keys=True, default=str)
-                name = generated_name(prefix, seed)
+                name = generated_name(prefix, canonical(data))
             namespace = None
             if namespaced:
                 namespace = (

@@ -22,6 +22,14 @@ def safe_encode(text: str) -> str:
     return "".join(ALPHANUMS[ord(ch) % len(ALPHANUMS)] for ch in text)
 
 
+def canonical(value: Any) -> str:
+    """A stable text form of a YAML value; aliases can make it cyclic, and that is fine too."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    except (ValueError, TypeError, RecursionError):  # a cycle, or keys of mixed types
+        return repr(value)
+
+
 def template_hash(template: Any) -> str:
     """A pod-template-hash look-alike: a 32-bit hash of the template's canonical JSON.
 
@@ -30,8 +38,7 @@ def template_hash(template: Any) -> str:
     printed form of the object with FNV-1a, which cannot be reproduced from YAML; blake2b
     keeps this cheap (a pure-Python FNV would cost 50 us per template).
     """
-    canonical = json.dumps(template, sort_keys=True, separators=(",", ":"), default=str)
-    digest = hashlib.blake2b(canonical.encode(), digest_size=4).digest()
+    digest = hashlib.blake2b(canonical(template).encode(), digest_size=4).digest()
     return safe_encode(str(int.from_bytes(digest, "big")))
 
 

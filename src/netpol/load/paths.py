@@ -32,7 +32,7 @@ def read_paths(
                 _read_file(file, docs, diags)
             continue
         if not os.path.exists(path):
-            diags.append(_error(path, "no such file or directory"))
+            diags.append(_error(path, _missing(path)))
             continue
         _read_file(path, docs, diags)
     return docs, diags
@@ -51,7 +51,8 @@ def _read_file(path: str, docs: list[RawDocument], diags: list[Diagnostic]) -> N
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        diags.append(_error(path, f"cannot read: {exc.strerror or exc}"))
+        problem = _missing(path) if not os.path.exists(path) else exc.strerror or str(exc)
+        diags.append(_error(path, f"cannot read: {problem}"))
         return
     _read_bytes(data, path, docs, diags)
 
@@ -64,6 +65,12 @@ def _read_bytes(data: bytes, path: str, docs: list[RawDocument], diags: list[Dia
     found, problems = parse_text(text, path)
     docs += found
     diags += problems
+
+
+def _missing(path: str) -> str:
+    if os.path.islink(path):
+        return f"broken symbolic link (to {os.readlink(path)})"
+    return "no such file or directory"
 
 
 def _error(path: str, message: str) -> Diagnostic:

@@ -175,7 +175,7 @@ def _block_too_deep(text: str) -> int:
     """Line of the first block-style line indented deeper than any real manifest, else 0."""
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.lstrip(" -")
-        if len(line) - len(stripped) > MAX_DEPTH * 2 and stripped:
+        if len(line) - len(stripped) > MAX_DEPTH * 2 and line.strip():
             return number
     return 0
 
