@@ -12,6 +12,7 @@ from netpol import __version__
 # One module per verb (or verb group); each defines ``command``.
 VERB_MODULES = (
     "netpol.cli.validate_cmd",
+    "netpol.cli.lab_cmd",
     "netpol.cli.get_cmd",
     "netpol.cli.explain_cmd",
     "netpol.cli.matrix_cmd",

@@ -1,0 +1,256 @@
+"""``netpol lab``: the same policies on real packets, in network namespaces and nftables."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from netpol.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, input_options, options_from
+from netpol.lab import lifecycle, truth
+from netpol.lab.lifecycle import LabInputError
+from netpol.lab.names import DEFAULT_LAB
+from netpol.lab.probe import ProbeReport
+from netpol.lab.system import LabError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def name_option(func: F) -> F:
+    return click.option(
+        "--name",
+        "lab",
+        default=DEFAULT_LAB,
+        show_default=True,
+        help="Which lab (several can run side by side).",
+    )(func)
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _fail(exc: LabError) -> NoReturn:
+    if isinstance(exc, LabInputError):
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.one_line(), err=True)
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM unwinds like Ctrl-C, so a half-made lab is removed on the way out."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.group("lab")
+def command() -> None:
+    """A sandbox that enforces the policies on real packets: a network namespace per pod,
+    real listeners, Service VIPs with DNAT, cluster DNS, and one nftables table compiled
+    from the engine's policies. Needs root, iproute2 and nftables; the host's own network
+    is never touched.
+
+    \b
+    Examples:
+      netpol lab up examples/three-tier
+      netpol lab probe
+      netpol lab exec app1-ns/frontend-deploy -- curl -s backend-svc:5678
+      netpol lab apply examples/three-tier/05-revised-backend-netpol.yaml
+      netpol lab down
+    """
+
+
+@command.command("up")
+@input_options
+@name_option
+@click.option(
+    "--run-commands",
+    is_flag=True,
+    help="Run the containers' own commands (as root, from the manifests: only for input you trust).",
+)
+def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) -> None:
+    """Create a lab from manifests: pods, Services, DNS, and the policies in force."""
+    if params.get("skip_invalid"):
+        click.echo(
+            "error: the lab runs valid objects only: fix or remove the invalid ones", err=True
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    if run_commands:
+        _say("warning: --run-commands: the containers' commands from the manifests run as root")
+    _terminate_as_interrupt()
+    try:
+        view = lifecycle.up(paths, lab, options_from(params), run_commands, say=_say)
+    except LabError as exc:
+        _fail(exc)
+    for note in view.notes:
+        _say(f"note: {note}")
+    state = lifecycle.load(lab)
+    rules = state.rules if state else 0
+    click.echo(
+        f"lab {lab} is up: {len(view.pods)} pods, {len(view.cluster.services)} services, "
+        f"{len(view.cluster.policies)} policies ({rules} nftables rules)"
+    )
+    click.echo(f"  probe it:     netpol lab probe --name {lab}")
+    click.echo(f"  enter a pod:  netpol lab exec --name {lab} NAMESPACE/POD -- sh")
+    click.echo(f"  remove it:    netpol lab down --name {lab}")
+
+
+@command.command("apply")
+@click.argument("paths", nargs=-1, type=click.Path())
+@name_option
+def apply_cmd(paths: tuple[str, ...], lab: str) -> None:
+    """Add or replace objects (like kubectl apply) and replace the rules in one step."""
+    try:
+        change = lifecycle.apply(paths, lab, say=_say)
+    except LabError as exc:
+        _fail(exc)
+    for line in change.lines:
+        click.echo(line)
+    click.echo(f"rules: {change.rules_before} -> {change.rules_after}")
+
+
+@command.command("delete")
+@click.argument("targets", nargs=-1, required=True)
+@name_option
+@click.option("-n", "--namespace", default=None, help="Namespace of a KIND/NAME target.")
+def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None) -> None:
+    """Remove objects, given by file or as KIND/NAME (like kubectl delete)."""
+    try:
+        change = lifecycle.delete(targets, lab, namespace, say=_say)
+    except LabError as exc:
+        _fail(exc)
+    for line in change.lines:
+        click.echo(line)
+    click.echo(f"rules: {change.rules_before} -> {change.rules_after}")
+
+
+@command.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("target")
+@click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
+@name_option
+def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
+    """Run a command inside a pod's network namespace, with the pod's resolv.conf
+    (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client)."""
+    try:
+        netns = lifecycle.exec_netns(lab, target)
+    except LabError as exc:
+        _fail(exc)
+    try:
+        os.execvp("ip", ["ip", "netns", "exec", netns, *argv])
+    except OSError as exc:
+        click.echo(f"error: cannot run ip netns exec: {exc.strerror}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def parse_lab_ports(specs: tuple[str, ...]) -> list[tuple[int, str]]:
+    ports = []
+    for spec in specs:
+        number, _, protocol = spec.partition("/")
+        protocol = (protocol or "TCP").upper()
+        if not number.isdigit() or not 0 < int(number) < 65536 or protocol not in ("TCP", "UDP"):
+            click.echo(f"error: --port {spec!r}: expected PORT or PORT/TCP or PORT/UDP", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        ports.append((int(number), protocol))
+    return ports
+
+
+@command.command("probe")
+@name_option
+@click.option(
+    "--port",
+    "port_specs",
+    multiple=True,
+    help="Probe these ports on every pod instead (repeatable): 80, 53/UDP.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 4096), default=256, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.05, 30),
+    default=2.0,
+    show_default=True,
+    help="Seconds per connection.",
+)
+@click.option("--no-outside", is_flag=True, help="Leave out the external client.")
+@click.option(
+    "-o", "--output", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+def probe_cmd(
+    lab: str,
+    port_specs: tuple[str, ...],
+    concurrency: int,
+    timeout: float,
+    no_outside: bool,
+    output: str,
+) -> None:
+    """Connect every pair on every declared port and compare with the engine; exit 1 on any
+    disagreement."""
+    try:
+        report, _ = lifecycle.probe_lab(
+            lab, parse_lab_ports(port_specs), concurrency, timeout, not no_outside
+        )
+    except LabError as exc:
+        _fail(exc)
+    if output == "json":
+        click.echo(json.dumps(probe_json(report), indent=2))
+    else:
+        for line in truth.render(report, report.labels):
+            click.echo(line)
+    if report.disagreements:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def probe_json(report: ProbeReport) -> dict[str, Any]:
+    return {
+        "kind": "LabProbe",
+        "elapsed": round(report.elapsed, 3),
+        "connections": [
+            {
+                "src": c.attempt.src,
+                "dst": c.attempt.dst,
+                "port": c.attempt.port,
+                "protocol": c.attempt.protocol,
+                "observed": c.outcome,
+                "connected": c.observed,
+                "predicted": c.predicted,
+                "agrees": c.agrees,
+            }
+            for c in report.cells
+        ],
+        "disagreements": len(report.disagreements),
+    }
+
+
+@command.command("status")
+@name_option
+def status_cmd(lab: str) -> None:
+    """Pods, IPs, Services, policies in force and the rule count."""
+    try:
+        st = lifecycle.status(lab)
+    except LabError as exc:
+        _fail(exc)
+    for line in lifecycle.status_lines(st):
+        click.echo(line)
+
+
+@command.command("down")
+@name_option
+@click.option(
+    "--all", "everything", is_flag=True, help="Every lab, and whatever crashed runs left."
+)
+def down_cmd(lab: str, everything: bool) -> None:
+    """Remove the lab: processes, namespaces, rules, files."""
+    try:
+        report = lifecycle.down(lab, everything)
+    except LabError as exc:
+        _fail(exc)
+    for line in report or ["no lab to remove"]:
+        click.echo(line)

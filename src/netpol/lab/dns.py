@@ -1,0 +1,134 @@
+"""The lab's cluster DNS: the names CoreDNS would answer, and a dnslib responder for them.
+
+Records: ``<svc>.<ns>.svc.cluster.local`` (the ClusterIP, or the ready pod IPs of a headless
+Service), ``<hostname>.<subdomain>.<ns>.svc.cluster.local`` for pods (StatefulSet pods) whose
+subdomain names a headless Service, and ``a-b-c-d.<ns>.pod.cluster.local``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+from dnslib import QTYPE, RCODE, RR, A, DNSRecord
+
+from netpol.load.services import CLUSTER_DOMAIN, all_backends
+from netpol.model.cluster import Cluster
+
+TTL = 5
+KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
+
+
+def resolv_conf(namespace: str, nameserver: str) -> str:
+    """What the kubelet writes into a pod of ``namespace`` (ClusterFirst DNS policy)."""
+    return (
+        f"search {namespace}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}\n"
+        f"nameserver {nameserver}\n"
+        "options ndots:5\n"
+    )
+
+
+def dns_records(cluster: Cluster, pod_ips: Mapping[str, str]) -> dict[str, list[str]]:
+    """Fully qualified name (lowercase, no trailing dot) -> IPv4 addresses."""
+    records: dict[str, list[str]] = {}
+    backends = all_backends(cluster)
+    headless = set()
+    for service in cluster.services:
+        name = f"{service.name}.{service.namespace}.svc.{CLUSTER_DOMAIN}"
+        if service.headless:
+            headless.add((service.namespace, service.name))
+            ips = []
+            for backend in backends.get(service.id, []):
+                ip = pod_ips.get(backend.pod.id)
+                if ip is not None and ip not in ips:
+                    ips.append(ip)
+            records[name] = ips
+        elif service.cluster_ip and _is_v4(service.cluster_ip):
+            records[name] = [service.cluster_ip]
+    for pod in cluster.pods:
+        ip = pod_ips.get(pod.id)
+        if ip is None:
+            continue
+        if pod.hostname and pod.subdomain and (pod.namespace, pod.subdomain) in headless:
+            name = f"{pod.hostname}.{pod.subdomain}.{pod.namespace}.svc.{CLUSTER_DOMAIN}"
+            records[name.lower()] = [ip]
+        records[f"{ip.replace('.', '-')}.{pod.namespace}.pod.{CLUSTER_DOMAIN}"] = [ip]
+    return records
+
+
+def _is_v4(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).version == 4
+    except ValueError:
+        return False
+
+
+def answer(query: bytes, records: Mapping[str, list[str]]) -> bytes | None:
+    """The DNS reply to ``query``; None when ``query`` is not a DNS message."""
+    try:
+        request = DNSRecord.parse(query)
+    except Exception:  # dnslib raises several types on garbage; none of it is a DNS query
+        return None
+    reply = request.reply()
+    reply.header.ra = 1
+    for question in request.questions:
+        qname = str(question.qname).rstrip(".").lower()
+        qtype = question.qtype
+        ips = records.get(qname)
+        if ips is None:
+            # Unknown in-cluster names are NXDOMAIN; the lab has no upstream for the rest.
+            reply.header.rcode = RCODE.NXDOMAIN
+            continue
+        if qtype in (QTYPE.A, QTYPE.ANY):
+            for ip in ips:
+                reply.add_answer(RR(question.qname, QTYPE.A, rdata=A(ip), ttl=TTL))
+        elif qtype == QTYPE.AAAA:
+            continue  # the lab is IPv4 only: NOERROR with no answer, as for any v4-only name
+    return bytes(reply.pack())
+
+
+def coredns_objects(have_kube_system: bool) -> list[dict[str, object]]:
+    """What the lab adds when the input has no cluster DNS: KIND's CoreDNS, one replica."""
+    objects: list[dict[str, object]] = []
+    if not have_kube_system:
+        objects.append(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}
+        )
+    labels = {"k8s-app": "kube-dns"}
+    ports = [
+        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+    ]
+    objects.append(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "containers": [{"name": "coredns", "image": "coredns", "ports": ports}]
+                    },
+                },
+            },
+        }
+    )
+    objects.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
+            "spec": {
+                "clusterIP": "10.96.0.10",
+                "selector": labels,
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                ],
+            },
+        }
+    )
+    return objects

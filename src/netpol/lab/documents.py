@@ -1,0 +1,149 @@
+"""The lab's object store: the documents applied so far, like the API server's, by object key.
+
+``lab apply`` replaces an object with the same kind, namespace and name (or adds it);
+``lab delete`` removes objects. The store is a plain JSON list in the lab's state directory,
+rebuilt into a Cluster through the same loader every verb uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netpol.lab.state import write_json_atomic
+from netpol.load.build import KINDS
+from netpol.load.yamldoc import RawDocument
+
+KIND_ALIASES = {
+    "networkpolicy": "NetworkPolicy",
+    "networkpolicies": "NetworkPolicy",
+    "netpol": "NetworkPolicy",
+    "deployment": "Deployment",
+    "deployments": "Deployment",
+    "deploy": "Deployment",
+    "statefulset": "StatefulSet",
+    "statefulsets": "StatefulSet",
+    "sts": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "daemonsets": "DaemonSet",
+    "ds": "DaemonSet",
+    "replicaset": "ReplicaSet",
+    "replicasets": "ReplicaSet",
+    "rs": "ReplicaSet",
+    "job": "Job",
+    "jobs": "Job",
+    "cronjob": "CronJob",
+    "cronjobs": "CronJob",
+    "service": "Service",
+    "services": "Service",
+    "svc": "Service",
+    "pod": "Pod",
+    "pods": "Pod",
+    "po": "Pod",
+    "namespace": "Namespace",
+    "namespaces": "Namespace",
+    "ns": "Namespace",
+    "node": "Node",
+    "nodes": "Node",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    kind: str
+    namespace: str  # "" for cluster-scoped kinds
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+    @property
+    def label(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{where}{self.name}"
+
+
+def objects_of(docs: Iterable[RawDocument], default_namespace: str) -> list[StoredObject]:
+    """Every object of ``docs`` (``List`` kinds expanded), keyed as the API server would."""
+    return objects_of_data([doc.data for doc in docs], default_namespace)
+
+
+def objects_of_data(items: Iterable[Any], default_namespace: str) -> list[StoredObject]:
+    """Like ``objects_of``, for objects that are plain data already."""
+    found: list[StoredObject] = []
+    for item in items:
+        _collect(_plain(item), default_namespace, found)
+    return found
+
+
+def _collect(
+    data: Any, default_namespace: str, found: list[StoredObject], kind_hint: str = ""
+) -> None:
+    if not isinstance(data, dict):
+        return
+    kind = data.get("kind") or kind_hint
+    if isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in data)):
+        item_kind = "" if kind == "List" else kind[: -len("List")]
+        for item in data.get("items") or []:
+            if isinstance(item, dict) and item_kind and "kind" not in item:
+                item = {**item, "kind": item_kind, "apiVersion": data.get("apiVersion")}
+            _collect(item, default_namespace, found)
+        return
+    raw_meta = data.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    name = str(meta.get("name") or meta.get("generateName") or "")
+    namespaced = KINDS.get(str(kind), ((), True, None))[1]
+    namespace = str(meta.get("namespace") or default_namespace) if namespaced else ""
+    found.append(StoredObject(str(kind), namespace, name, data))
+
+
+def _plain(data: Any) -> Any:
+    return json.loads(json.dumps(data))
+
+
+def load_store(path: Path) -> list[StoredObject]:
+    try:
+        with open(path) as handle:
+            raw = json.load(handle)
+    except FileNotFoundError:
+        return []
+    return [StoredObject(o["kind"], o["namespace"], o["name"], o["data"]) for o in raw]
+
+
+def save_store(path: Path, objects: Sequence[StoredObject]) -> None:
+    write_json_atomic(
+        path,
+        [
+            {"kind": o.kind, "namespace": o.namespace, "name": o.name, "data": o.data}
+            for o in objects
+        ],
+    )
+
+
+def merged(store: Sequence[StoredObject], new: Sequence[StoredObject]) -> list[StoredObject]:
+    """``store`` with each of ``new`` replacing the object with its key, or appended."""
+    out = list(store)
+    index = {o.key: i for i, o in enumerate(out)}
+    for obj in new:
+        if obj.key in index:
+            out[index[obj.key]] = obj
+        else:
+            index[obj.key] = len(out)
+            out.append(obj)
+    return out
+
+
+def as_yaml_stream(objects: Sequence[StoredObject]) -> str:
+    """The store as one multi-document stream (JSON documents are YAML) for the loader."""
+    return "".join(f"---\n{json.dumps(o.data)}\n" for o in objects)
+
+
+def resolve_kind(text: str) -> str | None:
+    if text in KINDS:
+        return text
+    return KIND_ALIASES.get(text.lower())

@@ -1,0 +1,603 @@
+"""Bringing a lab up, changing it (apply / delete) and taking it down.
+
+Every change goes the same way: load the objects into a Cluster with the loader every verb
+uses, compile its policies with the engine, compile those into one nftables table, then
+make the namespaces, the helper's listeners and DNS records, and the table match. The
+ruleset is compiled before anything is touched, and ``nft -f`` loads it in one transaction,
+so a rejected change leaves the rules in force as they were.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from netpol.engine.compile import CompiledCluster, compile_cluster
+from netpol.lab import control, dns, system, topology
+from netpol.lab.documents import (
+    StoredObject,
+    as_yaml_stream,
+    load_store,
+    merged,
+    objects_of,
+    objects_of_data,
+    resolve_kind,
+    save_store,
+)
+from netpol.lab.names import OUTSIDE_IP, RESERVED_IPS, LabNames, check_lab_name, lab_of_netns
+from netpol.lab.nftables import LabPod, Ruleset, compile_ruleset
+from netpol.lab.probe import ProbeReport, outside_probe_endpoint, pod_probe_endpoint, probe
+from netpol.lab.services import ServiceRoute, service_routes
+from netpol.lab.state import LabState, load, locked, recorded_labs, save
+
+__all__ = ["load"]
+from netpol.lab.system import LabError
+from netpol.lab.truth import short_labels
+from netpol.lab.workloads import PodWork, is_dns_pod, plan_pod
+from netpol.load.paths import read_paths
+from netpol.load.yamldoc import parse_text
+from netpol.model.cluster import Cluster
+from netpol.model.diagnostics import Diagnostic
+from netpol.model.options import PROFILES, Options
+from netpol.validate.pipeline import check_and_build
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class LabInputError(LabError):
+    """The input was refused; ``diagnostics`` says why, one problem per line."""
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__(message)
+        self.diagnostics = tuple(diagnostics)
+
+
+@dataclass
+class LabView:
+    """What a lab is made of under one set of objects: the cluster and everything derived."""
+
+    store: list[StoredObject]
+    cluster: Cluster
+    options: Options
+    cc: CompiledCluster
+    pods: list[LabPod]
+    routes: list[ServiceRoute]
+    records: dict[str, list[str]]
+    works: dict[str, PodWork]
+    nameserver: str
+    notes: list[str] = field(default_factory=list)
+
+    def pod_ips(self) -> dict[str, str]:
+        return {lp.pod.id: lp.ip for lp in self.pods}
+
+
+@dataclass
+class Change:
+    """What one ``lab apply``/``lab delete`` changed, in words, and the rules before and after."""
+
+    lines: list[str]
+    rules_before: int
+    rules_after: int
+    view: LabView
+
+
+def options_of(state: LabState) -> Options:
+    saved = state.load_options
+    return Options(
+        profile=PROFILES[state.profile],
+        pod_cidr=saved.get("pod_cidr", "10.244.0.0/16"),
+        nodes=int(saved.get("nodes", 3)),
+        default_namespace=saved.get("default_namespace", "default"),
+        skip_invalid=False,
+    )
+
+
+def build_view(
+    store: list[StoredObject], options: Options, run_commands: bool, lab: str
+) -> LabView:
+    """The cluster of ``store`` and everything the lab derives from it (no side effects)."""
+    docs, problems = parse_text(as_yaml_stream(store), f"<lab {lab}>")
+    result = check_and_build(docs, problems, options)
+    if not result.ok:
+        raise LabInputError("the lab's objects do not make a valid cluster", result.errors)
+    cluster = result.cluster
+    notes: list[str] = []
+    pods: list[LabPod] = []
+    for pod in sorted(cluster.pods, key=lambda p: p.id):
+        if pod.host_network:
+            notes.append(f"{pod.id}: hostNetwork pod is node traffic; the lab does not run it")
+            continue
+        ip = next((i for i in pod.ips if ipaddress.ip_address(i).version == 4), None)
+        if ip is None:
+            notes.append(f"{pod.id}: no IPv4 address; the lab is IPv4 only and leaves it out")
+            continue
+        if ip in RESERVED_IPS:
+            raise LabError(f"pod {pod.id} has the address {ip}, which the lab itself uses")
+        pods.append(LabPod(pod, ip))
+    pod_ips = {lp.pod.id: lp.ip for lp in pods}
+    routes, route_notes = service_routes(cluster, pod_ips)
+    notes += route_notes
+    works = {lp.pod.id: plan_pod(lp.pod, run_commands) for lp in pods}
+    for work in works.values():
+        notes += work.notes
+    kube_dns = next(
+        (s for s in cluster.services if s.namespace == "kube-system" and s.name == "kube-dns"), None
+    )
+    nameserver = kube_dns.cluster_ip if kube_dns and kube_dns.cluster_ip else "10.96.0.10"
+    return LabView(
+        store=store,
+        cluster=cluster,
+        options=options,
+        cc=compile_cluster(cluster, options),
+        pods=pods,
+        routes=routes,
+        records=dns.dns_records(cluster, pod_ips),
+        works=works,
+        nameserver=nameserver,
+        notes=notes,
+    )
+
+
+def with_cluster_dns(
+    store: list[StoredObject], cluster: Cluster, default_namespace: str
+) -> tuple[list[StoredObject], str | None]:
+    """``store`` plus a CoreDNS pod and the kube-dns Service when the input has none."""
+    has_pod = any(is_dns_pod(p) for p in cluster.pods)
+    has_service = any(s.id == "kube-system/kube-dns" for s in cluster.services)
+    if has_pod and has_service:
+        return store, None
+    has_ns = any(n.name == "kube-system" and not n.implicit for n in cluster.namespaces)
+    extra = [
+        o
+        for o in objects_of_data(dns.coredns_objects(has_ns), default_namespace)
+        if not (o.kind == "Deployment" and has_pod) and not (o.kind == "Service" and has_service)
+    ]
+    added = ", ".join(o.label for o in extra)
+    return merged(store, extra), f"the input has no cluster DNS; the lab added {added}"
+
+
+def read_input(paths: Sequence[str], options: Options) -> tuple[list[StoredObject], Cluster]:
+    """The objects of ``paths``, validated as the API server would (LabInputError if not)."""
+    if not paths:
+        raise LabError("no input: give one or more files or directories")
+    docs, problems = read_paths(paths)
+    result = check_and_build(docs, problems, options)
+    if not result.ok:
+        count = len(result.errors)
+        raise LabInputError(
+            f"{count} problem{'s' if count != 1 else ''} in the input; the lab is unchanged",
+            result.diagnostics,
+        )
+    return objects_of(docs, options.default_namespace), result.cluster
+
+
+# -- up ------------------------------------------------------------------------------------
+
+
+def preflight() -> None:
+    missing = system.missing_requirements()
+    if missing:
+        raise LabError(missing[0])
+
+
+def up(
+    paths: Sequence[str],
+    lab: str,
+    options: Options,
+    run_commands: bool = False,
+    say: Say = _quiet,
+) -> LabView:
+    """Create lab ``lab`` from ``paths``; on any failure (Ctrl-C too) remove what was made."""
+    reason = check_lab_name(lab)
+    if reason:
+        raise LabError(reason)
+    preflight()
+    names = LabNames(lab)
+    with locked(lab):
+        previous = load(lab)
+        if previous is not None and previous.phase == "up" and control.daemon_alive(names):
+            raise LabError(
+                f"lab {lab} is already up: change it with `netpol lab apply`, "
+                f"or remove it with `netpol lab down --name {lab}`"
+            )
+        leftovers = topology.lab_netns_present(names)
+        if previous is not None or leftovers:
+            topology.teardown(names, previous)
+            say(f"removed what an earlier run of lab {lab} left behind")
+        store, cluster = read_input(paths, options)
+        store, dns_note = with_cluster_dns(store, cluster, options.default_namespace)
+        view = build_view(store, options, run_commands, lab)
+        if dns_note:
+            view.notes.insert(0, dns_note)
+        state = LabState(
+            name=lab,
+            profile=options.profile.name,
+            load_options={
+                "pod_cidr": options.pod_cidr,
+                "nodes": options.nodes,
+                "default_namespace": options.default_namespace,
+            },
+            run_commands=run_commands,
+            notes=list(view.notes),
+        )
+        save(state)
+        try:
+            topology.create_node(state)
+            realise(state, view, say)
+            save_store(names.documents_file, store)
+            state.phase = "up"
+            save(state)
+        except BaseException:
+            topology.teardown(names, state)
+            raise
+    return view
+
+
+def realise(
+    state: LabState, view: LabView, say: Say = _quiet, extra_ports: Sequence[tuple[int, str]] = ()
+) -> Ruleset:
+    """Make namespaces, listeners, DNS and rules match ``view``; the rules go in last."""
+    ruleset = compile_ruleset(view.cc, view.pods, view.routes)
+    added, removed = topology.sync_pods(
+        state, [topology.WantedPod(lp.pod.id, lp.ip) for lp in view.pods]
+    )
+    if added or removed:
+        say(f"pods: {len(added)} added, {len(removed)} removed ({len(state.pods)} in the lab)")
+    write_resolv_confs(state, view)
+    ensure_daemon(state)
+    sync_daemon(state, view, extra_ports)
+    system.nft_load(state.names.node_netns, ruleset.text)
+    state.rules = ruleset.rules
+    state.chains = ruleset.chains
+    save(state)
+    return ruleset
+
+
+def write_resolv_confs(state: LabState, view: LabView) -> None:
+    by_id = {lp.pod.id: lp.pod for lp in view.pods}
+    for pod_id, slot in state.pods.items():
+        directory = state.names.etc_dir(slot.netns)
+        if slot.netns not in state.etc_dirs:
+            state.etc_dirs.append(slot.netns)
+        directory.mkdir(parents=True, exist_ok=True)
+        text = dns.resolv_conf(by_id[pod_id].namespace, view.nameserver)
+        (directory / "resolv.conf").write_text(text)
+    save(state)
+
+
+def ensure_daemon(state: LabState) -> None:
+    names = state.names
+    if state.daemon_pid is not None and control.daemon_alive(names):
+        return
+    pid = control.start_daemon(names)
+    state.daemon_pid = pid
+    save(state)
+    control.wait_daemon(names, pid)
+
+
+def sync_daemon(
+    state: LabState, view: LabView, extra_ports: Sequence[tuple[int, str]] = ()
+) -> dict[str, object]:
+    pods = []
+    for lp in view.pods:
+        slot = state.pods[lp.pod.id]
+        work = view.works[lp.pod.id]
+        listeners = {(x.port, x.protocol): x.kind for x in work.listeners}
+        served = {(c.port, "TCP") for c in work.commands if c.port is not None}
+        for port, proto in extra_ports:
+            if (port, proto) not in served:
+                listeners.setdefault((port, proto), "echo")
+        pods.append(
+            {
+                "id": lp.pod.id,
+                "netns": slot.netns,
+                "ip": lp.ip,
+                "scratch": str(state.names.scratch_dir(slot.index)),
+                "listeners": [[p, proto, kind] for (p, proto), kind in sorted(listeners.items())],
+                "commands": [
+                    {"container": c.container, "argv": list(c.argv), "kind": c.kind, "port": c.port}
+                    for c in work.commands
+                ],
+            }
+        )
+    reply = control.request(state.names, {"op": "sync", "pods": pods, "records": view.records})
+    errors = reply.get("errors") or []
+    if errors:
+        raise LabError(f"the lab's helper could not start everything: {errors[0]}")
+    return reply
+
+
+# -- apply / delete ------------------------------------------------------------------------
+
+
+def require_up(lab: str) -> LabState:
+    preflight()
+    state = load(lab)
+    if state is None or state.phase != "up":
+        raise LabError(f"lab {lab} is not up (start it with `netpol lab up PATH --name {lab}`)")
+    return state
+
+
+def current_view(state: LabState) -> LabView:
+    store = load_store(state.names.documents_file)
+    return build_view(store, options_of(state), state.run_commands, state.name)
+
+
+def apply(paths: Sequence[str], lab: str, say: Say = _quiet) -> Change:
+    """Like ``kubectl apply``: add or replace the objects of ``paths``, then the rules."""
+    with locked(lab):
+        state = require_up(lab)
+        options = options_of(state)
+        old = current_view(state)
+        new_objects, _ = read_input(paths, options)
+        view = build_view(merged(old.store, new_objects), options, state.run_commands, lab)
+        return _commit(state, old, view, say)
+
+
+def delete(
+    targets: Sequence[str], lab: str, namespace: str | None = None, say: Say = _quiet
+) -> Change:
+    """Like ``kubectl delete``: remove the objects of files, or ``KIND/NAME`` objects."""
+    with locked(lab):
+        state = require_up(lab)
+        options = options_of(state)
+        old = current_view(state)
+        doomed: set[tuple[str, str, str]] = set()
+        for target in targets:
+            doomed |= _delete_keys(target, old.store, options, namespace)
+        view = build_view(
+            [o for o in old.store if o.key not in doomed], options, state.run_commands, lab
+        )
+        return _commit(state, old, view, say)
+
+
+def _delete_keys(
+    target: str, store: list[StoredObject], options: Options, namespace: str | None
+) -> set[tuple[str, str, str]]:
+    if os.path.exists(target):
+        objects, _ = read_input([target], options)
+        keys = {o.key for o in objects}
+        known = {o.key for o in store}
+        missing = sorted(keys - known)
+        if missing:
+            m_kind, m_ns, m_name = missing[0]
+            raise LabError(f"{m_kind} {m_ns + '/' if m_ns else ''}{m_name} is not in the lab")
+        return keys
+    kind_text, slash, name = target.partition("/")
+    kind: str | None = resolve_kind(kind_text) if slash else None
+    if kind is None or not name:
+        raise LabError(f"{target!r} is neither a file nor KIND/NAME (e.g. networkpolicy/db-policy)")
+    found = [
+        o
+        for o in store
+        if o.kind == kind and o.name == name and (namespace is None or o.namespace == namespace)
+    ]
+    if not found:
+        where = f" in namespace {namespace}" if namespace else ""
+        raise LabError(f"{kind} {name}{where} is not in the lab")
+    if len(found) > 1:
+        spaces = ", ".join(o.namespace for o in found)
+        raise LabError(f"{kind} {name} is in several namespaces ({spaces}): say which with -n")
+    return {found[0].key}
+
+
+def _commit(state: LabState, old: LabView, view: LabView, say: Say) -> Change:
+    before = state.rules
+    lines = describe_changes(old, view)
+    realise(state, view, say)
+    save_store(state.names.documents_file, view.store)
+    return Change(lines, before, state.rules, view)
+
+
+def describe_changes(old: LabView, new: LabView) -> list[str]:
+    lines = []
+    old_objs = {o.key: o for o in old.store}
+    new_objs = {o.key: o for o in new.store}
+    for key, obj in new_objs.items():
+        if key not in old_objs:
+            lines.append(f"{obj.label} created")
+        elif old_objs[key].data != obj.data:
+            lines.append(f"{obj.label} configured")
+    for key, obj in old_objs.items():
+        if key not in new_objs:
+            lines.append(f"{obj.label} deleted")
+    old_pods = {lp.pod.id for lp in old.pods}
+    new_pods = {lp.pod.id for lp in new.pods}
+    for pod_id in sorted(new_pods - old_pods):
+        lines.append(f"pod {pod_id} started")
+    for pod_id in sorted(old_pods - new_pods):
+        lines.append(f"pod {pod_id} stopped")
+    return lines or ["nothing changed"]
+
+
+# -- down / status -------------------------------------------------------------------------
+
+
+def down(lab: str | None, everything: bool = False) -> list[str]:
+    """Remove lab ``lab`` (or every lab, and whatever half-made labs left); returns a report."""
+    preflight()
+    labs: set[str] = set()
+    if everything:
+        labs |= set(recorded_labs())
+        for netns in system.existing_netns():
+            owner = lab_of_netns(netns)
+            if owner is not None:
+                labs.add(owner)
+        labs |= _labs_with_daemons()
+    elif lab is not None:
+        labs.add(lab)
+    report = []
+    for name in sorted(labs):
+        names = LabNames(name)
+        with locked(name):
+            state = load(name)
+            removed = topology.teardown(names, state)
+        what = ", ".join(removed) if removed else "nothing running"
+        report.append(f"lab {name}: removed ({what})")
+    return report
+
+
+def _labs_with_daemons() -> set[str]:
+    found = set()
+    for pid in topology.processes_with_marker("netpol-lab-daemon:"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                args = handle.read().split(b"\0")
+        except OSError:
+            continue
+        for arg in args:
+            if arg.startswith(b"netpol-lab-daemon:"):
+                found.add(arg.split(b":", 1)[1].decode(errors="replace"))
+    return {f for f in found if check_lab_name(f) is None}
+
+
+@dataclass
+class Status:
+    state: LabState
+    view: LabView
+    daemon_alive: bool
+    netns_present: int
+
+
+def status(lab: str) -> Status:
+    state = require_up(lab)
+    view = current_view(state)
+    names = state.names
+    return Status(state, view, control.daemon_alive(names), len(topology.lab_netns_present(names)))
+
+
+def labs_up() -> list[str]:
+    return [name for name in recorded_labs() if (s := load(name)) is not None and s.phase == "up"]
+
+
+# -- probe ---------------------------------------------------------------------------------
+
+
+def probed_ports(view: LabView, pod_id: str) -> list[tuple[int, str]]:
+    """Every port something answers on in ``pod_id``: declared ports, DNS, allow-listed servers."""
+    work = view.works[pod_id]
+    ports = {(x.port, x.protocol) for x in work.listeners}
+    ports |= {(c.port, "TCP") for c in work.commands if c.port is not None}
+    return sorted(ports)
+
+
+def probe_lab(
+    lab: str,
+    ports: Sequence[tuple[int, str]] = (),
+    concurrency: int = 256,
+    timeout: float = 2.0,
+    include_outside: bool = True,
+) -> tuple[ProbeReport, LabView]:
+    """Probe every pair of the lab on every declared port (or on ``ports``, on every pod)."""
+    with locked(lab):
+        state = require_up(lab)
+        view = current_view(state)
+        if ports:
+            sync_daemon(state, view, ports)
+        try:
+            names = state.names
+            destinations = [
+                pod_probe_endpoint(view.cc, lp.pod.id, state.pods[lp.pod.id].netns, lp.ip)
+                for lp in view.pods
+            ]
+            sources = list(destinations)
+            if include_outside:
+                sources.insert(0, outside_probe_endpoint(names.outside_netns, OUTSIDE_IP))
+            wanted = {
+                lp.pod.id: (sorted(set(ports)) if ports else probed_ports(view, lp.pod.id))
+                for lp in view.pods
+            }
+            ids = [lp.pod.id for lp in view.pods]
+            report = probe(
+                view.cc,
+                sources,
+                destinations,
+                wanted,
+                concurrency,
+                timeout,
+                labels=short_labels(view.cluster, ids),
+            )
+        finally:
+            if ports:
+                sync_daemon(state, view)
+    return report, view
+
+
+# -- exec / status text --------------------------------------------------------------------
+
+
+def find_pod(state: LabState, cluster: Cluster, target: str) -> str:
+    """The pod id ``target`` means: NS/POD, NS/WORKLOAD (its first pod), or a unique name."""
+    if target in state.pods:
+        return target
+    namespace, slash, name = target.rpartition("/")
+    candidates = []
+    for pod in sorted(cluster.pods, key=lambda p: p.id):
+        if pod.id not in state.pods or (slash and pod.namespace != namespace):
+            continue
+        workload = pod.workload.name if pod.workload else None
+        if name in (pod.name, workload):
+            candidates.append(pod)
+    if not candidates:
+        raise LabError(
+            f"no pod {target!r} in lab {state.name} (see `netpol lab status --name {state.name}`)"
+        )
+    workloads = {(p.namespace, p.workload.id if p.workload else p.name) for p in candidates}
+    if len(workloads) > 1:
+        names = ", ".join(sorted(p.id for p in candidates)[:4])
+        raise LabError(f"{target!r} is ambiguous ({names}): give NAMESPACE/POD")
+    return candidates[0].id
+
+
+def exec_netns(lab: str, target: str) -> str:
+    """The network namespace ``lab exec`` enters for ``target`` (a pod, or ``outside``)."""
+    state = require_up(lab)
+    if target == "outside":
+        return state.names.outside_netns
+    view = current_view(state)
+    return state.pods[find_pod(state, view.cluster, target)].netns
+
+
+def status_lines(st: Status) -> list[str]:
+    state, view = st.state, st.view
+    lines = [
+        f"lab {state.name}: {'up' if st.daemon_alive else 'DEGRADED (helper process gone)'}, "
+        f"profile {state.profile}, {st.netns_present} network namespaces, "
+        f"{state.rules} nftables rules in {state.chains} pod chains",
+        "",
+        "PODS",
+    ]
+    for lp in view.pods:
+        ports = ",".join(
+            f"{p}" if proto == "TCP" else f"{p}/{proto}"
+            for p, proto in probed_ports(view, lp.pod.id)
+        )
+        slot = state.pods[lp.pod.id]
+        served = (
+            " (" + ", ".join(c.kind for c in view.works[lp.pod.id].commands) + ")"
+            if view.works[lp.pod.id].commands
+            else ""
+        )
+        lines.append(f"  {lp.pod.id:<50} {lp.ip:<15} {slot.netns:<20} {ports or '-'}{served}")
+    lines += ["", "SERVICES"]
+    for route in view.routes:
+        vip = route.vip or "None (headless)"
+        node_port = f" nodePort {route.node_port}" if route.node_port else ""
+        backends = ", ".join(f"{ip}:{port}" for ip, port in route.backends) or "no backends"
+        lines.append(
+            f"  {route.service_id:<35} {vip}:{route.port}/{route.protocol}{node_port} -> {backends}"
+        )
+    lines += ["", "POLICIES IN FORCE"]
+    for policy in view.cluster.policies:
+        lines.append(f"  {policy.id} ({', '.join(policy.policy_types)})")
+    if not view.cluster.policies:
+        lines.append("  none: every pod can reach every pod")
+    if state.notes:
+        lines += ["", "NOTES"] + [f"  {n}" for n in state.notes]
+    return lines

@@ -1,0 +1,354 @@
+"""The engine's compiled policies as one ``inet`` nftables table for the node namespace.
+
+Layout (the whole table is replaced in one transaction on every change):
+
+* ``nat_prerouting``: Service VIPs and NodePorts, DNAT to a backend, like kube-proxy; so the
+  filter below sees the backend pod and its target port, as the spec requires.
+* ``egress`` (forward, priority filter) and ``ingress`` (forward, priority filter + 10): both
+  accept established/related first (policies are stateful), then jump through a verdict map
+  keyed by pod IP to the pod's chain. Only isolated pods are in the maps; an ``accept`` in the
+  egress chain ends that chain only, so the ingress chain still has its say.
+* one chain per distinct rule list (pods with the same rules share it), one rule per
+  (policy rule, peer set, connection set); peers and ports are named sets, deduplicated.
+* ``deny``: reject, TCP reset or ICMP port unreachable, so a denied probe fails at once.
+
+The rules come from ``CompiledCluster.applying`` and ``CompiledRule.connections_to``: the same
+objects the verdict uses, never the YAML again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from netpol.engine.compile import CompiledCluster, CompiledRule
+from netpol.engine.ports import MAX_PORT, MIN_PORT, ConnectionSet
+from netpol.lab.services import ServiceRoute
+from netpol.model.objects import Pod
+
+TABLE = "netpol"
+Ranges = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent IPv4 ranges (ints)
+ALL_V4: Ranges = ((0, (1 << 32) - 1),)
+
+
+@dataclass(frozen=True, slots=True)
+class LabPod:
+    pod: Pod
+    ip: str
+
+
+@dataclass
+class Ruleset:
+    text: str
+    rules: int
+    chains: int
+    sets: int
+
+
+def merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in out)
+
+
+def subtract(ranges: Ranges, holes: Ranges) -> Ranges:
+    """``ranges`` minus ``holes`` (both merged)."""
+    out: list[tuple[int, int]] = []
+    j = 0
+    for lo, hi in ranges:
+        while j < len(holes) and holes[j][1] < lo:
+            j += 1
+        k = j
+        cur = lo
+        while k < len(holes) and holes[k][0] <= hi:
+            if holes[k][0] > cur:
+                out.append((cur, holes[k][0] - 1))
+            cur = max(cur, holes[k][1] + 1)
+            k += 1
+        if cur <= hi:
+            out.append((cur, hi))
+    return tuple(out)
+
+
+def _network_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    return int(network.network_address), int(network.broadcast_address)
+
+
+def _ip_text(value: int) -> str:
+    return str(ipaddress.IPv4Address(value))
+
+
+def _range_text(lo: int, hi: int) -> str:
+    return _ip_text(lo) if lo == hi else f"{_ip_text(lo)}-{_ip_text(hi)}"
+
+
+@dataclass
+class _Builder:
+    cc: CompiledCluster
+    pods: Sequence[LabPod]
+    ip_sets: dict[Ranges, str] = field(default_factory=dict)
+    port_sets: dict[tuple[tuple[str, int, int], ...], str] = field(default_factory=dict)
+    chains: dict[tuple[str, ...], str] = field(default_factory=dict)
+    chain_bodies: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    _peer_cache: dict[int, Ranges | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ip_of = {lp.pod.id: int(ipaddress.IPv4Address(lp.ip)) for lp in self.pods}
+        self.pod_ranges = merge((v, v) for v in self.ip_of.values())
+        self.pod_by_ip = {self.ip_of[lp.pod.id]: lp.pod for lp in self.pods}
+        self.ipblock_matches_pods = self.cc.profile.ipblock_matches_pod_ips
+
+    # -- peers -------------------------------------------------------------------------
+
+    def peer_ranges(self, rule: CompiledRule) -> Ranges | None:
+        """Every address the rule's peers match (None: any peer at all)."""
+        key = id(rule)
+        if key in self._peer_cache:
+            return self._peer_cache[key]
+        found: Ranges | None
+        if rule.any_peer:
+            found = None
+        else:
+            parts: list[tuple[int, int]] = []
+            for peer in rule.peers:
+                block = peer.peer.ip_block
+                if block is None:
+                    parts += [
+                        (v, v) for pid in peer.pod_ids if (v := self.ip_of.get(pid)) is not None
+                    ]
+                    continue
+                if block.network.version != 4:
+                    continue  # the lab is IPv4 only
+                allowed: Ranges = (_network_range(block.network),)
+                holes = merge(_network_range(x) for x in block.except_networks if x.version == 4)
+                allowed = subtract(allowed, holes)
+                if not self.ipblock_matches_pods:
+                    allowed = subtract(allowed, self.pod_ranges)
+                parts += allowed
+            found = merge(parts)
+        self._peer_cache[key] = found
+        return found
+
+    def pods_in(self, ranges: Ranges | None) -> list[Pod]:
+        """Lab pods whose IP lies in ``ranges`` (None: all)."""
+        if ranges is None:
+            return [lp.pod for lp in self.pods]
+        found = []
+        for value, pod in self.pod_by_ip.items():
+            if any(lo <= value <= hi for lo, hi in ranges):
+                found.append(pod)
+        return found
+
+    # -- rule text ---------------------------------------------------------------------
+
+    def addr_match(self, field_name: str, ranges: Ranges | None) -> str | None:
+        """``ip daddr @ip_3``; "" for any address; None when nothing can match."""
+        if ranges is None or ranges == ALL_V4:
+            return ""
+        if not ranges:
+            return None
+        if len(ranges) == 1:
+            return f"ip {field_name} {_range_text(*ranges[0])} "
+        name = self.ip_sets.get(ranges)
+        if name is None:
+            name = self.ip_sets[ranges] = f"ip_{len(self.ip_sets)}"
+        return f"ip {field_name} @{name} "
+
+    def port_match(self, connections: ConnectionSet) -> str | None:
+        """``meta l4proto . th dport @pp_2``; "" for everything; None for nothing."""
+        if connections.is_all:
+            return ""
+        if connections.is_empty:
+            return None
+        elements = tuple((proto.lower(), lo, hi) for proto, lo, hi in connections)
+        if len(elements) == 1:
+            proto, lo, hi = elements[0]
+            if (lo, hi) == (MIN_PORT, MAX_PORT):
+                return f"meta l4proto {proto} "
+            ports = str(lo) if lo == hi else f"{lo}-{hi}"
+            return f"meta l4proto {proto} th dport {ports} "
+        name = self.port_sets.get(elements)
+        if name is None:
+            name = self.port_sets[elements] = f"pp_{len(self.port_sets)}"
+        return f"meta l4proto . th dport @{name} "
+
+    def rule_line(
+        self, field_name: str, ranges: Ranges | None, connections: ConnectionSet
+    ) -> str | None:
+        addr = self.addr_match(field_name, ranges)
+        ports = self.port_match(connections)
+        if addr is None or ports is None:
+            return None
+        return f"{addr}{ports}accept"
+
+    def ingress_lines(self, pod: Pod) -> list[str]:
+        lines: list[str] = []
+        for compiled in self.cc.applying(pod, "Ingress"):
+            for rule in compiled.rules("Ingress"):
+                line = self.rule_line("saddr", self.peer_ranges(rule), rule.connections_to(pod))
+                if line is not None:
+                    lines.append(line)
+        return lines
+
+    def egress_lines(self, pod: Pod) -> list[str]:
+        lines: list[str] = []
+        for compiled in self.cc.applying(pod, "Egress"):
+            for rule in compiled.rules("Egress"):
+                lines += self.egress_rule_lines(rule)
+        return lines
+
+    def egress_rule_lines(self, rule: CompiledRule) -> list[str]:
+        ranges = self.peer_ranges(rule)
+        numeric = rule.connections_to(None)
+        lines = []
+        line = self.rule_line("daddr", ranges, numeric)
+        if line is not None:
+            lines.append(line)
+        if rule.named:
+            # Named ports resolve on each destination pod: group the pods the rule reaches by
+            # what the names mean on them (numeric ports are already allowed above).
+            groups: dict[ConnectionSet, list[int]] = {}
+            for pod in self.pods_in(ranges):
+                extra = rule.connections_to(pod) - numeric
+                if not extra.is_empty:
+                    groups.setdefault(extra, []).append(self.ip_of[pod.id])
+            for extra, ips in groups.items():
+                line = self.rule_line("daddr", merge((v, v) for v in ips), extra)
+                if line is not None:
+                    lines.append(line)
+        return lines
+
+    def chain_for(self, prefix: str, lines: list[str]) -> str:
+        if not lines:
+            return "deny"
+        body = tuple(dict.fromkeys(lines))  # a rule repeated by two policies counts once
+        name = self.chains.get(body)
+        if name is None:
+            name = self.chains[body] = f"{prefix}_{len(self.chains)}"
+            self.chain_bodies.append((name, body))
+        return name
+
+
+def compile_ruleset(
+    cc: CompiledCluster, pods: Sequence[LabPod], routes: Sequence[ServiceRoute], table: str = TABLE
+) -> Ruleset:
+    """The complete table for the lab's pods under ``cc``, ready for ``nft -f``."""
+    b = _Builder(cc, pods)
+    egress_map: list[str] = []
+    ingress_map: list[str] = []
+    for lp in pods:
+        if cc.isolated(lp.pod, "Egress"):
+            egress_map.append(f"{lp.ip} : goto {b.chain_for('eg', b.egress_lines(lp.pod))}")
+        if cc.isolated(lp.pod, "Ingress"):
+            ingress_map.append(f"{lp.ip} : goto {b.chain_for('in', b.ingress_lines(lp.pod))}")
+
+    out: list[str] = [
+        f"table inet {table} {{}}",
+        f"delete table inet {table}",
+        f"table inet {table} {{",
+    ]
+    n_sets = 0
+
+    def block(kind: str, name: str, header: Sequence[str], elements: Sequence[str]) -> None:
+        nonlocal n_sets
+        n_sets += 1
+        out.append(f"  {kind} {name} {{")
+        out.extend(f"    {h}" for h in header)
+        if elements:
+            out.append("    elements = {")
+            for i in range(0, len(elements), 8):
+                chunk = ", ".join(elements[i : i + 8])
+                out.append(f"      {chunk},")
+            out.append("    }")
+        out.append("  }")
+
+    for ranges, name in b.ip_sets.items():
+        block(
+            "set",
+            name,
+            ["type ipv4_addr", "flags interval"],
+            [_range_text(lo, hi) for lo, hi in ranges],
+        )
+    for port_elements, name in b.port_sets.items():
+        block(
+            "set",
+            name,
+            ["type inet_proto . inet_service", "flags interval"],
+            [f"{p} . {lo}" if lo == hi else f"{p} . {lo}-{hi}" for p, lo, hi in port_elements],
+        )
+    block("set", "self", ["type ipv4_addr . ipv4_addr"], [f"{lp.ip} . {lp.ip}" for lp in pods])
+    block("map", "egress_pods", ["type ipv4_addr : verdict"], egress_map)
+    block("map", "ingress_pods", ["type ipv4_addr : verdict"], ingress_map)
+
+    svc_elements: list[str] = []
+    node_port_elements: list[str] = []
+    svc_chains: list[tuple[str, str]] = []
+    for route in routes:
+        if not route.backends:
+            continue  # no endpoints: the VIP is unrouted, so a client fails at once
+        name = f"svc_{len(svc_chains)}"
+        proto = route.protocol.lower()
+        if len(route.backends) == 1:
+            ip, port = route.backends[0]
+            target = f"{ip}:{port}"
+        else:
+            mapping = ", ".join(
+                f"{i} : {ip} . {port}" for i, (ip, port) in enumerate(route.backends)
+            )
+            target = f"numgen random mod {len(route.backends)} map {{ {mapping} }}"
+        svc_chains.append((name, f"meta l4proto {proto} dnat ip to {target}"))
+        if route.vip is not None:
+            svc_elements.append(f"{route.vip} . {proto} . {route.port} : goto {name}")
+        if route.node_port is not None:
+            node_port_elements.append(f"{proto} . {route.node_port} : goto {name}")
+    block("map", "services", ["type ipv4_addr . inet_proto . inet_service : verdict"], svc_elements)
+    block("map", "node_ports", ["type inet_proto . inet_service : verdict"], node_port_elements)
+
+    rules = 0
+
+    def chain(name: str, lines: Sequence[str], base: str | None = None) -> None:
+        nonlocal rules
+        out.append(f"  chain {name} {{")
+        if base:
+            out.append(f"    {base}")
+        out.extend(f"    {line}" for line in lines)
+        out.append("  }")
+        rules += len(lines)
+
+    chain(
+        "nat_prerouting",
+        [
+            "ip daddr . meta l4proto . th dport vmap @services",
+            "fib daddr type local meta l4proto . th dport vmap @node_ports",
+        ],
+        "type nat hook prerouting priority dstnat; policy accept;",
+    )
+    for name, line in svc_chains:
+        chain(name, [line])
+    stateful = ["ct state established,related accept", "ip saddr . ip daddr @self accept"]
+    chain(
+        "egress",
+        [*stateful, "ip saddr vmap @egress_pods"],
+        "type filter hook forward priority filter; policy accept;",
+    )
+    chain(
+        "ingress",
+        [*stateful, "ip daddr vmap @ingress_pods"],
+        "type filter hook forward priority filter + 10; policy accept;",
+    )
+    chain(
+        "deny",
+        [
+            "meta l4proto tcp counter reject with tcp reset",
+            "counter reject with icmpx type port-unreachable",
+        ],
+    )
+    for name, body in b.chain_bodies:
+        chain(name, [*body, "goto deny"])
+    out.append("}")
+    return Ruleset("\n".join(out) + "\n", rules, len(b.chain_bodies), n_sets)

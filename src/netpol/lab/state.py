@@ -1,0 +1,113 @@
+"""The state file: everything a lab made, written before it is made.
+
+A crash, Ctrl-C or ``kill -9`` can stop the lab anywhere; because each namespace, file and
+process is recorded before it exists, ``lab down`` finds all of it again (and whatever the
+record missed is still found by its name).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netpol.lab.names import STATE_ROOT, LabNames
+
+STATE_VERSION = 1
+
+
+@dataclass
+class PodSlot:
+    """Where one pod lives in the lab: its namespace index, IP and MAC."""
+
+    id: str
+    index: int
+    netns: str
+    ip: str
+    mac: str
+
+
+@dataclass
+class LabState:
+    name: str
+    created: float = field(default_factory=time.time)
+    phase: str = "creating"  # creating -> up; anything else after a failure
+    profile: str = "upstream"
+    load_options: dict[str, Any] = field(default_factory=dict)
+    netns: list[str] = field(default_factory=list)
+    etc_dirs: list[str] = field(default_factory=list)
+    pods: dict[str, PodSlot] = field(default_factory=dict)
+    next_index: int = 0
+    daemon_pid: int | None = None
+    rules: int = 0
+    chains: int = 0
+    notes: list[str] = field(default_factory=list)
+    run_commands: bool = False
+    version: int = STATE_VERSION
+
+    @property
+    def names(self) -> LabNames:
+        return LabNames(self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pods"] = {k: asdict(v) for k, v in self.pods.items()}
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> LabState:
+        pods = {k: PodSlot(**v) for k, v in data.get("pods", {}).items()}
+        known = {k: v for k, v in data.items() if k in LabState.__dataclass_fields__}
+        known["pods"] = pods
+        return LabState(**known)
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def save(state: LabState) -> None:
+    write_json_atomic(state.names.state_file, state.to_json())
+
+
+def load(lab: str) -> LabState | None:
+    """The recorded state of ``lab``, or None when there is none (or it is unreadable)."""
+    path = LabNames(lab).state_file
+    try:
+        with open(path) as handle:
+            return LabState.from_json(json.load(handle))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def recorded_labs() -> list[str]:
+    """Labs with a state directory (including half-made ones)."""
+    try:
+        return sorted(p.name for p in STATE_ROOT.iterdir() if p.is_dir())
+    except FileNotFoundError:
+        return []
+
+
+@contextmanager
+def locked(lab: str) -> Iterator[None]:
+    """One lab operation at a time per lab (two shells running ``lab apply`` queue up)."""
+    path = LabNames(lab).lock_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,143 @@
+"""The few ways the lab talks to the kernel: ``ip``/``nft`` batches and entering a namespace.
+
+Every command names the namespace it acts in (``ip -n``), so a mistake cannot land in the
+host's own namespace.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from netpol.lab.names import NETNS_DIR
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class LabError(Exception):
+    """Something the lab could not do, with a one-line reason for the user."""
+
+
+def run(argv: Sequence[str], stdin: str | None = None, check: bool = True) -> str:
+    """Run a command; on failure raise LabError with its first error line."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise LabError(f"{argv[0]} is not installed") from None
+    if check and done.returncode != 0:
+        raise LabError(f"{' '.join(argv[:4])} failed: {_first_error(done.stderr)}")
+    return done.stdout.decode(errors="replace")
+
+
+def _first_error(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    return "; ".join(lines[:3]) or "no error message"
+
+
+def ip_batch(commands: Sequence[str], netns: str | None = None) -> None:
+    """One ``ip`` process for many commands (``-n netns`` when given); stops at the first error."""
+    if not commands:
+        return
+    argv = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
+    run(argv, "\n".join(commands) + "\n")
+
+
+def ip_batches_parallel(batches: Sequence[tuple[str, Sequence[str]]], workers: int = 8) -> None:
+    """Run ``ip -n NS -batch`` for many namespaces, a few processes at a time."""
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    errors: list[str] = []
+    pending = list(batches)
+    while pending or procs:
+        while pending and len(procs) < workers:
+            netns, commands = pending.pop(0)
+            proc = subprocess.Popen(
+                ["ip", "-n", netns, "-batch", "-"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            assert proc.stdin is not None
+            proc.stdin.write(("\n".join(commands) + "\n").encode())
+            proc.stdin.close()
+            procs.append((netns, proc))
+        netns, proc = procs.pop(0)
+        proc.wait()
+        assert proc.stderr is not None
+        stderr = proc.stderr.read()
+        proc.stderr.close()
+        if proc.returncode != 0:
+            errors.append(f"{netns}: {_first_error(stderr)}")
+    if errors:
+        raise LabError(f"ip failed in {len(errors)} namespace(s): {errors[0]}")
+
+
+def nft_load(netns: str, ruleset: str) -> None:
+    """Load ``ruleset`` in one transaction inside ``netns`` (all of it or nothing)."""
+    run(["ip", "netns", "exec", netns, "nft", "-f", "-"], ruleset)
+
+
+def netns_path(netns: str) -> str:
+    return str(NETNS_DIR / netns)
+
+
+def existing_netns() -> list[str]:
+    try:
+        return sorted(os.listdir(NETNS_DIR))
+    except FileNotFoundError:
+        return []
+
+
+def setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise LabError(f"cannot enter a network namespace: {os.strerror(err)}")
+
+
+@contextmanager
+def in_netns(netns: str) -> Iterator[None]:
+    """Run the body with this thread inside ``netns`` (sockets made there stay there)."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        try:
+            target = os.open(netns_path(netns), os.O_RDONLY)
+        except FileNotFoundError:
+            raise LabError(f"network namespace {netns} does not exist") from None
+        try:
+            setns(target)
+        finally:
+            os.close(target)
+        try:
+            yield
+        finally:
+            setns(home)
+    finally:
+        os.close(home)
+
+
+def write_sysctl(path: str, value: str) -> None:
+    """Write ``/proc/sys/<path>`` in the current thread's namespace (``net/ipv4/ip_forward``)."""
+    with open(f"/proc/sys/{path}", "w") as handle:
+        handle.write(value)
+
+
+def missing_requirements() -> list[str]:
+    """Why the lab cannot run here (not root, no nft, no ip, no netns); empty when it can."""
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("the lab needs root (it creates network namespaces and nftables rules)")
+    for tool, package in (("ip", "iproute2"), ("nft", "nftables")):
+        if shutil.which(tool) is None:
+            missing.append(f"{tool} is not installed (apt-get install {package})")
+    if not os.path.exists("/proc/self/ns/net"):
+        missing.append("this kernel has no network namespaces")
+    return missing

@@ -1,0 +1,120 @@
+"""What answers on each pod port: the lab's own listener, its DNS server, or a real command.
+
+A manifest is untrusted and the lab runs as root, so a container's command runs only when it
+is a known harmless server (``python3 -m http.server PORT``, which the lab runs in a scratch
+directory of its own) or when the user passes ``--run-commands``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from netpol.model.objects import Container, Pod
+
+LAB_PROTOCOLS = ("TCP", "UDP")
+DNS_PORT = 53
+ECHO, DNS = "echo", "dns"
+HTTP_SERVER = "http.server"
+_PYTHONS = ("python", "python3")
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    port: int
+    protocol: str
+    kind: str  # ECHO (the lab's own listener, HTTP-aware) or DNS
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A process to run in the pod's namespace; ``kind`` is HTTP_SERVER or "container"."""
+
+    container: str
+    argv: tuple[str, ...]
+    kind: str
+    port: int | None  # the port it serves, when known
+
+
+@dataclass(frozen=True, slots=True)
+class PodWork:
+    pod_id: str
+    listeners: tuple[Listener, ...]
+    commands: tuple[Command, ...]
+    notes: tuple[str, ...]
+
+
+def recognise_http_server(container: Container) -> int | None:
+    """The port of ``python3 -m http.server [PORT] [--bind ADDR] [--directory DIR]``, else None."""
+    argv = list(container.command) + list(container.args)
+    if len(argv) < 3:
+        return None
+    name = os.path.basename(argv[0])
+    if name not in _PYTHONS and not _versioned(name):
+        return None
+    if argv[1:3] != ["-m", "http.server"]:
+        return None
+    port = 8000
+    rest = argv[3:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg in ("-b", "--bind", "-d", "--directory") and i + 1 < len(rest):
+            i += 2  # the lab binds every address of the pod and serves its own directory
+            continue
+        if arg.isdigit() and 0 < int(arg) < 65536:
+            port = int(arg)
+            i += 1
+            continue
+        return None  # anything else (--cgi, -p, ...) is not the plain file server
+    return port
+
+
+def _versioned(name: str) -> bool:
+    return name.startswith("python3.") and name[len("python3.") :].isdigit()
+
+
+def is_dns_pod(pod: Pod) -> bool:
+    return pod.namespace == "kube-system" and pod.labels.get("k8s-app") == "kube-dns"
+
+
+def plan_pod(pod: Pod, run_commands: bool) -> PodWork:
+    """Listeners and commands for ``pod``: every declared TCP/UDP port gets an answer."""
+    notes: list[str] = []
+    commands: list[Command] = []
+    served: set[tuple[int, str]] = set()
+    for container in pod.containers:
+        port = recognise_http_server(container)
+        if port is not None:
+            commands.append(Command(container.name, ("http.server", str(port)), HTTP_SERVER, port))
+            served.add((port, "TCP"))
+            continue
+        argv = tuple(container.command) + tuple(container.args)
+        if not argv:
+            continue
+        if run_commands:
+            commands.append(Command(container.name, argv, "container", None))
+            served |= {(p.port, p.protocol) for p in container.ports}
+        elif container.command:
+            notes.append(
+                f"{pod.id}: container {container.name}'s command not run "
+                "(not a known harmless server; --run-commands runs it); the lab listens instead"
+            )
+    listeners: dict[tuple[int, str], Listener] = {}
+    if is_dns_pod(pod):
+        for protocol in LAB_PROTOCOLS:
+            listeners[(DNS_PORT, protocol)] = Listener(DNS_PORT, protocol, DNS)
+    for cp in pod.container_ports:
+        key = (cp.port, cp.protocol)
+        if cp.protocol not in LAB_PROTOCOLS:
+            notes.append(f"{pod.id}: port {cp.port}/{cp.protocol} skipped: this kernel has no SCTP")
+            continue
+        if key in served or key in listeners:
+            continue
+        listeners[key] = Listener(cp.port, cp.protocol, ECHO)
+    return PodWork(
+        pod.id,
+        tuple(sorted(listeners.values(), key=lambda x: (x.port, x.protocol))),
+        tuple(commands),
+        tuple(notes),
+    )
