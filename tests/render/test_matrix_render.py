@@ -12,8 +12,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from netpol.engine.compile import compile_cluster
+from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView
+from netpol.model.options import Options
 from netpol.render.matrix import (
     matrix_csv,
     matrix_json,
@@ -22,6 +25,7 @@ from netpol.render.matrix import (
     truth_tables,
     wide,
 )
+from netpol.validate.pipeline import load_cluster
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "schemas" / "matrix.schema.json").read_text()
@@ -219,3 +223,73 @@ def test_csv_parses_back_to_the_pair_list(view: View) -> None:
     assert rows[0] == ["src", "dst", "allowed", "mixed"]
     assert {(s, d, a) for s, d, a, _ in rows[1:]} == allowed_flows(workload_view)
     assert {m for *_, m in rows[1:]} == {"false"}
+
+
+# --- known bug: "mixed" is decided on the whole set, not on the ports shown ----------------------
+
+# a1 and a2 (namespace a) both reach b1 on 80; only a1 also reaches it on 443.
+AGREE_ON_80 = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a1, namespace: a, labels: {x: "1"}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a2, namespace: a, labels: {x: "2"}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b1, namespace: b}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: a}}}]
+      ports: [{port: 80}]
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: a}}
+          podSelector: {matchLabels: {x: "1"}}
+      ports: [{port: 443}]
+"""
+
+
+def namespace_view_of(tmp_path: Path, text: str) -> MatrixView:
+    manifest = tmp_path / "cluster.yaml"
+    manifest.write_text(text)
+    options = Options()
+    result = load_cluster((str(manifest),), options)
+    assert result.ok, [d.one_line() for d in result.diagnostics]
+    return MatrixView(class_matrix(compile_cluster(result.cluster, options)), "namespace")
+
+
+def test_members_that_disagree_on_other_ports_are_mixed_without_a_port_filter(
+    tmp_path: Path,
+) -> None:
+    rows = pair_rows(namespace_view_of(tmp_path, AGREE_ON_80), None, all_pairs=False)
+
+    assert ("a", "b", "TCP 80,443", True) in [(s, d, c.text(), m) for s, d, c, m in rows]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: mixed ignores --port; members agree on 80")
+def test_members_that_agree_on_the_shown_port_are_not_mixed(tmp_path: Path) -> None:
+    view = namespace_view_of(tmp_path, AGREE_ON_80)
+    port_80 = ConnectionSet.of("TCP", 80)
+
+    assert truth_tables(view, [("TCP", 80)]).splitlines()[1].split() == ["a", ".", "."]
+    assert "members disagree" not in wide(view, port_80, False)
+    document = json.loads(matrix_json(view, "upstream", port_80, False))
+    assert [c for c in document["connections"] if c.get("mixed")] == []
