@@ -9,10 +9,12 @@ so a rejected change leaves the rules in force as they were.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.lab import control, dns, system, topology
@@ -28,9 +30,17 @@ from netpol.lab.documents import (
 )
 from netpol.lab.names import OUTSIDE_IP, RESERVED_IPS, LabNames, check_lab_name, lab_of_netns
 from netpol.lab.nftables import LabPod, Ruleset, compile_ruleset
-from netpol.lab.probe import ProbeReport, outside_probe_endpoint, pod_probe_endpoint, probe
+from netpol.lab.probe import (
+    NameCheck,
+    ProbeReport,
+    connect_name,
+    outside_probe_endpoint,
+    pod_probe_endpoint,
+    probe,
+)
 from netpol.lab.services import ServiceRoute, service_routes
 from netpol.lab.state import LabState, load, locked, recorded_labs, save
+from netpol.lab.tutorial import Expectation
 
 __all__ = ["load"]
 from netpol.lab.system import LabError
@@ -194,6 +204,38 @@ def up(
     say: Say = _quiet,
 ) -> LabView:
     """Create lab ``lab`` from ``paths``; on any failure (Ctrl-C too) remove what was made."""
+    return _up(lab, options, run_commands, say, lambda: read_input(paths, options))
+
+
+def up_objects(
+    objects: Sequence[dict[str, Any]],
+    lab: str,
+    options: Options,
+    run_commands: bool = False,
+    say: Say = _quiet,
+) -> LabView:
+    """Like ``up``, from objects given as data (the demo's variants, the tests)."""
+    return _up(lab, options, run_commands, say, lambda: objects_input(objects, options))
+
+
+def objects_input(
+    objects: Sequence[dict[str, Any]], options: Options
+) -> tuple[list[StoredObject], Cluster]:
+    store = objects_of_data(objects, options.default_namespace)
+    docs, problems = parse_text(as_yaml_stream(store), "<objects>")
+    result = check_and_build(docs, problems, options)
+    if not result.ok:
+        raise LabInputError("the objects do not make a valid cluster", result.errors)
+    return store, result.cluster
+
+
+def _up(
+    lab: str,
+    options: Options,
+    run_commands: bool,
+    say: Say,
+    read: Callable[[], tuple[list[StoredObject], Cluster]],
+) -> LabView:
     reason = check_lab_name(lab)
     if reason:
         raise LabError(reason)
@@ -210,7 +252,7 @@ def up(
         if previous is not None or leftovers:
             topology.teardown(names, previous)
             say(f"removed what an earlier run of lab {lab} left behind")
-        store, cluster = read_input(paths, options)
+        store, cluster = read()
         store, dns_note = with_cluster_dns(store, cluster, options.default_namespace)
         view = build_view(store, options, run_commands, lab)
         if dns_note:
@@ -253,6 +295,12 @@ def realise(
     ensure_daemon(state)
     sync_daemon(state, view, extra_ports)
     system.nft_load(state.names.node_netns, ruleset.text)
+    digest = hashlib.sha256(ruleset.text.encode()).hexdigest()
+    if state.ruleset_digest and digest != state.ruleset_digest:
+        # New rules apply to every connection from now on, including those already open
+        # (the spec leaves this to implementations; the lab stays simple and predictable).
+        system.flush_conntrack(state.names.node_netns)
+    state.ruleset_digest = digest
     state.rules = ruleset.rules
     state.chains = ruleset.chains
     save(state)
@@ -337,6 +385,18 @@ def apply(paths: Sequence[str], lab: str, say: Say = _quiet) -> Change:
         old = current_view(state)
         new_objects, _ = read_input(paths, options)
         view = build_view(merged(old.store, new_objects), options, state.run_commands, lab)
+        return _commit(state, old, view, say)
+
+
+def replace(objects: Sequence[dict[str, Any]], lab: str, say: Say = _quiet) -> Change:
+    """The lab's objects become exactly ``objects`` (plus its cluster DNS); rules follow."""
+    with locked(lab):
+        state = require_up(lab)
+        options = options_of(state)
+        old = current_view(state)
+        store, cluster = objects_input(objects, options)
+        store, _ = with_cluster_dns(store, cluster, options.default_namespace)
+        view = build_view(store, options, state.run_commands, lab)
         return _commit(state, old, view, say)
 
 
@@ -601,3 +661,36 @@ def status_lines(st: Status) -> list[str]:
     if state.notes:
         lines += ["", "NOTES"] + [f"  {n}" for n in state.notes]
     return lines
+
+
+# -- checks by name (the tutorial's telnet) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    expectation: Expectation
+    pod: str
+    result: NameCheck
+
+    @property
+    def holds(self) -> bool:
+        return self.result.connected == self.expectation.connects
+
+
+def check_names(
+    lab: str, expectations: Sequence[Expectation], timeout: float = 2.0
+) -> list[CheckResult]:
+    """Run each ``telnet HOST PORT`` from its source pod, through the lab's DNS and rules."""
+    with locked(lab):
+        state = require_up(lab)
+        view = current_view(state)
+    results = []
+    for exp in expectations:
+        pod_id = find_pod(state, view.cluster, exp.source)
+        namespace = pod_id.split("/", 1)[0]
+        search = [f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+        check = connect_name(
+            state.pods[pod_id].netns, search, view.nameserver, exp.host, exp.port, timeout
+        )
+        results.append(CheckResult(exp, pod_id, check))
+    return results

@@ -167,6 +167,8 @@ def _judge(data: bytes, a: Attempt) -> tuple[str, str]:
     pod = identified_pod(data)
     if pod is None:
         return UNVERIFIED, "the answer names no pod"
+    if not a.dst:  # any pod may answer (a Service name): say which one did
+        return OPEN, pod
     if pod != a.dst:
         return WRONG_POD, f"answered by {pod}"
     return OPEN, ""
@@ -263,3 +265,83 @@ def pod_probe_endpoint(cc: CompiledCluster, pod_id: str, netns: str, ip: str) ->
 
 def outside_probe_endpoint(netns: str, ip: str) -> ProbeEndpoint:
     return ProbeEndpoint(OUTSIDE, netns, ip_endpoint(ip), ip)
+
+
+@dataclass(frozen=True, slots=True)
+class NameCheck:
+    """``telnet HOST PORT`` from inside a pod: what the name resolved to and what happened."""
+
+    host: str
+    port: int
+    address: str | None  # None: the name did not resolve
+    outcome: str  # OPEN/UNVERIFIED/REFUSED/..., or "no-dns"/"nxdomain" when resolution failed
+    answered_by: str | None = None
+    detail: str = ""
+
+    @property
+    def connected(self) -> bool:
+        return self.outcome in CONNECTED
+
+
+def resolve_in_pod(
+    netns: str, search: Sequence[str], nameserver: str, host: str, timeout: float = 1.0
+) -> tuple[str | None, str]:
+    """Resolve ``host`` as the pod's resolver would (search path, ndots:5), through the
+    pod's own network namespace, so DNS egress policy applies; returns (address, problem)."""
+    from dnslib import QTYPE, RCODE, DNSRecord
+
+    try:
+        socket.inet_aton(host)
+        if host.count(".") == 3:
+            return host, ""
+    except OSError:
+        pass
+    names = [host.rstrip(".")] if host.endswith(".") else []
+    if not names:
+        candidates = [f"{host}.{domain}" for domain in search]
+        names = [*candidates, host] if host.count(".") < 5 else [host, *candidates]
+    sockets = _Sockets()
+    try:
+        for name in names:
+            sock = sockets.make(netns, "UDP")
+            sock.setblocking(True)
+            sock.settimeout(timeout)
+            try:
+                sock.connect((nameserver, 53))
+                sock.send(DNSRecord.question(name, "A").pack())
+                reply = DNSRecord.parse(sock.recv(4096))
+            except TimeoutError:
+                return None, f"no answer from the cluster DNS {nameserver} (DNS egress denied?)"
+            except ConnectionRefusedError:
+                return None, f"the cluster DNS {nameserver} refused (DNS egress denied)"
+            except OSError as exc:
+                return None, f"cannot reach the cluster DNS {nameserver}: {exc.strerror or exc}"
+            finally:
+                sock.close()
+            if reply.header.rcode == RCODE.NXDOMAIN:
+                continue
+            for rr in reply.rr:
+                if rr.rtype == QTYPE.A:
+                    return str(rr.rdata), ""
+    finally:
+        sockets.close()
+    return None, f"{host}: no such name (NXDOMAIN)"
+
+
+def connect_name(
+    netns: str,
+    search: Sequence[str],
+    nameserver: str,
+    host: str,
+    port: int,
+    timeout: float = 2.0,
+) -> NameCheck:
+    """Resolve ``host`` from the pod, connect to ``port`` over TCP and read who answered."""
+    address, problem = resolve_in_pod(netns, search, nameserver, host, min(timeout, 1.0))
+    if address is None:
+        return NameCheck(host, port, None, "no-dns", detail=problem)
+    attempt = Attempt("", netns, "", address, port, "TCP")
+    ((outcome, detail),) = run_attempts([attempt], 1, timeout)
+    if outcome == OPEN:
+        return NameCheck(host, port, address, outcome, answered_by=detail)
+    return NameCheck(host, port, address, outcome, detail=detail)

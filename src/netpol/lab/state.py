@@ -46,6 +46,7 @@ class LabState:
     next_index: int = 0
     daemon_pid: int | None = None
     rules: int = 0
+    ruleset_digest: str = ""
     chains: int = 0
     notes: list[str] = field(default_factory=list)
     run_commands: bool = False

@@ -7,8 +7,11 @@ host's own namespace.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import shutil
+import socket
+import struct
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -141,3 +144,29 @@ def missing_requirements() -> list[str]:
     if not os.path.exists("/proc/self/ns/net"):
         missing.append("this kernel has no network namespaces")
     return missing
+
+
+NETLINK_NETFILTER = 12
+_CT_DELETE = (1 << 8) | 2  # NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE
+_NLM_F_REQUEST_ACK = 0x1 | 0x4
+
+
+def flush_conntrack(netns: str) -> None:
+    """Forget every tracked connection in ``netns`` (what ``conntrack -F`` does), by netlink."""
+    with in_netns(netns):
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+    try:
+        # nlmsghdr (len, type, flags, seq, pid) + nfgenmsg (family, version, res_id)
+        message = struct.pack("=IHHII", 20, _CT_DELETE, _NLM_F_REQUEST_ACK, 1, 0)
+        message += struct.pack("=BBH", socket.AF_INET, 0, 0)
+        sock.settimeout(2.0)
+        sock.send(message)
+        reply = sock.recv(4096)
+        if len(reply) >= 20:
+            _length, kind, _flags, _seq, _pid, error = struct.unpack("=IHHIIi", reply[:20])
+            if kind == 2 and error not in (0, -errno.ENOENT):  # NLMSG_ERROR with an error code
+                raise LabError(f"cannot flush conntrack: {os.strerror(-error)}")
+    except OSError as exc:
+        raise LabError(f"cannot flush conntrack: {exc}") from None
+    finally:
+        sock.close()
