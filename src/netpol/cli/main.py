@@ -18,6 +18,7 @@ VERB_MODULES = (
     "netpol.cli.matrix_cmd",
     "netpol.cli.describe_cmd",
     "netpol.cli.profiles_cmd",
+    "netpol.cli.generate_cmd",
 )
 
 

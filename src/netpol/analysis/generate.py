@@ -1,0 +1,768 @@
+"""Least-privilege NetworkPolicies from intended flows, checked by the engine before use.
+
+Every workload named by a ``workload`` or ``service`` end gets one policy that isolates
+it in both directions and allows exactly its flows (plus DNS when it has egress rules).
+Other pods keep the policies they would have without us (none), unless
+``--default-deny`` locks their namespaces. The result is proved, not trusted: the YAML is
+loaded back through the validator and the engine's matrix of the cluster under the new
+policies must equal the relation the flows describe, pair by pair (docs/generate.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import yaml
+
+from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
+from netpol.engine.classes import EndpointClass
+from netpol.engine.compile import compile_cluster
+from netpol.engine.endpoints import EXTERNAL, POD
+from netpol.engine.matrix import ClassMatrix, class_matrix
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.selectors import matches
+from netpol.load.services import service_backends, target_port
+from netpol.load.yamldoc import parse_text
+from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.cluster import Cluster
+from netpol.model.objects import METADATA_NAME_LABEL, Pod, Service, ServicePort, Workload
+from netpol.model.options import Options
+from netpol.model.policy import IPBlock, NetworkPolicy, Peer, PolicyPort
+from netpol.model.selectors import LabelSelector, Requirement
+from netpol.validate.pipeline import check_and_build
+
+DNS_MODES = ("none", "cluster", "auto")
+DNS_NAMESPACE = "kube-system"
+DNS_LABELS = (("k8s-app", "kube-dns"),)
+DNS_SERVICE = "kube-system/kube-dns"
+MANAGED_BY = ("app.kubernetes.io/managed-by", "netpol")
+MAX_DIFFERENCES = 8
+
+
+class FlowResolveError(ValueError):
+    """A flow names something the input does not have (bad input: exit 2)."""
+
+
+class GenerateError(ValueError):
+    """The flows cannot be expressed exactly, or the check found a difference (exit 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateSettings:
+    default_deny: bool = False
+    dns: str = "auto"  # one of DNS_MODES
+    numeric_ports: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """A rule to write: its peers, ports, and the flow it serves (for the comment)."""
+
+    peers: tuple[Peer, ...]
+    ports: tuple[PolicyPort, ...]
+    comment: str
+
+
+@dataclass
+class PolicyPlan:
+    namespace: str
+    name: str
+    selector: LabelSelector
+    comment: str
+    ingress: list[RulePlan] = field(default_factory=list)
+    egress: list[RulePlan] = field(default_factory=list)
+    workload: str = ""
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    yaml: str
+    policies: tuple[NetworkPolicy, ...]
+    cluster: Cluster  # the input cluster under the generated policies
+    flows: tuple[Flow, ...]  # the user's flows plus the DNS flows added
+    notes: tuple[str, ...] = ()
+
+
+def generate(
+    cluster: Cluster, flows: FlowsFile, options: Options, settings: GenerateSettings
+) -> GenerateResult:
+    """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS)."""
+    planner = _Planner(cluster, options, settings)
+    plans, all_flows, notes = planner.plan(flows.flows)
+    text = render_yaml(plans, flows.path)
+    docs, problems = parse_text(text, "<generated>")
+    loaded = check_and_build(docs, problems, options)
+    if not loaded.ok:
+        raise GenerateError(
+            "the generated YAML does not validate (a bug): "
+            + "; ".join(d.one_line() for d in loaded.errors[:3])
+        )
+    policies = loaded.cluster.policies
+    result_cluster = cluster.with_policies(policies)
+    differences = planner.check(result_cluster, all_flows)
+    if differences:
+        shown = "\n  ".join(differences[:MAX_DIFFERENCES])
+        more = len(differences) - MAX_DIFFERENCES
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        raise GenerateError(
+            "the generated policies would not give exactly the flows (nothing written):\n  "
+            + shown
+            + tail
+        )
+    return GenerateResult(text, policies, result_cluster, tuple(all_flows), tuple(notes))
+
+
+def differences(
+    cluster: Cluster, flows: FlowsFile, options: Options, settings: GenerateSettings
+) -> list[str]:
+    """Pairs where ``cluster``'s own policies differ from what ``generate`` promises for ``flows``.
+
+    The same check ``generate`` runs on its output, usable on any policy set (tests, audits).
+    """
+    planner = _Planner(cluster, options, settings)
+    _, all_flows, _ = planner.plan(flows.flows)
+    return planner.check(cluster, all_flows)
+
+
+# --- planning -----------------------------------------------------------------------------
+
+
+class _Planner:
+    def __init__(self, cluster: Cluster, options: Options, settings: GenerateSettings) -> None:
+        if settings.dns not in DNS_MODES:
+            raise ValueError(f"dns must be one of {', '.join(DNS_MODES)}")
+        self.cluster = cluster
+        self.options = options
+        self.settings = settings
+        self.pods_of: dict[str, list[Pod]] = {}
+        for pod in cluster.pods:
+            key = pod.workload.id if pod.workload is not None else pod.id
+            self.pods_of.setdefault(key, []).append(pod)
+        self._selectors: dict[str, LabelSelector] = {}
+        self.restricted: set[str] = set()
+        self.default_deny_namespaces: list[str] = []
+
+    # ends -> workloads ----------------------------------------------------------------
+    def workload(self, end: FlowEnd) -> Workload:
+        found = self.cluster.workload_by_id.get(end.id)
+        if found is None or (end.workload_kind and found.kind != end.workload_kind):
+            kind = end.workload_kind or "workload"
+            known = sorted(w.name for w in self.cluster.workloads if w.namespace == end.namespace)
+            listing = ", ".join(known[:10]) or "none"
+            raise FlowResolveError(
+                f"no {kind} {end.id} in the input (workloads in {end.namespace}: {listing})"
+            )
+        return found
+
+    def service(self, end: FlowEnd) -> Service:
+        found = self.cluster.service_by_id.get(end.id)
+        if found is None:
+            raise FlowResolveError(f"no Service {end.id} in the input")
+        return found
+
+    def workloads(self, end: FlowEnd) -> list[Workload]:
+        """The workloads an end stands for (none for external and CIDR ends)."""
+        if end.kind == "workload":
+            return [self.workload(end)]
+        if end.kind == "service":
+            service = self.service(end)
+            ids = dict.fromkeys(
+                b.pod.workload.id for b in service_backends(self.cluster, service) if b.pod.workload
+            )
+            if not ids:
+                raise GenerateError(
+                    f"Service {service.id} selects no pod of the input: no workload to allow"
+                )
+            return [self.cluster.workload_by_id[i] for i in ids if i in self.cluster.workload_by_id]
+        if end.kind in ("namespace", "labels"):
+            if end.namespace is not None and end.namespace not in self.cluster.namespace_by_name:
+                raise FlowResolveError(f"{end.text()}: no namespace {end.namespace!r} in the input")
+            selector = LabelSelector(match_labels=end.labels)
+            return [
+                w
+                for w in self.cluster.workloads
+                if (end.namespace is None or w.namespace == end.namespace)
+                and matches(selector, w.pod_labels)
+            ]
+        return []
+
+    # selectors --------------------------------------------------------------------------
+    def selector_of(self, workload: Workload) -> LabelSelector:
+        """The smallest label set of the pod template that selects exactly ``workload``."""
+        found = self._selectors.get(workload.id)
+        if found is None:
+            found = self._smallest_selector(workload)
+            self._selectors[workload.id] = found
+        return found
+
+    def _smallest_selector(self, workload: Workload) -> LabelSelector:
+        if workload.host_network:
+            raise GenerateError(
+                f"{workload.id} runs with hostNetwork: NetworkPolicy cannot select or isolate "
+                "it (its traffic is node traffic, spec 2.6)"
+            )
+        labels = dict(workload.pod_labels)
+        if not labels:
+            raise GenerateError(
+                f"{workload.id} has no pod labels: no selector can single it out "
+                "(add a label to its pod template)"
+            )
+        mine = self.pods_of.get(workload.id, [])
+        others: list[Mapping[str, str]] = [
+            w.pod_labels
+            for w in self.cluster.workloads
+            if w.namespace == workload.namespace and w.id != workload.id
+        ]
+        others += [
+            p.labels
+            for p in self.cluster.pods
+            if p.namespace == workload.namespace
+            and (p.workload is None or p.workload.id != workload.id)
+        ]
+        keys = sorted(labels)
+        for size in range(1, len(keys) + 1):
+            for combo in itertools.combinations(keys, size):
+                selector = LabelSelector(match_labels=tuple((k, labels[k]) for k in combo))
+                if not any(matches(selector, o) for o in others):
+                    return selector
+        # The template's labels are a subset of another's: exclude it by its extra keys.
+        full = LabelSelector(match_labels=tuple(sorted(labels.items())))
+        absent: list[str] = []
+        for other in others:
+            selector = _with_absent(full, absent)
+            if not matches(selector, other):
+                continue
+            extra = sorted(k for k in other if k not in labels)
+            usable = [k for k in extra if not any(k in p.labels for p in mine)]
+            if not usable:
+                raise GenerateError(
+                    f"no label selector singles out {workload.id}: another workload or pod in "
+                    f"{workload.namespace} carries the same pod labels "
+                    f"({_labels_text(labels)}); give its pod template a distinguishing label"
+                )
+            absent.append(usable[0])
+        return _with_absent(full, absent)
+
+    def peer_for_workload(self, workload: Workload, policy_namespace: str) -> Peer:
+        selector = self.selector_of(workload)
+        if workload.namespace == policy_namespace:
+            return Peer(pod_selector=selector)
+        return Peer(
+            pod_selector=selector, namespace_selector=_namespace_selector(workload.namespace)
+        )
+
+    def peers_for(self, end: FlowEnd, policy_namespace: str) -> list[Peer]:
+        """Peers for an end that is not resolved workload by workload."""
+        if end.kind == "external":
+            return [Peer(ip_block=b) for b in self.external_blocks()]
+        if end.kind == "cidr":
+            return [Peer(ip_block=_block(c)) for c in end.cidrs]
+        pods = LabelSelector(match_labels=end.labels)
+        if end.namespace is None:
+            return [Peer(pod_selector=pods, namespace_selector=LabelSelector())]
+        if end.namespace == policy_namespace:
+            return [Peer(pod_selector=pods)]
+        return [Peer(pod_selector=pods, namespace_selector=_namespace_selector(end.namespace))]
+
+    def external_blocks(self) -> list[IPBlock]:
+        """Everything outside the pods: 0.0.0.0/0 (and ::/0 on IPv6 clusters) minus pod ranges."""
+        pod_ips = [ipaddress.ip_address(ip) for p in self.cluster.pods for ip in p.ips]
+        families = sorted({ip.version for ip in pod_ips} or {4})
+        pod_net = parse_cidr_sloppy(self.cluster.pod_cidr)
+        blocks = []
+        for family in families:
+            everything = "0.0.0.0/0" if family == 4 else "::/0"
+            excepts: list[str] = []
+            if pod_net is not None and pod_net.version == family:
+                excepts.append(str(pod_net))
+            for ip in sorted({ip for ip in pod_ips if ip.version == family}):
+                if pod_net is None or ip not in pod_net:
+                    excepts.append(f"{ip}/{32 if family == 4 else 128}")
+            blocks.append(_block(everything, excepts))
+        return blocks
+
+    # ports ------------------------------------------------------------------------------
+    def ports_for(self, flow: Flow, workload: Workload | None) -> tuple[PolicyPort, ...] | None:
+        """Policy ports for the flow towards ``workload`` (None: the flow never reaches it).
+
+        Service ports become the backend's target ports; a port the container names is
+        written by name unless numeric ports were asked for. () means every connection.
+        """
+        if flow.dst.kind == "service":
+            return self._service_ports(flow, self.service(flow.dst), workload)
+        if not flow.ports:
+            return ()
+        return tuple(self._policy_port(spec, workload) for spec in flow.ports)
+
+    def _policy_port(self, spec: PortSpec, workload: Workload | None) -> PolicyPort:
+        if spec.lo is None:
+            return PolicyPort(spec.protocol)
+        if not spec.single:
+            return PolicyPort(spec.protocol, spec.lo, spec.hi)
+        return self._named_or_number(spec.protocol, spec.lo, workload)
+
+    def _named_or_number(self, protocol: str, port: int, workload: Workload | None) -> PolicyPort:
+        if workload is not None and not self.settings.numeric_ports:
+            names = {
+                p.name
+                for c in workload.containers
+                for p in c.ports
+                if p.port == port and p.protocol == protocol and p.name
+            }
+            if len(names) == 1:
+                (name,) = names
+                numbers = {
+                    p.port
+                    for c in workload.containers
+                    for p in c.ports
+                    if p.name == name and p.protocol == protocol
+                }
+                if numbers == {port}:
+                    return PolicyPort(protocol, name)
+        return PolicyPort(protocol, port)
+
+    def _service_ports(
+        self, flow: Flow, service: Service, workload: Workload | None
+    ) -> tuple[PolicyPort, ...] | None:
+        chosen: list[ServicePort] = []
+        if not flow.ports:
+            chosen = list(service.ports)
+        for spec in flow.ports:
+            found = [
+                sp
+                for sp in service.ports
+                if sp.protocol == spec.protocol
+                and (spec.lo is None or (spec.lo <= sp.port <= (spec.hi or spec.lo)))
+            ]
+            if not found:
+                listing = ", ".join(f"{p.port}/{p.protocol}" for p in service.ports) or "none"
+                raise FlowResolveError(
+                    f"{flow.label()}: Service {service.id} has no port {spec.text()} "
+                    f"(its ports: {listing})"
+                )
+            chosen += found
+        pods = self.pods_of.get(workload.id, []) if workload is not None else []
+        out: list[PolicyPort] = []
+        for sp in dict.fromkeys(chosen):
+            if isinstance(sp.target, int):
+                out.append(self._named_or_number(sp.protocol, sp.target, workload))
+                continue
+            numbers = {n for n in (target_port(p, sp) for p in pods) if n is not None}
+            if not numbers and workload is not None:
+                numbers = {
+                    p.port
+                    for c in workload.containers
+                    for p in c.ports
+                    if p.name == sp.target and p.protocol == sp.protocol
+                }
+            if not numbers:
+                continue  # kube-proxy sends nothing to this backend on that port
+            if self.settings.numeric_ports:
+                out += [PolicyPort(sp.protocol, n) for n in sorted(numbers)]
+            else:
+                out.append(PolicyPort(sp.protocol, sp.target))
+        return tuple(dict.fromkeys(out)) or None
+
+    # flows -> plans -------------------------------------------------------------------
+    def plan(self, flows: Iterable[Flow]) -> tuple[list[PolicyPlan], list[Flow], list[str]]:
+        user_flows = list(flows)
+        notes: list[str] = []
+        named: dict[str, Workload] = {}
+        for flow in user_flows:
+            for end in (flow.src, flow.dst):
+                if end.kind in ("workload", "service"):
+                    for w in self.workloads(end):
+                        named[w.id] = w
+        for flow in user_flows:  # resolve every end now, so unknown names fail first
+            self.workloads(flow.src)
+            self.workloads(flow.dst)
+        self.restricted = set(named)
+        if self.settings.default_deny:
+            self.default_deny_namespaces = sorted({w.namespace for w in named.values()})
+            self.restricted |= {
+                w.id for w in self.cluster.workloads if w.namespace in self.default_deny_namespaces
+            }
+        plans: dict[str, PolicyPlan] = {}
+        for flow in user_flows:
+            self._add_flow(flow, plans)
+        dns_flows = self._dns_flows([p for p in plans.values() if p.egress])
+        for flow in dns_flows:
+            self._add_flow(flow, plans)
+        for wid, w in sorted(named.items()):
+            if wid not in plans:
+                plans[wid] = self._new_plan(w)
+        for flow in user_flows:
+            ends = self.workloads(flow.src) + self.workloads(flow.dst)
+            if not any(w.id in self.restricted for w in ends):
+                notes.append(
+                    f"{flow.label()}: {flow.text()}: neither end is restricted by a generated "
+                    "policy, so nothing needs writing for it"
+                )
+        ordered = [
+            PolicyPlan(
+                ns,
+                "default-deny",
+                LabelSelector(),
+                f"Default deny for {ns}: every pod isolated in both directions; "
+                "the policies below allow the flows.",
+            )
+            for ns in self.default_deny_namespaces
+        ]
+        ordered += sorted(plans.values(), key=lambda p: (p.namespace, p.name))
+        return ordered, user_flows + dns_flows, notes
+
+    def _new_plan(self, workload: Workload) -> PolicyPlan:
+        return PolicyPlan(
+            workload.namespace,
+            self._policy_name(workload),
+            self.selector_of(workload),
+            f"Least privilege for {workload.kind} {workload.id}: isolated in both directions, "
+            "allowing only the flows below.",
+            workload=workload.id,
+        )
+
+    def _policy_name(self, workload: Workload) -> str:
+        same = [
+            w
+            for w in self.cluster.workloads
+            if w.namespace == workload.namespace and w.name == workload.name
+        ]
+        base = workload.name if len(same) == 1 else f"{workload.name}-{workload.kind.lower()}"
+        return f"{base[:246]}-policy"
+
+    def _plan(self, workload: Workload, plans: dict[str, PolicyPlan]) -> PolicyPlan:
+        found = plans.get(workload.id)
+        if found is None:
+            found = self._new_plan(workload)
+            plans[workload.id] = found
+        return found
+
+    def _add_flow(self, flow: Flow, plans: dict[str, PolicyPlan]) -> None:
+        comment = f"{flow.label()}: {flow.text()}"
+        sources = self.workloads(flow.src)
+        targets = self.workloads(flow.dst)
+        by_workload = flow.dst.kind in ("workload", "service")
+        for w in sources:
+            if w.id not in self.restricted:
+                continue
+            plan = self._plan(w, plans)
+            if by_workload:
+                grouped: dict[tuple[PolicyPort, ...], list[Peer]] = {}
+                for d in targets:
+                    ports = self.ports_for(flow, d)
+                    if ports is None:
+                        continue
+                    grouped.setdefault(ports, []).append(self.peer_for_workload(d, w.namespace))
+                for ports, peers in grouped.items():
+                    plan.egress.append(RulePlan(tuple(dict.fromkeys(peers)), ports, comment))
+            else:
+                ports = self.ports_for(flow, None)
+                if ports is not None:
+                    peers = self.peers_for(flow.dst, w.namespace)
+                    plan.egress.append(RulePlan(tuple(peers), ports, comment))
+        for d in targets:
+            if d.id not in self.restricted:
+                continue
+            ports = self.ports_for(flow, d if by_workload else None)
+            if ports is None:
+                continue
+            plan = self._plan(d, plans)
+            if flow.src.kind in ("workload", "service"):
+                peers = [self.peer_for_workload(s, d.namespace) for s in sources]
+            else:
+                peers = self.peers_for(flow.src, d.namespace)
+            plan.ingress.append(RulePlan(tuple(dict.fromkeys(peers)), ports, comment))
+
+    def _dns_flows(self, with_egress: list[PolicyPlan]) -> list[Flow]:
+        if self.settings.dns == "none" or not with_egress:
+            return []
+        ports: tuple[PortSpec, ...] = (PortSpec("UDP", 53, 53), PortSpec("TCP", 53, 53))
+        dst = FlowEnd("labels", DNS_NAMESPACE, labels=DNS_LABELS)
+        service = self.cluster.service_by_id.get(DNS_SERVICE)
+        if (
+            self.settings.dns == "auto"
+            and service is not None
+            and service_backends(self.cluster, service)
+        ):
+            ns, _, name = DNS_SERVICE.partition("/")
+            dst = FlowEnd("service", ns, name)
+            available = {(p.protocol, p.port) for p in service.ports}
+            ports = tuple(p for p in ports if (p.protocol, p.lo) in available) or ports
+        flows = []
+        for plan in sorted(with_egress, key=lambda p: p.workload):
+            ns, _, name = plan.workload.partition("/")
+            flows.append(
+                Flow(0, FlowEnd("workload", ns, name), dst, ports, "DNS to the cluster DNS")
+            )
+        return flows
+
+    # the check ----------------------------------------------------------------------------
+    def check(self, cluster: Cluster, flows: list[Flow]) -> list[str]:
+        """Every pair where the engine's verdict under the new policies differs from the flows."""
+        cc = compile_cluster(cluster, self.options)
+        matrix = class_matrix(cc, include_external=True)
+        units = _units(matrix)
+        resolved = [(f, self._members(f.src), self._members(f.dst)) for f in flows]
+        externals = self.external_blocks()
+        differences = []
+        for u in units:
+            for v in units:
+                if u.pod is None and v.pod is None:
+                    continue
+                if u is v and u.count < 2:
+                    continue
+                expected = self._expected(u, v, resolved, externals)
+                actual = matrix.connections(u.cls.index, v.cls.index)
+                if expected != actual:
+                    differences.append(
+                        f"{u.name} -> {v.name}: the flows allow {expected.text()}, "
+                        f"the generated policies {actual.text()}"
+                    )
+        return differences
+
+    def _members(self, end: FlowEnd) -> set[str]:
+        return {w.id for w in self.workloads(end)}
+
+    def _expected(
+        self,
+        u: _Unit,
+        v: _Unit,
+        resolved: list[tuple[Flow, set[str], set[str]]],
+        externals: list[IPBlock],
+    ) -> ConnectionSet:
+        egress_open = u.workload not in self.restricted
+        ingress_open = v.workload not in self.restricted
+        egress = ConnectionSet.all() if egress_open else ConnectionSet.none()
+        ingress = ConnectionSet.all() if ingress_open else ConnectionSet.none()
+        for flow, sources, targets in resolved:
+            conns = self._flow_connections(flow, v)
+            if conns.is_empty:
+                continue
+            if not egress_open and u.workload in sources and self._matches(flow.dst, v, externals):
+                egress |= conns
+            if not ingress_open and v.workload in targets and self._matches(flow.src, u, externals):
+                ingress |= conns
+        return egress & ingress
+
+    def _flow_connections(self, flow: Flow, v: _Unit) -> ConnectionSet:
+        """What the flow allows towards ``v`` (Service ports as v's target ports)."""
+        if flow.dst.kind != "service":
+            return flow.connections()
+        if v.pod is None:
+            return ConnectionSet.none()
+        service = self.service(flow.dst)
+        chosen = [
+            sp
+            for sp in service.ports
+            if not flow.ports
+            or any(
+                sp.protocol == s.protocol and (s.lo is None or s.lo <= sp.port <= (s.hi or s.lo))
+                for s in flow.ports
+            )
+        ]
+        numbers = [(sp.protocol, target_port(v.pod, sp)) for sp in chosen]
+        return ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in numbers if n is not None)
+
+    def _matches(self, end: FlowEnd, unit: _Unit, externals: list[IPBlock]) -> bool:
+        """Whether the peer written for ``end`` is meant to match ``unit``."""
+        if unit.pod is None:
+            ip = unit.cls.representative.ip
+            if ip is None:
+                return False
+            if end.kind == "external":
+                return any(b.contains(ip) for b in externals)
+            if end.kind == "cidr":
+                return any(_block(c).contains(ip) for c in end.cidrs)
+            return False
+        if end.kind in ("workload", "service"):
+            return unit.workload in self._members(end)
+        if end.kind in ("namespace", "labels"):
+            pod = unit.pod
+            return (end.namespace is None or pod.namespace == end.namespace) and matches(
+                LabelSelector(match_labels=end.labels), pod.labels
+            )
+        if end.kind == "cidr" and self.options.profile.ipblock_matches_pod_ips:
+            ips = [ipaddress.ip_address(ip) for ip in unit.pod.ips]
+            return any(_block(c).contains(ip) for c in end.cidrs for ip in ips)
+        return False
+
+
+@dataclass(eq=False)
+class _Unit:
+    """Pods of one workload in one class (or one external block): alike for flows and engine."""
+
+    cls: EndpointClass
+    workload: str
+    name: str
+    pod: Pod | None
+    count: int
+
+
+def _units(matrix: ClassMatrix) -> list[_Unit]:
+    units: dict[tuple[str, int], _Unit] = {}
+    out: list[_Unit] = []
+    for cls in matrix.classes:
+        if cls.kind == EXTERNAL:
+            out.append(_Unit(cls, "", cls.id, None, 1))
+            continue
+        if cls.kind != POD:
+            continue  # nodes: flows name pods and IPs; node traffic is out of their scope
+        for pod in cls.pods:
+            wid = pod.workload.id if pod.workload is not None else pod.id
+            key = (wid, cls.index)
+            unit = units.get(key)
+            if unit is None:
+                unit = _Unit(cls, wid, wid, pod, 0)
+                units[key] = unit
+            unit.count += 1
+    return sorted(units.values(), key=lambda u: u.name) + out
+
+
+def _with_absent(selector: LabelSelector, keys: list[str]) -> LabelSelector:
+    return LabelSelector(
+        match_labels=selector.match_labels,
+        match_expressions=tuple(Requirement(k, "DoesNotExist") for k in keys),
+    )
+
+
+def _namespace_selector(namespace: str) -> LabelSelector:
+    return LabelSelector(match_labels=((METADATA_NAME_LABEL, namespace),))
+
+
+def _block(cidr: str, excepts: Iterable[str] = ()) -> IPBlock:
+    network = parse_cidr_sloppy(cidr)
+    if network is None:
+        raise FlowResolveError(f"{cidr!r} is not a CIDR")
+    except_ = tuple(excepts)
+    nets = tuple(n for n in (parse_cidr_sloppy(e) for e in except_) if n is not None)
+    return IPBlock(cidr, network, except_, nets)
+
+
+def _labels_text(labels: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+# --- YAML ---------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+def _scalar(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if _PLAIN.fullmatch(value) and yaml.safe_load(value) == value:
+        return value
+    return json.dumps(value)
+
+
+def _selector_lines(selector: LabelSelector, indent: str) -> list[str]:
+    if selector.is_empty:
+        return []
+    lines = []
+    if selector.match_labels:
+        lines.append(f"{indent}matchLabels:")
+        lines += [f"{indent}  {_scalar(k)}: {_scalar(v)}" for k, v in selector.match_labels]
+    if selector.match_expressions:
+        lines.append(f"{indent}matchExpressions:")
+        for req in selector.match_expressions:
+            lines.append(f"{indent}  - key: {_scalar(req.key)}")
+            lines.append(f"{indent}    operator: {req.operator}")
+            if req.values:
+                lines.append(f"{indent}    values: [{', '.join(_scalar(v) for v in req.values)}]")
+    return lines
+
+
+def _selector_field(name: str, selector: LabelSelector, indent: str, first: str) -> list[str]:
+    body = _selector_lines(selector, indent + "  ")
+    head = f"{first}{name}:" + ("" if body else " {}")
+    return [head, *body]
+
+
+def _peer_lines(peer: Peer, indent: str) -> list[str]:
+    lead = f"{indent}- "
+    inner = indent + "  "
+    lines: list[str] = []
+    if peer.ip_block is not None:
+        lines = [f"{lead}ipBlock:", f"{inner}  cidr: {_scalar(peer.ip_block.cidr)}"]
+        if peer.ip_block.except_:
+            lines.append(f"{inner}  except:")
+            lines += [f"{inner}    - {_scalar(e)}" for e in peer.ip_block.except_]
+        return lines
+    first = lead
+    if peer.namespace_selector is not None:
+        lines += _selector_field("namespaceSelector", peer.namespace_selector, inner, first)
+        first = inner
+    if peer.pod_selector is not None:
+        lines += _selector_field("podSelector", peer.pod_selector, inner, first)
+    return lines
+
+
+def _rule_lines(rule: RulePlan, word: str) -> list[str]:
+    lines = [f"    # {rule.comment}"]
+    lines.append(f"    - {word}:")
+    for peer in rule.peers:
+        lines += _peer_lines(peer, "        ")
+    if rule.ports:
+        lines.append("      ports:")
+        for port in rule.ports:
+            lines.append(f"        - protocol: {port.protocol}")
+            if port.port is not None:
+                lines.append(f"          port: {_scalar(port.port)}")
+            if port.end_port is not None and port.end_port != port.port:
+                lines.append(f"          endPort: {port.end_port}")
+    return lines
+
+
+def render_yaml(plans: list[PolicyPlan], flows_path: str) -> str:
+    """The plans as a multi-document YAML stream with a comment on every rule."""
+    docs = []
+    for plan in plans:
+        lines = [
+            f"# {plan.comment}",
+            f"# Generated by `netpol generate --flows {flows_path}`; edit the flows, not this file.",
+            "apiVersion: networking.k8s.io/v1",
+            "kind: NetworkPolicy",
+            "metadata:",
+            f"  name: {_scalar(plan.name)}",
+            f"  namespace: {_scalar(plan.namespace)}",
+            "  labels:",
+            f"    {MANAGED_BY[0]}: {MANAGED_BY[1]}",
+            "spec:",
+        ]
+        lines += _selector_field("podSelector", plan.selector, "  ", "  ")
+        lines += ["  policyTypes:", "    - Ingress", "    - Egress"]
+        if not plan.workload:
+            lines += ["  ingress: []", "  egress: []"]
+        elif plan.ingress:
+            lines.append("  ingress:")
+            for rule in plan.ingress:
+                lines += _rule_lines(rule, "from")
+        else:
+            lines.append("  ingress: []  # no flow comes in: all ingress denied")
+        if not plan.workload:
+            pass
+        elif plan.egress:
+            lines.append("  egress:")
+            for rule in plan.egress:
+                lines += _rule_lines(rule, "to")
+        else:
+            lines.append("  egress: []  # no flow goes out: all egress denied (DNS too)")
+        docs.append("\n".join(lines))
+    return "---\n".join(d + "\n" for d in docs)
+
+
+__all__ = [
+    "DNS_MODES",
+    "FlowResolveError",
+    "GenerateError",
+    "GenerateResult",
+    "GenerateSettings",
+    "differences",
+    "generate",
+    "render_yaml",
+]

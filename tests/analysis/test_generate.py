@@ -1,0 +1,376 @@
+"""generate: policies from flows, proved equal to the flows (plus DNS) by the engine."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from netpol.analysis.flows import FlowsError, flows_from_matrix, parse_flows, read_flows
+from netpol.analysis.generate import (
+    FlowResolveError,
+    GenerateError,
+    GenerateSettings,
+    differences,
+    generate,
+)
+from netpol.engine.compile import compile_cluster
+from netpol.engine.endpoints import ip_endpoint, pod_endpoint
+from netpol.engine.matrix import class_matrix
+from netpol.engine.verdict import allowed
+from netpol.engine.views import MatrixView
+from netpol.load.paths import read_paths
+from netpol.model.cluster import Cluster
+from netpol.model.options import PROFILES, Options
+from netpol.render.matrix import matrix_json
+from netpol.validate.pipeline import check_and_build, load_cluster
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+THREE_TIER = EXAMPLES / "three-tier"
+TUTORIAL_POLICIES = (
+    "04-db-netpol.yaml",
+    "05-revised-backend-netpol.yaml",
+    "06-frontend-netpol.yaml",
+)
+
+# The tutorial's flows, as its policies 04, 05 and 06 write them (ipBlock 0.0.0.0/0 as is).
+TUTORIAL_FLOWS = """
+apiVersion: netpol.dev/v1alpha1
+kind: Flows
+namespace: app1-ns
+flows:
+  - from: {cidr: 0.0.0.0/0}
+    to: {workload: frontend-deploy}
+    ports: [80/TCP]
+  - from: {workload: frontend-deploy}
+    to: {workload: backend-deploy}
+    ports: [5678/TCP]
+  - from: {workload: backend-deploy}
+    to: {workload: db-sts}
+    ports: [3306/TCP]
+"""
+
+# Probe addresses for the outside world: public, inside the pod range, a node, IPv6.
+OUTSIDE = ("203.0.113.7", "8.8.8.8", "10.244.255.254", "172.18.0.2", "2001:db8::1")
+
+
+def load(path: Path, options: Options | None = None, without_policies: bool = True) -> Cluster:
+    result = load_cluster([str(path)], options or Options())
+    assert result.ok, [d.one_line() for d in result.errors]
+    cluster = result.cluster
+    return cluster.with_policies(()) if without_policies else cluster
+
+
+def tutorial_policies(options: Options) -> Cluster:
+    """The three-tier workloads under the tutorial's policies 04, 05 and 06 only."""
+    return load(THREE_TIER, options, without_policies=False)
+
+
+def connectivity(cluster: Cluster, options: Options) -> dict[tuple[str, str], str]:
+    """Every pod pair and every (outside address, pod) pair both ways, as the engine says."""
+    cc = compile_cluster(cluster, options)
+    matrix = class_matrix(cc)
+    out = {}
+    pods = [p for p in cluster.pods if p.ips]
+    for a in pods:
+        for b in pods:
+            if a.id != b.id:
+                out[(a.id, b.id)] = matrix.pod_connections(a.id, b.id).text()
+    for ip in OUTSIDE:
+        for p in pods:
+            endpoint = pod_endpoint(p, options.profile)
+            out[(ip, p.id)] = allowed(cc, ip_endpoint(ip), endpoint).text()
+            out[(p.id, ip)] = allowed(cc, endpoint, ip_endpoint(ip)).text()
+    return out
+
+
+def run(flows_text: str, cluster: Cluster, options: Options | None = None, **settings: object):
+    options = options or Options()
+    flows = parse_flows(flows_text, "flows.yaml", "default")
+    return generate(cluster, flows, options, GenerateSettings(**settings))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("profile", ["upstream", "calico", "cilium"])
+def test_tutorial_flows_give_the_connectivity_of_policies_04_05_06(profile: str) -> None:
+    options = Options(profile=PROFILES[profile])
+    result = run(TUTORIAL_FLOWS, load(THREE_TIER, options), options)
+    expected = connectivity(tutorial_policies(options), options)
+    assert connectivity(result.cluster, options) == expected
+
+
+def test_example_flows_file_generates_one_policy_per_tier_with_dns() -> None:
+    options = Options()
+    flows = read_flows(str(THREE_TIER / "flows.yaml"))
+    result = generate(load(THREE_TIER), flows, options, GenerateSettings())
+    assert sorted(p.name for p in result.policies) == [
+        "backend-deploy-policy",
+        "db-sts-policy",
+        "frontend-deploy-policy",
+    ]
+    for policy in result.policies:
+        assert policy.policy_types == ("Ingress", "Egress")
+        assert not policy.policy_types_defaulted
+    by_name = {p.name: p for p in result.policies}
+    assert by_name["db-sts-policy"].egress == ()  # no egress flow: no DNS either
+    dns_rule = by_name["frontend-deploy-policy"].egress[-1]
+    (peer,) = dns_rule.peers
+    assert peer.namespace_selector is not None and peer.pod_selector is not None  # AND form
+    assert {(p.protocol, p.port) for p in dns_rule.ports} == {("UDP", "dns"), ("TCP", "dns-tcp")}
+    assert "# flow 2 (api): app1-ns/frontend-deploy -> service app1-ns/backend-svc 5678/TCP" in (
+        result.yaml
+    )
+
+
+def test_external_excludes_pods_so_it_differs_from_06_only_for_open_pods() -> None:
+    """`external` means outside the pod range: unlike 06's 0.0.0.0/0, pods cannot use it."""
+    options = Options()
+    flows = read_flows(str(THREE_TIER / "flows.yaml"))
+    result = generate(load(THREE_TIER), flows, options, GenerateSettings())
+    ours = connectivity(result.cluster, options)
+    theirs = connectivity(tutorial_policies(options), options)
+    changed = {k for k in ours if ours[k] != theirs[k]}
+    frontend = ours_ids(result.cluster, "app1-ns/frontend-deploy")
+    coredns = ours_ids(result.cluster, "kube-system/coredns")
+    # CoreDNS is not egress-restricted, and an address in the pod range is not "external".
+    assert changed == {(src, dst) for src in [*coredns, "10.244.255.254"] for dst in frontend}
+    assert all(theirs[k] == "TCP 80" and ours[k] == "No Connections" for k in changed)
+
+
+def ours_ids(cluster: Cluster, workload: str) -> list[str]:
+    return [p.id for p in cluster.pods if p.workload and p.workload.id == workload]
+
+
+def test_generated_yaml_is_valid_and_loads_back_to_the_same_policies() -> None:
+    result = run(TUTORIAL_FLOWS, load(THREE_TIER))
+    docs = list(yaml.safe_load_all(result.yaml))
+    assert [d["kind"] for d in docs] == ["NetworkPolicy"] * 3
+    parsed, problems = read_paths([])  # empty: exercise the same path the CLI uses below
+    assert parsed == [] and problems == []
+    from netpol.load.yamldoc import parse_text
+
+    docs2, problems2 = parse_text(result.yaml, "gen.yaml")
+    loaded = check_and_build(docs2, problems2, Options())
+    assert loaded.ok
+    assert [p.id for p in loaded.cluster.policies] == [p.id for p in result.policies]
+
+
+def test_selectors_are_the_smallest_label_set_that_singles_out_the_workload() -> None:
+    result = run(TUTORIAL_FLOWS, load(THREE_TIER))
+    selectors = {p.name: p.pod_selector.text() for p in result.policies}
+    assert selectors == {
+        "backend-deploy-policy": "role=backend",
+        "db-sts-policy": "role=db",
+        "frontend-deploy-policy": "role=frontend",
+    }
+
+
+def test_numeric_ports_and_dns_modes() -> None:
+    cluster = load(THREE_TIER)
+    numeric = run(TUTORIAL_FLOWS, cluster, numeric_ports=True)
+    frontend = next(p for p in numeric.policies if p.name == "frontend-deploy-policy")
+    assert {(p.protocol, p.port) for p in frontend.egress[-1].ports} == {("UDP", 53), ("TCP", 53)}
+    none = run(TUTORIAL_FLOWS, cluster, dns="none")
+    frontend = next(p for p in none.policies if p.name == "frontend-deploy-policy")
+    assert len(frontend.egress) == 1
+    cluster_mode = run(TUTORIAL_FLOWS, cluster, dns="cluster")
+    frontend = next(p for p in cluster_mode.policies if p.name == "frontend-deploy-policy")
+    assert frontend.egress[-1].peers[0].pod_selector.text() == "k8s-app=kube-dns"  # type: ignore[union-attr]
+    assert {(p.protocol, p.port) for p in frontend.egress[-1].ports} == {("UDP", 53), ("TCP", 53)}
+
+
+def test_default_deny_adds_one_policy_per_namespace_and_still_checks_exact() -> None:
+    result = run(TUTORIAL_FLOWS, load(THREE_TIER), default_deny=True)
+    deny = [p for p in result.policies if p.name == "default-deny"]
+    assert [p.namespace for p in deny] == ["app1-ns"]
+    assert deny[0].pod_selector.is_empty and deny[0].ingress == () and deny[0].egress == ()
+
+
+SERVICE_CLUSTER = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          ports: [{containerPort: 8443, name: https}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: shop}
+spec:
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec:
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: scraper, namespace: monitoring}
+spec:
+  selector: {matchLabels: {app: scraper}}
+  template:
+    metadata: {labels: {app: scraper, role: metrics}}
+    spec:
+      containers: [{name: s, image: prom}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-svc, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{port: 443, targetPort: https}]
+"""
+
+
+def test_service_ports_become_named_target_ports_and_selectors_cross_namespaces(
+    yaml_cluster,
+) -> None:
+    cluster = yaml_cluster(SERVICE_CLUSTER)
+    flows = """
+apiVersion: netpol.dev/v1alpha1
+kind: Flows
+namespace: shop
+flows:
+  - from: {workload: client}
+    to: {service: web-svc}
+    ports: [443/TCP]
+  - from: {namespace: monitoring, labels: {role: metrics}}
+    to: {workload: web}
+    ports: [8443]
+"""
+    result = run(flows, cluster, dns="none")
+    web = next(p for p in result.policies if p.name == "web-policy")
+    assert [(p.protocol, p.port) for r in web.ingress for p in r.ports] == [
+        ("TCP", "https"),
+        ("TCP", "https"),
+    ]
+    peer = web.ingress[1].peers[0]
+    assert peer.namespace_selector.text() == "kubernetes.io/metadata.name=monitoring"  # type: ignore[union-attr]
+    assert peer.pod_selector.text() == "role=metrics"  # type: ignore[union-attr]
+    # The scraper is a peer only: no policy restricts it.
+    assert {p.name for p in result.policies} == {"web-policy", "client-policy"}
+
+
+def test_identical_labels_cannot_be_singled_out_and_nothing_is_written(yaml_cluster) -> None:
+    twin = SERVICE_CLUSTER.replace("name: client, namespace: shop", "name: twin, namespace: shop")
+    cluster = yaml_cluster(SERVICE_CLUSTER + "---\n" + twin.split("---")[1])
+    flows = """
+apiVersion: netpol.dev/v1alpha1
+kind: Flows
+namespace: shop
+flows:
+  - from: {workload: client}
+    to: {workload: web}
+    ports: [8443/TCP]
+"""
+    with pytest.raises(GenerateError, match=r"no label selector singles out shop/client"):
+        run(flows, cluster)
+
+
+def test_a_label_subset_is_excluded_with_does_not_exist(yaml_cluster) -> None:
+    cluster = yaml_cluster(
+        SERVICE_CLUSTER
+        + """---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-canary, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front, track: canary}}
+    spec:
+      containers: [{name: web, image: nginx}]
+"""
+    )
+    flows = """
+apiVersion: netpol.dev/v1alpha1
+kind: Flows
+namespace: shop
+flows:
+  - from: {workload: client}
+    to: {workload: web}
+    ports: [8443/TCP]
+"""
+    result = run(flows, cluster, dns="none")
+    web = next(p for p in result.policies if p.name == "web-policy")
+    assert web.pod_selector.text() == "app=web,tier=front,!track"
+
+
+def test_unknown_workload_is_bad_input() -> None:
+    flows = TUTORIAL_FLOWS.replace("workload: db-sts}", "workload: db}")
+    with pytest.raises(FlowResolveError, match=r"no workload app1-ns/db in the input"):
+        run(flows, load(THREE_TIER))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows: []\n",
+            "flows: must be a non-empty list",
+        ),
+        (
+            "apiVersion: v1\nkind: Flows\nflows: [{from: a, to: b}]\n",
+            "apiVersion must be netpol.dev/v1alpha1",
+        ),
+        (
+            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows:\n  - from: {pod: a}\n    to: b\n",
+            "flows.yaml:4: flows[0].from: unknown key 'pod'",
+        ),
+        (
+            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows:\n  - from: a\n    to: b\n    ports: [80/ICMP]\n",
+            "flows.yaml:6: flows[0].ports[0]: '80/ICMP': protocol must be one of TCP, UDP, SCTP",
+        ),
+        (
+            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows:\n  - from: a\n",
+            "flows.yaml:4: flows[0]: to is required",
+        ),
+    ],
+)
+def test_bad_flows_files_say_where_and_what(text: str, message: str) -> None:
+    with pytest.raises(FlowsError) as caught:
+        parse_flows(text, "flows.yaml")
+    assert message in str(caught.value)
+
+
+def test_the_check_catches_a_looser_policy_set() -> None:
+    """differences() is the check generate runs; 06's 0.0.0.0/0 is looser than `external`."""
+    options = Options()
+    flows = read_flows(str(THREE_TIER / "flows.yaml"))
+    found = differences(tutorial_policies(options), flows, options, GenerateSettings())
+    assert found and all("kube-system/coredns -> app1-ns/frontend-deploy" in d for d in found)
+    assert "the flows allow No Connections, the generated policies TCP 80" in found[0]
+
+
+@pytest.mark.parametrize("by", ["workload", "pod"])
+def test_from_matrix_freezes_todays_connectivity(by: str) -> None:
+    options = Options()
+    today = tutorial_policies(options)
+    view = MatrixView(class_matrix(compile_cluster(today, options), include_external=True), by)
+    exported = matrix_json(view, "upstream", None, False)
+    flows = flows_from_matrix(exported, "today.json")
+    result = generate(today.with_policies(()), flows, options, GenerateSettings(dns="none"))
+    assert connectivity(result.cluster, options) == connectivity(today, options)
+
+
+def test_from_matrix_rejects_other_documents() -> None:
+    with pytest.raises(FlowsError, match="expected a ConnectivityMatrix"):
+        flows_from_matrix(json.dumps({"kind": "Explanation"}), "x.json")
+
+
+def test_external_blocks_except_every_pod_address() -> None:
+    result = run(TUTORIAL_FLOWS.replace("{cidr: 0.0.0.0/0}", "{external: true}"), load(THREE_TIER))
+    frontend = next(p for p in result.policies if p.name == "frontend-deploy-policy")
+    block = frontend.ingress[0].peers[0].ip_block
+    assert block is not None and block.except_ == ("10.244.0.0/16",)
+    for pod in result.cluster.pods:
+        assert not block.contains(ipaddress.ip_address(pod.ips[0]))
