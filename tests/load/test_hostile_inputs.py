@@ -79,6 +79,48 @@ CASES: list[tuple[str, str | bytes, list[str], bool]] = [
         ["deep-compact-list.yaml:1: error: document nested deeper than 200 levels"],
         False,
     ),
+    # Scans that guess what is quoted can be fooled into skipping the brackets that follow;
+    # libyaml then recursed 100,000 levels deep in C and crashed the interpreter.
+    (
+        "deep-after-apostrophe.yaml",
+        "# don't\na: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        ["deep-after-apostrophe.yaml:2: error: document nested deeper than 200 levels"],
+        False,
+    ),
+    (
+        "deep-after-escaped-quote.yaml",
+        'a: "x\\""\nb: ' + "[" * 100_000 + "]" * 100_000 + "\n",
+        ["deep-after-escaped-quote.yaml:2: error: document nested deeper than 200 levels"],
+        False,
+    ),
+    (
+        "deep-after-block-scalar.yaml",
+        'a: |\n  "\nb: ' + "{" * 100_000 + "}" * 100_000 + "\n",
+        ["deep-after-block-scalar.yaml:3: error: document nested deeper than 200 levels"],
+        False,
+    ),
+    (
+        "deep-in-second-document.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nb: "
+        + "[" * 100_000
+        + "]" * 100_000
+        + "\n",
+        ["deep-in-second-document.yaml:5: error: document nested deeper than 200 levels"],
+        False,
+    ),
+    (
+        "deep-explicit-keys.yaml",
+        "? " * 100_000 + "x\n",
+        ["deep-explicit-keys.yaml:1: error: document nested deeper than 200 levels"],
+        False,
+    ),
+    (
+        "many-shallow-brackets.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations:\n"
+        + "".join(f"    k{i}: '[[{{x}}]]'\n" for i in range(500)),
+        [],
+        True,
+    ),
     (
         "nul.yaml",
         NP.encode() + b"spec: {podSelector: {}}\x00\n",

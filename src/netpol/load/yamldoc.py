@@ -6,6 +6,7 @@ malformed text all end in a Diagnostic naming the file and line, never in a trac
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Hashable, Iterator
@@ -59,8 +60,11 @@ class _Loader(_BaseLoader):
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+    check_aliases = True  # parse_text turns it off for text without any "*" (no alias)
+
     def construct_document(self, node: yaml.Node) -> Any:
-        _check_expansion(node)
+        if self.check_aliases:
+            _check_expansion(node)
         return super().construct_document(node)
 
 
@@ -140,43 +144,51 @@ class RawDocument:
     data: LocatedMap
 
 
-_OPENERS = re.compile(r"[\[{]")
+# libyaml parses without recursion, but PyYAML composes nodes recursively in C, where no
+# recursion limit applies: a document nested some ten thousand levels deep crashes the
+# interpreter. So the depth is bounded before composing, soundly and cheaply:
+#  * block nesting needs one more column of indentation (or a compact "- ", "? ", ": ")
+#    per level, so no line's prefix of those characters may exceed 2 * MAX_DEPTH;
+#  * flow nesting in a document is at most its number of "[" and "{" (quoted or not), so a
+#    document with fewer than MAX_DEPTH of them is safe, and only the rare document with
+#    more is measured exactly on libyaml's (non-recursive) event stream.
+# A quote-aware text scan would be cheaper but unsound: YAML decides what is quoted by
+# context (plain scalars, block scalars), and a scan fooled into "quoted" hides brackets.
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+_DEEP_PREFIX = re.compile(rf"^[ ?:\-]{{{MAX_DEPTH * 2 + 1},}}", re.MULTILINE)
 
 
-def _nesting_too_deep(text: str) -> int:
-    """Line of the first flow collection nested deeper than MAX_DEPTH, else 0.
-
-    libyaml composes recursively in C, so a pathological document could exhaust the
-    stack before Python sees it; flow brackets are the only cheap way to nest that deep.
-    """
+def _too_deep(text: str) -> int:
+    """Line where nesting first exceeds MAX_DEPTH levels (roughly, for block style), else 0."""
+    for match in _DEEP_PREFIX.finditer(text):
+        end = text.find("\n", match.start())
+        if text[match.start() : end if end >= 0 else len(text)].strip():
+            return text.count("\n", 0, match.start()) + 1
     if text.count("[") + text.count("{") < MAX_DEPTH:
         return 0
-    depth = 0
-    line = 1
-    quote = ""
-    for ch in text:
-        if ch == "\n":
-            line += 1
-        elif quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return line
-        elif ch in "]}":
-            depth = max(0, depth - 1)
+    starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text)] + [len(text)]
+    for begin, end in itertools.pairwise(starts):
+        segment = text[begin:end]
+        if segment.count("[") + segment.count("{") >= MAX_DEPTH:
+            line = _flow_too_deep(segment)
+            if line:
+                return text.count("\n", 0, begin) + line
     return 0
 
 
-def _block_too_deep(text: str) -> int:
-    """Line of the first block-style line indented deeper than any real manifest, else 0."""
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.lstrip(" -")
-        if len(line) - len(stripped) > MAX_DEPTH * 2 and line.strip():
-            return number
+def _flow_too_deep(segment: str) -> int:
+    """Line (in ``segment``) where libyaml's events nest deeper than MAX_DEPTH, else 0."""
+    depth = 0
+    try:
+        for event in yaml.parse(segment, Loader=_BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1 if event.start_mark else 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return 0  # the real parse reports it, at a depth already known to be safe
     return 0
 
 
@@ -186,11 +198,12 @@ def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic
     A syntax error stops the file (what follows cannot be trusted); documents before it
     are kept so that the user sees every problem at once.
     """
-    deep = _nesting_too_deep(text) or _block_too_deep(text)
+    deep = _too_deep(text)
     if deep:
         return [], [_error(path, deep, f"document nested deeper than {MAX_DEPTH} levels")]
     docs: list[RawDocument] = []
     loader = _Loader(text)
+    loader.check_aliases = "*" in text
     index = 0
     try:
         while loader.check_node():
