@@ -38,7 +38,7 @@ TUTORIAL_POLICIES = (
 
 # The tutorial's flows, as its policies 04, 05 and 06 write them (ipBlock 0.0.0.0/0 as is).
 TUTORIAL_FLOWS = """
-apiVersion: netpol.dev/v1alpha1
+apiVersion: netpol/v1alpha1
 kind: Flows
 namespace: app1-ns
 flows:
@@ -236,7 +236,7 @@ def test_service_ports_become_named_target_ports_and_selectors_cross_namespaces(
 ) -> None:
     cluster = yaml_cluster(SERVICE_CLUSTER)
     flows = """
-apiVersion: netpol.dev/v1alpha1
+apiVersion: netpol/v1alpha1
 kind: Flows
 namespace: shop
 flows:
@@ -264,7 +264,7 @@ def test_identical_labels_cannot_be_singled_out_and_nothing_is_written(yaml_clus
     twin = SERVICE_CLUSTER.replace("name: client, namespace: shop", "name: twin, namespace: shop")
     cluster = yaml_cluster(SERVICE_CLUSTER + "---\n" + twin.split("---")[1])
     flows = """
-apiVersion: netpol.dev/v1alpha1
+apiVersion: netpol/v1alpha1
 kind: Flows
 namespace: shop
 flows:
@@ -292,7 +292,7 @@ spec:
 """
     )
     flows = """
-apiVersion: netpol.dev/v1alpha1
+apiVersion: netpol/v1alpha1
 kind: Flows
 namespace: shop
 flows:
@@ -315,23 +315,23 @@ def test_unknown_workload_is_bad_input() -> None:
     ("text", "message"),
     [
         (
-            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows: []\n",
+            "apiVersion: netpol/v1alpha1\nkind: Flows\nflows: []\n",
             "flows: must be a non-empty list",
         ),
         (
             "apiVersion: v1\nkind: Flows\nflows: [{from: a, to: b}]\n",
-            "apiVersion must be netpol.dev/v1alpha1",
+            "apiVersion must be netpol/v1alpha1",
         ),
         (
-            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows:\n  - from: {pod: a}\n    to: b\n",
+            "apiVersion: netpol/v1alpha1\nkind: Flows\nflows:\n  - from: {pod: a}\n    to: b\n",
             "flows.yaml:4: flows[0].from: unknown key 'pod'",
         ),
         (
-            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows:\n  - from: a\n    to: b\n    ports: [80/ICMP]\n",
+            "apiVersion: netpol/v1alpha1\nkind: Flows\nflows:\n  - from: a\n    to: b\n    ports: [80/ICMP]\n",
             "flows.yaml:6: flows[0].ports[0]: '80/ICMP': protocol must be one of TCP, UDP, SCTP",
         ),
         (
-            "apiVersion: netpol.dev/v1alpha1\nkind: Flows\nflows:\n  - from: a\n",
+            "apiVersion: netpol/v1alpha1\nkind: Flows\nflows:\n  - from: a\n",
             "flows.yaml:4: flows[0]: to is required",
         ),
     ],

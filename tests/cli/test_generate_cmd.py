@@ -65,7 +65,7 @@ spec: {{containers: [{{name: c, image: busybox}}]}}"""
     )
     flows = tmp_path / "flows.yaml"
     flows.write_text(
-        "apiVersion: netpol.dev/v1alpha1\nkind: Flows\n"
+        "apiVersion: netpol/v1alpha1\nkind: Flows\n"
         "flows:\n  - {from: {workload: a}, to: {workload: b}, ports: [80]}\n"
     )
     target = tmp_path / "out.yaml"

@@ -17,7 +17,7 @@ from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet
 from netpol.load.yamldoc import LocatedList, LocatedMap, decode, parse_text
 from netpol.model.cidr import parse_cidr_sloppy
 
-API_VERSION = "netpol.dev/v1alpha1"
+API_VERSION = "netpol/v1alpha1"
 KIND = "Flows"
 END_FORMS = ("workload", "service", "namespace", "labels", "external", "cidr", "cidrs")
 SELECTING = ("workload", "service")  # ends whose workloads get a policy of their own
