@@ -47,7 +47,8 @@ def _rule(r: Report, value: object, path: str, peers: str) -> None:
     rule = r.mapping(value, path)
     if rule is None:
         return  # null decodes to an empty rule (allow all); a wrong type was reported
-    r.known_fields(rule, path, ("ports", peers))
+    other = "to" if peers == "from" else "from"  # the other direction's word, a common slip
+    r.known_fields(rule, path, ("ports", peers), hints={other: peers})
     for j, port in enumerate(r.sequence(rule.get("ports"), f"{path}.ports")):
         _port(r, port, f"{path}.ports[{j}]")
     for j, peer in enumerate(r.sequence(rule.get(peers), f"{path}.{peers}")):

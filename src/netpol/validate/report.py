@@ -9,7 +9,7 @@ YAML ``null`` is the same as an absent field, as in the API server's JSON decodi
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netpol.load.yamldoc import LocatedList, LocatedMap, RawDocument, locate
@@ -175,13 +175,22 @@ class Report:
     def line_of_key(self, data: LocatedMap, key: object) -> int:
         return data.key_lines.get(key, data.line)
 
-    def known_fields(self, data: LocatedMap, field: str, allowed: Sequence[str]) -> None:
-        """Strict decoding (kubectl's default): a field the type does not have is an error."""
+    def known_fields(
+        self,
+        data: LocatedMap,
+        field: str,
+        allowed: Sequence[str],
+        hints: Mapping[str, str] | None = None,
+    ) -> None:
+        """Strict decoding (kubectl's default): a field the type does not have is an error.
+
+        The message suggests the nearest allowed name, or ``hints[name]`` when given.
+        """
         for key in data:
             if key in allowed:
                 continue
             name = go_string(key)
-            hint = _closest(name, allowed)
+            hint = (hints or {}).get(name) or _closest(name, allowed)
             path = f"{field}.{name}" if field else name
             message = f'unknown field "{name}"' + (f' (did you mean "{hint}"?)' if hint else "")
             self.bad_request(path, message, line=self.line_of_key(data, key))
