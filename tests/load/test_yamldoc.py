@@ -1,0 +1,55 @@
+"""The alias-free fast construction gives exactly what the general path gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SAMPLES = sorted(str(p) for p in EXAMPLES.rglob("*.yaml"))
+
+
+def _shape(value: Any) -> Any:
+    """Data with every line it remembers, comparable with ==."""
+    if isinstance(value, LocatedMap):
+        return ("map", value.line, [(k, value.key_lines[k], _shape(v)) for k, v in value.items()])
+    if isinstance(value, LocatedList):
+        return (
+            "seq",
+            value.line,
+            list(zip(value.item_lines, [_shape(v) for v in value], strict=True)),
+        )
+    return (type(value).__name__, value)
+
+
+def _both(text: str) -> tuple[Any, Any]:
+    fast, fast_problems = parse_text(text, "x.yaml")
+    general, general_problems = parse_text(text + "\n# * forces the general path\n", "x.yaml")
+    assert [p.one_line() for p in fast_problems] == [p.one_line() for p in general_problems]
+    return [(d.line, _shape(d.data)) for d in fast], [(d.line, _shape(d.data)) for d in general]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[Path(p).name for p in SAMPLES])
+def test_examples_parse_the_same_both_ways(path: str) -> None:
+    fast, general = _both(Path(path).read_text())
+    assert fast == general
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: true\nc: null\nd: 1.5\ne: '1'\nf: 0x1F\ng: !!str 7\nh: [1, {i: j}]\n",
+        "a: {<<: {b: 1}, c: 2}\n",
+        "? [a]\n: b\n",
+        "a: 1\na: 2\n",
+        "a: 2001-01-01\n",
+        "- a\n- - b\n  - c: [d]\n",
+    ],
+)
+def test_scalars_merges_and_errors_agree(text: str) -> None:
+    fast, general = _both(text)
+    assert fast == general
