@@ -225,7 +225,7 @@ def test_csv_parses_back_to_the_pair_list(view: View) -> None:
     assert {m for *_, m in rows[1:]} == {"false"}
 
 
-# --- known bug: "mixed" is decided on the whole set, not on the ports shown ----------------------
+# --- "mixed" is judged on the ports shown, not on the whole set ---
 
 # a1 and a2 (namespace a) both reach b1 on 80; only a1 also reaches it on 443.
 AGREE_ON_80 = """\
@@ -284,7 +284,6 @@ def test_members_that_disagree_on_other_ports_are_mixed_without_a_port_filter(
     assert ("a", "b", "TCP 80,443", True) in [(s, d, c.text(), m) for s, d, c, m in rows]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mixed ignores --port; members agree on 80")
 def test_members_that_agree_on_the_shown_port_are_not_mixed(tmp_path: Path) -> None:
     view = namespace_view_of(tmp_path, AGREE_ON_80)
     port_80 = ConnectionSet.of("TCP", 80)

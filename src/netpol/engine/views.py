@@ -40,8 +40,19 @@ class ViewEndpoint:
 class ViewPair:
     src: int
     dst: int
-    connections: ConnectionSet
-    mixed: bool  # member pod pairs disagree; ``connections`` is their union
+    connections: ConnectionSet  # the union over the member pod pairs
+    common: ConnectionSet  # what every member pod pair is allowed
+
+    @property
+    def mixed(self) -> bool:
+        """Member pod pairs disagree."""
+        return self.connections != self.common
+
+    def restricted(self, ports: ConnectionSet | None) -> ViewPair:
+        """The pair seen through ``ports`` only (members may agree there)."""
+        if ports is None:
+            return self
+        return ViewPair(self.src, self.dst, self.connections & ports, self.common & ports)
 
 
 class MatrixView:
@@ -90,7 +101,8 @@ class MatrixView:
         if i == j:
             return self._self_pair(i)
         union, inter = self._mask(self._union, i, j), self._mask(self._inter, i, j)
-        return ViewPair(i, j, self.matrix.atoms.connections(union), union != inter)
+        connections = self.matrix.atoms.connections
+        return ViewPair(i, j, connections(union), connections(inter))
 
     def _self_pair(self, i: int) -> ViewPair | None:
         """Pods of one group talking to each other (a pod to itself does not count)."""
@@ -106,7 +118,8 @@ class MatrixView:
         for m in masks:
             union |= m
             inter &= m
-        return ViewPair(i, i, self.matrix.atoms.connections(union), union != inter)
+        connections = self.matrix.atoms.connections
+        return ViewPair(i, i, connections(union), connections(inter))
 
     def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
         """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
@@ -121,19 +134,20 @@ class MatrixView:
         src, dst = src[keep], dst[keep]
         union = self._union[src, dst]  # (pairs, words)
         inter = self._inter[src, dst]
-        mixed = np.any(union != inter, axis=1)
         connections = self.matrix.atoms.connections
         if union.shape[1] == 1:
             masks: list[int] = union[:, 0].tolist()
+            commons: list[int] = inter[:, 0].tolist()
         else:
             masks = [self._words(row) for row in union.tolist()]
+            commons = [self._words(row) for row in inter.tolist()]
         diagonal = {i: self._self_pair(i) for i in range(n) if has_pods[i]}
         next_diagonal = 0  # self pairs are emitted in row-major position
-        for s, d, mask, m in zip(src.tolist(), dst.tolist(), masks, mixed.tolist(), strict=True):
+        for s, d, mask, common in zip(src.tolist(), dst.tolist(), masks, commons, strict=True):
             while next_diagonal < s or (next_diagonal == s and d > s):
                 yield from self._diagonal(diagonal, next_diagonal, all_pairs)
                 next_diagonal += 1
-            yield ViewPair(s, d, connections(mask), m)
+            yield ViewPair(s, d, connections(mask), connections(common))
         for i in range(next_diagonal, n):
             yield from self._diagonal(diagonal, i, all_pairs)
 

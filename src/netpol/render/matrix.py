@@ -13,10 +13,6 @@ from netpol.engine.views import MatrixView, ViewEndpoint, ViewPair
 MIXED_MARK = "*"
 
 
-def restrict(connections: ConnectionSet, ports: ConnectionSet | None) -> ConnectionSet:
-    return connections if ports is None else connections & ports
-
-
 def _cell(connections: ConnectionSet) -> str:
     if connections.is_all:
         return "all"
@@ -58,7 +54,7 @@ def truth_tables(
     if legend:
         marks = "'.' allowed, 'X' denied" if ports else "'all' every connection, 'X' none"
         text += f"\n\n{marks}, '-' no pair (a pod and itself)"
-        if any(p.mixed for p in cells.values()):
+        if MIXED_MARK in text:
             text += f", '{MIXED_MARK}' members disagree (see --by pod)"
     return text
 
@@ -67,7 +63,7 @@ def _port_cell(pair: ViewPair | None, protocol: str, port: int) -> str:
     if pair is None:
         return "-"
     allowed = pair.connections.contains(protocol, port)
-    if pair.mixed and allowed:
+    if allowed and not pair.common.contains(protocol, port):
         return "." + MIXED_MARK
     return "." if allowed else "X"
 
@@ -87,13 +83,12 @@ def pair_rows(
     view: MatrixView, ports: ConnectionSet | None, all_pairs: bool
 ) -> list[tuple[str, str, ConnectionSet, bool]]:
     rows = []
-    for pair in view.pairs(all_pairs=all_pairs or ports is not None):
-        connections = restrict(pair.connections, ports)
-        if connections.is_empty and not all_pairs:
+    for whole in view.pairs(all_pairs=all_pairs or ports is not None):
+        pair = whole.restricted(ports)
+        if pair.connections.is_empty and not all_pairs:
             continue
-        rows.append(
-            (view.endpoints[pair.src].id, view.endpoints[pair.dst].id, connections, pair.mixed)
-        )
+        ids = view.endpoints[pair.src].id, view.endpoints[pair.dst].id
+        rows.append((*ids, pair.connections, pair.mixed))
     return rows
 
 
