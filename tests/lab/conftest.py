@@ -1,0 +1,52 @@
+"""Lab test support: skip (with the reason) where root, nftables or netns are missing, and
+prove the host's own network is untouched by the whole lab suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from netpol.lab.system import missing_requirements
+
+_MISSING = missing_requirements()
+requires_lab = pytest.mark.skipif(bool(_MISSING), reason=_MISSING[0] if _MISSING else "")
+
+
+def lab_name(tag: str) -> str:
+    """A lab name unique to this test process (labs of two runs never collide)."""
+    return f"t{os.getpid() % 100000}-{tag}"[:20]
+
+
+def host_network() -> dict[str, str]:
+    """What the host's own namespace looks like: links, addresses, routes, rules, nftables."""
+    commands = {
+        "links": ["ip", "-o", "link", "show"],
+        "addresses": ["ip", "-o", "addr", "show"],
+        "routes": ["ip", "route", "show", "table", "all"],
+        "routes6": ["ip", "-6", "route", "show", "table", "all"],
+        "rules": ["ip", "rule", "show"],
+        "nft": ["nft", "list", "ruleset"],
+        "netns": ["ip", "netns", "list"],
+    }
+    snapshot = {}
+    for key, argv in commands.items():
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        snapshot[key] = done.stdout
+    with open("/proc/sys/net/ipv4/ip_forward") as handle:
+        snapshot["ip_forward"] = handle.read()
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def host_untouched() -> Iterator[None]:
+    """Every lab test uses this; after the last one the host must look exactly as before."""
+    before = host_network()
+    yield
+    after = host_network()
+    changed = [key for key in before if before[key] != after[key]]
+    assert not changed, f"the lab tests changed the host's network: {changed}: " + "".join(
+        f"\n--- {k} before:\n{before[k]}\n--- {k} after:\n{after[k]}" for k in changed
+    )
