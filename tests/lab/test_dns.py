@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dnslib import QTYPE, RCODE, DNSRecord
+from tests.conftest import EXAMPLES
 
 from netpol.lab.dns import answer, dns_records, resolv_conf
-from netpol.validate.pipeline import load_cluster
 from netpol.model.options import Options
-from tests.conftest import EXAMPLES
+from netpol.validate.pipeline import load_cluster
 
 
 def records():

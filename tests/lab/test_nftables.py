@@ -7,13 +7,13 @@ import ipaddress
 
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.conftest import EXAMPLES
 
 from netpol.engine.compile import compile_cluster
 from netpol.lab.nftables import LabPod, compile_ruleset, merge, subtract
 from netpol.lab.services import service_routes
 from netpol.model.options import PROFILES, Options
 from netpol.validate.pipeline import load_cluster
-from tests.conftest import EXAMPLES
 
 
 def tutorial(profile: str = "upstream"):

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import EXAMPLES
+from tests.lab.conftest import lab_name, requires_lab
 
 from netpol.lab import lifecycle, tutorial
 from netpol.lab.probe import ProbeReport
 from netpol.load.paths import read_paths
 from netpol.model.options import Options
-from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, requires_lab
 
 pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
 
