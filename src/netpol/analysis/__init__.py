@@ -1,0 +1,1 @@
+"""Policy CI on top of the engine: verify expectations, lint the pitfalls, diff two policy sets."""

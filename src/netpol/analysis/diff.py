@@ -1,0 +1,297 @@
+"""Connectivity changes between two policy sets, at pod, workload or namespace granularity.
+
+Both sides are computed with the engine's class matrix and compared pair by pair, by
+endpoint id (pod ``ns/name``, workload ``ns/name``, namespace). With external endpoints,
+the IP space is cut by the ipBlocks of *both* sides so the blocks line up.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from netpol.analysis.evidence import explain_pair
+from netpol.engine.classes import policy_blocks
+from netpol.engine.compile import CompiledCluster
+from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
+from netpol.engine.explain import Explanation
+from netpol.engine.ipspace import IPAtoms
+from netpol.engine.matrix import ClassMatrix, class_matrix
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.verdict import evaluate
+from netpol.engine.views import MatrixView
+from netpol.model.objects import Pod
+
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+MAX_EVIDENCE_TRIES = 64  # member pod pairs tried when looking for one that shows a change
+
+
+@dataclass(frozen=True)
+class DiffEndpoint:
+    id: str
+    kind: str  # Pod, a workload kind, Namespace, External
+    namespace: str = ""
+    cidrs: tuple[str, ...] = ()
+    pods_old: tuple[Pod, ...] = field(default=(), repr=False, compare=False)
+    pods_new: tuple[Pod, ...] = field(default=(), repr=False, compare=False)
+    ip: str = ""  # external: a representative address
+
+
+@dataclass(frozen=True)
+class PairChange:
+    src: DiffEndpoint
+    dst: DiffEndpoint
+    before: ConnectionSet
+    after: ConnectionSet
+    mixed_before: bool = False
+    mixed_after: bool = False
+    evidence_before: Explanation | None = None
+    evidence_after: Explanation | None = None
+
+    @property
+    def change(self) -> str:
+        if self.before.is_empty:
+            return ADDED
+        if self.after.is_empty:
+            return REMOVED
+        return CHANGED
+
+    @property
+    def lost(self) -> ConnectionSet:
+        return self.before - self.after
+
+    @property
+    def gained(self) -> ConnectionSet:
+        return self.after - self.before
+
+    @property
+    def kept(self) -> ConnectionSet:
+        return self.before & self.after
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    granularity: str
+    old_label: str
+    new_label: str
+    changes: tuple[PairChange, ...]
+    only_old: tuple[str, ...] = ()  # endpoints that exist only in the old input
+    only_new: tuple[str, ...] = ()
+    pairs_compared: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+@dataclass
+class _Side:
+    cc: CompiledCluster
+    matrix: ClassMatrix
+    view: MatrixView
+    index: dict[str, int]
+
+
+def _side(cc: CompiledCluster, granularity: str) -> _Side:
+    matrix = class_matrix(cc)
+    view = MatrixView(matrix, granularity)
+    return _Side(cc, matrix, view, {e.id: i for i, e in enumerate(view.endpoints)})
+
+
+def diff(
+    old: CompiledCluster,
+    new: CompiledCluster,
+    granularity: str = "pod",
+    include_external: bool = False,
+    evidence: bool = False,
+    old_label: str = "old",
+    new_label: str = "new",
+) -> DiffReport:
+    """Every ordered pair whose allowed connections differ between ``old`` and ``new``."""
+    a, b = _side(old, granularity), _side(new, granularity)
+    endpoints: dict[str, DiffEndpoint] = {}
+    for side, attr in ((a, "pods_old"), (b, "pods_new")):
+        for e in side.view.endpoints:
+            if not e.pods:
+                continue  # nodes and the per-side external blocks: handled below
+            found = endpoints.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
+            endpoints[e.id] = _with_pods(found, attr, tuple(e.pods))
+    ids = sorted(endpoints)
+    changes: list[PairChange] = []
+    compared = 0
+    for s in ids:
+        for d in ids:
+            before, mixed_before = _conns(a, s, d)
+            after, mixed_after = _conns(b, s, d)
+            compared += 1
+            if before == after:
+                continue
+            changes.append(
+                PairChange(endpoints[s], endpoints[d], before, after, mixed_before, mixed_after)
+            )
+    if include_external:
+        external, count = _external_changes(a, b, [endpoints[i] for i in ids])
+        changes += external
+        compared += count
+    if evidence:
+        changes = [_with_evidence(old, new, c) for c in changes]
+    only_old = tuple(i for i in ids if not endpoints[i].pods_new)
+    only_new = tuple(i for i in ids if not endpoints[i].pods_old)
+    return DiffReport(
+        granularity, old_label, new_label, tuple(changes), only_old, only_new, compared
+    )
+
+
+def _with_pods(e: DiffEndpoint, attr: str, pods: tuple[Pod, ...]) -> DiffEndpoint:
+    if attr == "pods_old":
+        return DiffEndpoint(e.id, e.kind, e.namespace, e.cidrs, pods, e.pods_new, e.ip)
+    return DiffEndpoint(e.id, e.kind, e.namespace, e.cidrs, e.pods_old, pods, e.ip)
+
+
+def _conns(side: _Side, src: str, dst: str) -> tuple[ConnectionSet, bool]:
+    i, j = side.index.get(src), side.index.get(dst)
+    if i is None or j is None:
+        return ConnectionSet.none(), False
+    pair = side.view.pair(i, j)
+    if pair is None:
+        return ConnectionSet.none(), False
+    return pair.connections, pair.mixed
+
+
+def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:
+    """One address per block of the IP space that every ipBlock of both sides treats alike."""
+    blocks = list(
+        dict.fromkeys(policy_blocks(a.cc.cluster.policies) + policy_blocks(b.cc.cluster.policies))
+    )
+    atoms = IPAtoms(blocks)
+    masks = [atoms.block_mask(x) for x in blocks]
+    taken = {ip for side in (a, b) for p in side.cc.cluster.pods for ip in p.ips}
+    taken |= {ip for side in (a, b) for n in side.cc.cluster.nodes for ip in n.ips}
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for atom_id in range(len(atoms.atoms)):
+        signature = tuple(i for i, m in enumerate(masks) if m >> atom_id & 1)
+        groups.setdefault(signature, []).append(atom_id)
+    reps = []
+    for atom_ids in groups.values():
+        cidrs = tuple(c for x in atom_ids for c in atoms.atoms[x].cidrs())
+        ip = _free_address(atoms.atoms[atom_ids[0]].cidrs(), taken)
+        if ip is None:
+            continue
+        reps.append(DiffEndpoint(f"external:{cidrs[0]}", "External", cidrs=cidrs, ip=ip))
+    return reps
+
+
+def _free_address(cidrs: list[str], taken: set[str]) -> str | None:
+    for cidr in cidrs:
+        network = ipaddress.ip_network(cidr)
+        for n, address in enumerate(network):
+            if str(address) not in taken:
+                return str(address)
+            if n > 64:
+                break
+    return None
+
+
+def _external_changes(
+    a: _Side, b: _Side, endpoints: list[DiffEndpoint]
+) -> tuple[list[PairChange], int]:
+    """External block <-> pod-group pairs, evaluated per pod class on each side."""
+    reps = _external_reps(a, b)
+    changes = []
+    count = 0
+    for ext in reps:
+        for e in endpoints:
+            count += 2
+            for outbound in (True, False):
+                before = _external_conns(a, ext, e.pods_old, outbound)
+                after = _external_conns(b, ext, e.pods_new, outbound)
+                if before == after:
+                    continue
+                src, dst = (e, ext) if outbound else (ext, e)
+                changes.append(PairChange(src, dst, before, after))
+    return changes, count
+
+
+def _external_conns(
+    side: _Side, ext: DiffEndpoint, pods: Iterable[Pod], outbound: bool
+) -> ConnectionSet:
+    """Union over ``pods`` of what flows between them and the external address."""
+    seen: set[int] = set()
+    found = ConnectionSet.none()
+    outside = ip_endpoint(ext.ip)
+    for pod in pods:
+        cls = side.matrix.partition.class_of_pod.get(pod.id)
+        if cls is None or cls in seen:
+            continue
+        seen.add(cls)
+        endpoint = _endpoint(side.cc, pod)
+        verdict = (
+            evaluate(side.cc, endpoint, outside)
+            if outbound
+            else evaluate(side.cc, outside, endpoint)
+        )
+        found = found | verdict.allowed
+    return found
+
+
+def _endpoint(cc: CompiledCluster, pod: Pod) -> Endpoint:
+    return pod_endpoint(pod, cc.profile, cc.cluster.node_by_name.get(pod.node))
+
+
+def _members(e: DiffEndpoint, cc: CompiledCluster, old: bool) -> list[Endpoint]:
+    if e.kind == "External":
+        return [ip_endpoint(e.ip)]
+    return [_endpoint(cc, p) for p in (e.pods_old if old else e.pods_new)]
+
+
+def _telling_port(delta: ConnectionSet, dst_pods: Iterable[Pod]) -> tuple[str, int]:
+    """A port of ``delta`` worth explaining: one the destination declares, or its number under
+    another protocol, else the first."""
+    declared = sorted({(cp.protocol, cp.port) for p in dst_pods for cp in p.container_ports})
+    for protocol, port in declared:
+        if delta.contains(protocol, port):
+            return protocol, port
+    for _, port in declared:
+        for protocol in ("TCP", "UDP", "SCTP"):
+            if delta.contains(protocol, port):
+                return protocol, port
+    protocol, port, _ = next(iter(delta))
+    return protocol, port
+
+
+def _pairs(src: list[Endpoint], dst: list[Endpoint]) -> list[tuple[Endpoint, Endpoint]]:
+    found = [(s, d) for s in src for d in dst if not s.same_pod(d)]
+    return found[:MAX_EVIDENCE_TRIES]
+
+
+def _with_evidence(old: CompiledCluster, new: CompiledCluster, change: PairChange) -> PairChange:
+    """The verdicts of one member pod pair on one port that changed, on both sides (a side
+    where either endpoint does not exist has no evidence)."""
+    delta = change.lost if not change.lost.is_empty else change.gained
+    if delta.is_empty:
+        return change
+    protocol, port = _telling_port(delta, change.dst.pods_new or change.dst.pods_old)
+    before_pairs = _pairs(_members(change.src, old, True), _members(change.dst, old, True))
+    after_pairs = _pairs(_members(change.src, new, False), _members(change.dst, new, False))
+    before: Explanation | None = None
+    after: Explanation | None = None
+    if not before_pairs or not after_pairs:
+        if before_pairs:
+            before = explain_pair(old, *before_pairs[0], protocol, port)
+        if after_pairs:
+            after = explain_pair(new, *after_pairs[0], protocol, port)
+    else:
+        by_id = {(s.id, d.id): (s, d) for s, d in after_pairs}
+        for s, d in before_pairs:
+            match = by_id.get((s.id, d.id))
+            if match is None:
+                continue
+            first = explain_pair(old, s, d, protocol, port)
+            second = explain_pair(new, *match, protocol, port)
+            if first.allowed != second.allowed:
+                before, after = first, second
+                break
+    if before is None and after is None:
+        return change
+    return replace(change, evidence_before=before, evidence_after=after)

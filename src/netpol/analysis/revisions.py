@@ -1,0 +1,84 @@
+"""Manifests as they were at a git revision, read with ``git ls-tree`` / ``git show``
+(no checkout, the working tree is never touched), then validated and built like files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+
+from netpol.load.paths import MANIFEST_SUFFIXES
+from netpol.load.yamldoc import RawDocument, decode, parse_text
+from netpol.model.diagnostics import Diagnostic
+from netpol.model.options import Options
+from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
+
+
+class RevisionError(ValueError):
+    """git could not answer (not a repository, unknown revision, ...): one line for the user."""
+
+
+def split_range(text: str) -> tuple[str, str | None]:
+    """``A..B`` -> (A, B); ``A..`` -> (A, None), None meaning the working tree."""
+    if ".." not in text or "..." in text:
+        raise RevisionError(f"--git {text!r}: expected REV1..REV2 (or REV1.. for the working tree)")
+    old, new = text.split("..", 1)
+    if not old:
+        raise RevisionError(f"--git {text!r}: the old revision is missing")
+    return old, new or None
+
+
+def _git(args: Sequence[str], cwd: str) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, timeout=60)
+    except FileNotFoundError:
+        raise RevisionError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise RevisionError(f"git {' '.join(args)} took more than 60 s") from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RevisionError(f"git {' '.join(args[:2])}: {reason[-1] if reason else 'failed'}")
+    return done.stdout
+
+
+def read_revision(
+    revision: str, paths: Sequence[str], cwd: str | None = None
+) -> tuple[list[RawDocument], list[Diagnostic]]:
+    """Every manifest under ``paths`` (relative to ``cwd``) as it is at ``revision``."""
+    here = cwd or os.getcwd()
+    top = _git(["rev-parse", "--show-toplevel"], here).decode().strip()
+    _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], here)
+    listing = _git(
+        ["ls-tree", "-r", "-z", "--full-name", "--name-only", revision, "--", *paths], here
+    )
+    files = sorted(
+        name
+        for name in listing.decode("utf-8", "replace").split("\0")
+        if name.endswith(MANIFEST_SUFFIXES)
+    )
+    if not files:
+        raise RevisionError(f"no .yaml, .yml or .json file under {', '.join(paths)} at {revision}")
+    docs: list[RawDocument] = []
+    problems: list[Diagnostic] = []
+    for name in files:
+        data = _git(["show", f"{revision}:{name}"], top)
+        label = f"{revision}:{name}"
+        text, problem = decode(data, label)
+        if problem is not None or text is None:
+            if problem is not None:
+                problems.append(problem)
+            continue
+        found, parse_problems = parse_text(text, label)
+        docs += found
+        problems += parse_problems
+    return docs, problems
+
+
+def load_revision(
+    revision: str | None, paths: Sequence[str], options: Options, cwd: str | None = None
+) -> LoadResult:
+    """The cluster at ``revision`` (None: the working tree), checked like any input."""
+    if revision is None:
+        return load_cluster(list(paths), options)
+    docs, problems = read_revision(revision, paths, cwd)
+    return check_and_build(docs, problems, options)

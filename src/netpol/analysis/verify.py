@@ -1,0 +1,255 @@
+"""Check expectations against the engine's verdicts, keeping the evidence of every failure.
+
+An ``allow`` expectation passes when every (source, destination) pair it names allows
+every port it lists; a ``deny`` when no pair allows any of them. A pod reaching itself
+is left out (it always can). An expectation that resolves to no endpoint is an error,
+never a pass. ``default: deny`` checks every pod pair in scope: whatever it allows must
+be covered by an ``allow`` expectation (``default: allow`` is the mirror image).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
+from netpol.analysis.evidence import explain_pair
+from netpol.analysis.expectations import Expectation, ExpectationsFile
+from netpol.engine.compile import CompiledCluster
+from netpol.engine.endpoints import Endpoint
+from netpol.engine.explain import Explanation
+from netpol.engine.matrix import class_matrix
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.verdict import evaluate
+
+PASS, FAIL, ERROR = "pass", "fail", "error"
+MAX_EVIDENCE = 5  # explained failures per expectation; the rest are listed
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """One (source, destination) pair of an expectation: what it needs and what it gets."""
+
+    src: Endpoint
+    dst: Endpoint
+    expect: str
+    required: ConnectionSet
+    allowed: ConnectionSet
+    vias: tuple[tuple[str, int, str], ...] = ()  # (protocol, pod port, how the name resolved)
+    evidence: Explanation | None = None  # for a failing pair: the first offending port
+
+    @property
+    def ok(self) -> bool:
+        return self.offending.is_empty
+
+    @property
+    def offending(self) -> ConnectionSet:
+        """Needed but denied (allow), or allowed though forbidden (deny)."""
+        if self.expect == "allow":
+            return self.required - self.allowed
+        return self.required & self.allowed
+
+    def via(self, protocol: str | None = None, port: int | None = None) -> str:
+        for proto, number, text in self.vias:
+            if protocol is None or (proto == protocol and number == port):
+                return text
+        return ""
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    expectation: Expectation
+    status: str
+    pairs: tuple[PairCheck, ...] = ()
+    error: str = ""
+
+    @property
+    def failures(self) -> tuple[PairCheck, ...]:
+        return tuple(p for p in self.pairs if not p.ok)
+
+    @property
+    def actual(self) -> str:
+        """The verdict in one word: allowed, denied or partly allowed."""
+        if self.status == ERROR:
+            return "error"
+        verdicts = {not (p.required & p.allowed).is_empty for p in self.pairs}
+        full = {p.required <= p.allowed for p in self.pairs}
+        if full == {True}:
+            return "allowed"
+        if verdicts == {False}:
+            return "denied"
+        return "partly allowed"
+
+
+@dataclass(frozen=True)
+class DefaultViolation:
+    src: Endpoint
+    dst: Endpoint
+    extra: ConnectionSet  # allowed but not listed (deny), or denied but not listed (allow)
+    allowed: ConnectionSet
+    evidence: Explanation | None = None
+
+
+@dataclass(frozen=True)
+class DefaultResult:
+    default: str  # "deny" or "allow"
+    scope: tuple[str, ...]
+    pairs_checked: int
+    violations: tuple[DefaultViolation, ...]
+    line: int = 0
+
+    @property
+    def status(self) -> str:
+        return FAIL if self.violations else PASS
+
+    @property
+    def name(self) -> str:
+        where = f" in {', '.join(self.scope)}" if self.scope else ""
+        return f"default: {self.default} (every other pod pair{where})"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    path: str
+    results: tuple[ExpectationResult, ...]
+    default: DefaultResult | None = None
+    profile: str = "upstream"
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        ok = all(r.status == PASS for r in self.results)
+        return ok and (self.default is None or self.default.status == PASS)
+
+
+def verify(cc: CompiledCluster, expectations: ExpectationsFile) -> VerifyReport:
+    """Every expectation of the file checked against ``cc``, plus the default if one is set."""
+    resolver = EndpointResolver(cc, expectations.namespace)
+    results = tuple(check(cc, resolver, e) for e in expectations.expectations)
+    default = None
+    if expectations.default != "none":
+        default = check_default(cc, expectations, results)
+    counts = {PASS: 0, FAIL: 0, ERROR: 0}
+    for r in results:
+        counts[r.status] += 1
+    if default is not None:
+        counts[default.status] += 1
+    return VerifyReport(expectations.path, results, default, cc.profile.name, counts)
+
+
+def _wanted(
+    resolver: EndpointResolver, expectation: Expectation, src: Endpoint
+) -> dict[str, tuple[Endpoint, ConnectionSet, dict[tuple[str, int], str]]]:
+    """Destination id -> (endpoint, connections needed post-DNAT, via per port)."""
+    from_ns = src.pod.namespace if src.pod is not None else None
+    found: dict[str, tuple[Endpoint, ConnectionSet, dict[tuple[str, int], str]]] = {}
+
+    def add(resolved: Resolved, conns: ConnectionSet) -> None:
+        endpoint, have, vias = found.get(
+            resolved.endpoint.id, (resolved.endpoint, ConnectionSet.none(), {})
+        )
+        if resolved.via and resolved.port is not None:
+            vias[(resolved.protocol, resolved.port)] = resolved.via
+        found[resolved.endpoint.id] = (endpoint, have | conns, vias)
+
+    if not expectation.ports:
+        for r in resolver.destinations(expectation.dst, None, "TCP", from_ns):
+            add(r, ConnectionSet.all())
+    for spec in expectation.ports:
+        single = spec.lo == spec.hi
+        for r in resolver.destinations(
+            expectation.dst, spec.lo if single else None, spec.protocol, from_ns
+        ):
+            if single and r.port is not None:
+                add(r, ConnectionSet.of(spec.protocol, r.port))
+            else:
+                add(r, ConnectionSet.of(spec.protocol, spec.lo, spec.hi))
+    return found
+
+
+def check(
+    cc: CompiledCluster, resolver: EndpointResolver, expectation: Expectation
+) -> ExpectationResult:
+    """One expectation: every pair it names, each with the evidence of a failure."""
+    try:
+        sources = resolver.sources(expectation.src)
+        pairs = []
+        for src in sources:
+            for dst, required, vias in _wanted(resolver, expectation, src).values():
+                if src.same_pod(dst):
+                    continue
+                pairs.append(_pair(cc, src, dst, required, vias, expectation.expect))
+    except EndpointError as exc:
+        return ExpectationResult(expectation, ERROR, error=str(exc))
+    if not pairs:
+        return ExpectationResult(
+            expectation,
+            ERROR,
+            error="no pair of distinct endpoints: source and destination are the same pod",
+        )
+    explained = 0
+    checked = []
+    for p in pairs:
+        if not p.ok and explained < MAX_EVIDENCE:
+            explained += 1
+            protocol, port, _ = next(iter(p.offending))
+            evidence = explain_pair(cc, p.src, p.dst, protocol, port, p.via(protocol, port))
+            p = replace(p, evidence=evidence)
+        checked.append(p)
+    status = PASS if all(p.ok for p in checked) else FAIL
+    return ExpectationResult(expectation, status, tuple(checked))
+
+
+def _pair(
+    cc: CompiledCluster,
+    src: Endpoint,
+    dst: Endpoint,
+    required: ConnectionSet,
+    vias: dict[tuple[str, int], str],
+    expect: str,
+) -> PairCheck:
+    allowed = evaluate(cc, src, dst).allowed
+    listed = tuple((proto, port, text) for (proto, port), text in vias.items())
+    return PairCheck(src, dst, expect, required, allowed, listed)
+
+
+def check_default(
+    cc: CompiledCluster, expectations: ExpectationsFile, results: tuple[ExpectationResult, ...]
+) -> DefaultResult:
+    """Every pod pair in scope: nothing beyond the listed allows (deny), or nothing denied
+    beyond the listed denies (allow)."""
+    mode = expectations.default
+    listed = "allow" if mode == "deny" else "deny"
+    covered: dict[tuple[str, str], ConnectionSet] = {}
+    for result in results:
+        if result.expectation.expect != listed:
+            continue
+        for p in result.pairs:
+            key = (p.src.id, p.dst.id)
+            covered[key] = covered.get(key, ConnectionSet.none()) | p.required
+    scope = set(expectations.default_scope)
+    matrix = class_matrix(cc)
+    pods = [p for p in cc.cluster.pods if p.id in matrix.partition.class_of_pod]
+    violations: list[DefaultViolation] = []
+    checked = 0
+    resolver = EndpointResolver(cc)
+    for src in pods:
+        for dst in pods:
+            if src.id == dst.id:
+                continue
+            if scope and src.namespace not in scope and dst.namespace not in scope:
+                continue
+            checked += 1
+            allowed = matrix.pod_connections(src.id, dst.id)
+            have = covered.get((src.id, dst.id), ConnectionSet.none())
+            extra = allowed - have if mode == "deny" else ~have - allowed
+            if extra.is_empty:
+                continue
+            s, d = resolver.pod(src), resolver.pod(dst)
+            evidence = None
+            if len(violations) < MAX_EVIDENCE * 4:
+                protocol, port, _ = next(iter(extra))
+                evidence = explain_pair(cc, s, d, protocol, port)
+            violations.append(DefaultViolation(s, d, extra, allowed, evidence))
+    return DefaultResult(
+        mode, tuple(sorted(scope)), checked, tuple(violations), expectations.line_of_default
+    )

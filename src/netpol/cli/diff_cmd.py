@@ -1,0 +1,139 @@
+"""``netpol diff``: the connections two policy sets allow differently."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from netpol.analysis.diff import diff
+from netpol.analysis.revisions import RevisionError, load_revision, split_range
+from netpol.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    fail,
+    input_options,
+    load_or_exit,
+    options_from,
+)
+from netpol.engine.compile import compile_cluster
+from netpol.engine.views import GRANULARITIES
+from netpol.model.cluster import Cluster
+from netpol.model.options import Options
+from netpol.render.diff import diff_csv, diff_json, diff_markdown, diff_text
+
+FORMATS = ("table", "json", "md", "csv")
+
+
+def _load_git(
+    revision: str | None, paths: tuple[str, ...], options: Options, label: str
+) -> Cluster:
+    try:
+        result = load_revision(revision, paths, options)
+    except RevisionError as exc:
+        fail(str(exc))
+        raise
+    for diagnostic in result.diagnostics:
+        click.echo(diagnostic.one_line(), err=True)
+    if not result.ok:
+        click.echo(f"error: the {label} side has invalid input; nothing compared", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return result.cluster
+
+
+@click.command("diff")
+@input_options
+@click.option("--old", "old_paths", multiple=True, help="A path of the old side only (repeatable).")
+@click.option("--new", "new_paths", multiple=True, help="A path of the new side only (repeatable).")
+@click.option(
+    "--git",
+    "git_range",
+    metavar="REV1..REV2",
+    help="Compare PATHs at two git revisions (REV1.. compares with the working tree).",
+)
+@click.option(
+    "--by", "granularity", type=click.Choice(GRANULARITIES), default="pod", show_default=True
+)
+@click.option(
+    "--include-external",
+    is_flag=True,
+    help="Also compare flows to and from external IP blocks (cut by both sides' ipBlocks).",
+)
+@click.option(
+    "--explain", "evidence", is_flag=True, help="Show the explain evidence of each change."
+)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changed.")
+@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+def command(
+    paths: tuple[str, ...],
+    old_paths: tuple[str, ...],
+    new_paths: tuple[str, ...],
+    git_range: str | None,
+    granularity: str,
+    include_external: bool,
+    evidence: bool,
+    exit_code: bool,
+    output: str,
+    **params: object,
+) -> None:
+    """Show the connections added, removed and changed between two policy sets, per pair,
+    with both connection sets.
+
+    \b
+    Three ways to name the sides:
+      netpol diff OLD_PATH NEW_PATH
+      netpol diff SHARED... [--old PATH]... [--new PATH]...   (shared paths are on both sides)
+      netpol diff --git REV1..REV2 PATH...                     (git show, no checkout)
+
+    \b
+    Examples:
+      netpol diff examples/tutorial examples/three-tier --by workload
+      netpol diff examples/tutorial/0[0-5]*.yaml examples/tutorial/kube-system-coredns.yaml \\
+          --new examples/tutorial/06-frontend-netpol.yaml
+      netpol diff --git main..HEAD deploy/ -o md --exit-code
+    """
+    options = options_from(params)
+    if git_range is not None:
+        if old_paths or new_paths:
+            fail("--git compares the same PATHs at two revisions; --old/--new do not apply")
+        if not paths:
+            fail("--git needs the PATHs to compare, e.g. netpol diff --git main..HEAD deploy/")
+        try:
+            old_rev, new_rev = split_range(git_range)
+        except RevisionError as exc:
+            fail(str(exc))
+            return
+        old = _load_git(old_rev, paths, options, "old")
+        new = _load_git(new_rev, paths, options, "new")
+        old_label, new_label = old_rev, new_rev or "working tree"
+    elif old_paths or new_paths:
+        old = load_or_exit(paths + old_paths, options)
+        new = load_or_exit(paths + new_paths, options)
+        old_label, new_label = "old", "new"
+    else:
+        if len(paths) != 2:
+            fail(
+                "give two paths (OLD NEW), or shared paths with --old/--new, or --git REV1..REV2 PATH"
+            )
+        old = load_or_exit(paths[:1], options)
+        new = load_or_exit(paths[1:], options)
+        old_label, new_label = paths[0], paths[1]
+    report = diff(
+        compile_cluster(old, options),
+        compile_cluster(new, options),
+        granularity,
+        include_external,
+        evidence,
+        old_label,
+        new_label,
+    )
+    if output == "json":
+        click.echo(diff_json(report))
+    elif output == "md":
+        click.echo(diff_markdown(report))
+    elif output == "csv":
+        click.echo(diff_csv(report))
+    else:
+        click.echo(diff_text(report))
+    if exit_code and report.changed:
+        raise SystemExit(EXIT_CHECK_FAILED)

@@ -1,0 +1,81 @@
+"""``netpol lint``: the catalogue of NetworkPolicy pitfalls, with file:line and a fix hint."""
+
+from __future__ import annotations
+
+import click
+
+from netpol.analysis.lint import run_checks
+from netpol.analysis.lint_checks import CHECKS
+from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
+from netpol.engine.compile import compile_cluster
+from netpol.render.lint import lint_json, lint_table, lint_text
+from netpol.render.sarif import lint_sarif
+from netpol.render.table import render_table
+
+FORMATS = ("text", "table", "json", "sarif")
+
+
+def _ids(values: tuple[str, ...]) -> list[str]:
+    ids = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    known = {c.id for c in CHECKS}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        fail(f"unknown check {unknown[0]!r} (see `netpol lint --list`)")
+    return ids
+
+
+@click.command("lint")
+@input_options
+@click.option(
+    "--disable",
+    multiple=True,
+    metavar="ID[,ID]",
+    help="Skip these checks (repeatable). A policy can skip checks for itself with the "
+    'annotation lint.netpol.io/disable: "ID,ID".',
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option("--list", "list_checks", is_flag=True, help="List the checks and exit.")
+@click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True)
+def command(
+    paths: tuple[str, ...],
+    disable: tuple[str, ...],
+    fail_on: str,
+    list_checks: bool,
+    output: str,
+    **params: object,
+) -> None:
+    """Find the NetworkPolicy pitfalls: AND-vs-OR peers, missing DNS egress, selectors that
+    match nothing, ports written against the Service, ignored rules, redundant policies, ...
+    Each finding has an id, a severity, the file and line, and a hint (docs/lint.md).
+
+    \b
+    Examples:
+      netpol lint examples/tutorial
+      netpol lint examples/three-tier --fail-on warning
+      netpol lint manifests/ -o sarif > netpol.sarif
+      netpol lint manifests/ --disable namespace-without-default-deny,egress-deny-all
+    """
+    if list_checks:
+        rows = [(c.id, c.severity.value, c.title) for c in CHECKS]
+        click.echo(render_table(("id", "severity", "title"), rows))
+        return
+    disabled = _ids(disable)
+    options = options_from(params)
+    cluster = load_or_exit(paths, options)
+    report = run_checks(compile_cluster(cluster, options), CHECKS, disabled)
+    if output == "json":
+        click.echo(lint_json(report))
+    elif output == "sarif":
+        click.echo(lint_sarif(report, CHECKS))
+    elif output == "table":
+        click.echo(lint_table(report))
+    else:
+        click.echo(lint_text(report))
+    if report.fails(fail_on):
+        raise SystemExit(EXIT_CHECK_FAILED)

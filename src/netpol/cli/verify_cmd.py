@@ -1,0 +1,55 @@
+"""``netpol verify``: check an expectations file (allow / deny assertions) against the policies."""
+
+from __future__ import annotations
+
+import click
+
+from netpol.analysis.expectations import ExpectationsError, read_expectations
+from netpol.analysis.verify import verify
+from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
+from netpol.engine.compile import compile_cluster
+from netpol.render.junit import verify_junit
+from netpol.render.verify import verify_json, verify_text
+
+FORMATS = ("table", "json", "junit")
+
+
+@click.command("verify")
+@input_options
+@click.option(
+    "--expect",
+    "expect_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Expectations file (YAML; docs/verify.md, docs/schemas/expectations.schema.json).",
+)
+@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Show the pairs of passing expectations too.")
+def command(
+    paths: tuple[str, ...], expect_path: str, output: str, verbose: bool, **params: object
+) -> None:
+    """Check what must and must not connect. Each expectation prints PASS or FAIL; a FAIL
+    shows the actual verdict and the explain evidence. Exit 0 when all pass, 1 otherwise
+    (an expectation that matches no endpoint is an error, and fails too).
+
+    \b
+    Examples:
+      netpol verify examples/three-tier --expect examples/three-tier/expectations.yaml
+      netpol verify examples/tutorial --expect examples/tutorial/expectations.yaml -o junit > verify.xml
+    """
+    options = options_from(params)
+    try:
+        expectations = read_expectations(expect_path)
+    except ExpectationsError as exc:
+        fail(str(exc))
+        return
+    cluster = load_or_exit(paths, options)
+    report = verify(compile_cluster(cluster, options), expectations)
+    if output == "json":
+        click.echo(verify_json(report))
+    elif output == "junit":
+        click.echo(verify_junit(report))
+    else:
+        click.echo(verify_text(report, verbose))
+    if not report.passed:
+        raise SystemExit(EXIT_CHECK_FAILED)
