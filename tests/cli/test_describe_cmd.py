@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -183,8 +184,25 @@ def test_unknown_kind_is_a_usage_error() -> None:
     assert "Invalid value for '{netpol|networkpolicy|po|pod|policy}'" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="GAP: describe takes no -o (DESIGN: every verb takes -o)")
 def test_describe_takes_output_json() -> None:
-    result = run("policy", "app1-ns/backend-policy", "examples/three-tier", "-o", "json")
+    result = run("policy", "app1-ns/backend-policy", "examples/tutorial", "-o", "json")
 
     assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["kind"] == "PolicyDescription"
+    assert document["policy"] == "app1-ns/backend-policy"
+    assert document["policyTypes"] == ["Ingress", "Egress"]
+    web_peer = document["ingress"][0]["peers"][0]
+    assert web_peer["peer"] == "podSelector app=app1,role=web"
+    assert web_peer["matchesNothing"] is True
+    assert document["egress"][0]["peers"][0]["pods"] == ["app1-ns/db-sts-0"]
+
+
+def test_describe_pod_output_json() -> None:
+    result = run("pod", "app1-ns/db-sts-0", "examples/three-tier", "-o", "json")
+
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["ingressPolicies"] == ["app1-ns/db-policy"]
+    assert document["reaches"] == []
+    assert [r["text"] for r in document["reachedBy"]] == ["TCP 3306"]

@@ -487,7 +487,6 @@ def pod_ip(workload: str) -> str:
     return str(document["flows"][0]["srcIP"])  # type: ignore[index]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a pod's own IP resolves to a non-pod 'ip:' endpoint")
 def test_a_pod_ip_destination_is_that_pod() -> None:
     ip = pod_ip("app1-ns/backend-deploy")
 
@@ -500,7 +499,6 @@ def test_a_pod_ip_destination_is_that_pod() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a pod's own IP as source is treated as external")
 def test_a_pod_ip_source_is_that_pod() -> None:
     ip = pod_ip("app1-ns/frontend-deploy")
 
@@ -510,7 +508,6 @@ def test_a_pod_ip_source_is_that_pod() -> None:
     assert headline(result).endswith("port 5678/TCP: ALLOWED")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a Service ClusterIP is not translated (no DNAT)")
 def test_a_service_cluster_ip_destination_is_translated_like_the_service_name() -> None:
     by_name = run(THREE_TIER, "--from", "app1-ns/frontend-deploy", "--to", "backend-svc:5678")
     cluster_ip = re.search(r"via Service app1-ns/backend-svc ([\d.]+):5678", by_name.stdout)

@@ -257,13 +257,11 @@ def test_bad_port_is_one_line_and_exit_2(port: str, message: str) -> None:
     assert result.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the message quotes an internal 'x:' prefix")
 @pytest.mark.parametrize("port", ["0", "70000"])
 def test_out_of_range_port_message_names_the_option(port: str) -> None:
     result = run(THREE_TIER, "--port", port)
 
     assert result.exit_code == 2
-    # Today: "error: port 0 in 'x:0' is outside 1-65535" (x: is how the CLI parses it).
     assert result.stderr.splitlines() == [f"error: --port {port!r}: port {port} is outside 1-65535"]
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from netpol.cli.common import fail, input_options, load_or_exit, options_from
 from netpol.engine.compile import compile_cluster
 from netpol.engine.describe import describe_pod, describe_policy
-from netpol.render.describe import pod_text, policy_text
+from netpol.render.describe import pod_json, pod_text, policy_json, policy_text
 
 KINDS = {
     "policy": "policy",
@@ -23,8 +25,16 @@ KINDS = {
 @click.argument("name")
 @input_options
 @click.option("-n", "--namespace", default=None, help="Namespace of NAME (or write NS/NAME).")
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def command(
-    kind: str, name: str, paths: tuple[str, ...], namespace: str | None, **params: object
+    kind: str,
+    name: str,
+    paths: tuple[str, ...],
+    namespace: str | None,
+    output: str,
+    **params: object,
 ) -> None:
     """Describe a NetworkPolicy (what it isolates, each rule in words, and the pods,
     namespaces and IP ranges every peer matches right now, flagging peers that match
@@ -47,7 +57,10 @@ def command(
             known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
             fail(f"no NetworkPolicy {name!r} in namespace {namespace} (policies: {known})")
             return
-        click.echo(policy_text(describe_policy(cc, found)))
+        description = describe_policy(cc, found)
+        click.echo(
+            _json(policy_json(description)) if output == "json" else policy_text(description)
+        )
         return
     pod = cluster.pod_by_id.get(f"{namespace}/{name}")
     if pod is None:
@@ -62,4 +75,9 @@ def command(
                 + (f" (did you mean {', '.join(matches[:5])}?)" if matches else "")
             )
             return
-    click.echo(pod_text(describe_pod(cc, pod)))
+    pod_description = describe_pod(cc, pod)
+    click.echo(_json(pod_json(pod_description)) if output == "json" else pod_text(pod_description))
+
+
+def _json(document: dict[str, object]) -> str:
+    return json.dumps(document, indent=2)

@@ -8,7 +8,7 @@ from netpol.cli.common import fail, input_options, load_or_exit, options_from
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.resolve import ResolveError, split_port
+from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.engine.views import GRANULARITIES, MatrixView
 from netpol.render.matrix import matrix_csv, matrix_json, matrix_markdown, truth_tables, wide
 
@@ -20,14 +20,14 @@ def parse_ports(specs: tuple[str, ...]) -> list[tuple[str, int]]:
     ports = []
     for spec in specs:
         try:
-            _, port, protocol = split_port(f"x:{spec}")
+            parsed = parse_port_spec(spec.strip())
         except ResolveError as exc:
-            fail(str(exc))
+            fail(f"--port {spec!r}: {exc}")
             raise
-        if port is None:
+        if parsed is None:
             fail(f"--port {spec!r}: expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP")
             raise AssertionError  # unreachable: fail exits
-        ports.append((protocol, port))
+        ports.append((parsed[1], parsed[0]))
     return ports
 
 

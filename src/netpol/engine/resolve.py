@@ -10,11 +10,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint, node_endpoint, pod_endpoint
 from netpol.load.services import DnsIndex, service_backends
-from netpol.model.objects import Pod, Service
+from netpol.model.objects import Node, Pod, Service
 
 WORKLOAD_KINDS = {
     "deployment": "Deployment",
@@ -51,16 +52,31 @@ class Target:
 _PORT = re.compile(r"(?P<port>\d{1,5})(?:/(?P<proto>TCP|UDP|SCTP|tcp|udp|sctp))?")
 
 
+def parse_port_spec(text: str, written: str = "") -> tuple[int, str] | None:
+    """``80`` / ``80/TCP`` / ``53/udp`` -> (port, PROTOCOL); None when it is not a port spec.
+
+    Raises ResolveError when it is one but the number is outside 1-65535.
+    """
+    match = _PORT.fullmatch(text)
+    if not match:
+        return None
+    port = int(match.group("port"))
+    if not 1 <= port <= 65535:
+        where = f" in {written!r}" if written else ""
+        raise ResolveError(f"port {port}{where} is outside 1-65535")
+    return port, (match.group("proto") or "TCP").upper()
+
+
 def split_port(text: str) -> tuple[str, int | None, str]:
     """``name:80/UDP`` -> ("name", 80, "UDP"); no port -> (text, None, "TCP")."""
     host, sep, tail = text.rpartition(":")
-    if sep and (match := _PORT.fullmatch(tail)) and not host.endswith(":"):
-        port = int(match.group("port"))
-        if not 1 <= port <= 65535:
-            raise ResolveError(f"port {port} in {text!r} is outside 1-65535")
-        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-        return host, port, (match.group("proto") or "TCP").upper()
-    return text, None, "TCP"
+    if not sep or host.endswith(":"):
+        return text, None, "TCP"
+    spec = parse_port_spec(tail, text)
+    if spec is None:
+        return text, None, "TCP"
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return host, spec[0], spec[1]
 
 
 class Resolver:
@@ -97,9 +113,11 @@ class Resolver:
         if not text:
             raise ResolveError("empty endpoint name")
         try:
-            return [Target(ip_endpoint(self._ip_of(text)), port, protocol)]
+            address = self._ip_of(text)
         except ValueError:
-            pass
+            address = None
+        if address is not None:
+            return self._by_ip(str(address), port, protocol, as_source)
         kind, slash, rest = text.partition("/")
         lowered = kind.lower()
         if slash and lowered in WORKLOAD_KINDS | dict.fromkeys(
@@ -112,6 +130,32 @@ class Resolver:
 
     def cluster_default(self) -> str:
         return self.cc.options.default_namespace
+
+    def _by_ip(
+        self, address: str, port: int | None, protocol: str, as_source: bool
+    ) -> list[Target]:
+        """A pod's IP is that pod, a node's IP that node, a ClusterIP its Service (DNAT)."""
+        owner = self._ip_owners.get(address)
+        if isinstance(owner, Pod):
+            return [Target(self._pod(owner), port, protocol)]
+        if isinstance(owner, Service):
+            return self._service(owner, port, protocol, as_source)
+        if owner is not None:
+            return [Target(node_endpoint(owner), port, protocol)]
+        return [Target(ip_endpoint(address), port, protocol)]
+
+    @cached_property
+    def _ip_owners(self) -> dict[str, Pod | Service | Node]:
+        owners: dict[str, Pod | Service | Node] = {}
+        for node in self.cluster.nodes:
+            owners.update(dict.fromkeys(node.ips, node))
+        for service in self.cluster.services:
+            if service.cluster_ip and not service.headless:
+                owners[service.cluster_ip] = service
+        for pod in self.cluster.pods:  # hostNetwork pods share their node's IP: the node wins
+            for ip in pod.ips:
+                owners.setdefault(ip, pod)
+        return owners
 
     @staticmethod
     def _ip_of(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

@@ -87,3 +87,53 @@ def pod_text(d: PodDescription) -> str:
     lines.append("May be reached by:")
     lines += [f"  {pid}: {conns.text()}" for pid, conns in d.reached_by] or ["  no pod"]
     return "\n".join(lines)
+
+
+def _rule_json(rule: RuleDescription) -> dict[str, object]:
+    compiled = rule.rule
+    return {
+        "index": compiled.index,
+        "anyPeer": compiled.any_peer,
+        "ports": [p.text() for p in compiled.rule.ports],
+        "peers": [
+            {
+                "peer": peer_text(m.peer.peer),
+                "pods": list(m.pods),
+                "namespaces": list(m.namespaces),
+                "ipBlock": m.peer.peer.ip_block.text() if m.peer.peer.ip_block else None,
+                "matchesNothing": m.peer.peer.ip_block is None and not m.pods,
+            }
+            for m in rule.peers
+        ],
+    }
+
+
+def policy_json(d: PolicyDescription) -> dict[str, object]:
+    policy = d.compiled.policy
+    return {
+        "kind": "PolicyDescription",
+        "policy": policy.id,
+        "source": policy.source.at(),
+        "podSelector": policy.pod_selector.text(),
+        "policyTypes": list(policy.policy_types),
+        "policyTypesDefaulted": policy.policy_types_defaulted,
+        "selects": list(d.selected),
+        "ingress": [_rule_json(r) for r in d.ingress],
+        "egress": [_rule_json(r) for r in d.egress],
+    }
+
+
+def pod_json(d: PodDescription) -> dict[str, object]:
+    return {
+        "kind": "PodDescription",
+        "pod": d.pod.id,
+        "ips": list(d.pod.ips),
+        "node": d.pod.node,
+        "labels": dict(d.pod.labels),
+        "ingressPolicies": list(d.ingress_policies),
+        "egressPolicies": list(d.egress_policies),
+        "reaches": [{"pod": pid, "allowed": c.to_json(), "text": c.text()} for pid, c in d.reaches],
+        "reachedBy": [
+            {"pod": pid, "allowed": c.to_json(), "text": c.text()} for pid, c in d.reached_by
+        ],
+    }
