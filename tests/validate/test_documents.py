@@ -207,6 +207,15 @@ def test_object_kinds_counts_list_items_and_tells_foreign_kinds() -> None:
     ]  # fmt: skip
 
 
+def test_any_kind_list_counts_its_items() -> None:
+    docs, _ = parse_text(
+        "apiVersion: v1\nkind: ConfigMapList\nitems: [{metadata: {name: a}}, {metadata: {name: b}}]\n",
+        "t.yaml",
+    )
+    assert object_kinds(docs[0]) == [("ConfigMap", "v1", False), ("ConfigMap", "v1", False)]
+    assert validate_documents(docs) == []
+
+
 def test_validate_documents_keeps_document_order() -> None:
     docs, _ = parse_text(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: A}\n---\n"

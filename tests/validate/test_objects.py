@@ -295,3 +295,57 @@ def test_services(spec: str, expected: list[Found]) -> None:
 )
 def test_service_names_are_dns1035_labels(name: str, expected: list[Found]) -> None:
     assert errors(service("clusterIP: None", name=name)) == expected
+
+
+NODE = """\
+apiVersion: v1
+kind: Node
+metadata:
+  name: {name}
+  labels: {{kubernetes.io/hostname: {name}}}
+spec:
+  unschedulable: {unschedulable}
+status:
+  addresses:
+    - {{type: Hostname, address: {name}}}
+    - {{type: InternalIP, address: {ip}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "ip", "unschedulable", "expected"),
+    [
+        pytest.param("kind-worker", "172.18.0.3", "false", [], id="valid"),
+        pytest.param(
+            "kind-worker",
+            "172.18.0",
+            "false",
+            [("Invalid", "status.addresses[1].address", INVALID_IP, "172.18.0", 11)],
+            id="InternalIP not an address",
+        ),
+        pytest.param(
+            "Worker_1",
+            "172.18.0.3",
+            "false",
+            [("Invalid", "metadata.name", m.SUBDOMAIN, "Worker_1", 4)],
+            id="name (the same text is a valid label value)",
+        ),
+        pytest.param(
+            "n1",
+            "172.18.0.3",
+            '"yes"',
+            [
+                (
+                    "BadRequest",
+                    "spec.unschedulable",
+                    "must be a boolean (true or false), not a string",
+                    "yes",
+                    7,
+                )
+            ],
+            id="unschedulable as a string",
+        ),
+    ],
+)
+def test_nodes(name: str, ip: str, unschedulable: str, expected: list[Found]) -> None:
+    assert errors(NODE.format(name=name, ip=ip, unschedulable=unschedulable)) == expected

@@ -20,6 +20,7 @@ from netpol.validate.objects import (
     validate_cronjob,
     validate_job,
     validate_namespace,
+    validate_node,
     validate_pod,
     validate_service,
     workload_validator,
@@ -43,6 +44,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "Namespace": Kind("v1", False, validate_namespace),
+    "Node": Kind("v1", False, validate_node),
     "Pod": Kind("v1", True, validate_pod),
     "Service": Kind("v1", True, validate_service),
     "Deployment": Kind("apps/v1", True, workload_validator("Deployment"), ("extensions",)),
@@ -183,11 +185,10 @@ def _header_problem(kind: object, api_version: object) -> tuple[str, str, object
 
 
 def _is_list(kind: object, data: LocatedMap) -> bool:
+    """``List``, or ``<Kind>List`` with items (as the loader reads them)."""
     if kind == "List":
         return True
-    return (
-        isinstance(kind, str) and kind.endswith("List") and kind[:-4] in KINDS and "items" in data
-    )
+    return isinstance(kind, str) and len(kind) > 4 and kind.endswith("List") and "items" in data
 
 
 def _fallback_id(kind: object, data: LocatedMap) -> str:

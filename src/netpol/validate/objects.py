@@ -38,6 +38,25 @@ def validate_namespace(r: Report, data: LocatedMap, metadata: LocatedMap | None)
     validate_metadata(r, metadata, name_is_dns_label, namespaced=False)
 
 
+def validate_node(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> None:
+    """Name, labels, and the addresses netpol takes node IPs from."""
+    validate_metadata(r, metadata, name_is_dns_subdomain, namespaced=False)
+    spec = r.mapping(data.get("spec"), "spec") or LocatedMap()
+    r.boolean(spec.get("unschedulable"), "spec.unschedulable")
+    for i, taint in enumerate(r.sequence(spec.get("taints"), "spec.taints")):
+        r.mapping(taint, f"spec.taints[{i}]")
+    status = r.mapping(data.get("status"), "status") or LocatedMap()
+    for i, item in enumerate(r.sequence(status.get("addresses"), "status.addresses")):
+        entry = r.mapping(item, f"status.addresses[{i}]")
+        if entry is None:
+            continue
+        kind = r.string(entry.get("type"), f"status.addresses[{i}].type")
+        if kind in ("InternalIP", "ExternalIP"):
+            _ip(r, entry.get("address"), f"status.addresses[{i}].address")
+        else:
+            r.string(entry.get("address"), f"status.addresses[{i}].address")
+
+
 def validate_pod(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> None:
     validate_metadata(r, metadata, name_is_dns_subdomain, namespaced=True)
     _pod_spec(r, data.get("spec"), "spec")
