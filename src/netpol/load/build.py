@@ -23,6 +23,7 @@ from netpol.load.addresses import (
     service_allocator,
 )
 from netpol.load.fields import FieldError, mapping, sequence, string, string_map, type_name
+from netpol.load.gcpause import gc_paused
 from netpol.load.naming import canonical, generated_name, pod_names
 from netpol.load.policies import parse_policy
 from netpol.load.services import parse_service
@@ -58,10 +59,11 @@ FINISHED_PHASES = ("Succeeded", "Failed")
 
 def build_cluster(docs: list[RawDocument], options: Options) -> Cluster:
     """The cluster the documents describe; problems become ``Cluster.diagnostics``."""
-    builder = _Builder(options)
-    for doc in docs:
-        builder.add(doc)
-    return builder.finish()
+    with gc_paused():
+        builder = _Builder(options)
+        for doc in docs:
+            builder.add(doc)
+        return builder.finish()
 
 
 @dataclass(slots=True)

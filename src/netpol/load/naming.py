@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 # The alphabet of k8s.io/apimachinery/pkg/util/rand (no vowels, no confusable digits),
@@ -48,22 +47,29 @@ def scheduled_suffix(name: str) -> str:
     return str(27_000_000 + int.from_bytes(digest, "big") % 3_000_000)
 
 
-def suffixes(seed: str) -> Iterator[str]:
-    """Distinct 5-character suffixes, the same sequence for the same ``seed``."""
+def suffixes(seed: str, count: int) -> list[str]:
+    """``count`` distinct 5-character suffixes, the same list for the same ``seed``.
+
+    One SHAKE digest per call gives every suffix at once (a byte per character; the
+    modulo bias over 27 letters does not matter for names); a repeat is drawn again.
+    """
+    out: list[str] = []
     seen: set[str] = set()
-    counter = 0
-    while True:
-        digest = hashlib.blake2b(f"{seed}#{counter}".encode(), digest_size=8).digest()
-        counter += 1
-        number = int.from_bytes(digest, "big")
-        chars = []
-        for _ in range(SUFFIX_LENGTH):
-            number, index = divmod(number, len(ALPHANUMS))
-            chars.append(ALPHANUMS[index])
-        suffix = "".join(chars)
-        if suffix not in seen:  # 27^5 = 14M: a repeat is rare, but a name must not be
-            seen.add(suffix)
-            yield suffix
+    round_ = 0
+    while len(out) < count:
+        missing = count - len(out)
+        stream = hashlib.shake_128(f"{seed}#{round_}".encode()).digest(missing * SUFFIX_LENGTH)
+        round_ += 1
+        letters = stream.translate(_BYTE_TO_LETTER).decode("ascii")
+        for i in range(0, len(letters), SUFFIX_LENGTH):
+            suffix = letters[i : i + SUFFIX_LENGTH]
+            if suffix not in seen:  # 27^5 = 14M: a repeat is rare, but a name must not be
+                seen.add(suffix)
+                out.append(suffix)
+    return out
+
+
+_BYTE_TO_LETTER = bytes(ord(ALPHANUMS[b % len(ALPHANUMS)]) for b in range(256))
 
 
 def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
@@ -80,10 +86,9 @@ def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
         prefix = f"{name}-{scheduled_suffix(name)}-"
     else:
         prefix = f"{name}-"
-    stream = suffixes(f"{kind}/{prefix}")
-    return [prefix + next(stream) for _ in range(count)]
+    return [prefix + suffix for suffix in suffixes(f"{kind}/{prefix}", count)]
 
 
 def generated_name(prefix: str, seed: str) -> str:
     """``metadata.generateName`` completed with a suffix derived from ``seed``."""
-    return prefix + next(suffixes(seed))
+    return prefix + suffixes(seed, 1)[0]

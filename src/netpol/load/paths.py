@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from netpol.load.gcpause import gc_paused
 from netpol.load.yamldoc import RawDocument, decode, parse_text
 from netpol.model.diagnostics import Diagnostic, Severity
 
@@ -17,6 +18,13 @@ def read_paths(
     paths: Iterable[str], stdin: BinaryIO | None = None
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Every document of every path, in a stable order (files sorted within directories)."""
+    with gc_paused():
+        return _read_all(paths, stdin)
+
+
+def _read_all(
+    paths: Iterable[str], stdin: BinaryIO | None
+) -> tuple[list[RawDocument], list[Diagnostic]]:
     docs: list[RawDocument] = []
     diags: list[Diagnostic] = []
     for path in paths:

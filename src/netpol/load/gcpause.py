@@ -1,0 +1,32 @@
+"""Cyclic garbage collection paused while the loader builds large acyclic structures."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Above this many new container objects, what was built is frozen rather than handed to
+# the collector's youngest generation, whose next pass would walk all of it.
+FREEZE_ABOVE = 1_000_000
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic collection inside the block; the previous state comes back after it.
+
+    Parsed documents and model objects hold no reference cycles, so the collector frees
+    nothing while they are built, yet each of its full passes walks every object loaded
+    so far: at 100,000 pods that was half of the parse time and a third of the build.
+    After a large batch the objects are frozen (``gc.freeze``), so later passes skip them
+    too; reference counting still frees them as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if gc.get_count()[0] > FREEZE_ABOVE:
+                gc.freeze()
+            gc.enable()
