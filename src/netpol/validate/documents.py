@@ -60,8 +60,9 @@ KINDS: dict[str, Kind] = {
 def known_kind(kind: object, api_version: object) -> Kind | None:
     """The Kind for this (kind, apiVersion) pair if netpol reads it; None for foreign kinds.
 
-    A known kind under a retired version of its own group still counts as known (it is then
-    reported as an error), so the loader and the validator agree on what is skipped.
+    A known kind under a retired version of its own group (``apps/v1beta2``) or of a group
+    that once served it (``extensions``) still counts as known: it is reported as an error,
+    not skipped as foreign.
     """
     if not isinstance(kind, str) or not isinstance(api_version, str):
         return None
