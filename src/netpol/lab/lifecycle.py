@@ -482,15 +482,8 @@ def describe_changes(old: LabView, new: LabView) -> list[str]:
 def down(lab: str | None, everything: bool = False) -> list[str]:
     """Remove lab ``lab`` (or every lab, and whatever half-made labs left); returns a report."""
     preflight()
-    labs: set[str] = set()
-    if everything:
-        labs |= set(recorded_labs())
-        for netns in system.existing_netns():
-            owner = lab_of_netns(netns)
-            if owner is not None:
-                labs.add(owner)
-        labs |= _labs_with_daemons()
-    elif lab is not None:
+    labs: set[str] = set(labs_present()) if everything else set()
+    if lab is not None and not everything:
         labs.add(lab)
     report = []
     for name in sorted(labs):
@@ -501,6 +494,16 @@ def down(lab: str | None, everything: bool = False) -> list[str]:
         what = ", ".join(removed) if removed else "nothing running"
         report.append(f"lab {name}: removed ({what})")
     return report
+
+
+def labs_present() -> list[str]:
+    """Every lab with anything left: a state directory, a namespace or a helper process."""
+    labs = set(recorded_labs())
+    for netns in system.existing_netns():
+        owner = lab_of_netns(netns)
+        if owner is not None:
+            labs.add(owner)
+    return sorted(labs | _labs_with_daemons())
 
 
 def _labs_with_daemons() -> set[str]:

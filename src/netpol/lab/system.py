@@ -10,6 +10,7 @@ import ctypes
 import errno
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -26,6 +27,15 @@ class LabError(Exception):
     """Something the lab could not do, with a one-line reason for the user."""
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child before exec: be killed when the lab command dies (even by ``kill -9``), so
+    no ``ip`` keeps making namespaces after the command that started it is gone."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def run(argv: Sequence[str], stdin: str | None = None, check: bool = True) -> str:
     """Run a command; on failure raise LabError with its first error line."""
     try:
@@ -34,6 +44,7 @@ def run(argv: Sequence[str], stdin: str | None = None, check: bool = True) -> st
             input=stdin.encode() if stdin is not None else None,
             capture_output=True,
             check=False,
+            preexec_fn=die_with_parent,
         )
     except FileNotFoundError:
         raise LabError(f"{argv[0]} is not installed") from None
@@ -68,6 +79,7 @@ def ip_batches_parallel(batches: Sequence[tuple[str, Sequence[str]]], workers: i
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                preexec_fn=die_with_parent,
             )
             assert proc.stdin is not None
             proc.stdin.write(("\n".join(commands) + "\n").encode())

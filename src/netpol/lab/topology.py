@@ -198,11 +198,12 @@ def _record_netns(state: LabState, netns: Iterable[str]) -> None:
 def delete_netns(netns: Sequence[str]) -> None:
     present = [n for n in netns if (NETNS_DIR / n).exists()]
     if present:
-        try:
-            system.ip_batch([f"netns del {n}" for n in present])
-        except system.LabError:
-            for n in present:  # one by one, so one stubborn namespace does not keep the rest
-                system.run(["ip", "netns", "del", n], check=False)
+        # -force: carry on past a namespace that is already half gone
+        system.run(
+            ["ip", "-force", "-batch", "-"],
+            "\n".join(f"netns del {n}" for n in present) + "\n",
+            check=False,
+        )
 
 
 def _remove_etc(names: LabNames, netns: str) -> None:
@@ -314,6 +315,13 @@ def teardown(names: LabNames, state: LabState | None) -> list[str]:
     if netns:
         delete_netns(sorted(netns))
         removed.append(f"{len(netns)} network namespace(s)")
+    for _ in range(20):  # a dying `ip` may have added one more in the meantime
+        late = lab_netns_present(names)
+        if not late:
+            break
+        kill_processes_in(late)
+        delete_netns(late)
+        time.sleep(0.05)
     etc = set()
     if state is not None:
         etc |= set(state.netns)
