@@ -74,13 +74,15 @@ def validate_all(
 
 
 def plural(count: int, noun: str) -> str:
-    """``1 Service``, ``3 NetworkPolicies``, ``2 Ingresses``, ``2 Services (x.io/v1)``."""
+    """``1 Service``, ``3 NetworkPolicies``, ``2 Ingresses``, ``2 Endpoints``, ``2 Services (x.io/v1)``."""
     noun, paren, rest = noun.partition(" (")
     suffix = paren + rest
     if count == 1:
         return f"{count} {noun}{suffix}"
     if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
         return f"{count} {noun[:-1]}ies{suffix}"
-    if noun.endswith(("s", "x", "ch", "sh")):
+    if noun.endswith(("ss", "x", "ch", "sh")):
         return f"{count} {noun}es{suffix}"
+    if noun.endswith("s"):  # already plural: Endpoints, netpol's own Expectations and Flows
+        return f"{count} {noun}{suffix}"
     return f"{count} {noun}s{suffix}"
