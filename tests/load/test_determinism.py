@@ -142,3 +142,27 @@ def test_an_invalid_pod_cidr_is_reported_once() -> None:
     assert lines(cluster, Severity.ERROR) == [
         '<input>: error: pod CIDR "banana" is not a network (e.g. 10.244.0.0/16)'
     ]
+
+
+def test_the_tutorial_names_and_addresses_are_pinned() -> None:
+    """Golden files across the project show these; a change here renames the world."""
+    from pathlib import Path
+
+    from netpol.load.build import build_cluster
+    from netpol.load.paths import read_paths
+
+    docs, _ = read_paths([str(Path(__file__).resolve().parents[2] / "examples" / "tutorial")])
+    cluster = build_cluster(docs, Options())
+    assert [(p.name, p.ips[0], p.node) for p in cluster.pods] == [
+        ("backend-deploy-5c694bf5fc-6vgxk", "10.244.160.12", "kind-worker"),
+        ("db-sts-0", "10.244.50.34", "kind-worker"),
+        ("frontend-deploy-65856887c-q62wc", "10.244.149.137", "kind-worker"),
+        ("coredns-568b66bc96-cktnl", "10.244.203.180", "kind-worker2"),
+        ("coredns-568b66bc96-dmttr", "10.244.251.210", "kind-worker"),
+    ]
+    assert [s.cluster_ip for s in cluster.services] == [
+        "10.103.62.27",
+        "None",
+        "10.102.142.187",
+        "10.96.0.10",
+    ]

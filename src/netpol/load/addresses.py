@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import socket
-import zlib
 from collections.abc import Iterable
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -69,7 +68,7 @@ class Allocator:
             if value is not None:
                 self.reserve(value)
         self._text = _ipv4_text if network.version == 4 else _ip_text
-        self._small = self._hi - self._lo <= 1 << 24
+        self._digest_size = 8 if self._hi - self._lo < 1 << 48 else 16
 
     @property
     def capacity(self) -> int:
@@ -88,11 +87,8 @@ class Allocator:
         """A free address for ``key`` (the same one for the same key and history), or None."""
         if len(self._next) >= self.capacity:
             return None
-        if self._small:  # crc32 spreads well enough over an IPv4 range, at a tenth the cost
-            point = zlib.crc32(key.encode())
-        else:
-            point = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "big")
-        offset = self._find(self._lo + point % self.capacity)
+        digest = hashlib.blake2b(key.encode(), digest_size=self._digest_size).digest()
+        offset = self._find(self._lo + int.from_bytes(digest, "big") % self.capacity)
         self._next[offset] = offset + 1
         return self._text(self._base + offset)
 

@@ -50,26 +50,27 @@ def scheduled_suffix(name: str) -> str:
 def suffixes(seed: str, count: int) -> list[str]:
     """``count`` distinct 5-character suffixes, the same list for the same ``seed``.
 
-    One SHAKE digest per call gives every suffix at once (a byte per character; the
-    modulo bias over 27 letters does not matter for names); a repeat is drawn again.
+    Suffix i comes from blake2b(seed#i) read in base 27; a repeat (27^5 = 14M, so rare,
+    but a name must not repeat) is skipped. Other engineers' golden files hold these
+    names: changing the derivation renames every pod.
     """
     out: list[str] = []
     seen: set[str] = set()
-    round_ = 0
+    base = len(ALPHANUMS)
+    counter = 0
     while len(out) < count:
-        missing = count - len(out)
-        stream = hashlib.shake_128(f"{seed}#{round_}".encode()).digest(missing * SUFFIX_LENGTH)
-        round_ += 1
-        letters = stream.translate(_BYTE_TO_LETTER).decode("ascii")
-        for i in range(0, len(letters), SUFFIX_LENGTH):
-            suffix = letters[i : i + SUFFIX_LENGTH]
-            if suffix not in seen:  # 27^5 = 14M: a repeat is rare, but a name must not be
-                seen.add(suffix)
-                out.append(suffix)
+        digest = hashlib.blake2b(f"{seed}#{counter}".encode(), digest_size=8).digest()
+        counter += 1
+        number = int.from_bytes(digest, "big")
+        chars = []
+        for _ in range(SUFFIX_LENGTH):
+            number, index = divmod(number, base)
+            chars.append(ALPHANUMS[index])
+        suffix = "".join(chars)
+        if suffix not in seen:
+            seen.add(suffix)
+            out.append(suffix)
     return out
-
-
-_BYTE_TO_LETTER = bytes(ord(ALPHANUMS[b % len(ALPHANUMS)]) for b in range(256))
 
 
 def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
