@@ -374,3 +374,12 @@ def test_external_blocks_except_every_pod_address() -> None:
     assert block is not None and block.except_ == ("10.244.0.0/16",)
     for pod in result.cluster.pods:
         assert not block.contains(ipaddress.ip_address(pod.ips[0]))
+
+
+def test_example_flows_file_matches_its_json_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((EXAMPLES.parent / "docs" / "schemas" / "flows.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    document = yaml.safe_load((THREE_TIER / "flows.yaml").read_text())
+    jsonschema.validate(document, schema)
+    jsonschema.validate(yaml.safe_load(TUTORIAL_FLOWS), schema)

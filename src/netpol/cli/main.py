@@ -19,6 +19,7 @@ VERB_MODULES = (
     "netpol.cli.describe_cmd",
     "netpol.cli.profiles_cmd",
     "netpol.cli.generate_cmd",
+    "netpol.cli.graph_cmd",
     "netpol.cli.verify_cmd",
     "netpol.cli.lint_cmd",
     "netpol.cli.diff_cmd",

@@ -1,0 +1,127 @@
+"""``netpol graph``: the allowed connections as a picture (dot, svg, mermaid, html)."""
+
+from __future__ import annotations
+
+import click
+
+from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.engine.compile import compile_cluster
+from netpol.engine.matrix import class_matrix
+from netpol.engine.views import GRANULARITIES
+from netpol.render.graph import (
+    DEFAULT_MAX_NODES,
+    GRAPH_FORMATS,
+    ExpectedFlow,
+    GraphError,
+    build_graph,
+    choose_view,
+    expected_from_report,
+    to_dot,
+    to_mermaid,
+    to_svg,
+)
+
+
+@click.command("graph")
+@input_options
+@click.option(
+    "--by", "granularity", type=click.Choice(GRANULARITIES), default="workload", show_default=True
+)
+@click.option("--focus", default=None, help="Only this workload (NS/NAME) and its neighbours.")
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_MAX_NODES,
+    show_default=True,
+    help="Above this many nodes, draw namespaces instead (unless --focus).",
+)
+@click.option("--no-external", is_flag=True, help="Leave out the external IP blocks.")
+@click.option(
+    "--expect",
+    "expect_path",
+    type=click.Path(dir_okay=False),
+    help="Expectations file: expected flows that are denied are drawn in red.",
+)
+@click.option("--title", default=None, help="Title of the drawing.")
+@click.option("-o", "--output", type=click.Choice(GRAPH_FORMATS), default="dot", show_default=True)
+@click.option(
+    "-w", "--write", "write_path", type=click.Path(dir_okay=False), help="Write to this file."
+)
+def command(
+    paths: tuple[str, ...],
+    granularity: str,
+    focus: str | None,
+    max_nodes: int,
+    no_external: bool,
+    expect_path: str | None,
+    title: str | None,
+    output: str,
+    write_path: str | None,
+    **params: object,
+) -> None:
+    """Draw who may connect to whom: namespaces as clusters, workloads (or pods) as nodes,
+    external blocks as their own nodes, edges labelled with the allowed connection set.
+
+    html is one self-contained page (no network needed): the graph, the truth table, and
+    the explain evidence of each edge on click. svg and html need Graphviz's dot.
+
+    \b
+    Examples:
+      netpol graph examples/three-tier -o svg -w three-tier.svg
+      netpol graph examples/three-tier -o html -w three-tier.html
+      netpol graph examples/three-tier -o mermaid --focus app1-ns/backend-deploy
+      netpol graph examples/tutorial --expect examples/tutorial/expectations.yaml -o html -w t.html
+    """
+    options = options_from(params)
+    expectations = None
+    if expect_path is not None:
+        from netpol.analysis.expectations import ExpectationsError, read_expectations
+
+        try:
+            expectations = read_expectations(expect_path)
+        except ExpectationsError as exc:
+            fail(str(exc))
+    cluster = load_or_exit(paths, options)
+    cc = compile_cluster(cluster, options)
+    matrix = class_matrix(cc, include_external=not no_external)
+    view, aggregated = choose_view(matrix, granularity, focus, max_nodes)
+    expected: list[ExpectedFlow] = []
+    if expectations is not None:
+        from netpol.analysis.verify import verify
+
+        expected = expected_from_report(verify(cc, expectations), view)
+    try:
+        graph = build_graph(view, focus, aggregated, expected)
+        if title:
+            graph.title = title
+        if output == "mermaid":
+            text = to_mermaid(graph)
+        elif output == "dot":
+            text = to_dot(graph)
+        elif output == "svg":
+            text = to_svg(to_dot(graph))
+        else:
+            from netpol.render.html import PageInfo, edge_evidence, render_html
+
+            info = PageInfo(graph.title, options.profile.name, " ".join(paths))
+            text = render_html(graph, view, edge_evidence(cc, view, graph), info)
+    except GraphError as exc:
+        fail(str(exc))
+        return
+    if aggregated:
+        click.echo(
+            f"note: {len(matrix.classes)} endpoint classes; drawn by namespace "
+            f"(raise --max-nodes or use --focus for detail)",
+            err=True,
+        )
+    if write_path is None:
+        click.echo(text.rstrip("\n"))
+        return
+    try:
+        with open(write_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        fail(f"{write_path}: cannot write: {exc.strerror or exc}")
+    click.echo(
+        f"{len(graph.nodes)} nodes, {len(graph.edges)} edges; written to {write_path}", err=True
+    )
