@@ -47,7 +47,7 @@ def test_a_number_as_label_value_is_reported_not_crashed_on() -> None:
     assert cluster.pods == ()
     assert lines(cluster) == [
         "test.yaml:11: error: Deployment/shop/web: spec.template.metadata.labels.version: "
-        "must be a string, not a integer (quote it) (value: 1)"
+        "must be a string, not an integer (quote it) (value: 1)"
     ]
 
 
@@ -112,7 +112,7 @@ def test_a_number_as_label_value_is_reported_not_crashed_on() -> None:
         (
             "  template:\n",
             "  template: 7\n  x:\n",
-            "test.yaml:9: error: Deployment/shop/web: spec.template: must be a mapping, not a integer (value: 7)",
+            "test.yaml:9: error: Deployment/shop/web: spec.template: must be a mapping, not an integer (value: 7)",
         ),
         (
             "        - name: c\n          ports:\n            - containerPort: 80\n",

@@ -36,7 +36,7 @@ def test_list_items_that_are_not_objects_are_reported() -> None:
     cluster = build("apiVersion: v1\nkind: List\nitems:\n  - 42\n  - " + POD % ("a", "x") + "\n")
     assert [p.id for p in cluster.pods] == ["x/a"]
     assert lines(cluster, Severity.ERROR) == [
-        "test.yaml:4: error: List: items[0]: must be a mapping, not a integer"
+        "test.yaml:4: error: List: items[0]: must be a mapping, not an integer"
     ]
     broken = build("apiVersion: v1\nkind: List\nitems: nope\n")
     assert lines(broken, Severity.ERROR) == [

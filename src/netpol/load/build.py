@@ -154,7 +154,7 @@ class _Builder:
         items = doc.data.get("items")
         if not isinstance(items, list):
             self.problem(
-                _source(doc), kind, "items", f"must be a list, not a {type_name(items)}", items
+                _source(doc), kind, "items", f"must be a list, not {type_name(items)}", items
             )
             return
         # Items of a `<Kind>List` may leave out their kind and apiVersion, as kubectl allows.
@@ -167,7 +167,7 @@ class _Builder:
                 line = locate(doc.data, f"items[{i}]")
                 source = Source(doc.path, line)
                 self.problem(
-                    source, kind, f"items[{i}]", f"must be a mapping, not a {type_name(item)}"
+                    source, kind, f"items[{i}]", f"must be a mapping, not {type_name(item)}"
                 )
 
     def meta(self, data: LocatedMap, kind: str, namespaced: bool, source: Source) -> _Meta | None:

@@ -17,21 +17,22 @@ class FieldError(Exception):
 
 
 _TYPE_NAMES = {
-    "LocatedMap": "mapping",
-    "dict": "mapping",
-    "LocatedList": "list",
-    "list": "list",
-    "str": "string",
-    "int": "integer",
-    "float": "number",
-    "bool": "boolean",
+    "LocatedMap": "a mapping",
+    "dict": "a mapping",
+    "LocatedList": "a list",
+    "list": "a list",
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
     "NoneType": "null",
-    "bytes": "binary",
+    "bytes": "binary data",
 }
 
 
 def type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value).__name__, type(value).__name__)
+    """What a YAML reader calls the value's type, with its article: "an integer"."""
+    return _TYPE_NAMES.get(type(value).__name__, f"a {type(value).__name__}")
 
 
 def mapping(value: Any, field: str) -> Mapping[Any, Any]:
@@ -40,7 +41,7 @@ def mapping(value: Any, field: str) -> Mapping[Any, Any]:
         return {}
     if isinstance(value, dict):
         return value
-    raise FieldError(field, f"must be a mapping, not a {type_name(value)}", value)
+    raise FieldError(field, f"must be a mapping, not {type_name(value)}", value)
 
 
 def sequence(value: Any, field: str) -> list[Any]:
@@ -49,20 +50,20 @@ def sequence(value: Any, field: str) -> list[Any]:
         return []
     if isinstance(value, list):
         return value
-    raise FieldError(field, f"must be a list, not a {type_name(value)}", value)
+    raise FieldError(field, f"must be a list, not {type_name(value)}", value)
 
 
 def string(value: Any, field: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise FieldError(field, f"must be a string, not a {type_name(value)}", value)
+    raise FieldError(field, f"must be a string, not {type_name(value)}", value)
 
 
 def integer(value: Any, field: str) -> int | None:
     """An integer (YAML booleans are not integers, whatever Python thinks)."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    raise FieldError(field, f"must be an integer, not a {type_name(value)}", value)
+    raise FieldError(field, f"must be an integer, not {type_name(value)}", value)
 
 
 def boolean(value: Any, field: str) -> bool:
@@ -70,14 +71,14 @@ def boolean(value: Any, field: str) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    raise FieldError(field, f"must be true or false, not a {type_name(value)}", value)
+    raise FieldError(field, f"must be true or false, not {type_name(value)}", value)
 
 
 def strings(value: Any, field: str) -> tuple[str, ...]:
     items = sequence(value, field)
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise FieldError(f"{field}[{i}]", f"must be a string, not a {type_name(item)}", item)
+            raise FieldError(f"{field}[{i}]", f"must be a string, not {type_name(item)}", item)
     return tuple(items)
 
 
@@ -87,13 +88,13 @@ def string_map(value: Any, field: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, item in data.items():
         if not isinstance(key, str):
-            raise FieldError(field, f"key {key!r} must be a string, not a {type_name(key)}", key)
+            raise FieldError(field, f"key {key!r} must be a string, not {type_name(key)}", key)
         if item is None:
             item = ""
         elif not isinstance(item, str):
             raise FieldError(
                 f"{field}.{key}",
-                f"must be a string, not a {type_name(item)} (quote it)",
+                f"must be a string, not {type_name(item)} (quote it)",
                 item,
             )
         out[key] = item
