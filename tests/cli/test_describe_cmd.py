@@ -4,14 +4,35 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from netpol.cli.describe_cmd import command
+from netpol.model.options import Options
+from netpol.validate.pipeline import load_cluster
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@cache
+def pods(workload: str, example: str = "three-tier") -> tuple[str, ...]:
+    """The pod ids of ``workload`` (NS/NAME), sorted: names are deterministic, not literal here."""
+    cluster = load_cluster((str(REPO / "examples" / example),), Options()).cluster
+    return tuple(
+        sorted(p.id for p in cluster.pods if p.workload is not None and p.workload.id == workload)
+    )
+
+
+def pod(workload: str, example: str = "three-tier") -> str:
+    [only] = pods(workload, example)
+    return only
+
+
+BACKEND, FRONTEND = pod("app1-ns/backend-deploy"), pod("app1-ns/frontend-deploy")
+DNS_A, DNS_B = pods("kube-system/coredns")
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +59,7 @@ def test_policy_as_published_flags_the_peer_that_matches_no_pod() -> None:
         "Namespace:    app1-ns",
         "Source:       examples/tutorial/05-revised-backend-netpol.yaml:1",
         "PodSelector:  app=app1,role=backend (in app1-ns)",
-        "Selects:      1 pod(s): app1-ns/backend-deploy-5c694bf5fc-6vgxk",
+        f"Selects:      1 pod(s): {pod('app1-ns/backend-deploy', 'tutorial')}",
         "PolicyTypes:  Ingress, Egress",
     ]
     assert lines[6:9] == [
@@ -58,12 +79,11 @@ def test_policy_egress_rules_in_words_with_what_each_peer_matches() -> None:
         "  [1] allow to these peers on 53/UDP, 53/TCP",
         "      - namespaceSelector kubernetes.io/metadata.name=kube-system AND podSelector "
         "k8s-app=kube-dns: 2 pod(s) in namespaces kube-system: "
-        "kube-system/coredns-568b66bc96-cktnl, kube-system/coredns-568b66bc96-dmttr",
+        f"{DNS_A}, {DNS_B}",
     ]
     # Fixed: the ingress peer now matches the frontend pod.
     assert (
-        "      - podSelector app=app1,role=frontend: 1 pod(s) in namespaces app1-ns: "
-        "app1-ns/frontend-deploy-65856887c-q62wc"
+        f"      - podSelector app=app1,role=frontend: 1 pod(s) in namespaces app1-ns: {FRONTEND}"
     ) in lines
     assert not [line for line in lines if "matches NO pod" in line]
 
@@ -105,7 +125,7 @@ def test_pod_isolating_policies_and_whom_it_reaches() -> None:
         "May connect to:",
         "  no pod",
         "May be reached by:",
-        "  app1-ns/backend-deploy-5c694bf5fc-6vgxk: TCP 3306",
+        f"  {BACKEND}: TCP 3306",
     ]
 
 
@@ -116,18 +136,18 @@ def test_pod_by_workload_prefix_in_the_tutorial_is_reached_by_nobody() -> None:
     assert lines[reached + 1 :] == ["  no pod"]
     assert lines[lines.index("May connect to:") + 1 : reached] == [
         "  app1-ns/db-sts-0: TCP 3306",
-        "  kube-system/coredns-568b66bc96-cktnl: TCP 53,UDP 53",
-        "  kube-system/coredns-568b66bc96-dmttr: TCP 53,UDP 53",
+        f"  {DNS_A}: TCP 53,UDP 53",
+        f"  {DNS_B}: TCP 53,UDP 53",
     ]
 
 
 def test_pod_that_no_policy_selects() -> None:
-    lines = ok("pod", "kube-system/coredns-568b66bc96-cktnl", "examples/three-tier")
+    lines = ok("pod", DNS_A, "examples/three-tier")
 
     assert "Ingress:    not isolated (everything allowed)" in lines
     assert "Egress:     not isolated (everything allowed)" in lines
-    assert "  app1-ns/frontend-deploy-65856887c-q62wc: TCP 80" in lines  # reaches it
-    assert "  kube-system/coredns-568b66bc96-dmttr: All Connections" in lines
+    assert f"  {FRONTEND}: TCP 80" in lines  # reaches it
+    assert f"  {DNS_B}: All Connections" in lines
 
 
 def test_pod_under_cilium_is_not_reached_through_the_ipblock() -> None:
@@ -158,8 +178,7 @@ def test_pod_under_cilium_is_not_reached_through_the_ipblock() -> None:
         ),
         pytest.param(
             ["pod", "kube-system/coredns", "examples/three-tier"],
-            "error: no pod 'coredns' in namespace kube-system (did you mean "
-            "kube-system/coredns-568b66bc96-cktnl, kube-system/coredns-568b66bc96-dmttr?)",
+            f"error: no pod 'coredns' in namespace kube-system (did you mean {DNS_A}, {DNS_B}?)",
             id="ambiguous-pod-prefix",
         ),
         pytest.param(
