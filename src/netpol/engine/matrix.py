@@ -1,9 +1,11 @@
-"""The connectivity matrix, computed per endpoint class with packed port-atom masks.
+"""The connectivity matrix, computed per endpoint class.
 
 The (protocol, port) space is cut into atoms by every connection set in play; atoms that
-every rule treats alike merge into one group. For each ordered pair of classes the
-matrix holds a bitmask over those groups: egress (source-major) AND ingress (also stored
-source-major), so allowed(c, d) on every port is one AND per pair, done by numpy.
+every rule treats alike merge into one group, and a set of connections becomes a bitmask
+over the groups (a Python int of any width). Distinct masks are few, so the matrices
+hold small integer ids into a ``MaskTable``: egress[src, dst] and ingress[src, dst] are
+filled rule by rule with numpy, then allowed = egress AND ingress per pair, computed once
+per distinct (egress id, ingress id) combination instead of once per pair.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -23,8 +24,6 @@ from netpol.engine.ports import PROTOCOLS, ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector
-
-Mask = npt.NDArray[np.unsignedinteger]
 
 
 class PortAtoms:
@@ -55,8 +54,6 @@ class PortAtoms:
             self._group_of_atom.append(group)
         self.groups = len(members)
         self.group_sets = [ConnectionSet.from_intervals(_by_protocol(m)) for m in members]
-        self.words = max(1, (self.groups + 63) // 64)
-        self.dtype: type[np.unsignedinteger] = _dtype_for(self.groups)
         self._mask_cache: dict[ConnectionSet, int] = {}
         self._set_cache: dict[int, ConnectionSet] = {}
 
@@ -107,11 +104,61 @@ def _by_protocol(atoms: list[tuple[str, int, int]]) -> dict[str, list[tuple[int,
     return out
 
 
-def _dtype_for(groups: int) -> type[np.unsignedinteger]:
-    for dtype, bits in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32)):
-        if groups <= bits:
-            return dtype
-    return np.uint64
+Ids = npt.NDArray[np.int32]
+
+
+class MaskTable:
+    """Distinct group masks by id: 0 is nothing, 1 is everything; unions/intersections cached."""
+
+    NOTHING, EVERYTHING = 0, 1
+
+    def __init__(self, full: int) -> None:
+        self.masks: list[int] = [0, full]
+        self._ids: dict[int, int] = {0: 0, full: 1}
+        self._or: dict[tuple[int, int], int] = {}
+        self._and: dict[tuple[int, int], int] = {}
+
+    def id(self, mask: int) -> int:
+        found = self._ids.get(mask)
+        if found is None:
+            found = self._ids[mask] = len(self.masks)
+            self.masks.append(mask)
+        return found
+
+    def union(self, a: int, b: int) -> int:
+        key = (a, b) if a <= b else (b, a)
+        found = self._or.get(key)
+        if found is None:
+            found = self._or[key] = self.id(self.masks[a] | self.masks[b])
+        return found
+
+    def intersect(self, a: int, b: int) -> int:
+        key = (a, b) if a <= b else (b, a)
+        found = self._and.get(key)
+        if found is None:
+            found = self._and[key] = self.id(self.masks[a] & self.masks[b])
+        return found
+
+    def union_with(self, ids: Ids, mask_id: int) -> Ids:
+        """Elementwise ``ids | mask``, one table lookup per distinct id."""
+        if not ids.any():
+            return np.full(ids.shape, mask_id, dtype=np.int32)
+        distinct, inverse = np.unique(ids, return_inverse=True)
+        mapped = np.array([self.union(int(i), mask_id) for i in distinct], dtype=np.int32)
+        return mapped[inverse].reshape(ids.shape)
+
+    def combine(self, a: Ids, b: Ids, intersect: bool) -> Ids:
+        """Elementwise union (or intersection) of two id arrays of one shape."""
+        if a.size == 0:
+            return a.copy()
+        width = np.int64(len(self.masks))
+        codes = a.astype(np.int64) * width + b
+        distinct, inverse = np.unique(codes, return_inverse=True)
+        operation = self.intersect if intersect else self.union
+        mapped = np.array(
+            [operation(int(c // width), int(c % width)) for c in distinct], dtype=np.int32
+        )
+        return mapped[inverse].reshape(a.shape)
 
 
 @dataclass(eq=False)
@@ -120,18 +167,15 @@ class ClassMatrix:
 
     partition: Partition
     atoms: PortAtoms
-    masks: npt.NDArray[np.unsignedinteger]  # (K, K, words): group bits allowed src -> dst
+    table: MaskTable
+    ids: Ids  # (K, K): id in ``table`` of the groups allowed src -> dst
 
     @property
     def classes(self) -> list[EndpointClass]:
         return self.partition.classes
 
     def mask(self, src: int, dst: int) -> int:
-        words = self.masks[src, dst]
-        value = 0
-        for i, word in enumerate(words.tolist()):
-            value |= int(word) << (64 * i)
-        return value
+        return self.table.masks[int(self.ids[src, dst])]
 
     def connections(self, src: int, dst: int) -> ConnectionSet:
         return self.atoms.connections(self.mask(src, dst))
@@ -142,13 +186,6 @@ class ClassMatrix:
             return ConnectionSet.all()
         of = self.partition.class_of_pod
         return self.connections(of[src_pod_id], of[dst_pod_id])
-
-    @cached_property
-    def nonzero_pairs(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Class pairs with a non-empty allowed set, in row-major order."""
-        any_bit = self.masks.any(axis=2)
-        src, dst = np.nonzero(any_bit)
-        return src, dst
 
 
 class _Builder:
@@ -302,12 +339,6 @@ def _connection_sets(cc: CompiledCluster, builder: _Builder) -> list[ConnectionS
     return sets
 
 
-def _to_words(
-    mask: int, words: int, dtype: type[np.unsignedinteger]
-) -> npt.NDArray[np.unsignedinteger]:
-    return np.array([(mask >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(words)], dtype=dtype)
-
-
 def class_matrix(
     cc: CompiledCluster, include_external: bool = False, include_nodes: bool = False
 ) -> ClassMatrix:
@@ -315,10 +346,10 @@ def class_matrix(
     partition = Partition(cc, include_external=include_external, include_nodes=include_nodes)
     builder = _Builder(cc, partition)
     atoms = PortAtoms(_connection_sets(cc, builder))
-    k, words, dtype = len(partition), atoms.words, atoms.dtype
-    full = _to_words(atoms.full, words, dtype)
-    egress = np.zeros((k, k, words), dtype=dtype)  # [src, dst]
-    ingress = np.zeros((k, k, words), dtype=dtype)  # [src, dst], filled per destination
+    table = MaskTable(atoms.full)
+    k = len(partition)
+    egress = np.zeros((k, k), dtype=np.int32)  # [src, dst]
+    ingress = np.zeros((k, k), dtype=np.int32)  # [src, dst], filled per destination
     egress_isolated = 0
     ingress_isolated = 0
     for compiled in cc.policies:
@@ -326,62 +357,73 @@ def class_matrix(
         subjects = builder.subjects(policy.namespace, policy.pod_selector)
         if not subjects:
             continue
-        subject_idx = builder.indexes(subjects)
         if policy.isolates_egress:
             egress_isolated |= subjects
             for rule in compiled.rules("Egress"):
-                _add_egress(builder, atoms, egress, subject_idx, rule, words, dtype)
+                _add_egress(builder, atoms, table, egress, subjects, rule)
         if policy.isolates_ingress:
             ingress_isolated |= subjects
             for rule in compiled.rules("Ingress"):
-                _add_ingress(builder, atoms, ingress, subjects, rule, words, dtype)
-    open_sources = builder.indexes(builder.all_classes & ~egress_isolated)
-    egress[open_sources, :, :] = full
-    open_destinations = builder.indexes(builder.all_classes & ~ingress_isolated)
-    ingress[:, open_destinations, :] = full
-    _node_exceptions(cc, partition, egress, ingress, full)
-    np.bitwise_and(egress, ingress, out=egress)
-    del ingress
-    return ClassMatrix(partition, atoms, egress)
+                _add_ingress(builder, atoms, table, ingress, subjects, rule)
+    egress[builder.indexes(builder.all_classes & ~egress_isolated), :] = MaskTable.EVERYTHING
+    ingress[:, builder.indexes(builder.all_classes & ~ingress_isolated)] = MaskTable.EVERYTHING
+    _node_exceptions(cc, partition, egress, ingress)
+    return ClassMatrix(partition, atoms, table, _both(table, egress, ingress))
+
+
+def _both(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:
+    """egress AND ingress per pair; only pairs restricted on both sides need the table."""
+    everything = MaskTable.EVERYTHING
+    allowed = np.where(
+        egress == everything, ingress, np.where(ingress == everything, egress, MaskTable.NOTHING)
+    ).astype(np.int32)
+    partial = np.nonzero((egress > everything) & (ingress > everything))
+    if len(partial[0]):
+        allowed[partial] = table.combine(egress[partial], ingress[partial], intersect=True)
+    return allowed
+
+
+def _or_into(
+    table: MaskTable, ids: Ids, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], mask: int
+) -> None:
+    if not len(rows) or not len(cols) or not mask:
+        return
+    block = np.ix_(rows, cols)
+    ids[block] = table.union_with(ids[block], table.id(mask))
 
 
 def _add_egress(
     builder: _Builder,
     atoms: PortAtoms,
-    egress: npt.NDArray[np.unsignedinteger],
-    subject_idx: npt.NDArray[np.intp],
+    table: MaskTable,
+    egress: Ids,
+    subjects: int,
     rule: CompiledRule,
-    words: int,
-    dtype: type[np.unsignedinteger],
 ) -> None:
     peers = builder.rule_peers(rule)
     if not peers:
         return
-    numeric = atoms.mask(rule.numeric)
-    if numeric:
-        peer_idx = builder.indexes(peers)
-        egress[np.ix_(subject_idx, peer_idx)] |= _to_words(numeric, words, dtype)
+    subject_idx = builder.indexes(subjects)
+    _or_into(table, egress, subject_idx, builder.indexes(peers), atoms.mask(rule.numeric))
     for name, protocol in rule.named:  # resolved on each destination pod
         for port, classes in builder.named_port_classes(name, protocol).items():
             targets = peers & classes
             if targets:
-                mask = _to_words(atoms.mask(ConnectionSet.of(protocol, port)), words, dtype)
-                egress[np.ix_(subject_idx, builder.indexes(targets))] |= mask
+                mask = atoms.mask(ConnectionSet.of(protocol, port))
+                _or_into(table, egress, subject_idx, builder.indexes(targets), mask)
 
 
 def _add_ingress(
     builder: _Builder,
     atoms: PortAtoms,
-    ingress: npt.NDArray[np.unsignedinteger],
+    table: MaskTable,
+    ingress: Ids,
     subjects: int,
     rule: CompiledRule,
-    words: int,
-    dtype: type[np.unsignedinteger],
 ) -> None:
     peers = builder.rule_peers(rule)
     if not peers:
         return
-    peer_idx = builder.indexes(peers)
     by_mask: dict[int, int] = {}
     numeric = atoms.mask(rule.numeric)
     if rule.named:  # resolved on the destination, i.e. each subject class
@@ -391,19 +433,12 @@ def _add_ingress(
             by_mask[mask] = by_mask.get(mask, 0) | (1 << subject)
     else:
         by_mask[numeric] = subjects
+    peer_idx = builder.indexes(peers)
     for mask, destinations in by_mask.items():
-        if mask:
-            dst_idx = builder.indexes(destinations)
-            ingress[np.ix_(peer_idx, dst_idx)] |= _to_words(mask, words, dtype)
+        _or_into(table, ingress, peer_idx, builder.indexes(destinations), mask)
 
 
-def _node_exceptions(
-    cc: CompiledCluster,
-    partition: Partition,
-    egress: npt.NDArray[np.unsignedinteger],
-    ingress: npt.NDArray[np.unsignedinteger],
-    full: npt.NDArray[np.unsignedinteger],
-) -> None:
+def _node_exceptions(cc: CompiledCluster, partition: Partition, egress: Ids, ingress: Ids) -> None:
     """Local node -> pod ingress is always allowed; pod -> own node egress per profile."""
     if not partition.by_node:
         return
@@ -418,9 +453,9 @@ def _node_exceptions(
         pod_classes = pods.get(node, [])
         if not pod_classes:
             continue
-        ingress[np.ix_(node_classes, pod_classes)] = full
+        ingress[np.ix_(node_classes, pod_classes)] = MaskTable.EVERYTHING
         if cc.profile.pod_to_own_node:
-            egress[np.ix_(pod_classes, node_classes)] = full
+            egress[np.ix_(pod_classes, node_classes)] = MaskTable.EVERYTHING
 
 
-__all__ = ["EXTERNAL", "ClassMatrix", "PortAtoms", "class_matrix"]
+__all__ = ["EXTERNAL", "ClassMatrix", "MaskTable", "PortAtoms", "class_matrix"]

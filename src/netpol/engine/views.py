@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import EXTERNAL, NODE
-from netpol.engine.matrix import ClassMatrix
+from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -66,29 +65,23 @@ class MatrixView:
         self.endpoints = _group(matrix, granularity)
         self._union, self._inter = self._reduce()
 
-    def _reduce(self) -> tuple[npt.NDArray[np.unsignedinteger], npt.NDArray[np.unsignedinteger]]:
-        """Per group pair: OR and AND of the member classes' masks."""
-        masks = self.matrix.masks
+    def _reduce(self) -> tuple[Ids, Ids]:
+        """Per group pair: the union and the intersection of the member classes' masks (as ids)."""
+        ids = self.matrix.ids
+        table = self.matrix.table
         distinct = [sorted(set(e.classes)) for e in self.endpoints]
-        order = np.array([c for group in distinct for c in group], dtype=np.intp)
-        starts = np.cumsum([0] + [len(g) for g in distinct[:-1]], dtype=np.intp)
-        if len(order) == 0:
-            empty = np.zeros((0, 0, masks.shape[2]), dtype=masks.dtype)
-            return empty, empty
-        sub = masks[np.ix_(order, order)]
         if all(len(g) == 1 for g in distinct):
+            order = np.array([g[0] for g in distinct], dtype=np.intp)
+            sub = ids[np.ix_(order, order)]
             return sub, sub
-        union = np.bitwise_or.reduceat(np.bitwise_or.reduceat(sub, starts, axis=0), starts, axis=1)
-        inter = np.bitwise_and.reduceat(
-            np.bitwise_and.reduceat(sub, starts, axis=0), starts, axis=1
-        )
+        union_rows = np.stack([_fold(table, ids[g, :], False) for g in distinct])
+        inter_rows = np.stack([_fold(table, ids[g, :], True) for g in distinct])
+        union = np.stack([_fold(table, union_rows[:, g].T, False) for g in distinct], axis=1)
+        inter = np.stack([_fold(table, inter_rows[:, g].T, True) for g in distinct], axis=1)
         return union, inter
 
-    def _mask(self, array: npt.NDArray[np.unsignedinteger], i: int, j: int) -> int:
-        value = 0
-        for n, word in enumerate(array[i, j].tolist()):
-            value |= int(word) << (64 * n)
-        return value
+    def _mask(self, array: Ids, i: int, j: int) -> int:
+        return self.matrix.table.masks[int(array[i, j])]
 
     def pair(self, i: int, j: int) -> ViewPair | None:
         """The pair's connections, or None when the pair has no two distinct member pods.
@@ -128,19 +121,16 @@ class MatrixView:
             src = np.repeat(np.arange(n), n)
             dst = np.tile(np.arange(n), n)
         else:
-            src, dst = np.nonzero(np.asarray(self._union.any(axis=2)))
+            src, dst = np.nonzero(self._union)
         has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
         keep = (has_pods[src] | has_pods[dst]) & (src != dst)
         src, dst = src[keep], dst[keep]
-        union = self._union[src, dst]  # (pairs, words)
-        inter = self._inter[src, dst]
+        table = self.matrix.table
+        union_ids = self._union[src, dst].tolist()
+        inter_ids = self._inter[src, dst].tolist()
         connections = self.matrix.atoms.connections
-        if union.shape[1] == 1:
-            masks: list[int] = union[:, 0].tolist()
-            commons: list[int] = inter[:, 0].tolist()
-        else:
-            masks = [self._words(row) for row in union.tolist()]
-            commons = [self._words(row) for row in inter.tolist()]
+        masks = [table.masks[i] for i in union_ids]
+        commons = [table.masks[i] for i in inter_ids]
         diagonal = {i: self._self_pair(i) for i in range(n) if has_pods[i]}
         next_diagonal = 0  # self pairs are emitted in row-major position
         for s, d, mask, common in zip(src.tolist(), dst.tolist(), masks, commons, strict=True):
@@ -158,13 +148,6 @@ class MatrixView:
         pair = diagonal.get(i)
         if pair is not None and (all_pairs or not pair.connections.is_empty):
             yield pair
-
-    @staticmethod
-    def _words(row: list[int]) -> int:
-        value = 0
-        for n, word in enumerate(row):
-            value |= int(word) << (64 * n)
-        return value
 
     def index(self, endpoint_id: str) -> int:
         for i, e in enumerate(self.endpoints):
@@ -210,3 +193,11 @@ def _special(cls: EndpointClass) -> ViewEndpoint:
     if cls.kind == EXTERNAL:
         return ViewEndpoint(cls.id, "External", cidrs=cls.cidrs, classes=[cls.index])
     return ViewEndpoint(cls.id, "Node", name=cls.node, classes=[cls.index])
+
+
+def _fold(table: MaskTable, rows: Ids, intersect: bool) -> Ids:
+    """Union (or intersection) of the rows of ``rows``, elementwise."""
+    result = rows[0]
+    for row in rows[1:]:
+        result = table.combine(result, row, intersect)
+    return result
