@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from netpol.cli.main import cli
 from netpol.model.options import Options
@@ -448,3 +450,59 @@ def test_every_problem_of_several_files_is_reported_at_once(tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["get", "pods", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1].startswith("error: 4 problems in the input")
+
+
+# -- random input ---------------------------------------------------------------------------
+
+YAMLISH = st.lists(
+    st.sampled_from(
+        [
+            "[",
+            "]",
+            "{",
+            "}",
+            "- ",
+            ": ",
+            "\n",
+            "  ",
+            "&a ",
+            "*a ",
+            "'",
+            '"',
+            "\\",
+            "#",
+            "---\n",
+            "kind: Pod\n",
+            "apiVersion: v1\n",
+            "metadata:\n  name: x\n",
+            "<<: ",
+            "? ",
+            "!!str ",
+            "|\n",
+            ">\n",
+            "\t",
+            "\x00",
+            "\ufeff",
+            "items:",
+            "kind: List\n",
+            "1",
+            "null",
+            "~",
+        ]
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        YAMLISH, st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1"))
+    )
+)
+def test_random_text_never_crashes_the_pipeline(text: str) -> None:
+    result, seconds = _load(["-"], stdin=text.encode("utf-8", "surrogatepass"))
+    assert seconds < HANG_GUARD
+    for d in result.diagnostics:
+        message = d.one_line().split(" (value: ")[0]
+        assert "\n" not in message, message
