@@ -561,8 +561,9 @@ def _policy_nothing(ctx: LintContext) -> Iterator[Finding]:
 def _closest_hint(ctx: LintContext, selector: LabelSelector, pods: list[Pod], where: str) -> str:
     """What the failing requirements' keys carry on the pods that pass the others."""
     hints = []
-    for req in selector.requirements():
-        others = [r for r in selector.requirements() if r is not req]
+    requirements = selector.requirements()
+    for req in requirements:
+        others = [r for r in requirements if r is not req]
         near = [p for p in pods if all(requirement_holds(r, p.labels) for r in others)]
         if not near or any(requirement_holds(req, p.labels) for p in near):
             continue
@@ -573,10 +574,8 @@ def _closest_hint(ctx: LintContext, selector: LabelSelector, pods: list[Pod], wh
         if not values:
             hints.append(f"no pod in {where} has a label {req.key}")
             continue
-        shown = "; ".join(f"{req.key}={v} ({_workloads(ps)})" for v, ps in sorted(values.items()))
-        hints.append(
-            f"{req.text() if req.operator != 'In' else req.key + '=' + ','.join(req.values)} matches no pod in {where}; they carry {shown}"
-        )
+        shown = ", ".join(f"{req.key}={v} ({_workloads(ps)})" for v, ps in sorted(values.items()))
+        hints.append(f"no pod in {where} has {_req_text(req)}; pods there carry {shown}")
     return "; ".join(hints)
 
 

@@ -1,0 +1,112 @@
+"""``netpol diff``: the three ways to name the sides, --exit-code, outputs, usage errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from netpol.cli.diff_cmd import command
+
+REPO = Path(__file__).resolve().parents[2]
+TUTORIAL = REPO / "examples" / "tutorial"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(command, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+
+def shared() -> list[str]:
+    return [
+        f"examples/tutorial/{p.name}"
+        for p in sorted(TUTORIAL.glob("*.yaml"))
+        if not p.name.startswith("06-")
+    ]
+
+
+def test_old_and_new_paths() -> None:
+    result = run("examples/tutorial", "examples/three-tier", "--by", "workload", "--exit-code")
+    assert result.exit_code == 1
+    assert "added    app1-ns/frontend-deploy   app1-ns/backend-deploy" in result.output
+    same = run("examples/three-tier", "examples/three-tier", "--exit-code")
+    assert same.exit_code == 0 and same.output.startswith("no connectivity change")
+
+
+def test_shared_paths_with_new() -> None:
+    result = run(
+        *shared(),
+        "--new",
+        "examples/tutorial/06-frontend-netpol.yaml",
+        "--by",
+        "workload",
+        "-o",
+        "json",
+    )
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert {(c["src"], c["dst"]) for c in document["changes"]} == {
+        ("app1-ns/frontend-deploy", "kube-system/coredns"),
+        ("kube-system/coredns", "app1-ns/frontend-deploy"),
+    }
+
+
+def test_md_and_csv() -> None:
+    md = run(
+        *shared(), "--new", "examples/tutorial/06-frontend-netpol.yaml", "-o", "md", "--explain"
+    )
+    assert md.output.startswith("**netpol diff**") and "<details>" in md.output
+    csv = run(*shared(), "--new", "examples/tutorial/06-frontend-netpol.yaml", "-o", "csv")
+    assert csv.output.splitlines()[0] == "change,src,dst,before,after,lost,kept,gained,mixed"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["examples/tutorial"], "give two paths (OLD NEW)"),
+        (["--git", "main..HEAD"], "--git needs the PATHs"),
+        (["--git", "main", "deploy"], "expected REV1..REV2"),
+        (["--git", "a..b", "--old", "x", "p"], "--old/--new do not apply"),
+    ],
+)
+def test_usage_errors(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    for path in shared():
+        shutil.copy(REPO / path, tmp_path)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "before")
+    shutil.copy(TUTORIAL / "06-frontend-netpol.yaml", tmp_path)
+    git("add", ".")
+    git("commit", "-q", "-m", "after")
+    monkeypatch.chdir(tmp_path)
+    result = run("--git", "HEAD~1..HEAD", ".", "--by", "workload", "--exit-code")
+    assert result.exit_code == 1, result.stderr
+    assert "kube-system/coredns" in result.output and "(HEAD~1 -> HEAD)" in result.output
+    (tmp_path / "06-frontend-netpol.yaml").unlink()
+    worktree = run("--git", "HEAD..", ".", "--by", "workload")
+    assert "(HEAD -> working tree)" in worktree.output
+    bad = run("--git", "nope..HEAD", ".")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: git rev-parse")

@@ -1,0 +1,75 @@
+"""``netpol verify``: exit codes, the three outputs, and bad expectation files (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from netpol.cli.verify_cmd import command
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(command, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+
+def test_tutorial_fails_with_evidence() -> None:
+    result = run("examples/tutorial", "--expect", "examples/tutorial/expectations.yaml")
+    assert result.exit_code == 1
+    assert "FAIL     frontend reaches backend" in result.output
+    assert "no rule matched" in result.output and "role=web" in result.output
+
+
+def test_three_tier_passes() -> None:
+    result = run("examples/three-tier", "--expect", "examples/three-tier/expectations.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("PASS: 13 passed, 0 failed, 0 errors")
+
+
+def test_json_and_junit() -> None:
+    result = run(
+        "examples/tutorial", "--expect", "examples/tutorial/expectations.yaml", "-o", "json"
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["summary"]["failed"] == 1
+    result = run(
+        "examples/tutorial", "--expect", "examples/tutorial/expectations.yaml", "-o", "junit"
+    )
+    assert result.exit_code == 1
+    assert ET.fromstring(result.output).get("failures") == "1"
+
+
+def test_expectation_matching_nothing_fails(tmp_path: Path) -> None:
+    file = tmp_path / "e.yaml"
+    file.write_text(
+        "expectations:\n  - {from: {namespace: app1-ns, labels: {role: web}}, to: backend-svc, port: 5678, expect: allow}\n"
+    )
+    result = run("examples/tutorial", "--expect", str(file))
+    assert result.exit_code == 1
+    assert "ERROR" in result.output and "no running pod matches" in result.output
+    assert "0 passed, 0 failed, 1 errors" in result.output
+
+
+def test_bad_expectations_file_exits_2(tmp_path: Path) -> None:
+    file = tmp_path / "e.yaml"
+    file.write_text("expectations:\n  - {from: a, to: b, expect: perhaps}\n")
+    result = CliRunner().invoke(command, ["examples/tutorial", "--expect", str(file)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"error: {file}:2: expectations[0].expect: must be allow or deny, not 'perhaps'"
+    )
+    missing = CliRunner().invoke(
+        command, ["examples/tutorial", "--expect", str(tmp_path / "no.yaml")]
+    )
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
