@@ -22,14 +22,14 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 
-def measure(directory: str) -> dict[str, float]:
+def measure(directory: str, pod_cidr: str) -> dict[str, float]:
     from netpol.engine.compile import compile_cluster
     from netpol.engine.matrix import class_matrix
     from netpol.engine.views import MatrixView
     from netpol.model.options import Options
     from netpol.validate.pipeline import load_cluster
 
-    options = Options()
+    options = Options(pod_cidr=pod_cidr)
     started = time.perf_counter()
     result = load_cluster([directory], options)
     loaded = time.perf_counter()
@@ -65,7 +65,7 @@ def run_size(pods: int, seed: int, cli: bool) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="netpol-bench-") as directory:
         synth.write(directory, pods, seed)
         child = subprocess.run(
-            [sys.executable, __file__, "--measure", directory],
+            [sys.executable, __file__, "--measure", directory, "--pod-cidr", synth.pod_cidr(pods)],
             capture_output=True,
             text=True,
             check=True,
@@ -99,9 +99,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cli", action="store_true")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--pod-cidr", default="10.244.0.0/16", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure)))
+        print(json.dumps(measure(args.measure, args.pod_cidr)))
         return
     for size in (int(s) for s in args.sizes.split(",")):
         numbers = run_size(size, args.seed, args.cli)

@@ -72,7 +72,7 @@ def test_a_number_as_label_value_is_reported_not_crashed_on() -> None:
         (
             "replicas: 2",
             "replicas: true",
-            "test.yaml:8: error: Deployment/shop/web: spec.replicas: must be an integer, not a boolean (value: True)",
+            "test.yaml:8: error: Deployment/shop/web: spec.replicas: must be an integer, not a boolean (value: true)",
         ),
         (
             "replicas: 2",
@@ -157,7 +157,7 @@ spec:
     )
     assert lines(cluster) == [
         "test.yaml:6: error: NetworkPolicy/a/p: spec.ingress[0].ports[0].port: must be an integer, "
-        "not a boolean (value: True)"
+        "not a boolean (value: true)"
     ]
 
 

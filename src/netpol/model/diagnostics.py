@@ -62,6 +62,9 @@ class Diagnostic:
 
 
 def _short(value: object, limit: int = 60) -> str:
+    """The value as YAML would show it: strings quoted, booleans lowercase."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = repr(value) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
