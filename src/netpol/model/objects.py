@@ -105,7 +105,9 @@ class Pod:
     def named_port(self, name: str, protocol: str) -> tuple[int, ...]:
         """Port numbers the pod's containers declare under ``name`` for ``protocol``."""
         return tuple(
-            sorted({p.port for p in self.container_ports if p.name == name and p.protocol == protocol})
+            sorted(
+                {p.port for p in self.container_ports if p.name == name and p.protocol == protocol}
+            )
         )
 
 
