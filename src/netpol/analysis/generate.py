@@ -10,6 +10,7 @@ policies must equal the relation the flows describe, pair by pair (docs/generate
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import json
@@ -144,6 +145,10 @@ class _Planner:
             key = pod.workload.id if pod.workload is not None else pod.id
             self.pods_of.setdefault(key, []).append(pod)
         self._selectors: dict[str, LabelSelector] = {}
+        self._member_cache: dict[FlowEnd, frozenset[str]] = {}
+        self._externals: list[IPBlock] = []
+        self._match_cache: dict[tuple[FlowEnd, int], bool] = {}
+        self._service_cache: dict[tuple[int, int], ConnectionSet] = {}
         self.restricted: set[str] = set()
         self.default_deny_namespaces: list[str] = []
 
@@ -507,8 +512,15 @@ class _Planner:
         cc = compile_cluster(cluster, self.options)
         matrix = class_matrix(cc, include_external=True)
         units = _units(matrix)
-        resolved = [(f, self._members(f.src), self._members(f.dst)) for f in flows]
-        externals = self.external_blocks()
+        self._externals = self.external_blocks()
+        self._match_cache = {}
+        by_source: dict[str, _FlowIndex] = {}
+        by_target: dict[str, _FlowIndex] = {}
+        for flow in flows:
+            for wid in self._members(flow.src):
+                by_source.setdefault(wid, _FlowIndex()).add(flow, flow.dst, self._members(flow.dst))
+            for wid in self._members(flow.dst):
+                by_target.setdefault(wid, _FlowIndex()).add(flow, flow.src, self._members(flow.src))
         differences = []
         for u in units:
             for v in units:
@@ -516,7 +528,7 @@ class _Planner:
                     continue
                 if u is v and u.count < 2:
                     continue
-                expected = self._expected(u, v, resolved, externals)
+                expected = self._expected(u, v, by_source, by_target)
                 actual = matrix.connections(u.cls.index, v.cls.index)
                 if expected != actual:
                     differences.append(
@@ -525,28 +537,41 @@ class _Planner:
                     )
         return differences
 
-    def _members(self, end: FlowEnd) -> set[str]:
-        return {w.id for w in self.workloads(end)}
+    def _members(self, end: FlowEnd) -> frozenset[str]:
+        found = self._member_cache.get(end)
+        if found is None:
+            found = frozenset(w.id for w in self.workloads(end))
+            self._member_cache[end] = found
+        return found
 
     def _expected(
         self,
         u: _Unit,
         v: _Unit,
-        resolved: list[tuple[Flow, set[str], set[str]]],
-        externals: list[IPBlock],
+        by_source: dict[str, _FlowIndex],
+        by_target: dict[str, _FlowIndex],
     ) -> ConnectionSet:
-        egress_open = u.workload not in self.restricted
-        ingress_open = v.workload not in self.restricted
-        egress = ConnectionSet.all() if egress_open else ConnectionSet.none()
-        ingress = ConnectionSet.all() if ingress_open else ConnectionSet.none()
-        for flow, sources, targets in resolved:
-            conns = self._flow_connections(flow, v)
-            if conns.is_empty:
-                continue
-            if not egress_open and u.workload in sources and self._matches(flow.dst, v, externals):
-                egress |= conns
-            if not ingress_open and v.workload in targets and self._matches(flow.src, u, externals):
-                ingress |= conns
+        empty = _FlowIndex()
+        if u.workload in self.restricted:
+            out = by_source.get(u.workload, empty)
+            egress = ConnectionSet.union_of(
+                self._flow_connections(f, v)
+                for f in out.candidates(v.workload)
+                if self._matches(f.dst, v)
+            )
+        else:
+            egress = ConnectionSet.all()
+        if egress.is_empty:
+            return egress
+        if v.workload in self.restricted:
+            into = by_target.get(v.workload, empty)
+            ingress = ConnectionSet.union_of(
+                self._flow_connections(f, v)
+                for f in into.candidates(u.workload)
+                if self._matches(f.src, u)
+            )
+        else:
+            ingress = ConnectionSet.all()
         return egress & ingress
 
     def _flow_connections(self, flow: Flow, v: _Unit) -> ConnectionSet:
@@ -555,6 +580,14 @@ class _Planner:
             return flow.connections()
         if v.pod is None:
             return ConnectionSet.none()
+        key = (id(flow), id(v))
+        found = self._service_cache.get(key)
+        if found is None:
+            found = self._service_connections(flow, v.pod)
+            self._service_cache[key] = found
+        return found
+
+    def _service_connections(self, flow: Flow, pod: Pod) -> ConnectionSet:
         service = self.service(flow.dst)
         chosen = [
             sp
@@ -565,11 +598,19 @@ class _Planner:
                 for s in flow.ports
             )
         ]
-        numbers = [(sp.protocol, target_port(v.pod, sp)) for sp in chosen]
+        numbers = [(sp.protocol, target_port(pod, sp)) for sp in chosen]
         return ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in numbers if n is not None)
 
-    def _matches(self, end: FlowEnd, unit: _Unit, externals: list[IPBlock]) -> bool:
+    def _matches(self, end: FlowEnd, unit: _Unit) -> bool:
         """Whether the peer written for ``end`` is meant to match ``unit``."""
+        key = (end, id(unit))
+        found = self._match_cache.get(key)
+        if found is None:
+            found = self._match(end, unit, self._externals)
+            self._match_cache[key] = found
+        return found
+
+    def _match(self, end: FlowEnd, unit: _Unit, externals: list[IPBlock]) -> bool:
         if unit.pod is None:
             ip = unit.cls.representative.ip
             if ip is None:
@@ -590,6 +631,25 @@ class _Planner:
             ips = [ipaddress.ip_address(ip) for ip in unit.pod.ips]
             return any(_block(c).contains(ip) for c in end.cidrs for ip in ips)
         return False
+
+
+@dataclass
+class _FlowIndex:
+    """Flows of one workload, by the workload at the other end (other ends kept apart)."""
+
+    by_workload: dict[str, list[Flow]] = field(default_factory=dict)
+    others: list[Flow] = field(default_factory=list)
+
+    def add(self, flow: Flow, other_end: FlowEnd, members: frozenset[str]) -> None:
+        if other_end.kind in ("workload", "service"):
+            for wid in members:
+                self.by_workload.setdefault(wid, []).append(flow)
+        else:
+            self.others.append(flow)
+
+    def candidates(self, workload: str) -> list[Flow]:
+        """Flows whose other end may match ``workload`` ("" for an external block)."""
+        return self.by_workload.get(workload, []) + self.others
 
 
 @dataclass(eq=False)
@@ -650,12 +710,20 @@ def _labels_text(labels: Mapping[str, str]) -> str:
 # --- YAML ---------------------------------------------------------------------------------
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
 
 
 def _scalar(value: str | int) -> str:
     if isinstance(value, int):
         return str(value)
-    if _PLAIN.fullmatch(value) and yaml.safe_load(value) == value:
+    return _string(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _string(value: str) -> str:
+    """Plain when YAML reads it back as this same string (not 80, true, null...), else quoted."""
+    if _PLAIN.fullmatch(value) and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR:
         return value
     return json.dumps(value)
 
