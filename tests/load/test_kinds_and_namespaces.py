@@ -155,3 +155,12 @@ def test_missing_kind_is_reported_with_its_line() -> None:
     assert lines(cluster) == [
         "test.yaml:1: error: kind: missing kind: every object needs apiVersion and kind"
     ]
+
+
+def test_builtin_namespaces_used_but_not_declared_get_only_a_note() -> None:
+    cluster = build("{apiVersion: v1, kind: Pod, metadata: {name: a}, spec: {containers: []}}\n")
+    assert [(n.name, n.implicit) for n in cluster.namespaces] == [("default", True)]
+    assert lines(cluster) == [
+        'test.yaml:1: info: Pod/default/a: namespace "default" is not declared in the input; '
+        "it exists in every cluster with only the label kubernetes.io/metadata.name=default"
+    ]

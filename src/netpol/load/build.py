@@ -55,6 +55,7 @@ from netpol.model.source import GENERATED, Source
 MAX_PODS = 1_000_000
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 FINISHED_PHASES = ("Succeeded", "Failed")
+BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 def build_cluster(docs: list[RawDocument], options: Options) -> Cluster:
@@ -574,11 +575,14 @@ class _Builder:
                 continue
             out.append(Namespace(name, {METADATA_NAME_LABEL: name}, True, GENERATED))
             user = self.first_user.get(name)
+            # Every cluster has these, labelled just so: nothing is assumed, so only a note.
+            builtin = name in BUILTIN_NAMESPACES
             self.diagnostics.append(
                 Diagnostic(
-                    Severity.WARNING,
-                    f'namespace "{name}" is not declared in the input; assuming it exists '
-                    f"with only the label {METADATA_NAME_LABEL}={name}",
+                    Severity.INFO if builtin else Severity.WARNING,
+                    f'namespace "{name}" is not declared in the input; '
+                    + ("it exists in every cluster" if builtin else "assuming it exists")
+                    + f" with only the label {METADATA_NAME_LABEL}={name}",
                     path=user.source.path if user else "",
                     line=user.source.line if user else 0,
                     obj=user.desc if user else "",
