@@ -61,6 +61,7 @@ class _Loader(_BaseLoader):
     }
 
     check_aliases = True  # parse_text turns it off for text without any "*" (no alias)
+    constructed_objects: dict[Any, Any]
 
     # The C composer asks these of every node. PyYAML's versions also serve path
     # resolvers, which netpol never registers; these give the same tags at a third of the
@@ -79,7 +80,6 @@ class _Loader(_BaseLoader):
                         return tag
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
-    constructed_objects: dict[Any, Any]
 
     def construct_document(self, node: yaml.Node) -> Any:
         if self.check_aliases:
