@@ -2,7 +2,8 @@
 
 Random clusters: 2-3 namespaces with random labels, 2-6 pods (sometimes hostNetwork)
 with labels from a small vocabulary and named container ports, all IPs inside
-10.1.0.0/24 so that ipBlocks with excepts hit pods, nodes and external addresses alike;
+10.1.0.0/24 so that ipBlocks with excepts hit pods, nodes and external addresses alike
+(plus an IPv6 address and IPv6 blocks, which must never match across families);
 0-4 valid policies using every selector operator, AND/OR peers, ipBlocks with excepts,
 numeric, ranged, named and port-less ports over TCP/UDP/SCTP, given or defaulted
 policyTypes. For every ordered pair of endpoints (pods, nodes, a few external IPs) and
@@ -43,7 +44,7 @@ NS_VALUES = ("x", "y")
 PORT_NAMES = ("http", "dns", "metrics")
 PORT_NUMBERS = (53, 80, 443, 5353, 8080)
 NODES = (Node("n1", ("10.1.0.201",)), Node("n2", ("10.1.0.202",)))
-EXTERNAL_IPS = ("10.1.0.99", "10.1.0.128", "8.8.8.8")
+EXTERNAL_IPS = ("10.1.0.99", "10.1.0.128", "8.8.8.8", "2001:db8::1")
 
 # --- strategies ----------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ ns_selectors = st.one_of(
 @st.composite
 def ip_blocks(draw: st.DrawFn) -> Peer:
     """A CIDR inside or around 10.1.0.0/24, with 0-2 excepts strictly inside it (valid)."""
-    wide = ("0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/24", "192.168.0.0/16")
+    wide = ("0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/24", "192.168.0.0/16", "::/0", "2001:db8::/64")
     if draw(st.booleans()):
         network = ipaddress.ip_network(draw(st.sampled_from(wide)))
     else:
@@ -93,7 +94,11 @@ def ip_blocks(draw: st.DrawFn) -> Peer:
     for _ in range(draw(st.integers(0, 2))):
         host, prefix = draw(st.integers(0, 255)), draw(st.integers(25, 32))
         inner = ipaddress.ip_network(f"10.1.0.{host}/{prefix}", strict=False)
-        if inner.prefixlen > network.prefixlen and inner.subnet_of(network):  # type: ignore[arg-type]
+        if (
+            network.version == 4
+            and inner.prefixlen > network.prefixlen
+            and inner.subnet_of(network)
+        ):  # type: ignore[arg-type]
             excepts.append(str(inner))
     return Peer(ip_block=ip_block(str(network), *dict.fromkeys(excepts)))
 
