@@ -23,7 +23,7 @@ from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint, node_endpoint, pod_endpoint
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import PROTOCOLS
-from netpol.engine.verdict import allowed
+from netpol.engine.verdict import allowed, peer_miss
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Node, Pod
 from netpol.model.options import PROFILES, Options
@@ -312,3 +312,29 @@ def test_generated_clusters_exercise_the_spec() -> None:
         "defaulted", "given", "except", "and-peer", "In", "NotIn", "Exists", "DoesNotExist",
         "named", "range", "port", "all", "none", "partial", "hostNetwork",
     }  # fmt: skip
+
+
+@AGREEMENT
+@given(clusters())
+def test_compiled_peer_pod_sets_agree_with_verdict_peer_matching(c: Cluster) -> None:
+    """``CompiledPeer.pod_ids`` (what the lab's nftables sets are built from) is exactly the
+    set of pods the verdict's own peer matching accepts, so the lab and explain cannot drift.
+    """
+    for profile in PROFILES.values():
+        cc = compile_cluster(c, Options(profile=profile))
+        for compiled in cc.policies:
+            for rule in compiled.ingress + compiled.egress:
+                for peer in rule.peers:
+                    if peer.peer.ip_block is not None:
+                        continue  # IP-only peers: the lab matches them by address
+                    by_verdict = {
+                        p.id
+                        for p in c.pods
+                        if peer_miss(
+                            cc, peer, pod_endpoint(p, profile, cc.cluster.node_by_name.get(p.node))
+                        )
+                        is None
+                    }
+                    assert peer.pod_ids == by_verdict, (
+                        f"{rule.label} peer {peer.index}\n{describe(c)}"
+                    )
