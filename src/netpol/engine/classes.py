@@ -108,6 +108,7 @@ class Partition:
         self.classes: list[EndpointClass] = []
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
+        self._ports_cache: dict[int, tuple[tuple[str, str, int], ...]] = {}
         nodes = cc.cluster.node_by_name
         for pod in cc.cluster.pods:
             if not pod.ips:
@@ -115,7 +116,7 @@ class Partition:
             atoms = tuple(self.ip_atoms.atom_of_text(ip) for ip in pod.ips)
             if cc.is_policy_pod(pod):
                 labels = tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys))
-                ports = _named_ports(pod, names) if names else ()
+                ports = self._named_ports(pod, names) if names else ()
                 node = pod.node if self.by_node else ""
                 key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, node)
                 kind = POD
@@ -143,6 +144,15 @@ class Partition:
             self._add_nodes(cc.cluster.nodes)
         if include_external:
             self._add_external(policies)
+
+    def _named_ports(
+        self, pod: Pod, names: frozenset[tuple[str, str]]
+    ) -> tuple[tuple[str, str, int], ...]:
+        """Replicas share their containers tuple, so the key is computed once per workload."""
+        found = self._ports_cache.get(id(pod.containers))
+        if found is None:
+            found = self._ports_cache[id(pod.containers)] = _named_ports(pod, names)
+        return found
 
     def _add_nodes(self, nodes: Iterable[Node]) -> None:
         for node in nodes:

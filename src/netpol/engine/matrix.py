@@ -55,6 +55,7 @@ class PortAtoms:
         self.groups = len(members)
         self.group_sets = [ConnectionSet.from_intervals(_by_protocol(m)) for m in members]
         self._mask_cache: dict[ConnectionSet, int] = {}
+        self._port_cache: dict[tuple[str, int], int] = {}
         self._set_cache: dict[int, ConnectionSet] = {}
 
     @staticmethod
@@ -81,6 +82,14 @@ class PortAtoms:
             for atom in self._atoms_of(conns):
                 found |= 1 << self._group_of_atom[atom]
             self._mask_cache[conns] = found
+        return found
+
+    def port_mask(self, protocol: str, port: int) -> int:
+        """Group bitmask of one (protocol, port), as resolved named ports need."""
+        key = (protocol, port)
+        found = self._port_cache.get(key)
+        if found is None:
+            found = self._port_cache[key] = self.mask(ConnectionSet.of(protocol, port))
         return found
 
     def connections(self, mask: int) -> ConnectionSet:
@@ -141,8 +150,9 @@ class MaskTable:
 
     def union_with(self, ids: Ids, mask_id: int) -> Ids:
         """Elementwise ``ids | mask``, one table lookup per distinct id."""
-        if not ids.any():
-            return np.full(ids.shape, mask_id, dtype=np.int32)
+        low, high = int(ids.min()), int(ids.max())
+        if low == high:  # one value (often all zero): no sort needed
+            return np.full(ids.shape, self.union(low, mask_id), dtype=np.int32)
         distinct, inverse = np.unique(ids, return_inverse=True)
         mapped = np.array([self.union(int(i), mask_id) for i in distinct], dtype=np.int32)
         return mapped[inverse].reshape(ids.shape)
@@ -409,7 +419,7 @@ def _add_egress(
         for port, classes in builder.named_port_classes(name, protocol).items():
             targets = peers & classes
             if targets:
-                mask = atoms.mask(ConnectionSet.of(protocol, port))
+                mask = atoms.port_mask(protocol, port)
                 _or_into(table, egress, subject_idx, builder.indexes(targets), mask)
 
 
