@@ -116,6 +116,7 @@ class LintContext:
         self.cc = cc
         self.cluster = cc.cluster
         self.cache: dict[str, object] = {}  # results several checks share (redundancy, backends)
+        self.gave_up: dict[str, str] = {}  # check id -> why it could not run on this input
 
     @cached_property
     def pods(self) -> tuple[Pod, ...]:
@@ -188,6 +189,9 @@ def run_checks(
                 suppressed += 1
                 continue
             findings.append(finding)
+    for check_id, why in context.gave_up.items():
+        skipped.append((check_id, why))
+        ran = [c for c in ran if c.id != check_id]
     unique = list(dict.fromkeys(findings))
     unique.sort(key=lambda f: (f.path, f.line, SEVERITY_ORDER[f.severity], f.check, f.message))
     return LintReport(tuple(unique), tuple(ran), tuple(skipped), suppressed)

@@ -7,6 +7,7 @@ verdicts); checks about writing use the policy model and its source lines.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -16,11 +17,11 @@ from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, POD, Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches, requirement_holds
-from netpol.engine.verdict import SideVerdict, evaluate
+from netpol.engine.verdict import SideVerdict, Verdict, evaluate
 from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import METADATA_NAME_LABEL, Container, ContainerPort, Pod
-from netpol.model.policy import NetworkPolicy, Peer
+from netpol.model.policy import IPBlock, NetworkPolicy, Peer
 from netpol.model.selectors import LabelSelector
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -91,9 +92,14 @@ def _counting_rules(compiled: CompiledPolicy) -> Iterator[CompiledRule]:
 
 
 def _subjects(ctx: LintContext, compiled: CompiledPolicy) -> list[Pod]:
-    return [
-        p for p in ctx.pods_by_namespace.get(compiled.policy.namespace, []) if compiled.selects(p)
-    ]
+    """The pods ``compiled`` selects (cached per policy: several checks ask)."""
+    cache: dict[int, list[Pod]] = ctx.cache.setdefault("subjects", {})  # type: ignore[assignment]
+    found = cache.get(id(compiled))
+    if found is None:
+        namespace = ctx.pods_by_namespace.get(compiled.policy.namespace, [])
+        found = [p for p in namespace if compiled.selects(p)]
+        cache[id(compiled)] = found
+    return found
 
 
 def _workloads(pods: Iterable[Pod]) -> str:
@@ -127,6 +133,44 @@ def _selector_yaml(selector: LabelSelector) -> str:
 
 def _endpoint(ctx: LintContext, pod: Pod) -> Endpoint:
     return pod_endpoint(pod, ctx.cc.profile, ctx.cluster.node_by_name.get(pod.node))
+
+
+def _partition(ctx: LintContext) -> Partition:
+    found = ctx.cache.get("partition")
+    if found is None:
+        found = Partition(ctx.cc)
+        ctx.cache["partition"] = found
+    return found  # type: ignore[return-value]
+
+
+def _verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
+    """evaluate(src, dst), shared by every pod pair of the same two endpoint classes."""
+    classes = _partition(ctx).class_of_pod
+    key = (classes.get(src.id), classes.get(dst.id))
+    if key[0] is None or key[1] is None or key[0] == key[1]:
+        return evaluate(ctx.cc, _endpoint(ctx, src), _endpoint(ctx, dst))
+    cache: dict[tuple[int | None, int | None], Verdict] = ctx.cache.setdefault("verdicts", {})  # type: ignore[assignment]
+    found = cache.get(key)
+    if found is None:
+        found = evaluate(ctx.cc, _endpoint(ctx, src), _endpoint(ctx, dst))
+        cache[key] = found
+    return found
+
+
+def _by_class(ctx: LintContext, pods: Iterable[Pod]) -> list[list[Pod]]:
+    """``pods`` grouped by endpoint class (members every policy treats alike)."""
+    classes = _partition(ctx).class_of_pod
+    groups: dict[int, list[Pod]] = {}
+    for pod in pods:
+        groups.setdefault(classes.get(pod.id, -1 - len(groups)), []).append(pod)
+    return list(groups.values())
+
+
+def _explicit(rule: CompiledRule) -> bool:
+    """The rule names both its peers (a non-empty podSelector) and its ports."""
+    return bool(rule.rule.ports) and any(
+        cp.peer.pod_selector is not None and not cp.peer.pod_selector.is_empty for cp in rule.peers
+    )
 
 
 def _destination_pods(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> list[Pod]:
@@ -595,10 +639,10 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
             continue
         for subject in subjects:
             if rule.direction == "Ingress":
-                side = evaluate(ctx.cc, _endpoint(ctx, other), _endpoint(ctx, subject)).egress
+                side = _verdict(ctx, other, subject).egress
                 ports = rule.connections_to(subject)
             else:
-                side = evaluate(ctx.cc, _endpoint(ctx, subject), _endpoint(ctx, other)).ingress
+                side = _verdict(ctx, subject, other).ingress
                 ports = rule.connections_to(other)
             if not (side.allowed & ports).is_empty:
                 found.append(other)
@@ -953,6 +997,35 @@ def _all_tcp(ctx: LintContext) -> Iterator[Finding]:
 # --- ipBlock ------------------------------------------------------------------------------
 
 
+def _pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
+    """Pods with an address in ``block`` (cidr minus excepts), by bisecting sorted addresses."""
+    index = ctx.cache.get("pod_addresses")
+    if index is None:
+        built: dict[int, list[tuple[int, str]]] = {4: [], 6: []}
+        for pod in ctx.pods:
+            for ip in pod.ips:
+                address = ipaddress.ip_address(ip)
+                built[address.version].append((int(address), pod.id))
+        for found in built.values():
+            found.sort()
+        ctx.cache["pod_addresses"] = index = built
+    entries: list[tuple[int, str]] = index[block.network.version]  # type: ignore[index]
+    start = int(block.network.network_address)
+    lo = bisect.bisect_left(entries, (start, ""))
+    hi = bisect.bisect_left(entries, (start + block.network.num_addresses, ""))
+    ids = {
+        pod_id
+        for value, pod_id in entries[lo:hi]
+        if not any(
+            x.version == block.network.version
+            and int(x.network_address) <= value < int(x.network_address) + x.num_addresses
+            for x in block.except_networks
+        )
+    }
+    by_id = ctx.cluster.pod_by_id
+    return [by_id[i] for i in sorted(ids)]
+
+
 @check(
     "ipblock-covers-pods",
     WARNING,
@@ -974,11 +1047,7 @@ def _ipblock_pods(ctx: LintContext) -> Iterator[Finding]:
                 block = cp.peer.ip_block
                 if block is None:
                     continue
-                covered = [
-                    p
-                    for p in ctx.pods
-                    if any(block.contains(ipaddress.ip_address(ip)) for ip in p.ips)
-                ]
+                covered = _pods_in_block(ctx, block)
                 if not covered:
                     continue
                 broad = block.network.prefixlen <= 8
@@ -1120,6 +1189,11 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
     classes = [c for c in partition.classes if c.kind in (POD, EXTERNAL)]
     pod_classes = [c for c in classes if c.kind == POD]
     if len(pod_classes) * len(classes) > MAX_REDUNDANCY_PAIRS:
+        why = (
+            f"{len(pod_classes)} x {len(classes)} endpoint classes is more than "
+            f"{MAX_REDUNDANCY_PAIRS:,} pairs"
+        )
+        ctx.gave_up["redundant-policy"] = ctx.gave_up["redundant-rule"] = why
         ctx.cache["redundancy"] = None
         return None
     # side outcomes: (direction, subject class, peer class) -> {rule id: allowed}
@@ -1258,13 +1332,29 @@ def _redundant_rule(ctx: LintContext) -> Iterator[Finding]:
 # --- Services and flows -------------------------------------------------------------------
 
 
+def _explicit_clients(ctx: LintContext, server: Pod, protocol: str, port: int) -> list[Pod]:
+    """Egress-isolated pods with an explicit egress rule (podSelector and ports) that allows
+    ``server`` on protocol/port; found from the rules, so no pod pair is evaluated."""
+    found: dict[str, Pod] = {}
+    for compiled in ctx.cc.policies:
+        for rule in compiled.rules("Egress"):
+            if not _explicit(rule) or not rule.connections_to(server).contains(protocol, port):
+                continue
+            if not any(cp.peer.ip_block is None and server.id in cp.pod_ids for cp in rule.peers):
+                continue
+            for pod in _subjects(ctx, compiled):
+                found.setdefault(pod.id, pod)
+    return list(found.values())
+
+
 @check(
     "service-port-unreachable",
     WARNING,
     "a Service port whose targetPort no ingress rule admits, while clients' egress allows it",
     "The Service's backends are ingress-isolated and none of their ingress rules allows the "
-    "targetPort, yet some pod's egress rules explicitly allow that port to the backends: "
-    "the client side was opened and the server side forgotten.",
+    "targetPort, yet some pod has an explicit egress rule (a non-empty podSelector matching "
+    "the backends, and that port listed): the client side was opened and the server side "
+    "forgotten.",
     "Add an ingress rule for the targetPort to the backends' policy (from the clients).",
     pitfall="spec 3, 7.10",
     needs_pods=True,
@@ -1292,14 +1382,11 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
             if len(closed) != len(isolated):
                 continue
             backend = closed[0]
+            target = backend.target_port or 0
             clients = [
                 p
-                for p in ctx.pods
+                for p in _explicit_clients(ctx, backend.pod, port.protocol, target)
                 if p.id != backend.pod.id
-                and ctx.cc.isolated(p, "Egress")
-                and evaluate(
-                    ctx.cc, _endpoint(ctx, p), _endpoint(ctx, backend.pod)
-                ).egress.allowed.contains(port.protocol, backend.target_port or 0)
             ]
             if not clients:
                 continue
@@ -1317,64 +1404,68 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
     "one-sided-flow",
     WARNING,
     "one side's policy names the other, but the other side's policy blocks the connection",
-    "A connection needs the client's egress and the server's ingress. When an egress rule "
-    "names the server's pods by selector and the server's ingress (isolated) admits none of "
-    "those ports from the client - or an ingress rule names the client while the client's "
-    "isolated egress denies them - the written intent is half-implemented. This is how the "
-    "tutorial's frontend -> backend flow breaks.",
+    "A connection needs the client's egress and the server's ingress. When an explicit egress "
+    "rule (a non-empty podSelector and listed ports) names the server's pods and the server's "
+    "ingress (isolated) admits none of those ports from the client - or an explicit ingress "
+    "rule names the client while the client's isolated egress denies them - the written "
+    "intent is half-implemented. This is how the tutorial's frontend -> backend flow breaks.",
     "Add the missing rule on the other side (the message names it), or drop the dead one.",
     pitfall="spec 4.2; tutorial Step 5",
     needs_pods=True,
 )
 def _one_sided(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("one-sided-flow")
-    seen: set[tuple[str, str, str, str]] = set()
     for compiled in ctx.cc.policies:
-        subjects = _subjects(ctx, compiled)
+        subjects = _by_class(ctx, _subjects(ctx, compiled))
         for rule in _counting_rules(compiled):
+            if not _explicit(rule):
+                continue
             for cp in rule.peers:
-                if cp.peer.ip_block is not None or not cp.pod_ids:
+                selector = cp.peer.pod_selector
+                if cp.peer.ip_block is not None or selector is None or selector.is_empty:
                     continue
-                peers = [p for p in ctx.pods if p.id in cp.pod_ids]
-                for subject in subjects:
-                    for peer in peers:
-                        if peer.id == subject.id:
-                            continue
-                        if rule.direction == "Egress":
-                            src, dst = subject, peer
-                        else:
-                            src, dst = peer, subject
-                        verdict = evaluate(ctx.cc, _endpoint(ctx, src), _endpoint(ctx, dst))
-                        mine = verdict.egress if rule.direction == "Egress" else verdict.ingress
-                        theirs = verdict.ingress if rule.direction == "Egress" else verdict.egress
+                peers = _by_class(ctx, (p for p in ctx.pods if p.id in cp.pod_ids))
+                blocked: dict[str, tuple[list[Pod], list[Pod], ConnectionSet]] = {}
+                isolating: dict[str, None] = {}
+                for mine_pods in subjects:
+                    for their_pods in peers:
+                        me_pod, other = mine_pods[0], their_pods[0]
+                        if other.id == me_pod.id:
+                            if len(their_pods) < 2:
+                                continue
+                            other = their_pods[1]
+                        outbound = rule.direction == "Egress"
+                        verdict = (
+                            _verdict(ctx, me_pod, other)
+                            if outbound
+                            else _verdict(ctx, other, me_pod)
+                        )
+                        mine = verdict.egress if outbound else verdict.ingress
+                        theirs = verdict.ingress if outbound else verdict.egress
                         wanted = next(
                             (o.allowed for o in mine.outcomes if o.rule is rule),
                             ConnectionSet.none(),
                         )
-                        if (
-                            wanted.is_empty
-                            or not theirs.isolated
-                            or not (wanted & theirs.allowed).is_empty
-                        ):
+                        if wanted.is_empty or not theirs.isolated:
                             continue
-                        key = (
-                            rule.label,
-                            _workloads([src]),
-                            _workloads([dst]),
-                            ",".join(p.id for p in theirs.policies),
-                        )
-                        if key in seen:
+                        if not (wanted & theirs.allowed).is_empty:
                             continue
-                        seen.add(key)
-                        other_side = "ingress" if rule.direction == "Egress" else "egress"
-                        other_pod = dst if rule.direction == "Egress" else src
-                        yield me.on_policy(
-                            compiled.policy,
-                            f"{rule.label} allows {_workloads([src])} -> {_workloads([dst])} on "
-                            f"{wanted.text()}, but the {other_side} of {_workloads([other_pod])} "
-                            f"(isolated by {', '.join(p.id for p in theirs.policies)}) denies all of it",
-                            _peer_path(rule, cp.index),
-                            f"admit {_workloads([src if rule.direction == 'Egress' else dst])} in "
-                            f"{', '.join(p.id for p in theirs.policies)} ({other_side}), or remove this rule "
-                            f"(run `netpol explain` on the pair for the evidence)",
-                        )
+                        for policy in theirs.policies:
+                            isolating.setdefault(policy.id, None)
+                        subj, peer, conns = blocked.get("", ([], [], ConnectionSet.none()))
+                        blocked[""] = (subj + mine_pods, peer + their_pods, conns | wanted)
+                policies = ", ".join(isolating)
+                for mine_pods, their_pods, conns in blocked.values():
+                    outbound = rule.direction == "Egress"
+                    src, dst = (mine_pods, their_pods) if outbound else (their_pods, mine_pods)
+                    other_side = "ingress" if outbound else "egress"
+                    yield me.on_policy(
+                        compiled.policy,
+                        f"{rule.label} allows {_workloads(src)} -> {_workloads(dst)} on "
+                        f"{conns.text()}, but the {other_side} of {_workloads(their_pods)} "
+                        f"(isolated by {policies}) denies all of it",
+                        _peer_path(rule, cp.index),
+                        f"allow it in the {other_side} of {_workloads(their_pods)} (in "
+                        f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
+                        "rule; `netpol explain` on the pair shows the evidence",
+                    )

@@ -38,9 +38,12 @@ def summary(report: LintReport) -> str:
     text = f"{len(report.checks)} checks: {', '.join(counts)}"
     if report.suppressed:
         text += f", {report.suppressed} silenced by annotation"
-    skipped = [c for c, why in report.skipped if why != "disabled on the command line"]
-    if skipped:
-        text += f" (skipped, the input has no pods: {', '.join(skipped)})"
+    reasons: dict[str, list[str]] = {}
+    for check_id, why in report.skipped:
+        if why != "disabled on the command line":
+            reasons.setdefault(why, []).append(check_id)
+    for why, ids in reasons.items():
+        text += f"; skipped {', '.join(ids)}: {why}"
     return text
 
 
