@@ -266,6 +266,7 @@ def test_parse_normalises(text: str, expected: str) -> None:
         pytest.param("80", "port '80' has no protocol before it", id="no-protocol"),
         pytest.param("TCP http", "bad port range 'http'", id="named-port"),
         pytest.param("TCP 1-2-3", "bad port range '1-2-3'", id="two-dashes"),
+        pytest.param("TCP 80-", "bad port range '80-'", id="open-range"),
         pytest.param("TCP 80,,81", "bad port range ''", id="empty-item"),
         pytest.param("TCP 0", "port range '0' outside 1-65535", id="port-zero"),
         pytest.param("UDP 1-65536", "port range '1-65536' outside 1-65535", id="above-max"),

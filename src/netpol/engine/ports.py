@@ -185,9 +185,9 @@ def parse_connection_set(text: str) -> ConnectionSet:
                 raise ValueError(f"unknown protocol {protocol!r} (TCP, UDP or SCTP)")
         if not protocol:
             raise ValueError(f"port {token!r} has no protocol before it")
-        lo_text, _, hi_text = token.partition("-")
+        lo_text, dash, hi_text = token.partition("-")
         try:
-            lo, hi = int(lo_text), int(hi_text or lo_text)
+            lo, hi = int(lo_text), int(hi_text if dash else lo_text)
         except ValueError:
             raise ValueError(f"bad port range {token!r}") from None
         if not (MIN_PORT <= lo <= hi <= MAX_PORT):
