@@ -118,18 +118,19 @@ def diff(
             found = endpoints.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
             endpoints[e.id] = _with_pods(found, attr, tuple(e.pods))
     ids = sorted(endpoints)
+    before_pairs, after_pairs = _nonempty(a), _nonempty(b)
     changes: list[PairChange] = []
-    compared = 0
-    for s in ids:
-        for d in ids:
-            before, mixed_before = _conns(a, s, d)
-            after, mixed_after = _conns(b, s, d)
-            compared += 1
-            if before == after:
-                continue
-            changes.append(
-                PairChange(endpoints[s], endpoints[d], before, after, mixed_before, mixed_after)
-            )
+    none = (ConnectionSet.none(), False)
+    # Pairs empty on both sides are equal: only pairs non-empty on one side can differ.
+    for s, d in sorted(before_pairs.keys() | after_pairs.keys()):
+        before, mixed_before = before_pairs.get((s, d), none)
+        after, mixed_after = after_pairs.get((s, d), none)
+        if before == after:
+            continue
+        changes.append(
+            PairChange(endpoints[s], endpoints[d], before, after, mixed_before, mixed_after)
+        )
+    compared = len(ids) * len(ids)
     if include_external:
         external, count = _external_changes(a, b, [endpoints[i] for i in ids])
         changes += external
@@ -149,14 +150,14 @@ def _with_pods(e: DiffEndpoint, attr: str, pods: tuple[Pod, ...]) -> DiffEndpoin
     return DiffEndpoint(e.id, e.kind, e.namespace, e.cidrs, e.pods_old, pods, e.ip)
 
 
-def _conns(side: _Side, src: str, dst: str) -> tuple[ConnectionSet, bool]:
-    i, j = side.index.get(src), side.index.get(dst)
-    if i is None or j is None:
-        return ConnectionSet.none(), False
-    pair = side.view.pair(i, j)
-    if pair is None:
-        return ConnectionSet.none(), False
-    return pair.connections, pair.mixed
+def _nonempty(side: _Side) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
+    """(src id, dst id) -> (connections, mixed) for every pod-group pair that allows something."""
+    endpoints = side.view.endpoints
+    return {
+        (endpoints[p.src].id, endpoints[p.dst].id): (p.connections, p.mixed)
+        for p in side.view.pairs()
+        if endpoints[p.src].pods and endpoints[p.dst].pods
+    }
 
 
 def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:

@@ -20,6 +20,7 @@ from netpol.engine.explain import Explanation
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import evaluate
+from netpol.model.objects import Pod
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 MAX_EVIDENCE = 5  # explained failures per expectation; the rest are listed
@@ -228,28 +229,38 @@ def check_default(
             covered[key] = covered.get(key, ConnectionSet.none()) | p.required
     scope = set(expectations.default_scope)
     matrix = class_matrix(cc)
-    pods = [p for p in cc.cluster.pods if p.id in matrix.partition.class_of_pod]
+    members: dict[int, list[Pod]] = {}
+    for pod in cc.cluster.pods:
+        cls = matrix.partition.class_of_pod.get(pod.id)
+        if cls is not None:
+            members.setdefault(cls, []).append(pod)
+    class_pairs = [(a, b) for a in members for b in members]
     violations: list[DefaultViolation] = []
-    checked = 0
     resolver = EndpointResolver(cc)
-    for src in pods:
-        for dst in pods:
-            if src.id == dst.id:
-                continue
-            if scope and src.namespace not in scope and dst.namespace not in scope:
-                continue
-            checked += 1
-            allowed = matrix.pod_connections(src.id, dst.id)
-            have = covered.get((src.id, dst.id), ConnectionSet.none())
-            extra = allowed - have if mode == "deny" else ~have - allowed
-            if extra.is_empty:
-                continue
-            s, d = resolver.pod(src), resolver.pod(dst)
-            evidence = None
-            if len(violations) < MAX_EVIDENCE * 4:
-                protocol, port, _ = next(iter(extra))
-                evidence = explain_pair(cc, s, d, protocol, port)
-            violations.append(DefaultViolation(s, d, extra, allowed, evidence))
+    for a, b in class_pairs:
+        allowed = matrix.connections(a, b)
+        if mode == "deny" and allowed.is_empty:
+            continue  # allows nothing, so nothing unlisted
+        for src in members[a]:
+            for dst in members[b]:
+                if src.id == dst.id:
+                    continue
+                if scope and src.namespace not in scope and dst.namespace not in scope:
+                    continue
+                have = covered.get((src.id, dst.id), ConnectionSet.none())
+                extra = allowed - have if mode == "deny" else ~have - allowed
+                if extra.is_empty:
+                    continue
+                s, d = resolver.pod(src), resolver.pod(dst)
+                evidence = None
+                if len(violations) < MAX_EVIDENCE * 4:
+                    protocol, port, _ = next(iter(extra))
+                    evidence = explain_pair(cc, s, d, protocol, port)
+                violations.append(DefaultViolation(s, d, extra, allowed, evidence))
+    violations.sort(key=lambda v: (v.src.id, v.dst.id))
+    pods = [p for group in members.values() for p in group]
+    outside = sum(1 for p in pods if scope and p.namespace not in scope)
+    checked = len(pods) * (len(pods) - 1) - outside * (outside - 1)
     return DefaultResult(
         mode, tuple(sorted(scope)), checked, tuple(violations), expectations.line_of_default
     )
