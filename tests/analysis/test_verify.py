@@ -158,7 +158,7 @@ expectations:
     report = run("three-tier", text)
     assert [r.status for r in report.results] == [PASS, PASS, FAIL]
     (failure,) = report.results[2].failures
-    assert failure.src.id == "ip:0.0.0.0"
+    assert failure.src.id == "ip:0.0.0.1"
     assert failure.offending.text() == "TCP 80"
     assert failure.evidence is not None and failure.evidence.port == 80
 

@@ -167,6 +167,8 @@ class EndpointResolver:
             if atom.version != network.version or atom.end <= start or atom.start >= end:
                 continue
             first, last = max(atom.start, start), min(atom.end, end)
+            if last - first > 2:
+                first += 1  # not the network address: 10.0.0.1 reads as a host, 10.0.0.0 does not
             # An address of the block that is not a pod or node: external, as the user meant.
             for value in range(first, min(last, first + 64)):
                 if str(make(value)) not in taken:
