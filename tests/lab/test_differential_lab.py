@@ -42,7 +42,7 @@ def cilium_lab() -> Iterator[str]:
 def check(lab: str, seed: int) -> None:
     objects = random_case(seed)
     lifecycle.replace(objects, lab)
-    report, _ = lifecycle.probe_lab(lab, timeout=2.0)
+    report, _ = lifecycle.probe_lab(lab, timeout=2.0, reference=True)
     assert len(report.cells) > 20
     problems = [describe_cell(c, report.labels) for c in report.disagreements]
     assert not problems, (

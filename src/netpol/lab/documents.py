@@ -15,7 +15,7 @@ from typing import Any
 
 from netpol.lab.state import write_json_atomic
 from netpol.load.build import KINDS
-from netpol.load.yamldoc import RawDocument
+from netpol.load.yamldoc import LocatedList, LocatedMap, RawDocument
 
 KIND_ALIASES = {
     "networkpolicy": "NetworkPolicy",
@@ -122,6 +122,7 @@ def save_store(path: Path, objects: Sequence[StoredObject]) -> None:
             {"kind": o.kind, "namespace": o.namespace, "name": o.name, "data": o.data}
             for o in objects
         ],
+        compact=True,
     )
 
 
@@ -138,9 +139,24 @@ def merged(store: Sequence[StoredObject], new: Sequence[StoredObject]) -> list[S
     return out
 
 
-def as_yaml_stream(objects: Sequence[StoredObject]) -> str:
-    """The store as one multi-document stream (JSON documents are YAML) for the loader."""
-    return "".join(f"---\n{json.dumps(o.data)}\n" for o in objects)
+def raw_documents(objects: Sequence[StoredObject], path: str) -> list[RawDocument]:
+    """The store as the loader's documents, without printing and parsing it again."""
+    return [RawDocument(path, 0, _located(o.data)) for o in objects]
+
+
+def _located(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = LocatedMap()
+        for k, v in value.items():
+            out.key_lines[k] = 0
+            out[k] = _located(v)
+        return out
+    if isinstance(value, list):
+        items = LocatedList()
+        items.extend(_located(v) for v in value)
+        items.item_lines.extend(0 for _ in value)
+        return items
+    return value
 
 
 def resolve_kind(text: str) -> str | None:

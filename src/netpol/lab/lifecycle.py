@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,11 @@ from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.lab import control, dns, system, topology
 from netpol.lab.documents import (
     StoredObject,
-    as_yaml_stream,
     load_store,
     merged,
     objects_of,
     objects_of_data,
+    raw_documents,
     resolve_kind,
     save_store,
 )
@@ -43,11 +44,11 @@ from netpol.lab.state import LabState, load, locked, recorded_labs, save
 from netpol.lab.tutorial import Expectation
 
 __all__ = ["load"]
+from netpol.lab.dns import KUBE_DNS_LABEL
 from netpol.lab.system import LabError
 from netpol.lab.truth import short_labels
-from netpol.lab.workloads import PodWork, is_dns_pod, plan_pod
+from netpol.lab.workloads import PodWork, plan_pod
 from netpol.load.paths import read_paths
-from netpol.load.yamldoc import parse_text
 from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Diagnostic
 from netpol.model.options import PROFILES, Options
@@ -112,8 +113,7 @@ def build_view(
     store: list[StoredObject], options: Options, run_commands: bool, lab: str
 ) -> LabView:
     """The cluster of ``store`` and everything the lab derives from it (no side effects)."""
-    docs, problems = parse_text(as_yaml_stream(store), f"<lab {lab}>")
-    result = check_and_build(docs, problems, options)
+    result = check_and_build(raw_documents(store, f"<lab {lab}>"), [], options)
     if not result.ok:
         raise LabInputError("the lab's objects do not make a valid cluster", result.errors)
     cluster = result.cluster
@@ -155,14 +155,14 @@ def build_view(
 
 
 def with_cluster_dns(
-    store: list[StoredObject], cluster: Cluster, default_namespace: str
+    store: list[StoredObject], default_namespace: str
 ) -> tuple[list[StoredObject], str | None]:
     """``store`` plus a CoreDNS pod and the kube-dns Service when the input has none."""
-    has_pod = any(is_dns_pod(p) for p in cluster.pods)
-    has_service = any(s.id == "kube-system/kube-dns" for s in cluster.services)
+    has_pod = any(_runs_kube_dns(o) for o in store)
+    has_service = any(o.key == ("Service", "kube-system", "kube-dns") for o in store)
     if has_pod and has_service:
         return store, None
-    has_ns = any(n.name == "kube-system" and not n.implicit for n in cluster.namespaces)
+    has_ns = any(o.key == ("Namespace", "", "kube-system") for o in store)
     extra = [
         o
         for o in objects_of_data(dns.coredns_objects(has_ns), default_namespace)
@@ -170,6 +170,19 @@ def with_cluster_dns(
     ]
     added = ", ".join(o.label for o in extra)
     return merged(store, extra), f"the input has no cluster DNS; the lab added {added}"
+
+
+def _runs_kube_dns(obj: StoredObject) -> bool:
+    """A pod, or a workload whose pods are, labelled k8s-app=kube-dns in kube-system."""
+    if obj.namespace != "kube-system":
+        return False
+    if obj.kind == "Pod":
+        meta = obj.data.get("metadata") or {}
+    else:
+        template = (obj.data.get("spec") or {}).get("template") or {}
+        meta = template.get("metadata") or {} if isinstance(template, dict) else {}
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return isinstance(labels, dict) and labels.get(KUBE_DNS_LABEL[0]) == KUBE_DNS_LABEL[1]
 
 
 def read_input(paths: Sequence[str], options: Options) -> tuple[list[StoredObject], Cluster]:
@@ -222,8 +235,7 @@ def objects_input(
     objects: Sequence[dict[str, Any]], options: Options
 ) -> tuple[list[StoredObject], Cluster]:
     store = objects_of_data(objects, options.default_namespace)
-    docs, problems = parse_text(as_yaml_stream(store), "<objects>")
-    result = check_and_build(docs, problems, options)
+    result = check_and_build(raw_documents(store, "<objects>"), [], options)
     if not result.ok:
         raise LabInputError("the objects do not make a valid cluster", result.errors)
     return store, result.cluster
@@ -252,8 +264,8 @@ def _up(
         if previous is not None or leftovers:
             topology.teardown(names, previous)
             say(f"removed what an earlier run of lab {lab} left behind")
-        store, cluster = read()
-        store, dns_note = with_cluster_dns(store, cluster, options.default_namespace)
+        store, _ = read()
+        store, dns_note = with_cluster_dns(store, options.default_namespace)
         view = build_view(store, options, run_commands, lab)
         if dns_note:
             view.notes.insert(0, dns_note)
@@ -315,7 +327,9 @@ def write_resolv_confs(state: LabState, view: LabView) -> None:
             state.etc_dirs.append(slot.netns)
         directory.mkdir(parents=True, exist_ok=True)
         text = dns.resolv_conf(by_id[pod_id].namespace, view.nameserver)
-        (directory / "resolv.conf").write_text(text)
+        path = directory / "resolv.conf"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
     save(state)
 
 
@@ -325,6 +339,7 @@ def ensure_daemon(state: LabState) -> None:
         return
     pid = control.start_daemon(names)
     state.daemon_pid = pid
+    state.sync_digest = ""  # a new helper knows nothing yet
     save(state)
     control.wait_daemon(names, pid)
 
@@ -354,10 +369,16 @@ def sync_daemon(
                 ],
             }
         )
-    reply = control.request(state.names, {"op": "sync", "pods": pods, "records": view.records})
+    message = {"op": "sync", "pods": pods, "records": view.records}
+    digest = hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
+    if digest == state.sync_digest and not extra_ports:
+        return {"ok": True, "unchanged": True}
+    reply = control.request(state.names, message)
     errors = reply.get("errors") or []
     if errors:
         raise LabError(f"the lab's helper could not start everything: {errors[0]}")
+    state.sync_digest = digest if not extra_ports else ""
+    save(state)
     return reply
 
 
@@ -382,9 +403,9 @@ def apply(paths: Sequence[str], lab: str, say: Say = _quiet) -> Change:
     with locked(lab):
         state = require_up(lab)
         options = options_of(state)
-        old = current_view(state)
+        old = load_store(state.names.documents_file)
         new_objects, _ = read_input(paths, options)
-        view = build_view(merged(old.store, new_objects), options, state.run_commands, lab)
+        view = build_view(merged(old, new_objects), options, state.run_commands, lab)
         return _commit(state, old, view, say)
 
 
@@ -393,11 +414,11 @@ def replace(objects: Sequence[dict[str, Any]], lab: str, say: Say = _quiet) -> C
     with locked(lab):
         state = require_up(lab)
         options = options_of(state)
-        old = current_view(state)
-        store, cluster = objects_input(objects, options)
-        store, _ = with_cluster_dns(store, cluster, options.default_namespace)
-        view = build_view(store, options, state.run_commands, lab)
-        return _commit(state, old, view, say)
+        old = load_store(state.names.documents_file)
+        store, _ = with_cluster_dns(
+            objects_of_data(objects, options.default_namespace), options.default_namespace
+        )
+        return _commit(state, old, build_view(store, options, state.run_commands, lab), say)
 
 
 def delete(
@@ -407,13 +428,11 @@ def delete(
     with locked(lab):
         state = require_up(lab)
         options = options_of(state)
-        old = current_view(state)
+        old = load_store(state.names.documents_file)
         doomed: set[tuple[str, str, str]] = set()
         for target in targets:
-            doomed |= _delete_keys(target, old.store, options, namespace)
-        view = build_view(
-            [o for o in old.store if o.key not in doomed], options, state.run_commands, lab
-        )
+            doomed |= _delete_keys(target, old, options, namespace)
+        view = build_view([o for o in old if o.key not in doomed], options, state.run_commands, lab)
         return _commit(state, old, view, say)
 
 
@@ -447,17 +466,17 @@ def _delete_keys(
     return {found[0].key}
 
 
-def _commit(state: LabState, old: LabView, view: LabView, say: Say) -> Change:
+def _commit(state: LabState, old: list[StoredObject], view: LabView, say: Say) -> Change:
     before = state.rules
-    lines = describe_changes(old, view)
+    lines = describe_changes(old, set(state.pods), view)
     realise(state, view, say)
     save_store(state.names.documents_file, view.store)
     return Change(lines, before, state.rules, view)
 
 
-def describe_changes(old: LabView, new: LabView) -> list[str]:
+def describe_changes(old: list[StoredObject], old_pods: set[str], new: LabView) -> list[str]:
     lines = []
-    old_objs = {o.key: o for o in old.store}
+    old_objs = {o.key: o for o in old}
     new_objs = {o.key: o for o in new.store}
     for key, obj in new_objs.items():
         if key not in old_objs:
@@ -467,7 +486,6 @@ def describe_changes(old: LabView, new: LabView) -> list[str]:
     for key, obj in old_objs.items():
         if key not in new_objs:
             lines.append(f"{obj.label} deleted")
-    old_pods = {lp.pod.id for lp in old.pods}
     new_pods = {lp.pod.id for lp in new.pods}
     for pod_id in sorted(new_pods - old_pods):
         lines.append(f"pod {pod_id} started")
@@ -556,6 +574,7 @@ def probe_lab(
     concurrency: int = 256,
     timeout: float = 2.0,
     include_outside: bool = True,
+    reference: bool = False,
 ) -> tuple[ProbeReport, LabView]:
     """Probe every pair of the lab on every declared port (or on ``ports``, on every pod)."""
     with locked(lab):
@@ -585,6 +604,7 @@ def probe_lab(
                 concurrency,
                 timeout,
                 labels=short_labels(view.cluster, ids),
+                reference=reference,
             )
         finally:
             if ports:

@@ -75,7 +75,7 @@ class TcpListener(asyncio.Protocol):
     def _banner(self) -> None:
         if self.mode or self.transport is None:
             return
-        self.mode = "line"
+        self.mode = "banner"
         self.transport.write(self.ident + b"\r\n")
         loop = asyncio.get_running_loop()
         self.timer = loop.call_later(IDLE_LIMIT, self.transport.close)
@@ -86,7 +86,13 @@ class TcpListener(asyncio.Protocol):
         if len(self.buffer) > 65536:
             self.transport.close()
             return
-        if not self.mode:
+        if self.mode == "banner":
+            # The banner went out first (a busy loop can run the timer before the data), but
+            # a request may still follow: an HTTP client or a probe gets its answer anyway.
+            self.mode = ""
+            self._cancel_timer()
+            self._choose_mode(banner_sent=True)
+        elif not self.mode:
             self._choose_mode()
         if self.mode == "http":
             self._http()
@@ -95,7 +101,7 @@ class TcpListener(asyncio.Protocol):
         elif self.mode == "line":
             self._lines()
 
-    def _choose_mode(self) -> None:
+    def _choose_mode(self, banner_sent: bool = False) -> None:
         assert self.transport is not None
         head = self.buffer
         if head.startswith(_HTTP_METHODS) or any(m.startswith(head) for m in _HTTP_METHODS):
@@ -110,11 +116,12 @@ class TcpListener(asyncio.Protocol):
             self.transport.close()
             self.mode = "done"
             return
-        elif self.is_dns:
+        elif self.is_dns and not banner_sent:
             self.mode = "dns"
         else:
             self.mode = "line"
-            self.transport.write(self.ident + b"\r\n")
+            if not banner_sent:
+                self.transport.write(self.ident + b"\r\n")
         self._cancel_timer()
 
     def _cancel_timer(self) -> None:

@@ -47,6 +47,7 @@ class LabState:
     daemon_pid: int | None = None
     rules: int = 0
     ruleset_digest: str = ""
+    sync_digest: str = ""  # what the helper process was last told
     chains: int = 0
     notes: list[str] = field(default_factory=list)
     run_commands: bool = False
@@ -69,11 +70,14 @@ class LabState:
         return LabState(**known)
 
 
-def write_json_atomic(path: Path, data: object) -> None:
+def write_json_atomic(path: Path, data: object, compact: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
+        if compact:
+            handle.write(json.dumps(data, separators=(",", ":")))
+        else:
+            json.dump(data, handle, indent=1, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

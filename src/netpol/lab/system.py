@@ -66,36 +66,6 @@ def ip_batch(commands: Sequence[str], netns: str | None = None) -> None:
     run(argv, "\n".join(commands) + "\n")
 
 
-def ip_batches_parallel(batches: Sequence[tuple[str, Sequence[str]]], workers: int = 8) -> None:
-    """Run ``ip -n NS -batch`` for many namespaces, a few processes at a time."""
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
-    errors: list[str] = []
-    pending = list(batches)
-    while pending or procs:
-        while pending and len(procs) < workers:
-            netns, commands = pending.pop(0)
-            proc = subprocess.Popen(
-                ["ip", "-n", netns, "-batch", "-"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=die_with_parent,
-            )
-            assert proc.stdin is not None
-            proc.stdin.write(("\n".join(commands) + "\n").encode())
-            proc.stdin.close()
-            procs.append((netns, proc))
-        netns, proc = procs.pop(0)
-        proc.wait()
-        assert proc.stderr is not None
-        stderr = proc.stderr.read()
-        proc.stderr.close()
-        if proc.returncode != 0:
-            errors.append(f"{netns}: {_first_error(stderr)}")
-    if errors:
-        raise LabError(f"ip failed in {len(errors)} namespace(s): {errors[0]}")
-
-
 def nft_load(netns: str, ruleset: str) -> None:
     """Load ``ruleset`` in one transaction inside ``netns`` (all of it or nothing)."""
     run(["ip", "netns", "exec", netns, "nft", "-f", "-"], ruleset)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from netpol.lab import system
+from netpol.lab import netlink, system
 from netpol.lab.names import (
     BRIDGE,
     GATEWAY_IP,
@@ -148,24 +148,9 @@ def add_pods(state: LabState, slots: Sequence[PodSlot]) -> None:
         fdb.append(f"fdb replace {s.mac} dev {link} master static")
     system.ip_batch(node, names.node_netns)
     system.run(["bridge", "-n", names.node_netns, "-batch", "-"], "\n".join(fdb) + "\n")
-    system.ip_batches_parallel(
-        [
-            (
-                s.netns,
-                [
-                    "link set lo up",
-                    f"addr add {s.ip}/32 dev {POD_LINK}",
-                    f"link set {POD_LINK} up",
-                    f"route add {GATEWAY_IP} dev {POD_LINK} scope link",
-                    f"route add default via {GATEWAY_IP} dev {POD_LINK}",
-                    f"neigh replace {GATEWAY_IP} lladdr {GATEWAY_MAC} dev {POD_LINK} nud permanent",
-                ],
-            )
-            for s in slots
-        ]
-    )
     for s in slots:
         with system.in_netns(s.netns):
+            netlink.configure_pod(POD_LINK, s.ip, GATEWAY_IP, GATEWAY_MAC)
             for path, value in POD_SYSCTLS:
                 if os.path.exists(f"/proc/sys/{path}"):
                     system.write_sysctl(path, value)
