@@ -17,7 +17,7 @@ from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, POD, Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches, requirement_holds
-from netpol.engine.verdict import SideVerdict, Verdict, evaluate
+from netpol.engine.verdict import SideVerdict, Verdict, evaluate, side_verdict
 from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import METADATA_NAME_LABEL, Container, ContainerPort, Pod
@@ -1212,10 +1212,7 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
         found = sides.get(key)
         if found is None:
             s, p = by_index[subject].representative, by_index[peer].representative
-            if direction == "Egress":
-                verdict = evaluate(ctx.cc, s, p).egress
-            else:
-                verdict = evaluate(ctx.cc, p, s).ingress
+            verdict = side_verdict(ctx.cc, s, p, direction)
             found = {id(o.rule): o.allowed for o in verdict.outcomes}
             sides[key] = found
         return found

@@ -96,8 +96,8 @@ class Verdict:
 
 def evaluate(cc: CompiledCluster, src: Endpoint, dst: Endpoint) -> Verdict:
     """Everything NetworkPolicy allows from ``src`` to ``dst`` (post-DNAT), with evidence."""
-    egress = _side(cc, src, dst, "Egress")
-    ingress = _side(cc, dst, src, "Ingress")
+    egress = side_verdict(cc, src, dst, "Egress")
+    ingress = side_verdict(cc, dst, src, "Ingress")
     if src.same_pod(dst):
         return Verdict(
             src, dst, egress, ingress, ConnectionSet.all(), "a pod can always reach itself"
@@ -110,7 +110,10 @@ def allowed(cc: CompiledCluster, src: Endpoint, dst: Endpoint) -> ConnectionSet:
     return evaluate(cc, src, dst).allowed
 
 
-def _side(cc: CompiledCluster, subject: Endpoint, peer: Endpoint, direction: str) -> SideVerdict:
+def side_verdict(
+    cc: CompiledCluster, subject: Endpoint, peer: Endpoint, direction: str
+) -> SideVerdict:
+    """One side alone: ``subject``'s egress towards ``peer``, or its ingress from ``peer``."""
     everything = ConnectionSet.all()
     if subject.kind != POD or subject.pod is None:
         return SideVerdict(direction, subject, peer, (), (), everything, NOT_A_POD)
