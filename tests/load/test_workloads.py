@@ -266,3 +266,26 @@ def test_generate_name_gets_a_stable_suffix() -> None:
     first, second = build(text), build(text)
     assert re.fullmatch(rf"job-{SUFFIX}", first.pods[0].name)
     assert first.pods[0].name == second.pods[0].name
+
+
+def test_circular_owner_references_end() -> None:
+    """Two ReplicaSets owning each other: both still run their pods, nothing loops."""
+    rs = (
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: NAME\n  namespace: shop\n"
+        "  ownerReferences: [{kind: ReplicaSet, name: OTHER, controller: true}]\nspec:\n"
+    )
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n"
+        "  ownerReferences: [{kind: ReplicaSet, name: a, controller: true}]\nspec: {containers: []}\n"
+    )
+    text = (
+        rs.replace("NAME", "a").replace("OTHER", "b")
+        + TEMPLATE
+        + "---\n"
+        + rs.replace("NAME", "b").replace("OTHER", "a")
+        + TEMPLATE
+        + "---\n"
+        + pod
+    )
+    cluster = build(text)
+    assert sorted(p.workload.name for p in cluster.pods if p.workload) == ["a", "b"]

@@ -307,8 +307,11 @@ class _Builder:
         """
         specs = self.workloads
         for spec in specs.values():
-            if spec.owner and spec.kind in ("ReplicaSet", "Job"):
-                spec.owned = (spec.owner[0], spec.namespace, spec.owner[1]) in specs
+            # Only these pairs: an owner that is itself never owned, so no chain of
+            # ownerReferences (a hostile input can make one circular) is ever followed far.
+            parent = {"ReplicaSet": "Deployment", "Job": "CronJob"}.get(spec.kind)
+            if spec.owner and spec.owner[0] == parent:
+                spec.owned = (parent, spec.namespace, spec.owner[1]) in specs
         synthetic: dict[tuple[str, str, str], WorkloadSpec] = {}
         groups = [s for s in specs.values() if not s.owned]
         for key in sorted(self.pods):
