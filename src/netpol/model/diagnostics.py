@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 
 
@@ -65,7 +66,8 @@ def _short(value: object, limit: int = 60) -> str:
     """The value as YAML would show it: strings quoted, booleans lowercase."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    # json.dumps escapes newlines and control characters: a diagnostic stays on one line
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
