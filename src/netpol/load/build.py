@@ -117,6 +117,24 @@ class _Builder:
 
     # -- reading documents ---------------------------------------------------------------
 
+    def warn_unevaluated_policy(self, source: Source, kind: str, api_version: object) -> None:
+        """Policies of other APIs change real verdicts: never drop them silently."""
+        group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+        if (kind, group) not in UNEVALUATED_POLICY_KINDS:
+            return
+        self.diagnostics.append(
+            Diagnostic(
+                Severity.WARNING,
+                f"{kind} ({api_version}) is not evaluated yet: verdicts ignore it, so traffic it "
+                "denies may be reported as allowed",
+                path=source.path,
+                line=source.line,
+                obj=kind,
+                field="kind",
+                reason="Unsupported",
+            )
+        )
+
     def add(self, doc: RawDocument, item_kind: str | None = None, item_api: object = None) -> None:
         """One document; ``item_kind``/``item_api`` are what a ``<Kind>List`` gives its items."""
         data = doc.data
@@ -135,6 +153,7 @@ class _Builder:
         ):
             label = kind if entry is None else f"{kind} ({api_version})"
             self.skipped[label] += 1
+            self.warn_unevaluated_policy(source, kind, api_version)
             return
         namespaced, handler = entry[1], entry[2]
         meta = self.meta(data, kind, namespaced, source)
@@ -671,6 +690,19 @@ def _kind_nodes(count: int) -> dict[str, _NodeSpec]:
 
 # kind -> (API groups it may come from, namespaced, handler). Admin policy kinds will be
 # added here; a kind not listed is counted in Cluster.skipped_kinds.
+UNEVALUATED_POLICY_KINDS = frozenset(
+    {
+        ("AdminNetworkPolicy", "policy.networking.k8s.io"),
+        ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io"),
+        ("ClusterNetworkPolicy", "policy.networking.k8s.io"),
+        ("NetworkPolicy", "projectcalico.org"),
+        ("GlobalNetworkPolicy", "projectcalico.org"),
+        ("NetworkPolicy", "crd.projectcalico.org"),
+        ("GlobalNetworkPolicy", "crd.projectcalico.org"),
+        ("CiliumNetworkPolicy", "cilium.io"),
+        ("CiliumClusterwideNetworkPolicy", "cilium.io"),
+    }
+)
 KINDS: dict[str, tuple[tuple[str, ...], bool, _Handler]] = {
     "Namespace": (("",), False, _Builder.add_namespace),
     "Node": (("",), False, _Builder.add_node),

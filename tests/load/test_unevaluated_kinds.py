@@ -1,0 +1,47 @@
+"""Policies of APIs netpol does not evaluate yet are announced, never dropped silently."""
+
+from __future__ import annotations
+
+import pytest
+
+from netpol.load.build import build_cluster
+from netpol.load.yamldoc import parse_text
+from netpol.model.diagnostics import Severity
+from netpol.model.options import Options
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind"),
+    [
+        ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
+        ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
+        ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
+        ("projectcalico.org/v3", "GlobalNetworkPolicy"),
+        ("projectcalico.org/v3", "NetworkPolicy"),
+        ("cilium.io/v2", "CiliumNetworkPolicy"),
+    ],
+)
+def test_a_policy_kind_not_evaluated_is_a_warning(api_version: str, kind: str) -> None:
+    text = f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: p\nspec: {{}}\n"
+    docs, problems = parse_text(text, "policies.yaml")
+    assert problems == []
+
+    cluster = build_cluster(docs, Options())
+
+    assert [d.one_line() for d in cluster.diagnostics] == [
+        f"policies.yaml:1: warning: {kind}: kind: {kind} ({api_version}) is not evaluated yet: "
+        "verdicts ignore it, so traffic it denies may be reported as allowed"
+    ]
+    assert cluster.diagnostics[0].severity is Severity.WARNING
+    assert dict(cluster.skipped_kinds) == {kind: 1} or dict(cluster.skipped_kinds) == {
+        f"{kind} ({api_version})": 1
+    }
+
+
+def test_other_unknown_kinds_are_only_counted() -> None:
+    docs, _ = parse_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n", "cm.yaml")
+
+    cluster = build_cluster(docs, Options())
+
+    assert cluster.diagnostics == ()
+    assert dict(cluster.skipped_kinds) == {"ConfigMap": 1}
