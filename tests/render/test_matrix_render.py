@@ -169,7 +169,11 @@ def test_mixed_pairs_are_flagged_in_the_truth_table(view: View) -> None:
     table = truth_tables(view("three-tier", "namespace"), [("TCP", 5678)])
 
     assert "app1-ns      .*" in table
-    assert table.endswith(", '*' members disagree (see --by pod)")
+    assert (
+        ", '*' member pods disagree (listed below)\n\napp1-ns -> app1-ns: member pods disagree\n"
+        in table
+    )
+    assert "-> app1-ns/backend-deploy-5c694bf5fc-6vgxk: TCP 5678" in table
 
 
 # --- the JSON contract ------------------------------------------------------------------------

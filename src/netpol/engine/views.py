@@ -149,6 +149,16 @@ class MatrixView:
         if pair is not None and (all_pairs or not pair.connections.is_empty):
             yield pair
 
+    def members(self, i: int, j: int) -> list[tuple[str, str, ConnectionSet]]:
+        """The pod pairs behind a view pair, each with its own connections (a pod and itself
+        excluded): what a marked, disagreeing pair really contains."""
+        found = []
+        for src in self.endpoints[i].pods:
+            for dst in self.endpoints[j].pods:
+                if src.id != dst.id:
+                    found.append((src.id, dst.id, self.matrix.pod_connections(src.id, dst.id)))
+        return found
+
     def index(self, endpoint_id: str) -> int:
         for i, e in enumerate(self.endpoints):
             if e.id == endpoint_id:

@@ -55,8 +55,30 @@ def truth_tables(
         marks = "'.' allowed, 'X' denied" if ports else "'all' every connection, 'X' none"
         text += f"\n\n{marks}, '-' no pair (a pod and itself)"
         if MIXED_MARK in text:
-            text += f", '{MIXED_MARK}' members disagree (see --by pod)"
-    return text
+            text += f", '{MIXED_MARK}' member pods disagree (listed below)"
+    port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
+    listing = disagreements(view, [pair.restricted(port_set) for pair in cells.values()])
+    return f"{text}\n\n{listing}" if listing else text
+
+
+MEMBERS_SHOWN = 10
+
+
+def disagreements(view: MatrixView, pairs: Sequence[ViewPair]) -> str:
+    """Every marked pair listed at pod level, so a summary never hides who differs."""
+    lines = []
+    for pair in sorted((p for p in pairs if p.mixed), key=lambda p: (p.src, p.dst)):
+        src, dst = view.endpoints[pair.src].id, view.endpoints[pair.dst].id
+        lines.append(f"{src} -> {dst}: member pods disagree")
+        members = view.members(pair.src, pair.dst)
+        for pod_src, pod_dst, connections in members[:MEMBERS_SHOWN]:
+            # the union bounds every member, so this only drops ports a --port filter hides
+            lines.append(f"  {pod_src} -> {pod_dst}: {(connections & pair.connections).text()}")
+        if len(members) > MEMBERS_SHOWN:
+            lines.append(
+                f"  ... and {len(members) - MEMBERS_SHOWN} more pod pairs (--by pod lists all)"
+            )
+    return "\n".join(lines)
 
 
 def _port_cell(pair: ViewPair | None, protocol: str, port: int) -> str:
@@ -99,7 +121,10 @@ def wide(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
         (s, d, c.text() + (" (members disagree)" if m else "")) for s, d, c, m in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(3)]
-    return "\n".join("   ".join(r[i].ljust(widths[i]) for i in range(3)).rstrip() for r in table)
+    text = "\n".join("   ".join(r[i].ljust(widths[i]) for i in range(3)).rstrip() for r in table)
+    marked = [pair.restricted(ports) for pair in view.pairs(all_pairs=all_pairs)]
+    listing = disagreements(view, marked)
+    return f"{text}\n\n{listing}" if listing else text
 
 
 def endpoint_json(endpoint: ViewEndpoint) -> dict[str, object]:
