@@ -13,6 +13,7 @@ from netpol import __version__
 VERB_MODULES = (
     "netpol.cli.validate_cmd",
     "netpol.cli.lab_cmd",
+    "netpol.cli.demo_cmd",
     "netpol.cli.get_cmd",
     "netpol.cli.explain_cmd",
     "netpol.cli.matrix_cmd",

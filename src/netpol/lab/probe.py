@@ -77,6 +77,7 @@ class ProbeReport:
     cells: list[Cell]
     elapsed: float
     labels: dict[str, str] = field(default_factory=dict)
+    predicted_only: bool = False  # the engine's verdicts alone, no packets (demo without root)
 
     @property
     def disagreements(self) -> list[Cell]:

@@ -100,6 +100,11 @@ def describe_cell(cell: Cell, labels: Mapping[str, str]) -> str:
 def summary(report: ProbeReport) -> str:
     total = len(report.cells)
     connected = sum(1 for c in report.cells if c.observed)
+    if report.predicted_only:
+        return (
+            f"{total} connections predicted by the engine (no packets): "
+            f"{connected} allowed, {total - connected} denied"
+        )
     wrong = len(report.disagreements)
     verdict = "all agree with the engine" if not wrong else f"{wrong} DISAGREE with the engine"
     return (

@@ -1,0 +1,51 @@
+"""``netpol demo``: the tutorial's story, on real packets and on the engine alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from tests.lab.conftest import lab_name, requires_lab
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "netpol", "demo", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def assert_the_story(out: str) -> None:
+    assert "Step 3: everyone can talk to everyone" in out
+    assert "kubectl apply -f 04-db-netpol.yaml" in out
+    assert "kubectl apply -f 06-frontend-netpol.yaml" in out
+    step5, after_fix = out.split("Step 5: verification, as published")[1].split("Step 5 again")
+    assert "telnet backend-svc 5678" in step5
+    assert "[NOT AS EXPECTED]" in step5
+    assert step5.count("[NOT AS EXPECTED]") == 1
+    assert "role=web fails" in step5  # the explanation
+    assert "[peer-selects-nothing]" in step5  # the lint finding
+    assert "+              role: frontend" in step5  # the one-line fix
+    assert "Step 5 holds." in after_fix
+    assert "[NOT AS EXPECTED]" not in after_fix
+    assert "cannot resolve db-sts-0.db-svc.app1-ns.svc.cluster.local" in after_fix
+
+
+@pytest.mark.lab
+@requires_lab
+@pytest.mark.usefixtures("host_untouched")
+def test_demo_on_real_packets() -> None:
+    done = run_demo("--name", lab_name("demo"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "on real packets in the lab" in done.stdout
+    assert_the_story(done.stdout)
+    assert "every one agreed with the engine" in done.stdout
+    assert "removed" in done.stdout
+
+
+def test_demo_on_the_engine_alone() -> None:
+    done = run_demo("--engine-only")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "on the engine alone (no real packets)" in done.stdout
+    assert "predicted by the engine (no packets)" in done.stdout
+    assert_the_story(done.stdout)
