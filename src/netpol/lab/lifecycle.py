@@ -9,6 +9,7 @@ so a rejected change leaves the rules in force as they were.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -29,7 +30,14 @@ from netpol.lab.documents import (
     resolve_kind,
     save_store,
 )
-from netpol.lab.names import OUTSIDE_IP, RESERVED_IPS, LabNames, check_lab_name, lab_of_netns
+from netpol.lab.names import (
+    OUTSIDE_IP,
+    RESERVED_IPS,
+    STATE_ROOT,
+    LabNames,
+    check_lab_name,
+    lab_of_netns,
+)
 from netpol.lab.nftables import LabPod, Ruleset, compile_ruleset
 from netpol.lab.probe import (
     NameCheck,
@@ -511,6 +519,9 @@ def down(lab: str | None, everything: bool = False) -> list[str]:
             removed = topology.teardown(names, state)
         what = ", ".join(removed) if removed else "nothing running"
         report.append(f"lab {name}: removed ({what})")
+    for directory in (STATE_ROOT, STATE_ROOT.parent):  # only when no lab is left in them
+        with contextlib.suppress(OSError):
+            directory.rmdir()
     return report
 
 
