@@ -21,7 +21,7 @@ from netpol.engine.verdict import SideVerdict, Verdict, evaluate, side_verdict
 from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import METADATA_NAME_LABEL, Container, ContainerPort, Pod
-from netpol.model.policy import IPBlock, NetworkPolicy, Peer
+from netpol.model.policy import IPBlock, NetworkPolicy
 from netpol.model.selectors import LabelSelector
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -110,17 +110,6 @@ def _workloads(pods: Iterable[Pod]) -> str:
 
 def _labels(labels: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
-
-
-def _peer_text(peer: Peer) -> str:
-    if peer.ip_block is not None:
-        return f"ipBlock {peer.ip_block.text()}"
-    parts = []
-    if peer.namespace_selector is not None:
-        parts.append(f"namespaceSelector {peer.namespace_selector.text()}")
-    if peer.pod_selector is not None:
-        parts.append(f"podSelector {peer.pod_selector.text()}")
-    return " + ".join(parts)
 
 
 def _selector_yaml(selector: LabelSelector) -> str:
@@ -738,7 +727,7 @@ def _peer_nothing(ctx: LintContext) -> Iterator[Finding]:
                 )
                 yield me.on_policy(
                     compiled.policy,
-                    f"{_word(rule.direction)}[{cp.index}] {_peer_text(cp.peer)} matches no pod "
+                    f"{_word(rule.direction)}[{cp.index}] {cp.peer.text()} matches no pod "
                     f"(in {where}): {rule.label} admits nothing",
                     _peer_path(rule, cp.index),
                     _peer_hint(ctx, compiled, rule, cp),

@@ -39,6 +39,17 @@ class Peer:
     namespace_selector: LabelSelector | None = None
     ip_block: IPBlock | None = None
 
+    def text(self) -> str:
+        """``namespaceSelector a=b AND podSelector c=d`` or ``ipBlock 10.0.0.0/8 except ...``."""
+        if self.ip_block is not None:
+            return f"ipBlock {self.ip_block.text()}"
+        parts = []
+        if self.namespace_selector is not None:
+            parts.append(f"namespaceSelector {self.namespace_selector.text()}")
+        if self.pod_selector is not None:
+            parts.append(f"podSelector {self.pod_selector.text()}")
+        return " AND ".join(parts)
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyPort:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from netpol.engine.describe import PeerMatch, PodDescription, PolicyDescription, RuleDescription
-from netpol.render.explain import peer_text
 
 
 def _list(items: tuple[str, ...], limit: int = 8) -> str:
@@ -15,7 +14,7 @@ def _list(items: tuple[str, ...], limit: int = 8) -> str:
 
 def _peer_lines(match: PeerMatch) -> list[str]:
     peer = match.peer.peer
-    text = peer_text(peer)
+    text = peer.text()
     if peer.ip_block is not None:
         return [f"{text}: addresses {peer.ip_block.text()}"]
     where = f"in namespaces {_list(match.namespaces)}"
@@ -97,7 +96,7 @@ def _rule_json(rule: RuleDescription) -> dict[str, object]:
         "ports": [p.text() for p in compiled.rule.ports],
         "peers": [
             {
-                "peer": peer_text(m.peer.peer),
+                "peer": m.peer.peer.text(),
                 "pods": list(m.pods),
                 "namespaces": list(m.namespaces),
                 "ipBlock": m.peer.peer.ip_block.text() if m.peer.peer.ip_block else None,

@@ -11,7 +11,6 @@ from netpol.engine.verdict import (
     RuleOutcome,
     SideVerdict,
 )
-from netpol.model.policy import Peer
 
 _EXEMPTIONS = {
     NOT_A_POD: "not a pod: NetworkPolicy does not restrict it",
@@ -32,26 +31,15 @@ def _flow_text(e: Explanation) -> str:
     return f"{endpoint_text(e, 'src')} -> {endpoint_text(e, 'dst')}{port}"
 
 
-def peer_text(peer: Peer) -> str:
-    if peer.ip_block is not None:
-        return f"ipBlock {peer.ip_block.text()}"
-    parts = []
-    if peer.namespace_selector is not None:
-        parts.append(f"namespaceSelector {peer.namespace_selector.text()}")
-    if peer.pod_selector is not None:
-        parts.append(f"podSelector {peer.pod_selector.text()}")
-    return " AND ".join(parts)
-
-
 def _rule_text(outcome: RuleOutcome) -> str:
     rule = outcome.rule
     word = "from" if rule.direction == "Ingress" else "to"
     if rule.any_peer:
         peers = f"{word} anywhere"
     elif outcome.peer_index is not None:
-        peers = f"{word}[{outcome.peer_index}] {peer_text(rule.peers[outcome.peer_index].peer)}"
+        peers = f"{word}[{outcome.peer_index}] {rule.peers[outcome.peer_index].peer.text()}"
     else:
-        peers = f"{word}: " + "; ".join(peer_text(p.peer) for p in rule.peers)
+        peers = f"{word}: " + "; ".join(p.peer.text() for p in rule.peers)
     ports = "all ports" if rule.any_port else ", ".join(p.text() for p in rule.rule.ports)
     return f"{rule.label}: {peers}; ports {ports}"
 
