@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 from netpol.analysis.endpoints import EndpointError, EndpointSpec, parse_endpoint
 from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS
-from netpol.load.yamldoc import LocatedList, LocatedMap, decode, parse_text
+from netpol.load.paths import read_text
+from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
+from netpol.model.diagnostics import Diagnostic
 
 API_VERSION = "netpol/v1alpha1"
 KIND = "Expectations"
@@ -85,14 +87,9 @@ class ExpectationsFile:
 
 def read_expectations(path: str) -> ExpectationsFile:
     """Read and check ``path``; raises ExpectationsError (file:line: reason) on any problem."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ExpectationsError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    text, problem = decode(data, path)
-    if problem is not None or text is None:
-        raise ExpectationsError(problem.one_line() if problem else f"{path}: unreadable")
+    text = read_text(path)
+    if isinstance(text, Diagnostic):
+        raise ExpectationsError(text.one_line())
     return parse_expectations(text, path)
 
 

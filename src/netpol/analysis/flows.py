@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet
-from netpol.load.yamldoc import LocatedList, LocatedMap, decode, parse_text
+from netpol.load.paths import read_text
+from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.diagnostics import Diagnostic
 
 API_VERSION = "netpol/v1alpha1"
 KIND = "Flows"
@@ -124,14 +126,9 @@ class FlowsFile:
 
 def read_flows(path: str) -> FlowsFile:
     """The flows file at ``path`` (YAML or JSON); FlowsError with a one-line reason otherwise."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise FlowsError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    text, problem = decode(data, path)
-    if problem is not None or text is None:
-        raise FlowsError(problem.one_line() if problem else f"{path}: unreadable")
+    text = read_text(path)
+    if isinstance(text, Diagnostic):
+        raise FlowsError(text.one_line())
     return parse_flows(text, path)
 
 

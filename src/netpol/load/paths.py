@@ -54,21 +54,40 @@ def _manifest_files(directory: str) -> list[str]:
     return found
 
 
-def _read_file(path: str, docs: list[RawDocument], diags: list[Diagnostic]) -> None:
+def read_text(path: str) -> str | Diagnostic:
+    """One file as text (UTF-8, or UTF-16/32 with a BOM), or the Diagnostic saying why not.
+
+    Also what the expectations and flows files are read with, so every input fails alike.
+    """
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         problem = _missing(path) if not os.path.exists(path) else exc.strerror or str(exc)
-        diags.append(_error(path, f"cannot read: {problem}"))
-        return
-    _read_bytes(data, path, docs, diags)
+        return _error(path, f"cannot read: {problem}")
+    return _decoded(data, path)
+
+
+def _decoded(data: bytes, path: str) -> str | Diagnostic:
+    text, problem = decode(data, path)
+    if text is None:
+        return problem or _error(path, "unreadable")
+    return text
+
+
+def _read_file(path: str, docs: list[RawDocument], diags: list[Diagnostic]) -> None:
+    _read_text(read_text(path), path, docs, diags)
 
 
 def _read_bytes(data: bytes, path: str, docs: list[RawDocument], diags: list[Diagnostic]) -> None:
-    text, problem = decode(data, path)
-    if problem is not None or text is None:
-        diags.append(problem or _error(path, "unreadable"))
+    _read_text(_decoded(data, path), path, docs, diags)
+
+
+def _read_text(
+    text: str | Diagnostic, path: str, docs: list[RawDocument], diags: list[Diagnostic]
+) -> None:
+    if isinstance(text, Diagnostic):
+        diags.append(text)
         return
     found, problems = parse_text(text, path)
     docs += found
