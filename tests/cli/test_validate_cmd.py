@@ -216,9 +216,7 @@ def test_help_shows_an_example() -> None:
 
 
 def report_schema() -> dict[str, object]:
-    """The JSON Schema published in docs/validate.md (the contract is the doc)."""
-    text = (REPO / "docs" / "validate.md").read_text()
-    section = text.split("## JSON Schema", 1)[1]
-    block = section.split("```json\n", 1)[1].split("\n```", 1)[0]
-    schema: dict[str, object] = json.loads(block)
+    """The JSON Schema published in docs/schemas (the contract is the doc)."""
+    text = (REPO / "docs" / "schemas" / "validation-report.schema.json").read_text()
+    schema: dict[str, object] = json.loads(text)
     return schema
