@@ -360,7 +360,7 @@ def sync_daemon(
         slot = state.pods[lp.pod.id]
         work = view.works[lp.pod.id]
         listeners = {(x.port, x.protocol): x.kind for x in work.listeners}
-        served = {(c.port, "TCP") for c in work.commands if c.port is not None}
+        served = {port for c in work.commands for port in c.ports}
         for port, proto in extra_ports:
             if (port, proto) not in served:
                 listeners.setdefault((port, proto), "echo")
@@ -372,7 +372,13 @@ def sync_daemon(
                 "scratch": str(state.names.scratch_dir(slot.index)),
                 "listeners": [[p, proto, kind] for (p, proto), kind in sorted(listeners.items())],
                 "commands": [
-                    {"container": c.container, "argv": list(c.argv), "kind": c.kind, "port": c.port}
+                    {
+                        "container": c.container,
+                        "argv": list(c.argv),
+                        "kind": c.kind,
+                        "port": c.port,
+                        "tcp_ports": [p for p, proto in c.ports if proto == "TCP"],
+                    }
                     for c in work.commands
                 ],
             }
@@ -385,6 +391,9 @@ def sync_daemon(
     errors = reply.get("errors") or []
     if errors:
         raise LabError(f"the lab's helper could not start everything: {errors[0]}")
+    for warning in reply.get("warnings") or []:
+        if warning not in state.notes:
+            state.notes.append(warning)
     state.sync_digest = digest if not extra_ports else ""
     save(state)
     return reply
@@ -575,7 +584,7 @@ def probed_ports(view: LabView, pod_id: str) -> list[tuple[int, str]]:
     """Every port something answers on in ``pod_id``: declared ports, DNS, allow-listed servers."""
     work = view.works[pod_id]
     ports = {(x.port, x.protocol) for x in work.listeners}
-    ports |= {(c.port, "TCP") for c in work.commands if c.port is not None}
+    ports |= {port for c in work.commands for port in c.ports}
     return sorted(ports)
 
 

@@ -34,6 +34,7 @@ class Command:
     argv: tuple[str, ...]
     kind: str
     port: int | None  # the port it serves, when known
+    ports: tuple[tuple[int, str], ...] = ()  # what it is expected to answer on (probed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +87,21 @@ def plan_pod(pod: Pod, run_commands: bool) -> PodWork:
     for container in pod.containers:
         port = recognise_http_server(container)
         if port is not None:
-            commands.append(Command(container.name, ("http.server", str(port)), HTTP_SERVER, port))
+            commands.append(
+                Command(
+                    container.name, ("http.server", str(port)), HTTP_SERVER, port, ((port, "TCP"),)
+                )
+            )
             served.add((port, "TCP"))
             continue
         argv = tuple(container.command) + tuple(container.args)
         if not argv:
             continue
         if run_commands:
-            commands.append(Command(container.name, argv, "container", None))
+            declared = tuple(
+                (p.port, p.protocol) for p in container.ports if p.protocol in LAB_PROTOCOLS
+            )
+            commands.append(Command(container.name, argv, "container", None, declared))
             served |= {(p.port, p.protocol) for p in container.ports}
         elif container.command:
             notes.append(
