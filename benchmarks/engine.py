@@ -73,21 +73,9 @@ def run_size(pods: int, seed: int, cli: bool) -> dict[str, float]:
         numbers = json.loads(child.stdout)
         if cli:
             started = time.perf_counter()
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "netpol",
-                    "matrix",
-                    directory,
-                    "--by",
-                    "workload",
-                    "-o",
-                    "json",
-                ],
-                capture_output=True,
-                check=True,
-            )
+            command = [sys.executable, "-m", "netpol", "matrix", directory, "--by", "workload"]
+            command += ["-o", "json", "--pod-cidr", synth.pod_cidr(pods)]
+            out = subprocess.run(command, capture_output=True, check=True)
             numbers["cli_matrix_json_s"] = time.perf_counter() - started
             numbers["cli_output_mib"] = len(out.stdout) / 2**20
     return numbers
