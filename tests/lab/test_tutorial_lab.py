@@ -198,3 +198,15 @@ def test_an_invalid_apply_is_rejected_and_the_old_rules_stay(lab: str, tmp_path:
     assert after is not None and after.rules == rules_before
     report = probe(lab)
     assert cell(report, "frontend-deploy", "backend-deploy", 5678)
+
+
+def test_a_pod_reaches_its_own_service_hairpin(lab: str) -> None:
+    # The backend's egress allows only the database and DNS, but a pod can always reach
+    # itself (spec 4.4); through its own Service VIP the node masquerades, like kube-proxy.
+    lifecycle.replace(fixed(), lab)
+    (result,) = lifecycle.check_names(
+        lab,
+        [tutorial.Expectation("app1-ns/backend-deploy", "backend-svc", 5678, True, "hairpin")],
+    )
+    assert result.holds, result.result
+    assert result.result.answered_by.startswith("app1-ns/backend-deploy-")

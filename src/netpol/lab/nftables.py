@@ -4,6 +4,7 @@ Layout (the whole table is replaced in one transaction on every change):
 
 * ``nat_prerouting``: Service VIPs and NodePorts, DNAT to a backend, like kube-proxy; so the
   filter below sees the backend pod and its target port, as the spec requires.
+  ``nat_postrouting`` masquerades a pod that reached itself through its Service (hairpin).
 * ``egress`` (forward, priority filter) and ``ingress`` (forward, priority filter + 10): both
   accept established/related first (policies are stateful), then jump through a verdict map
   keyed by pod IP to the pod's chain. Only isolated pods are in the maps; an ``accept`` in the
@@ -327,6 +328,13 @@ def compile_ruleset(
             "fib daddr type local meta l4proto . th dport vmap @node_ports",
         ],
         "type nat hook prerouting priority dstnat; policy accept;",
+    )
+    chain(
+        # A pod reaching its own Service (hairpin) gets the node's address as source, as
+        # kube-proxy does, so its replies come back through the node and are un-NATed.
+        "nat_postrouting",
+        ["ct status dnat ip saddr . ip daddr @self masquerade"],
+        "type nat hook postrouting priority srcnat; policy accept;",
     )
     for name, line in svc_chains:
         chain(name, [line])

@@ -58,8 +58,6 @@ NODE_SYSCTLS = (
 
 
 POD_SYSCTLS = (
-    # A pod reaching its own Service VIP gets its own packets back from the node (hairpin).
-    (f"net/ipv4/conf/{POD_LINK}/accept_local", "1"),
     # Only the node routes between pods; never take a redirect around it.
     ("net/ipv4/conf/all/accept_redirects", "0"),
     (f"net/ipv4/conf/{POD_LINK}/accept_redirects", "0"),
