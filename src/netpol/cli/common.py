@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
+from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
-from netpol.validate.pipeline import LoadResult, load_cluster
+from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +53,7 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop invalid objects with a warning instead of refusing to evaluate.",
         ),
+        *live_options(),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -60,7 +62,7 @@ def input_options(func: F) -> F:
 
 def options_from(params: dict[str, Any]) -> Options:
     return Options(
-        profile=PROFILES[params.get("profile") or "upstream"],
+        profile=PROFILES[live_profile(params) or params.get("profile") or "upstream"],
         pod_cidr=params.get("pod_cidr") or "10.244.0.0/16",
         nodes=params.get("nodes") or 3,
         default_namespace=params.get("default_namespace") or "default",
@@ -75,8 +77,12 @@ def require_paths(paths: tuple[str, ...]) -> None:
 
 def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
     """The cluster, or exit 2 with every problem on its own line (warnings go to stderr too)."""
-    require_paths(paths)
-    result: LoadResult = load_cluster(paths, options)
+    target = requested_target()
+    if target is None:
+        require_paths(paths)
+        result: LoadResult = load_cluster(paths, options)
+    else:
+        result = check_and_build(live_cluster(target).documents(), [], options)
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.one_line(), err=True)
     if not result.ok:

@@ -1,0 +1,146 @@
+"""Live mode for every verb that reads a cluster: the flags, one read per command, the
+CNI's profile, and a progress line on a terminal. ``common`` calls in here; nothing else does.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import click
+
+from netpol.analysis.cni import CniReport, detect_cni
+from netpol.load.live import LiveCluster, LiveError, LiveTarget, Progress, read_cluster
+
+_CACHE_KEY = "netpol.live"
+
+
+def live_options() -> list[Callable[[Any], Any]]:
+    """--kubeconfig, --context, --live, --live-namespace, --request-timeout."""
+    return [
+        click.option(
+            "--kubeconfig",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Read the live cluster of this kubeconfig (get and list only) instead of PATHs.",
+        ),
+        click.option(
+            "--context", default=None, help="Live mode: the kubeconfig context (default: current)."
+        ),
+        click.option(
+            "--live",
+            is_flag=True,
+            help="Read the live cluster of $KUBECONFIG, ~/.kube/config or, inside a pod, "
+            "its service account.",
+        ),
+        click.option(
+            "--live-namespace",
+            multiple=True,
+            metavar="NS",
+            help="Live mode: read only this namespace (repeatable), for users with a "
+            "namespaced Role; default: the whole cluster.",
+        ),
+        click.option(
+            "--request-timeout",
+            type=click.FloatRange(min=0.1),
+            default=30.0,
+            show_default=True,
+            help="Live mode: seconds to wait for each API request.",
+        ),
+    ]
+
+
+def requested_target(params: dict[str, Any] | None = None) -> LiveTarget | None:
+    """The live cluster the command line asks for, or None (read PATHs)."""
+    if params is None:
+        ctx = click.get_current_context(silent=True)
+        params = ctx.params if ctx is not None else {}
+    kubeconfig = params.get("kubeconfig")
+    context = params.get("context")
+    scope = tuple(params.get("live_namespace") or ())
+    if not (kubeconfig or context or params.get("live") or scope):
+        return None
+    if params.get("paths"):
+        raise click.UsageError("give PATHs or --kubeconfig/--context/--live, not both")
+    return LiveTarget(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespaces=scope,
+        request_timeout=float(params.get("request_timeout") or 30.0),
+    )
+
+
+def live_cluster(target: LiveTarget) -> LiveCluster:
+    """The cluster of ``target``, read once per command; a refusal exits 2 with one line."""
+    ctx = click.get_current_context(silent=True)
+    cache: dict[str, Any] = ctx.find_root().meta if ctx is not None else {}
+    cached = cache.get(_CACHE_KEY)
+    if cached is not None and cached[0] == target:
+        return cached[1]
+    progress = terminal_progress(sys.stderr)
+    try:
+        live = read_cluster(target, progress)
+    except LiveError as exc:
+        failure: LiveError | None = exc
+    else:
+        failure = None
+    finally:
+        if progress is not None:
+            progress("", 0, True)
+    if failure is not None:
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(2)
+    for note in live.notes:
+        click.echo(f"note: {note}", err=True)
+    cache[_CACHE_KEY] = (target, live)
+    return live
+
+
+def cni_of(live: LiveCluster) -> CniReport:
+    return detect_cni(live.daemonsets, live.cni_pods())
+
+
+def live_profile(params: dict[str, Any]) -> str | None:
+    """In live mode, the profile of the cluster's CNI unless --profile was given; else None.
+
+    Says on stderr which CNI was found, and when it does not enforce policies.
+    """
+    target = requested_target()
+    if target is None:
+        return None
+    report = cni_of(live_cluster(target))
+    cni = report.primary
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source("profile") if ctx is not None else None
+    user_set = source is not None and source is not click.core.ParameterSource.DEFAULT
+    if cni.enforces is False:
+        click.echo(
+            f"warning: {report.summary} does not enforce NetworkPolicy: {cni.reason}; netpol "
+            "shows what the policies would allow under a CNI that enforces them",
+            err=True,
+        )
+    if user_set or cni.name == "unknown":
+        return None
+    if cni.profile != (params.get("profile") or "upstream"):
+        click.echo(
+            f"note: {report.summary} detected: using --profile {cni.profile} "
+            "(pass --profile to choose another)",
+            err=True,
+        )
+    return cni.profile
+
+
+def terminal_progress(stream: TextIO) -> Progress | None:
+    """A one-line progress display on a terminal (none when ``stream`` is not a TTY)."""
+    if not stream.isatty():
+        return None
+
+    def show(resource: str, count: int, done: bool) -> None:
+        text = f"reading {resource}: {count:,}" if resource else ""
+        stream.write("\r\033[K" + text)
+        if done and not resource:
+            stream.write("\r\033[K")
+        stream.flush()
+
+    return show

@@ -1,0 +1,157 @@
+"""Kubeconfig, context or in-cluster service account -> a configured ``kubernetes`` ApiClient.
+
+The client is imported here and only here, when live mode is asked for: reading manifests
+never needs it. Failures (no kubeconfig, unknown context, a broken file) are ``LiveError``s
+whose text is the one line the CLI prints.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_KUBECONFIG = "~/.kube/config"
+# Where a pod finds its service account (kubernetes.config.incluster_config uses the same).
+SERVICE_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+SERVICE_CA_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+IN_CLUSTER = "in-cluster"
+
+
+class LiveError(Exception):
+    """A live cluster could not be read; ``str()`` is one line for the user.
+
+    ``status`` is the HTTP status the API server answered with, if it answered.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTarget:
+    """Which cluster to read and how: the user's flags, nothing resolved yet.
+
+    ``kubeconfig`` None means $KUBECONFIG, then ~/.kube/config, then the in-cluster service
+    account; ``namespaces`` empty means the whole cluster.
+    """
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespaces: tuple[str, ...] = ()
+    request_timeout: float = 30.0
+    page_size: int = 500
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A configured client and what to call the cluster in messages."""
+
+    api: Any  # kubernetes.client.ApiClient
+    server: str
+    context: str  # the kubeconfig context, or "in-cluster"
+    target: LiveTarget
+
+    @property
+    def where(self) -> str:
+        return f"{self.server} (context {self.context})"
+
+
+def client_module() -> Any:
+    """``kubernetes.client``, or a LiveError saying how to install it."""
+    try:
+        from kubernetes import client
+    except ImportError as exc:  # pragma: no cover - the test extra installs it
+        raise LiveError(
+            f"live mode needs the official Kubernetes client: pip install 'netpol[live]' ({exc})"
+        ) from exc
+    return client
+
+
+def connect(target: LiveTarget) -> Connection:
+    """A client for ``target``: kubeconfig (explicit, $KUBECONFIG, ~/.kube/config) or in-cluster."""
+    client = client_module()
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = client.Configuration()
+    files = _kubeconfig_files(target.kubeconfig)
+    try:
+        if files is None:
+            context = _in_cluster(configuration, target)
+        else:
+            context = _from_kubeconfig(configuration, files, target, config)
+    except ConfigException as exc:
+        where = os.pathsep.join(files) if files else "in-cluster service account"
+        raise LiveError(f"kubeconfig {where}: {_first_line(exc)}") from exc
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        where = os.pathsep.join(files) if files else "in-cluster service account"
+        raise LiveError(f"kubeconfig {where}: cannot use it: {_first_line(exc)}") from exc
+    # Fail at once rather than retry: one clear line beats a long silent wait.
+    configuration.retries = False
+    return Connection(client.ApiClient(configuration), configuration.host, context, target)
+
+
+def _kubeconfig_files(explicit: str | None) -> list[str] | None:
+    """The kubeconfig files to merge, or None for the in-cluster service account."""
+    if explicit:
+        path = os.path.expanduser(explicit)
+        if not os.path.isfile(path):
+            raise LiveError(f"kubeconfig {explicit}: no such file")
+        return [path]
+    env = os.environ.get("KUBECONFIG", "")
+    listed = [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+    if listed:
+        present = [p for p in listed if os.path.isfile(p)]
+        if not present:
+            raise LiveError(f"KUBECONFIG={env}: no such file")
+        return present
+    default = os.path.expanduser(DEFAULT_KUBECONFIG)
+    if os.path.isfile(default):
+        return [default]
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    raise LiveError(
+        "no kubeconfig: pass --kubeconfig PATH, set KUBECONFIG, create ~/.kube/config, "
+        "or run inside a pod with a service account"
+    )
+
+
+def _from_kubeconfig(configuration: Any, files: list[str], target: LiveTarget, config: Any) -> str:
+    joined = os.pathsep.join(files)
+    contexts, current = config.list_kube_config_contexts(config_file=joined)
+    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
+    context = target.context or (current or {}).get("name")
+    if target.context and target.context not in names:
+        known = ", ".join(str(n) for n in names) or "none"
+        raise LiveError(
+            f'context "{target.context}" is not in kubeconfig {joined} (contexts: {known})'
+        )
+    if not context:
+        raise LiveError(f"kubeconfig {joined} has no current-context: pass --context NAME")
+    config.load_kube_config(
+        config_file=joined,
+        context=context,
+        client_configuration=configuration,
+        persist_config=False,
+    )
+    return str(context)
+
+
+def _in_cluster(configuration: Any, target: LiveTarget) -> str:
+    from kubernetes.config.incluster_config import InClusterConfigLoader
+
+    if target.context:
+        raise LiveError(
+            "--context needs a kubeconfig; inside a pod there is only the service account"
+        )
+    InClusterConfigLoader(
+        token_filename=SERVICE_TOKEN_FILE, cert_filename=SERVICE_CA_FILE
+    ).load_and_set(configuration)
+    return IN_CLUSTER
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,233 @@
+"""Read-only calls (get, list) with pagination, and the API server's errors as one line each.
+
+Lists are fetched as raw JSON (``_preload_content=False``): exactly what the API server
+sends, without the client's slow model objects, and in the form the file loader reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netpol.load.live.client import Connection, LiveError, client_module
+
+RBAC_DOC = "docs/rbac/netpol-reader.yaml"
+
+Progress = Callable[[str, int, bool], None]
+"""Called as (resource, items so far, done) while a list is read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A listable kind: its API class and methods in the official client."""
+
+    name: str  # plural, as RBAC and kubectl name it
+    kind: str
+    api_version: str
+    api: str  # the client's API class
+    list_all: str  # cluster-wide (or cluster-scoped) list
+    list_namespaced: str | None = None
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+
+NAMESPACES = Resource("namespaces", "Namespace", "v1", "CoreV1Api", "list_namespace")
+NODES = Resource("nodes", "Node", "v1", "CoreV1Api", "list_node")
+PODS = Resource(
+    "pods", "Pod", "v1", "CoreV1Api", "list_pod_for_all_namespaces", "list_namespaced_pod"
+)
+SERVICES = Resource(
+    "services",
+    "Service",
+    "v1",
+    "CoreV1Api",
+    "list_service_for_all_namespaces",
+    "list_namespaced_service",
+)
+NETWORK_POLICIES = Resource(
+    "networkpolicies",
+    "NetworkPolicy",
+    "networking.k8s.io/v1",
+    "NetworkingV1Api",
+    "list_network_policy_for_all_namespaces",
+    "list_namespaced_network_policy",
+)
+DAEMON_SETS = Resource(
+    "daemonsets",
+    "DaemonSet",
+    "apps/v1",
+    "AppsV1Api",
+    "list_daemon_set_for_all_namespaces",
+    "list_namespaced_daemon_set",
+)
+
+
+def list_items(
+    conn: Connection,
+    resource: Resource,
+    namespace: str | None = None,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of ``resource`` (in ``namespace``, or all), page by page (limit/continue)."""
+    client = client_module()
+    api = getattr(client, resource.api)(conn.api)
+    if namespace is None:
+        method = getattr(api, resource.list_all)
+        args: tuple[str, ...] = ()
+    else:
+        assert resource.list_namespaced is not None
+        method = getattr(api, resource.list_namespaced)
+        args = (namespace,)
+    scope = f' in namespace "{namespace}"' if namespace else ""
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {
+            "limit": conn.target.page_size,
+            "_preload_content": False,
+            "_request_timeout": conn.target.request_timeout,
+        }
+        if token:
+            kwargs["_continue"] = token
+        body = call(conn, "list", resource.name + scope, _bound(method, args, kwargs))
+        page = body.get("items")
+        if not isinstance(page, list):
+            raise LiveError(
+                f"the API server at {conn.server} answered list {resource.name}{scope} "
+                "without an items list"
+            )
+        items += [i for i in page if isinstance(i, dict)]
+        metadata = body.get("metadata")
+        token = metadata.get("continue") if isinstance(metadata, dict) else None
+        if progress is not None:
+            progress(resource.name, len(items), not token)
+        if not token:
+            return items
+
+
+def _bound(method: Any, args: tuple[str, ...], kwargs: dict[str, Any]) -> Callable[[], Any]:
+    return lambda: method(*args, **kwargs)
+
+
+def get_namespace(conn: Connection, name: str) -> dict[str, Any]:
+    """One Namespace by name (get): what a namespace-scoped reader may still see."""
+    api = client_module().CoreV1Api(conn.api)
+    return call(
+        conn,
+        "get",
+        f'namespace "{name}"',
+        lambda: api.read_namespace(
+            name, _preload_content=False, _request_timeout=conn.target.request_timeout
+        ),
+    )
+
+
+def get_version(conn: Connection) -> dict[str, Any]:
+    """GET /version: the server's build (gitVersion)."""
+    api = client_module().VersionApi(conn.api)
+    return call(
+        conn,
+        "get",
+        "version",
+        lambda: api.get_code(_preload_content=False, _request_timeout=conn.target.request_timeout),
+    )
+
+
+def call(conn: Connection, verb: str, what: str, request: Callable[[], Any]) -> dict[str, Any]:
+    """Run one request; the JSON object it returns, or a LiveError naming verb and resource."""
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        response = request()
+        data = response.data
+    except ApiException as exc:
+        status = int(getattr(exc, "status", 0) or 0) or None
+        raise LiveError(_api_error(conn, verb, what, exc), status) from exc
+    except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
+        raise LiveError(_timeout(conn, verb, what)) from exc
+    except urllib3.exceptions.MaxRetryError as exc:
+        if isinstance(exc.reason, urllib3.exceptions.TimeoutError):
+            raise LiveError(_timeout(conn, verb, what)) from exc
+        raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LiveError(
+            f"the API server at {conn.server} answered {verb} {what} with something that is "
+            "not JSON"
+        ) from exc
+    if not isinstance(body, dict):
+        raise LiveError(f"the API server at {conn.server} answered {verb} {what} with no object")
+    return body
+
+
+def _api_error(conn: Connection, verb: str, what: str, exc: Any) -> str:
+    status = int(getattr(exc, "status", 0) or 0)
+    reason = str(getattr(exc, "reason", "") or "").strip()
+    message = _status_message(getattr(exc, "body", None)) or reason or "no message"
+    code = f"{status} {reason}".strip()
+    if status == 401:
+        return (
+            f"the API server at {conn.where} rejected the credentials "
+            f"({code}): {message}; log in again or check the user in the kubeconfig"
+        )
+    if status == 403:
+        return (
+            f"the API server refused to {verb} {what} ({code}): {message}; netpol needs get "
+            f"and list on namespaces, nodes, pods, services, networkpolicies ({RBAC_DOC})"
+        )
+    if status == 404:
+        return f"the API server at {conn.server} has no {what} to {verb} ({code}): {message}"
+    if status == 410:
+        return (
+            f"the API server expired the listing of {what} before netpol finished ({code}): "
+            f"{message}; try again"
+        )
+    if status == 0:
+        return f"cannot reach the API server at {conn.where}: {_reason(exc)}"
+    return f"the API server at {conn.server} failed to {verb} {what} ({code}): {message}"
+
+
+def _timeout(conn: Connection, verb: str, what: str) -> str:
+    seconds = f"{conn.target.request_timeout:g}"
+    return (
+        f"the API server at {conn.where} did not answer {verb} {what} within {seconds}s "
+        "(--request-timeout)"
+    )
+
+
+def _status_message(body: Any) -> str:
+    """The ``message`` of a Kubernetes Status body, on one line."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str) or not body.strip():
+        return ""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return " ".join(body.split())[:200]
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return " ".join(data["message"].split())
+    return ""
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong on the wire, without urllib3's object reprs."""
+    reason = getattr(exc, "reason", None)
+    text = str(reason if isinstance(reason, BaseException) else exc)
+    found = _ERRNO.search(text)
+    if found:
+        return found.group(1).strip().rstrip(".").lower()
+    text = text.rsplit(">: ", 1)[-1]
+    return " ".join(text.split())[:200] or type(exc).__name__

@@ -1,0 +1,141 @@
+"""What netpol reads from a live cluster, read-only, and the documents the loader builds from.
+
+Pods are read as they run (real names, IPs, nodes, owners): no workload is listed, so
+build_cluster never invents pods for a controller; a pod owned by a ReplicaSet
+``<deployment>-<hash>`` is attributed to its Deployment by the loader. DaemonSets are read
+for CNI detection only and are not part of the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netpol.load.live.client import Connection, LiveError, LiveTarget, connect
+from netpol.load.live.convert import api_object, to_document
+from netpol.load.live.listing import (
+    DAEMON_SETS,
+    NAMESPACES,
+    NETWORK_POLICIES,
+    NODES,
+    PODS,
+    SERVICES,
+    Progress,
+    Resource,
+    get_namespace,
+    get_version,
+    list_items,
+)
+from netpol.load.yamldoc import RawDocument
+
+MODELLED = (NAMESPACES, NODES, PODS, SERVICES, NETWORK_POLICIES)
+SYSTEM_NAMESPACE = "kube-system"
+
+
+@dataclass(frozen=True)
+class LiveCluster:
+    """Everything read from one cluster, as manifests (apiVersion and kind set)."""
+
+    server: str
+    context: str
+    version: str | None  # gitVersion, e.g. v1.29.2; None when /version was refused
+    objects: tuple[dict[str, Any], ...]  # namespaces, nodes, pods, services, policies
+    daemonsets: tuple[dict[str, Any], ...] = ()  # for CNI detection, not modelled
+    system_pods: tuple[dict[str, Any], ...] = ()  # kube-system pods read outside the scope
+    scope: tuple[str, ...] = ()  # namespaces read; empty: the whole cluster
+    notes: tuple[str, ...] = field(default=())
+
+    def documents(self) -> list[RawDocument]:
+        """The objects as RawDocuments, for check_and_build."""
+        return [to_document(obj) for obj in self.objects]
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o.get("kind") == kind]
+
+    def cni_pods(self) -> list[dict[str, Any]]:
+        """Every pod read, the model's and those read only to detect the CNI."""
+        return self.of_kind("Pod") + list(self.system_pods)
+
+
+def read_cluster(target: LiveTarget, progress: Progress | None = None) -> LiveCluster:
+    """List the cluster of ``target`` (get and list only); a LiveError on any refusal."""
+    conn = connect(target)
+    version = _version(conn)
+    if target.namespaces:
+        return _read_scoped(conn, version, progress)
+    objects: list[dict[str, Any]] = []
+    for resource in MODELLED:
+        objects += _listed(conn, resource, None, progress)
+    notes: list[str] = []
+    daemonsets = _optional(conn, DAEMON_SETS, None, progress, notes)
+    return LiveCluster(
+        conn.server, conn.context, version, tuple(objects), tuple(daemonsets), notes=tuple(notes)
+    )
+
+
+def _read_scoped(conn: Connection, version: str | None, progress: Progress | None) -> LiveCluster:
+    """Only the given namespaces: what a user with namespaced RBAC (a Role) may read."""
+    scope = conn.target.namespaces
+    notes = [
+        f"only namespaces {', '.join(scope)} were read: flows to and from other namespaces "
+        "are not modelled"
+    ]
+    objects = [
+        api_object(get_namespace(conn, name), NAMESPACES.kind, NAMESPACES.api_version)
+        for name in scope
+    ]
+    objects += _optional(conn, NODES, None, progress, notes)
+    for resource in (PODS, SERVICES, NETWORK_POLICIES):
+        for name in scope:
+            objects += _listed(conn, resource, name, progress)
+    daemonsets = _optional(conn, DAEMON_SETS, SYSTEM_NAMESPACE, progress, notes)
+    system_pods: list[dict[str, Any]] = []
+    if SYSTEM_NAMESPACE not in scope:
+        system_pods = _optional(conn, PODS, SYSTEM_NAMESPACE, progress, notes)
+    return LiveCluster(
+        conn.server,
+        conn.context,
+        version,
+        tuple(objects),
+        tuple(daemonsets),
+        tuple(system_pods),
+        scope,
+        tuple(notes),
+    )
+
+
+def _listed(
+    conn: Connection, resource: Resource, namespace: str | None, progress: Progress | None
+) -> list[dict[str, Any]]:
+    items = list_items(conn, resource, namespace, progress)
+    return [api_object(item, resource.kind, resource.api_version) for item in items]
+
+
+def _optional(
+    conn: Connection,
+    resource: Resource,
+    namespace: str | None,
+    progress: Progress | None,
+    notes: list[str],
+) -> list[dict[str, Any]]:
+    """A list netpol can do without (nodes in a namespaced scope, CNI DaemonSets)."""
+    try:
+        return _listed(conn, resource, namespace, progress)
+    except LiveError as exc:
+        if exc.status not in (403, 404):
+            raise
+        where = f" in {namespace}" if namespace else ""
+        notes.append(f"{resource.name}{where} not read ({exc.status}); going on without them")
+        return []
+
+
+def _version(conn: Connection) -> str | None:
+    """The server's gitVersion; also the first request, so it reports bad credentials."""
+    try:
+        body = get_version(conn)
+    except LiveError as exc:
+        if exc.status in (403, 404):
+            return None
+        raise
+    version = body.get("gitVersion")
+    return version if isinstance(version, str) else None
