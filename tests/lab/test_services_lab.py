@@ -1,0 +1,93 @@
+"""Services: policy sees the backend pod and its target port after DNAT, never the VIP's port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.lab.conftest import lab_name, requires_lab
+
+from netpol.lab import lifecycle, tutorial
+from netpol.lab.names import NODE_EXTERNAL_IP, LabNames
+from netpol.lab.probe import OPEN, Attempt, run_attempts
+from netpol.model.options import Options
+
+pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
+
+
+def cluster(policy_port: int | str) -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "c",
+                                "image": "x",
+                                "ports": [{"containerPort": 8080, "name": "http"}],
+                            }
+                        ]
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web-svc", "namespace": "shop"},
+            "spec": {
+                "type": "NodePort",
+                "selector": {"app": "web"},
+                "ports": [{"port": 80, "targetPort": "http", "nodePort": 30080}],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "client", "namespace": "shop", "labels": {"app": "client"}},
+            "spec": {"containers": [{"name": "c", "image": "x"}]},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "web"}},
+                "ingress": [{"ports": [{"port": policy_port}]}],
+            },
+        },
+    ]
+
+
+def test_the_policy_must_name_the_target_port_not_the_service_port() -> None:
+    lab = lab_name("svc")
+    lifecycle.up_objects(cluster(80), lab, Options())
+    try:
+        check = tutorial.Expectation("shop/client", "web-svc", 80, False, "port 80 is the VIP's")
+        (result,) = lifecycle.check_names(lab, [check])
+        assert result.holds and result.result.outcome == "refused", result.result
+        for allowed_port in (8080, "http"):
+            lifecycle.replace(cluster(allowed_port), lab)
+            check = tutorial.Expectation("shop/client", "web-svc", 80, True, "target port allowed")
+            (result,) = lifecycle.check_names(lab, [check])
+            assert result.holds, (allowed_port, result.result)
+            assert result.result.answered_by.startswith("shop/web-")
+        report, _ = lifecycle.probe_lab(lab, reference=True)
+        assert not report.disagreements
+        outside = [c for c in report.cells if c.attempt.src == "outside" and c.attempt.port == 8080]
+        assert outside and all(c.observed for c in outside)
+        # the NodePort, from the outside client, on the node's address
+        node_port = Attempt(
+            "outside", LabNames(lab).outside_netns, "", NODE_EXTERNAL_IP, 30080, "TCP"
+        )
+        ((outcome, answered_by),) = run_attempts([node_port])
+        assert outcome == OPEN and answered_by.startswith("shop/web-")
+    finally:
+        lifecycle.down(lab)
