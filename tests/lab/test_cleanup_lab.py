@@ -58,6 +58,7 @@ def leftovers(lab: str) -> list[str]:
 def start_up(lab: str, *paths: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "netpol", "lab", "up", "--name", lab, *map(str, paths)],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -11,7 +11,11 @@ from tests.lab.conftest import lab_name, requires_lab
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "netpol", "demo", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "netpol", "demo", *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
     )
 
 

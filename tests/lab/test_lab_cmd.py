@@ -17,7 +17,11 @@ pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untou
 
 def netpol(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "netpol", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "netpol", *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=60,
     )
 
 

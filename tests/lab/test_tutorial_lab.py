@@ -130,6 +130,7 @@ def test_telnet_and_curl_work_inside_pods_as_in_the_tutorial(lab: str) -> None:
             "sleep 0.5 | telnet backend-svc 5678",
         ],
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
         timeout=20,
     )
@@ -146,6 +147,7 @@ def test_telnet_and_curl_work_inside_pods_as_in_the_tutorial(lab: str) -> None:
             "db-sts-0.db-svc.app1-ns.svc.cluster.local:3306",
         ],
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
         timeout=20,
     )
@@ -153,6 +155,7 @@ def test_telnet_and_curl_work_inside_pods_as_in_the_tutorial(lab: str) -> None:
     outside = subprocess.run(
         [*netpol, "outside", "--", "curl", "-s", "-m", "2", "203.0.113.1:31000"],
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
         timeout=20,
     )

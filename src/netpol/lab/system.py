@@ -42,6 +42,7 @@ def run(argv: Sequence[str], stdin: str | None = None, check: bool = True) -> st
         done = subprocess.run(
             list(argv),
             input=stdin.encode() if stdin is not None else None,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
             capture_output=True,
             check=False,
             preexec_fn=die_with_parent,
