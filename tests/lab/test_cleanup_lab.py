@@ -16,6 +16,7 @@ from tests.lab.conftest import lab_name, requires_lab
 
 from netpol.lab import control, lifecycle, topology
 from netpol.lab.names import NETNS_ETC, LabNames
+from netpol.lab.state import load as state_of
 from netpol.model.options import Options
 
 pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
@@ -101,7 +102,7 @@ def test_kill_9_of_the_helper_process_then_down_and_up_again(tmp_path: Path) -> 
     lab = lab_name("kd")
     lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
     try:
-        state = lifecycle.load(lab)
+        state = state_of(lab)
         assert state is not None and state.daemon_pid
         os.kill(state.daemon_pid, signal.SIGKILL)
         deadline = time.monotonic() + 5

@@ -15,6 +15,8 @@ from tests.lab.conftest import lab_name, requires_lab
 
 from netpol.lab import lifecycle, tutorial
 from netpol.lab.probe import ProbeReport
+from netpol.lab.state import load as state_of
+from netpol.lab.view import LabInputError
 from netpol.load.paths import read_paths
 from netpol.model.options import Options
 
@@ -186,7 +188,7 @@ def test_db_in_its_own_namespace(lab: str) -> None:
 
 def test_an_invalid_apply_is_rejected_and_the_old_rules_stay(lab: str, tmp_path: Path) -> None:
     lifecycle.replace(fixed(), lab)
-    state = lifecycle.load(lab)
+    state = state_of(lab)
     assert state is not None
     rules_before = state.rules
     bad = tmp_path / "bad.yaml"
@@ -194,10 +196,10 @@ def test_an_invalid_apply_is_rejected_and_the_old_rules_stay(lab: str, tmp_path:
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: app1-ns}\n"
         "spec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 70000\n"
     )
-    with pytest.raises(lifecycle.LabInputError) as error:
+    with pytest.raises(LabInputError) as error:
         lifecycle.apply([str(bad)], lab)
     assert any("70000" in d.one_line() or "port" in d.one_line() for d in error.value.diagnostics)
-    after = lifecycle.load(lab)
+    after = state_of(lab)
     assert after is not None and after.rules == rules_before
     report = probe(lab)
     assert cell(report, "frontend-deploy", "backend-deploy", 5678)

@@ -13,10 +13,11 @@ import click
 
 from netpol.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, input_options, options_from
 from netpol.lab import lifecycle, truth
-from netpol.lab.lifecycle import LabInputError
 from netpol.lab.names import DEFAULT_LAB
 from netpol.lab.probe import ProbeReport
+from netpol.lab.state import load as load_state
 from netpol.lab.system import LabError
+from netpol.lab.view import LabInputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,7 +94,7 @@ def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) 
         _fail(exc)
     for note in view.notes:
         _say(f"note: {note}")
-    state = lifecycle.load(lab)
+    state = load_state(lab)
     rules = state.rules if state else 0
     click.echo(
         f"lab {lab} is up: {len(view.pods)} pods, {len(view.cluster.services)} services, "

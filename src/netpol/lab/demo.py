@@ -21,7 +21,7 @@ from typing import Any
 from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
 from netpol.engine.verdict import allowed
 from netpol.lab import lifecycle, truth
-from netpol.lab.lifecycle import LabView
+from netpol.lab import view as lab_view
 from netpol.lab.names import OUTSIDE_IP
 from netpol.lab.probe import (
     OPEN,
@@ -33,6 +33,7 @@ from netpol.lab.probe import (
     ProbeReport,
 )
 from netpol.lab.tutorial import Expectation, step3, step5
+from netpol.lab.view import LabView
 from netpol.lab.workloads import is_dns_pod
 from netpol.load.paths import read_paths
 from netpol.model.cluster import Cluster
@@ -70,7 +71,7 @@ class Outcome:
 def objects(*paths: Path) -> list[dict[str, Any]]:
     docs, problems = read_paths([str(p) for p in paths])
     if problems:
-        raise lifecycle.LabInputError("the demo's files do not load", problems)
+        raise lab_view.LabInputError("the demo's files do not load", problems)
     return [copy.deepcopy(dict(d.data)) for d in docs]
 
 
@@ -129,9 +130,9 @@ class EngineBackend(Backend):
 
     def replace(self, objs: list[dict[str, Any]]) -> LabView:
         options = Options()
-        store, _ = lifecycle.objects_input(objs, options)
-        store, _ = lifecycle.with_cluster_dns(store, options.default_namespace)
-        self.view = lifecycle.build_view(store, options, False, "engine")
+        store, _ = lab_view.objects_input(objs, options)
+        store, _ = lab_view.with_cluster_dns(store, options.default_namespace)
+        self.view = lab_view.build_view(store, options, False, "engine")
         return self.view
 
     def matrix(self) -> ProbeReport:
@@ -141,7 +142,7 @@ class EngineBackend(Backend):
         sources = [(OUTSIDE, outside)] + [
             (lp.pod.id, pod_endpoint(lp.pod, view.cc.profile)) for lp in view.pods
         ]
-        ports = {lp.pod.id: lifecycle.probed_ports(view, lp.pod.id) for lp in view.pods}
+        ports = {lp.pod.id: lab_view.probed_ports(view, lp.pod.id) for lp in view.pods}
         for src_id, src in sources:
             for lp in view.pods:
                 if src_id == lp.pod.id:
