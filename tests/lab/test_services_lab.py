@@ -91,3 +91,26 @@ def test_the_policy_must_name_the_target_port_not_the_service_port() -> None:
         assert outcome == OPEN and answered_by.startswith("shop/web-")
     finally:
         lifecycle.down(lab)
+
+
+def test_a_thousand_services_fit_through_the_helper() -> None:
+    # Every DNS record travels to the helper in one message (once over 64 KiB: refused).
+    objects = cluster(8080)
+    for i in range(1000):
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": f"svc-{i:04d}", "namespace": "shop"},
+                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]},
+            }
+        )
+    lab = lab_name("many")
+    view = lifecycle.up_objects(objects, lab, Options())
+    try:
+        assert len(view.records) > 1000
+        check = tutorial.Expectation("shop/client", "svc-0999", 80, True, "the last one")
+        (result,) = lifecycle.check_names(lab, [check])
+        assert result.holds, result.result
+    finally:
+        lifecycle.down(lab)

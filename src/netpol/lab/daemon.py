@@ -67,7 +67,10 @@ class Daemon:
     async def serve(self, socket_path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             socket_path.unlink()
-        server = await asyncio.start_unix_server(self.handle, path=str(socket_path))
+        # A sync message carries every pod and DNS record: far beyond the default 64 KiB line.
+        server = await asyncio.start_unix_server(
+            self.handle, path=str(socket_path), limit=256 * 1024 * 1024
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.stopping.set)
