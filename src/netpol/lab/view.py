@@ -35,6 +35,8 @@ from netpol.model.diagnostics import Diagnostic
 from netpol.model.options import PROFILES, Options
 from netpol.validate.pipeline import check_and_build
 
+MAX_PODS = 1000  # a Linux bridge has at most 1024 ports; the outside link needs none
+
 
 class LabInputError(LabError):
     """The input was refused; ``diagnostics`` says why, one problem per line."""
@@ -95,6 +97,11 @@ def build_view(
         if ip in RESERVED_IPS:
             raise LabError(f"pod {pod.id} has the address {ip}, which the lab itself uses")
         pods.append(LabPod(pod, ip))
+    if len(pods) > MAX_PODS:
+        raise LabError(
+            f"the lab runs at most {MAX_PODS} pods (the ports of one Linux bridge); "
+            f"this input has {len(pods)}"
+        )
     pod_ips = {lp.pod.id: lp.ip for lp in pods}
     routes, route_notes = service_routes(cluster, pod_ips)
     notes += route_notes
