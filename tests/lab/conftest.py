@@ -37,7 +37,19 @@ def host_network() -> dict[str, str]:
         snapshot[key] = done.stdout
     with open("/proc/sys/net/ipv4/ip_forward") as handle:
         snapshot["ip_forward"] = handle.read()
+    # and nothing of the labs' own left behind: state files, resolv.conf directories
+    snapshot["lab state"] = " ".join(sorted(_listing("/run/netpol/lab")))
+    snapshot["/etc/netns"] = " ".join(
+        sorted(d for d in _listing("/etc/netns") if d.startswith("netpol-"))
+    )
     return snapshot
+
+
+def _listing(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
 
 
 @pytest.fixture(scope="session")

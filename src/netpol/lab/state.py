@@ -7,6 +7,7 @@ record missed is still found by its name).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -115,4 +116,11 @@ def locked(lab: str) -> Iterator[None]:
         try:
             yield
         finally:
+            if not LabNames(lab).state_dir.exists():  # no lab (any more): leave nothing
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()
+                with contextlib.suppress(OSError):
+                    path.parent.parent.rmdir()
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
