@@ -109,6 +109,14 @@ def test_kill_9_of_the_helper_process_then_down_and_up_again(tmp_path: Path) -> 
         while control.daemon_alive(LabNames(lab)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not lifecycle.status(lab).daemon_alive
+        # any change brings the helper back, with every listener
+        lifecycle.apply([str(EXAMPLES / "three-tier" / "05-revised-backend-netpol.yaml")], lab)
+        assert lifecycle.status(lab).daemon_alive
+        report, _ = lifecycle.probe_lab(lab)
+        assert not report.disagreements
+        state = state_of(lab)
+        assert state is not None and state.daemon_pid
+        os.kill(state.daemon_pid, signal.SIGKILL)
         # up again over the wreck: it removes what is left and starts afresh
         lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
         report, _ = lifecycle.probe_lab(lab)

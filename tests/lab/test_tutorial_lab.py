@@ -215,3 +215,24 @@ def test_a_pod_reaches_its_own_service_hairpin(lab: str) -> None:
     )
     assert result.holds, result.result
     assert result.result.answered_by.startswith("app1-ns/backend-deploy-")
+
+
+def test_scaling_starts_and_stops_pods(lab: str) -> None:
+    objs = fixed()
+    backend = next(
+        o for o in objs if o["kind"] == "Deployment" and o["metadata"]["name"] == "backend-deploy"
+    )
+    backend["spec"]["replicas"] = 3
+    change = lifecycle.replace(objs, lab)
+    started = [line for line in change.lines if line.startswith("pod app1-ns/backend-deploy-")]
+    assert len(started) == 2 and all(line.endswith(" started") for line in started)
+    report = probe(lab)
+    assert sum(1 for d in report.destinations if d.startswith("app1-ns/backend-deploy-")) == 3
+    state = state_of(lab)
+    assert state is not None
+    netns_before = set(state.netns)
+    change = lifecycle.replace(fixed(), lab)
+    assert sum(1 for line in change.lines if line.endswith(" stopped")) == 2
+    state = state_of(lab)
+    assert state is not None and len(netns_before - set(state.netns)) == 2
+    probe(lab)
