@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netpol.model.cluster import Cluster
+from netpol.model.objects import Container
+
 # kindnetd gained a NetworkPolicy controller (sigs.k8s.io/kube-network-policies) in the
 # images KIND v0.24 ships, tagged from v20240813 on; older kindnetd ignores policies.
 KINDNET_POLICY_SINCE = 20240813
@@ -298,3 +301,39 @@ def _agent(meta: Mapping[str, Any], name: str, spec: Mapping[str, Any]) -> Agent
 
 def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def detect_cni_in_cluster(cluster: Cluster) -> CniReport:
+    """The same detection on a modelled cluster (manifests or a snapshot): its DaemonSet
+    workloads and the pods they own."""
+    daemonsets = [
+        _as_api(w.namespace, w.name, w.pod_labels, w.containers, None)
+        for w in cluster.workloads
+        if w.kind == "DaemonSet"
+    ]
+    pods = [
+        _as_api(p.namespace, p.workload.name, p.labels, p.containers, p.workload.kind)
+        for p in cluster.pods
+        if p.workload is not None and p.workload.kind == "DaemonSet"
+    ]
+    return detect_cni(daemonsets, pods)
+
+
+def _as_api(
+    namespace: str,
+    name: str,
+    labels: Mapping[str, str],
+    containers: tuple[Container, ...],
+    owner_kind: str | None,
+) -> dict[str, Any]:
+    spec = {
+        "containers": [
+            {"name": c.name, "image": c.image, "command": list(c.command), "args": list(c.args)}
+            for c in containers
+        ]
+    }
+    meta: dict[str, Any] = {"namespace": namespace, "name": name, "labels": dict(labels)}
+    if owner_kind is None:
+        return {"metadata": meta, "spec": {"template": {"spec": spec}}}
+    meta["ownerReferences"] = [{"controller": True, "kind": owner_kind, "name": name}]
+    return {"metadata": meta, "spec": spec}

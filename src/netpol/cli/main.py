@@ -24,6 +24,8 @@ VERB_MODULES = (
     "netpol.cli.verify_cmd",
     "netpol.cli.lint_cmd",
     "netpol.cli.diff_cmd",
+    "netpol.cli.snapshot_cmd",
+    "netpol.cli.doctor_cmd",
 )
 
 

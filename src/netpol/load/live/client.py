@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 DEFAULT_KUBECONFIG = "~/.kube/config"
 # Where a pod finds its service account (kubernetes.config.incluster_config uses the same).
 SERVICE_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -85,7 +87,14 @@ def connect(target: LiveTarget) -> Connection:
     except ConfigException as exc:
         where = os.pathsep.join(files) if files else "in-cluster service account"
         raise LiveError(f"kubeconfig {where}: {_first_line(exc)}") from exc
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "syntax error"
+        raise LiveError(
+            f"kubeconfig {os.pathsep.join(files or [])}: invalid YAML{line}: {problem}"
+        ) from exc
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
         where = os.pathsep.join(files) if files else "in-cluster service account"
         raise LiveError(f"kubeconfig {where}: cannot use it: {_first_line(exc)}") from exc
     # Fail at once rather than retry: one clear line beats a long silent wait.

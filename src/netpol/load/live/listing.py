@@ -149,10 +149,14 @@ def call(conn: Connection, verb: str, what: str, request: Callable[[], Any]) -> 
     except ApiException as exc:
         status = int(getattr(exc, "status", 0) or 0) or None
         raise LiveError(_api_error(conn, verb, what, exc), status) from exc
+    except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError subclass
+        raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
     except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
         raise LiveError(_timeout(conn, verb, what)) from exc
     except urllib3.exceptions.MaxRetryError as exc:
-        if isinstance(exc.reason, urllib3.exceptions.TimeoutError):
+        if isinstance(exc.reason, urllib3.exceptions.TimeoutError) and not isinstance(
+            exc.reason, urllib3.exceptions.NewConnectionError
+        ):
             raise LiveError(_timeout(conn, verb, what)) from exc
         raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
