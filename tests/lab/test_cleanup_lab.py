@@ -98,16 +98,20 @@ def test_kill_9_of_lab_up_then_lab_down_removes_everything(tmp_path: Path) -> No
     assert leftovers(lab) == []
 
 
+def kill_helper(lab: str, pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while control.daemon_alive(LabNames(lab)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_kill_9_of_the_helper_process_then_down_and_up_again(tmp_path: Path) -> None:
     lab = lab_name("kd")
     lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
     try:
         state = state_of(lab)
         assert state is not None and state.daemon_pid
-        os.kill(state.daemon_pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while control.daemon_alive(LabNames(lab)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        kill_helper(lab, state.daemon_pid)
         assert not lifecycle.status(lab).daemon_alive
         # any change brings the helper back, with every listener
         lifecycle.apply([str(EXAMPLES / "three-tier" / "05-revised-backend-netpol.yaml")], lab)
@@ -116,7 +120,7 @@ def test_kill_9_of_the_helper_process_then_down_and_up_again(tmp_path: Path) -> 
         assert not report.disagreements
         state = state_of(lab)
         assert state is not None and state.daemon_pid
-        os.kill(state.daemon_pid, signal.SIGKILL)
+        kill_helper(lab, state.daemon_pid)
         # up again over the wreck: it removes what is left and starts afresh
         lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
         report, _ = lifecycle.probe_lab(lab)
