@@ -481,7 +481,11 @@ def probe_lab(
 
 
 def find_pod(state: LabState, cluster: Cluster, target: str) -> str:
-    """The pod id ``target`` means: NS/POD, NS/WORKLOAD (its first pod), or a unique name."""
+    """The pod id ``target`` means: NS/POD, NS/WORKLOAD (its first pod), or a unique name.
+
+    As a last resort a short name stands for the one workload it begins (``frontend`` for
+    ``frontend-deploy``), so the tutorial's ``app1-ns/frontend`` works as people say it.
+    """
     if target in state.pods:
         return target
     namespace, slash, name = target.rpartition("/")
@@ -492,6 +496,15 @@ def find_pod(state: LabState, cluster: Cluster, target: str) -> str:
         workload = pod.workload.name if pod.workload else None
         if name in (pod.name, workload):
             candidates.append(pod)
+    if not candidates:
+        candidates = [
+            pod
+            for pod in sorted(cluster.pods, key=lambda p: p.id)
+            if pod.id in state.pods
+            and (not slash or pod.namespace == namespace)
+            and pod.workload is not None
+            and pod.workload.name.startswith(f"{name}-")
+        ]
     if not candidates:
         raise LabError(
             f"no pod {target!r} in lab {state.name} (see `netpol lab status --name {state.name}`)"
