@@ -26,6 +26,7 @@ VERB_MODULES = (
     "netpol.cli.diff_cmd",
     "netpol.cli.snapshot_cmd",
     "netpol.cli.doctor_cmd",
+    "netpol.cli.probe_cmd",
 )
 
 

@@ -43,8 +43,8 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
 }
 GROUPS = {"/api/v1": "", "/apis/networking.k8s.io/v1": "networking.k8s.io", "/apis/apps/v1": "apps"}
 
-ExecHandler = Callable[[str, str, list[str]], tuple[int, str, str]]
-"""(namespace, pod, command) -> (exit code, stdout, stderr)."""
+ExecHandler = Callable[[dict[str, Any], list[str]], tuple[int | None, str, str]]
+"""(the pod, command) -> (exit code, stdout, stderr); code None: the command cannot run."""
 
 
 @dataclass
@@ -303,21 +303,19 @@ class FakeApiServer:
             handler.send_header("Sec-WebSocket-Protocol", protocol)
         handler.end_headers()
         handler.close_connection = True
-        if not any(
-            p["metadata"]["name"] == pod and p["metadata"].get("namespace") == namespace
+        found = [
+            p
             for p in self.objects.get("pods", [])
-        ):
-            code, out, err = 1, "", f'pods "{pod}" not found'
-            status = {
-                "metadata": {},
-                "status": "Failure",
-                "message": err,
-                "reason": "NotFound",
-                "code": 404,
-            }
+            if p["metadata"]["name"] == pod and p["metadata"].get("namespace") == namespace
+        ]
+        code: int | None
+        if not found:
+            code, out, err = None, "", f'pods "{pod}" not found'
         else:
-            code, out, err = (self.exec_handler or _no_tools)(namespace, pod, command)
-            status = _exit_status(code)
+            code, out, err = (self.exec_handler or _no_tools)(found[0], command)
+        status = _exit_status(code, err)
+        if code is None:
+            err = ""
         wfile = handler.wfile
         if out:
             _frame(wfile, bytes([1]) + out.encode())
@@ -333,11 +331,27 @@ class FakeApiServer:
             pass
 
 
-def _no_tools(namespace: str, pod: str, command: list[str]) -> tuple[int, str, str]:
-    return 126, "", f"exec: {command[0] if command else ''}: not found"
+def _no_tools(pod: dict[str, Any], command: list[str]) -> tuple[int | None, str, str]:
+    """What the kubelet says for a distroless image: the command does not even start."""
+    name = command[0] if command else ""
+    return (
+        None,
+        "",
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: "
+        f'"{name}": executable file not found in $PATH: unknown',
+    )
 
 
-def _exit_status(code: int) -> dict[str, Any]:
+def _exit_status(code: int | None, message: str) -> dict[str, Any]:
+    if code is None:
+        return {
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": "InternalError",
+            "details": {"causes": [{"message": message}]},
+            "code": 500,
+        }
     if code == 0:
         return {"metadata": {}, "status": "Success"}
     return {
@@ -386,8 +400,8 @@ def _route(path: str) -> tuple[str, str, str | None, str | None, str | None] | N
 
 
 def _verb(method: str, name: str | None, sub: str | None) -> str:
-    if sub == "exec":
-        return "create" if method == "POST" else "get"
+    if sub == "exec":  # websocket exec is a GET, authorized as create (Kubernetes 1.30+)
+        return "create"
     return {"GET": "get" if name else "list", "POST": "create", "DELETE": "delete"}.get(
         method, method.lower()
     )

@@ -138,8 +138,21 @@ def get_version(conn: Connection) -> dict[str, Any]:
     )
 
 
-def call(conn: Connection, verb: str, what: str, request: Callable[[], Any]) -> dict[str, Any]:
-    """Run one request; the JSON object it returns, or a LiveError naming verb and resource."""
+READ_NEEDS = (
+    f"netpol needs get and list on namespaces, nodes, pods, services, networkpolicies ({RBAC_DOC})"
+)
+
+
+def call(
+    conn: Connection,
+    verb: str,
+    what: str,
+    request: Callable[[], Any],
+    needs: str = READ_NEEDS,
+) -> dict[str, Any]:
+    """Run one request; the JSON object it returns, or a LiveError naming verb and resource.
+
+    ``needs`` is what a 403 adds: the RBAC the caller requires."""
     import urllib3
     from kubernetes.client.exceptions import ApiException
 
@@ -148,7 +161,7 @@ def call(conn: Connection, verb: str, what: str, request: Callable[[], Any]) -> 
         data = response.data
     except ApiException as exc:
         status = int(getattr(exc, "status", 0) or 0) or None
-        raise LiveError(_api_error(conn, verb, what, exc), status) from exc
+        raise LiveError(_api_error(conn, verb, what, exc, needs), status) from exc
     except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError subclass
         raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
     except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
@@ -173,7 +186,7 @@ def call(conn: Connection, verb: str, what: str, request: Callable[[], Any]) -> 
     return body
 
 
-def _api_error(conn: Connection, verb: str, what: str, exc: Any) -> str:
+def _api_error(conn: Connection, verb: str, what: str, exc: Any, needs: str) -> str:
     status = int(getattr(exc, "status", 0) or 0)
     reason = str(getattr(exc, "reason", "") or "").strip()
     message = _status_message(getattr(exc, "body", None)) or reason or "no message"
@@ -184,10 +197,7 @@ def _api_error(conn: Connection, verb: str, what: str, exc: Any) -> str:
             f"({code}): {message}; log in again or check the user in the kubeconfig"
         )
     if status == 403:
-        return (
-            f"the API server refused to {verb} {what} ({code}): {message}; netpol needs get "
-            f"and list on namespaces, nodes, pods, services, networkpolicies ({RBAC_DOC})"
-        )
+        return f"the API server refused to {verb} {what} ({code}): {message}; {needs}"
     if status == 404:
         return f"the API server at {conn.server} has no {what} to {verb} ({code}): {message}"
     if status == 410:
