@@ -148,3 +148,44 @@ def test_fixtures_are_what_the_generator_writes() -> None:
     spec.loader.exec_module(module)
     for name, data in module.tutorial().items():
         assert json.loads((TUTORIAL / f"{name}.json").read_text()) == data, name
+
+
+def test_the_rbac_document_grants_what_live_mode_uses(
+    apiserver: FakeApiServer, kubeconfig: str
+) -> None:
+    import yaml
+
+    rbac = Path(__file__).resolve().parents[3] / "docs" / "rbac" / "netpol-reader.yaml"
+    reader = next(
+        d for d in yaml.safe_load_all(rbac.read_text()) if d["metadata"]["name"] == "netpol-reader"
+    )
+    granted = {
+        (verb, resource)
+        for rule in reader["rules"]
+        for verb in rule["verbs"]
+        for resource in rule["resources"]
+    }
+    read_cluster(LiveTarget(kubeconfig))
+    read_cluster(LiveTarget(kubeconfig, namespaces=("app1-ns",)))
+    used = set()
+    for request in apiserver.requests:
+        parts = request.path.strip("/").split("/")
+        if parts == ["version"]:
+            continue
+        if "namespaces" in parts and len(parts) > parts.index("namespaces") + 2:
+            parts = parts[parts.index("namespaces") + 2 :]
+            used.add(("list", parts[0]))
+        elif parts[-2] == "namespaces":
+            used.add(("get", "namespaces"))
+        else:
+            used.add(("list", parts[-1]))
+    assert used <= granted
+    assert {r for _, r in granted} == {
+        "namespaces",
+        "nodes",
+        "pods",
+        "services",
+        "networkpolicies",
+        "daemonsets",
+    }
+    assert {v for v, _ in granted} == {"get", "list"}
