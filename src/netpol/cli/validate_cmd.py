@@ -40,7 +40,7 @@ def command(paths: tuple[str, ...], output: str) -> None:
       helm template ./chart | netpol validate -
     """
     require_paths(paths)
-    docs, read_problems = read_paths(paths, click.get_binary_stream("stdin"))
+    docs, read_problems = read_paths(paths)
     result = validate_all(docs, read_problems)
     if output == "json":
         click.echo(json.dumps(_report(result), indent=2))
