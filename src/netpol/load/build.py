@@ -335,7 +335,8 @@ class _Builder:
         groups = [s for s in specs.values() if not s.owned]
         for key in sorted(self.pods):
             pod = self.pods[key]
-            if pod.owner is None:
+            # a static (mirror) pod is "owned" by its Node: it is its own workload
+            if pod.owner is None or pod.owner[0] == "Node":
                 groups.append(_single(pod, "Pod", pod.name))
                 continue
             owner = specs.get((pod.owner[0], pod.namespace, pod.owner[1]))
