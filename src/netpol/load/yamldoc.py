@@ -268,9 +268,18 @@ def _flow_too_deep(segment: str) -> int:
                     return event.start_mark.line + 1 if event.start_mark else 1
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as exc:
+        if _libyaml_depth_limit(exc):  # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) stops first
+            mark = exc.problem_mark or exc.context_mark
+            return mark.line + 1 if mark is not None else 1
         return 0  # the real parse reports it, at a depth already known to be safe
+    except yaml.YAMLError:
+        return 0
     return 0
+
+
+def _libyaml_depth_limit(exc: yaml.MarkedYAMLError) -> bool:
+    return "maximum nesting depth" in f"{exc.problem} {exc.context}"
 
 
 def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic]]:
@@ -303,6 +312,8 @@ def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
+        if _libyaml_depth_limit(exc):
+            return docs, [_error(path, line, f"document nested deeper than {MAX_DEPTH} levels")]
         if path.endswith(".json"):
             return _parse_json(text, path, docs, exc)
         return docs, [
