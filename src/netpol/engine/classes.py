@@ -103,8 +103,6 @@ class Partition:
         self.ip_atoms = IPAtoms(policy_blocks(policies))
         keys = relevant_label_keys(policies)
         names = relevant_port_names(policies)
-        has_host_network = any(p.host_network for p in cc.cluster.pods if p.ips)
-        self.by_node = include_nodes or has_host_network
         self.classes: list[EndpointClass] = []
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
@@ -117,8 +115,10 @@ class Partition:
             if cc.is_policy_pod(pod):
                 labels = tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys))
                 ports = self._named_ports(pod, names) if names else ()
-                node = pod.node if self.by_node else ""
-                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, node)
+                # no node in the key: the node exceptions are applied per pod pair on top
+                # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
+                # multiply the classes by the number of nodes
+                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms)
                 kind = POD
             else:  # hostNetwork pod: its node's traffic
                 key = (NODE, pod.node, atoms)

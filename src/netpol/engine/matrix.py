@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
 from netpol.engine.ports import PROTOCOLS, ConnectionSet
 from netpol.engine.selectors import matches
+from netpol.model.options import Profile
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector
 
@@ -178,7 +180,23 @@ class ClassMatrix:
     partition: Partition
     atoms: PortAtoms
     table: MaskTable
-    ids: Ids  # (K, K): id in ``table`` of the groups allowed src -> dst
+    ids: Ids  # (K, K): id in ``table`` of the groups allowed src -> dst, before node exceptions
+    profile: Profile
+
+    @cached_property
+    def has_node_classes(self) -> bool:
+        return any(c.kind == NODE for c in self.partition.classes)
+
+    def overridden(self, src: int, src_node: str, dst: int, dst_node: str) -> bool:
+        """The node exceptions of spec 2.6, which depend on where each pod runs, not its class:
+        a node (or hostNetwork pod) reaches every pod on it; a pod reaches its own node when
+        the profile says so."""
+        if not src_node or src_node != dst_node:
+            return False
+        src_kind, dst_kind = self.partition.classes[src].kind, self.partition.classes[dst].kind
+        if src_kind == NODE and dst_kind == POD:
+            return True
+        return src_kind == POD and dst_kind == NODE and self.profile.pod_to_own_node
 
     @property
     def classes(self) -> list[EndpointClass]:
@@ -201,7 +219,11 @@ class ClassMatrix:
         if src_pod_id == dst_pod_id:
             return ConnectionSet.all()
         of = self.partition.class_of_pod
-        return self.connections(of[src_pod_id], of[dst_pod_id])
+        pods = self.partition.cc.cluster.pod_by_id
+        src, dst = of[src_pod_id], of[dst_pod_id]
+        if self.overridden(src, pods[src_pod_id].node, dst, pods[dst_pod_id].node):
+            return ConnectionSet.all()
+        return self.connections(src, dst)
 
 
 class _Builder:
@@ -383,8 +405,7 @@ def class_matrix(
                 _add_ingress(builder, atoms, table, ingress, subjects, rule)
     egress[builder.indexes(builder.all_classes & ~egress_isolated), :] = MaskTable.EVERYTHING
     ingress[:, builder.indexes(builder.all_classes & ~ingress_isolated)] = MaskTable.EVERYTHING
-    _node_exceptions(cc, partition, egress, ingress)
-    return ClassMatrix(partition, atoms, table, _both(table, egress, ingress))
+    return ClassMatrix(partition, atoms, table, _both(table, egress, ingress), cc.profile)
 
 
 def _both(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:
@@ -452,26 +473,6 @@ def _add_ingress(
     peer_idx = builder.indexes(peers)
     for mask, destinations in by_mask.items():
         _or_into(table, ingress, peer_idx, builder.indexes(destinations), mask)
-
-
-def _node_exceptions(cc: CompiledCluster, partition: Partition, egress: Ids, ingress: Ids) -> None:
-    """Local node -> pod ingress is always allowed; pod -> own node egress per profile."""
-    if not partition.by_node:
-        return
-    nodes: dict[str, list[int]] = {}
-    pods: dict[str, list[int]] = {}
-    for c in partition.classes:
-        if c.kind == NODE:
-            nodes.setdefault(c.node, []).append(c.index)
-        elif c.kind == POD:
-            pods.setdefault(c.node, []).append(c.index)
-    for node, node_classes in nodes.items():
-        pod_classes = pods.get(node, [])
-        if not pod_classes:
-            continue
-        ingress[np.ix_(node_classes, pod_classes)] = MaskTable.EVERYTHING
-        if cc.profile.pod_to_own_node:
-            egress[np.ix_(pod_classes, node_classes)] = MaskTable.EVERYTHING
 
 
 __all__ = ["EXTERNAL", "ClassMatrix", "MaskTable", "PortAtoms", "class_matrix"]

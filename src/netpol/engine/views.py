@@ -8,6 +8,7 @@ their classes with numpy, so a workload view never loops over pod pairs.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -72,13 +73,62 @@ class MatrixView:
         distinct = [sorted(set(e.classes)) for e in self.endpoints]
         if all(len(g) == 1 for g in distinct):
             order = np.array([g[0] for g in distinct], dtype=np.intp)
-            sub = ids[np.ix_(order, order)]
-            return sub, sub
-        union_rows = np.stack([_fold(table, ids[g, :], False) for g in distinct])
-        inter_rows = np.stack([_fold(table, ids[g, :], True) for g in distinct])
-        union = np.stack([_fold(table, union_rows[:, g].T, False) for g in distinct], axis=1)
-        inter = np.stack([_fold(table, inter_rows[:, g].T, True) for g in distinct], axis=1)
+            union = ids[np.ix_(order, order)]
+            inter = union.copy() if self.matrix.has_node_classes else union
+        else:
+            union_rows = np.stack([_fold(table, ids[g, :], False) for g in distinct])
+            inter_rows = np.stack([_fold(table, ids[g, :], True) for g in distinct])
+            union = np.stack([_fold(table, union_rows[:, g].T, False) for g in distinct], axis=1)
+            inter = np.stack([_fold(table, inter_rows[:, g].T, True) for g in distinct], axis=1)
+        if self.matrix.has_node_classes:
+            self._apply_node_exceptions(union, inter)
         return union, inter
+
+    def _apply_node_exceptions(self, union: Ids, inter: Ids) -> None:
+        """Redo, member by member, the pairs of groups that hold node traffic: whether a node
+        exception applies depends on where each member runs, which classes do not record."""
+        classes = self.matrix.partition.classes
+        with_nodes = [
+            i
+            for i, e in enumerate(self.endpoints)
+            if any(classes[c].kind == NODE for c in e.classes)
+        ]
+        for i in with_nodes:
+            for j in range(len(self.endpoints)):
+                for a, b in ((i, j), (j, i)):
+                    if a == b:
+                        continue
+                    exact = self._exact(a, b)
+                    if exact is not None:
+                        union[a, b], inter[a, b] = exact
+
+    def _members(self, i: int) -> Counter[tuple[int, str]]:
+        """(class, node) of every member: pods where they run, node endpoints their node."""
+        endpoint = self.endpoints[i]
+        classes = self.matrix.partition.classes
+        if endpoint.pods:
+            return Counter(zip(endpoint.classes, (p.node for p in endpoint.pods), strict=True))
+        return Counter((c, classes[c].node) for c in endpoint.classes)
+
+    def _exact(self, i: int, j: int) -> tuple[int, int] | None:
+        """(union id, intersection id) over the member pairs of i and j, a member never paired
+        with itself; None when there is no such pair."""
+        matrix, table = self.matrix, self.matrix.table
+        union, inter, seen = MaskTable.NOTHING, MaskTable.EVERYTHING, False
+        sources, targets = self._members(i), self._members(j)
+        for (src, src_node), src_count in sources.items():
+            for (dst, dst_node), dst_count in targets.items():
+                same = i == j and (src, src_node) == (dst, dst_node)
+                if (src_count * dst_count - (src_count if same else 0)) <= 0:
+                    continue
+                seen = True
+                value = (
+                    MaskTable.EVERYTHING
+                    if matrix.overridden(src, src_node, dst, dst_node)
+                    else int(matrix.ids[src, dst])
+                )
+                union, inter = table.union(union, value), table.intersect(inter, value)
+        return (union, inter) if seen else None
 
     def _mask(self, array: Ids, i: int, j: int) -> int:
         return self.matrix.table.masks[int(array[i, j])]
@@ -99,20 +149,13 @@ class MatrixView:
 
     def _self_pair(self, i: int) -> ViewPair | None:
         """Pods of one group talking to each other (a pod to itself does not count)."""
-        endpoint = self.endpoints[i]
-        if len(endpoint.classes) < 2:
+        if len(self.endpoints[i].classes) < 2:
             return None
-        counts: dict[int, int] = {}
-        for c in endpoint.classes:
-            counts[c] = counts.get(c, 0) + 1
-        masks = [self.matrix.mask(a, b) for a in counts for b in counts if a != b or counts[a] > 1]
-        union = 0
-        inter = -1
-        for m in masks:
-            union |= m
-            inter &= m
-        connections = self.matrix.atoms.connections
-        return ViewPair(i, i, connections(union), connections(inter))
+        exact = self._exact(i, i)
+        if exact is None:
+            return None
+        masks, connections = self.matrix.table.masks, self.matrix.atoms.connections
+        return ViewPair(i, i, connections(masks[exact[0]]), connections(masks[exact[1]]))
 
     def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
         """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
