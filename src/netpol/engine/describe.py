@@ -71,11 +71,15 @@ class PodDescription:
 
 
 def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
-    """Which policies isolate the pod in each direction, and whom it reaches / is reached by."""
+    """Which policies isolate the pod in each direction, and whom it reaches / is reached by.
+
+    A pod without an IP reaches nobody and nobody reaches it, but the policies that select
+    it are still named (they will isolate it once it runs).
+    """
     me = pod_endpoint(pod, cc.profile)
     reaches = []
     reached_by = []
-    for other in cc.cluster.pods:
+    for other in cc.cluster.pods if pod.ips else ():
         if other.id == pod.id or not other.ips:
             continue
         them = pod_endpoint(other, cc.profile)
@@ -85,10 +89,20 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
         into = evaluate(cc, them, me).allowed
         if not into.is_empty:
             reached_by.append((other.id, into))
+
+    def isolating(direction: str) -> tuple[str, ...]:
+        if pod.host_network and cc.profile.host_network_is_node:
+            return ()
+        return tuple(
+            c.policy.id
+            for c in cc.policies
+            if c.selects(pod) and direction in c.policy.policy_types
+        )
+
     return PodDescription(
         pod,
-        tuple(c.policy.id for c in cc.applying(pod, "Ingress")),
-        tuple(c.policy.id for c in cc.applying(pod, "Egress")),
+        isolating("Ingress"),
+        isolating("Egress"),
         tuple(reaches),
         tuple(reached_by),
     )

@@ -94,6 +94,10 @@ class Resolver:
         return self._dns
 
     def _pod(self, pod: Pod) -> Endpoint:
+        if not pod.ips:  # spec 2.3: no IP, no traffic; never "allowed" by an empty verdict
+            raise ResolveError(
+                f"pod {pod.id} has no IP ({pod.phase}): it can neither send nor receive"
+            )
         return pod_endpoint(pod, self.cc.profile, self.cluster.node_by_name.get(pod.node))
 
     def sources(self, text: str, namespace: str | None) -> list[Endpoint]:

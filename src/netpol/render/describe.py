@@ -82,6 +82,11 @@ def pod_text(d: PodDescription) -> str:
         f"Egress:     {'isolated by ' + ', '.join(d.egress_policies) if d.egress_policies else 'not isolated (everything allowed)'}",
         "May connect to:",
     ]
+    if not pod.ips:
+        lines[-1:] = [
+            f"Traffic:    none: the pod has no IP ({pod.phase}), so it sends and receives nothing"
+        ]
+        return "\n".join(lines)
     lines += [f"  {pid}: {conns.text()}" for pid, conns in d.reaches] or ["  no pod"]
     lines.append("May be reached by:")
     lines += [f"  {pid}: {conns.text()}" for pid, conns in d.reached_by] or ["  no pod"]
