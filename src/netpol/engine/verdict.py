@@ -213,8 +213,12 @@ def peer_miss(
 
 
 def _endpoint_ips(endpoint: Endpoint) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    if endpoint.pod is not None and endpoint.kind == POD:
+    """Every address of the endpoint (dual-stack pods and nodes have one per family), as the
+    matrix's classes record them."""
+    if endpoint.pod is not None:
         return [ipaddress.ip_address(ip) for ip in endpoint.pod.ips]
+    if endpoint.node is not None and endpoint.node.ips:
+        return [ipaddress.ip_address(ip) for ip in endpoint.node.ips]
     return [endpoint.ip] if endpoint.ip is not None else []
 
 
