@@ -13,6 +13,7 @@ from netpol.engine.views import GRANULARITIES, MatrixView
 from netpol.render.matrix import matrix_csv, matrix_json, matrix_markdown, truth_tables, wide
 
 FORMATS = ("table", "wide", "json", "csv", "md")
+TABLE_LIMIT = 150  # endpoints; a table grows with their square
 
 
 def parse_ports(specs: tuple[str, ...]) -> list[tuple[str, int]]:
@@ -72,6 +73,14 @@ def command(
     matrix = class_matrix(cc, include_external=include_external, include_nodes=include_nodes)
     view = MatrixView(matrix, granularity)
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
+    if output == "table" and len(view.endpoints) > TABLE_LIMIT:
+        click.echo(
+            f"note: {len(view.endpoints)} endpoints are too many for a readable truth table; "
+            "listing the allowed pairs instead (try --by workload or --by namespace, or "
+            "-o json)",
+            err=True,
+        )
+        output = "wide"
     if output == "table":
         click.echo(truth_tables(view, ports))
     elif output == "wide":

@@ -9,13 +9,15 @@ their classes with numpy, so a workload view never loops over pod pairs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 
 from netpol.engine.classes import EndpointClass
-from netpol.engine.endpoints import EXTERNAL, NODE
+from netpol.engine.endpoints import EXTERNAL, NODE, POD
 from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
@@ -64,7 +66,13 @@ class MatrixView:
         self.matrix = matrix
         self.granularity = granularity
         self.endpoints = _group(matrix, granularity)
-        self._union, self._inter = self._reduce()
+        # one pod per endpoint: never materialise pods x pods, read the class matrix instead
+        self._pod_classes: npt.NDArray[np.intp] | None = None
+        if granularity == "pod":
+            self._pod_classes = np.array([e.classes[0] for e in self.endpoints], dtype=np.intp)
+            self._union = self._inter = np.zeros((0, 0), dtype=np.int32)
+        else:
+            self._union, self._inter = self._reduce()
 
     def _reduce(self) -> tuple[Ids, Ids]:
         """Per group pair: the union and the intersection of the member classes' masks (as ids)."""
@@ -143,6 +151,11 @@ class MatrixView:
             return None
         if i == j:
             return self._self_pair(i)
+        if self._pod_classes is not None:
+            value = self._pod_value(i, j)
+            connections = self.matrix.atoms.connections
+            mask = self.matrix.table.masks[value]
+            return ViewPair(i, j, connections(mask), connections(mask))
         union, inter = self._mask(self._union, i, j), self._mask(self._inter, i, j)
         connections = self.matrix.atoms.connections
         return ViewPair(i, j, connections(union), connections(inter))
@@ -157,8 +170,87 @@ class MatrixView:
         masks, connections = self.matrix.table.masks, self.matrix.atoms.connections
         return ViewPair(i, i, connections(masks[exact[0]]), connections(masks[exact[1]]))
 
+    def _node_of(self, i: int) -> str:
+        endpoint = self.endpoints[i]
+        if endpoint.pods:
+            return endpoint.pods[0].node
+        return self.matrix.partition.classes[endpoint.classes[0]].node
+
+    def _pod_value(self, i: int, j: int) -> int:
+        """Pod granularity: the id of what endpoint i may send to endpoint j."""
+        assert self._pod_classes is not None
+        a, b = int(self._pod_classes[i]), int(self._pod_classes[j])
+        if self.matrix.overridden(a, self._node_of(i), b, self._node_of(j)):
+            return MaskTable.EVERYTHING
+        return int(self.matrix.ids[a, b])
+
+    @cached_property
+    def _overrides(self) -> dict[int, set[int]]:
+        """Pod granularity: endpoint pairs a node exception opens, by source endpoint (only
+        pairs with node traffic on one side, so the work is nodes x their pods)."""
+        assert self._pod_classes is not None
+        kinds = [self.matrix.partition.classes[c].kind for c in self._pod_classes.tolist()]
+        node_side: dict[str, list[int]] = {}
+        pod_side: dict[str, list[int]] = {}
+        for i, kind in enumerate(kinds):
+            side = node_side if kind == NODE else pod_side if kind == POD else None
+            if side is not None:
+                side.setdefault(self._node_of(i), []).append(i)
+        found: dict[int, set[int]] = {}
+        for node, sources in node_side.items():
+            if not node:
+                continue
+            for i in sources:
+                for j in pod_side.get(node, ()):
+                    for a, b in ((i, j), (j, i)):
+                        a_class, b_class = int(self._pod_classes[a]), int(self._pod_classes[b])
+                        if self.matrix.overridden(a_class, node, b_class, node):
+                            found.setdefault(a, set()).add(b)
+        return found
+
+    def _pod_pairs(self, all_pairs: bool) -> Iterator[ViewPair]:
+        """Pod granularity, row by row from the class matrix (output-sized work only)."""
+        assert self._pod_classes is not None
+        classes, ids = self._pod_classes, self.matrix.ids
+        n = len(self.endpoints)
+        has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
+        members: dict[int, list[int]] = {}
+        for i, c in enumerate(classes.tolist()):
+            members.setdefault(c, []).append(i)
+        member_arrays = {c: np.array(m, dtype=np.intp) for c, m in members.items()}
+        class_keys = np.array(sorted(members), dtype=np.intp)
+        by_class: dict[int, npt.NDArray[np.intp]] = {}
+        masks, connections = self.matrix.table.masks, self.matrix.atoms.connections
+        overrides = self._overrides if self.matrix.has_node_classes else {}
+        everything = range(n)
+        for i in range(n):
+            c = int(classes[i])
+            if all_pairs:
+                targets: Iterable[int] = everything
+            else:
+                found = by_class.get(c)
+                if found is None:
+                    allowed_classes = class_keys[ids[c, class_keys] != 0]
+                    parts = [member_arrays[int(d)] for d in allowed_classes]
+                    found = np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
+                    by_class[c] = found
+                targets = found.tolist()
+                if i in overrides:
+                    targets = sorted(set(targets) | overrides[i])
+            for j in targets:
+                if j == i or not (has_pods[i] or has_pods[j]):
+                    continue
+                value = (
+                    MaskTable.EVERYTHING if j in overrides.get(i, ()) else int(ids[c, classes[j]])
+                )
+                mask = masks[value]
+                yield ViewPair(i, j, connections(mask), connections(mask))
+
     def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
         """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
+        if self._pod_classes is not None:
+            yield from self._pod_pairs(all_pairs)
+            return
         n = len(self.endpoints)
         if all_pairs:
             src = np.repeat(np.arange(n), n)

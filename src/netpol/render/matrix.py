@@ -101,29 +101,37 @@ def _grid(title: str, ids: list[str], grid: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def shown_pairs(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> list[ViewPair]:
+    """The pairs a list shows: restricted to ``ports``, empty ones only with ``all_pairs``."""
+    shown = []
+    for whole in view.pairs(all_pairs=all_pairs or ports is not None):
+        pair = whole.restricted(ports)
+        if all_pairs or not pair.connections.is_empty:
+            shown.append(pair)
+    return shown
+
+
 def pair_rows(
     view: MatrixView, ports: ConnectionSet | None, all_pairs: bool
 ) -> list[tuple[str, str, ConnectionSet, bool]]:
-    rows = []
-    for whole in view.pairs(all_pairs=all_pairs or ports is not None):
-        pair = whole.restricted(ports)
-        if pair.connections.is_empty and not all_pairs:
-            continue
-        ids = view.endpoints[pair.src].id, view.endpoints[pair.dst].id
-        rows.append((*ids, pair.connections, pair.mixed))
-    return rows
+    ids = [e.id for e in view.endpoints]
+    return [
+        (ids[p.src], ids[p.dst], p.connections, p.mixed)
+        for p in shown_pairs(view, ports, all_pairs)
+    ]
 
 
 def wide(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
-    rows = pair_rows(view, ports, all_pairs)
+    pairs = shown_pairs(view, ports, all_pairs)
+    ids = [e.id for e in view.endpoints]
     header = ("SOURCE", "DESTINATION", "ALLOWED")
     table = [header] + [
-        (s, d, c.text() + (" (members disagree)" if m else "")) for s, d, c, m in rows
+        (ids[p.src], ids[p.dst], p.connections.text() + (" (members disagree)" if p.mixed else ""))
+        for p in pairs
     ]
     widths = [max(len(r[i]) for r in table) for i in range(3)]
     text = "\n".join("   ".join(r[i].ljust(widths[i]) for i in range(3)).rstrip() for r in table)
-    marked = [pair.restricted(ports) for pair in view.pairs(all_pairs=all_pairs)]
-    listing = disagreements(view, marked)
+    listing = disagreements(view, pairs)
     return f"{text}\n\n{listing}" if listing else text
 
 

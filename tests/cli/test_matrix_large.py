@@ -1,0 +1,49 @@
+"""A truth table of too many endpoints becomes the list of allowed pairs, with a note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from netpol.cli.matrix_cmd import TABLE_LIMIT, command
+
+MANY = f"""\
+apiVersion: v1
+kind: Namespace
+metadata: {{name: a}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: a}}
+spec:
+  replicas: {TABLE_LIMIT + 1}
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec: {{containers: [{{name: c, image: i}}]}}
+"""
+
+
+def test_too_many_endpoints_list_pairs_instead(tmp_path: Path) -> None:
+    (tmp_path / "many.yaml").write_text(MANY)
+
+    result = CliRunner().invoke(command, [str(tmp_path)])
+
+    assert result.exit_code == 0
+    assert result.stderr.startswith(
+        f"note: {TABLE_LIMIT + 1} endpoints are too many for a readable truth table"
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["SOURCE", "DESTINATION", "ALLOWED"]
+    assert len(lines) == 1 + (TABLE_LIMIT + 1) * TABLE_LIMIT  # every ordered pair, all open
+
+
+def test_by_workload_is_a_table_again(tmp_path: Path) -> None:
+    (tmp_path / "many.yaml").write_text(MANY)
+
+    result = CliRunner().invoke(command, [str(tmp_path), "--by", "workload"])
+
+    assert result.exit_code == 0
+    assert result.stderr.count("truth table") == 0
+    assert result.stdout.startswith("from \\ to  a/web\na/web      all")
