@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -96,7 +96,7 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
     return result.cluster
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: bad input or usage."""
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)

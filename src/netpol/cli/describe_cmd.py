@@ -56,7 +56,6 @@ def command(
         if found is None:
             known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
             fail(f"no NetworkPolicy {name!r} in namespace {namespace} (policies: {known})")
-            return
         description = describe_policy(cc, found)
         click.echo(
             _json(policy_json(description)) if output == "json" else policy_text(description)

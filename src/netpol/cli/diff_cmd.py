@@ -32,7 +32,6 @@ def _load_git(
         result = load_revision(revision, paths, options)
     except RevisionError as exc:
         fail(str(exc))
-        raise
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.one_line(), err=True)
     if not result.ok:
@@ -102,7 +101,6 @@ def command(
             old_rev, new_rev = split_range(git_range)
         except RevisionError as exc:
             fail(str(exc))
-            return
         old = _load_git(old_rev, paths, options, "old")
         new = _load_git(new_rev, paths, options, "new")
         old_label, new_label = old_rev, new_rev or "working tree"

@@ -60,7 +60,6 @@ def command(
         explanations = explain(cc, source, destination, namespace)
     except ResolveError as exc:
         fail(str(exc))
-        return
     if output == "json":
         click.echo(json.dumps(explanation_json(explanations), indent=2))
     else:

@@ -34,7 +34,6 @@ def _read_flows(flows_path: str | None, matrix_path: str | None) -> FlowsFile:
         fail(f"{matrix_path}: cannot read: {exc.strerror or exc}")
     except FlowsError as exc:
         fail(str(exc))
-    raise AssertionError  # unreachable: fail exits
 
 
 @click.command("generate")
@@ -101,7 +100,6 @@ def command(
         result = generate(cluster, flows, options, settings)
     except FlowResolveError as exc:
         fail(f"{flows.path}: {exc}")
-        return
     except GenerateError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_CHECK_FAILED)

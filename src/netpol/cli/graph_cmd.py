@@ -107,7 +107,6 @@ def command(
             text = render_html(graph, view, edge_evidence(cc, view, graph), info)
     except GraphError as exc:
         fail(str(exc))
-        return
     if aggregated:
         click.echo(
             f"note: {len(matrix.classes)} endpoint classes; drawn by namespace "

@@ -24,10 +24,8 @@ def parse_ports(specs: tuple[str, ...]) -> list[tuple[str, int]]:
             parsed = parse_port_spec(spec.strip())
         except ResolveError as exc:
             fail(f"--port {spec!r}: {exc}")
-            raise
         if parsed is None:
             fail(f"--port {spec!r}: expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP")
-            raise AssertionError  # unreachable: fail exits
         ports.append((parsed[1], parsed[0]))
     return ports
 

@@ -68,10 +68,23 @@ def parse_port_spec(text: str, written: str = "") -> tuple[int, str] | None:
 
 
 def split_port(text: str) -> tuple[str, int | None, str]:
-    """``name:80/UDP`` -> ("name", 80, "UDP"); no port -> (text, None, "TCP")."""
+    """``name:80/UDP`` -> ("name", 80, "UDP"); no port -> (text, None, "TCP").
+
+    An IPv6 address takes a port only in brackets (``[fd00::1]:80``): ``fd00::1:80`` is
+    itself an address.
+    """
+    try:
+        ipaddress.ip_address(text)
+        return text, None, "TCP"
+    except ValueError:
+        pass
     host, sep, tail = text.rpartition(":")
     if not sep or host.endswith(":"):
         return text, None, "TCP"
+    if "/" in tail and _PORT.fullmatch(tail) is None:
+        number, _, protocol = tail.partition("/")
+        if number.isdigit():
+            raise ResolveError(f"unknown protocol {protocol!r} in {text!r} (TCP, UDP or SCTP)")
     spec = parse_port_spec(tail, text)
     if spec is None:
         return text, None, "TCP"
