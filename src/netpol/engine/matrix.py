@@ -155,9 +155,11 @@ class MaskTable:
         low, high = int(ids.min()), int(ids.max())
         if low == high:  # one value (often all zero): no sort needed
             return np.full(ids.shape, self.union(low, mask_id), dtype=np.int32)
-        distinct, inverse = np.unique(ids, return_inverse=True)
-        mapped = np.array([self.union(int(i), mask_id) for i in distinct], dtype=np.int32)
-        return mapped[inverse].reshape(ids.shape)
+        # ids are small dense integers: a lookup table beats sorting for np.unique
+        present = np.flatnonzero(np.bincount(ids.ravel(), minlength=high + 1))
+        lookup = np.zeros(high + 1, dtype=np.int32)
+        lookup[present] = [self.union(int(i), mask_id) for i in present]
+        return lookup[ids]
 
     def combine(self, a: Ids, b: Ids, intersect: bool) -> Ids:
         """Elementwise union (or intersection) of two id arrays of one shape."""
@@ -240,7 +242,9 @@ class _Builder:
         for c in classes:
             if c.kind == POD:
                 self._ns_bits[c.namespace] = self._ns_bits.get(c.namespace, 0) | (1 << c.index)
-        self._selector_cache: dict[tuple[str, LabelSelector], int] = {}
+        # keyed by the namespace part (a namespace name or a namespace selector) and the
+        # pod selector: both hashable, so no text form has to be injective
+        self._selector_cache: dict[tuple[object, LabelSelector], int] = {}
         self._ns_selector_cache: dict[LabelSelector, int] = {}
         self._peer_cache: dict[tuple[str, object], int] = {}
         self._index_cache: dict[int, npt.NDArray[np.intp]] = {}
@@ -259,7 +263,7 @@ class _Builder:
             self._index_cache[bits] = found
         return found
 
-    def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: str) -> int:
+    def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: object) -> int:
         if selector is None:
             return namespaces
         key = (ns_key, selector)
@@ -301,12 +305,13 @@ class _Builder:
         if peer.ip_block is not None:
             found = self._block_bits(peer.ip_block)
         else:
+            ns_key: object
             if peer.namespace_selector is None:
                 namespaces = self._ns_bits.get(compiled_peer.policy_namespace, 0)
                 ns_key = compiled_peer.policy_namespace
             else:
                 namespaces = self.namespaces_matching(peer.namespace_selector)
-                ns_key = f"sel:{peer.namespace_selector.text()}"
+                ns_key = peer.namespace_selector
             found = self.pods_matching(namespaces, peer.pod_selector, ns_key)
         self._peer_cache[key] = found
         return found
