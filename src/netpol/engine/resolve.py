@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.engine.compile import CompiledCluster
@@ -158,8 +158,22 @@ class Resolver:
         if isinstance(owner, Service):
             return self._service(owner, port, protocol, as_source)
         if owner is not None:
-            return [Target(node_endpoint(owner), port, protocol)]
+            return self._node(owner, port, protocol, as_source)
         return [Target(ip_endpoint(address), port, protocol)]
+
+    def _node(self, node: Node, port: int | None, protocol: str, as_source: bool) -> list[Target]:
+        """A node, or on a NodePort the Service's backends: kube-proxy DNATs it to a pod's
+        target port, which the pod's policies then judge (whether the source is SNATed to the
+        node is left to the implementation, spec 4.4: netpol keeps the client's address)."""
+        if as_source or port is None:
+            return [Target(node_endpoint(node), port, protocol)]
+        for service in self.cluster.services:
+            for service_port in service.ports:
+                if service_port.node_port == port and service_port.protocol == protocol:
+                    targets = self._service(service, service_port.port, protocol, False)
+                    via = f"NodePort {port}/{protocol} on node {node.name} -> "
+                    return [replace(t, via=via + t.via) for t in targets]
+        return [Target(node_endpoint(node), port, protocol)]
 
     @cached_property
     def _ip_owners(self) -> dict[str, Pod | Service | Node]:
@@ -193,7 +207,7 @@ class Resolver:
                 raise ResolveError(
                     f"no node {name!r} (nodes: {_listing(self.cluster.node_by_name)})"
                 )
-            return [Target(node_endpoint(node), port, protocol)]
+            return self._node(node, port, protocol, as_source)
         if "/" in name:
             namespace, name = name.split("/", 1)
         namespace = namespace or self.cluster_default()
@@ -244,7 +258,7 @@ class Resolver:
             return self._workload_pods(f"{namespace}/{name}", port, protocol)
         node = self.cluster.node_by_name.get(name)
         if node is not None:
-            return [Target(node_endpoint(node), port, protocol)]
+            return self._node(node, port, protocol, as_source)
         raise ResolveError(
             f"{name!r} is not a Service, pod or workload in namespace {namespace}, nor a DNS "
             "name the cluster answers (write NAMESPACE/NAME, KIND/NAME or an IP)"
