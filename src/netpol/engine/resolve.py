@@ -229,12 +229,24 @@ class Resolver:
     def _in_namespace(
         self, namespace: str, name: str, port: int | None, protocol: str, as_source: bool, text: str
     ) -> list[Target]:
-        pod = self.cluster.pod_by_id.get(f"{namespace}/{name}")
+        key = f"{namespace}/{name}"
+        pod = self.cluster.pod_by_id.get(key)
+        workload = self.cluster.workload_by_id.get(key)
+        service = self.cluster.service_by_id.get(key)
+        meanings = [
+            f"pod/{key}" if pod is not None else "",
+            f"{workload.kind.lower()}/{key}"
+            if workload is not None and workload.kind != "Pod"
+            else "",
+            f"svc/{key}" if service is not None else "",
+        ]
+        meanings = [m for m in meanings if m]
+        if len(meanings) > 1:  # a bare pod and a Service often share a name; never guess
+            raise ResolveError(f"{text!r} is ambiguous: write {' or '.join(meanings)}")
         if pod is not None:
             return [Target(self._pod(pod), port, protocol)]
-        if f"{namespace}/{name}" in self.cluster.workload_by_id:
-            return self._workload_pods(f"{namespace}/{name}", port, protocol)
-        service = self.cluster.service_by_id.get(f"{namespace}/{name}")
+        if workload is not None:
+            return self._workload_pods(key, port, protocol)
         if service is not None:
             return self._service(service, port, protocol, as_source)
         if namespace not in self.cluster.namespace_by_name:

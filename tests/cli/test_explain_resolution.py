@@ -1,4 +1,4 @@
-"""A NodePort is DNATed to the Service's backends, as kube-proxy does (the tutorial's :31000)."""
+"""How explain resolves what --to names: NodePorts DNATed like kube-proxy, ambiguity refused."""
 
 from __future__ import annotations
 
@@ -31,3 +31,36 @@ def test_a_port_that_is_no_nodeport_is_the_node_itself() -> None:
 
     assert result.exit_code == 0
     assert result.stdout.startswith("ip:203.0.113.7 -> node:kind-worker port 30999/TCP: ALLOWED")
+
+
+AMBIGUOUS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: a}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+"""
+
+
+def test_a_pod_and_a_service_of_one_name_are_never_guessed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.yaml").write_text(AMBIGUOUS)
+
+    ambiguous = CliRunner().invoke(command, [str(tmp_path), "--from", "a/web", "--to", "a/web:80"])
+    service = CliRunner().invoke(
+        command, [str(tmp_path), "--from", "pod/a/web", "--to", "svc/a/web:80"]
+    )
+
+    assert ambiguous.exit_code == 2
+    assert ambiguous.stderr == "error: 'a/web' is ambiguous: write pod/a/web or svc/a/web\n"
+    assert service.exit_code == 0
+    assert "via Service a/web " in service.stdout and "port 8080" in service.stdout
