@@ -10,7 +10,7 @@ import click
 
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
 from netpol.model.cluster import Cluster
-from netpol.model.options import PROFILES, Options
+from netpol.model.options import DEFAULT_POD_CIDR, PROFILES, Options
 from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,7 +31,7 @@ def input_options(func: F) -> F:
         ),
         click.option(
             "--pod-cidr",
-            default="10.244.0.0/16",
+            default=DEFAULT_POD_CIDR,
             show_default=True,
             help="Where pods without status.podIP get their deterministic IPs.",
         ),
@@ -63,7 +63,7 @@ def input_options(func: F) -> F:
 def options_from(params: dict[str, Any]) -> Options:
     return Options(
         profile=PROFILES[live_profile(params) or params.get("profile") or "upstream"],
-        pod_cidr=params.get("pod_cidr") or "10.244.0.0/16",
+        pod_cidr=params.get("pod_cidr") or DEFAULT_POD_CIDR,
         nodes=params.get("nodes") or 3,
         default_namespace=params.get("default_namespace") or "default",
         skip_invalid=bool(params.get("skip_invalid")),

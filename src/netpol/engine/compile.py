@@ -6,7 +6,6 @@ plane cannot drift apart.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,7 +18,6 @@ from netpol.model.options import Options
 from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
 
 DIRECTIONS = ("Ingress", "Egress")
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def port_entry_connections(entry: PolicyPort) -> ConnectionSet | None:
@@ -53,9 +51,6 @@ class CompiledPeer:
         if not self.namespace_matches(pod.namespace):
             return False
         return self.peer.pod_selector is None or matches(self.peer.pod_selector, pod.labels)
-
-    def matches_ip(self, ip: IPAddress) -> bool:
-        return self.peer.ip_block is not None and self.peer.ip_block.contains(ip)
 
     @cached_property
     def pod_ids(self) -> frozenset[str]:

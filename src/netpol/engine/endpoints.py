@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from netpol.model.objects import Node, Pod
 from netpol.model.options import Profile
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from netpol.model.policy import IPAddress
 
 POD, NODE, EXTERNAL = "pod", "node", "external"
 

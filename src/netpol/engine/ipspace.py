@@ -12,9 +12,8 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from netpol.model.policy import IPBlock, IPNetwork
+from netpol.model.policy import IPAddress, IPBlock, IPNetwork
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _SPAN = {4: 1 << 32, 6: 1 << 128}
 
 

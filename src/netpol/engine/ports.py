@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
+from netpol.model.objects import PROTOCOLS
+
 MIN_PORT, MAX_PORT = 1, 65535
 
 Intervals = tuple[tuple[int, int], ...]

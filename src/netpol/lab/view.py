@@ -32,7 +32,7 @@ from netpol.lab.workloads import PodWork, plan_pod
 from netpol.load.paths import read_paths
 from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Diagnostic
-from netpol.model.options import PROFILES, Options
+from netpol.model.options import DEFAULT_POD_CIDR, PROFILES, Options
 from netpol.validate.pipeline import check_and_build
 
 MAX_PODS = 1000  # a Linux bridge has at most 1024 ports; the outside link needs none
@@ -69,7 +69,7 @@ def options_of(state: LabState) -> Options:
     saved = state.load_options
     return Options(
         profile=PROFILES[state.profile],
-        pod_cidr=saved.get("pod_cidr", "10.244.0.0/16"),
+        pod_cidr=saved.get("pod_cidr", DEFAULT_POD_CIDR),
         nodes=int(saved.get("nodes", 3)),
         default_namespace=saved.get("default_namespace", "default"),
         skip_invalid=False,

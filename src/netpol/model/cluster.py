@@ -7,6 +7,7 @@ from functools import cached_property
 
 from netpol.model.diagnostics import Diagnostic
 from netpol.model.objects import Namespace, Node, Pod, Service, Workload
+from netpol.model.options import DEFAULT_POD_CIDR
 from netpol.model.policy import NetworkPolicy
 
 
@@ -26,7 +27,7 @@ class Cluster:
     policies: tuple[NetworkPolicy, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     skipped_kinds: tuple[tuple[str, int], ...] = ()
-    pod_cidr: str = "10.244.0.0/16"
+    pod_cidr: str = DEFAULT_POD_CIDR
     service_cidr: str = "10.96.0.0/12"
     extra: dict[str, tuple[object, ...]] = field(default_factory=dict, hash=False, compare=False)
 

@@ -75,7 +75,3 @@ def _jsonable(value: object) -> object:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return _short(value, 200)
-
-
-def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
-    return any(d.severity is Severity.ERROR for d in diagnostics)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+DEFAULT_POD_CIDR = "10.244.0.0/16"  # KIND's, like the tutorial's cluster
+
 
 @dataclass(frozen=True, slots=True)
 class Profile:
@@ -58,7 +60,7 @@ class Options:
     """Everything that changes a verdict or a load, passed down explicitly (no globals)."""
 
     profile: Profile = field(default_factory=lambda: PROFILES["upstream"])
-    pod_cidr: str = "10.244.0.0/16"
+    pod_cidr: str = DEFAULT_POD_CIDR
     nodes: int = 3
     default_namespace: str = "default"
     skip_invalid: bool = False

@@ -9,6 +9,7 @@ from netpol.model.selectors import LabelSelector
 from netpol.model.source import GENERATED, Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,4 +34,3 @@ class Source:
 
 
 GENERATED = Source("<generated>")
-LIVE = Source("live")

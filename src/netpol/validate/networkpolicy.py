@@ -13,12 +13,12 @@ from netpol.model.cidr import (
     SloppyCIDR,
     parse_cidr,
 )
+from netpol.model.objects import PROTOCOLS
 from netpol.validate.metadata import validate_metadata
 from netpol.validate.names import is_valid_port_name, is_valid_port_num, name_is_dns_subdomain
 from netpol.validate.report import Report
 from netpol.validate.selectors import validate_selector
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
 POLICY_TYPES = ("Ingress", "Egress")
 
 TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
