@@ -21,7 +21,7 @@ from netpol.engine.verdict import SideVerdict, Verdict, evaluate, side_verdict
 from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import METADATA_NAME_LABEL, Container, ContainerPort, Pod
-from netpol.model.policy import IPBlock, NetworkPolicy
+from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -506,14 +506,6 @@ def _rules_ignored(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-def _written(policy: NetworkPolicy, field_path: str, parent: str) -> bool:
-    """Whether ``field_path`` is written: its line differs from its parent's."""
-    source = policy.source
-    if source.locate is None:
-        return False
-    return source.line_of(field_path) != source.line_of(parent)
-
-
 @check(
     "egress-empty-not-isolating",
     WARNING,
@@ -528,11 +520,7 @@ def _egress_empty(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("egress-empty-not-isolating")
     for compiled in ctx.cc.policies:
         policy = compiled.policy
-        if (
-            policy.policy_types_defaulted
-            and not policy.egress
-            and _written(policy, "spec.egress", "spec")
-        ):
+        if policy.policy_types_defaulted and not policy.egress and "egress" in policy.written:
             yield me.on_policy(
                 policy,
                 "`egress: []` with no policyTypes: policyTypes defaults to [Ingress], egress is not isolated",
@@ -976,9 +964,14 @@ def _all_tcp(ctx: LintContext) -> Iterator[Finding]:
                 continue
             for j, entry in enumerate(ports):
                 if entry.port is None and entry.protocol == "TCP":
+                    written = (
+                        "`{}`: the protocol defaults to TCP, so"
+                        if entry.protocol_defaulted
+                        else "has no port:"
+                    )
                     yield me.on_policy(
                         compiled.policy,
-                        f"ports[{j}] has no port: every TCP port, and no UDP or SCTP port",
+                        f"ports[{j}] {written} every TCP port, and no UDP or SCTP port",
                         f"{_rule_path(rule)}.ports[{j}]",
                     )
 

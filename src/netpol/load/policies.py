@@ -44,6 +44,7 @@ def parse_policy(data: Any, namespace: str, name: str, source: Source) -> Networ
         ingress=ingress,
         egress=egress,
         policy_types_defaulted=not written,
+        written=frozenset(k for k, v in spec.items() if v is not None and isinstance(k, str)),
         annotations=tuple(sorted(annotations.items())),
         source=source,
     )
@@ -104,6 +105,7 @@ def port(value: Any, field: str) -> PolicyPort:
         protocol="TCP" if protocol is None else (string(protocol, f"{field}.protocol") or ""),
         port=number,
         end_port=integer(data.get("endPort"), f"{field}.endPort"),
+        protocol_defaulted=protocol is None,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netpol.model.selectors import LabelSelector
 from netpol.model.source import GENERATED, Source
@@ -59,6 +59,7 @@ class PolicyPort:
     protocol: str = "TCP"
     port: int | str | None = None
     end_port: int | None = None
+    protocol_defaulted: bool = field(default=False, compare=False)  # D1 chose TCP
 
     @property
     def is_named(self) -> bool:
@@ -89,6 +90,9 @@ class NetworkPolicy:
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
     policy_types_defaulted: bool = False  # True when D2 chose the types
+    # spec fields the manifest writes (non-null): absent and empty lists mean the same to
+    # the API server but not to a reader, e.g. `egress: []` without policyTypes
+    written: frozenset[str] = field(default=frozenset(), compare=False)
     annotations: tuple[tuple[str, str], ...] = ()
     source: Source = GENERATED
 
