@@ -115,7 +115,7 @@ def command(
             + (f" in {', '.join(namespaces)}" if namespaces else "")
         )
     try:
-        conn = connect(target)
+        conn = connect(target, writes=probe_pods)
     except LiveError as exc:
         fail(str(exc))
         raise

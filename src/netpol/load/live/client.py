@@ -8,6 +8,7 @@ whose text is the one line the CLI prints.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ DEFAULT_KUBECONFIG = "~/.kube/config"
 SERVICE_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 SERVICE_CA_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 IN_CLUSTER = "in-cluster"
+# What a reader may send. Anything else (POST, PUT, PATCH, DELETE) is refused before it leaves
+# the process unless the connection was opened for writing (only probe --probe-pods does).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class LiveError(Exception):
@@ -54,6 +58,7 @@ class Connection:
     server: str
     context: str  # the kubeconfig context, or "in-cluster"
     target: LiveTarget
+    writes: bool = False  # True only for probe --probe-pods
 
     @property
     def where(self) -> str:
@@ -71,8 +76,10 @@ def client_module() -> Any:
     return client
 
 
-def connect(target: LiveTarget) -> Connection:
-    """A client for ``target``: kubeconfig (explicit, $KUBECONFIG, ~/.kube/config) or in-cluster."""
+def connect(target: LiveTarget, writes: bool = False) -> Connection:
+    """A client for ``target``: kubeconfig (explicit, $KUBECONFIG, ~/.kube/config) or in-cluster.
+
+    It sends only GET (HEAD, OPTIONS) unless ``writes``: any other verb is a LiveError."""
     client = client_module()
     from kubernetes import config
     from kubernetes.config.config_exception import ConfigException
@@ -99,7 +106,26 @@ def connect(target: LiveTarget) -> Connection:
         raise LiveError(f"kubeconfig {where}: cannot use it: {_first_line(exc)}") from exc
     # Fail at once rather than retry: one clear line beats a long silent wait.
     configuration.retries = False
-    return Connection(client.ApiClient(configuration), configuration.host, context, target)
+    api = client.ApiClient(configuration)
+    if not writes:
+        _read_only(api)
+    return Connection(api, configuration.host, context, target, writes)
+
+
+def _read_only(api: Any) -> None:
+    """Make ``api`` refuse every request but a read: one guard for every method of every API."""
+    send = api.call_api
+
+    def call_api(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if str(method).upper() not in READ_METHODS:
+            path = urllib.parse.urlsplit(str(url)).path
+            raise LiveError(
+                f"netpol refused to send {method} {path}: live mode only reads "
+                "(get and list); only probe --probe-pods creates and deletes its probe pods"
+            )
+        return send(method, url, *args, **kwargs)
+
+    api.call_api = call_api
 
 
 def _kubeconfig_files(explicit: str | None) -> list[str] | None:
