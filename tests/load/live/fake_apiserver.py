@@ -69,6 +69,7 @@ class FakeApiServer:
     requests: list[Request] = field(default_factory=list)
     url: str = ""
     pod_phase_after_create: str = "Running"
+    expire_continue: int = 0  # answer this many continued lists with 410 Expired
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -197,6 +198,15 @@ class FakeApiServer:
         query: dict[str, str],
     ) -> None:
         start = 0
+        if query.get("continue") and self.expire_continue > 0:
+            self.expire_continue -= 1
+            return _status(
+                handler,
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter.",
+            )
         if query.get("continue"):
             try:
                 start = int(base64.b64decode(query["continue"]).decode().split(":")[1])

@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from netpol.cli.live_input import terminal_progress
 from netpol.cli.matrix_cmd import command as matrix
+from netpol.load.live import LiveError, LiveTarget, read_cluster
 
 from .fake_apiserver import USER, FakeApiServer, closed_port, serve
 
@@ -163,3 +164,15 @@ def test_a_server_that_went_away_mid_read(tmp_path: Path) -> None:
     assert failed(run("--kubeconfig", str(config))).startswith(
         f"error: cannot reach the API server at {server.url} (context kind-kind): "
     )
+
+
+def test_a_continue_token_that_keeps_expiring(apiserver: FakeApiServer, kubeconfig: str) -> None:
+    apiserver.expire_continue = 1000
+    with pytest.raises(LiveError) as caught:
+        read_cluster(LiveTarget(kubeconfig, page_size=4))
+    assert str(caught.value) == (
+        "the API server expired the listing of namespaces before netpol finished "
+        "(410 Gone): The provided continue parameter is too old to display a consistent "
+        "list result. You can start a new list without the continue parameter.; try again"
+    )
+    assert sum(1 for r in apiserver.requests if r.path == "/api/v1/namespaces") == 6

@@ -189,3 +189,15 @@ def test_the_rbac_document_grants_what_live_mode_uses(
         "daemonsets",
     }
     assert {v for v, _ in granted} == {"get", "list"}
+
+
+def test_an_expired_continue_token_starts_the_listing_again(
+    apiserver: FakeApiServer, kubeconfig: str
+) -> None:
+    apiserver.expire_continue = 1
+    live = read_cluster(LiveTarget(kubeconfig, page_size=4))
+    names = [o["metadata"]["name"] for o in live.objects if o["kind"] == "Namespace"]
+    assert len(names) == len(set(names)) == 6
+    pages = [r.query for r in apiserver.requests if r.path == "/api/v1/namespaces"]
+    assert [bool(q.get("continue")) for q in pages] == [False, True, False, True]
+    assert len([o for o in live.objects if o["kind"] == "Pod"]) == 16

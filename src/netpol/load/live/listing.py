@@ -16,6 +16,9 @@ from netpol.load.live.client import Connection, LiveError, client_module
 
 RBAC_DOC = "docs/rbac/netpol-reader.yaml"
 
+# How often a listing whose continue token expired (410 Gone) starts again from the top.
+EXPIRED_RESTARTS = 2
+
 Progress = Callable[[str, int, bool], None]
 """Called as (resource, items so far, done) while a list is read."""
 
@@ -86,6 +89,7 @@ def list_items(
     scope = f' in namespace "{namespace}"' if namespace else ""
     items: list[dict[str, Any]] = []
     token: str | None = None
+    restarts = 0
     while True:
         kwargs: dict[str, Any] = {
             "limit": conn.target.page_size,
@@ -94,7 +98,16 @@ def list_items(
         }
         if token:
             kwargs["_continue"] = token
-        body = call(conn, "list", resource.name + scope, _bound(method, args, kwargs))
+        try:
+            body = call(conn, "list", resource.name + scope, _bound(method, args, kwargs))
+        except LiveError as exc:
+            # 410: the continue token outlived the server's compaction window (about five
+            # minutes on a busy etcd). A fresh, consistent list is what kubectl would do.
+            if exc.status != 410 or not token or restarts >= EXPIRED_RESTARTS:
+                raise
+            restarts += 1
+            items, token = [], None
+            continue
         page = body.get("items")
         if not isinstance(page, list):
             raise LiveError(
