@@ -49,15 +49,62 @@ def test_json_and_junit() -> None:
     assert ET.fromstring(result.output).get("failures") == "1"
 
 
-def test_expectation_matching_nothing_fails(tmp_path: Path) -> None:
+def test_expectation_matching_nothing_is_bad_input(tmp_path: Path) -> None:
     file = tmp_path / "e.yaml"
     file.write_text(
-        "expectations:\n  - {from: {namespace: app1-ns, labels: {role: web}}, to: backend-svc, port: 5678, expect: allow}\n"
+        "expectations:\n"
+        "  - {from: app1-ns/frontend-deploy, to: backend-svc, port: 5678, expect: deny}\n"
+        "  - {from: {namespace: app1-ns, labels: {role: web}}, to: backend-svc, port: 5678, expect: allow}\n"
+        "  - {from: app1-ns/frontend-deploy, to: app1-ns/nope, expect: deny}\n"
     )
-    result = run("examples/tutorial", "--expect", str(file))
-    assert result.exit_code == 1
-    assert "ERROR" in result.output and "no running pod matches" in result.output
-    assert "0 passed, 0 failed, 1 errors" in result.output
+    result = CliRunner().invoke(command, ["examples/tutorial", "--expect", str(file)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {file}:3: expectations[1] ({{namespace=app1-ns, role=web}} -> backend-svc "
+        "5678/TCP: allow): from: {namespace=app1-ns, role=web}: no running pod matches in "
+        "namespace app1-ns (and 1 more expectations)\n"
+    )
+
+
+def test_expectations_on_an_empty_input_are_bad_input(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    result = CliRunner().invoke(
+        command, [str(empty), "--expect", "examples/tutorial/expectations.yaml"]
+    )
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(
+        "error: examples/tutorial/expectations.yaml:10: expectations[0] (db cannot reach "
+        "frontend): from: 'app1-ns/db-sts': no namespace 'app1-ns'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "  - {from: a, to: b, expect: allow, ports: [{port: 80, protcol: UDP}]}\n",
+            "2: expectations[0].ports[0]: unknown key 'protcol' (known: port, protocol)",
+        ),
+        (
+            "  - {from: a, to: b, expect: allow, ports: [{protocol: UDP}]}\n",
+            "2: expectations[0].ports[0]: port is required",
+        ),
+        (
+            "  - {from: a, to: b, expect: allow, description: [x]}\n",
+            "2: expectations[0].description: must be a string",
+        ),
+    ],
+    ids=["misspelt-port-key", "port-mapping-without-port", "description-not-a-string"],
+)
+def test_malformed_port_and_description(tmp_path: Path, body: str, message: str) -> None:
+    file = tmp_path / "e.yaml"
+    file.write_text("expectations:\n" + body)
+    result = CliRunner().invoke(command, ["examples/tutorial", "--expect", str(file)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {file}:{message}\n"
 
 
 def test_bad_expectations_file_exits_2(tmp_path: Path) -> None:
@@ -72,4 +119,7 @@ def test_bad_expectations_file_exits_2(tmp_path: Path) -> None:
     missing = CliRunner().invoke(
         command, ["examples/tutorial", "--expect", str(tmp_path / "no.yaml")]
     )
-    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+    assert missing.exit_code == 2
+    assert (
+        missing.stderr == f"error: {tmp_path / 'no.yaml'}: cannot read: no such file or directory\n"
+    )

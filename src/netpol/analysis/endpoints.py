@@ -196,7 +196,7 @@ class EndpointResolver:
                 return [t.endpoint for t in self._workload(spec.value, None, "TCP")]
             found = self.resolver.sources(self._name_text(spec), self.default_namespace)
         except ResolveError as exc:
-            raise EndpointError(f"{spec.text()}: {exc}") from None
+            raise _unresolved(spec, exc) from None
         return _unique(found)
 
     def _workload(self, text: str, port: int | None, protocol: str) -> list[Target]:
@@ -230,8 +230,14 @@ class EndpointResolver:
             else:
                 targets = self.resolver.targets(self._name_text(spec), namespace, port, protocol)
         except ResolveError as exc:
-            raise EndpointError(f"{spec.text()}: {exc}") from None
+            raise _unresolved(spec, exc) from None
         return [Resolved(t.endpoint, t.port, t.protocol, t.via) for t in targets]
+
+
+def _unresolved(spec: EndpointSpec, exc: ResolveError) -> EndpointError:
+    """The resolver's reason, prefixed with the spec unless the reason already names it."""
+    reason = str(exc)
+    return EndpointError(reason if repr(spec.value) in reason else f"{spec.text()}: {reason}")
 
 
 def _unique(endpoints: list[Endpoint]) -> list[Endpoint]:

@@ -34,6 +34,7 @@ KIND = "Expectations"
 ACTIONS = ("allow", "deny")
 DEFAULTS = ("none", "deny", "allow")
 TOP_KEYS = {"apiVersion", "kind", "namespace", "default", "defaultScope", "expectations"}
+PORT_KEYS = ("port", "protocol")
 ITEM_KEYS = {"name", "from", "to", "port", "protocol", "ports", "expect", "description"}
 
 _PORT = re.compile(r"(?P<lo>\d{1,5})(?:-(?P<hi>\d{1,5}))?(?:/(?P<proto>[A-Za-z]+))?")
@@ -89,7 +90,7 @@ def read_expectations(path: str) -> ExpectationsFile:
     """Read and check ``path``; raises ExpectationsError (file:line: reason) on any problem."""
     text = read_text(path)
     if isinstance(text, Diagnostic):
-        raise ExpectationsError(text.one_line())
+        raise ExpectationsError(f"{text.location}: {text.message}")
     return parse_expectations(text, path)
 
 
@@ -176,9 +177,10 @@ def _expectation(index: int, item: object, items: list[object], where: _Where) -
         raise where.error(item, key, str(exc)) from None
     ports = _ports(item, at, where)
     line = items.item_lines[index] if isinstance(items, LocatedList) else 0
+    for key in ("name", "description"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise where.error(item, key, f"{at}.{key}: must be a string")
     name = item.get("name")
-    if name is not None and not isinstance(name, str):
-        raise where.error(item, "name", f"{at}.name: must be a string")
     expectation = Expectation(index, "", src, dst, ports, str(expect), line)
     return Expectation(index, name or expectation.title, src, dst, ports, str(expect), line)
 
@@ -213,7 +215,14 @@ def _port(
 ) -> PortSpec:
     key = "ports" if ".ports[" in at else "port"
     if isinstance(value, Mapping):
-        return _port(value.get("port"), value.get("protocol"), at, item, where)
+        unknown = sorted(str(k) for k in value if k not in PORT_KEYS)
+        if unknown:
+            raise where.error(
+                item, key, f"{at}: unknown key {unknown[0]!r} (known: {', '.join(PORT_KEYS)})"
+            )
+        if "port" not in value:
+            raise where.error(item, key, f"{at}: port is required")
+        return _port(value["port"], value.get("protocol"), at, item, where)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise where.error(item, key, f"{at}: a port is 80, '80/TCP', '53/UDP' or '8000-8080/TCP'")
     match = _PORT.fullmatch(str(value).strip())

@@ -171,8 +171,10 @@ def check(
     cc: CompiledCluster, resolver: EndpointResolver, expectation: Expectation
 ) -> ExpectationResult:
     """One expectation: every pair it names, each with the evidence of a failure."""
+    side = "from"
     try:
         sources = resolver.sources(expectation.src)
+        side = "to"
         pairs = []
         for src in sources:
             for dst, required, vias in _wanted(resolver, expectation, src).values():
@@ -180,7 +182,7 @@ def check(
                     continue
                 pairs.append(_pair(cc, src, dst, required, vias, expectation.expect))
     except EndpointError as exc:
-        return ExpectationResult(expectation, ERROR, error=str(exc))
+        return ExpectationResult(expectation, ERROR, error=f"{side}: {exc}")
     if not pairs:
         return ExpectationResult(
             expectation,

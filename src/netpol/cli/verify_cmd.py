@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from netpol.analysis.expectations import ExpectationsError, read_expectations
-from netpol.analysis.verify import verify
+from netpol.analysis.verify import ERROR, VerifyReport, verify
 from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
 from netpol.engine.compile import compile_cluster
 from netpol.render.junit import verify_junit
@@ -30,7 +30,7 @@ def command(
 ) -> None:
     """Check what must and must not connect. Each expectation prints PASS or FAIL; a FAIL
     shows the actual verdict and the explain evidence. Exit 0 when all pass, 1 otherwise
-    (an expectation that matches no endpoint is an error, and fails too).
+    (an expectation that matches no endpoint is bad input: exit 2, one line).
 
     \b
     Examples:
@@ -45,6 +45,9 @@ def command(
         return
     cluster = load_or_exit(paths, options)
     report = verify(compile_cluster(cluster, options), expectations)
+    unmatched = _unmatched(report)
+    if unmatched:
+        fail(unmatched)
     if output == "json":
         click.echo(verify_json(report))
     elif output == "junit":
@@ -53,3 +56,18 @@ def command(
         click.echo(verify_text(report, verbose))
     if not report.passed:
         raise SystemExit(EXIT_CHECK_FAILED)
+
+
+def _unmatched(report: VerifyReport) -> str:
+    """The first expectation that names no endpoint, as one line (``""`` when none does).
+
+    Such an expectation proves nothing either way (a typo, a renamed workload, the wrong
+    input): it is a bad expectations file, not a failed check.
+    """
+    errors = [r for r in report.results if r.status == ERROR]
+    if not errors:
+        return ""
+    first = errors[0].expectation
+    more = f" (and {len(errors) - 1} more expectations)" if len(errors) > 1 else ""
+    where = f"{report.path}:{first.line}" if first.line else report.path
+    return f"{where}: expectations[{first.index}] ({first.name}): {errors[0].error}{more}"
