@@ -139,3 +139,52 @@ def test_fail_on_threshold() -> None:
     report = lint_example("tutorial")
     assert not report.fails("error")
     assert report.fails("warning")
+
+
+def lint_file(path: Path) -> LintReport:
+    options = Options()
+    result = load_cluster([str(path)], options)
+    assert result.ok, [d.one_line() for d in result.diagnostics]
+    return run_checks(compile_cluster(result.cluster, options), CHECKS)
+
+
+MULTI_NAMESPACE = Path(__file__).resolve().parent / "inputs" / "multi-namespace.yaml"
+
+
+def test_realistic_multi_namespace_set_up_is_clean() -> None:
+    # Before: every per-namespace default-deny was "redundant" (the allow policies isolate
+    # the same pods today) and "denies all egress" (allow-dns lets the pods out).
+    report = lint_file(MULTI_NAMESPACE)
+    assert [f"{f.check} {f.obj}" for f in report.findings] == []
+
+
+def test_default_deny_is_still_a_note_when_nothing_else_lets_the_pods_out(
+    tmp_path: Path,
+) -> None:
+    text = MULTI_NAMESPACE.read_text()
+    shop_dns = text.index("metadata: {name: allow-dns, namespace: shop}")
+    start = text.rindex("---", 0, shop_dns)
+    end = text.index("---", shop_dns)
+    changed = tmp_path / "m.yaml"
+    changed.write_text(text[:start] + text[end:])
+    report = lint_file(changed)
+    found = [f for f in report.findings if f.check == "egress-deny-all"]
+    assert [(f.obj, f.message) for f in found] == [
+        (
+            "NetworkPolicy/shop/default-deny",
+            "denies all egress for shop/api, DNS included: intended?",
+        )
+    ]
+
+
+def test_a_second_default_deny_is_redundant(tmp_path: Path) -> None:
+    text = MULTI_NAMESPACE.read_text()
+    extra = (
+        "\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: deny-all-again, namespace: shop}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n"
+    )
+    changed = tmp_path / "m.yaml"
+    changed.write_text(text + extra)
+    found = [f.obj for f in lint_file(changed).findings if f.check == "redundant-policy"]
+    assert found == ["NetworkPolicy/shop/deny-all-again"]

@@ -440,7 +440,9 @@ def _dns_namespace(ctx: LintContext) -> Iterator[Finding]:
     "policyTypes lists Egress but the policy has no egress rule: all egress is denied",
     "A policy with Egress in policyTypes and no egress rules denies every connection its "
     "pods initiate, DNS and the API server included. That is the usual way to write "
-    "'this pod initiates nothing' (the tutorial's database), and a frequent accident.",
+    "'this pod initiates nothing' (the tutorial's database), and a frequent accident. "
+    "Pods that another policy allows some egress (a namespace default-deny beside an "
+    "allow-DNS policy) are not denied all egress, and are not reported.",
     "If the pods must initiate nothing, keep it (and silence this note with the annotation); "
     "otherwise add the egress rules they need, DNS first.",
     pitfall="spec 7.3",
@@ -451,6 +453,21 @@ def _egress_deny_all(ctx: LintContext) -> Iterator[Finding]:
         policy = compiled.policy
         if policy.isolates_egress and not policy.egress:
             pods = _subjects(ctx, compiled)
+            if pods:
+                # Pods that another policy lets out (the default-deny + allow-DNS pattern)
+                # are not denied all egress: only those left with none are worth the note.
+                pods = [
+                    p
+                    for p in pods
+                    if not any(c.rules("Egress") for c in ctx.cc.applying(p, "Egress"))
+                ]
+                if not pods:
+                    continue
+            elif any(
+                c.policy.namespace == policy.namespace and c.rules("Egress")
+                for c in ctx.cc.policies
+            ):
+                continue  # no pods to tell: another policy of the namespace allows egress
             who = f" for {_workloads(pods)}" if pods else ""
             yield me.on_policy(
                 policy,
@@ -1237,6 +1254,9 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
         rules = list(_counting_rules(compiled))
         if any(id(r) not in removed for r in rules):
             continue
+        # A rule-less policy (a default-deny) is a safety net: the allow policies that
+        # isolate the same pods today do not make it redundant, only another deny does.
+        deny_only = not rules
         covered = True
         for direction in compiled.policy.policy_types:
             for s in subjects:
@@ -1247,6 +1267,7 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
                     and id(o) not in gone
                     and direction in o.policy.policy_types
                     and s in subjects_of[id(o)]
+                    and not (deny_only and any(_counting_rules(o)))
                 ]
                 if not others:
                     covered = False
@@ -1265,7 +1286,9 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
     "Removing the policy would change no verdict: each rule's connections (per pod and peer) "
     "are already allowed by other rules, and every pod it selects is isolated by another "
     "policy in the same directions. Computed with the engine's connection sets per "
-    "endpoint class.",
+    "endpoint class. A policy without rules (a default-deny) is a safety net for pods and "
+    "rules added later: it is reported only when another rule-less policy isolates the "
+    "same pods.",
     "Delete the policy, or merge what it was meant to add into it.",
     needs_pods=True,
 )
