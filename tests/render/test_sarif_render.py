@@ -161,3 +161,36 @@ def test_sarif_results_point_at_the_yaml_line(monkeypatch: pytest.MonkeyPatch) -
     assert location["region"]["startLine"] == 17
     notes = [r for r in run["results"] if r["level"] == "note"]
     assert {r["ruleId"] for r in notes} >= {"egress-deny-all"}
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO / "examples")
+    options = Options()
+    result = load_cluster(["tutorial/05-revised-backend-netpol.yaml", "tutorial"], options)
+    report = run_checks(compile_cluster(result.cluster, options), CHECKS)
+    (run,) = json.loads(lint_sarif(report, CHECKS))["runs"]
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert {
+        "uri": "examples/tutorial/05-revised-backend-netpol.yaml",
+        "uriBaseId": "%SRCROOT%",
+    } in locations
+    assert all(loc["uri"].startswith("examples/tutorial/") for loc in locations)
+
+
+def test_sarif_uri_outside_any_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = tmp_path / "policy.yaml"
+    manifest.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: p, namespace: x}\n"
+        "spec: {podSelector: {}, policyTypes: [Egress]}\n"
+    )
+    options = Options()
+    for cwd, expected in ((tmp_path, "policy.yaml"), (REPO, manifest.as_uri())):
+        monkeypatch.chdir(cwd)
+        result = load_cluster([str(manifest)], options)
+        report = run_checks(compile_cluster(result.cluster, options), CHECKS)
+        (run,) = json.loads(lint_sarif(report, CHECKS))["runs"]
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+        }
+        assert uris == {expected}

@@ -6,12 +6,14 @@ import contextlib
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from netpol import __version__
 from netpol.analysis.lint import Check, LintReport
 from netpol.model.diagnostics import Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"  # the checkout the URIs are relative to
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -30,14 +32,34 @@ def _rule(check: Check) -> dict[str, object]:
     }
 
 
-def _uri(path: str) -> str:
-    """A relative, forward-slash URI (what code scanning resolves against the checkout)."""
+def _repository_root(directory: str) -> str | None:
+    """The nearest enclosing directory with a ``.git`` (directory or worktree file)."""
+    here = directory
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """Where a finding is: relative to the repository root (what code scanning resolves
+    against the checkout), wherever netpol ran from; else relative to the working
+    directory; else an absolute ``file:`` URI."""
     if not path or path == "-":
-        return "stdin"
-    if os.path.isabs(path):
-        with contextlib.suppress(ValueError):  # another drive on Windows: keep it absolute
-            path = os.path.relpath(path)
-    return path.replace(os.sep, "/")
+        return {"uri": "stdin"}
+    absolute = os.path.abspath(path)
+    root = _repository_root(os.path.dirname(absolute))
+    if root is not None:
+        relative = os.path.relpath(absolute, root)
+        return {"uri": Path(relative).as_posix(), "uriBaseId": SRCROOT}
+    with contextlib.suppress(ValueError):  # another drive on Windows
+        relative = os.path.relpath(absolute)
+        if not relative.startswith(os.pardir):
+            return {"uri": Path(relative).as_posix()}
+    return {"uri": Path(absolute).as_uri()}
 
 
 def lint_sarif(report: LintReport, catalogue: Sequence[Check]) -> str:
@@ -54,7 +76,7 @@ def lint_sarif(report: LintReport, catalogue: Sequence[Check]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(f.path)},
+                        "artifactLocation": _artifact(f.path),
                         "region": {"startLine": max(f.line, 1)},
                     },
                     "logicalLocations": [
