@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -96,3 +97,69 @@ def test_from_matrix_on_stdin_round_trips() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "checked by the engine: exactly these flows are allowed" in result.stderr
+
+
+BAD_MATRICES = {
+    "endpoints-not-a-list": (
+        '{"kind": "ConnectivityMatrix", "endpoints": 3}',
+        "endpoints: must be a list of objects (netpol matrix -o json)",
+    ),
+    "endpoint-not-an-object": (
+        '{"kind": "ConnectivityMatrix", "endpoints": ["a/b"], "connections": []}',
+        "endpoints: must be a list of objects (netpol matrix -o json)",
+    ),
+    "endpoint-id-not-a-string": (
+        '{"kind": "ConnectivityMatrix", "endpoints": [{"id": 3}], "connections": []}',
+        "endpoints[0].id: must be a string",
+    ),
+    "external-without-cidrs": (
+        '{"kind": "ConnectivityMatrix", "endpoints": [{"id": "x", "kind": "External"}]}',
+        "endpoints[0].cidrs: must be a non-empty list of CIDRs",
+    ),
+    "pod-without-namespace": (
+        '{"kind": "ConnectivityMatrix", "endpoints": [{"id": "web", "kind": "Pod"}]}',
+        "endpoints[0]: not a pod or workload endpoint (NAMESPACE/NAME)",
+    ),
+    "allowed-not-a-mapping": (
+        '{"kind": "ConnectivityMatrix", "endpoints": [{"id": "a/b"}],'
+        ' "connections": [{"src": "a/b", "dst": "a/b", "allowed": [1]}]}',
+        "connections[0].allowed: malformed",
+    ),
+    "connections-not-a-list": (
+        '{"kind": "ConnectivityMatrix", "endpoints": [], "connections": {"src": "a"}}',
+        "connections: must be a list of objects (netpol matrix -o json)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MATRICES))
+def test_malformed_matrix_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
+    text, message = BAD_MATRICES[case]
+    matrix = tmp_path / "m.json"
+    matrix.write_text(text)
+    result = invoke("generate", str(THREE_TIER), "--from-matrix", str(matrix))
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {matrix}: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("port", "message"),
+    [
+        ("{port: 80, protcol: UDP}", "unknown key 'protcol' (expected endPort, port, protocol)"),
+        ("{endPort: 90}", "endPort needs port (the first port of the range)"),
+    ],
+    ids=["misspelt-key", "endPort-without-port"],
+)
+def test_malformed_port_mapping_is_bad_input(tmp_path: Path, port: str, message: str) -> None:
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(
+        "apiVersion: netpol/v1alpha1\nkind: Flows\nflows:\n"
+        "  - from: {workload: app1-ns/frontend-deploy}\n"
+        "    to: {workload: app1-ns/backend-deploy}\n"
+        f"    ports: [{port}]\n"
+    )
+    target = tmp_path / "out.yaml"
+    result = invoke("generate", str(THREE_TIER), "--flows", str(flows), "-w", str(target))
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {flows}:6: flows[0].ports[0]: {message}\n"
+    assert not target.exists()

@@ -266,16 +266,24 @@ def _ports(value: Any, path: str, line: int, where: str) -> tuple[PortSpec, ...]
     return tuple(dict.fromkeys(found))
 
 
+PORT_KEYS = ("endPort", "port", "protocol")
+
+
 def parse_port(item: Any) -> PortSpec:
     """``80``, ``80/TCP``, ``8000-8080/TCP``, ``UDP`` or ``{port, endPort, protocol}``."""
     if isinstance(item, bool):
         raise ValueError(f"{item!r} is not a port")
     if isinstance(item, Mapping):
+        unknown = sorted(str(k) for k in item if k not in PORT_KEYS)
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} (expected {', '.join(PORT_KEYS)})")
         protocol = item.get("protocol", "TCP")
         port, end = item.get("port"), item.get("endPort", item.get("port"))
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}")
         if port is None:
+            if "endPort" in item:
+                raise ValueError("endPort needs port (the first port of the range)")
             return PortSpec(protocol)
         if not isinstance(port, int) or not isinstance(end, int):
             raise ValueError("port and endPort must be numbers (names come from the containers)")
@@ -328,19 +336,25 @@ def flows_from_matrix(text: str, path: str = "<matrix>") -> FlowsFile:
         raise FlowsError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or doc.get("kind") != "ConnectivityMatrix":
         raise FlowsError(f"{path}: expected a ConnectivityMatrix (netpol matrix -o json)")
+    endpoints, connections = doc.get("endpoints", []), doc.get("connections", [])
+    for key, value in (("endpoints", endpoints), ("connections", connections)):
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise FlowsError(f"{path}: {key}: must be a list of objects (netpol matrix -o json)")
     ends: dict[str, FlowEnd] = {}
-    for endpoint in doc.get("endpoints", []):
-        ends[endpoint["id"]] = _matrix_end(endpoint, path)
+    for i, endpoint in enumerate(endpoints):
+        if not isinstance(endpoint.get("id"), str):
+            raise FlowsError(f"{path}: endpoints[{i}].id: must be a string")
+        ends[endpoint["id"]] = _matrix_end(endpoint, path, f"endpoints[{i}]")
     merged: dict[tuple[FlowEnd, FlowEnd], ConnectionSet] = {}
-    for i, conn in enumerate(doc.get("connections", [])):
-        src, dst = ends.get(conn.get("src", "")), ends.get(conn.get("dst", ""))
+    for i, conn in enumerate(connections):
+        src, dst = ends.get(str(conn.get("src"))), ends.get(str(conn.get("dst")))
         if src is None or dst is None:
             raise FlowsError(f"{path}: connections[{i}]: endpoint not listed in endpoints")
         try:
             allowed = ConnectionSet.from_intervals(
                 {p: [tuple(r) for r in rs] for p, rs in conn.get("allowed", {}).items()}
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError):
             raise FlowsError(f"{path}: connections[{i}].allowed: malformed") from None
         if allowed.is_empty or src.kind == dst.kind == "cidr":
             continue
@@ -355,12 +369,22 @@ def flows_from_matrix(text: str, path: str = "<matrix>") -> FlowsFile:
     return FlowsFile(flows, path)
 
 
-def _matrix_end(endpoint: Mapping[str, Any], path: str) -> FlowEnd:
+def _matrix_end(endpoint: Mapping[str, Any], path: str, where: str) -> FlowEnd:
     kind = endpoint.get("kind")
     if kind == "External":
-        return FlowEnd("cidr", cidrs=tuple(endpoint.get("cidrs", ())))
+        cidrs = endpoint.get("cidrs", ())
+        if (
+            not isinstance(cidrs, list)
+            or not cidrs
+            or not all(isinstance(c, str) and parse_cidr_sloppy(c) is not None for c in cidrs)
+        ):
+            raise FlowsError(f"{path}: {where}.cidrs: must be a non-empty list of CIDRs")
+        return FlowEnd("cidr", cidrs=tuple(cidrs))
     if kind == "Namespace":
-        return FlowEnd("namespace", endpoint.get("name"))
+        name = endpoint.get("name", endpoint.get("id"))
+        if not isinstance(name, str) or not name:
+            raise FlowsError(f"{path}: {where}.name: must be a namespace name")
+        return FlowEnd("namespace", name)
     if kind == "Node":
         raise FlowsError(
             f"{path}: node endpoint {endpoint.get('id')}: flows name pods and IPs, not nodes "
@@ -368,4 +392,7 @@ def _matrix_end(endpoint: Mapping[str, Any], path: str) -> FlowEnd:
         )
     workload = endpoint.get("workload") or endpoint.get("id", "")
     ns, _, name = str(workload).partition("/")
-    return FlowEnd("workload", ns, name, workload_kind=endpoint.get("workloadKind"))
+    workload_kind = endpoint.get("workloadKind")
+    if not ns or not name or (workload_kind is not None and not isinstance(workload_kind, str)):
+        raise FlowsError(f"{path}: {where}: not a pod or workload endpoint (NAMESPACE/NAME)")
+    return FlowEnd("workload", ns, name, workload_kind=workload_kind)
