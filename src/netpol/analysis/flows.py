@@ -337,9 +337,9 @@ def flows_from_matrix(text: str, path: str = "<matrix>") -> FlowsFile:
     if not isinstance(doc, dict) or doc.get("kind") != "ConnectivityMatrix":
         raise FlowsError(f"{path}: expected a ConnectivityMatrix (netpol matrix -o json)")
     endpoints, connections = doc.get("endpoints", []), doc.get("connections", [])
-    for key, value in (("endpoints", endpoints), ("connections", connections)):
+    for field, value in (("endpoints", endpoints), ("connections", connections)):
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise FlowsError(f"{path}: {key}: must be a list of objects (netpol matrix -o json)")
+            raise FlowsError(f"{path}: {field}: must be a list of objects (netpol matrix -o json)")
     ends: dict[str, FlowEnd] = {}
     for i, endpoint in enumerate(endpoints):
         if not isinstance(endpoint.get("id"), str):
