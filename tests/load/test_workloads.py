@@ -289,3 +289,19 @@ def test_circular_owner_references_end() -> None:
     )
     cluster = build(text)
     assert sorted(p.workload.name for p in cluster.pods if p.workload) == ["a", "b"]
+
+
+def test_generated_pod_names_are_cut_to_63_characters_as_the_api_server_cuts_them() -> None:
+    """names.SimpleNameGenerator cuts the base to 58 characters: a pod name is a DNS label."""
+    long = "d" * 200
+    deployments = "".join(
+        workload("Deployment", "  replicas: 2\n").replace("name: web,", f"name: {long}{i},")
+        + "---\n"
+        for i in "ab"
+    )
+    generated = "apiVersion: v1\nkind: Pod\nmetadata: {generateName: %s-, namespace: a}\nspec: {containers: []}\n"
+    cluster = build(deployments + generated % long)
+    pods = names(cluster)
+    assert len(pods) == len(set(pods)) == 5
+    for name in pods:
+        assert len(name) == 63 and re.fullmatch(rf"d{{58}}{SUFFIX}", name), name

@@ -14,6 +14,9 @@ from typing import Any
 # used by kubectl and the controllers for generated names and pod-template-hash.
 ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
 SUFFIX_LENGTH = 5
+# names.SimpleNameGenerator: a generated name has at most 63 characters, so the base (the
+# owner's name and a dash) is cut to 58 before the suffix is added.
+MAX_GENERATED_BASE = 63 - SUFFIX_LENGTH
 
 
 def safe_encode(text: str) -> str:
@@ -77,7 +80,8 @@ def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
     """Names of the ``count`` pods a ``kind`` controller called ``name`` would create.
 
     StatefulSet ``web-0..N-1``; Deployment ``web-<template hash>-<suffix>``; CronJob
-    ``job-<run number>-<suffix>``; ReplicaSet, DaemonSet, Job ``web-<suffix>``.
+    ``job-<run number>-<suffix>``; ReplicaSet, DaemonSet, Job ``web-<suffix>``. A prefix
+    longer than 58 characters is cut as the API server cuts it (the seed keeps it whole).
     """
     if kind == "StatefulSet":
         return [f"{name}-{i}" for i in range(count)]
@@ -87,9 +91,10 @@ def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
         prefix = f"{name}-{scheduled_suffix(name)}-"
     else:
         prefix = f"{name}-"
-    return [prefix + suffix for suffix in suffixes(f"{kind}/{prefix}", count)]
+    base = prefix[:MAX_GENERATED_BASE]
+    return [base + suffix for suffix in suffixes(f"{kind}/{prefix}", count)]
 
 
 def generated_name(prefix: str, seed: str) -> str:
-    """``metadata.generateName`` completed with a suffix derived from ``seed``."""
-    return prefix + suffixes(seed, 1)[0]
+    """``metadata.generateName`` (cut to 58 characters) completed with a suffix from ``seed``."""
+    return prefix[:MAX_GENERATED_BASE] + suffixes(seed, 1)[0]
