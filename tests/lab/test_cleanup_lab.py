@@ -166,3 +166,50 @@ def test_a_second_up_of_a_running_lab_is_refused() -> None:
             lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
     finally:
         lifecycle.down(lab)
+
+
+def test_down_of_a_lab_whose_name_begins_another_leaves_the_other_running() -> None:
+    # `demo` must not take `demo2`'s helper for its own (the marker is a prefix of the other)
+    short = lab_name("pre")
+    longer = short + "x"
+    lifecycle.up([str(EXAMPLES / "tutorial")], longer, Options())
+    try:
+        lifecycle.up([str(EXAMPLES / "tutorial")], short, Options())
+        lifecycle.down(short)
+        assert leftovers(short) == []
+        assert lifecycle.status(longer).daemon_alive
+        report, _ = lifecycle.probe_lab(longer)
+        assert not report.disagreements
+    finally:
+        lifecycle.down(longer)
+    assert leftovers(longer) == []
+
+
+def test_a_process_mentioning_the_marker_is_not_the_helper() -> None:
+    lab = lab_name("grep")
+    marker = LabNames(lab).daemon_marker
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
+    try:
+        assert topology.processes_with_marker(marker) == []
+        lifecycle.down(lab)
+        assert bystander.poll() is None, "lab down killed a process that only named the lab"
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_down_all_finds_resolv_conf_directories_whose_state_is_gone() -> None:
+    # /run is a tmpfs and /etc is not: after a reboot only /etc/netns/<lab-ns> is left
+    lab = lab_name("etc")
+    lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
+    names = LabNames(lab)
+    state = state_of(lab)
+    assert state is not None
+    lifecycle.down(lab)
+    orphan = NETNS_ETC / names.pod_netns(0)
+    orphan.mkdir(parents=True)
+    (orphan / "resolv.conf").write_text("nameserver 10.96.0.10\n")
+    assert lab in lifecycle.labs_present()
+    lifecycle.down(None, everything=True)
+    assert not orphan.exists()
+    assert leftovers(lab) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -122,3 +123,27 @@ def test_verbs_on_a_lab_that_is_not_up() -> None:
     assert done.returncode == 2 and "lab name" in done.stderr
     done = netpol("lab", "up", "--name", lab_name("none"))
     assert done.returncode == 2 and "no input" in done.stderr
+
+
+@pytest.mark.parametrize("verb", ["down", "status", "probe", "apply", "delete", "up"])
+def test_a_lab_name_that_is_a_path_is_refused_and_nothing_is_removed(
+    verb: str, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious").write_text("keep me")
+    Path("/run/netpol/lab").mkdir(parents=True, exist_ok=True)  # so `lab/..` resolves
+    try:
+        name = f"../../..{victim}"
+        extra = {"apply": [str(EXAMPLES / "tutorial")], "up": [str(EXAMPLES / "tutorial")]}
+        extra["delete"] = ["netpol/x"]
+        done = netpol("lab", verb, "--name", name, *extra.get(verb, []))
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "must be 1-20 lowercase letters" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert (victim / "precious").read_text() == "keep me"
+        assert not Path(f"{victim}.lock").exists()
+    finally:
+        for directory in (Path("/run/netpol/lab"), Path("/run/netpol")):
+            with contextlib.suppress(OSError):
+                directory.rmdir()

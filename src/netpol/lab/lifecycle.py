@@ -27,6 +27,7 @@ from netpol.lab.documents import (
     save_store,
 )
 from netpol.lab.names import (
+    NETNS_ETC,
     OUTSIDE_IP,
     STATE_ROOT,
     LabNames,
@@ -42,7 +43,7 @@ from netpol.lab.probe import (
     pod_probe_endpoint,
     probe,
 )
-from netpol.lab.state import LabState, load, locked, recorded_labs, save
+from netpol.lab.state import LabState, checked_names, load, locked, recorded_labs, save
 from netpol.lab.system import LabError
 from netpol.lab.truth import short_labels
 from netpol.lab.tutorial import Expectation
@@ -113,11 +114,8 @@ def _up(
     say: Say,
     read: Callable[[], tuple[list[StoredObject], Cluster]],
 ) -> LabView:
-    reason = check_lab_name(lab)
-    if reason:
-        raise LabError(reason)
+    names = checked_names(lab)
     preflight()
-    names = LabNames(lab)
     with locked(lab):
         previous = load(lab)
         if previous is not None and previous.phase == "up" and control.daemon_alive(names):
@@ -260,6 +258,7 @@ def sync_daemon(
 
 
 def require_up(lab: str) -> LabState:
+    checked_names(lab)
     preflight()
     state = load(lab)
     if state is None or state.phase != "up":
@@ -373,6 +372,8 @@ def describe_changes(old: list[StoredObject], old_pods: set[str], new: LabView) 
 
 def down(lab: str | None, everything: bool = False) -> list[str]:
     """Remove lab ``lab`` (or every lab, and whatever half-made labs left); returns a report."""
+    if lab is not None and not everything:
+        checked_names(lab)
     preflight()
     labs: set[str] = set(labs_present()) if everything else set()
     if lab is not None and not everything:
@@ -394,25 +395,29 @@ def down(lab: str | None, everything: bool = False) -> list[str]:
 def labs_present() -> list[str]:
     """Every lab with anything left: a state directory, a namespace or a helper process."""
     labs = set(recorded_labs())
-    for netns in system.existing_netns():
+    # /etc/netns outlives /run (a reboot, a lost state directory): its pods' resolv.conf
+    # directories name their lab too.
+    for netns in system.existing_netns() + _etc_netns_dirs():
         owner = lab_of_netns(netns)
         if owner is not None:
             labs.add(owner)
-    return sorted(labs | _labs_with_daemons())
+    return sorted(lab for lab in labs | _labs_with_daemons() if check_lab_name(lab) is None)
+
+
+def _etc_netns_dirs() -> list[str]:
+    try:
+        return sorted(os.listdir(NETNS_ETC))
+    except OSError:
+        return []
 
 
 def _labs_with_daemons() -> set[str]:
     found = set()
-    for pid in topology.processes_with_marker("netpol-lab-daemon:"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                args = handle.read().split(b"\0")
-        except OSError:
-            continue
-        for arg in args:
-            if arg.startswith(b"netpol-lab-daemon:"):
-                found.add(arg.split(b":", 1)[1].decode(errors="replace"))
-    return {f for f in found if check_lab_name(f) is None}
+    for marker in topology.daemon_processes().values():
+        prefix, _, name = marker.partition(":")
+        if prefix == "netpol-lab-daemon" and check_lab_name(name) is None:
+            found.add(name)
+    return found
 
 
 @dataclass

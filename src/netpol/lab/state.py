@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netpol.lab.names import STATE_ROOT, LabNames
+from netpol.lab.names import STATE_ROOT, LabNames, check_lab_name
+from netpol.lab.system import LabError
 
 STATE_VERSION = 1
 
@@ -88,9 +89,21 @@ def save(state: LabState) -> None:
     write_json_atomic(state.names.state_file, state.to_json())
 
 
+def checked_names(lab: str) -> LabNames:
+    """The names of lab ``lab``; LabError when ``lab`` cannot name a lab.
+
+    A lab's name becomes part of paths that are created and removed as root
+    (``/run/netpol/lab/LAB``), so ``../../etc`` must never get that far.
+    """
+    reason = check_lab_name(lab)
+    if reason:
+        raise LabError(reason)
+    return LabNames(lab)
+
+
 def load(lab: str) -> LabState | None:
     """The recorded state of ``lab``, or None when there is none (or it is unreadable)."""
-    path = LabNames(lab).state_file
+    path = checked_names(lab).state_file
     try:
         with open(path) as handle:
             return LabState.from_json(json.load(handle))
@@ -101,7 +114,9 @@ def load(lab: str) -> LabState | None:
 def recorded_labs() -> list[str]:
     """Labs with a state directory (including half-made ones)."""
     try:
-        return sorted(p.name for p in STATE_ROOT.iterdir() if p.is_dir())
+        return sorted(
+            p.name for p in STATE_ROOT.iterdir() if p.is_dir() and check_lab_name(p.name) is None
+        )
     except FileNotFoundError:
         return []
 
@@ -109,7 +124,7 @@ def recorded_labs() -> list[str]:
 @contextmanager
 def locked(lab: str) -> Iterator[None]:
     """One lab operation at a time per lab (two shells running ``lab apply`` queue up)."""
-    path = LabNames(lab).lock_file
+    path = checked_names(lab).lock_file
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)

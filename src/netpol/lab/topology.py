@@ -233,21 +233,35 @@ def processes_in(netns: Iterable[str]) -> list[int]:
     return found
 
 
-def processes_with_marker(marker: str) -> list[int]:
-    """Pids whose command line carries ``marker`` (the lab's helper processes)."""
-    found = []
-    needle = marker.encode()
+DAEMON_MODULE = "netpol.lab.daemon"
+
+
+def daemon_processes() -> dict[int, str]:
+    """Every lab helper process: pid -> its marker (``python -m netpol.lab.daemon MARKER ...``).
+
+    Recognised by the whole command line, never by a substring of it, so another lab whose
+    name begins with this one's (``demo2`` and ``demo``), or a ``grep`` for the marker, is
+    never taken for this lab's helper.
+    """
+    found = {}
     me = os.getpid()
+    module = DAEMON_MODULE.encode()
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if needle in handle.read():
-                    found.append(int(entry))
+                args = handle.read().split(b"\0")
         except OSError:
             continue
+        if len(args) >= 4 and args[1:3] == [b"-m", module]:
+            found[int(entry)] = args[3].decode(errors="replace")
     return found
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Pids of the helper processes started with exactly ``marker`` (one lab's)."""
+    return sorted(pid for pid, found in daemon_processes().items() if found == marker)
 
 
 def kill_pids(pids: Iterable[int], grace: float = 1.0) -> None:
