@@ -109,4 +109,35 @@ def test_git_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     worktree = run("--git", "HEAD..", ".", "--by", "workload")
     assert "(HEAD -> working tree)" in worktree.output
     bad = run("--git", "nope..HEAD", ".")
-    assert bad.exit_code == 2 and bad.stderr.startswith("error: git rev-parse")
+    assert bad.exit_code == 2
+    assert bad.stderr == f"error: --git: 'nope' is not a commit of {tmp_path.resolve()}\n"
+    # The new side is checked before the old side is loaded: one line, no load warnings.
+    bad_new = run("--git", "HEAD..nope", ".")
+    assert bad_new.exit_code == 2
+    assert bad_new.stderr == f"error: --git: 'nope' is not a commit of {tmp_path.resolve()}\n"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_range_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("--git", "HEAD~1..HEAD", ".")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --git: {tmp_path} is not inside a git repository\n"
+
+
+FIRST_COMMIT = "52bbbff"  # the skeleton, with the tutorial examples as published
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_range_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    known = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{FIRST_COMMIT}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    if known.returncode != 0:
+        pytest.skip("shallow clone: the first commit is not here")
+    result = run("--git", f"{FIRST_COMMIT}..HEAD", "examples/tutorial", "--exit-code")
+    assert result.exit_code == 0, result.stderr
+    assert result.output == "no connectivity change (25 pod pairs compared)\n"

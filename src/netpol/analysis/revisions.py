@@ -41,13 +41,27 @@ def _git(args: Sequence[str], cwd: str) -> bytes:
     return done.stdout
 
 
+def check_revision(revision: str, cwd: str | None = None) -> str:
+    """The top of the repository ``cwd`` is in, once ``revision`` is known to be one of its
+    commits; RevisionError (one line) otherwise."""
+    here = cwd or os.getcwd()
+    try:
+        top = _git(["rev-parse", "--show-toplevel"], here).decode().strip()
+    except RevisionError:
+        raise RevisionError(f"--git: {here} is not inside a git repository") from None
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], here)
+    except RevisionError:
+        raise RevisionError(f"--git: {revision!r} is not a commit of {top}") from None
+    return top
+
+
 def read_revision(
     revision: str, paths: Sequence[str], cwd: str | None = None
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Every manifest under ``paths`` (relative to ``cwd``) as it is at ``revision``."""
     here = cwd or os.getcwd()
-    top = _git(["rev-parse", "--show-toplevel"], here).decode().strip()
-    _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], here)
+    top = check_revision(revision, here)
     listing = _git(
         ["ls-tree", "-r", "-z", "--full-name", "--name-only", revision, "--", *paths], here
     )

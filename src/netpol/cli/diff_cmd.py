@@ -7,7 +7,7 @@ import sys
 import click
 
 from netpol.analysis.diff import diff
-from netpol.analysis.revisions import RevisionError, load_revision, split_range
+from netpol.analysis.revisions import RevisionError, check_revision, load_revision, split_range
 from netpol.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -99,6 +99,9 @@ def command(
             fail("--git needs the PATHs to compare, e.g. netpol diff --git main..HEAD deploy/")
         try:
             old_rev, new_rev = split_range(git_range)
+            for revision in (old_rev, new_rev):
+                if revision is not None:
+                    check_revision(revision)  # both, before either side is loaded
         except RevisionError as exc:
             fail(str(exc))
         old = _load_git(old_rev, paths, options, "old")
