@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 
 from netpol.engine.classes import EndpointClass
@@ -170,11 +171,23 @@ _SCRIPT = """
 """
 
 
+_NAMESPACE_DECLARATION = re.compile(r'\s+xmlns(?::[A-Za-z]+)?="[^"]*"')
+
+
+def _inline_svg(svg: str) -> str:
+    """Graphviz's SVG without its ``xmlns`` declarations: inline in HTML the parser puts
+    ``<svg>`` and ``xlink:`` in their namespaces itself, and the page names no URL at all."""
+    end = svg.find(">")
+    if end < 0:
+        return svg
+    return _NAMESPACE_DECLARATION.sub("", svg[:end]) + svg[end:]
+
+
 def render_html(
     graph: Graph, view: MatrixView, evidence: dict[str, str], info: PageInfo, svg: str | None = None
 ) -> str:
     """The page; ``svg`` defaults to Graphviz's drawing of ``graph`` (needs ``dot``)."""
-    drawing = svg if svg is not None else to_svg(to_dot(graph))
+    drawing = _inline_svg(svg if svg is not None else to_svg(to_dot(graph)))
     data = {
         "title": info.title,
         "profile": info.profile,
