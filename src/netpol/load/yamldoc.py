@@ -218,11 +218,16 @@ def _check_expansion(root: yaml.Node) -> None:
 
 @dataclass(frozen=True, slots=True)
 class RawDocument:
-    """One top-level object of a file: its data and where it starts."""
+    """One top-level object of a file: its data and where it starts.
+
+    ``served`` marks an object an API server returned (live mode): it was validated there,
+    so a field netpol does not know is a newer API's, not a typo.
+    """
 
     path: str
     line: int
     data: LocatedMap
+    served: bool = False
 
 
 # libyaml parses without recursion, but PyYAML composes nodes recursively in C, where no

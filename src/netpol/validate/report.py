@@ -184,12 +184,22 @@ class Report:
     ) -> None:
         """Strict decoding (kubectl's default): a field the type does not have is an error.
 
-        The message suggests the nearest allowed name, or ``hints[name]`` when given.
+        The message suggests the nearest allowed name, or ``hints[name]`` when given. An
+        object an API server returned is not refused for it: the field is a newer API's, and
+        a warning says that netpol ignores it.
         """
         for key in data:
             if key in allowed:
                 continue
             name = go_string(key)
+            if self.doc.served:
+                path = f"{field}.{name}" if field else name
+                self.warning(
+                    path,
+                    f'unknown field "{name}": the API server has it, this netpol does not; '
+                    "ignored (upgrade netpol if it changes what is allowed)",
+                )
+                continue
             hint = (hints or {}).get(name) or _closest(name, allowed)
             path = f"{field}.{name}" if field else name
             message = f'unknown field "{name}"' + (f' (did you mean "{hint}"?)' if hint else "")

@@ -201,3 +201,25 @@ def test_an_expired_continue_token_starts_the_listing_again(
     pages = [r.query for r in apiserver.requests if r.path == "/api/v1/namespaces"]
     assert [bool(q.get("continue")) for q in pages] == [False, True, False, True]
     assert len([o for o in live.objects if o["kind"] == "Pod"]) == 16
+
+
+def test_fields_of_a_newer_api_server_are_warned_about_not_refused(
+    apiserver: FakeApiServer, kubeconfig: str
+) -> None:
+    policy = apiserver.objects["networkpolicies"][0]
+    policy["spec"]["futureField"] = {"x": 1}
+    apiserver.objects["namespaces"][0]["metadata"]["futureMeta"] = "y"
+    result = check_and_build(read_cluster(LiveTarget(kubeconfig)).documents(), [], Options())
+    assert result.ok
+    name = f"NetworkPolicy/{policy['metadata']['namespace']}/{policy['metadata']['name']}"
+    assert (
+        f'live: warning: {name}: spec.futureField: unknown field "futureField": the API server '
+        "has it, this netpol does not; ignored (upgrade netpol if it changes what is allowed)"
+    ) in [d.one_line() for d in result.warnings]
+    assert len(result.cluster.policies) == 3
+    namespace = apiserver.objects["namespaces"][0]["metadata"]["name"]
+    assert namespace in {n.name for n in result.cluster.namespaces}
+    assert [d.field for d in result.warnings if "unknown field" in d.message] == [
+        "metadata.futureMeta",
+        "spec.futureField",
+    ]

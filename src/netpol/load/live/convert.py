@@ -34,7 +34,7 @@ def to_document(obj: dict[str, Any]) -> RawDocument:
     """The object as the file loader's RawDocument; its Source is ``live`` (no line)."""
     data = _located(obj)
     assert isinstance(data, LocatedMap)
-    return RawDocument(LIVE_PATH, 0, data)
+    return RawDocument(LIVE_PATH, 0, data, served=True)
 
 
 def _located(value: Any) -> Any:
