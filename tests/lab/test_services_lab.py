@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dnslib import RCODE, DNSRecord
+from tests.conftest import EXAMPLES
 from tests.lab.conftest import lab_name, requires_lab
 
-from netpol.lab import lifecycle, tutorial
+from netpol.lab import lifecycle, system, tutorial
 from netpol.lab.names import NODE_EXTERNAL_IP, LabNames
 from netpol.lab.probe import OPEN, Attempt, run_attempts
 from netpol.model.options import Options
@@ -112,5 +114,42 @@ def test_a_thousand_services_fit_through_the_helper() -> None:
         check = tutorial.Expectation("shop/client", "svc-0999", 80, True, "the last one")
         (result,) = lifecycle.check_names(lab, [check])
         assert result.holds, result.result
+    finally:
+        lifecycle.down(lab)
+
+
+def dns_in_pod(lab: str, pod: str, name: str, tcp: bool) -> DNSRecord:
+    state = lifecycle.require_up(lab)
+    view = lifecycle.current_view(state)
+    netns = state.pods[lifecycle.find_pod(state, view.cluster, pod)].netns
+    with system.in_netns(netns):  # the socket is made in the pod: its policies apply
+        raw = DNSRecord.question(name, "A").send(view.nameserver, 53, tcp=tcp, timeout=2)
+    return DNSRecord.parse(raw)
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+def test_cluster_dns_from_a_pod_over_udp_and_tcp(tcp: bool) -> None:
+    lab = lab_name("dns" + ("t" if tcp else "u"))
+    lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
+    try:
+        state = lifecycle.require_up(lab)
+        view = lifecycle.current_view(state)
+        ips = {lp.pod.id: lp.ip for lp in view.pods}
+        db = ips["app1-ns/db-sts-0"]
+        frontend = "app1-ns/frontend-deploy"
+
+        def answers(name: str) -> tuple[int, list[str]]:
+            reply = dns_in_pod(lab, frontend, name, tcp)
+            return reply.header.rcode, sorted(str(rr.rdata) for rr in reply.rr)
+
+        # a headless Service answers its pods' IPs; a StatefulSet pod has its own name
+        assert answers("db-svc.app1-ns.svc.cluster.local") == (RCODE.NOERROR, [db])
+        assert answers("db-sts-0.db-svc.app1-ns.svc.cluster.local") == (RCODE.NOERROR, [db])
+        backend_svc = next(s for s in view.cluster.services if s.name == "backend-svc")
+        assert answers("backend-svc.app1-ns.svc.cluster.local") == (
+            RCODE.NOERROR,
+            [backend_svc.cluster_ip],
+        )
+        assert answers("nothing-here.app1-ns.svc.cluster.local")[0] == RCODE.NXDOMAIN
     finally:
         lifecycle.down(lab)
