@@ -123,3 +123,17 @@ def test_bad_expectations_file_exits_2(tmp_path: Path) -> None:
     assert (
         missing.stderr == f"error: {tmp_path / 'no.yaml'}: cannot read: no such file or directory\n"
     )
+
+
+def test_default_scope_naming_no_namespace_is_bad_input(tmp_path: Path) -> None:
+    # A typo in defaultScope used to check 0 pairs and pass.
+    text = (REPO / "examples/three-tier/expectations.yaml").read_text()
+    file = tmp_path / "e.yaml"
+    file.write_text(text.replace("defaultScope: [app1-ns]", "defaultScope: [app1-nss]"))
+    result = CliRunner().invoke(command, ["examples/three-tier", "--expect", str(file)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {file}:9: defaultScope: no namespace 'app1-nss' in the input "
+        "(namespaces: app1-ns, kube-system)\n"
+    )

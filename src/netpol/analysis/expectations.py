@@ -84,6 +84,7 @@ class ExpectationsFile:
     default: str = "none"
     default_scope: tuple[str, ...] = ()  # empty: every namespace
     line_of_default: int = 0
+    line_of_scope: int = 0
 
 
 def read_expectations(path: str) -> ExpectationsFile:
@@ -134,6 +135,7 @@ def parse_expectations(text: str, path: str = "expectations.yaml") -> Expectatio
         str(default),
         tuple(scope),
         doc.key_lines.get("default", 0),
+        doc.key_lines.get("defaultScope", 0),
     )
 
 

@@ -97,9 +97,12 @@ class DefaultResult:
     pairs_checked: int
     violations: tuple[DefaultViolation, ...]
     line: int = 0
+    error: str = ""  # the scope names a namespace the input does not have
 
     @property
     def status(self) -> str:
+        if self.error:
+            return ERROR
         return FAIL if self.violations else PASS
 
     @property
@@ -230,6 +233,19 @@ def check_default(
             key = (p.src.id, p.dst.id)
             covered[key] = covered.get(key, ConnectionSet.none()) | p.required
     scope = set(expectations.default_scope)
+    unknown = sorted(scope - set(cc.cluster.namespace_by_name))
+    if unknown:
+        # A typo here would check no pair at all and pass: an error, like an endpoint
+        # that matches nothing.
+        known = ", ".join(sorted(cc.cluster.namespace_by_name)) or "none"
+        return DefaultResult(
+            mode,
+            tuple(sorted(scope)),
+            0,
+            (),
+            expectations.line_of_scope or expectations.line_of_default,
+            f"defaultScope: no namespace {unknown[0]!r} in the input (namespaces: {known})",
+        )
     matrix = class_matrix(cc)
     members: dict[int, list[Pod]] = {}
     for pod in cc.cluster.pods:

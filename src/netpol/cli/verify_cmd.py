@@ -66,7 +66,11 @@ def _unmatched(report: VerifyReport) -> str:
     """
     errors = [r for r in report.results if r.status == ERROR]
     if not errors:
-        return ""
+        default = report.default
+        if default is None or default.status != ERROR:
+            return ""
+        where = f"{report.path}:{default.line}" if default.line else report.path
+        return f"{where}: {default.error}"
     first = errors[0].expectation
     more = f" (and {len(errors) - 1} more expectations)" if len(errors) > 1 else ""
     where = f"{report.path}:{first.line}" if first.line else report.path
