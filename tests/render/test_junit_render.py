@@ -98,3 +98,17 @@ def test_errors_are_junit_errors() -> None:
     error = case.find("error")
     assert error is not None and "ghost" in (error.get("message") or "")
     assert root.get("errors") == "1"
+
+
+def test_control_characters_in_names_keep_the_xml_well_formed() -> None:
+    text = (
+        "namespace: app1-ns\nexpectations:\n"
+        '  - name: "bell\\a and escape\\e"\n'
+        "    from: app1-ns/frontend-deploy\n    to: backend-svc\n    port: 5678\n"
+        "    expect: allow\n"
+    )
+    root = ET.fromstring(verify_junit(report("tutorial", text=text)).encode())
+    check_shape(root)
+    (case,) = root.iter("testcase")
+    assert case.get("name") == "bell\ufffd and escape\ufffd"
+    assert case.find("failure") is not None

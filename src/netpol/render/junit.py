@@ -3,6 +3,7 @@ Ant schema: testsuites > testsuite > testcase with failure, error or nothing).""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from netpol.analysis.verify import ERROR, FAIL, VerifyReport
@@ -62,6 +63,9 @@ def verify_junit(report: VerifyReport, suite: str = "netpol verify") -> str:
             failure.text = "\n".join(
                 f"{v.src.id} -> {v.dst.id}: {v.extra.text()}" for v in d.violations
             )
+        elif d.error:
+            error = ET.SubElement(case, "error", {"message": d.error, "type": "ExpectationError"})
+            error.text = d.error
         cases.append(case)
     failures = sum(1 for c in cases if c.find("failure") is not None)
     errors = sum(1 for c in cases if c.find("error") is not None)
@@ -81,7 +85,13 @@ def verify_junit(report: VerifyReport, suite: str = "netpol verify") -> str:
     )
     testsuite.extend(cases)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+    document = ET.tostring(root, encoding="unicode")
+    # ElementTree escapes markup but writes control characters as they are, and XML 1.0
+    # forbids them: a name written "\a" in YAML would make the whole report unreadable.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub("\ufffd", document)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _classname(path: str) -> str:
