@@ -123,6 +123,29 @@ def test_kubeconfig_from_the_environment_and_another_context(
     assert read_cluster(LiveTarget()).context == "kind-kind"
 
 
+def test_kubeconfig_list_first_current_context_wins_and_empty_files_are_skipped(
+    apiserver: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kubectl's merge: the first file that sets current-context wins; an empty file is none."""
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    no_current = tmp_path / "users-only"
+    no_current.write_text("apiVersion: v1\nkind: Config\nusers: []\n")
+    first = apiserver.kubeconfig(tmp_path / "a", context="kind-kind")
+    later = tmp_path / "b"
+    later.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
+        "clusters: [{name: dead, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+        "users: [{name: dead, user: {token: t}}]\n"
+        "contexts: [{name: dead, context: {cluster: dead, user: dead}}]\n"
+    )
+    files = [empty, no_current, first, later]
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(str(f) for f in files))
+    conn = connect(LiveTarget())
+    assert (conn.server, conn.context) == (apiserver.url, "kind-kind")
+    assert connect(LiveTarget(context="dead")).server == "http://127.0.0.1:9"
+
+
 def test_in_cluster_service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     token, ca = tmp_path / "token", tmp_path / "ca.crt"
     token.write_text("in-cluster-token")

@@ -154,10 +154,23 @@ def _kubeconfig_files(explicit: str | None) -> list[str] | None:
 
 
 def _from_kubeconfig(configuration: Any, files: list[str], target: LiveTarget, config: Any) -> str:
+    # kubectl's merge rules, which the client's merger does not follow: an empty file is
+    # an empty config (the client refuses it), and the first file that sets current-context
+    # wins (the client lets the last one win, and so could read another cluster than kubectl).
+    loaded = [(path, _read_yaml(path)) for path in files]
+    files = [path for path, data in loaded if data is not None] or files[:1]
+    current = next(
+        (
+            str(data["current-context"])
+            for _, data in loaded
+            if isinstance(data, dict) and data.get("current-context")
+        ),
+        None,
+    )
     joined = os.pathsep.join(files)
-    contexts, current = config.list_kube_config_contexts(config_file=joined)
+    contexts, _ = config.list_kube_config_contexts(config_file=joined)
     names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
-    context = target.context or (current or {}).get("name")
+    context = target.context or current
     if target.context and target.context not in names:
         known = ", ".join(str(n) for n in names) or "none"
         raise LiveError(
@@ -172,6 +185,11 @@ def _from_kubeconfig(configuration: Any, files: list[str], target: LiveTarget, c
         persist_config=False,
     )
     return str(context)
+
+
+def _read_yaml(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
 
 
 def _in_cluster(configuration: Any, target: LiveTarget) -> str:
