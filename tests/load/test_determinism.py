@@ -90,7 +90,8 @@ def test_status_ips_are_never_handed_out_again() -> None:
     )
     assert [p.ips for p in cluster.pods if p.name.startswith("q")] == [("10.1.0.6",), ()]
     assert lines(cluster, Severity.ERROR) == [
-        "<input>: error: pod CIDR 10.1.0.0/29 has room for 6 pods; 1 more need an address "
+        "test.yaml:13: error: Pod/a/q1: pod CIDR 10.1.0.0/29 has room for 6 pods; "
+        "1 more need an address "
         "(first: a/q1); pass a larger --pod-cidr, e.g. 10.128.0.0/9"
     ]
 

@@ -580,6 +580,9 @@ class _Builder:
                     f"pod CIDR {self.options.pod_cidr} has room for {allocator.capacity:,} "
                     f"pods; {len(starved):,} more need an address (first: {first[0]}/{first[1]}); "
                     "pass a larger --pod-cidr, e.g. 10.128.0.0/9",
+                    path=first[10].path,
+                    line=first[10].line,
+                    obj=f"Pod/{first[0]}/{first[1]}",
                     reason="PodCIDRExhausted",
                 )
             )
