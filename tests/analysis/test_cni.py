@@ -134,3 +134,26 @@ def test_detection_from_manifests_or_a_snapshot(tmp_path: Path) -> None:
     cluster = load_cluster([str(path)], Options()).cluster
     cni = detect_cni_in_cluster(cluster).primary
     assert (cni.name, cni.profile) == ("cilium", "cilium")
+
+
+def test_odd_daemonsets_and_pods_are_not_agents_and_no_traceback() -> None:
+    """DaemonSets are read for detection only and never validated: any shape must do."""
+    daemonsets: list[Any] = [
+        None,
+        {"metadata": {"name": "a"}, "spec": {"template": {"spec": {"containers": 5}}}},
+        {
+            "metadata": {"name": "b"},
+            "spec": {"template": {"spec": {"containers": [{"args": True}]}}},
+        },
+    ]
+    pods: list[Any] = [
+        "x",
+        {"metadata": {"ownerReferences": 3}},
+        {
+            "metadata": {
+                "ownerReferences": [{"controller": True, "kind": "DaemonSet", "name": "c"}]
+            },
+            "spec": {"initContainers": {}, "containers": [{"command": 1, "image": "calico/node"}]},
+        },
+    ]
+    assert detect_cni(daemonsets, pods).primary.name == "calico"

@@ -264,17 +264,21 @@ def _agents(
 ) -> list[Agent]:
     agents: dict[tuple[str, str], Agent] = {}
     for ds in daemonsets:
+        if not isinstance(ds, Mapping):
+            continue
         meta = _map(ds.get("metadata"))
         template = _map(_map(ds.get("spec")).get("template"))
         agent = _agent(meta, str(meta.get("name") or ""), _map(template.get("spec")))
         if agent is not None:
             agents[(agent.namespace, agent.name)] = agent
     for pod in pods:
+        if not isinstance(pod, Mapping):
+            continue
         meta = _map(pod.get("metadata"))
         owner = next(
             (
                 r
-                for r in meta.get("ownerReferences") or []
+                for r in _list(meta.get("ownerReferences"))
                 if isinstance(r, dict) and r.get("controller") and r.get("kind") == "DaemonSet"
             ),
             None,
@@ -291,9 +295,9 @@ def _agent(meta: Mapping[str, Any], name: str, spec: Mapping[str, Any]) -> Agent
     if not name:
         return None
     containers = []
-    for c in list(spec.get("initContainers") or []) + list(spec.get("containers") or []):
+    for c in _list(spec.get("initContainers")) + _list(spec.get("containers")):
         if isinstance(c, dict):
-            argv = tuple(str(a) for a in list(c.get("command") or []) + list(c.get("args") or []))
+            argv = tuple(str(a) for a in _list(c.get("command")) + _list(c.get("args")))
             containers.append((str(c.get("name") or ""), str(c.get("image") or ""), argv))
     labels = {str(k): str(v) for k, v in _map(meta.get("labels")).items()}
     return Agent(str(meta.get("namespace") or ""), name, labels, tuple(containers))
@@ -301,6 +305,10 @@ def _agent(meta: Mapping[str, Any], name: str, spec: Mapping[str, Any]) -> Agent
 
 def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def detect_cni_in_cluster(cluster: Cluster) -> CniReport:
