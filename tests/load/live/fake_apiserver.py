@@ -70,6 +70,7 @@ class FakeApiServer:
     url: str = ""
     pod_phase_after_create: str = "Running"
     expire_continue: int = 0  # answer this many continued lists with 410 Expired
+    stuck_continue: bool = False  # answer a continued list with the token it was sent
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -220,6 +221,8 @@ class FakeApiServer:
         if start + limit < len(items):
             metadata["continue"] = base64.b64encode(f"48213:{start + limit}".encode()).decode()
             metadata["remainingItemCount"] = len(items) - start - limit
+        if self.stuck_continue and query.get("continue"):
+            metadata["continue"] = query["continue"]
         prefix, kind, _ = RESOURCES[resource]
         body = {
             "kind": f"{kind}List",

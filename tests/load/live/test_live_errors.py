@@ -176,3 +176,15 @@ def test_a_continue_token_that_keeps_expiring(apiserver: FakeApiServer, kubeconf
         "list result. You can start a new list without the continue parameter.; try again"
     )
     assert sum(1 for r in apiserver.requests if r.path == "/api/v1/namespaces") == 6
+
+
+def test_a_server_that_repeats_its_continue_token_does_not_page_forever(
+    apiserver: FakeApiServer, kubeconfig: str
+) -> None:
+    apiserver.stuck_continue = True
+    with pytest.raises(LiveError) as caught:
+        read_cluster(LiveTarget(kubeconfig, page_size=4))
+    assert str(caught.value) == (
+        f"the API server at {apiserver.url} answered list namespaces with the continue token "
+        "it was sent, so the listing would never end"
+    )

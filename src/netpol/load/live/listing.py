@@ -116,7 +116,13 @@ def list_items(
             )
         items += [i for i in page if isinstance(i, dict)]
         metadata = body.get("metadata")
-        token = metadata.get("continue") if isinstance(metadata, dict) else None
+        previous, token = token, metadata.get("continue") if isinstance(metadata, dict) else None
+        if token and token == previous:
+            # A server (or proxy) that hands back the token it was given would page forever.
+            raise LiveError(
+                f"the API server at {conn.server} answered list {resource.name}{scope} with "
+                "the continue token it was sent, so the listing would never end"
+            )
         if progress is not None:
             progress(resource.name, len(items), not token)
         if not token:
