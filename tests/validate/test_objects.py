@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from . import messages as m
-from .support import Found, errors
+from .support import Found, errors, warnings
 
 CONTAINER_PROTOCOLS = 'supported values: "SCTP", "TCP", "UDP"'
 INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
@@ -349,3 +349,23 @@ status:
 )
 def test_nodes(name: str, ip: str, unschedulable: str, expected: list[Found]) -> None:
     assert errors(NODE.format(name=name, ip=ip, unschedulable=unschedulable)) == expected
+
+
+def test_a_statefulset_whose_pod_names_cannot_be_dns_labels_is_warned_about() -> None:
+    template = "  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: x}]}}\n"
+    head = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: NAME\n  namespace: a\nspec:\n  serviceName: s\n"
+    longest = "s" * 61
+    assert warnings(head.replace("NAME", longest) + template) == []
+    name = longest + "s"
+    assert warnings(head.replace("NAME", name) + template) == [
+        (
+            "Warning",
+            "metadata.name",
+            '62 characters: the controller cannot create its pods (pod name "ssssssssssssssssssss...-0" '
+            "is longer than 63 characters, and a pod's hostname must be a DNS label); netpol models "
+            "them anyway",
+            name,
+            4,
+        )
+    ]
+    assert errors(head.replace("NAME", name) + template) == []

@@ -83,6 +83,7 @@ def workload_validator(kind: str) -> Validator:
             _non_negative(r, spec.get("replicas"), "spec.replicas")
         if kind == "StatefulSet":
             r.string(spec.get("serviceName"), "spec.serviceName")
+            _statefulset_pod_names(r, metadata)
         _template(r, spec, "spec", kind.lower(), selector_required=True)
 
     return validate
@@ -212,6 +213,21 @@ def _template(r: Report, spec: LocatedMap, path: str, kind: str, selector_requir
     if matchable and selector is not None and not selector.matches(labels):
         r.invalid(labels_path, labels, "`selector` does not match template `labels`")
     _pod_spec(r, template.get("spec"), f"{path}.template.spec")
+
+
+def _statefulset_pod_names(r: Report, metadata: LocatedMap | None) -> None:
+    """The API server takes a StatefulSet name up to 253 characters, but its controller
+    cannot create a pod ``<name>-0`` longer than 63: the pod's hostname and its
+    ``statefulset.kubernetes.io/pod-name`` label must be DNS labels."""
+    name = metadata.get("name") if isinstance(metadata, LocatedMap) else None
+    if isinstance(name, str) and len(name) + 2 > 63:
+        r.warning(
+            "metadata.name",
+            f"{len(name)} characters: the controller cannot create its pods (pod name "
+            f'"{name[:20]}...-0" is longer than 63 characters, and a pod\'s hostname must be a '
+            "DNS label); netpol models them anyway",
+            name,
+        )
 
 
 def _job_restart_policy(r: Report, spec: LocatedMap, path: str) -> None:
