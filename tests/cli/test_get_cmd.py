@@ -9,6 +9,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from netpol.cli.main import cli
+from netpol.cli.matrix_cmd import command as matrix
 
 TUTORIAL = str(Path(__file__).resolve().parents[2] / "examples" / "tutorial")
 
@@ -133,28 +134,40 @@ def test_show_labels() -> None:
     assert all(r[-1] == "k8s-app=kube-dns" for r in pods[1:])
 
 
-def test_json_output_is_the_model() -> None:
+def test_json_output_is_kubernetes_manifests() -> None:
     result = get("pods", TUTORIAL, "-n", "app1-ns", "-o", "json")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert document["kind"] == "List"
-    db = next(p for p in document["items"] if p["name"] == "db-sts-0")
-    assert db["kind"] == "Pod" and db["namespace"] == "app1-ns"
-    assert db["labels"] == {"app": "app1", "role": "db"}
-    assert db["workload"] == {"kind": "StatefulSet", "namespace": "app1-ns", "name": "db-sts"}
-    assert (db["hostname"], db["subdomain"]) == ("db-sts-0", "db-svc")
-    assert db["containers"][0]["ports"] == [
-        {"name": None, "containerPort": 3306, "protocol": "TCP"}
-    ]
+    assert (document["apiVersion"], document["kind"]) == ("v1", "List")
+    db = next(p for p in document["items"] if p["metadata"]["name"] == "db-sts-0")
+    assert (db["apiVersion"], db["kind"]) == ("v1", "Pod")
+    assert db["metadata"]["namespace"] == "app1-ns"
+    assert db["metadata"]["labels"] == {"app": "app1", "role": "db"}
+    assert db["metadata"]["annotations"] == {"netpol.io/source": f"{TUTORIAL}/03-db.yaml:16"}
+    (owner,) = db["metadata"]["ownerReferences"]
+    assert (owner["apiVersion"], owner["kind"], owner["name"]) == (
+        "apps/v1",
+        "StatefulSet",
+        "db-sts",
+    )
+    assert (db["spec"]["hostname"], db["spec"]["subdomain"]) == ("db-sts-0", "db-svc")
+    assert db["spec"]["containers"][0]["ports"] == [{"containerPort": 3306, "protocol": "TCP"}]
+    assert db["status"] == {
+        "phase": "Running",
+        "podIP": "10.244.50.34",
+        "podIPs": [{"ip": "10.244.50.34"}],
+    }
     policies = json.loads(get("netpol", TUTORIAL, "-o", "json").stdout)["items"]
-    backend = next(p for p in policies if p["name"] == "backend-policy")
-    assert backend["ingress"] == [
+    backend = next(p for p in policies if p["metadata"]["name"] == "backend-policy")
+    assert backend["apiVersion"] == "networking.k8s.io/v1"
+    assert backend["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert backend["spec"]["ingress"] == [
         {
             "from": [{"podSelector": {"matchLabels": {"app": "app1", "role": "web"}}}],
             "ports": [{"protocol": "TCP", "port": 5678}],
         }
     ]
-    assert backend["egress"][1]["to"][0]["namespaceSelector"] == {
+    assert backend["spec"]["egress"][1]["to"][0]["namespaceSelector"] == {
         "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
     }
 
@@ -162,13 +175,36 @@ def test_json_output_is_the_model() -> None:
 def test_yaml_output_parses_back() -> None:
     result = get("svc", TUTORIAL, "-o", "yaml")
     document = yaml.safe_load(result.stdout)
-    assert [s["name"] for s in document["items"]] == [
+    assert [s["metadata"]["name"] for s in document["items"]] == [
         "backend-svc",
         "db-svc",
         "frontend-svc",
         "kube-dns",
     ]
-    assert document["items"][1]["clusterIP"] == "None"
+    assert document["items"][1]["spec"]["clusterIP"] == "None"
+
+
+def test_get_output_loads_back_into_the_same_cluster(tmp_path: Path) -> None:
+    """`netpol get ... -o yaml` is input again: the same pods, IPs and verdicts."""
+    parts = [
+        get(r, TUTORIAL, "-o", "yaml").stdout for r in ("ns", "nodes", "pods", "svc", "netpol")
+    ]
+    (tmp_path / "again.yaml").write_text("---\n".join(parts))
+    again = CliRunner().invoke(matrix, [str(tmp_path), "--by", "pod"])
+    original = CliRunner().invoke(matrix, [TUTORIAL, "--by", "pod"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout == original.stdout
+    pods = get("pods", str(tmp_path), "-o", "wide")
+    assert "10.244.50.34" in pods.stdout and "StatefulSet/db-sts" in pods.stdout
+
+
+def test_workloads_print_back_as_their_controllers() -> None:
+    document = yaml.safe_load(get("workloads", TUTORIAL, "-o", "yaml").stdout)
+    kinds = {(w["apiVersion"], w["kind"], w["metadata"]["name"]) for w in document["items"]}
+    assert ("apps/v1", "StatefulSet", "db-sts") in kinds
+    db = next(w for w in document["items"] if w["metadata"]["name"] == "db-sts")
+    assert db["spec"]["serviceName"] == "db-svc"
+    assert db["spec"]["selector"] == {"matchLabels": {"app": "app1", "role": "db"}}
 
 
 def test_name_output() -> None:

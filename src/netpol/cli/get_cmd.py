@@ -15,9 +15,9 @@ from netpol.cli.common import input_options, load_or_exit, options_from
 from netpol.load.services import all_backends
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Container, Namespace, Node, Pod, Service, Workload
-from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
-from netpol.model.selectors import LabelSelector
+from netpol.model.policy import NetworkPolicy
 from netpol.model.source import Source
+from netpol.render.manifests import manifest
 from netpol.render.table import render_table
 
 
@@ -73,7 +73,7 @@ RESOURCES: dict[str, Resource] = {alias: r for aliases, r in _RESOURCES for alia
     type=click.Choice(["table", "wide", "name", "json", "yaml"]),
     default="table",
     show_default=True,
-    help="wide adds columns; json and yaml print netpol's model of each object.",
+    help="wide adds columns; json and yaml print Kubernetes manifests, loadable again.",
 )
 @click.option(
     "--show-labels", is_flag=True, help="Add a LABELS column (namespaces, nodes, pods, workloads)."
@@ -112,7 +112,7 @@ def command(
     cluster = load_or_exit(paths, options_from(params))
     items = _items(cluster, kind, namespace)
     if output in ("json", "yaml"):
-        document = {"kind": "List", "items": [_to_json(item) for item in items]}
+        document = {"apiVersion": "v1", "kind": "List", "items": [manifest(i) for i in items]}
         if output == "json":
             click.echo(json.dumps(document, indent=2))
         else:
@@ -311,145 +311,3 @@ def _labels(item: Namespace | Node | Pod | Workload) -> str:
 
 def _source(source: Source) -> str:
     return source.at() if source.path != "<generated>" else "-"
-
-
-# -- json / yaml ---------------------------------------------------------------------------
-
-
-def _to_json(item: Any) -> dict[str, Any]:
-    if isinstance(item, Namespace):
-        return {
-            "kind": "Namespace",
-            "name": item.name,
-            "labels": dict(item.labels),
-            "implicit": item.implicit,
-            "source": _source(item.source),
-        }
-    if isinstance(item, Node):
-        return {
-            "kind": "Node",
-            "name": item.name,
-            "ips": list(item.ips),
-            "labels": dict(item.labels),
-            "source": _source(item.source),
-        }
-    if isinstance(item, Pod):
-        return {
-            "kind": "Pod",
-            "namespace": item.namespace,
-            "name": item.name,
-            "labels": dict(item.labels),
-            "ips": list(item.ips),
-            "node": item.node,
-            "hostNetwork": item.host_network,
-            "phase": item.phase,
-            "workload": (
-                {
-                    "kind": item.workload.kind,
-                    "namespace": item.workload.namespace,
-                    "name": item.workload.name,
-                }
-                if item.workload
-                else None
-            ),
-            "hostname": item.hostname,
-            "subdomain": item.subdomain,
-            "containers": [_container_json(c) for c in item.containers],
-            "source": _source(item.source),
-        }
-    if isinstance(item, Service):
-        return {
-            "kind": "Service",
-            "namespace": item.namespace,
-            "name": item.name,
-            "type": item.type,
-            "clusterIP": item.cluster_ip,
-            "selector": dict(item.selector) if item.selector is not None else None,
-            "ports": [
-                {
-                    "name": p.name,
-                    "port": p.port,
-                    "protocol": p.protocol,
-                    "targetPort": p.target,
-                    "nodePort": p.node_port,
-                }
-                for p in item.ports
-            ],
-            "source": _source(item.source),
-        }
-    if isinstance(item, NetworkPolicy):
-        return {
-            "kind": "NetworkPolicy",
-            "namespace": item.namespace,
-            "name": item.name,
-            "podSelector": _selector_json(item.pod_selector),
-            "policyTypes": list(item.policy_types),
-            "policyTypesDefaulted": item.policy_types_defaulted,
-            "ingress": [_rule_json(r, "from") for r in item.ingress],
-            "egress": [_rule_json(r, "to") for r in item.egress],
-            "annotations": dict(item.annotations),
-            "source": _source(item.source),
-        }
-    w: Workload = item
-    return {
-        "kind": w.kind,
-        "namespace": w.namespace,
-        "name": w.name,
-        "replicas": w.replicas,
-        "podLabels": dict(w.pod_labels),
-        "hostNetwork": w.host_network,
-        "serviceName": w.service_name,
-        "containers": [_container_json(c) for c in w.containers],
-        "source": _source(w.source),
-    }
-
-
-def _container_json(c: Container) -> dict[str, Any]:
-    return {
-        "name": c.name,
-        "image": c.image,
-        "command": list(c.command),
-        "args": list(c.args),
-        "ports": [
-            {"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in c.ports
-        ],
-    }
-
-
-def _selector_json(selector: LabelSelector) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if selector.match_labels:
-        out["matchLabels"] = dict(selector.match_labels)
-    if selector.match_expressions:
-        out["matchExpressions"] = [
-            {"key": r.key, "operator": r.operator, "values": list(r.values)}
-            for r in selector.match_expressions
-        ]
-    return out
-
-
-def _rule_json(rule: Rule, peers_key: str) -> dict[str, Any]:
-    return {
-        peers_key: [_peer_json(p) for p in rule.peers],
-        "ports": [_port_json(p) for p in rule.ports],
-    }
-
-
-def _peer_json(peer: Peer) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if peer.pod_selector is not None:
-        out["podSelector"] = _selector_json(peer.pod_selector)
-    if peer.namespace_selector is not None:
-        out["namespaceSelector"] = _selector_json(peer.namespace_selector)
-    if peer.ip_block is not None:
-        out["ipBlock"] = {"cidr": peer.ip_block.cidr, "except": list(peer.ip_block.except_)}
-    return out
-
-
-def _port_json(port: PolicyPort) -> dict[str, Any]:
-    out: dict[str, Any] = {"protocol": port.protocol}
-    if port.port is not None:
-        out["port"] = port.port
-    if port.end_port is not None:
-        out["endPort"] = port.end_port
-    return out

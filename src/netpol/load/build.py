@@ -428,6 +428,7 @@ class _Builder:
                     containers=group.containers,
                     host_network=group.host_network,
                     service_name=group.service_name,
+                    schedule=group.schedule,
                     source=group.source,
                 )
             )

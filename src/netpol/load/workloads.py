@@ -42,6 +42,7 @@ class WorkloadSpec:
     owner: tuple[str, str] | None  # controller ownerReference (kind, name)
     real_pods: list[PodSpec] = field(default_factory=list)
     owned: bool = False  # its owner is in the input and makes the pods
+    schedule: str | None = None  # CronJob spec.schedule (kept so the object can be printed back)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -125,6 +126,7 @@ def parse_workload(kind: str, data: Any, namespace: str, name: str, source: Sour
         template=template,
         source=source,
         owner=controller_owner(data),
+        schedule=string(spec.get("schedule"), "spec.schedule") if kind == "CronJob" else None,
     )
 
 

@@ -68,6 +68,7 @@ class Workload:
     containers: tuple[Container, ...] = ()
     host_network: bool = False
     service_name: str | None = None  # StatefulSet spec.serviceName
+    schedule: str | None = None  # CronJob spec.schedule (changes no verdict; printed back)
     source: Source = GENERATED
 
     @property
