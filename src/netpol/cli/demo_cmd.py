@@ -49,7 +49,13 @@ def lint_lines(cluster: Cluster) -> list[str]:
 def command(keep: bool, lab: str, engine_only: bool) -> None:
     """Replay the tutorial: the open cluster (Step 3), the three policies one by one, Step 5
     failing as published, why (explain, lint), the one-line fix, Step 5 holding, and DNS.
-    Real packets in the lab when run as root with nftables; the engine alone otherwise."""
+    Real packets in the lab when run as root with nftables; the engine alone otherwise.
+
+    \b
+    Examples:
+      netpol demo
+      netpol demo --keep      # then: netpol lab exec --name demo app1-ns/frontend -- telnet backend-svc 5678
+      netpol demo --engine-only"""
     tutorial = EXAMPLES / "tutorial"
     if not tutorial.is_dir():
         click.echo(f"error: the bundled example {tutorial} is missing", err=True)

@@ -79,7 +79,12 @@ def command() -> None:
     help="Run the containers' own commands (as root, from the manifests: only for input you trust).",
 )
 def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) -> None:
-    """Create a lab from manifests: pods, Services, DNS, and the policies in force."""
+    """Create a lab from manifests: pods, Services, DNS, and the policies in force.
+
+    \b
+    Example:
+      netpol lab up examples/three-tier --name tut
+    """
     if params.get("skip_invalid"):
         click.echo(
             "error: the lab runs valid objects only: fix or remove the invalid ones", err=True
@@ -109,7 +114,12 @@ def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) 
 @click.argument("paths", nargs=-1, type=click.Path())
 @name_option
 def apply_cmd(paths: tuple[str, ...], lab: str) -> None:
-    """Add or replace objects (like kubectl apply) and replace the rules in one step."""
+    """Add or replace objects (like kubectl apply) and replace the rules in one step.
+
+    \b
+    Example:
+      netpol lab apply examples/three-tier/05-revised-backend-netpol.yaml --name tut
+    """
     try:
         change = lifecycle.apply(paths, lab, say=_say)
     except LabError as exc:
@@ -124,7 +134,13 @@ def apply_cmd(paths: tuple[str, ...], lab: str) -> None:
 @name_option
 @click.option("-n", "--namespace", default=None, help="Namespace of a KIND/NAME target.")
 def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None) -> None:
-    """Remove objects, given by file or as KIND/NAME (like kubectl delete)."""
+    """Remove objects, given by file or as KIND/NAME (like kubectl delete).
+
+    \b
+    Examples:
+      netpol lab delete netpol/backend-policy -n app1-ns --name tut
+      netpol lab delete examples/three-tier/06-frontend-netpol.yaml --name tut
+    """
     try:
         change = lifecycle.delete(targets, lab, namespace, say=_say)
     except LabError as exc:
@@ -140,7 +156,13 @@ def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None) -> Non
 @name_option
 def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
     """Run a command inside a pod's network namespace, with the pod's resolv.conf
-    (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client)."""
+    (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client).
+
+    \b
+    Examples:
+      netpol lab exec --name tut app1-ns/frontend -- telnet backend-svc 5678
+      netpol lab exec --name tut outside -- curl -s 203.0.113.1:31000
+    """
     try:
         netns = lifecycle.exec_netns(lab, target)
     except LabError as exc:
@@ -193,7 +215,12 @@ def probe_cmd(
     output: str,
 ) -> None:
     """Connect every pair on every declared port and compare with the engine; exit 1 on any
-    disagreement."""
+    disagreement.
+
+    \b
+    Example:
+      netpol lab probe --name tut --port 5678 --port 53/UDP
+    """
     try:
         report, _ = lifecycle.probe_lab(
             lab, parse_lab_ports(port_specs), concurrency, timeout, not no_outside
@@ -233,7 +260,12 @@ def probe_json(report: ProbeReport) -> dict[str, Any]:
 @command.command("status")
 @name_option
 def status_cmd(lab: str) -> None:
-    """Pods, IPs, Services, policies in force and the rule count."""
+    """Pods, IPs, Services, policies in force and the rule count.
+
+    \b
+    Example:
+      netpol lab status --name tut
+    """
     try:
         st = lifecycle.status(lab)
     except LabError as exc:
@@ -248,7 +280,13 @@ def status_cmd(lab: str) -> None:
     "--all", "everything", is_flag=True, help="Every lab, and whatever crashed runs left."
 )
 def down_cmd(lab: str, everything: bool) -> None:
-    """Remove the lab: processes, namespaces, rules, files."""
+    """Remove the lab: processes, namespaces, rules, files.
+
+    \b
+    Examples:
+      netpol lab down --name tut
+      netpol lab down --all        # also what a crashed run left behind
+    """
     try:
         report = lifecycle.down(lab, everything)
     except LabError as exc:
