@@ -49,6 +49,12 @@ def input_options(func: F) -> F:
             help="Namespace for objects that name none.",
         ),
         click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="Also list the objects skipped because netpol does not model their kind.",
+        ),
+        click.option(
             "--skip-invalid",
             is_flag=True,
             help="Drop invalid objects with a warning instead of refusing to evaluate.",
@@ -85,6 +91,10 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         result = check_and_build(live_cluster(target).documents(), [], options)
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.one_line(), err=True)
+    context = click.get_current_context(silent=True)
+    if context is not None and context.params.get("verbose") and result.cluster.skipped_kinds:
+        skipped = ", ".join(f"{kind} x{count}" for kind, count in result.cluster.skipped_kinds)
+        click.echo(f"skipped (kinds netpol does not model): {skipped}", err=True)
     if not result.ok:
         count = len(result.errors)
         click.echo(

@@ -24,13 +24,13 @@ FORMATS = ("table", "json", "junit")
     help="Expectations file (YAML; docs/verify.md, docs/schemas/expectations.schema.json).",
 )
 @click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("-v", "--verbose", is_flag=True, help="Show the pairs of passing expectations too.")
 def command(
     paths: tuple[str, ...], expect_path: str, output: str, verbose: bool, **params: object
 ) -> None:
     """Check what must and must not connect. Each expectation prints PASS or FAIL; a FAIL
-    shows the actual verdict and the explain evidence. Exit 0 when all pass, 1 otherwise
-    (an expectation that matches no endpoint is bad input: exit 2, one line).
+    shows the actual verdict and the explain evidence (with -v, the pairs behind passing
+    ones too). Exit 0 when all pass, 1 otherwise (an expectation that matches no endpoint
+    is bad input: exit 2, one line).
 
     \b
     Examples:
