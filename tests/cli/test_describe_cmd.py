@@ -141,6 +141,12 @@ def test_pod_by_workload_prefix_in_the_tutorial_is_reached_by_nobody() -> None:
     ]
 
 
+def test_a_workload_name_describes_its_first_pod() -> None:
+    lines = ok("pod", "kube-system/coredns", "examples/three-tier")
+
+    assert lines[0] == f"Name:       {DNS_A.split('/')[1]}"
+
+
 def test_pod_that_no_policy_selects() -> None:
     lines = ok("pod", DNS_A, "examples/three-tier")
 
@@ -173,13 +179,14 @@ def test_pod_under_cilium_is_not_reached_through_the_ipblock() -> None:
         ),
         pytest.param(
             ["pod", "app1-ns/nosuch", "examples/three-tier"],
-            "error: no pod 'nosuch' in namespace app1-ns",
+            "error: no pod or workload 'nosuch' in namespace app1-ns",
             id="unknown-pod",
         ),
         pytest.param(
-            ["pod", "kube-system/coredns", "examples/three-tier"],
-            f"error: no pod 'coredns' in namespace kube-system (did you mean {DNS_A}, {DNS_B}?)",
-            id="ambiguous-pod-prefix",
+            ["pod", "kube-system/core", "examples/three-tier"],
+            "error: no pod or workload 'core' in namespace kube-system "
+            f"(did you mean {DNS_A}, {DNS_B}?)",
+            id="a-prefix-is-never-guessed",
         ),
         pytest.param(
             ["pod", "app1-ns/db-sts-0"],

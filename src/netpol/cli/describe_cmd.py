@@ -8,7 +8,8 @@ import click
 
 from netpol.cli.common import fail, input_options, load_or_exit, options_from
 from netpol.engine.compile import compile_cluster
-from netpol.engine.describe import describe_pod, describe_policy
+from netpol.engine.describe import describe_pod, describe_policy, find_pod, find_policy
+from netpol.engine.resolve import ResolveError
 from netpol.render.describe import pod_json, pod_text, policy_json, policy_text
 
 KINDS = {
@@ -51,31 +52,18 @@ def command(
         namespace, name = name.split("/", 1)
     namespace = namespace or options.default_namespace
     cc = compile_cluster(cluster, options)
-    if KINDS[kind.lower()] == "policy":
-        found = next((c for c in cc.policies if c.policy.id == f"{namespace}/{name}"), None)
-        if found is None:
-            known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
-            fail(f"no NetworkPolicy {name!r} in namespace {namespace} (policies: {known})")
-        description = describe_policy(cc, found)
-        click.echo(
-            _json(policy_json(description)) if output == "json" else policy_text(description)
-        )
-        return
-    pod = cluster.pod_by_id.get(f"{namespace}/{name}")
-    if pod is None:
-        matches = [
-            p.id for p in cluster.pods if p.namespace == namespace and p.name.startswith(name)
-        ]
-        if len(matches) == 1:
-            pod = cluster.pod_by_id[matches[0]]
+    try:
+        if KINDS[kind.lower()] == "policy":
+            description = describe_policy(cc, find_policy(cc, namespace, name))
+            text = _json(policy_json(description)) if output == "json" else policy_text(description)
         else:
-            fail(
-                f"no pod {name!r} in namespace {namespace}"
-                + (f" (did you mean {', '.join(matches[:5])}?)" if matches else "")
+            pod_description = describe_pod(cc, find_pod(cluster, namespace, name))
+            text = (
+                _json(pod_json(pod_description)) if output == "json" else pod_text(pod_description)
             )
-            return
-    pod_description = describe_pod(cc, pod)
-    click.echo(_json(pod_json(pod_description)) if output == "json" else pod_text(pod_description))
+    except ResolveError as exc:
+        fail(str(exc))
+    click.echo(text)
 
 
 def _json(document: dict[str, object]) -> str:

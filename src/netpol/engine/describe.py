@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import pod_endpoint
 from netpol.engine.ports import ConnectionSet
+from netpol.engine.resolve import ResolveError
 from netpol.engine.verdict import evaluate
+from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 
 
@@ -106,3 +108,32 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
         tuple(reaches),
         tuple(reached_by),
     )
+
+
+def find_policy(cc: CompiledCluster, namespace: str, name: str) -> CompiledPolicy:
+    """The compiled policy NAMESPACE/NAME; ResolveError (listing some that exist) otherwise."""
+    found = next((c for c in cc.policies if c.policy.id == f"{namespace}/{name}"), None)
+    if found is None:
+        known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
+        raise ResolveError(
+            f"no NetworkPolicy {name!r} in namespace {namespace} (policies: {known})"
+        )
+    return found
+
+
+def find_pod(cluster: Cluster, namespace: str, name: str) -> Pod:
+    """A pod by name, or the first pod of a workload of that name; never a guess by prefix
+    (a near name is offered in the error instead)."""
+    pod = cluster.pod_by_id.get(f"{namespace}/{name}")
+    if pod is not None:
+        return pod
+    workload = f"{namespace}/{name}"
+    pods = sorted(
+        (p for p in cluster.pods if p.workload is not None and p.workload.id == workload),
+        key=lambda p: p.id,
+    )
+    if pods:
+        return pods[0]
+    near = [p.id for p in cluster.pods if p.namespace == namespace and p.name.startswith(name)]
+    hint = f" (did you mean {', '.join(near[:5])}?)" if near else ""
+    raise ResolveError(f"no pod or workload {name!r} in namespace {namespace}{hint}")
