@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from tests.conftest import EXAMPLES
 
 from netpol.engine.compile import compile_cluster
-from netpol.lab.nftables import LabPod, compile_ruleset, merge, subtract
+from netpol.engine.ports import merge_intervals as merge
+from netpol.lab.nftables import LabPod, compile_ruleset, subtract
 from netpol.lab.services import service_routes
 from netpol.model.options import PROFILES, Options
 from netpol.validate.pipeline import load_cluster

@@ -13,10 +13,11 @@ Intervals = tuple[tuple[int, int], ...]
 _FULL: Intervals = ((MIN_PORT, MAX_PORT),)
 
 
-def _normalise(intervals: Iterable[tuple[int, int]]) -> Intervals:
-    """Sorted, merged (adjacent ranges join), clipped to 1..65535."""
+def merge_intervals(intervals: Iterable[tuple[int, int]]) -> Intervals:
+    """Inclusive integer intervals sorted and merged (overlapping or adjacent ones join);
+    empty ones (lo > hi) dropped. Ports here, IPv4 addresses in the lab's rules."""
     merged: list[list[int]] = []
-    for lo, hi in sorted((max(lo, MIN_PORT), min(hi, MAX_PORT)) for lo, hi in intervals):
+    for lo, hi in sorted(intervals):
         if lo > hi:
             continue
         if merged and lo <= merged[-1][1] + 1:
@@ -24,6 +25,11 @@ def _normalise(intervals: Iterable[tuple[int, int]]) -> Intervals:
         else:
             merged.append([lo, hi])
     return tuple((lo, hi) for lo, hi in merged)
+
+
+def _normalise(intervals: Iterable[tuple[int, int]]) -> Intervals:
+    """Sorted, merged, clipped to 1..65535."""
+    return merge_intervals((max(lo, MIN_PORT), min(hi, MAX_PORT)) for lo, hi in intervals)
 
 
 def _intersect(a: Intervals, b: Intervals) -> Intervals:

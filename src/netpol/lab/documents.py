@@ -15,7 +15,7 @@ from typing import Any
 
 from netpol.lab.state import write_json_atomic
 from netpol.load.build import KINDS
-from netpol.load.yamldoc import LocatedList, LocatedMap, RawDocument
+from netpol.load.yamldoc import RawDocument, locate_plain
 
 KIND_ALIASES = {
     "networkpolicy": "NetworkPolicy",
@@ -141,22 +141,7 @@ def merged(store: Sequence[StoredObject], new: Sequence[StoredObject]) -> list[S
 
 def raw_documents(objects: Sequence[StoredObject], path: str) -> list[RawDocument]:
     """The store as the loader's documents, without printing and parsing it again."""
-    return [RawDocument(path, 0, _located(o.data)) for o in objects]
-
-
-def _located(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = LocatedMap()
-        for k, v in value.items():
-            out.key_lines[k] = 0
-            out[k] = _located(v)
-        return out
-    if isinstance(value, list):
-        items = LocatedList()
-        items.extend(_located(v) for v in value)
-        items.item_lines.extend(0 for _ in value)
-        return items
-    return value
+    return [RawDocument(path, 0, locate_plain(o.data)) for o in objects]
 
 
 def resolve_kind(text: str) -> str | None:

@@ -20,11 +20,11 @@ objects the verdict uses, never the YAML again.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster, CompiledRule
-from netpol.engine.ports import MAX_PORT, MIN_PORT, ConnectionSet
+from netpol.engine.ports import MAX_PORT, MIN_PORT, ConnectionSet, merge_intervals
 from netpol.lab.services import ServiceRoute
 from netpol.model.objects import Pod
 
@@ -45,16 +45,6 @@ class Ruleset:
     rules: int
     chains: int
     sets: int
-
-
-def merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
-    out: list[list[int]] = []
-    for lo, hi in sorted(ranges):
-        if out and lo <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return tuple((lo, hi) for lo, hi in out)
 
 
 def subtract(ranges: Ranges, holes: Ranges) -> Ranges:
@@ -100,7 +90,7 @@ class _Builder:
 
     def __post_init__(self) -> None:
         self.ip_of = {lp.pod.id: int(ipaddress.IPv4Address(lp.ip)) for lp in self.pods}
-        self.pod_ranges = merge((v, v) for v in self.ip_of.values())
+        self.pod_ranges = merge_intervals((v, v) for v in self.ip_of.values())
         self.pod_by_ip = {self.ip_of[lp.pod.id]: lp.pod for lp in self.pods}
         self.ipblock_matches_pods = self.cc.profile.ipblock_matches_pod_ips
 
@@ -126,12 +116,14 @@ class _Builder:
                 if block.network.version != 4:
                     continue  # the lab is IPv4 only
                 allowed: Ranges = (_network_range(block.network),)
-                holes = merge(_network_range(x) for x in block.except_networks if x.version == 4)
+                holes = merge_intervals(
+                    _network_range(x) for x in block.except_networks if x.version == 4
+                )
                 allowed = subtract(allowed, holes)
                 if not self.ipblock_matches_pods:
                     allowed = subtract(allowed, self.pod_ranges)
                 parts += allowed
-            found = merge(parts)
+            found = merge_intervals(parts)
         self._peer_cache[key] = found
         return found
 
@@ -219,7 +211,7 @@ class _Builder:
                 if not extra.is_empty:
                     groups.setdefault(extra, []).append(self.ip_of[pod.id])
             for extra, ips in groups.items():
-                line = self.rule_line("daddr", merge((v, v) for v in ips), extra)
+                line = self.rule_line("daddr", merge_intervals((v, v) for v in ips), extra)
                 if line is not None:
                     lines.append(line)
         return lines

@@ -344,27 +344,29 @@ def _parse_json(
         line = getattr(exc, "lineno", 0)
         message = getattr(exc, "msg", "nested too deeply")
         return docs, [_error(path, line, f"invalid JSON: {message}", reason="ParseError")]
-    located = _locate_plain(data, 1)
+    located = locate_plain(data, 1)
     if not isinstance(located, LocatedMap):
         return [], [_error(path, 1, "document 1 is a list, not a mapping")]
     del yaml_error
     return [RawDocument(path, 1, located)], []
 
 
-def _locate_plain(value: Any, line: int) -> Any:
+def locate_plain(value: Any, line: int = 0) -> Any:
+    """Plain dicts and lists as LocatedMap/LocatedList, every line ``line`` (JSON text,
+    objects served by an API server or kept by the lab: no lines to point at)."""
     if isinstance(value, dict):
         out = LocatedMap()
         out.line = line
         for k, v in value.items():
             out.key_lines[k] = line
-            out[k] = _locate_plain(v, line)
+            out[k] = locate_plain(v, line)
         return out
     if isinstance(value, list):
         seq = LocatedList()
         seq.line = line
         for item in value:
             seq.item_lines.append(line)
-            seq.append(_locate_plain(item, line))
+            seq.append(locate_plain(item, line))
         return seq
     return value
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from netpol.load.yamldoc import LocatedList, LocatedMap, RawDocument
+from netpol.load.yamldoc import LocatedMap, RawDocument, locate_plain
 
 LIVE_PATH = "live"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -32,25 +32,9 @@ def api_object(item: dict[str, Any], kind: str, api_version: str) -> dict[str, A
 
 def to_document(obj: dict[str, Any]) -> RawDocument:
     """The object as the file loader's RawDocument; its Source is ``live`` (no line)."""
-    data = _located(obj)
+    data = locate_plain(obj)
     assert isinstance(data, LocatedMap)
     return RawDocument(LIVE_PATH, 0, data, served=True)
-
-
-def _located(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = LocatedMap()
-        for key, item in value.items():
-            out.key_lines[key] = 0
-            out[key] = _located(item)
-        return out
-    if isinstance(value, list):
-        seq = LocatedList()
-        for item in value:
-            seq.item_lines.append(0)
-            seq.append(_located(item))
-        return seq
-    return value
 
 
 def redacted(obj: dict[str, Any]) -> dict[str, Any]:
