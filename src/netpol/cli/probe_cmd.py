@@ -9,16 +9,13 @@ from typing import Any
 import click
 
 from netpol.analysis.probe import (
-    ProbeCase,
     ProbeResult,
-    as_probe_pod,
     plan_probes,
     summarize,
     verdict_word,
 )
-from netpol.analysis.probe_exec import Runner, Toolbox
+from netpol.analysis.probe_session import run_probes
 from netpol.cli.common import (
-    EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     fail,
     input_options,
@@ -26,10 +23,9 @@ from netpol.cli.common import (
     options_from,
 )
 from netpol.cli.live_input import cni_of, live_cluster, requested_target
-from netpol.engine.compile import CompiledCluster, compile_cluster
+from netpol.engine.compile import compile_cluster
 from netpol.load.live import LiveError, connect
-from netpol.load.live.exec import KubeExecutor
-from netpol.load.live.probe_pods import DEFAULT_IMAGE, ProbePods
+from netpol.load.live.probe_pods import DEFAULT_IMAGE
 from netpol.render.table import render_table
 
 
@@ -101,7 +97,6 @@ def command(
     target = requested_target()
     if target is None:
         fail("probe needs a live cluster: --kubeconfig PATH, --context NAME or --live")
-        raise SystemExit(EXIT_BAD_INPUT)
     options = options_from(params)
     cluster = load_or_exit(paths, options)
     live = live_cluster(target)
@@ -116,45 +111,18 @@ def command(
         )
     try:
         conn = connect(target, writes=probe_pods)
+        results = run_probes(
+            cc,
+            plan,
+            conn,
+            concurrency=concurrency,
+            timeout=timeout,
+            probe_image=probe_image if probe_pods else None,
+            say=lambda line: click.echo(line, err=True),
+            progress=_progress(len(plan.cases)),
+        )
     except LiveError as exc:
         fail(str(exc))
-        raise
-    runner = Runner(KubeExecutor(conn), concurrency, timeout)
-    sources = {(c.src.namespace, c.src.name) for c in plan.cases}
-    toolboxes = runner.toolboxes(sources)
-    cases = list(plan.cases)
-    via: dict[int, str] = {}
-    pods = ProbePods(conn, probe_image) if probe_pods else None
-    try:
-        if pods is not None:
-            cases, via = _stand_ins(pods, cc, cases, toolboxes, runner)
-        elif any(toolboxes[s].tool is None for s in sources):
-            lacking = sorted(
-                f"{ns}/{name}" for (ns, name) in sources if toolboxes[(ns, name)].tool is None
-            )
-            click.echo(
-                f"note: {len(lacking)} source pod{'s have' if len(lacking) != 1 else ' has'} no tool to connect with "
-                f"({', '.join(lacking)}); --probe-pods creates stand-ins with the same labels",
-                err=True,
-            )
-        results = runner.run(cases, toolboxes, _progress(len(cases)))
-    except LiveError as exc:
-        fail(str(exc))
-        raise
-    finally:
-        if pods is not None and pods.pods:
-            created = len(pods.pods)
-            problems = pods.cleanup()
-            for problem in problems:
-                click.echo(f"error: cleaning up: {problem}", err=True)
-            if not problems:
-                click.echo(
-                    f"note: deleted the {created} probe pod{'s' if created != 1 else ''} netpol created",
-                    err=True,
-                )
-    results = [
-        ProbeResult(r.case, r.observed, r.detail, via.get(i, "")) for i, r in enumerate(results)
-    ]
     summary = summarize(results)
     if output == "json":
         click.echo(
@@ -170,40 +138,6 @@ def command(
         )
     if not summary.ok:
         sys.exit(EXIT_CHECK_FAILED)
-
-
-def _stand_ins(
-    pods: ProbePods,
-    cc: CompiledCluster,
-    cases: list[ProbeCase],
-    toolboxes: dict[tuple[str, str], Toolbox],
-    runner: Runner,
-) -> tuple[list[ProbeCase], dict[int, str]]:
-    """Probe pods for the sources without a tool; the cases run from them instead."""
-    made: dict[tuple[str, str], str] = {}
-    for case in cases:
-        key = (case.src.namespace, case.src.name)
-        if toolboxes[key].tool is None and key not in made:
-            made[key] = pods.create(case.src.namespace, case.src.id, case.src.labels)
-    if not made:
-        return cases, {}
-    click.echo(
-        f"note: created {len(made)} probe pod{'s' if len(made) != 1 else ''} ({pods.image}); waiting for them to run",
-        err=True,
-    )
-    ips = pods.wait_running()
-    toolboxes.update(runner.toolboxes((ns, name) for (ns, _), name in made.items()))
-    out: list[ProbeCase] = []
-    via: dict[int, str] = {}
-    for i, case in enumerate(cases):
-        key = (case.src.namespace, case.src.name)
-        name = made.get(key)
-        if name is None:
-            out.append(case)
-            continue
-        out.append(as_probe_pod(case, name, ips[(key[0], name)], cc))
-        via[i] = f"{key[0]}/{name}"
-    return out, via
 
 
 def _progress(total: int) -> Any:
