@@ -234,17 +234,17 @@ def test_json_port_filter_restricts_allowed() -> None:
     [
         pytest.param(
             "abc",
-            "error: --port 'abc': expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP",
+            "error: --port 'abc': expected PORT or PORT/PROTOCOL (TCP/UDP/SCTP), e.g. 80/TCP or 53/UDP",
             id="not-a-number",
         ),
         pytest.param(
             "80/XYZ",
-            "error: --port '80/XYZ': expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP",
+            "error: --port '80/XYZ': expected PORT or PORT/PROTOCOL (TCP/UDP/SCTP), e.g. 80/TCP or 53/UDP",
             id="unknown-protocol",
         ),
         pytest.param(
             "",
-            "error: --port '': expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP",
+            "error: --port '': expected PORT or PORT/PROTOCOL (TCP/UDP/SCTP), e.g. 80/TCP or 53/UDP",
             id="empty",
         ),
     ],

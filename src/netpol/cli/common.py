@@ -9,6 +9,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
+from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.model.cluster import Cluster
 from netpol.model.options import DEFAULT_POD_CIDR, PROFILES, Options
 from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
@@ -104,6 +105,26 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         )
         sys.exit(EXIT_BAD_INPUT)
     return result.cluster
+
+
+def parse_port_options(
+    specs: tuple[str, ...], protocols: tuple[str, ...] = ("TCP", "UDP", "SCTP")
+) -> list[tuple[int, str]]:
+    """``--port`` values (``80``, ``80/TCP``, ``53/udp``) -> [(port, PROTOCOL)]; exit 2 on a
+    bad one, naming it."""
+    ports = []
+    for spec in specs:
+        try:
+            parsed = parse_port_spec(spec.strip())
+        except ResolveError as exc:
+            fail(f"--port {spec!r}: {exc}")
+        if parsed is None or parsed[1] not in protocols:
+            examples = "80/TCP or 53/UDP"
+            fail(
+                f"--port {spec!r}: expected PORT or PORT/PROTOCOL ({'/'.join(protocols)}), e.g. {examples}"
+            )
+        ports.append(parsed)
+    return ports
 
 
 def fail(message: str) -> NoReturn:

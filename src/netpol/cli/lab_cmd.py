@@ -11,7 +11,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from netpol.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, input_options, options_from
+from netpol.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    input_options,
+    options_from,
+    parse_port_options,
+)
 from netpol.lab import lifecycle, truth
 from netpol.lab.names import DEFAULT_LAB
 from netpol.lab.probe import ProbeReport
@@ -174,18 +180,6 @@ def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
         sys.exit(EXIT_BAD_INPUT)
 
 
-def parse_lab_ports(specs: tuple[str, ...]) -> list[tuple[int, str]]:
-    ports = []
-    for spec in specs:
-        number, _, protocol = spec.partition("/")
-        protocol = (protocol or "TCP").upper()
-        if not number.isdigit() or not 0 < int(number) < 65536 or protocol not in ("TCP", "UDP"):
-            click.echo(f"error: --port {spec!r}: expected PORT or PORT/TCP or PORT/UDP", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        ports.append((int(number), protocol))
-    return ports
-
-
 @command.command("probe")
 @name_option
 @click.option(
@@ -223,7 +217,11 @@ def probe_cmd(
     """
     try:
         report, _ = lifecycle.probe_lab(
-            lab, parse_lab_ports(port_specs), concurrency, timeout, not no_outside
+            lab,
+            parse_port_options(port_specs, ("TCP", "UDP")),
+            concurrency,
+            timeout,
+            not no_outside,
         )
     except LabError as exc:
         _fail(exc)

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import click
 
-from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.cli.common import input_options, load_or_exit, options_from, parse_port_options
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.engine.views import GRANULARITIES, MatrixView
 from netpol.render.matrix import matrix_csv, matrix_json, matrix_markdown, truth_tables, wide
 
 FORMATS = ("table", "wide", "json", "csv", "md")
 TABLE_LIMIT = 150  # endpoints; a table grows with their square
-
-
-def parse_ports(specs: tuple[str, ...]) -> list[tuple[str, int]]:
-    """``80``, ``80/TCP``, ``53/UDP`` -> [(protocol, port)]; a bad spec exits 2."""
-    ports = []
-    for spec in specs:
-        try:
-            parsed = parse_port_spec(spec.strip())
-        except ResolveError as exc:
-            fail(f"--port {spec!r}: {exc}")
-        if parsed is None:
-            fail(f"--port {spec!r}: expected PORT or PORT/PROTOCOL, e.g. 80/TCP or 53/UDP")
-        ports.append((parsed[1], parsed[0]))
-    return ports
 
 
 @click.command("matrix")
@@ -64,7 +49,7 @@ def command(
       netpol matrix examples/three-tier --by workload -o json
       kustomize build overlays/prod | netpol matrix - --by namespace -o md
     """
-    ports = parse_ports(port_specs)
+    ports = [(protocol, port) for port, protocol in parse_port_options(port_specs)]
     options = options_from(params)
     cluster = load_or_exit(paths, options)
     cc = compile_cluster(cluster, options)

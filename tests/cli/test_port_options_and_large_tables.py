@@ -1,4 +1,5 @@
-"""A truth table of too many endpoints becomes the list of allowed pairs, with a note."""
+"""--port parsing shared by matrix and lab probe; a truth table of too many endpoints becomes
+the list of allowed pairs, with a note."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from netpol.cli.lab_cmd import command as lab
 from netpol.cli.matrix_cmd import TABLE_LIMIT, command
 
 MANY = f"""\
@@ -47,3 +49,12 @@ def test_by_workload_is_a_table_again(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stderr.count("truth table") == 0
     assert result.stdout.startswith("from \\ to  a/web\na/web      all")
+
+
+def test_the_lab_probe_refuses_sctp_ports_in_one_line() -> None:
+    result = CliRunner().invoke(lab, ["probe", "--name", "nosuch", "--port", "80/SCTP"])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --port '80/SCTP': expected PORT or PORT/PROTOCOL (TCP/UDP), e.g. 80/TCP or 53/UDP\n"
+    )
