@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.model.diagnostics import Diagnostic
@@ -29,7 +29,6 @@ class Cluster:
     skipped_kinds: tuple[tuple[str, int], ...] = ()
     pod_cidr: str = DEFAULT_POD_CIDR
     service_cidr: str = "10.96.0.0/12"
-    extra: dict[str, tuple[object, ...]] = field(default_factory=dict, hash=False, compare=False)
 
     @cached_property
     def namespace_by_name(self) -> dict[str, Namespace]:
