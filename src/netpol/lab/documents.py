@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netpol.lab.state import write_json_atomic
-from netpol.load.build import KINDS
+from netpol.load.build import KINDS, is_namespaced
 from netpol.load.yamldoc import RawDocument, locate_plain
 
 KIND_ALIASES = {
@@ -97,7 +97,7 @@ def _collect(
     raw_meta = data.get("metadata")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     name = str(meta.get("name") or meta.get("generateName") or "")
-    namespaced = KINDS.get(str(kind), ((), True, None))[1]
+    namespaced = is_namespaced(str(kind), data.get("apiVersion"))
     namespace = str(meta.get("namespace") or default_namespace) if namespaced else ""
     found.append(StoredObject(str(kind), namespace, name, data))
 
@@ -145,6 +145,6 @@ def raw_documents(objects: Sequence[StoredObject], path: str) -> list[RawDocumen
 
 
 def resolve_kind(text: str) -> str | None:
-    if text in KINDS:
+    if any(kind == text for kind, _ in KINDS):
         return text
     return KIND_ALIASES.get(text.lower())

@@ -146,16 +146,14 @@ class _Builder:
         if kind == "List" or (kind.endswith("List") and "items" in data):
             self.add_list(doc, kind)
             return
-        entry = KINDS.get(kind)
         api_version = data.get("apiVersion", item_api)
-        if entry is None or (
-            isinstance(api_version, str) and api_version.rpartition("/")[0] not in entry[0]
-        ):
-            label = kind if entry is None else f"{kind} ({api_version})"
+        entry = kind_entry(kind, api_version)
+        if entry is None:
+            label = f"{kind} ({api_version})" if any(k == kind for k, _ in KINDS) else kind
             self.skipped[label] += 1
             self.warn_unevaluated_policy(source, kind, api_version)
             return
-        namespaced, handler = entry[1], entry[2]
+        namespaced, handler = entry
         meta = self.meta(data, kind, namespaced, source)
         if meta is None:
             return
@@ -708,16 +706,38 @@ UNEVALUATED_POLICY_KINDS = frozenset(
         ("CiliumClusterwideNetworkPolicy", "cilium.io"),
     }
 )
-KINDS: dict[str, tuple[tuple[str, ...], bool, _Handler]] = {
-    "Namespace": (("",), False, _Builder.add_namespace),
-    "Node": (("",), False, _Builder.add_node),
-    "Pod": (("",), True, _Builder.add_pod),
-    "Service": (("",), True, _Builder.add_service),
-    "Deployment": (("apps", "extensions"), True, _Builder.add_workload),
-    "ReplicaSet": (("apps", "extensions"), True, _Builder.add_workload),
-    "StatefulSet": (("apps",), True, _Builder.add_workload),
-    "DaemonSet": (("apps", "extensions"), True, _Builder.add_workload),
-    "Job": (("batch",), True, _Builder.add_workload),
-    "CronJob": (("batch",), True, _Builder.add_workload),
-    "NetworkPolicy": (("networking.k8s.io",), True, _Builder.add_policy),
+# (kind, API group) -> (namespaced, handler); a kind not listed is counted in
+# Cluster.skipped_kinds. One name may live in several groups (NetworkPolicy in
+# networking.k8s.io and in projectcalico.org).
+KINDS: dict[tuple[str, str], tuple[bool, _Handler]] = {
+    ("Namespace", ""): (False, _Builder.add_namespace),
+    ("Node", ""): (False, _Builder.add_node),
+    ("Pod", ""): (True, _Builder.add_pod),
+    ("Service", ""): (True, _Builder.add_service),
+    **{
+        (kind, group): (True, _Builder.add_workload)
+        for kind, groups in (
+            ("Deployment", ("apps", "extensions")),
+            ("ReplicaSet", ("apps", "extensions")),
+            ("StatefulSet", ("apps",)),
+            ("DaemonSet", ("apps", "extensions")),
+            ("Job", ("batch",)),
+            ("CronJob", ("batch",)),
+        )
+        for group in groups
+    },
+    ("NetworkPolicy", "networking.k8s.io"): (True, _Builder.add_policy),
 }
+
+
+def kind_entry(kind: str, api_version: object) -> tuple[bool, _Handler] | None:
+    """How to read (kind, apiVersion); a missing apiVersion means the kind's first group."""
+    if isinstance(api_version, str):
+        return KINDS.get((kind, api_version.rpartition("/")[0]))
+    return next((entry for (k, _), entry in KINDS.items() if k == kind), None)
+
+
+def is_namespaced(kind: str, api_version: object) -> bool:
+    """Whether objects of this kind live in a namespace (unknown kinds are taken as namespaced)."""
+    entry = kind_entry(kind, api_version)
+    return True if entry is None else entry[0]

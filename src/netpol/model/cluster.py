@@ -6,9 +6,10 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.model.diagnostics import Diagnostic
-from netpol.model.objects import Namespace, Node, Pod, Service, Workload
+from netpol.model.objects import Namespace, Node, Pod, Service, ServiceAccount, Workload
 from netpol.model.options import DEFAULT_POD_CIDR
 from netpol.model.policy import NetworkPolicy
+from netpol.model.tiers import Tier, TieredPolicy
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class Cluster:
     pods: tuple[Pod, ...] = ()
     services: tuple[Service, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
+    # admin, baseline and Calico policies, and the Calico tiers declared in the input
+    tiered_policies: tuple[TieredPolicy, ...] = ()
+    tiers: tuple[Tier, ...] = ()
+    service_accounts: tuple[ServiceAccount, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     skipped_kinds: tuple[tuple[str, int], ...] = ()
     pod_cidr: str = DEFAULT_POD_CIDR
@@ -54,6 +59,17 @@ class Cluster:
     def node_by_name(self) -> dict[str, Node]:
         return {n.name: n for n in self.nodes}
 
-    def with_policies(self, policies: tuple[NetworkPolicy, ...]) -> Cluster:
-        """The same cluster under another policy set (diff, generate, lab apply)."""
-        return replace(self, policies=policies)
+    @cached_property
+    def service_account_by_id(self) -> dict[str, ServiceAccount]:
+        return {s.id: s for s in self.service_accounts}
+
+    def with_policies(
+        self,
+        policies: tuple[NetworkPolicy, ...],
+        tiered_policies: tuple[TieredPolicy, ...] | None = None,
+    ) -> Cluster:
+        """The same cluster under another policy set (diff, generate, lab apply); the
+        tiered policies stay unless given."""
+        if tiered_policies is None:
+            return replace(self, policies=policies)
+        return replace(self, policies=policies, tiered_policies=tiered_policies)

@@ -94,6 +94,7 @@ class Pod:
     hostname: str | None = None  # StatefulSet pods: the stable DNS label
     subdomain: str | None = None  # StatefulSet pods: the governing headless Service
     source: Source = GENERATED
+    service_account: str = "default"  # spec.serviceAccountName (Calico selects by it)
 
     @property
     def id(self) -> str:
@@ -110,6 +111,20 @@ class Pod:
                 {p.port for p in self.container_ports if p.name == name and p.protocol == protocol}
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    """Only its labels matter: Calico's serviceAccountSelector reads them."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)
+    source: Source = GENERATED
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
