@@ -42,18 +42,20 @@ class Kind:
         return _group(self.api_version)
 
 
-KINDS: dict[str, Kind] = {
-    "Namespace": Kind("v1", False, validate_namespace),
-    "Node": Kind("v1", False, validate_node),
-    "Pod": Kind("v1", True, validate_pod),
-    "Service": Kind("v1", True, validate_service),
-    "Deployment": Kind("apps/v1", True, workload_validator("Deployment"), ("extensions",)),
-    "ReplicaSet": Kind("apps/v1", True, workload_validator("ReplicaSet"), ("extensions",)),
-    "StatefulSet": Kind("apps/v1", True, workload_validator("StatefulSet")),
-    "DaemonSet": Kind("apps/v1", True, workload_validator("DaemonSet"), ("extensions",)),
-    "Job": Kind("batch/v1", True, validate_job),
-    "CronJob": Kind("batch/v1", True, validate_cronjob),
-    "NetworkPolicy": Kind("networking.k8s.io/v1", True, validate_network_policy, ("extensions",)),
+KINDS: dict[str, tuple[Kind, ...]] = {
+    "Namespace": (Kind("v1", False, validate_namespace),),
+    "Node": (Kind("v1", False, validate_node),),
+    "Pod": (Kind("v1", True, validate_pod),),
+    "Service": (Kind("v1", True, validate_service),),
+    "Deployment": (Kind("apps/v1", True, workload_validator("Deployment"), ("extensions",)),),
+    "ReplicaSet": (Kind("apps/v1", True, workload_validator("ReplicaSet"), ("extensions",)),),
+    "StatefulSet": (Kind("apps/v1", True, workload_validator("StatefulSet")),),
+    "DaemonSet": (Kind("apps/v1", True, workload_validator("DaemonSet"), ("extensions",)),),
+    "Job": (Kind("batch/v1", True, validate_job),),
+    "CronJob": (Kind("batch/v1", True, validate_cronjob),),
+    "NetworkPolicy": (
+        Kind("networking.k8s.io/v1", True, validate_network_policy, ("extensions",)),
+    ),
 }
 
 
@@ -62,16 +64,15 @@ def known_kind(kind: object, api_version: object) -> Kind | None:
 
     A known kind under a retired version of its own group (``apps/v1beta2``) or of a group
     that once served it (``extensions``) still counts as known: it is reported as an error,
-    not skipped as foreign.
+    not skipped as foreign. One name may live in several groups (NetworkPolicy in
+    networking.k8s.io and in projectcalico.org): the group picks.
     """
     if not isinstance(kind, str) or not isinstance(api_version, str):
         return None
-    spec = KINDS.get(kind)
-    if spec is None:
-        return None
     group = _group(api_version)
-    if group == spec.group or group in spec.legacy_groups:
-        return spec
+    for spec in KINDS.get(kind, ()):
+        if group == spec.group or group in spec.legacy_groups:
+            return spec
     return None
 
 
