@@ -40,21 +40,23 @@ values = st.recursive(
     ),
     max_leaves=30,
 )
-API_VERSIONS = {kind: spec.api_version for kind, spec in KINDS.items()}
+# every (kind, apiVersion) netpol validates, and Lists of them
+KIND_VERSIONS = [(kind, spec.api_version) for kind, specs in KINDS.items() for spec in specs]
+LIST_VERSIONS = [("List", "v1"), ("NetworkPolicyList", "networking.k8s.io/v1")]
 
 
 @settings(max_examples=120, deadline=None)
 @given(
-    kind=st.sampled_from([*KINDS, "List", "NetworkPolicyList"]),
+    kind_version=st.sampled_from(KIND_VERSIONS + LIST_VERSIONS),
     metadata=values
     | st.fixed_dictionaries({"name": values, "namespace": values, "labels": values}),
     spec=values,
     rest=st.dictionaries(st.sampled_from(FIELDS), values, max_size=3),
 )
 def test_any_shape_yields_diagnostics_not_exceptions(
-    kind: str, metadata: Any, spec: Any, rest: dict[str, Any]
+    kind_version: tuple[str, str], metadata: Any, spec: Any, rest: dict[str, Any]
 ) -> None:
-    api_version = API_VERSIONS.get(kind.removesuffix("List"), "v1")
+    kind, api_version = kind_version
     document = {**rest, "apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
     if kind.endswith("List"):
         document["items"] = rest.get("items", [spec, metadata])
