@@ -43,12 +43,14 @@ from netpol.model.objects import (
     Node,
     Pod,
     Service,
+    ServiceAccount,
     Workload,
     WorkloadRef,
 )
 from netpol.model.options import Options
 from netpol.model.policy import NetworkPolicy
 from netpol.model.source import GENERATED, Source
+from netpol.model.tiers import Tier, TieredPolicy
 
 # Far beyond any real cluster (Kubernetes supports 150,000 pods); a guard against inputs
 # built to exhaust memory, such as a DaemonSet on 10,000 nodes times a thousand.
@@ -111,6 +113,9 @@ class _Builder:
         self.pods: dict[tuple[str, str], PodSpec] = {}
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
+        self.tiered: dict[tuple[str, str, str, str], TieredPolicy] = {}
+        self.tiers: dict[str, Tier] = {}
+        self.service_accounts: dict[tuple[str, str], ServiceAccount] = {}
         self.seen: dict[tuple[str, str, str], Source] = {}
         self.pod_network = parse_network(options.pod_cidr)
         self.schedulable: list[str] = []
@@ -296,6 +301,15 @@ class _Builder:
         policy = parse_policy(data, meta.namespace, meta.name, meta.source)
         self.policies[(policy.namespace, policy.name)] = policy
 
+    def add_tiered_policy(self, policy: TieredPolicy) -> None:
+        self.tiered[(policy.kind, policy.api_version, policy.namespace or "", policy.name)] = policy
+
+    def add_tier(self, tier: Tier) -> None:
+        self.tiers[tier.name] = tier
+
+    def add_service_account(self, account: ServiceAccount) -> None:
+        self.service_accounts[(account.namespace, account.name)] = account
+
     # -- putting it together -------------------------------------------------------------
 
     def finish(self) -> Cluster:
@@ -309,6 +323,9 @@ class _Builder:
             pods=pods,
             services=self.make_services(),
             policies=tuple(self.policies[k] for k in sorted(self.policies)),
+            tiered_policies=tuple(self.tiered[k] for k in sorted(self.tiered)),
+            tiers=tuple(self.tiers[k] for k in sorted(self.tiers)),
+            service_accounts=tuple(self.service_accounts[k] for k in sorted(self.service_accounts)),
             diagnostics=tuple(self.diagnostics),
             skipped_kinds=tuple(sorted(self.skipped.items())),
             pod_cidr=self.options.pod_cidr,
@@ -728,6 +745,17 @@ KINDS: dict[tuple[str, str], tuple[bool, _Handler]] = {
     },
     ("NetworkPolicy", "networking.k8s.io"): (True, _Builder.add_policy),
 }
+
+
+def tiered_handler(
+    parse: Callable[[LocatedMap, str | None, str, Source], TieredPolicy],
+) -> _Handler:
+    """A handler for a kind of tiered policy, from the function that parses its documents."""
+
+    def handle(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+        builder.add_tiered_policy(parse(data, meta.namespace, meta.name, meta.source))
+
+    return handle
 
 
 def kind_entry(kind: str, api_version: object) -> tuple[bool, _Handler] | None:
