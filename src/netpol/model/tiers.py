@@ -54,6 +54,7 @@ class EndpointMatch:
     nodes: Selector | None = None  # over node labels (scope nodes)
     nets: tuple[IPNetwork, ...] = ()  # some address inside one of them
     not_nets: tuple[IPNetwork, ...] = ()  # no address inside any of them
+    ip_version: int | None = None  # Calico ipVersion: addresses of this family only
     nets_text: tuple[str, ...] = field(default=(), compare=False)  # as written
     not_nets_text: tuple[str, ...] = field(default=(), compare=False)
 
@@ -79,6 +80,8 @@ class EndpointMatch:
         if self.not_nets:
             shown = self.not_nets_text or tuple(map(str, self.not_nets))
             parts.append(f"not networks {', '.join(shown)}")
+        if self.ip_version is not None:
+            parts.append(f"IPv{self.ip_version}")
         if not parts:
             return "everything" if self.scope == ANY else f"all {self.scope}"
         return " AND ".join(parts)
