@@ -22,7 +22,15 @@ from netpol.load.addresses import (
     parse_network,
     service_allocator,
 )
-from netpol.load.fields import FieldError, mapping, sequence, string, string_map, type_name
+from netpol.load.fields import (
+    FieldError,
+    FieldWarning,
+    mapping,
+    sequence,
+    string,
+    string_map,
+    type_name,
+)
 from netpol.load.gcpause import gc_paused
 from netpol.load.naming import canonical, generated_name, pod_names
 from netpol.load.policies import parse_policy
@@ -248,6 +256,22 @@ class _Builder:
                 reason="Invalid",
             )
         )
+
+    def not_modelled(self, meta: _Meta, warnings: list[FieldWarning]) -> None:
+        """What an object says that netpol cannot model: built anyway, and said so."""
+        for warning in warnings:
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    warning.message,
+                    path=meta.source.path,
+                    line=meta.source.line_of(warning.field),
+                    obj=meta.desc,
+                    field=warning.field,
+                    value=warning.value,
+                    reason="NotModelled",
+                )
+            )
 
     def add_namespace(self, data: LocatedMap, meta: _Meta) -> None:
         metadata = mapping(data.get("metadata"), "metadata")
@@ -747,13 +771,18 @@ KINDS: dict[tuple[str, str], tuple[bool, _Handler]] = {
 }
 
 
-def tiered_handler(
-    parse: Callable[[LocatedMap, str | None, str, Source], TieredPolicy],
-) -> _Handler:
+# parse(data, namespace, name, source, warnings) -> the policy; what it reads but cannot
+# model it appends to ``warnings`` (the policy is still built, the user is told)
+TieredParser = Callable[[LocatedMap, str | None, str, Source, list[FieldWarning]], TieredPolicy]
+
+
+def tiered_handler(parse: TieredParser) -> _Handler:
     """A handler for a kind of tiered policy, from the function that parses its documents."""
 
     def handle(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
-        builder.add_tiered_policy(parse(data, meta.namespace, meta.name, meta.source))
+        warnings: list[FieldWarning] = []
+        builder.add_tiered_policy(parse(data, meta.namespace, meta.name, meta.source, warnings))
+        builder.not_modelled(meta, warnings)
 
     return handle
 

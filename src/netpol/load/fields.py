@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -14,6 +15,16 @@ class FieldError(Exception):
         self.field = field
         self.message = message
         self.value = value
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWarning:
+    """The object is built, but ``field`` says something netpol cannot model (a Calico
+    source-port or HTTP match): the loader turns it into a warning diagnostic."""
+
+    field: str
+    message: str
+    value: object = None
 
 
 _TYPE_NAMES = {
