@@ -91,7 +91,7 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
     else:
         result = check_and_build(live_cluster(target).documents(), [], options)
     for diagnostic in result.diagnostics:
-        click.echo(diagnostic.one_line(), err=True)
+        click.echo(diagnostic.text(), err=True)
     context = click.get_current_context(silent=True)
     if context is not None and context.params.get("verbose") and result.cluster.skipped_kinds:
         skipped = ", ".join(f"{kind} x{count}" for kind, count in result.cluster.skipped_kinds)

@@ -33,7 +33,7 @@ def _load_git(
     except RevisionError as exc:
         fail(str(exc))
     for diagnostic in result.diagnostics:
-        click.echo(diagnostic.one_line(), err=True)
+        click.echo(diagnostic.text(), err=True)
     if not result.ok:
         click.echo(f"error: the {label} side has invalid input; nothing compared", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -45,7 +45,7 @@ def _say(line: str) -> None:
 def _fail(exc: LabError) -> NoReturn:
     if isinstance(exc, LabInputError):
         for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.one_line(), err=True)
+            click.echo(diagnostic.text(), err=True)
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 

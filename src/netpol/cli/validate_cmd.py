@@ -46,7 +46,7 @@ def command(paths: tuple[str, ...], output: str) -> None:
         click.echo(json.dumps(_report(result), indent=2))
     else:
         for diagnostic in result.diagnostics:
-            click.echo(diagnostic.one_line())
+            click.echo(diagnostic.text())
         click.echo(_summary(paths, result))
     if result.unreadable:
         unread = len({d.path for d in result.diagnostics if d.reason in READ_REASONS})

@@ -29,6 +29,8 @@ class Diagnostic:
     field: str = ""
     value: object = None
     reason: str = "Invalid"
+    # lines printed under the one line, e.g. a selector with a caret under the error
+    excerpt: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
@@ -48,6 +50,10 @@ class Diagnostic:
         if self.value is not None:
             text += f" (value: {_short(self.value)})"
         return text
+
+    def text(self) -> str:
+        """The one line, then the excerpt (if any) under it: what the CLI prints."""
+        return "\n".join((self.one_line(), *self.excerpt))
 
     def to_json(self) -> dict[str, object]:
         return {
