@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from netpol.analysis.evidence import explain_pair
-from netpol.engine.classes import policy_blocks
+from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
 from netpol.engine.explain import Explanation
@@ -162,9 +162,7 @@ def _nonempty(side: _Side) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
 
 def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:
     """One address per block of the IP space that every ipBlock of both sides treats alike."""
-    blocks = list(
-        dict.fromkeys(policy_blocks(a.cc.cluster.policies) + policy_blocks(b.cc.cluster.policies))
-    )
+    blocks = list(dict.fromkeys(cluster_blocks(a.cc.cluster) + cluster_blocks(b.cc.cluster)))
     atoms = IPAtoms(blocks)
     masks = [atoms.block_mask(x) for x in blocks]
     taken = {ip for side in (a, b) for p in side.cc.cluster.pods for ip in p.ips}

@@ -16,7 +16,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from netpol.engine.classes import policy_blocks
+from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
 from netpol.engine.ipspace import IPAtoms
@@ -156,7 +156,7 @@ class EndpointResolver:
         if network is None:
             raise EndpointError(f"{text!r} is not a CIDR")
         if self._atoms is None:
-            self._atoms = IPAtoms(policy_blocks(self.cc.cluster.policies))
+            self._atoms = IPAtoms(cluster_blocks(self.cc.cluster))
         start = int(network.network_address)
         end = start + network.num_addresses
         taken = {ip for p in self.cc.cluster.pods for ip in p.ips}

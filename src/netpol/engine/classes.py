@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, node_endpoint, pod_endpoint
 from netpol.engine.ipspace import IPAtoms
+from netpol.engine.tiers import tiered_blocks
+from netpol.model.cluster import Cluster
 from netpol.model.objects import Node, Pod
 from netpol.model.policy import IPBlock, NetworkPolicy
 from netpol.model.selectors import LabelSelector
@@ -48,6 +50,11 @@ def policy_blocks(policies: Iterable[NetworkPolicy]) -> list[IPBlock]:
         for peer in rule.peers
         if peer.ip_block is not None
     ]
+
+
+def cluster_blocks(cluster: Cluster) -> list[IPBlock]:
+    """The ipBlocks of the NetworkPolicies and the networks of the tiered policies."""
+    return policy_blocks(cluster.policies) + tiered_blocks(cluster.tiered_policies)
 
 
 def _selectors(policies: Iterable[NetworkPolicy]) -> Iterable[LabelSelector]:
@@ -100,9 +107,14 @@ class Partition:
     ) -> None:
         self.cc = cc
         policies = cc.cluster.policies
-        self.ip_atoms = IPAtoms(policy_blocks(policies))
+        self.ip_atoms = IPAtoms(cluster_blocks(cc.cluster))
         keys = relevant_label_keys(policies)
         names = relevant_port_names(policies)
+        accounts = False
+        if cc.tiered is not None:
+            keys |= cc.tiered.label_keys()
+            names |= cc.tiered.port_names()
+            accounts = cc.tiered.uses_service_accounts
         self.classes: list[EndpointClass] = []
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
@@ -118,7 +130,8 @@ class Partition:
                 # no node in the key: the node exceptions are applied per pod pair on top
                 # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
                 # multiply the classes by the number of nodes
-                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms)
+                account = pod.service_account if accounts else ""
+                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, account)
                 kind = POD
             else:  # hostNetwork pod: its node's traffic
                 key = (NODE, pod.node, atoms)
@@ -143,7 +156,7 @@ class Partition:
         if include_nodes:
             self._add_nodes(cc.cluster.nodes)
         if include_external:
-            self._add_external(policies)
+            self._add_external(cc.cluster)
 
     def _named_ports(
         self, pod: Pod, names: frozenset[tuple[str, str]]
@@ -164,9 +177,9 @@ class Partition:
                 EndpointClass(len(self.classes), NODE, "", endpoint, atoms=atoms, node=node.name)
             )
 
-    def _add_external(self, policies: Iterable[NetworkPolicy]) -> None:
+    def _add_external(self, cluster: Cluster) -> None:
         """One class per group of atoms that every ipBlock treats alike."""
-        blocks = list(dict.fromkeys(policy_blocks(policies)))
+        blocks = list(dict.fromkeys(cluster_blocks(cluster)))
         masks = [self.ip_atoms.block_mask(b) for b in blocks]
         groups: dict[tuple[int, ...], list[int]] = {}
         for atom_id in range(len(self.ip_atoms.atoms)):

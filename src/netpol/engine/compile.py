@@ -12,6 +12,7 @@ from functools import cached_property
 
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
+from netpol.engine.tiers import TieredModel
 from netpol.model.cluster import Cluster
 from netpol.model.objects import METADATA_NAME_LABEL, Pod
 from netpol.model.options import Options
@@ -141,6 +142,11 @@ class CompiledCluster:
         self._ns_labels: dict[str, Mapping[str, str]] = {
             ns.name: ns.labels for ns in cluster.namespaces
         }
+        # admin, baseline and Calico policies: None when there are none, so plain
+        # NetworkPolicy inputs keep the direct path
+        self.tiered: TieredModel | None = (
+            TieredModel(cluster, self.is_policy_pod) if cluster.tiered_policies else None
+        )
 
     def _compile(self, policy: NetworkPolicy) -> CompiledPolicy:
         def rules(direction: str, source: tuple[Rule, ...]) -> tuple[CompiledRule, ...]:

@@ -60,3 +60,13 @@ def node_endpoint(node: Node) -> Endpoint:
 
 def ip_endpoint(ip: str | IPAddress) -> Endpoint:
     return Endpoint(EXTERNAL, ipaddress.ip_address(ip))
+
+
+def endpoint_ips(endpoint: Endpoint) -> list[IPAddress]:
+    """Every address of the endpoint (dual-stack pods and nodes have one per family), as the
+    matrix's classes record them."""
+    if endpoint.pod is not None:
+        return [ipaddress.ip_address(ip) for ip in endpoint.pod.ips]
+    if endpoint.node is not None and endpoint.node.ips:
+        return [ipaddress.ip_address(ip) for ip in endpoint.node.ips]
+    return [endpoint.ip] if endpoint.ip is not None else []

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from netpol.model.expressions import (
+    ENDS_WITH,
+    EQUALS,
+    NOT_EQUALS,
+    STARTS_WITH,
+    AllOf,
+    And,
+    CalicoSelector,
+    Compare,
+    Expression,
+    GlobalOnly,
+    HasLabel,
+    InSet,
+    Not,
+    Or,
+)
 from netpol.model.selectors import LabelSelector, Requirement
 
 
@@ -34,3 +50,48 @@ def first_mismatch(selector: LabelSelector, labels: Mapping[str, str]) -> Requir
         if not requirement_holds(req, labels):
             return req
     return None
+
+
+def selector_holds(selector: LabelSelector | CalicoSelector, labels: Mapping[str, str]) -> bool:
+    """A Kubernetes label selector or a Calico selector expression, over ``labels``."""
+    if isinstance(selector, CalicoSelector):
+        return expression_holds(selector.expression, labels)
+    return matches(selector, labels)
+
+
+def expression_holds(expression: Expression, labels: Mapping[str, str]) -> bool:
+    """Calico's selector semantics: ``!=`` and ``not in`` hold when the label is absent."""
+    match expression:
+        case AllOf():
+            return True
+        case GlobalOnly():
+            return False  # only non-namespaced endpoints, never a pod
+        case HasLabel(key):
+            return key in labels
+        case Compare(key, operator, value):
+            return _compare(labels.get(key), operator, value)
+        case InSet(key, values, negated):
+            found = labels.get(key)
+            inside = found is not None and found in values
+            return not inside if negated else inside
+        case Not(operand):
+            return not expression_holds(operand, labels)
+        case And(left, right):
+            return expression_holds(left, labels) and expression_holds(right, labels)
+        case Or(left, right):
+            return expression_holds(left, labels) or expression_holds(right, labels)
+    raise TypeError(f"not a selector expression: {expression!r}")  # pragma: no cover
+
+
+def _compare(found: str | None, operator: str, value: str) -> bool:
+    if operator == NOT_EQUALS:
+        return found != value
+    if found is None:
+        return False
+    if operator == EQUALS:
+        return found == value
+    if operator == STARTS_WITH:
+        return found.startswith(value)
+    if operator == ENDS_WITH:
+        return found.endswith(value)
+    return value in found  # contains

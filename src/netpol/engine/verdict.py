@@ -8,14 +8,14 @@ allows, so an explanation prints this data instead of evaluating again.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
-from netpol.engine.endpoints import NODE, POD, Endpoint
+from netpol.engine.endpoints import NODE, POD, Endpoint, endpoint_ips
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import first_mismatch
+from netpol.engine.tiers import NETWORK_POLICIES, Decision
 from netpol.model.objects import Pod
 from netpol.model.policy import NetworkPolicy
 from netpol.model.selectors import Requirement
@@ -61,6 +61,8 @@ class SideVerdict:
     outcomes: tuple[RuleOutcome, ...]
     allowed: ConnectionSet
     exemption: str | None = None  # NOT_A_POD, NOT_ISOLATED, LOCAL_NODE, OWN_NODE
+    # with admin, baseline or Calico policies: the decision chain, tier by tier
+    decisions: tuple[Decision, ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -118,10 +120,10 @@ def side_verdict(
     if subject.kind != POD or subject.pod is None:
         return SideVerdict(direction, subject, peer, (), (), everything, NOT_A_POD)
     policies = cc.applying(subject.pod, direction)
-    if not policies:
-        return SideVerdict(direction, subject, peer, (), (), everything, NOT_ISOLATED)
     isolating = tuple(c.policy for c in policies)
     same_node = peer.kind == NODE and bool(peer.node_name) and peer.node_name == subject.node_name
+    if not policies and cc.tiered is None:
+        return SideVerdict(direction, subject, peer, (), (), everything, NOT_ISOLATED)
     if direction == "Ingress" and same_node:
         return SideVerdict(direction, subject, peer, isolating, (), everything, LOCAL_NODE)
     if direction == "Egress" and same_node and cc.profile.pod_to_own_node:
@@ -133,7 +135,19 @@ def side_verdict(
         for rule in compiled.rules(direction)
     )
     total = ConnectionSet.union_of(o.allowed for o in outcomes)
-    return SideVerdict(direction, subject, peer, isolating, outcomes, total)
+    if cc.tiered is None:
+        return SideVerdict(direction, subject, peer, isolating, outcomes, total)
+    tiered = cc.tiered.evaluate(
+        subject,
+        peer,
+        direction,
+        bool(policies),
+        total,
+        tuple(f"{NETWORK_POLICIES} {p.id}" for p in isolating),
+    )
+    return SideVerdict(
+        direction, subject, peer, isolating, outcomes, tiered.allowed, decisions=tiered.decisions
+    )
 
 
 def _rule_outcome(
@@ -169,7 +183,7 @@ def peer_miss(
                 "profile",
                 f"ipBlock never matches node IPs under the {cc.profile.name} profile",
             )
-        ips = _endpoint_ips(endpoint)
+        ips = endpoint_ips(endpoint)
         if any(block.contains(ip) for ip in ips):
             return None
         shown = ", ".join(str(ip) for ip in ips) or "no IP"
@@ -210,16 +224,6 @@ def peer_miss(
                 f"({_labels_text(pod.labels)}): {_failure(failed)} fails",
             )
     return None
-
-
-def _endpoint_ips(endpoint: Endpoint) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """Every address of the endpoint (dual-stack pods and nodes have one per family), as the
-    matrix's classes record them."""
-    if endpoint.pod is not None:
-        return [ipaddress.ip_address(ip) for ip in endpoint.pod.ips]
-    if endpoint.node is not None and endpoint.node.ips:
-        return [ipaddress.ip_address(ip) for ip in endpoint.node.ips]
-    return [endpoint.ip] if endpoint.ip is not None else []
 
 
 def _failure(req: Requirement) -> str:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
-from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
+from netpol.engine.matrix import INTERSECT, UNION, ClassMatrix, Ids, MaskTable
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -344,5 +344,5 @@ def _fold(table: MaskTable, rows: Ids, intersect: bool) -> Ids:
     """Union (or intersection) of the rows of ``rows``, elementwise."""
     result = rows[0]
     for row in rows[1:]:
-        result = table.combine(result, row, intersect)
+        result = table.combine(result, row, INTERSECT if intersect else UNION)
     return result

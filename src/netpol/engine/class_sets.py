@@ -1,0 +1,162 @@
+"""Sets of endpoint classes as Python int bitsets: who a selector, a peer or a block covers.
+
+The matrix builders ask these questions once per distinct selector, peer or block; the
+answers are cached, and turned into numpy index arrays only when a block of a matrix is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+from netpol.engine.classes import Partition
+from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
+from netpol.engine.endpoints import NODE, POD
+from netpol.engine.selectors import matches
+from netpol.model.policy import IPBlock
+from netpol.model.selectors import LabelSelector
+
+
+class ClassSets:
+    """Fills the egress and ingress mask matrices from the compiled rules."""
+
+    def __init__(self, cc: CompiledCluster, partition: Partition) -> None:
+        self.cc = cc
+        self.partition = partition
+        classes = partition.classes
+        self.k = len(classes)
+        self.pod_classes = _bits(c.index for c in classes if c.kind == POD)
+        self.all_classes = (1 << self.k) - 1
+        self._ns_bits: dict[str, int] = {}
+        for c in classes:
+            if c.kind == POD:
+                self._ns_bits[c.namespace] = self._ns_bits.get(c.namespace, 0) | (1 << c.index)
+        # keyed by the namespace part (a namespace name or a namespace selector) and the
+        # pod selector: both hashable, so no text form has to be injective
+        self._selector_cache: dict[tuple[object, LabelSelector], int] = {}
+        self._ns_selector_cache: dict[LabelSelector, int] = {}
+        self._peer_cache: dict[tuple[str, object], int] = {}
+        self._index_cache: dict[int, npt.NDArray[np.intp]] = {}
+        self._named_cache: dict[tuple[str, str], dict[int, int]] = {}
+        self._block_cache: dict[IPBlock, int] = {}
+        self._classes_in_atom: dict[int, int] = {}
+        self._occupied_atoms = 0
+        self._index_atoms()
+
+    # --- class sets as Python int bitsets -------------------------------------------
+    def indexes(self, bits: int) -> npt.NDArray[np.intp]:
+        found = self._index_cache.get(bits)
+        if found is None:
+            raw = np.frombuffer(bits.to_bytes((self.k + 7) // 8 or 1, "little"), dtype=np.uint8)
+            found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[: self.k])
+            self._index_cache[bits] = found
+        return found
+
+    def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: object) -> int:
+        if selector is None:
+            return namespaces
+        key = (ns_key, selector)
+        found = self._selector_cache.get(key)
+        if found is None:
+            found = 0
+            for i in self.iter_bits(namespaces):
+                if matches(selector, self.partition.classes[i].representative.pod.labels):  # type: ignore[union-attr]
+                    found |= 1 << i
+            self._selector_cache[key] = found
+        return found
+
+    @staticmethod
+    def iter_bits(bits: int) -> Iterator[int]:
+        while bits:
+            low = bits & -bits
+            yield low.bit_length() - 1
+            bits ^= low
+
+    def namespaces_matching(self, selector: LabelSelector) -> int:
+        found = self._ns_selector_cache.get(selector)
+        if found is None:
+            found = 0
+            for name, bits in self._ns_bits.items():
+                if matches(selector, self.cc.namespace_labels(name)):
+                    found |= bits
+            self._ns_selector_cache[selector] = found
+        return found
+
+    def subjects(self, namespace: str, selector: LabelSelector) -> int:
+        return self.pods_matching(self._ns_bits.get(namespace, 0), selector, namespace)
+
+    def peer_bits(self, compiled_peer: CompiledPeer) -> int:
+        peer = compiled_peer.peer
+        key = (compiled_peer.policy_namespace, peer)
+        found = self._peer_cache.get(key)
+        if found is not None:
+            return found
+        if peer.ip_block is not None:
+            found = self._block_bits(peer.ip_block)
+        else:
+            ns_key: object
+            if peer.namespace_selector is None:
+                namespaces = self._ns_bits.get(compiled_peer.policy_namespace, 0)
+                ns_key = compiled_peer.policy_namespace
+            else:
+                namespaces = self.namespaces_matching(peer.namespace_selector)
+                ns_key = peer.namespace_selector
+            found = self.pods_matching(namespaces, peer.pod_selector, ns_key)
+        self._peer_cache[key] = found
+        return found
+
+    def _block_bits(self, block: IPBlock) -> int:
+        """Classes whose addresses the block covers (pods and nodes only where the profile says)."""
+        found = self._block_cache.get(block)
+        if found is None:
+            mask = self.partition.ip_atoms.block_mask(block) & self._occupied_atoms
+            found = 0
+            while mask:
+                low = mask & -mask
+                found |= self._classes_in_atom[low.bit_length() - 1]
+                mask ^= low
+            self._block_cache[block] = found
+        return found
+
+    def _index_atoms(self) -> None:
+        profile = self.cc.profile
+        for c in self.partition.classes:
+            if c.kind == POD and not profile.ipblock_matches_pod_ips:
+                continue
+            if c.kind == NODE and not profile.ipblock_matches_node_ips:
+                continue
+            for atom in c.atoms:
+                self._classes_in_atom[atom] = self._classes_in_atom.get(atom, 0) | (1 << c.index)
+                self._occupied_atoms |= 1 << atom
+
+    def rule_peers(self, rule: CompiledRule) -> int:
+        if rule.any_peer:
+            return self.all_classes
+        bits = 0
+        for compiled_peer in rule.peers:
+            bits |= self.peer_bits(compiled_peer)
+        return bits
+
+    def named_port_classes(self, name: str, protocol: str) -> dict[int, int]:
+        """port -> bitset of pod classes that declare ``name``/``protocol`` on it."""
+        key = (name, protocol)
+        found = self._named_cache.get(key)
+        if found is None:
+            found = {}
+            for c in self.partition.classes:
+                if c.kind != POD or c.representative.pod is None:
+                    continue
+                for port in c.representative.pod.named_port(name, protocol):
+                    found[port] = found.get(port, 0) | (1 << c.index)
+            self._named_cache[key] = found
+        return found
+
+
+def _bits(indexes: Iterable[int]) -> int:
+    value = 0
+    for i in indexes:
+        value |= 1 << i
+    return value

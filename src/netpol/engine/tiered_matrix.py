@@ -1,0 +1,171 @@
+"""The tiered evaluation of ``engine.tiers``, for every pair of endpoint classes at once.
+
+One direction at a time, oriented [subject, peer]: ``undecided`` starts as everything;
+each rule, in tier, policy and written order, takes its share of what is undecided for
+the block (its subjects x its peers) and hands it to ``allowed`` (Allow), to ``passed``
+(Pass, back to undecided after the tier) or to nobody (Deny). The NetworkPolicy member
+of the default tier grants its rows what the NetworkPolicy matrix allows; a tier's
+default action Deny empties what its selected rows left undecided. Whatever stays
+undecided at the end is allowed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from netpol.engine.class_sets import ClassSets
+from netpol.engine.endpoints import POD
+from netpol.engine.masks import DIFFERENCE, INTERSECT, UNION, Ids, MaskTable, PortAtoms
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.tiers import (
+    ALLOW,
+    DENY,
+    LOG,
+    PASS,
+    CompiledTieredPolicy,
+    CompiledTierRule,
+    TieredModel,
+)
+from netpol.model.tiers import EndpointMatch
+
+Index = npt.NDArray[np.intp]
+
+
+class TieredMatrix:
+    """Class bitsets for the matches of tiered policies, and the per-direction fill."""
+
+    def __init__(
+        self, sets: ClassSets, model: TieredModel, atoms: PortAtoms, table: MaskTable
+    ) -> None:
+        self.sets = sets
+        self.model = model
+        self.atoms = atoms
+        self.table = table
+        self.classes = sets.partition.classes
+        self._match_cache: dict[EndpointMatch, int] = {}
+        self._subject_cache: dict[int, int] = {}
+
+    def match_bits(self, match: EndpointMatch) -> int:
+        found = self._match_cache.get(match)
+        if found is None:
+            found = 0
+            for c in self.classes:
+                if self.model.miss(match, c.representative) is None:
+                    found |= 1 << c.index
+            self._match_cache[match] = found
+        return found
+
+    def subject_bits(self, compiled: CompiledTieredPolicy) -> int:
+        found = self._subject_cache.get(id(compiled))
+        if found is None:
+            found = 0
+            for c in self.classes:
+                pod = c.representative.pod
+                if c.kind == POD and pod is not None and self.model.selects(compiled, pod):
+                    found |= 1 << c.index
+            self._subject_cache[id(compiled)] = found
+        return found
+
+    def peer_bits(self, rule: CompiledTierRule) -> int:
+        if rule.rule.any_peer:
+            return self.sets.all_classes
+        bits = 0
+        for peer in rule.rule.peers:
+            bits |= self.match_bits(peer)
+        return bits
+
+    def rule_sets(self, rule: CompiledTierRule, classes: int) -> dict[int, int]:
+        """mask -> the destination classes (among ``classes``) the rule covers it towards."""
+        if not rule.has_named:
+            return {self.atoms.mask(rule.numeric): classes}
+        by_mask: dict[int, int] = {}
+        for index in self.sets.iter_bits(classes):
+            pod = self.classes[index].representative.pod
+            dst = pod if self.classes[index].kind == POD else None
+            mask = self.atoms.mask(rule.connections_to(dst))
+            by_mask[mask] = by_mask.get(mask, 0) | (1 << index)
+        return by_mask
+
+    def direction(self, direction: str, np_ids: Ids, np_isolated: int) -> Ids:
+        """[subject, peer] ids of what ``direction`` allows; ``np_ids`` is the
+        NetworkPolicy matrix in the same orientation, meaningful on ``np_isolated`` rows."""
+        k = len(self.classes)
+        table = self.table
+        undecided = np.full((k, k), MaskTable.EVERYTHING, dtype=np.int32)
+        allowed = np.zeros((k, k), dtype=np.int32)
+        for plan in self.model.plans:
+            passed = np.zeros((k, k), dtype=np.int32)
+            selected = 0
+            for member in plan.members:
+                if isinstance(member, str):
+                    if np_isolated:
+                        selected |= np_isolated
+                        rows = self.sets.indexes(np_isolated)
+                        granted = table.combine(undecided[rows], np_ids[rows], INTERSECT)
+                        allowed[rows] = table.combine(allowed[rows], granted, UNION)
+                        undecided[rows] = table.combine(undecided[rows], granted, DIFFERENCE)
+                    continue
+                rules = member.rules(direction)
+                subjects = self.subject_bits(member) if rules else 0
+                if not subjects:
+                    continue
+                selected |= subjects
+                for rule in rules:
+                    self._apply(rule, direction, subjects, undecided, allowed, passed)
+            if selected:
+                rows = self.sets.indexes(selected)
+                if plan.tier.default_action == DENY:
+                    undecided[rows] = passed[rows]
+                else:
+                    undecided[rows] = table.combine(undecided[rows], passed[rows], UNION)
+        return table.combine(allowed, undecided, UNION)
+
+    def _apply(
+        self,
+        rule: CompiledTierRule,
+        direction: str,
+        subjects: int,
+        undecided: Ids,
+        allowed: Ids,
+        passed: Ids,
+    ) -> None:
+        local = rule.rule.local
+        rows = subjects & (self.match_bits(local) if local is not None else subjects)
+        cols = self.peer_bits(rule)
+        if not rows or not cols:
+            return
+        # named ports resolve on the destination: the subject for ingress, the peer for egress
+        if direction == "Ingress":
+            blocks = [(r, cols, m) for m, r in self.rule_sets(rule, rows).items()]
+        else:
+            blocks = [(rows, c, m) for m, c in self.rule_sets(rule, cols).items()]
+        action = rule.rule.action
+        for row_bits, col_bits, mask in blocks:
+            if not mask:
+                continue
+            block = np.ix_(self.sets.indexes(row_bits), self.sets.indexes(col_bits))
+            mask_id = self.table.id(mask)
+            before = undecided[block]
+            taken = self.table.apply(INTERSECT, before, mask_id)
+            if action == ALLOW:
+                allowed[block] = self.table.combine(allowed[block], taken, UNION)
+            elif action == PASS:
+                passed[block] = self.table.combine(passed[block], taken, UNION)
+            if action != LOG:
+                undecided[block] = self.table.apply(DIFFERENCE, before, mask_id)
+
+
+def tiered_connection_sets(model: TieredModel, sets: ClassSets) -> list[ConnectionSet]:
+    """Every set a tiered rule can cover, so the port atoms are cut by them."""
+    found: list[ConnectionSet] = []
+    pods = [c.representative.pod for c in sets.partition.classes if c.kind == POD]
+    for compiled in model.policies:
+        for rule in compiled.ingress + compiled.egress:
+            found.append(rule.numeric)
+            if rule.has_named:
+                found.extend(rule.connections_to(pod) for pod in pods)
+    return found
+
+
+__all__ = ["DENY", "TieredMatrix", "tiered_connection_sets"]

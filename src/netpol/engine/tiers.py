@@ -1,0 +1,470 @@
+"""Tiered evaluation of one side of a connection (spec 6.3, and Calico's tiers).
+
+Tiers run in order; in a tier, the policies that select the subject run in order, and
+in a policy its rules in written order. The first rule that matches a connection
+decides it: Allow and Deny are final, Pass sends it to the next tier, Log lets it go
+on. When policies of a tier selected the subject and none of their rules matched, the
+tier's default action applies (Deny in the default tier, where Kubernetes
+NetworkPolicies sit; Pass in the admin and baseline tiers, so an AdminNetworkPolicy
+never isolates). What no tier decided is allowed.
+
+The work is done on connection sets, so one pass answers every port at once: each
+rule takes its share of what is still undecided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from netpol.engine.endpoints import NODE, POD, Endpoint, endpoint_ips
+from netpol.engine.ports import PROTOCOLS, ConnectionSet
+from netpol.engine.selectors import selector_holds
+from netpol.model.cluster import Cluster
+from netpol.model.expressions import CalicoSelector
+from netpol.model.objects import METADATA_NAME_LABEL, Pod
+from netpol.model.policy import IPBlock, PolicyPort
+from netpol.model.tiers import (
+    ALLOW,
+    ANY_PROTOCOL,
+    BUILTIN_TIERS,
+    DEFAULT_TIER,
+    DENY,
+    LOG,
+    NETWORK_POLICY_ORDER,
+    NODES,
+    PASS,
+    PODS,
+    EndpointMatch,
+    Selector,
+    Tier,
+    TieredPolicy,
+    TierRule,
+)
+
+# Calico's own labels on every workload endpoint, and its prefixes for the labels of the
+# pod's namespace and service account
+CALICO_NAMESPACE = "projectcalico.org/namespace"
+CALICO_ORCHESTRATOR = "projectcalico.org/orchestrator"
+CALICO_SERVICE_ACCOUNT = "projectcalico.org/serviceaccount"
+CALICO_NAME = "projectcalico.org/name"
+NAMESPACE_PREFIX, ACCOUNT_PREFIX = "pcns.", "pcsa."
+
+NETWORK_POLICIES = "NetworkPolicy"  # the member standing for every Kubernetes NetworkPolicy
+
+
+def port_entry_set(entry: PolicyPort) -> ConnectionSet:
+    """A numeric or port-less entry (an inverted range matches nothing)."""
+    protocols = _protocols(entry)
+    if entry.port is None:
+        return ConnectionSet.union_of(ConnectionSet.whole(p) for p in protocols)
+    assert isinstance(entry.port, int)
+    end = entry.end_port if entry.end_port is not None else entry.port
+    if end < entry.port or entry.protocol not in (*PROTOCOLS, ANY_PROTOCOL):
+        return ConnectionSet.none()
+    return ConnectionSet.union_of(ConnectionSet.of(p, entry.port, end) for p in protocols)
+
+
+def named_entry_set(entry: PolicyPort, pod: Pod | None) -> ConnectionSet:
+    """A named port, resolved on the destination pod (nothing when it is not a pod)."""
+    if pod is None:
+        return ConnectionSet.none()
+    protocols = _protocols(entry)
+    return ConnectionSet.union_of(
+        ConnectionSet.of(p, port) for p in protocols for port in pod.named_port(str(entry.port), p)
+    )
+
+
+@dataclass(eq=False)
+class CompiledTierRule:
+    rule: TierRule
+    policy: TieredPolicy
+    direction: str
+
+    @cached_property
+    def protocols(self) -> ConnectionSet:
+        if self.rule.protocols is None:
+            return ConnectionSet.all()
+        return ConnectionSet.union_of(
+            ConnectionSet.whole(p) for p in self.rule.protocols if p in PROTOCOLS
+        )
+
+    @cached_property
+    def has_named(self) -> bool:
+        return any(e.is_named for e in self.rule.ports + self.rule.not_ports)
+
+    @cached_property
+    def numeric(self) -> ConnectionSet:
+        """What the rule covers with its named ports resolving to nothing (everything it
+        covers, for a rule without named ports)."""
+        return self._compute(None)
+
+    def connections_to(self, dst_pod: Pod | None) -> ConnectionSet:
+        """What the rule's protocols and ports cover towards ``dst_pod`` (named ports resolve
+        on it)."""
+        return self._compute(dst_pod) if self.has_named else self.numeric
+
+    def _compute(self, dst_pod: Pod | None) -> ConnectionSet:
+        if self.rule.unmatchable:
+            return ConnectionSet.none()
+        if self.rule.ports:
+            positive = ConnectionSet.union_of(_entry_set(e, dst_pod) for e in self.rule.ports)
+        else:
+            positive = ConnectionSet.all()
+        negative = ConnectionSet.union_of(_entry_set(e, dst_pod) for e in self.rule.not_ports)
+        return positive & self.protocols - negative
+
+    @property
+    def label(self) -> str:
+        """``AdminNetworkPolicy allow-dns egress[0] "dns"``: how evidence names a rule."""
+        name = f' "{self.rule.name}"' if self.rule.name else ""
+        return f"{self.policy.label} {self.direction.lower()}[{self.rule.index}]{name}"
+
+
+def _entry_set(entry: PolicyPort, pod: Pod | None) -> ConnectionSet:
+    return named_entry_set(entry, pod) if entry.is_named else port_entry_set(entry)
+
+
+@dataclass(eq=False)
+class CompiledTieredPolicy:
+    policy: TieredPolicy
+    ingress: tuple[CompiledTierRule, ...]
+    egress: tuple[CompiledTierRule, ...]
+
+    def rules(self, direction: str) -> tuple[CompiledTierRule, ...]:
+        if direction not in self.policy.types:
+            return ()
+        return self.ingress if direction == "Ingress" else self.egress
+
+
+Member = CompiledTieredPolicy | str  # a tiered policy, or NETWORK_POLICIES
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    tier: Tier
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One step of a decision chain: who decided which connections, and how."""
+
+    tier: str
+    by: str  # a policy label, "NetworkPolicy", or the policies a tier default stands for
+    action: str  # ALLOW, DENY, PASS or LOG
+    connections: ConnectionSet
+    rule: CompiledTierRule | None = None  # None for NetworkPolicy and defaults
+    reason: str = ""  # for defaults: "no rule matched", "not selected by any tier"
+
+
+@dataclass(frozen=True, slots=True)
+class TieredOutcome:
+    allowed: ConnectionSet
+    decisions: tuple[Decision, ...]
+
+
+class TieredModel:
+    """The tiers of a cluster, compiled, with the endpoint matching they need."""
+
+    def __init__(self, cluster: Cluster, is_policy_pod: Callable[[Pod], bool]) -> None:
+        self.cluster = cluster
+        self.is_policy_pod = is_policy_pod
+        self.policies = tuple(
+            CompiledTieredPolicy(
+                p,
+                tuple(CompiledTierRule(r, p, "Ingress") for r in p.ingress),
+                tuple(CompiledTierRule(r, p, "Egress") for r in p.egress),
+            )
+            for p in cluster.tiered_policies
+        )
+        self._ns_labels = {n.name: n.labels for n in cluster.namespaces}
+        self._account_labels = {a.id: a.labels for a in cluster.service_accounts}
+        self._calico_labels: dict[str, Mapping[str, str]] = {}
+        self._subject_cache: dict[tuple[int, str], bool] = {}
+
+    @cached_property
+    def plans(self) -> tuple[TierPlan, ...]:
+        """Tiers in order with their members in order; the Kubernetes NetworkPolicies are
+        one member of the default tier, at Calico's order 1000."""
+        tiers = {t.name: t for t in BUILTIN_TIERS}
+        tiers.update({t.name: t for t in self.cluster.tiers})
+        keyed: dict[str, list[tuple[tuple[bool, float, str], Member]]] = {}
+        for compiled in self.policies:
+            tier = compiled.policy.tier
+            tiers.setdefault(tier, Tier(tier, None, DENY))
+            keyed.setdefault(tier, []).append((compiled.policy.sort_key, compiled))
+        np_key = (False, NETWORK_POLICY_ORDER, "knp.default.")
+        keyed.setdefault(DEFAULT_TIER.name, []).append((np_key, NETWORK_POLICIES))
+        ordered = sorted(keyed, key=lambda name: tiers[name].sort_key)
+        return tuple(
+            TierPlan(tiers[name], tuple(m for _, m in sorted(keyed[name], key=lambda x: x[0])))
+            for name in ordered
+        )
+
+    # -- matching endpoints ----------------------------------------------------------------
+
+    def namespace_labels(self, namespace: str, calico: bool) -> Mapping[str, str]:
+        labels = self._ns_labels.get(namespace) or {METADATA_NAME_LABEL: namespace}
+        return {**labels, CALICO_NAME: namespace} if calico else labels
+
+    def account_labels(self, pod: Pod) -> Mapping[str, str]:
+        return self._account_labels.get(f"{pod.namespace}/{pod.service_account}", {})
+
+    def pod_labels(self, pod: Pod, calico: bool) -> Mapping[str, str]:
+        """Calico selectors also see its own labels and those of the namespace and account."""
+        if not calico:
+            return pod.labels
+        found = self._calico_labels.get(pod.id)
+        if found is None:
+            found = {
+                **{
+                    NAMESPACE_PREFIX + k: v
+                    for k, v in self._ns_labels.get(pod.namespace, {}).items()
+                },
+                **{ACCOUNT_PREFIX + k: v for k, v in self.account_labels(pod).items()},
+                **pod.labels,
+                CALICO_NAMESPACE: pod.namespace,
+                CALICO_ORCHESTRATOR: "k8s",
+                CALICO_SERVICE_ACCOUNT: pod.service_account,
+            }
+            self._calico_labels[pod.id] = found
+        return found
+
+    def miss(self, match: EndpointMatch, endpoint: Endpoint) -> str | None:
+        """None when ``match`` covers ``endpoint``; otherwise why not, in words."""
+        pod = endpoint.pod
+        if match.scope == PODS and (endpoint.kind != POD or pod is None):
+            return f"{endpoint.id} is not a pod ({match.text()} matches pods only)"
+        if match.scope == NODES and endpoint.kind != NODE:
+            return f"{endpoint.id} is not a node ({match.text()} matches nodes only)"
+        found = self._address_miss(match, endpoint)
+        if found is not None:
+            return found
+        if match.nodes is not None:
+            labels = endpoint.node.labels if endpoint.node is not None else {}
+            if not selector_holds(match.nodes, labels):
+                return f"nodes {match.nodes.text()} does not match {endpoint.id}"
+        if match.scope != PODS or pod is None:
+            return None
+        return self._pod_miss(match, pod)
+
+    def _address_miss(self, match: EndpointMatch, endpoint: Endpoint) -> str | None:
+        if match.ip_version is None and not match.nets and not match.not_nets:
+            return None
+        ips = endpoint_ips(endpoint)
+        if match.ip_version is not None:
+            ips = [ip for ip in ips if ip.version == match.ip_version]
+            if not ips:
+                return f"{endpoint.id} has no IPv{match.ip_version} address"
+        shown = ", ".join(map(str, ips)) or "no IP"
+        if match.nets and not any(
+            ip in net for ip in ips for net in match.nets if ip.version == net.version
+        ):
+            return (
+                f"{shown} is outside networks {', '.join(match.nets_text or map(str, match.nets))}"
+            )
+        if any(ip in net for ip in ips for net in match.not_nets if ip.version == net.version):
+            return f"{shown} is inside notNets {', '.join(match.not_nets_text or map(str, match.not_nets))}"
+        return None
+
+    def _pod_miss(self, match: EndpointMatch, pod: Pod) -> str | None:
+        if match.namespace is not None and pod.namespace != match.namespace:
+            return f"{pod.id} is not in namespace {match.namespace}"
+        if match.namespaces is not None:
+            labels = self.namespace_labels(pod.namespace, _calico(match.namespaces))
+            if not selector_holds(match.namespaces, labels):
+                return (
+                    f"namespaces {match.namespaces.text()} does not match namespace {pod.namespace}"
+                )
+        if match.pods is not None and not selector_holds(
+            match.pods, self.pod_labels(pod, _calico(match.pods))
+        ):
+            return f"pods {match.pods.text()} does not match {pod.id}"
+        if match.not_pods is not None and selector_holds(
+            match.not_pods, self.pod_labels(pod, _calico(match.not_pods))
+        ):
+            return f"notSelector {match.not_pods.text()} matches {pod.id}"
+        if match.service_account_names and pod.service_account not in match.service_account_names:
+            return (
+                f"{pod.id} runs as service account {pod.service_account}, not "
+                f"{', '.join(match.service_account_names)}"
+            )
+        if match.service_accounts is not None and not selector_holds(
+            match.service_accounts, self.account_labels(pod)
+        ):
+            return (
+                f"serviceAccounts {match.service_accounts.text()} does not match "
+                f"{pod.namespace}/{pod.service_account}"
+            )
+        return None
+
+    def selects(self, compiled: CompiledTieredPolicy, pod: Pod) -> bool:
+        key = (id(compiled), pod.id)
+        found = self._subject_cache.get(key)
+        if found is None:
+            found = self.is_policy_pod(pod) and self._pod_miss(compiled.policy.subject, pod) is None
+            self._subject_cache[key] = found
+        return found
+
+    def rule_matches(self, rule: CompiledTierRule, subject: Endpoint, peer: Endpoint) -> bool:
+        if rule.rule.local is not None and self.miss(rule.rule.local, subject) is not None:
+            return False
+        return rule.rule.any_peer or any(self.miss(p, peer) is None for p in rule.rule.peers)
+
+    # -- one side of a connection -------------------------------------------------------
+
+    def evaluate(
+        self,
+        subject: Endpoint,
+        peer: Endpoint,
+        direction: str,
+        np_isolated: bool,
+        np_allowed: ConnectionSet,
+        np_policies: tuple[str, ...],
+    ) -> TieredOutcome:
+        """``subject``'s ``direction`` side towards ``peer``; the NetworkPolicy member is
+        given as its isolation and what its rules allow (computed by the verdict)."""
+        assert subject.pod is not None
+        dst_pod = (
+            subject.pod if direction == "Ingress" else (peer.pod if peer.kind == POD else None)
+        )
+        undecided, allowed = ConnectionSet.all(), ConnectionSet.none()
+        decisions: list[Decision] = []
+        for plan in self.plans:
+            tier = plan.tier.name
+            passed = ConnectionSet.none()
+            selectors: list[str] = []
+            for member in plan.members:
+                if undecided.is_empty:
+                    break
+                if isinstance(member, str):
+                    if not np_isolated:
+                        continue
+                    selectors.extend(np_policies)
+                    granted = undecided & np_allowed
+                    if not granted.is_empty:
+                        decisions.append(Decision(tier, NETWORK_POLICIES, ALLOW, granted))
+                        allowed |= granted
+                        undecided -= granted
+                    continue
+                if not member.rules(direction) or not self.selects(member, subject.pod):
+                    continue
+                selectors.append(member.policy.label)
+                for rule in member.rules(direction):
+                    conns = rule.connections_to(dst_pod) & undecided
+                    if conns.is_empty or not self.rule_matches(rule, subject, peer):
+                        continue
+                    decisions.append(
+                        Decision(tier, member.policy.label, rule.rule.action, conns, rule)
+                    )
+                    if rule.rule.action == LOG:
+                        continue
+                    if rule.rule.action == ALLOW:
+                        allowed |= conns
+                    elif rule.rule.action == PASS:
+                        passed |= conns
+                    undecided -= conns
+            if selectors and plan.tier.default_action == DENY and not undecided.is_empty:
+                decisions.append(
+                    Decision(tier, ", ".join(selectors), DENY, undecided, reason="no rule matched")
+                )
+                undecided = ConnectionSet.none()
+            undecided |= passed
+        if not undecided.is_empty:
+            reason = "no tier decided: allowed by default"
+            decisions.append(Decision("", "", ALLOW, undecided, reason=reason))
+            allowed |= undecided
+        return TieredOutcome(allowed, tuple(decisions))
+
+    # -- what endpoint classes must tell apart ---------------------------------------------
+
+    def matches(self) -> Iterator[EndpointMatch]:
+        for compiled in self.policies:
+            yield from policy_matches(compiled.policy)
+
+    def label_keys(self) -> frozenset[str]:
+        keys: set[str] = set()
+        for match in self.matches():
+            for selector in match.selectors():
+                keys.update(_keys(selector))
+        return frozenset(keys)
+
+    def port_names(self) -> frozenset[tuple[str, str]]:
+        names = set()
+        for compiled in self.policies:
+            for rule in compiled.ingress + compiled.egress:
+                for entry in rule.rule.ports + rule.rule.not_ports:
+                    if entry.is_named:
+                        for protocol in _protocols(entry):
+                            names.add((str(entry.port), protocol))
+        return frozenset(names)
+
+    def blocks(self) -> list[IPBlock]:
+        """Every network a match mentions, as blocks for the IP atoms."""
+        return [IPBlock(str(net), net) for match in self.matches() for net in match.networks()]
+
+    @cached_property
+    def uses_service_accounts(self) -> bool:
+        """Whether a pod's service account can change a match (then it splits classes)."""
+        for match in self.matches():
+            if match.uses_service_accounts:
+                return True
+            if any(_calico(s) for s in match.selectors()):
+                keys = {k for s in match.selectors() for k in _keys(s)}
+                if CALICO_SERVICE_ACCOUNT in keys or any(
+                    k.startswith(ACCOUNT_PREFIX) for k in keys
+                ):
+                    return True
+        return False
+
+
+def policy_matches(policy: TieredPolicy) -> Iterator[EndpointMatch]:
+    """The subject and every peer and local match of ``policy``."""
+    yield policy.subject
+    for rule in policy.ingress + policy.egress:
+        if rule.local is not None:
+            yield rule.local
+        yield from rule.peers
+
+
+def tiered_blocks(policies: Iterable[TieredPolicy]) -> list[IPBlock]:
+    """Every network the policies mention, as blocks for the IP atoms."""
+    return [
+        IPBlock(str(net), net)
+        for policy in policies
+        for match in policy_matches(policy)
+        for net in match.networks()
+    ]
+
+
+def _calico(selector: Selector) -> bool:
+    return isinstance(selector, CalicoSelector)
+
+
+def _keys(selector: Selector) -> frozenset[str]:
+    if isinstance(selector, CalicoSelector):
+        return selector.keys()
+    return frozenset(
+        {k for k, _ in selector.match_labels} | {r.key for r in selector.match_expressions}
+    )
+
+
+def _protocols(entry: PolicyPort) -> tuple[str, ...]:
+    return PROTOCOLS if entry.protocol == ANY_PROTOCOL else (entry.protocol,)
+
+
+__all__ = [
+    "ALLOW",
+    "DENY",
+    "LOG",
+    "NETWORK_POLICIES",
+    "PASS",
+    "CompiledTierRule",
+    "CompiledTieredPolicy",
+    "Decision",
+    "TierPlan",
+    "TieredModel",
+    "TieredOutcome",
+]
