@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netpol.engine.explain import Explanation
+from netpol.engine.tiers import NETWORK_POLICIES, Decision
 from netpol.engine.verdict import (
     LOCAL_NODE,
     NOT_A_POD,
@@ -11,6 +12,7 @@ from netpol.engine.verdict import (
     RuleOutcome,
     SideVerdict,
 )
+from netpol.model.tiers import DEFAULT_TIER
 
 _EXEMPTIONS = {
     NOT_A_POD: "not a pod: NetworkPolicy does not restrict it",
@@ -54,6 +56,8 @@ def _side_lines(e: Explanation, side: SideVerdict) -> list[str]:
     )
     head = f"{side.direction} {'from' if side.direction == 'Egress' else 'to'} {subject}: {'allowed' if ok else 'DENIED'}"
     lines = [head]
+    if side.decisions:
+        return lines + _chain_lines(e, side)
     if side.exemption is not None:
         lines.append("  " + _EXEMPTIONS[side.exemption].format(direction=side.direction.lower()))
         if side.exemption in (LOCAL_NODE, OWN_NODE):
@@ -73,6 +77,47 @@ def _side_lines(e: Explanation, side: SideVerdict) -> list[str]:
     lines.append("  no rule matched:")
     for outcome in side.outcomes:
         lines.append(f"    {outcome.rule.label}: {_miss_reason(e, outcome)}")
+    return lines
+
+
+def _chain_lines(e: Explanation, side: SideVerdict) -> list[str]:
+    """Tiered policies: the decision chain, then the NetworkPolicy evidence if it took part."""
+    steps = side.decisions
+    if e.port is not None:
+        steps = tuple(d for d in steps if d.connections.contains(e.protocol, e.port))
+        lines = ["  decision: " + " -> ".join(_step_text(side, d, e) for d in steps)]
+    else:
+        lines = ["  decisions:"]
+        lines += [f"    {_step_text(side, d, e)} on {d.connections.text()}" for d in steps]
+    if any(d.rule is None and d.by.startswith(NETWORK_POLICIES) for d in steps):
+        lines += _network_policy_lines(e, side)
+    return lines
+
+
+def _step_text(side: SideVerdict, decision: Decision, e: Explanation) -> str:
+    """``[AdminNetworkPolicy allow-dns egress[0] "dns"] Allow``; ``[NetworkPolicy
+    app1-ns/db-policy] Deny (no rule matched)``; ``[no tier decided] Allow (default)``."""
+    if not decision.by:
+        return "[no tier decided] Allow (default)"
+    if decision.rule is not None:
+        return f"[{decision.rule.label}] {decision.action}"
+    if decision.reason:
+        tier = "" if decision.tier == DEFAULT_TIER.name else f" (end of tier {decision.tier})"
+        return f"[{decision.by}] {decision.action} ({decision.reason}){tier}"
+    allowing = side.allowing(e.protocol, e.port) if e.port is not None else side.allowing()
+    named = ", ".join(o.rule.label for o in allowing) or NETWORK_POLICIES
+    return f"[{NETWORK_POLICIES} {named}] {decision.action}"
+
+
+def _network_policy_lines(e: Explanation, side: SideVerdict) -> list[str]:
+    lines = [f"  isolated by: {', '.join(p.id for p in side.policies)}"]
+    allowing = side.allowing(e.protocol, e.port) if e.port is not None else side.allowing()
+    if allowing:
+        return lines + [f"  allowed by {_rule_text(o)}" for o in allowing]
+    if not side.outcomes:
+        return [*lines, "  the isolating policies have no rule for this direction"]
+    lines.append("  no NetworkPolicy rule matched:")
+    lines += [f"    {o.rule.label}: {_miss_reason(e, o)}" for o in side.outcomes]
     return lines
 
 
@@ -137,6 +182,27 @@ def _side_json(side: SideVerdict) -> dict[str, object]:
             }
             for o in side.outcomes
         ],
+        "decisions": [_decision_json(d) for d in side.decisions],
+    }
+
+
+def _decision_json(decision: Decision) -> dict[str, object]:
+    rule = decision.rule
+    return {
+        "tier": decision.tier or None,
+        "by": decision.by or None,
+        "action": decision.action,
+        "rule": None
+        if rule is None
+        else {
+            "policy": rule.policy.id,
+            "direction": rule.direction,
+            "index": rule.rule.index,
+            "name": rule.rule.name or None,
+        },
+        "reason": decision.reason or None,
+        "connections": decision.connections.to_json(),
+        "connectionsText": decision.connections.text(),
     }
 
 
