@@ -53,18 +53,18 @@ def test_unknown_kinds_are_counted_not_errors() -> None:
         ---
         {apiVersion: v1, kind: Secret, metadata: {name: c}}
         ---
-        {apiVersion: projectcalico.org/v3, kind: NetworkPolicy, metadata: {name: d}, spec: {}}
+        {apiVersion: cilium.io/v2, kind: CiliumNetworkPolicy, metadata: {name: d}, spec: {}}
         """
     )
     assert cluster.skipped_kinds == (
+        ("CiliumNetworkPolicy", 1),
         ("ConfigMap", 2),
-        ("NetworkPolicy (projectcalico.org/v3)", 1),
         ("Secret", 1),
     )
     assert cluster.policies == ()
     # only the policy of another API is worth a word: verdicts would ignore it
     assert [d.message for d in cluster.diagnostics] == [
-        "NetworkPolicy (projectcalico.org/v3) is not evaluated yet: verdicts ignore it, so "
+        "CiliumNetworkPolicy (cilium.io/v2) is not evaluated yet: verdicts ignore it, so "
         "traffic it denies may be reported as allowed"
     ]
 

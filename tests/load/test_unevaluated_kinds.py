@@ -20,8 +20,6 @@ from netpol.model.options import Options
         ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
         ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
         ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
-        ("projectcalico.org/v3", "GlobalNetworkPolicy"),
-        ("projectcalico.org/v3", "NetworkPolicy"),
         ("cilium.io/v2", "CiliumNetworkPolicy"),
     ],
 )

@@ -22,6 +22,7 @@ from netpol.load.addresses import (
     parse_network,
     service_allocator,
 )
+from netpol.load.calico import parse_calico_policy, parse_service_account, parse_tier
 from netpol.load.fields import (
     FieldError,
     FieldWarning,
@@ -121,7 +122,7 @@ class _Builder:
         self.pods: dict[tuple[str, str], PodSpec] = {}
         self.services: dict[tuple[str, str], Service] = {}
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
-        self.tiered: dict[tuple[str, str, str, str], TieredPolicy] = {}
+        self.tiered: dict[tuple[str, str, str], TieredPolicy] = {}
         self.tiers: dict[str, Tier] = {}
         self.service_accounts: dict[tuple[str, str], ServiceAccount] = {}
         self.seen: dict[tuple[str, str, str], Source] = {}
@@ -167,7 +168,7 @@ class _Builder:
             self.warn_unevaluated_policy(source, kind, api_version)
             return
         namespaced, handler = entry
-        meta = self.meta(data, kind, namespaced, source)
+        meta = self.meta(data, kind, namespaced, source, api_version)
         if meta is None:
             return
         try:
@@ -201,7 +202,14 @@ class _Builder:
                     source, kind, f"items[{i}]", f"must be a mapping, not {type_name(item)}"
                 )
 
-    def meta(self, data: LocatedMap, kind: str, namespaced: bool, source: Source) -> _Meta | None:
+    def meta(
+        self,
+        data: LocatedMap,
+        kind: str,
+        namespaced: bool,
+        source: Source,
+        api_version: object = None,
+    ) -> _Meta | None:
         try:
             metadata = mapping(data.get("metadata"), "metadata")
             name = string(metadata.get("name"), "metadata.name")
@@ -221,6 +229,8 @@ class _Builder:
             return None
         meta = _Meta(kind, namespace, name, source)
         category = "Workload" if kind in WORKLOAD_KINDS else kind
+        if _group(api_version) in CALICO_GROUPS:
+            category = f"{kind}.projectcalico.org"  # not networking.k8s.io's NetworkPolicy
         key = (category, namespace or "", name)
         earlier = self.seen.get(key)
         if earlier is not None:
@@ -326,7 +336,9 @@ class _Builder:
         self.policies[(policy.namespace, policy.name)] = policy
 
     def add_tiered_policy(self, policy: TieredPolicy) -> None:
-        self.tiered[(policy.kind, policy.api_version, policy.namespace or "", policy.name)] = policy
+        # no version in the key: crd.projectcalico.org/v1 is how projectcalico.org/v3 is
+        # stored, so the two are one object
+        self.tiered[(policy.kind, policy.namespace or "", policy.name)] = policy
 
     def add_tier(self, tier: Tier) -> None:
         self.tiers[tier.name] = tier
@@ -732,6 +744,23 @@ def _kind_nodes(count: int) -> dict[str, _NodeSpec]:
     return nodes
 
 
+def _service_account(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    assert meta.namespace is not None
+    account = parse_service_account(data, meta.namespace, meta.name, meta.source)
+    builder.add_service_account(account)
+
+
+def _calico_tier(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    builder.add_tier(parse_tier(data, meta.name, meta.source))
+
+
+def _group(api_version: object) -> str:
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
+# Calico's API, and the CRDs it is stored in (the same spec)
+CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
+
 # kind -> (API groups it may come from, namespaced, handler). Admin policy kinds will be
 # added here; a kind not listed is counted in Cluster.skipped_kinds.
 UNEVALUATED_POLICY_KINDS = frozenset(
@@ -739,10 +768,6 @@ UNEVALUATED_POLICY_KINDS = frozenset(
         ("AdminNetworkPolicy", "policy.networking.k8s.io"),
         ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io"),
         ("ClusterNetworkPolicy", "policy.networking.k8s.io"),
-        ("NetworkPolicy", "projectcalico.org"),
-        ("GlobalNetworkPolicy", "projectcalico.org"),
-        ("NetworkPolicy", "crd.projectcalico.org"),
-        ("GlobalNetworkPolicy", "crd.projectcalico.org"),
         ("CiliumNetworkPolicy", "cilium.io"),
         ("CiliumClusterwideNetworkPolicy", "cilium.io"),
     }
@@ -768,6 +793,8 @@ KINDS: dict[tuple[str, str], tuple[bool, _Handler]] = {
         for group in groups
     },
     ("NetworkPolicy", "networking.k8s.io"): (True, _Builder.add_policy),
+    ("ServiceAccount", ""): (True, _service_account),
+    **{("Tier", group): (False, _calico_tier) for group in CALICO_GROUPS},
 }
 
 
@@ -785,6 +812,15 @@ def tiered_handler(parse: TieredParser) -> _Handler:
         builder.not_modelled(meta, warnings)
 
     return handle
+
+
+KINDS.update(
+    {
+        (kind, group): (namespaced, tiered_handler(parse_calico_policy))
+        for kind, namespaced in (("NetworkPolicy", True), ("GlobalNetworkPolicy", False))
+        for group in CALICO_GROUPS
+    }
+)
 
 
 def kind_entry(kind: str, api_version: object) -> tuple[bool, _Handler] | None:
