@@ -502,7 +502,7 @@ class _Builder:
                 continue
             previous = (d[0], d[1])
             pods.append(
-                Pod(d[0], d[1], d[2], d[11], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10])
+                Pod(d[0], d[1], d[2], d[11], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[12])
             )
         return tuple(pods), workloads
 
@@ -540,6 +540,7 @@ class _Builder:
                     pod.subdomain,
                     pod.source,
                     pod.ips,
+                    pod.service_account,
                 ]
             )
         return drafts
@@ -583,6 +584,7 @@ class _Builder:
                 subdomain,
                 source,
                 (),
+                group.service_account,
             ]
             for name, node in zip(names, placed, strict=False)
         ]
@@ -709,6 +711,7 @@ def _single(pod: PodSpec, kind: str, name: str) -> WorkloadSpec:
         source=pod.source,
         owner=None,
         real_pods=[pod],
+        service_account=pod.service_account,
     )
 
 

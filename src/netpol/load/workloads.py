@@ -43,6 +43,7 @@ class WorkloadSpec:
     real_pods: list[PodSpec] = field(default_factory=list)
     owned: bool = False  # its owner is in the input and makes the pods
     schedule: str | None = None  # CronJob spec.schedule (kept so the object can be printed back)
+    service_account: str = "default"
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -66,6 +67,7 @@ class PodSpec:
     subdomain: str | None
     source: Source
     owner: tuple[str, str] | None
+    service_account: str = "default"
 
 
 def parse_workload(kind: str, data: Any, namespace: str, name: str, source: Source) -> WorkloadSpec:
@@ -127,6 +129,7 @@ def parse_workload(kind: str, data: Any, namespace: str, name: str, source: Sour
         source=source,
         owner=controller_owner(data),
         schedule=string(spec.get("schedule"), "spec.schedule") if kind == "CronJob" else None,
+        service_account=service_account(pod, f"{prefix}.template.spec"),
     )
 
 
@@ -157,7 +160,14 @@ def parse_pod(data: Any, namespace: str, name: str, source: Source) -> PodSpec:
         subdomain=string(spec.get("subdomain"), "spec.subdomain") or None,
         source=source,
         owner=controller_owner(data),
+        service_account=service_account(spec, "spec"),
     )
+
+
+def service_account(pod: Any, field: str) -> str:
+    """``serviceAccountName``, else the deprecated ``serviceAccount``, else "default"."""
+    name = string(pod.get("serviceAccountName"), f"{field}.serviceAccountName")
+    return name or string(pod.get("serviceAccount"), f"{field}.serviceAccount") or "default"
 
 
 def controller_owner(data: Any) -> tuple[str, str] | None:

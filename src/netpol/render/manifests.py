@@ -107,6 +107,8 @@ def _pod(pod: Pod) -> dict[str, Any]:
         spec["hostname"] = pod.hostname
     if pod.subdomain:
         spec["subdomain"] = pod.subdomain
+    if pod.service_account != "default":
+        spec["serviceAccountName"] = pod.service_account
     status: dict[str, Any] = {"phase": pod.phase}
     if pod.ips:
         status["podIP"] = pod.ips[0]
