@@ -17,9 +17,6 @@ from netpol.model.options import Options
 @pytest.mark.parametrize(
     ("api_version", "kind"),
     [
-        ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
-        ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
-        ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
         ("cilium.io/v2", "CiliumNetworkPolicy"),
     ],
 )

@@ -22,6 +22,11 @@ from netpol.load.addresses import (
     parse_network,
     service_allocator,
 )
+from netpol.load.admin_policies import (
+    parse_admin_network_policy,
+    parse_baseline_admin_network_policy,
+    parse_cluster_network_policy,
+)
 from netpol.load.calico import parse_calico_policy, parse_service_account, parse_tier
 from netpol.load.fields import (
     FieldError,
@@ -768,9 +773,6 @@ CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 # added here; a kind not listed is counted in Cluster.skipped_kinds.
 UNEVALUATED_POLICY_KINDS = frozenset(
     {
-        ("AdminNetworkPolicy", "policy.networking.k8s.io"),
-        ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io"),
-        ("ClusterNetworkPolicy", "policy.networking.k8s.io"),
         ("CiliumNetworkPolicy", "cilium.io"),
         ("CiliumClusterwideNetworkPolicy", "cilium.io"),
     }
@@ -822,6 +824,18 @@ KINDS.update(
         (kind, group): (namespaced, tiered_handler(parse_calico_policy))
         for kind, namespaced in (("NetworkPolicy", True), ("GlobalNetworkPolicy", False))
         for group in CALICO_GROUPS
+    }
+)
+
+
+KINDS.update(
+    {
+        (kind, "policy.networking.k8s.io"): (False, tiered_handler(parse))
+        for kind, parse in (
+            ("AdminNetworkPolicy", parse_admin_network_policy),
+            ("BaselineAdminNetworkPolicy", parse_baseline_admin_network_policy),
+            ("ClusterNetworkPolicy", parse_cluster_network_policy),
+        )
     }
 )
 
