@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint_catalogue import catalogue_markdown
-from netpol.analysis.lint_checks import CHECKS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import cluster_from_yaml
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import DISABLE_ANNOTATION, LintReport, run_checks
-from netpol.analysis.lint_checks import CHECKS
 from netpol.analysis.lint_examples import BASE, CASES
 from netpol.engine.compile import compile_cluster
 from netpol.model.diagnostics import Severity

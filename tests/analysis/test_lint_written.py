@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import run_checks
-from netpol.analysis.lint_checks import CHECKS
 from netpol.engine.compile import compile_cluster
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster

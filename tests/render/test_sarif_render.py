@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import run_checks
-from netpol.analysis.lint_checks import CHECKS
 from netpol.engine.compile import compile_cluster
 from netpol.model.options import Options
 from netpol.render.sarif import lint_sarif

@@ -1,7 +1,7 @@
 """The lint framework: checks with an id and a severity, findings with file:line and a hint.
 
-The catalogue itself lives in ``netpol.analysis.lint_checks``; ``docs/lint.md`` is
-generated from it (``python3 -m netpol.analysis.lint_catalogue``), so it cannot drift.
+The catalogue itself lives in ``netpol.analysis.lint_checks`` and ``lint_tiers``,
+gathered by ``netpol.analysis.checks``; ``docs/lint.md`` is generated from it (``python3 -m netpol.analysis.lint_catalogue``), so it cannot drift.
 A policy silences checks for itself with the annotation
 ``lint.netpol.io/disable: "id,id"`` (or ``all``); the command line with ``--disable``.
 """
@@ -17,6 +17,7 @@ from netpol.model.diagnostics import Severity
 from netpol.model.objects import Namespace, Pod, Service
 from netpol.model.policy import NetworkPolicy
 from netpol.model.source import Source
+from netpol.model.tiers import TieredPolicy
 
 DISABLE_ANNOTATION = "lint.netpol.io/disable"
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -109,6 +110,37 @@ class Check:
         )
 
 
+CHECKS: list[Check] = []
+
+
+Run = Callable[["LintContext"], Iterable[Finding]]
+
+
+def check(
+    id: str,
+    severity: Severity,
+    title: str,
+    description: str,
+    hint: str,
+    pitfall: str = "",
+    needs_pods: bool = False,
+) -> Callable[[Run], Run]:
+    """Register the decorated function as a check of the catalogue."""
+
+    def register(run: Run) -> Run:
+        CHECKS.append(Check(id, severity, title, description, hint, run, pitfall, needs_pods))
+        return run
+
+    return register
+
+
+def by_id(check_id: str) -> Check:
+    for c in CHECKS:
+        if c.id == check_id:
+            return c
+    raise KeyError(check_id)
+
+
 class LintContext:
     """A compiled cluster and the lookups several checks share, computed once."""
 
@@ -141,7 +173,7 @@ class LintContext:
         return self.cluster.service_by_id.get(service_id)
 
 
-def disabled_by_annotation(policy: NetworkPolicy) -> frozenset[str]:
+def disabled_by_annotation(policy: NetworkPolicy | TieredPolicy) -> frozenset[str]:
     for key, value in policy.annotations:
         if key == DISABLE_ANNOTATION:
             return frozenset(v.strip() for v in value.split(",") if v.strip())
@@ -170,7 +202,9 @@ def run_checks(
     """Every enabled check over ``cc``; findings sorted by file, line, then check id."""
     off = set(disabled)
     context = LintContext(cc)
-    annotations = {p.id: disabled_by_annotation(p) for p in cc.cluster.policies}
+    policies: list[NetworkPolicy | TieredPolicy] = [*cc.cluster.policies]
+    policies += cc.cluster.tiered_policies
+    annotations = {p.id: disabled_by_annotation(p) for p in policies}
     ran = []
     skipped = []
     findings: list[Finding] = []

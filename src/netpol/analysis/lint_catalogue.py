@@ -6,8 +6,8 @@ committed file with this output.
 
 from __future__ import annotations
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import DISABLE_ANNOTATION
-from netpol.analysis.lint_checks import CHECKS
 from netpol.analysis.lint_examples import BASE, CASES
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
-from netpol.analysis.lint import Check, Finding, LintContext
+from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, POD, Endpoint, pod_endpoint
@@ -29,37 +29,6 @@ DNS_LABEL = ("k8s-app", "kube-dns")
 DNS_NAMESPACE = "kube-system"
 SYSTEM_NAMESPACE_PREFIX = "kube-"
 MAX_REDUNDANCY_PAIRS = 250_000  # class pairs; beyond this the redundancy checks are skipped
-
-CHECKS: list[Check] = []
-
-
-Run = Callable[[LintContext], Iterable[Finding]]
-
-
-def check(
-    id: str,
-    severity: Severity,
-    title: str,
-    description: str,
-    hint: str,
-    pitfall: str = "",
-    needs_pods: bool = False,
-) -> Callable[[Run], Run]:
-    """Register the decorated function as a check of the catalogue."""
-
-    def register(run: Run) -> Run:
-        CHECKS.append(Check(id, severity, title, description, hint, run, pitfall, needs_pods))
-        return run
-
-    return register
-
-
-def by_id(check_id: str) -> Check:
-    for c in CHECKS:
-        if c.id == check_id:
-            return c
-    raise KeyError(check_id)
-
 
 # --- helpers ---------------------------------------------------------------------------
 

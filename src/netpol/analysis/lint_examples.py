@@ -94,6 +94,26 @@ def policy(name: str, body: str, namespace: str = "x") -> str:
     )
 
 
+def admin_policy(name: str, body: str, kind: str = "AdminNetworkPolicy") -> str:
+    """An AdminNetworkPolicy (or BaselineAdminNetworkPolicy) document; ``body`` is its spec."""
+    return (
+        f"---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: {kind}\n"
+        f"metadata: {{name: {name}}}\nspec:\n{body}"
+    )
+
+
+X_SUBJECT = "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n"
+Y_SUBJECT = "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}\n"
+
+
+ALLOW_Y_AT_5 = admin_policy(
+    "allow-y",
+    "  priority: 5\n"
+    + X_SUBJECT
+    + "  ingress:\n    - {action: Allow, from: [{namespaces: {matchLabels: {team: y}}}]}\n",
+)
+
+
 @dataclass(frozen=True)
 class Case:
     check: str
@@ -620,6 +640,66 @@ CASES: tuple[Case, ...] = (
       ports: [{port: 8080}]
 """,
             "y",
+        ),
+    ),
+    Case(
+        "tier-rule-shadowed",
+        admin_policy(
+            "x-ingress",
+            "  priority: 10\n"
+            + X_SUBJECT
+            + """\
+  ingress:
+    - {name: deny-all, action: Deny, from: [{namespaces: {}}]}
+    - {name: allow-y, action: Allow, from: [{namespaces: {matchLabels: {team: y}}}]}
+""",
+        ),
+        admin_policy(
+            "x-ingress",
+            "  priority: 10\n"
+            + X_SUBJECT
+            + """\
+  ingress:
+    - {name: allow-y, action: Allow, from: [{namespaces: {matchLabels: {team: y}}}]}
+    - {name: deny-all, action: Deny, from: [{namespaces: {}}]}
+""",
+        ),
+    ),
+    Case(
+        "tier-pass-to-nothing",
+        admin_policy(
+            "y-ingress",
+            "  priority: 10\n"
+            + Y_SUBJECT
+            + "  ingress:\n    - {name: to-owners, action: Pass, from: [{namespaces: {}}]}\n",
+        ),
+        admin_policy(
+            "y-ingress",
+            "  priority: 10\n"
+            + Y_SUBJECT
+            + "  ingress:\n    - {name: to-owners, action: Pass, from: [{namespaces: {}}]}\n",
+        )
+        + admin_policy(
+            "default",
+            Y_SUBJECT + "  ingress:\n    - {action: Deny, from: [{namespaces: {}}]}\n",
+            "BaselineAdminNetworkPolicy",
+        ),
+    ),
+    Case(
+        "admin-priority-tie",
+        ALLOW_Y_AT_5
+        + admin_policy(
+            "deny-all",
+            "  priority: 5\n"
+            + X_SUBJECT
+            + "  ingress:\n    - {action: Deny, from: [{namespaces: {}}]}\n",
+        ),
+        ALLOW_Y_AT_5
+        + admin_policy(
+            "deny-all",
+            "  priority: 6\n"
+            + X_SUBJECT
+            + "  ingress:\n    - {action: Deny, from: [{namespaces: {}}]}\n",
         ),
     ),
 )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import run_checks
-from netpol.analysis.lint_checks import CHECKS
 from netpol.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED
 from netpol.engine.compile import compile_cluster
 from netpol.engine.explain import explain

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import run_checks
-from netpol.analysis.lint_checks import CHECKS
 from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
 from netpol.engine.compile import compile_cluster
 from netpol.render.lint import lint_json, lint_table, lint_text

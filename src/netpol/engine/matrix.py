@@ -92,10 +92,23 @@ def _connection_sets(cc: CompiledCluster, builder: ClassSets) -> list[Connection
     return sets
 
 
-def class_matrix(
+@dataclass(eq=False)
+class NetworkPolicySides:
+    """What the NetworkPolicies alone allow per direction, on the rows they isolate."""
+
+    partition: Partition
+    sets: ClassSets
+    atoms: PortAtoms
+    table: MaskTable
+    egress: Ids  # [src, dst]
+    ingress: Ids  # [src, dst]
+    egress_isolated: int  # class bits
+    ingress_isolated: int
+
+
+def network_policy_sides(
     cc: CompiledCluster, include_external: bool = False, include_nodes: bool = False
-) -> ClassMatrix:
-    """Allowed connections between every pair of endpoint classes (spec 4.6, in bulk)."""
+) -> NetworkPolicySides:
     partition = Partition(cc, include_external=include_external, include_nodes=include_nodes)
     builder = ClassSets(cc, partition)
     sets = _connection_sets(cc, builder)
@@ -121,14 +134,31 @@ def class_matrix(
             ingress_isolated |= subjects
             for rule in compiled.rules("Ingress"):
                 _add_ingress(builder, atoms, table, ingress, subjects, rule)
+    return NetworkPolicySides(
+        partition, builder, atoms, table, egress, ingress, egress_isolated, ingress_isolated
+    )
+
+
+def class_matrix(
+    cc: CompiledCluster, include_external: bool = False, include_nodes: bool = False
+) -> ClassMatrix:
+    """Allowed connections between every pair of endpoint classes (spec 4.6, in bulk)."""
+    np_sides = network_policy_sides(cc, include_external, include_nodes)
+    partition, builder, table = np_sides.partition, np_sides.sets, np_sides.table
+    egress, ingress = np_sides.egress, np_sides.ingress
     if cc.tiered is not None:
-        tiered = TieredMatrix(builder, cc.tiered, atoms, table)
-        egress = tiered.direction("Egress", egress, egress_isolated)
-        ingress = tiered.direction("Ingress", ingress.T, ingress_isolated).T
-        return ClassMatrix(partition, atoms, table, _both(table, egress, ingress), cc.profile)
-    egress[builder.indexes(builder.all_classes & ~egress_isolated), :] = MaskTable.EVERYTHING
-    ingress[:, builder.indexes(builder.all_classes & ~ingress_isolated)] = MaskTable.EVERYTHING
-    return ClassMatrix(partition, atoms, table, _both(table, egress, ingress), cc.profile)
+        tiered = TieredMatrix(builder, cc.tiered, np_sides.atoms, table)
+        egress = tiered.direction("Egress", egress, np_sides.egress_isolated)
+        ingress = tiered.direction("Ingress", ingress.T, np_sides.ingress_isolated).T
+    else:
+        egress[builder.indexes(builder.all_classes & ~np_sides.egress_isolated), :] = (
+            MaskTable.EVERYTHING
+        )
+        ingress[:, builder.indexes(builder.all_classes & ~np_sides.ingress_isolated)] = (
+            MaskTable.EVERYTHING
+        )
+    allowed = _both(table, egress, ingress)
+    return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile)
 
 
 def _both(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:

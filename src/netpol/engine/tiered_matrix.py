@@ -11,6 +11,8 @@ undecided at the end is allowed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import numpy.typing as npt
 
@@ -30,6 +32,19 @@ from netpol.engine.tiers import (
 from netpol.model.tiers import EndpointMatch
 
 Index = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one rule, the NetworkPolicy member or a tier's default did during a fill:
+    the subject and peer classes it applied to, and whether it decided anything there."""
+
+    tier: str
+    label: str
+    rule: CompiledTierRule | None  # None: the NetworkPolicy member or a tier default
+    rows: int  # subject class bits
+    cols: int  # peer class bits
+    took: bool
 
 
 class TieredMatrix:
@@ -87,9 +102,14 @@ class TieredMatrix:
             by_mask[mask] = by_mask.get(mask, 0) | (1 << index)
         return by_mask
 
-    def direction(self, direction: str, np_ids: Ids, np_isolated: int) -> Ids:
+    def direction(
+        self, direction: str, np_ids: Ids, np_isolated: int, steps: list[Step] | None = None
+    ) -> Ids:
         """[subject, peer] ids of what ``direction`` allows; ``np_ids`` is the
-        NetworkPolicy matrix in the same orientation, meaningful on ``np_isolated`` rows."""
+        NetworkPolicy matrix in the same orientation, meaningful on ``np_isolated`` rows.
+        ``steps``, when given, receives what each rule and default did (for lint)."""
+        record = steps.append if steps is not None else None
+        everyone = self.sets.all_classes
         k = len(self.classes)
         table = self.table
         undecided = np.full((k, k), MaskTable.EVERYTHING, dtype=np.int32)
@@ -105,6 +125,9 @@ class TieredMatrix:
                         granted = table.combine(undecided[rows], np_ids[rows], INTERSECT)
                         allowed[rows] = table.combine(allowed[rows], granted, UNION)
                         undecided[rows] = table.combine(undecided[rows], granted, DIFFERENCE)
+                        if record is not None:
+                            took = bool(granted.any())
+                            record(Step(plan.tier.name, member, None, np_isolated, everyone, took))
                     continue
                 rules = member.rules(direction)
                 subjects = self.subject_bits(member) if rules else 0
@@ -112,10 +135,16 @@ class TieredMatrix:
                     continue
                 selected |= subjects
                 for rule in rules:
-                    self._apply(rule, direction, subjects, undecided, allowed, passed)
+                    step = self._apply(rule, direction, subjects, undecided, allowed, passed)
+                    if record is not None:
+                        record(replace(step, tier=plan.tier.name))
             if selected:
                 rows = self.sets.indexes(selected)
                 if plan.tier.default_action == DENY:
+                    if record is not None:
+                        took = bool(undecided[rows].any())
+                        label = f"the default Deny of tier {plan.tier.name}"
+                        record(Step(plan.tier.name, label, None, selected, everyone, took))
                     undecided[rows] = passed[rows]
                 else:
                     undecided[rows] = table.combine(undecided[rows], passed[rows], UNION)
@@ -129,12 +158,13 @@ class TieredMatrix:
         undecided: Ids,
         allowed: Ids,
         passed: Ids,
-    ) -> None:
+    ) -> Step:
         local = rule.rule.local
         rows = subjects & (self.match_bits(local) if local is not None else subjects)
         cols = self.peer_bits(rule)
+        took = False
         if not rows or not cols:
-            return
+            return Step("", rule.label, rule, rows, cols, took)
         # named ports resolve on the destination: the subject for ingress, the peer for egress
         if direction == "Ingress":
             blocks = [(r, cols, m) for m, r in self.rule_sets(rule, rows).items()]
@@ -148,12 +178,14 @@ class TieredMatrix:
             mask_id = self.table.id(mask)
             before = undecided[block]
             taken = self.table.apply(INTERSECT, before, mask_id)
+            took = took or bool(taken.any())
             if action == ALLOW:
                 allowed[block] = self.table.combine(allowed[block], taken, UNION)
             elif action == PASS:
                 passed[block] = self.table.combine(passed[block], taken, UNION)
             if action != LOG:
                 undecided[block] = self.table.apply(DIFFERENCE, before, mask_id)
+        return Step("", rule.label, rule, rows, cols, took)
 
 
 def tiered_connection_sets(model: TieredModel, sets: ClassSets) -> list[ConnectionSet]:
@@ -168,4 +200,4 @@ def tiered_connection_sets(model: TieredModel, sets: ClassSets) -> list[Connecti
     return found
 
 
-__all__ = ["DENY", "TieredMatrix", "tiered_connection_sets"]
+__all__ = ["DENY", "Step", "TieredMatrix", "tiered_connection_sets"]
