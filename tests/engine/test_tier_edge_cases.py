@@ -883,10 +883,6 @@ CASES = [
 
 # engine bugs found by these rows, failing until fixed (strict: a fix must remove the mark)
 KNOWN_BUGS = {
-    "calico_global_not_selector_alone_excludes_the_pods_it_selects": (
-        "engine/tiers.py TieredModel.miss skips the pod conditions of a match whose scope is "
-        "not pods, so a lone notSelector (scope any) never excludes a pod"
-    ),
     "calico_gnp_without_rules_is_a_default_deny": (
         "engine/tiers.py TieredModel.evaluate and engine/tiered_matrix.py direction() skip a "
         "policy without rules in a direction, so Calico's rule-less default-deny selects nothing"

@@ -246,7 +246,7 @@ class TieredModel:
             labels = endpoint.node.labels if endpoint.node is not None else {}
             if not selector_holds(match.nodes, labels):
                 return f"nodes {match.nodes.text()} does not match {endpoint.id}"
-        if match.scope != PODS or pod is None:
+        if endpoint.kind != POD or pod is None:  # pod conditions hold for pods only
             return None
         return self._pod_miss(match, pod)
 
