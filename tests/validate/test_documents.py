@@ -123,7 +123,7 @@ BAD_POLICY_SPEC = "spec: {policyTypes: [x]}\n"
             id="a Knative Service is not a core Service",
         ),
         pytest.param(
-            "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: X}\n"
+            "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: x}\n"
             "spec: {selector: all()}\n",
             [],
             id="a Calico NetworkPolicy is not a Kubernetes one",

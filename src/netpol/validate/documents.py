@@ -13,6 +13,12 @@ from typing import NamedTuple
 
 from netpol.load.yamldoc import LocatedMap, RawDocument
 from netpol.model.diagnostics import Diagnostic
+from netpol.validate.calico import (
+    validate_calico_network_policy,
+    validate_global_network_policy,
+    validate_service_account,
+    validate_tier,
+)
 from netpol.validate.metadata import object_id
 from netpol.validate.networkpolicy import validate_network_policy
 from netpol.validate.objects import (
@@ -55,7 +61,19 @@ KINDS: dict[str, tuple[Kind, ...]] = {
     "CronJob": (Kind("batch/v1", True, validate_cronjob),),
     "NetworkPolicy": (
         Kind("networking.k8s.io/v1", True, validate_network_policy, ("extensions",)),
+        # Calico's API and the CRD it is stored in (same spec)
+        Kind("projectcalico.org/v3", True, validate_calico_network_policy),
+        Kind("crd.projectcalico.org/v1", True, validate_calico_network_policy),
     ),
+    "GlobalNetworkPolicy": (
+        Kind("projectcalico.org/v3", False, validate_global_network_policy),
+        Kind("crd.projectcalico.org/v1", False, validate_global_network_policy),
+    ),
+    "Tier": (
+        Kind("projectcalico.org/v3", False, validate_tier),
+        Kind("crd.projectcalico.org/v1", False, validate_tier),
+    ),
+    "ServiceAccount": (Kind("v1", True, validate_service_account),),
 }
 
 

@@ -70,6 +70,7 @@ class Report:
         value: object = None,
         line: int = 0,
         severity: Severity = Severity.ERROR,
+        excerpt: tuple[str, ...] = (),
     ) -> None:
         self.diagnostics.append(
             Diagnostic(
@@ -81,6 +82,7 @@ class Report:
                 field=field,
                 value=value,
                 reason=reason,
+                excerpt=excerpt,
             )
         )
 
