@@ -11,7 +11,8 @@ from tests.conftest import EXAMPLES
 
 from netpol.engine.compile import compile_cluster
 from netpol.engine.ports import merge_intervals as merge
-from netpol.lab.nftables import LabPod, compile_ruleset, subtract
+from netpol.lab.nftables import LabPod, compile_ruleset
+from netpol.lab.ranges import subtract
 from netpol.lab.services import service_routes
 from netpol.model.options import PROFILES, Options
 from netpol.validate.pipeline import load_cluster

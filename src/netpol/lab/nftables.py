@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster, CompiledRule
 from netpol.engine.ports import MAX_PORT, MIN_PORT, ConnectionSet, merge_intervals
+from netpol.lab.ranges import ALL_V4, Ranges, network_range, range_text, subtract
 from netpol.lab.services import ServiceRoute
+from netpol.lab.tier_chains import tiered_chain
 from netpol.model.objects import Pod
 
 TABLE = "netpol"
-Ranges = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent IPv4 ranges (ints)
-ALL_V4: Ranges = ((0, (1 << 32) - 1),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,39 +47,8 @@ class Ruleset:
     sets: int
 
 
-def subtract(ranges: Ranges, holes: Ranges) -> Ranges:
-    """``ranges`` minus ``holes`` (both merged)."""
-    out: list[tuple[int, int]] = []
-    j = 0
-    for lo, hi in ranges:
-        while j < len(holes) and holes[j][1] < lo:
-            j += 1
-        k = j
-        cur = lo
-        while k < len(holes) and holes[k][0] <= hi:
-            if holes[k][0] > cur:
-                out.append((cur, holes[k][0] - 1))
-            cur = max(cur, holes[k][1] + 1)
-            k += 1
-        if cur <= hi:
-            out.append((cur, hi))
-    return tuple(out)
-
-
-def _network_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
-    return int(network.network_address), int(network.broadcast_address)
-
-
-def _ip_text(value: int) -> str:
-    return str(ipaddress.IPv4Address(value))
-
-
-def _range_text(lo: int, hi: int) -> str:
-    return _ip_text(lo) if lo == hi else f"{_ip_text(lo)}-{_ip_text(hi)}"
-
-
 @dataclass
-class _Builder:
+class RulesetBuilder:
     cc: CompiledCluster
     pods: Sequence[LabPod]
     ip_sets: dict[Ranges, str] = field(default_factory=dict)
@@ -115,9 +84,9 @@ class _Builder:
                     continue
                 if block.network.version != 4:
                     continue  # the lab is IPv4 only
-                allowed: Ranges = (_network_range(block.network),)
+                allowed: Ranges = (network_range(block.network),)
                 holes = merge_intervals(
-                    _network_range(x) for x in block.except_networks if x.version == 4
+                    network_range(x) for x in block.except_networks if x.version == 4
                 )
                 allowed = subtract(allowed, holes)
                 if not self.ipblock_matches_pods:
@@ -146,7 +115,7 @@ class _Builder:
         if not ranges:
             return None
         if len(ranges) == 1:
-            return f"ip {field_name} {_range_text(*ranges[0])} "
+            return f"ip {field_name} {range_text(*ranges[0])} "
         name = self.ip_sets.get(ranges)
         if name is None:
             name = self.ip_sets[ranges] = f"ip_{len(self.ip_sets)}"
@@ -171,13 +140,17 @@ class _Builder:
         return f"meta l4proto . th dport @{name} "
 
     def rule_line(
-        self, field_name: str, ranges: Ranges | None, connections: ConnectionSet
+        self,
+        field_name: str,
+        ranges: Ranges | None,
+        connections: ConnectionSet,
+        verdict: str = "accept",
     ) -> str | None:
         addr = self.addr_match(field_name, ranges)
         ports = self.port_match(connections)
         if addr is None or ports is None:
             return None
-        return f"{addr}{ports}accept"
+        return f"{addr}{ports}{verdict}".rstrip()
 
     def ingress_lines(self, pod: Pod) -> list[str]:
         lines: list[str] = []
@@ -231,10 +204,16 @@ def compile_ruleset(
     cc: CompiledCluster, pods: Sequence[LabPod], routes: Sequence[ServiceRoute], table: str = TABLE
 ) -> Ruleset:
     """The complete table for the lab's pods under ``cc``, ready for ``nft -f``."""
-    b = _Builder(cc, pods)
+    b = RulesetBuilder(cc, pods)
     egress_map: list[str] = []
     ingress_map: list[str] = []
     for lp in pods:
+        if cc.tiered is not None:
+            for direction, entries in (("Egress", egress_map), ("Ingress", ingress_map)):
+                name = tiered_chain(b, lp.pod, direction)
+                if name is not None:
+                    entries.append(f"{lp.ip} : goto {name}")
+            continue
         if cc.isolated(lp.pod, "Egress"):
             egress_map.append(f"{lp.ip} : goto {b.chain_for('eg', b.egress_lines(lp.pod))}")
         if cc.isolated(lp.pod, "Ingress"):
@@ -265,7 +244,7 @@ def compile_ruleset(
             "set",
             name,
             ["type ipv4_addr", "flags interval"],
-            [_range_text(lo, hi) for lo, hi in ranges],
+            [range_text(lo, hi) for lo, hi in ranges],
         )
     for port_elements, name in b.port_sets.items():
         block(
