@@ -13,6 +13,11 @@ from typing import NamedTuple
 
 from netpol.load.yamldoc import LocatedMap, RawDocument
 from netpol.model.diagnostics import Diagnostic
+from netpol.validate.adminnetworkpolicy import (
+    validate_admin_network_policy,
+    validate_baseline_admin_network_policy,
+    validate_cluster_network_policy,
+)
 from netpol.validate.calico import (
     validate_calico_network_policy,
     validate_global_network_policy,
@@ -59,6 +64,15 @@ KINDS: dict[str, tuple[Kind, ...]] = {
     "DaemonSet": (Kind("apps/v1", True, workload_validator("DaemonSet"), ("extensions",)),),
     "Job": (Kind("batch/v1", True, validate_job),),
     "CronJob": (Kind("batch/v1", True, validate_cronjob),),
+    "AdminNetworkPolicy": (
+        Kind("policy.networking.k8s.io/v1alpha1", False, validate_admin_network_policy),
+    ),
+    "BaselineAdminNetworkPolicy": (
+        Kind("policy.networking.k8s.io/v1alpha1", False, validate_baseline_admin_network_policy),
+    ),
+    "ClusterNetworkPolicy": (
+        Kind("policy.networking.k8s.io/v1alpha2", False, validate_cluster_network_policy),
+    ),
     "NetworkPolicy": (
         Kind("networking.k8s.io/v1", True, validate_network_policy, ("extensions",)),
         # Calico's API and the CRD it is stored in (same spec)
