@@ -882,16 +882,7 @@ CASES = [
 
 
 # engine bugs found by these rows, failing until fixed (strict: a fix must remove the mark)
-KNOWN_BUGS = {
-    "calico_gnp_without_rules_is_a_default_deny": (
-        "engine/tiers.py TieredModel.evaluate and engine/tiered_matrix.py direction() skip a "
-        "policy without rules in a direction, so Calico's rule-less default-deny selects nothing"
-    ),
-    "calico_ip_version": (
-        "an ipVersion match without a network of that family does not split the external "
-        "classes by family: the matrix judges 2001:db8::1 by an IPv4 representative"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,8 @@ class TieredMatrix:
                             record(Step(plan.tier.name, member, None, np_isolated, everyone, took))
                     continue
                 rules = member.rules(direction)
-                subjects = self.subject_bits(member) if rules else 0
+                in_types = direction in member.policy.types
+                subjects = self.subject_bits(member) if in_types else 0
                 if not subjects:
                     continue
                 selected |= subjects

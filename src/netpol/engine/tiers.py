@@ -14,6 +14,7 @@ rule takes its share of what is still undecided.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,6 +52,7 @@ CALICO_SERVICE_ACCOUNT = "projectcalico.org/serviceaccount"
 CALICO_NAME = "projectcalico.org/name"
 NAMESPACE_PREFIX, ACCOUNT_PREFIX = "pcns.", "pcsa."
 
+WHOLE_FAMILIES = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 NETWORK_POLICIES = "NetworkPolicy"  # the member standing for every Kubernetes NetworkPolicy
 
 
@@ -349,7 +351,9 @@ class TieredModel:
                         allowed |= granted
                         undecided -= granted
                     continue
-                if not member.rules(direction) or not self.selects(member, subject.pod):
+                # a policy selects for the directions of its types, rules or not (a Calico
+                # policy with types [Ingress] and no rules is a default deny)
+                if direction not in member.policy.types or not self.selects(member, subject.pod):
                     continue
                 selectors.append(member.policy.label)
                 for rule in member.rules(direction):
@@ -430,13 +434,15 @@ def policy_matches(policy: TieredPolicy) -> Iterator[EndpointMatch]:
 
 
 def tiered_blocks(policies: Iterable[TieredPolicy]) -> list[IPBlock]:
-    """Every network the policies mention, as blocks for the IP atoms."""
-    return [
-        IPBlock(str(net), net)
-        for policy in policies
-        for match in policy_matches(policy)
-        for net in match.networks()
-    ]
+    """Every network the policies mention, as blocks for the IP atoms; an IP-family match
+    adds both whole families, so no class mixes IPv4 and IPv6 addresses."""
+    blocks = []
+    for policy in policies:
+        for match in policy_matches(policy):
+            blocks += [IPBlock(str(net), net) for net in match.networks()]
+            if match.ip_version is not None:
+                blocks += [IPBlock(str(net), net) for net in WHOLE_FAMILIES]
+    return blocks
 
 
 def _calico(selector: Selector) -> bool:

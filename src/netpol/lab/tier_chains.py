@@ -47,7 +47,7 @@ def tiered_chain(b: RulesetBuilder, pod: Pod, direction: str) -> str | None:
                     )
                     lines += np_lines
                 continue
-            if not member.rules(direction) or not model.selects(member, pod):
+            if direction not in member.policy.types or not model.selects(member, pod):
                 continue
             selected = True
             for rule in member.rules(direction):
