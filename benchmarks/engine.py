@@ -1,9 +1,10 @@
 """Engine benchmark: load, compile and class-level matrix on synthetic clusters.
 
-Usage: python3 benchmarks/engine.py [--sizes 1000,10000,100000] [--seed 7] [--cli]
+Usage: python3 benchmarks/engine.py [--sizes 1000,10000,100000] [--seed 7] [--cli] [--tiers]
 
 Each size runs in a fresh process so peak memory (max RSS) is per size. ``--cli`` also
 times the whole command ``netpol matrix DIR --by workload -o json`` as a user runs it.
+``--tiers`` adds the admin, baseline and Calico policies of ``synth.tier_documents``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def measure(directory: str, pod_cidr: str) -> dict[str, float]:
     return {
         "pods": len(cluster.pods),
         "policies": len(cluster.policies),
+        "tiered_policies": len(cluster.tiered_policies),
         "workloads": len(cluster.workloads),
         "namespaces": len(cluster.namespaces),
         "classes": len(matrix.classes),
@@ -59,11 +61,11 @@ def measure(directory: str, pod_cidr: str) -> dict[str, float]:
     }
 
 
-def run_size(pods: int, seed: int, cli: bool) -> dict[str, float]:
+def run_size(pods: int, seed: int, cli: bool, tiers: bool) -> dict[str, float]:
     import synth
 
     with tempfile.TemporaryDirectory(prefix="netpol-bench-") as directory:
-        synth.write(directory, pods, seed)
+        synth.write(directory, pods, seed, tiers)
         child = subprocess.run(
             [sys.executable, __file__, "--measure", directory, "--pod-cidr", synth.pod_cidr(pods)],
             capture_output=True,
@@ -86,6 +88,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cli", action="store_true")
+    parser.add_argument("--tiers", action="store_true")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--pod-cidr", default="10.244.0.0/16", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -93,7 +96,7 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.pod_cidr)))
         return
     for size in (int(s) for s in args.sizes.split(",")):
-        numbers = run_size(size, args.seed, args.cli)
+        numbers = run_size(size, args.seed, args.cli, args.tiers)
         print(
             f"pods={size:>7}",
             " ".join(

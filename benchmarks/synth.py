@@ -375,8 +375,93 @@ spec:
 """
 
 
-def files(pods: int, seed: int) -> dict[str, str]:
-    """File name -> multi-document YAML: namespaces, workloads, services, policies."""
+def _admin(kind: str, name: str, spec: str, api: str = "policy.networking.k8s.io/v1alpha1") -> str:
+    return f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n{spec}"
+
+
+def _ns_is(key: str, value: str) -> str:
+    return f"{{namespaces: {{matchLabels: {{{key}: {value}}}}}}}"
+
+
+def tier_documents() -> list[str]:
+    """Guard rails a platform team sets above the namespaces' NetworkPolicies: admin
+    policies (DNS always, no dev -> prod, no metadata server, a Pass per team), a Calico
+    GlobalNetworkPolicy in a tier of its own, and a baseline default deny for pods no NetworkPolicy isolates."""
+    docs = [
+        _admin(
+            "AdminNetworkPolicy",
+            "allow-dns",
+            """  priority: 1
+  subject: {namespaces: {}}
+  egress:
+    - name: dns
+      action: Allow
+      to: [{pods: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},
+                   podSelector: {matchLabels: {k8s-app: kube-dns}}}}]
+      ports: [{portNumber: {protocol: UDP, port: 53}}, {portNumber: {protocol: TCP, port: 53}}]
+""",
+        ),
+        _admin(
+            "AdminNetworkPolicy",
+            "no-metadata-server",
+            """  priority: 2
+  subject: {namespaces: {}}
+  egress:
+    - {name: metadata, action: Deny, to: [{networks: [169.254.169.254/32]}]}
+""",
+        ),
+        _admin(
+            "AdminNetworkPolicy",
+            "no-dev-to-prod",
+            f"""  priority: 5
+  subject: {_ns_is("env", "prod")}
+  ingress:
+    - {{name: dev, action: Deny, from: [{_ns_is("env", "dev")}]}}
+""",
+        ),
+        _admin("Tier", "security", "  order: 100\n  defaultAction: Pass\n", "projectcalico.org/v3"),
+        _admin(
+            "GlobalNetworkPolicy",
+            "security.no-smtp-out",
+            """  tier: security
+  order: 100
+  selector: all()
+  types: [Egress]
+  egress:
+    - {action: Deny, protocol: TCP, destination: {ports: [25]}}
+    - {action: Pass}
+""",
+            "projectcalico.org/v3",
+        ),
+        _admin(
+            "BaselineAdminNetworkPolicy",
+            "default",
+            """  subject: {namespaces: {}}
+  ingress:
+    - {name: deny-all, action: Deny, from: [{namespaces: {}}]}
+""",
+        ),
+    ]
+    for i, team in enumerate(TEAMS):
+        docs.append(
+            _admin(
+                "AdminNetworkPolicy",
+                f"team-{team}-delegates",
+                f"""  priority: {10 + i}
+  subject: {_ns_is("team", team)}
+  ingress:
+    - {{name: own-team, action: Pass, from: [{_ns_is("team", team)}]}}
+  egress:
+    - {{name: own-team, action: Pass, to: [{_ns_is("team", team)}]}}
+""",
+            )
+        )
+    return docs
+
+
+def files(pods: int, seed: int, tiers: bool = False) -> dict[str, str]:
+    """File name -> multi-document YAML: namespaces, workloads, services, policies (and,
+    with ``tiers``, admin, baseline and Calico policies)."""
     rng = random.Random(seed)
     parts: dict[str, list[str]] = {
         "00-namespaces.yaml": [],
@@ -393,6 +478,8 @@ def files(pods: int, seed: int) -> dict[str, str]:
             if TIERS[w.tier][1]:
                 parts["20-services.yaml"].append(_service(w))
             parts["30-policies.yaml"].extend(_policies(w, workloads, rng))
+    if tiers:
+        parts["40-tiers.yaml"] = tier_documents()
     out = {name: "---\n".join(docs) for name, docs in parts.items()}
     out["01-kube-system.yaml"] = COREDNS
     return dict(sorted(out.items()))
@@ -403,11 +490,11 @@ def generate(pods: int, seed: int) -> str:
     return "---\n".join(text for text in files(pods, seed).values() if text)
 
 
-def write(directory: str, pods: int, seed: int) -> list[str]:
+def write(directory: str, pods: int, seed: int, tiers: bool = False) -> list[str]:
     """Write the cluster into ``directory`` as a few multi-document files; their paths."""
     os.makedirs(directory, exist_ok=True)
     paths = []
-    for name, text in files(pods, seed).items():
+    for name, text in files(pods, seed, tiers).items():
         path = os.path.join(directory, name)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -420,8 +507,9 @@ def main() -> None:
     parser.add_argument("directory")
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--tiers", action="store_true", help="add admin/baseline/Calico policies")
     args = parser.parse_args()
-    for path in write(args.directory, args.pods, args.seed):
+    for path in write(args.directory, args.pods, args.seed, args.tiers):
         print(path)
 
 

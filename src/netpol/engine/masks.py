@@ -108,6 +108,7 @@ Ids = npt.NDArray[np.int32]
 
 
 UNION, INTERSECT, DIFFERENCE = "union", "intersect", "difference"
+CHUNK = 1 << 22  # elements per combine step: bounds the int64 temporaries
 
 
 class MaskTable:
@@ -166,13 +167,49 @@ class MaskTable:
 
     def combine(self, a: Ids, b: Ids, operation: str) -> Ids:
         """Elementwise ``a OP b`` of two id arrays of one shape."""
+        return self.combine_many(a, b, (operation,))[0]
+
+    def combine_many(self, a: Ids, b: Ids, operations: tuple[str, ...]) -> list[Ids]:
+        """Elementwise ``a OP b`` for each operation, the (a, b) codes computed once, in
+        chunks so a large matrix needs no second int64 copy of itself."""
+        out = [np.empty(a.shape, dtype=np.int32) for _ in operations]
         if a.size == 0:
-            return a.copy()
-        width = np.int64(len(self.masks))
-        codes = a.astype(np.int64) * width + b
-        distinct, inverse = np.unique(codes, return_inverse=True)
-        mapped = np.array(
-            [self.operate(operation, int(c // width), int(c % width)) for c in distinct],
-            dtype=np.int32,
-        )
-        return mapped[inverse].reshape(a.shape)
+            return out
+        flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+        flat_out = [o.reshape(-1) for o in out]
+        for start in range(0, flat_a.size, CHUNK):
+            part = slice(start, start + CHUNK)
+            mapped = self._combine_flat(flat_a[part], flat_b[part], operations)
+            for target, values in zip(flat_out, mapped, strict=True):
+                target[part] = values
+        return out
+
+    def _combine_flat(self, a: Ids, b: Ids, operations: tuple[str, ...]) -> list[Ids]:
+        # ids are dense small integers and few of them occur together: renumber the ids
+        # present on each side, so the pair codes index a small lookup table (sorting the
+        # codes with np.unique costs far more on large matrices)
+        width = len(self.masks)
+        left = np.flatnonzero(np.bincount(a, minlength=width))
+        right = np.flatnonzero(np.bincount(b, minlength=width))
+        rank_left = np.zeros(width, dtype=np.int64)
+        rank_left[left] = np.arange(len(left))
+        rank_right = np.zeros(width, dtype=np.int64)
+        rank_right[right] = np.arange(len(right))
+        codes = rank_left[a] * len(right) + rank_right[b]
+        size = len(left) * len(right)
+        if size > 4 * codes.size:  # too many combinations for a table: sort the codes
+            present, inverse = np.unique(codes, return_inverse=True)
+        else:
+            present = np.flatnonzero(np.bincount(codes, minlength=size))
+            inverse = None
+        pairs = [(int(left[c // len(right)]), int(right[c % len(right)])) for c in present]
+        results = []
+        for operation in operations:
+            mapped = np.array([self.operate(operation, x, y) for x, y in pairs], dtype=np.int32)
+            if inverse is not None:
+                results.append(mapped[inverse])
+                continue
+            lookup = np.zeros(size, dtype=np.int32)
+            lookup[present] = mapped
+            results.append(lookup[codes])
+        return results

@@ -11,7 +11,9 @@ undecided at the end is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +34,7 @@ from netpol.engine.tiers import (
 from netpol.model.tiers import EndpointMatch
 
 Index = npt.NDArray[np.intp]
+BLOCK_ELEMENTS = 1 << 22  # matrix cells per step of a rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +117,21 @@ class TieredMatrix:
         table = self.table
         undecided = np.full((k, k), MaskTable.EVERYTHING, dtype=np.int32)
         allowed = np.zeros((k, k), dtype=np.int32)
+        # what Pass rules hand to the next tier; allocated on the first Pass, reset per tier
+        passed = np.zeros((0, 0), dtype=np.int32)
         for plan in self.model.plans:
-            passed = np.zeros((k, k), dtype=np.int32)
             selected = 0
+            passing = False
             for member in plan.members:
                 if isinstance(member, str):
                     if np_isolated:
                         selected |= np_isolated
-                        rows = self.sets.indexes(np_isolated)
-                        granted = table.combine(undecided[rows], np_ids[rows], INTERSECT)
+                        rows = self._rows(np_isolated)
+                        granted, rest = table.combine_many(
+                            undecided[rows], np_ids[rows], (INTERSECT, DIFFERENCE)
+                        )
                         allowed[rows] = table.combine(allowed[rows], granted, UNION)
-                        undecided[rows] = table.combine(undecided[rows], granted, DIFFERENCE)
+                        undecided[rows] = rest
                         if record is not None:
                             took = bool(granted.any())
                             record(Step(plan.tier.name, member, None, np_isolated, everyone, took))
@@ -136,20 +143,32 @@ class TieredMatrix:
                     continue
                 selected |= subjects
                 for rule in rules:
+                    if rule.rule.action == PASS and not passed.size:
+                        passed = np.zeros((k, k), dtype=np.int32)
                     step = self._apply(rule, direction, subjects, undecided, allowed, passed)
+                    passing = passing or (step.took and rule.rule.action == PASS)
                     if record is not None:
                         record(replace(step, tier=plan.tier.name))
-            if selected:
-                rows = self.sets.indexes(selected)
-                if plan.tier.default_action == DENY:
-                    if record is not None:
-                        took = bool(undecided[rows].any())
-                        label = f"the default Deny of tier {plan.tier.name}"
-                        record(Step(plan.tier.name, label, None, selected, everyone, took))
-                    undecided[rows] = passed[rows]
-                else:
-                    undecided[rows] = table.combine(undecided[rows], passed[rows], UNION)
+            if not selected:
+                continue
+            rows = self._rows(selected)
+            if plan.tier.default_action == DENY:
+                if record is not None:
+                    took = bool(undecided[rows].any())
+                    label = f"the default Deny of tier {plan.tier.name}"
+                    record(Step(plan.tier.name, label, None, selected, everyone, took))
+                undecided[rows] = passed[rows] if passing else MaskTable.NOTHING
+            elif passing:
+                undecided[rows] = table.combine(undecided[rows], passed[rows], UNION)
+            if passing:
+                passed.fill(MaskTable.NOTHING)
         return table.combine(allowed, undecided, UNION)
+
+    def _rows(self, bits: int) -> Index | slice:
+        """Row indexes of ``bits``; a plain slice when that is every row (no copy)."""
+        if bits == self.sets.all_classes:
+            return slice(None)
+        return self.sets.indexes(bits)
 
     def _apply(
         self,
@@ -175,18 +194,33 @@ class TieredMatrix:
         for row_bits, col_bits, mask in blocks:
             if not mask:
                 continue
-            block = np.ix_(self.sets.indexes(row_bits), self.sets.indexes(col_bits))
             mask_id = self.table.id(mask)
-            before = undecided[block]
-            taken = self.table.apply(INTERSECT, before, mask_id)
-            took = took or bool(taken.any())
-            if action == ALLOW:
-                allowed[block] = self.table.combine(allowed[block], taken, UNION)
-            elif action == PASS:
-                passed[block] = self.table.combine(passed[block], taken, UNION)
-            if action != LOG:
-                undecided[block] = self.table.apply(DIFFERENCE, before, mask_id)
+            for block in self._blocks(row_bits, col_bits):
+                before = undecided[block]
+                taken = self.table.apply(INTERSECT, before, mask_id)
+                took = took or bool(taken.any())
+                if action == ALLOW:
+                    allowed[block] = self.table.combine(allowed[block], taken, UNION)
+                elif action == PASS:
+                    passed[block] = self.table.combine(passed[block], taken, UNION)
+                if action != LOG:
+                    undecided[block] = self.table.apply(DIFFERENCE, before, mask_id)
         return Step("", rule.label, rule, rows, cols, took)
+
+    def _blocks(self, row_bits: int, col_bits: int) -> Iterator[tuple[Any, ...]]:
+        """Index tuples covering rows x cols, a bounded number of rows at a time (so the
+        temporaries of a 10k-class matrix stay small); slices where a side is complete."""
+        cols = self._rows(col_bits)
+        rows = self._rows(row_bits)
+        if isinstance(rows, slice):
+            rows = np.arange(len(self.classes))
+        step = max(1, BLOCK_ELEMENTS // max(1, len(self.classes)))
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            if isinstance(cols, slice):
+                yield chunk, cols
+            else:
+                yield np.ix_(chunk, cols)
 
 
 def tiered_connection_sets(model: TieredModel, sets: ClassSets) -> list[ConnectionSet]:
