@@ -23,6 +23,7 @@ from netpol.model.diagnostics import Severity
 from netpol.model.objects import METADATA_NAME_LABEL, Container, ContainerPort, Pod
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector
+from netpol.model.tiers import DENY, NODES, TierRule
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 DNS_LABEL = ("k8s-app", "kube-dns")
@@ -430,6 +431,8 @@ def _egress_deny_all(ctx: LintContext) -> Iterator[Finding]:
                     for p in pods
                     if not any(c.rules("Egress") for c in ctx.cc.applying(p, "Egress"))
                 ]
+                if ctx.cc.tiered is not None:  # an admin policy may let them reach DNS
+                    pods = [p for p in pods if not any(_dns_reach(ctx, p)[:2])]
                 if not pods:
                     continue
             elif any(
@@ -1129,7 +1132,10 @@ def _no_default_deny(ctx: LintContext) -> Iterator[Finding]:
             if c.policy.namespace == namespace and c.policy.pod_selector.is_empty
         ]
         missing = [
-            d for d in ("Ingress", "Egress") if not any(d in p.policy_types for p in covering)
+            d
+            for d in ("Ingress", "Egress")
+            if not any(d in p.policy_types for p in covering)
+            and not _tier_default_deny(ctx, namespace, d)
         ]
         if not missing:
             continue
@@ -1139,6 +1145,41 @@ def _no_default_deny(ctx: LintContext) -> Iterator[Finding]:
             obj,
             source,  # type: ignore[arg-type]
         )
+
+
+def _tier_default_deny(ctx: LintContext, namespace: str, direction: str) -> bool:
+    """Whether an admin, baseline or Calico policy denies ``direction`` to any new pod of
+    ``namespace`` (a BaselineAdminNetworkPolicy deny-all, a rule-less Calico policy)."""
+    tiered = ctx.cc.tiered
+    if tiered is None:
+        return False
+    newcomer = pod_endpoint(Pod(namespace, "a-new-pod"), ctx.cc.profile)
+    for compiled in tiered.policies:
+        policy = compiled.policy
+        if direction not in policy.types or tiered.miss(policy.subject, newcomer) is not None:
+            continue
+        rules = compiled.rules(direction)
+        tier = next(p.tier for p in tiered.plans if p.tier.name == policy.tier)
+        if not rules and tier.default_action == DENY:
+            return True
+        if any(r.rule.action == DENY and _covers_everyone(r.rule) for r in rules):
+            return True
+    return False
+
+
+def _covers_everyone(rule: TierRule) -> bool:
+    if rule.unmatchable or rule.ports or rule.not_ports or rule.protocols is not None:
+        return False
+    return rule.any_peer or any(
+        m.scope != NODES
+        and m.namespace is None
+        and (m.namespaces is None or m.namespaces.is_empty)
+        and (m.pods is None or m.pods.is_empty)
+        and not m.networks()
+        and m.not_pods is None
+        and not m.uses_service_accounts
+        for m in rule.peers
+    )
 
 
 # --- redundancy ---------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def _shadowed(ctx: LintContext) -> Iterator[Finding]:
             earlier = [
                 s.label
                 for s in steps[:position]
-                if s.took and s.rows & step.rows and s.cols & step.cols
+                if s.took and s.rows & step.rows and s.cols & step.cols and _ports_meet(s, step)
             ]
             blame = ", ".join(dict.fromkeys(earlier[:3])) or "earlier rules"
             yield _on_rule(
@@ -105,6 +105,15 @@ def _shadowed(ctx: LintContext) -> Iterator[Finding]:
                 f"({direction.lower()} of {fill.workloads(step.rows)}) is decided before it "
                 f"by {blame}",
             )
+
+
+def _ports_meet(earlier: Step, later: Step) -> bool:
+    """Whether two steps can decide a common port (defaults and named ports: assume so)."""
+    if earlier.rule is None or later.rule is None:
+        return True
+    if earlier.rule.has_named or later.rule.has_named:
+        return True
+    return not (earlier.rule.numeric & later.rule.numeric).is_empty
 
 
 @check(

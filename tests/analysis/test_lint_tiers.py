@@ -1,0 +1,107 @@
+"""The tier checks name the right culprits, and the NetworkPolicy checks see the tiers:
+an admin policy that lets a pod reach DNS, or a baseline deny-all, is not reported as
+missing."""
+
+from __future__ import annotations
+
+from tests.conftest import cluster_from_yaml
+
+from netpol.analysis.checks import CHECKS
+from netpol.analysis.lint import Finding, run_checks
+from netpol.analysis.lint_examples import BASE, X_SUBJECT, admin_policy, policy
+from netpol.engine.compile import compile_cluster
+from netpol.model.options import Options
+
+
+def findings(text: str, check: str) -> list[Finding]:
+    options = Options()
+    cc = compile_cluster(cluster_from_yaml(BASE + text, options), options)
+    return [f for f in run_checks(cc, CHECKS).findings if f.check == check]
+
+
+METRICS_ALLOW = admin_policy(
+    "metrics",
+    "  priority: 10\n"
+    + X_SUBJECT
+    + "  ingress:\n"
+    + "    - {name: metrics, action: Allow, from: [{namespaces: {}}],"
+    + " ports: [{portNumber: {port: 9100}}]}\n",
+)
+DENY_Y = admin_policy(
+    "deny-y",
+    "  priority: 20\n"
+    + X_SUBJECT
+    + "  ingress:\n"
+    + "    - {name: no-y, action: Deny, from: [{namespaces: {matchLabels: {team: y}}}]}\n",
+)
+WEB_FOR_Y = admin_policy(
+    "web-for-y",
+    "  priority: 30\n"
+    + X_SUBJECT
+    + "  ingress:\n"
+    + "    - {name: web, action: Allow, from: [{namespaces: {matchLabels: {team: y}}}],"
+    + " ports: [{portNumber: {port: 8080}}]}\n",
+)
+
+
+def test_a_shadowed_rule_is_blamed_on_the_rule_that_decided_its_ports_only() -> None:
+    [finding] = findings(METRICS_ALLOW + DENY_Y + WEB_FOR_Y, "tier-rule-shadowed")
+    assert finding.obj == "AdminNetworkPolicy/web-for-y"
+    assert finding.field == "spec.ingress[0]"
+    assert 'by AdminNetworkPolicy deny-y ingress[0] "no-y"' in finding.message
+    assert "metrics" not in finding.message  # 9100 never meets 8080
+
+
+def test_the_rule_that_decides_first_is_not_itself_shadowed() -> None:
+    assert findings(METRICS_ALLOW + DENY_Y, "tier-rule-shadowed") == []
+
+
+DEFAULT_DENY_EGRESS = policy("deny-egress", "  podSelector: {}\n  policyTypes: [Egress]\n")
+DNS_FOR_ALL = admin_policy(
+    "dns",
+    """\
+  priority: 1
+  subject: {namespaces: {}}
+  egress:
+    - name: dns
+      action: Allow
+      to: [{pods: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},
+                   podSelector: {matchLabels: {k8s-app: kube-dns}}}}]
+      ports: [{portNumber: {protocol: UDP, port: 53}}, {portNumber: {protocol: TCP, port: 53}}]
+""",
+)
+
+
+def test_egress_deny_all_is_reported_without_an_admin_dns_rule() -> None:
+    [finding] = findings(DEFAULT_DENY_EGRESS, "egress-deny-all")
+    assert "DNS included" in finding.message
+
+
+def test_egress_deny_all_is_silent_when_an_admin_policy_lets_the_pods_reach_dns() -> None:
+    assert findings(DEFAULT_DENY_EGRESS + DNS_FOR_ALL, "egress-deny-all") == []
+
+
+BASELINE_DENY_ALL = admin_policy(
+    "default",
+    """\
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: [{namespaces: {}}]}]
+  egress: [{action: Deny, to: [{namespaces: {}}]}]
+""",
+    "BaselineAdminNetworkPolicy",
+)
+
+
+def test_a_baseline_deny_all_counts_as_every_namespace_default_deny() -> None:
+    before = findings("", "namespace-without-default-deny")
+    assert {f.obj for f in before} >= {"Namespace/x", "Namespace/y"}
+    assert findings(BASELINE_DENY_ALL, "namespace-without-default-deny") == []
+
+
+def test_a_baseline_deny_on_some_ports_is_no_default_deny() -> None:
+    partial = BASELINE_DENY_ALL.replace(
+        "from: [{namespaces: {}}]}]",
+        "from: [{namespaces: {}}], ports: [{portNumber: {port: 22}}]}]",
+    )
+    messages = [f.message for f in findings(partial, "namespace-without-default-deny")]
+    assert any("no default-deny for ingress" in m for m in messages)
