@@ -232,3 +232,19 @@ def test_describe_pod_output_json() -> None:
     assert document["ingressPolicies"] == ["app1-ns/db-policy"]
     assert document["reaches"] == []
     assert [r["text"] for r in document["reachedBy"]] == ["TCP 3306"]
+
+
+def test_describe_pod_lists_the_admin_and_baseline_policies_in_evaluation_order() -> None:
+    db = pod("app1-ns/db-sts", "admin-tiers")
+    result = run("pod", db, str(REPO / "examples" / "admin-tiers"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Egress tiers: AdminNetworkPolicy/cluster-dns (tier kube-admin), "
+        "BaselineAdminNetworkPolicy/default (tier kube-baseline)" in result.output
+    )
+    data = json.loads(run("pod", db, str(REPO / "examples" / "admin-tiers"), "-o", "json").output)
+    assert (
+        data["ingressTieredPolicies"][-1]
+        == "BaselineAdminNetworkPolicy/default (tier kube-baseline)"
+    )
+    assert data["ingressPolicies"] == ["app1-ns/db-policy"]

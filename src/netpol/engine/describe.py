@@ -70,6 +70,9 @@ class PodDescription:
     egress_policies: tuple[str, ...]
     reaches: tuple[tuple[str, ConnectionSet], ...]  # pods this pod may connect to
     reached_by: tuple[tuple[str, ConnectionSet], ...]  # pods that may connect to it
+    # admin, baseline and Calico policies selecting it, in evaluation order (tier, order)
+    ingress_tiered: tuple[str, ...] = ()
+    egress_tiered: tuple[str, ...] = ()
 
 
 def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
@@ -101,12 +104,26 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
             if c.selects(pod) and direction in c.policy.policy_types
         )
 
+    def tiered(direction: str) -> tuple[str, ...]:
+        if cc.tiered is None or not cc.is_policy_pod(pod):
+            return ()
+        return tuple(
+            f"{member.policy.id} (tier {plan.tier.name})"
+            for plan in cc.tiered.plans
+            for member in plan.members
+            if not isinstance(member, str)
+            and direction in member.policy.types
+            and cc.tiered.selects(member, pod)
+        )
+
     return PodDescription(
         pod,
         isolating("Ingress"),
         isolating("Egress"),
         tuple(reaches),
         tuple(reached_by),
+        tiered("Ingress"),
+        tiered("Egress"),
     )
 
 

@@ -80,6 +80,11 @@ def pod_text(d: PodDescription) -> str:
         f"Labels:     {labels}",
         f"Ingress:    {'isolated by ' + ', '.join(d.ingress_policies) if d.ingress_policies else 'not isolated (everything allowed)'}",
         f"Egress:     {'isolated by ' + ', '.join(d.egress_policies) if d.egress_policies else 'not isolated (everything allowed)'}",
+    ]
+    for direction, tiered in (("Ingress", d.ingress_tiered), ("Egress", d.egress_tiered)):
+        if tiered:
+            lines.append(f"{direction} tiers: {', '.join(tiered)}")
+    lines += [
         "May connect to:",
     ]
     if not pod.ips:
@@ -136,6 +141,8 @@ def pod_json(d: PodDescription) -> dict[str, object]:
         "labels": dict(d.pod.labels),
         "ingressPolicies": list(d.ingress_policies),
         "egressPolicies": list(d.egress_policies),
+        "ingressTieredPolicies": list(d.ingress_tiered),
+        "egressTieredPolicies": list(d.egress_tiered),
         "reaches": [{"pod": pid, "allowed": c.to_json(), "text": c.text()} for pid, c in d.reaches],
         "reachedBy": [
             {"pod": pid, "allowed": c.to_json(), "text": c.text()} for pid, c in d.reached_by
