@@ -89,11 +89,16 @@ def _rule_lines(
     if not rule.has_named:
         line = b.rule_line("daddr", ranges, rule.numeric, verdict)
         return [line] if line is not None else []
-    # named ports resolve on each destination pod: one line per distinct meaning
+    # named ports resolve on each destination pod: one line per distinct meaning; on any
+    # other address they resolve to nothing (a named notPorts excludes no port there)
+    lines = []
+    others = subtract(ALL_V4 if ranges is None else ranges, b.pod_ranges)
+    line = b.rule_line("daddr", others, rule.numeric, verdict)
+    if line is not None:
+        lines.append(line)
     groups: dict[ConnectionSet, list[int]] = {}
     for target in b.pods_in(ranges):
         groups.setdefault(rule.connections_to(target), []).append(b.ip_of[target.id])
-    lines = []
     for connections, ips in groups.items():
         line = b.rule_line("daddr", merge_intervals((v, v) for v in ips), connections, verdict)
         if line is not None:
@@ -112,15 +117,16 @@ def _peer_ranges(b: RulesetBuilder, model: TieredModel, rule: CompiledTierRule) 
 
 
 def _match_ranges(b: RulesetBuilder, model: TieredModel, match: EndpointMatch) -> Ranges:
-    if match.scope != ANY:
-        # pods (checked one by one, as the verdict does); node peers never see lab traffic
-        # (a pod's packets to its node are delivered locally, not forwarded)
-        return merge_intervals(
-            (b.ip_of[p.id], b.ip_of[p.id])
-            for p in b.pods_in(None)
-            if model.miss(match, pod_endpoint(p, b.cc.profile)) is None
-        )
-    if match.ip_version == 6:
-        return ()
+    # pods are checked one by one, as the verdict does (a match of scope "any" still
+    # applies its pod conditions, a GlobalNetworkPolicy's lone notSelector, to pods); node
+    # peers never see lab traffic (a pod's packets to its node are delivered locally)
+    pods = [
+        (b.ip_of[p.id], b.ip_of[p.id])
+        for p in b.pods_in(None)
+        if model.miss(match, pod_endpoint(p, b.cc.profile)) is None
+    ]
+    if match.scope != ANY or match.ip_version == 6:
+        return merge_intervals(pods)
     inside = network_ranges(match.nets) if match.nets else ALL_V4
-    return subtract(inside, network_ranges(match.not_nets))
+    others = subtract(subtract(inside, network_ranges(match.not_nets)), b.pod_ranges)
+    return merge_intervals([*others, *pods])
