@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netpol.lab.state import write_json_atomic
-from netpol.load.build import KINDS, is_namespaced
+from netpol.load.build import CALICO_GROUPS, KINDS, is_namespaced
 from netpol.load.yamldoc import RawDocument, locate_plain
 
 KIND_ALIASES = {
@@ -48,6 +48,30 @@ KIND_ALIASES = {
     "ns": "Namespace",
     "node": "Node",
     "nodes": "Node",
+    "serviceaccount": "ServiceAccount",
+    "serviceaccounts": "ServiceAccount",
+    "sa": "ServiceAccount",
+    # the Network Policy API's CRDs (their kubectl short names too)
+    "adminnetworkpolicy": "AdminNetworkPolicy",
+    "adminnetworkpolicies": "AdminNetworkPolicy",
+    "anp": "AdminNetworkPolicy",
+    "baselineadminnetworkpolicy": "BaselineAdminNetworkPolicy",
+    "baselineadminnetworkpolicies": "BaselineAdminNetworkPolicy",
+    "banp": "BaselineAdminNetworkPolicy",
+    "clusternetworkpolicy": "ClusterNetworkPolicy",
+    "clusternetworkpolicies": "ClusterNetworkPolicy",
+    # Calico's (its API server's names; "cnp" is left out: both ClusterNetworkPolicy and
+    # Calico's NetworkPolicy claim it)
+    "globalnetworkpolicy": "GlobalNetworkPolicy",
+    "globalnetworkpolicies": "GlobalNetworkPolicy",
+    "gnp": "GlobalNetworkPolicy",
+    "calicoglobalnetworkpolicy": "GlobalNetworkPolicy",
+    "calicoglobalnetworkpolicies": "GlobalNetworkPolicy",
+    "cgnp": "GlobalNetworkPolicy",
+    "caliconetworkpolicy": "NetworkPolicy.projectcalico.org",
+    "caliconetworkpolicies": "NetworkPolicy.projectcalico.org",
+    "tier": "Tier",
+    "tiers": "Tier",
 }
 
 
@@ -59,13 +83,26 @@ class StoredObject:
     data: dict[str, Any]
 
     @property
+    def resource(self) -> str:
+        """The kind as the store tells kinds apart (``resource_of``)."""
+        return resource_of(self.kind, self.data.get("apiVersion"))
+
+    @property
     def key(self) -> tuple[str, str, str]:
-        return (self.kind, self.namespace, self.name)
+        return (self.resource, self.namespace, self.name)
 
     @property
     def label(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind}/{where}{self.name}"
+        return f"{self.resource}/{where}{self.name}"
+
+
+def resource_of(kind: str, api_version: object) -> str:
+    """``kind``, or ``NetworkPolicy.projectcalico.org`` for Calico's: a kind whose name
+    another API group also uses is a different object there (its own key in the store)."""
+    group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+    shared = any(k == kind and g not in CALICO_GROUPS for k, g in KINDS)
+    return f"{kind}.projectcalico.org" if group in CALICO_GROUPS and shared else kind
 
 
 def objects_of(docs: Iterable[RawDocument], default_namespace: str) -> list[StoredObject]:
@@ -145,6 +182,13 @@ def raw_documents(objects: Sequence[StoredObject], path: str) -> list[RawDocumen
 
 
 def resolve_kind(text: str) -> str | None:
-    if any(kind == text for kind, _ in KINDS):
-        return text
-    return KIND_ALIASES.get(text.lower())
+    """The store's kind (``StoredObject.resource``) that ``text`` names, as kubectl reads it:
+    a kind or a resource or short name (``anp``, ``gnp``, ``netpol``), optionally followed
+    by its API group (``networkpolicies.projectcalico.org`` is Calico's); None if none."""
+    name, dot, group = text.partition(".")
+    kind = name if any(k == name for k, _ in KINDS) else KIND_ALIASES.get(name.lower())
+    if kind is None or not dot:
+        return kind
+    if (kind, group) not in KINDS:
+        return None
+    return resource_of(kind, f"{group}/")

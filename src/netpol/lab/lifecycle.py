@@ -328,7 +328,7 @@ def _delete_keys(
     found = [
         o
         for o in store
-        if o.kind == kind and o.name == name and (namespace is None or o.namespace == namespace)
+        if o.resource == kind and o.name == name and (namespace is None or o.namespace == namespace)
     ]
     if not found:
         where = f" in namespace {namespace}" if namespace else ""
