@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint
 from netpol.engine.resolve import Resolver, Target, split_port
+from netpol.engine.tiers import RuleMiss
 from netpol.engine.verdict import Verdict, evaluate
 
 
@@ -21,6 +22,9 @@ class Explanation:
     src: Endpoint
     target: Target
     verdict: Verdict
+    # with tiered policies: their rules that did not match, per side (egress, ingress)
+    egress_misses: tuple[RuleMiss, ...] = ()
+    ingress_misses: tuple[RuleMiss, ...] = ()
 
     @property
     def port(self) -> int | None:
@@ -53,5 +57,12 @@ def explain(
     for src in sources:
         hint = namespace or (src.pod.namespace if src.pod is not None else None)
         for target in resolver.targets(host, hint, port, protocol):
-            results.append(Explanation(src, target, evaluate(cc, src, target.endpoint)))
+            dst = target.endpoint
+            verdict = evaluate(cc, src, dst)
+            if cc.tiered is None:
+                results.append(Explanation(src, target, verdict))
+                continue
+            egress = cc.tiered.misses(src, dst, "Egress")
+            ingress = cc.tiered.misses(dst, src, "Ingress")
+            results.append(Explanation(src, target, verdict, egress, ingress))
     return results

@@ -162,6 +162,14 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleMiss:
+    """A rule that did not match a connection's endpoints, and why."""
+
+    rule: CompiledTierRule
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class TieredOutcome:
     allowed: ConnectionSet
     decisions: tuple[Decision, ...]
@@ -314,6 +322,42 @@ class TieredModel:
         if rule.rule.local is not None and self.miss(rule.rule.local, subject) is not None:
             return False
         return rule.rule.any_peer or any(self.miss(p, peer) is None for p in rule.rule.peers)
+
+    def why_not(self, rule: CompiledTierRule, subject: Endpoint, peer: Endpoint) -> str | None:
+        """None when the rule's endpoints match; otherwise why not, every peer's reason."""
+        if rule.rule.unmatchable:
+            return rule.rule.unmatchable
+        local = rule.rule.local
+        if local is not None:
+            reason = self.miss(local, subject)
+            if reason is not None:
+                return f"the rule's own side does not match: {reason}"
+        if rule.rule.any_peer:
+            return None
+        reasons = [self.miss(p, peer) for p in rule.rule.peers]
+        if any(r is None for r in reasons):
+            return None
+        if len(reasons) == 1:
+            return str(reasons[0])
+        return "; ".join(f"peer[{i}]: {r}" for i, r in enumerate(reasons))
+
+    def misses(self, subject: Endpoint, peer: Endpoint, direction: str) -> tuple[RuleMiss, ...]:
+        """Rules of the policies selecting ``subject`` that do not match this connection's
+        endpoints, in evaluation order: what an explanation owes a user who expected one."""
+        if subject.pod is None or not self.is_policy_pod(subject.pod):
+            return ()
+        found = []
+        for plan in self.plans:
+            for member in plan.members:
+                if isinstance(member, str) or direction not in member.policy.types:
+                    continue
+                if not self.selects(member, subject.pod):
+                    continue
+                for rule in member.rules(direction):
+                    reason = self.why_not(rule, subject, peer)
+                    if reason is not None:
+                        found.append(RuleMiss(rule, reason))
+        return tuple(found)
 
     # -- one side of a connection -------------------------------------------------------
 
@@ -470,6 +514,7 @@ __all__ = [
     "CompiledTierRule",
     "CompiledTieredPolicy",
     "Decision",
+    "RuleMiss",
     "TierPlan",
     "TieredModel",
     "TieredOutcome",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netpol.engine.explain import Explanation
-from netpol.engine.tiers import NETWORK_POLICIES, Decision
+from netpol.engine.tiers import NETWORK_POLICIES, CompiledTierRule, Decision, RuleMiss
 from netpol.engine.verdict import (
     LOCAL_NODE,
     NOT_A_POD,
@@ -91,6 +91,15 @@ def _chain_lines(e: Explanation, side: SideVerdict) -> list[str]:
         lines += [f"    {_step_text(side, d, e)} on {d.connections.text()}" for d in steps]
     if any(d.rule is None and d.by.startswith(NETWORK_POLICIES) for d in steps):
         lines += _network_policy_lines(e, side)
+    misses = e.egress_misses if side.direction == "Egress" else e.ingress_misses
+    dst_pod = e.target.endpoint.pod if side.direction == "Egress" else side.subject.pod
+    if e.port is not None:  # only rules that would have covered the asked port
+        misses = tuple(
+            m for m in misses if m.rule.connections_to(dst_pod).contains(e.protocol, e.port)
+        )
+    if misses:
+        lines.append("  rules that did not match (in evaluation order):")
+        lines += [f"    [{m.rule.label}] {m.rule.rule.action}: {m.reason}" for m in misses]
     return lines
 
 
@@ -186,20 +195,29 @@ def _side_json(side: SideVerdict) -> dict[str, object]:
     }
 
 
+def _rule_ref(rule: CompiledTierRule) -> dict[str, object]:
+    return {
+        "policy": rule.policy.id,
+        "direction": rule.direction,
+        "index": rule.rule.index,
+        "name": rule.rule.name or None,
+    }
+
+
+def _misses_json(misses: tuple[RuleMiss, ...]) -> list[dict[str, object]]:
+    return [
+        {"rule": _rule_ref(m.rule), "action": m.rule.rule.action, "reason": m.reason}
+        for m in misses
+    ]
+
+
 def _decision_json(decision: Decision) -> dict[str, object]:
     rule = decision.rule
     return {
         "tier": decision.tier or None,
         "by": decision.by or None,
         "action": decision.action,
-        "rule": None
-        if rule is None
-        else {
-            "policy": rule.policy.id,
-            "direction": rule.direction,
-            "index": rule.rule.index,
-            "name": rule.rule.name or None,
-        },
+        "rule": None if rule is None else _rule_ref(rule),
         "reason": decision.reason or None,
         "connections": decision.connections.to_json(),
         "connectionsText": decision.connections.text(),
@@ -222,8 +240,14 @@ def explanation_json(explanations: list[Explanation]) -> dict[str, object]:
                 "allowedConnections": e.verdict.allowed.to_json(),
                 "allowedText": e.verdict.allowed.text(),
                 "note": e.verdict.note,
-                "egress": _side_json(e.verdict.egress),
-                "ingress": _side_json(e.verdict.ingress),
+                "egress": {
+                    **_side_json(e.verdict.egress),
+                    "notMatched": _misses_json(e.egress_misses),
+                },
+                "ingress": {
+                    **_side_json(e.verdict.ingress),
+                    "notMatched": _misses_json(e.ingress_misses),
+                },
             }
             for e in explanations
         ],
