@@ -147,3 +147,20 @@ def test_a_lab_name_that_is_a_path_is_refused_and_nothing_is_removed(
         for directory in (Path("/run/netpol/lab"), Path("/run/netpol")):
             with contextlib.suppress(OSError):
                 directory.rmdir()
+
+
+def test_up_and_status_count_and_list_the_admin_and_baseline_policies() -> None:
+    name = lab_name("cli-tiers")
+    done = netpol("lab", "up", "--name", name, str(EXAMPLES / "admin-tiers"))
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "3 policies + 6 admin/baseline/Calico policies" in done.stdout
+        status = netpol("lab", "status", "--name", name).stdout
+        listed = status[status.index("POLICIES IN FORCE") :].splitlines()
+        assert listed[1] == "  AdminNetworkPolicy/cluster-dns (tier kube-admin, order 10; Egress)"
+        assert (
+            "  BaselineAdminNetworkPolicy/default (tier kube-baseline; Ingress, Egress)" in listed
+        )
+        assert "  app1-ns/db-policy (Ingress, Egress)" in listed
+    finally:
+        assert netpol("lab", "down", "--name", name).returncode == 0

@@ -24,6 +24,7 @@ from netpol.lab.probe import ProbeReport
 from netpol.lab.state import load as load_state
 from netpol.lab.system import LabError
 from netpol.lab.view import LabInputError
+from netpol.model.cluster import Cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +37,14 @@ def name_option(func: F) -> F:
         show_default=True,
         help="Which lab (several can run side by side).",
     )(func)
+
+
+def _policies_text(cluster: Cluster) -> str:
+    """``3 policies`` or ``3 policies + 6 admin/baseline/Calico policies``."""
+    text = f"{len(cluster.policies)} policies"
+    if cluster.tiered_policies:
+        text += f" + {len(cluster.tiered_policies)} admin/baseline/Calico policies"
+    return text
 
 
 def _say(line: str) -> None:
@@ -109,7 +118,7 @@ def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) 
     rules = state.rules if state else 0
     click.echo(
         f"lab {lab} is up: {len(view.pods)} pods, {len(view.cluster.services)} services, "
-        f"{len(view.cluster.policies)} policies ({rules} nftables rules)"
+        f"{_policies_text(view.cluster)} ({rules} nftables rules)"
     )
     click.echo(f"  probe it:     netpol lab probe --name {lab}")
     click.echo(f"  enter a pod:  netpol lab exec --name {lab} NAMESPACE/POD -- sh")

@@ -58,6 +58,7 @@ from netpol.lab.view import (
 )
 from netpol.model.cluster import Cluster
 from netpol.model.options import Options
+from netpol.model.tiers import TieredPolicy
 
 Say = Callable[[str], None]
 
@@ -560,13 +561,30 @@ def status_lines(st: Status) -> list[str]:
             f"  {route.service_id:<35} {vip}:{route.port}/{route.protocol}{node_port} -> {backends}"
         )
     lines += ["", "POLICIES IN FORCE"]
+    for tiered in sorted(view.cluster.tiered_policies, key=_evaluation_order(view)):
+        order = "" if tiered.order is None else f", order {tiered.order:g}"
+        lines.append(f"  {tiered.id} (tier {tiered.tier}{order}; {', '.join(tiered.types)})")
     for policy in view.cluster.policies:
         lines.append(f"  {policy.id} ({', '.join(policy.policy_types)})")
-    if not view.cluster.policies:
+    if not view.cluster.policies and not view.cluster.tiered_policies:
         lines.append("  none: every pod can reach every pod")
     if state.notes:
         lines += ["", "NOTES"] + [f"  {n}" for n in state.notes]
     return lines
+
+
+def _evaluation_order(
+    view: LabView,
+) -> Callable[[TieredPolicy], tuple[int, tuple[bool, float, str]]]:
+    """Sort key: the tier's place in the evaluation, then the policy's own order."""
+    tiered = view.cc.tiered
+    tiers = [plan.tier.name for plan in tiered.plans] if tiered is not None else []
+
+    def key(policy: TieredPolicy) -> tuple[int, tuple[bool, float, str]]:
+        place = tiers.index(policy.tier) if policy.tier in tiers else len(tiers)
+        return place, policy.sort_key
+
+    return key
 
 
 # -- checks by name (the tutorial's telnet) ------------------------------------------------
