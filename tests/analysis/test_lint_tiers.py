@@ -105,3 +105,20 @@ def test_a_baseline_deny_on_some_ports_is_no_default_deny() -> None:
     )
     messages = [f.message for f in findings(partial, "namespace-without-default-deny")]
     assert any("no default-deny for ingress" in m for m in messages)
+
+
+SYSLOG_ALLOW = admin_policy(
+    "syslog",
+    "  priority: 10\n"
+    + X_SUBJECT
+    + "  ingress:\n"
+    + "    - {name: syslog, action: Allow, from: [{namespaces: {}}],"
+    + " ports: [{namedPort: syslog}]}\n",
+)
+
+
+def test_a_named_port_rule_is_blamed_only_where_its_name_meets_the_ports() -> None:
+    """`syslog` is UDP 514 on the api pod: it never decides TCP 8080."""
+    [finding] = findings(SYSLOG_ALLOW + DENY_Y + WEB_FOR_Y, "tier-rule-shadowed")
+    assert 'by AdminNetworkPolicy deny-y ingress[0] "no-y"' in finding.message
+    assert "syslog" not in finding.message

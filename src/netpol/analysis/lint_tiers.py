@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
+from netpol.engine.endpoints import POD
 from netpol.engine.matrix import NetworkPolicySides, network_policy_sides
 from netpol.engine.tiered_matrix import Step, TieredMatrix
 from netpol.engine.tiers import PASS
@@ -95,7 +96,10 @@ def _shadowed(ctx: LintContext) -> Iterator[Finding]:
             earlier = [
                 s.label
                 for s in steps[:position]
-                if s.took and s.rows & step.rows and s.cols & step.cols and _ports_meet(s, step)
+                if s.took
+                and s.rows & step.rows
+                and s.cols & step.cols
+                and _ports_meet(fill, s, step)
             ]
             blame = ", ".join(dict.fromkeys(earlier[:3])) or "earlier rules"
             yield _on_rule(
@@ -107,13 +111,21 @@ def _shadowed(ctx: LintContext) -> Iterator[Finding]:
             )
 
 
-def _ports_meet(earlier: Step, later: Step) -> bool:
-    """Whether two steps can decide a common port (defaults and named ports: assume so)."""
+def _ports_meet(fill: TierFill, earlier: Step, later: Step) -> bool:
+    """Whether two steps can decide a common port towards a common destination (named
+    ports resolved on each destination class; defaults cover every port)."""
     if earlier.rule is None or later.rule is None:
         return True
-    if earlier.rule.has_named or later.rule.has_named:
-        return True
-    return not (earlier.rule.numeric & later.rule.numeric).is_empty
+    if not earlier.rule.has_named and not later.rule.has_named:
+        return not (earlier.rule.numeric & later.rule.numeric).is_empty
+    ingress = later.rule.direction == "Ingress"
+    shared = (earlier.rows & later.rows) if ingress else (earlier.cols & later.cols)
+    classes = fill.sides.partition.classes
+    for index in fill.sides.sets.iter_bits(shared):
+        pod = classes[index].representative.pod if classes[index].kind == POD else None
+        if not (earlier.rule.connections_to(pod) & later.rule.connections_to(pod)).is_empty:
+            return True
+    return False
 
 
 @check(
