@@ -1,6 +1,7 @@
 """Lab benchmark: bring up 50 and 200 pods, apply 1k policies, probe 200 pods on 2 ports.
 
 Usage (root, nftables): python3 benchmarks/lab.py [--sizes 50,200] [--policies 1000] [--seed 7]
+       [--tiers]
 
 Each pod runs listeners on 80/TCP and 53/UDP; the lab adds its CoreDNS pod. "up" is
 ``lab up`` from objects to rules in force (namespaces, veths, routes, neighbours, the
@@ -8,6 +9,9 @@ helper's listeners, DNS, nftables). "apply" replaces the policy set with N polic
 (compile, load the table in one transaction). "probe" connects every ordered pair of pods
 on both ports (the outside client too) with the policies in force, and reports the time of
 the real connections and, separately, of the engine's prediction for every pair.
+``--tiers`` applies, with the policies, an AdminNetworkPolicy per namespace (Pass from its
+team, Deny from the other), a Calico GlobalNetworkPolicy in a tier of its own, and a
+baseline default deny: the same probe then checks the tier segments on real packets.
 """
 
 from __future__ import annotations
@@ -118,6 +122,69 @@ def policies(count: int, rng: random.Random) -> list[dict[str, Any]]:
     return found
 
 
+def tier_objects() -> list[dict[str, Any]]:
+    api = "policy.networking.k8s.io/v1alpha1"
+    found: list[dict[str, Any]] = []
+    for i in range(NAMESPACES):
+        own = {"namespaces": {"matchLabels": {"team": f"t{i % 2}"}}}
+        other = {"namespaces": {"matchLabels": {"team": f"t{(i + 1) % 2}"}}}
+        found.append(
+            {
+                "apiVersion": api,
+                "kind": "AdminNetworkPolicy",
+                "metadata": {"name": f"ns{i}-boundary"},
+                "spec": {
+                    "priority": 10 + i,
+                    "subject": {
+                        "namespaces": {"matchLabels": {"kubernetes.io/metadata.name": f"ns{i}"}}
+                    },
+                    "ingress": [
+                        {"name": "team", "action": "Pass", "from": [own]},
+                        {
+                            "name": "others-web",
+                            "action": "Deny",
+                            "from": [other],
+                            "ports": [{"portNumber": {"protocol": "TCP", "port": 80}}],
+                        },
+                    ],
+                },
+            }
+        )
+    found += [
+        {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "Tier",
+            "metadata": {"name": "security"},
+            "spec": {"order": 100, "defaultAction": "Pass"},
+        },
+        {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "security.no-dns-from-ns4"},
+            "spec": {
+                "tier": "security",
+                "order": 10,
+                "selector": "projectcalico.org/namespace == 'ns4'",
+                "types": ["Egress"],
+                "egress": [
+                    {"action": "Deny", "protocol": "UDP", "destination": {"ports": [53]}},
+                    {"action": "Pass"},
+                ],
+            },
+        },
+        {
+            "apiVersion": api,
+            "kind": "BaselineAdminNetworkPolicy",
+            "metadata": {"name": "default"},
+            "spec": {
+                "subject": {"namespaces": {}},
+                "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}],
+            },
+        },
+    ]
+    return found
+
+
 def timed(label: str, func: Any) -> Any:
     start = time.perf_counter()
     result = func()
@@ -125,7 +192,9 @@ def timed(label: str, func: Any) -> Any:
     return result
 
 
-def run_size(size: int, biggest: bool, count: int, no_probe: bool, rng: random.Random) -> None:
+def run_size(
+    size: int, biggest: bool, count: int, no_probe: bool, rng: random.Random, tiers: bool
+) -> None:
     lab = f"bench{size}"
     lifecycle.down(lab)
     base = cluster(size)
@@ -134,8 +203,9 @@ def run_size(size: int, biggest: bool, count: int, no_probe: bool, rng: random.R
         print(f"    ({len(view.pods)} pods with the lab's CoreDNS)")
         if not biggest:
             return
-        with_policies = base + policies(count, rng)
-        change = timed(f"apply {count} policies", lambda: lifecycle.replace(with_policies, lab))
+        with_policies = base + policies(count, rng) + (tier_objects() if tiers else [])
+        what = f"{count} policies" + (" + admin/baseline/Calico tiers" if tiers else "")
+        change = timed(f"apply {what}", lambda: lifecycle.replace(with_policies, lab))
         print(f"    ({change.rules_after} rules)")
         timed(
             "apply 1 more policy (incremental change)",
@@ -162,12 +232,13 @@ def main() -> int:
     parser.add_argument("--policies", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-probe", action="store_true")
+    parser.add_argument("--tiers", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"lab benchmark: {os.cpu_count()} cores, sizes {sizes}, {args.policies} policies")
     for size in sizes:
-        run_size(size, size == max(sizes), args.policies, args.no_probe, rng)
+        run_size(size, size == max(sizes), args.policies, args.no_probe, rng, args.tiers)
     return 0
 
 
