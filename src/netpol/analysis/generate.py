@@ -110,10 +110,15 @@ def generate(
         shown = "\n  ".join(differences[:MAX_DIFFERENCES])
         more = len(differences) - MAX_DIFFERENCES
         tail = f"\n  ... and {more} more" if more > 0 else ""
+        tiers = (
+            f" under the input's {len(cluster.tiered_policies)} admin, baseline or Calico "
+            "policies (they decide before or after the NetworkPolicies; see docs/tiers.md)"
+            if cluster.tiered_policies
+            else ""
+        )
         raise GenerateError(
-            "the generated policies would not give exactly the flows (nothing written):\n  "
-            + shown
-            + tail
+            f"the generated policies would not give exactly the flows{tiers} "
+            "(nothing written):\n  " + shown + tail
         )
     return GenerateResult(text, policies, result_cluster, tuple(all_flows), tuple(notes))
 
