@@ -114,6 +114,27 @@ ALLOW_Y_AT_5 = admin_policy(
 )
 
 
+CALICO_PASS_ALL = """\
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {{name: {tier}.log-then-pass}}
+spec:
+  tier: {tier}
+  order: {order}
+  selector: all()
+  types: [Ingress]
+  ingress: [{{action: Log}}, {{action: Pass}}]
+"""
+CALICO_TIER = """\
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {order: 100, defaultAction: Pass}
+"""
+
+
 @dataclass(frozen=True)
 class Case:
     check: str
@@ -701,5 +722,21 @@ CASES: tuple[Case, ...] = (
             + X_SUBJECT
             + "  ingress:\n    - {action: Deny, from: [{namespaces: {}}]}\n",
         ),
+    ),
+    Case(
+        "pass-skips-network-policies",
+        policy(
+            "web",
+            "  podSelector: {matchLabels: {app: web}}\n"
+            "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]\n",
+        )
+        + CALICO_PASS_ALL.format(tier="default", order=100),
+        policy(
+            "web",
+            "  podSelector: {matchLabels: {app: web}}\n"
+            "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]\n",
+        )
+        + CALICO_TIER
+        + CALICO_PASS_ALL.format(tier="security", order=100),
     ),
 )

@@ -14,7 +14,7 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.engine.endpoints import POD
 from netpol.engine.matrix import NetworkPolicySides, network_policy_sides
 from netpol.engine.tiered_matrix import Step, TieredMatrix
-from netpol.engine.tiers import PASS
+from netpol.engine.tiers import NETWORK_POLICIES, PASS
 from netpol.model.diagnostics import Severity
 from netpol.model.tiers import ANP_KIND, CNP_KIND, TieredPolicy
 
@@ -161,6 +161,47 @@ def _pass_to_nothing(ctx: LintContext) -> Iterator[Finding]:
                 f"{rule.label} passes {direction.lower()} of {fill.workloads(step.rows)} to "
                 "lower tiers, but no NetworkPolicy or later tier selects them there: the "
                 "passed connections are allowed by default",
+            )
+
+
+@check(
+    "pass-skips-network-policies",
+    Severity.WARNING,
+    "a Calico Pass before the NetworkPolicies in their own tier skips them",
+    "Calico puts Kubernetes NetworkPolicies in the default tier at order 1000. A Pass rule "
+    "of a policy in that same tier with a smaller order sends the connection to the next "
+    "tier, past every NetworkPolicy: the pods they isolate lose that isolation for what the "
+    "Pass takes (usually the author meant 'leave it to the NetworkPolicies').",
+    "Move the policy to a tier of its own above the default tier (then Pass reaches the "
+    "NetworkPolicies), or give it an order above 1000, or end with no rule instead of Pass.",
+    pitfall="Calico tiers",
+    needs_pods=True,
+)
+def _pass_skips_network_policies(ctx: LintContext) -> Iterator[Finding]:
+    fill = _fill(ctx, "pass-skips-network-policies")
+    if fill is None:
+        return
+    for direction in DIRECTIONS:
+        steps = fill.steps[direction]
+        network_policies = [
+            i for i, s in enumerate(steps) if s.rule is None and s.label == NETWORK_POLICIES
+        ]
+        if not network_policies:
+            continue
+        member = steps[network_policies[0]]
+        for step in steps[: network_policies[0]]:
+            rule = step.rule
+            if rule is None or rule.rule.action != PASS or step.tier != member.tier:
+                continue
+            skipped = step.rows & member.rows
+            if not step.took or not skipped:
+                continue
+            yield _on_rule(
+                "pass-skips-network-policies",
+                step,
+                f"{rule.label} passes {direction.lower()} of {fill.workloads(skipped)} out of "
+                f"tier {step.tier} before its NetworkPolicies, which isolate them: those "
+                "NetworkPolicies never see what the Pass takes",
             )
 
 
