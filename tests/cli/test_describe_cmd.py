@@ -207,7 +207,9 @@ def test_unknown_kind_is_a_usage_error() -> None:
     result = run("service", "backend-svc", "examples/three-tier")
 
     assert result.exit_code == 2
-    assert "Invalid value for '{netpol|networkpolicy|po|pod|policy}'" in result.stderr
+    assert (
+        "Invalid value for 'KIND': 'service' is not one of 'adminnetworkpolicy'," in result.stderr
+    )
 
 
 def test_describe_takes_output_json() -> None:
@@ -248,3 +250,174 @@ def test_describe_pod_lists_the_admin_and_baseline_policies_in_evaluation_order(
         == "BaselineAdminNetworkPolicy/default (tier kube-baseline)"
     )
     assert data["ingressPolicies"] == ["app1-ns/db-policy"]
+
+
+# -- admin, baseline and Calico policies -----------------------------------------------------
+
+EVERY_FIELD = "tests/fixtures/tiers-every-field"
+
+
+def warned_ok(*args: str) -> list[str]:
+    """Like ``ok`` for the fixture, whose rules netpol cannot model warn on stderr."""
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert all(": warning: " in line for line in result.stderr.splitlines())
+    return result.stdout.splitlines()
+
+
+def test_admin_policy_tier_priority_selected_pods_and_rules_in_order() -> None:
+    app1 = sorted(
+        pod(f"app1-ns/{w}", "admin-tiers") for w in ("backend-deploy", "db-sts", "frontend-deploy")
+    )
+    lines = ok("anp", "app1-boundary", "examples/admin-tiers")
+
+    assert lines[:9] == [
+        "Name:         app1-boundary",
+        "Kind:         AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1)",
+        "Source:       examples/admin-tiers/10-admin-network-policies.yaml:117",
+        "Tier:         kube-admin (order 1000, default action Pass)",
+        "Priority:     30",
+        "Subject:      namespaces app=app1",
+        f"Selects:      3 pod(s): {', '.join(app1)}",
+        "Types:        Ingress",
+        "Ingress: rules in order, the first that matches decides:",
+    ]
+    assert lines[9:11] == [
+        '  [0] "same-app" Pass from these peers on any port, any protocol',
+        f"      - namespaces app=app1: 3 pod(s) in namespaces app1-ns: {', '.join(app1)}",
+    ]
+    assert lines[11] == '  [1] "other-namespaces" Deny from these peers on any port, any protocol'
+    assert lines[12].startswith(
+        "      - namespaces <all>: 6 pod(s) in namespaces app1-ns, kube-system, monitoring: "
+    )
+
+
+def test_admin_policy_named_port_and_the_baseline_singleton() -> None:
+    lines = ok("anp", "monitoring-scrapes-metrics", "examples/admin-tiers")
+    assert lines[-2:] == [
+        '  [0] "from-prometheus" Allow from these peers on the port named metrics',
+        "      - namespaces kubernetes.io/metadata.name=monitoring AND pods app=prometheus: "
+        f"1 pod(s) in namespaces monitoring: {pod('monitoring/prometheus-deploy', 'admin-tiers')}",
+    ]
+    baseline = ok("banp", "default", "examples/admin-tiers")
+    assert baseline[3:5] == [
+        "Tier:         kube-baseline (order 10000000, default action Pass)",
+        "Subject:      namespaces <all>",
+    ]
+    assert not any(line.startswith("Priority:") for line in baseline)
+    assert '  [0] "deny-to-pods" Deny to these peers on any port, any protocol' in baseline
+
+
+def test_calico_policy_with_n_flags_peers_that_match_nothing() -> None:
+    lines = warned_ok("cnetpol", "platform.db-access", "-n", "data", EVERY_FIELD)
+    assert lines == warned_ok("cnetpol", "data/platform.db-access", EVERY_FIELD)
+    assert lines[2:7] == [
+        "Namespace:    data",
+        "Source:       tests/fixtures/tiers-every-field/cluster.yaml:100",
+        "Tier:         platform (order 200.5, default action Deny)",
+        "Order:        5.5",
+        "Subject:      namespace data AND pods role == 'db'",
+    ]
+    assert lines[9:] == [
+        "Ingress: rules in order, the first that matches decides:",
+        "  [0] Allow from these peers on pg/TCP, 5432/TCP",
+        "      - namespaces all() AND pods app in {'web', 'api'}: 1 pod(s) in namespaces data, "
+        "shop: shop/web",
+        "  [1] Deny from these peers on any port, any protocol",
+        "      - namespace data AND pods app ends with 'x' || (app contains 'y' && !has(z)): "
+        "matches NO pod (in namespaces data) — check the labels",
+        "Egress: rules in order, the first that matches decides:",
+        "  [0] Deny to these peers on any port, any protocol",
+        "      - namespace data AND not pods app == 'db': matches NO pod (in namespaces data) "
+        "— check the labels",
+    ]
+
+
+def test_global_policy_rules_with_addresses_local_side_and_what_netpol_cannot_match() -> None:
+    result = run("gnp", "security.quarantine", EVERY_FIELD)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "Selects:      1 pod(s): shop/web" in lines
+    rule = lines.index("  [3] Allow from these peers on any port of TCP, SCTP")
+    assert lines[rule + 1 : rule + 3] == [
+        "      only to the selected pods matching pods !has(debug): 1 pod(s) in namespaces "
+        "data, shop: shop/web",
+        "      - serviceAccounts api,batch AND serviceAccounts role == 'api' AND IPv4: 1 pod(s) "
+        "in namespaces data, shop: shop/web",
+    ]
+    assert lines[lines.index("  [0] Allow to these peers on 9000/SCTP") + 1] == (
+        "      - networks 10.0.0.0/8: 2 pod(s): data/db, shop/web; and addresses outside the "
+        "cluster in 10.0.0.0/8"
+    )
+    icmp = lines.index("  [5] Deny from anyone on no TCP, UDP or SCTP port")
+    assert lines[icmp + 1] == (
+        "      never matches in netpol: ICMP is not modelled (only TCP, UDP and SCTP are)"
+    )
+
+
+def test_admin_rule_whose_peers_netpol_cannot_evaluate() -> None:
+    lines = warned_ok("anp", "nodes-and-networks", EVERY_FIELD)
+    assert lines[-2:] == [
+        '  [3] "to-a-domain" Allow to peers netpol cannot evaluate on any port, any protocol',
+        "      never matches in netpol: its domainNames peers cannot be evaluated offline",
+    ]
+    assert (
+        "      - nodes kubernetes.io/os=linux: 3 node(s): kind-control-plane, kind-worker, kind-worker2"
+        in lines
+    )
+
+
+def test_calico_policy_without_rules_says_the_tier_default_decides() -> None:
+    lines = warned_ok("cnetpol", "shop/default-deny", EVERY_FIELD)
+    assert lines[-1] == (
+        "Ingress: no rule; what no later policy of tier default decides for the selected pods "
+        "gets the tier's default action (Deny)"
+    )
+
+
+def test_tiered_output_json() -> None:
+    result = run("cnp", "admin-dns", EVERY_FIELD, "-o", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert {k: document[k] for k in ("kind", "policy", "tier", "order", "types", "selects")} == {
+        "kind": "TieredPolicyDescription",
+        "policy": "ClusterNetworkPolicy/admin-dns",
+        "tier": {"name": "kube-admin", "order": 1000, "defaultAction": "Pass"},
+        "order": 3.0,
+        "types": ["Ingress", "Egress"],
+        "selects": ["data/db", "shop/web"],
+    }
+    (dns,) = document["egress"]
+    assert (dns["name"], dns["action"]) == ("dns", "Allow")
+    assert dns["ports"] == ["53/UDP", "53-54/TCP", "SCTP (all ports)", "the port named dns"]
+    (peer,) = dns["peers"]
+    assert (peer["scope"], peer["pods"], peer["matchesNothing"]) == ("pods", [], True)
+    assert peer["namespaces"] == []  # the fixture has no kube-system
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["anp", "nosuch", "examples/admin-tiers"],
+            "error: no AdminNetworkPolicy 'nosuch' (existing: app1-boundary, cluster-dns, "
+            "coredns-serves-every-pod, monitoring-scrapes-metrics, prometheus-scrapes-every-pod)",
+            id="unknown-anp",
+        ),
+        pytest.param(
+            ["cnetpol", "platform.db-access", "-n", "shop", EVERY_FIELD],
+            "error: no Calico NetworkPolicy 'platform.db-access' in namespace shop "
+            "(existing: shop/default-deny)",
+            id="calico-policy-in-another-namespace",
+        ),
+        pytest.param(
+            ["gnp", "x", "examples/tutorial"],
+            "error: no GlobalNetworkPolicy 'x' (existing: none)",
+            id="no-tiered-policies",
+        ),
+    ],
+)
+def test_unknown_tiered_policy_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == message

@@ -8,9 +8,24 @@ import click
 
 from netpol.cli.common import fail, input_options, load_or_exit, options_from
 from netpol.engine.compile import compile_cluster
-from netpol.engine.describe import describe_pod, describe_policy, find_pod, find_policy
+from netpol.engine.describe import (
+    describe_pod,
+    describe_policy,
+    describe_tiered,
+    find_pod,
+    find_policy,
+    find_tiered,
+)
 from netpol.engine.resolve import ResolveError
-from netpol.render.describe import pod_json, pod_text, policy_json, policy_text
+from netpol.model.tiers import ANP_KIND, BANP_KIND, CALICO_GNP_KIND, CALICO_NP_KIND, CNP_KIND
+from netpol.render.describe import (
+    pod_json,
+    pod_text,
+    policy_json,
+    policy_text,
+    tiered_json,
+    tiered_text,
+)
 
 KINDS = {
     "policy": "policy",
@@ -18,11 +33,21 @@ KINDS = {
     "networkpolicy": "policy",
     "pod": "pod",
     "po": "pod",
+    **{alias: ANP_KIND for alias in ("anp", "adminnetworkpolicy")},
+    **{alias: BANP_KIND for alias in ("banp", "baselineadminnetworkpolicy")},
+    **{alias: CNP_KIND for alias in ("cnp", "clusternetworkpolicy")},
+    **{alias: CALICO_GNP_KIND for alias in ("gnp", "globalnetworkpolicy")},
+    **{
+        alias: CALICO_NP_KIND
+        for alias in ("caliconetworkpolicy", "cnetpol", "networkpolicy.projectcalico.org")
+    },
 }
+# the Calico NetworkPolicy is the one tiered kind that lives in a namespace
+CLUSTER_SCOPED = (ANP_KIND, BANP_KIND, CNP_KIND, CALICO_GNP_KIND)
 
 
 @click.command("describe")
-@click.argument("kind", type=click.Choice(sorted(KINDS), case_sensitive=False))
+@click.argument("kind", metavar="KIND", type=click.Choice(sorted(KINDS), case_sensitive=False))
 @click.argument("name")
 @input_options
 @click.option("-n", "--namespace", default=None, help="Namespace of NAME (or write NS/NAME).")
@@ -39,12 +64,20 @@ def command(
 ) -> None:
     """Describe a NetworkPolicy (what it isolates, each rule in words, and the pods,
     namespaces and IP ranges every peer matches right now, flagging peers that match
-    nothing) or a pod (the policies isolating it and whom it reaches).
+    nothing), an admin, baseline or Calico policy (its tier and order, the pods it
+    selects, each rule with its action and what every peer matches), or a pod (the
+    policies isolating it and whom it reaches).
+
+    \b
+    KIND: policy (netpol), pod (po), anp, banp, cnp, gnp, cnetpol (a Calico
+    NetworkPolicy, namespaced).
 
     \b
     Examples:
       netpol describe policy backend-policy -n app1-ns examples/tutorial
       netpol describe pod app1-ns/db-sts-0 examples/three-tier
+      netpol describe anp app1-boundary examples/admin-tiers
+      netpol describe banp default examples/admin-tiers
     """
     options = options_from(params)
     cluster = load_or_exit(paths, options)
@@ -52,8 +85,13 @@ def command(
         namespace, name = name.split("/", 1)
     namespace = namespace or options.default_namespace
     cc = compile_cluster(cluster, options)
+    chosen = KINDS[kind.lower()]
     try:
-        if KINDS[kind.lower()] == "policy":
+        if chosen not in ("policy", "pod"):
+            scope = None if chosen in CLUSTER_SCOPED else namespace
+            tiered = describe_tiered(cc, find_tiered(cc, chosen, scope, name))
+            text = _json(tiered_json(tiered)) if output == "json" else tiered_text(tiered)
+        elif chosen == "policy":
             description = describe_policy(cc, find_policy(cc, namespace, name))
             text = _json(policy_json(description)) if output == "json" else policy_text(description)
         else:

@@ -17,18 +17,59 @@ from netpol.model.cluster import Cluster
 from netpol.model.objects import Container, Namespace, Node, Pod, Service, Workload
 from netpol.model.policy import NetworkPolicy
 from netpol.model.source import Source
+from netpol.model.tiers import (
+    ANP_KIND,
+    BANP_KIND,
+    BUILTIN_TIERS,
+    CALICO_GNP_KIND,
+    CALICO_NP_KIND,
+    CNP_KIND,
+    DEFAULT_TIER,
+    DENY,
+    EndpointMatch,
+    Tier,
+    TieredPolicy,
+)
 from netpol.render.manifests import manifest
 from netpol.render.table import render_table
+from netpol.render.tier_manifests import CNP_TIERS_SHOWN, tiered_manifest
 
 
 @dataclass(frozen=True)
 class Resource:
-    """One listable resource: its canonical name, kind, and an optional workload-kind filter."""
+    """One listable resource: its canonical name, kind (with its API group where the kind
+    alone is ambiguous or not core), and an optional workload-kind filter."""
 
     name: str
     kind: str
     namespaced: bool
     workload_kind: str | None = None
+    group: str = ""
+
+    @property
+    def key(self) -> str:
+        """``NetworkPolicy`` (Kubernetes) or ``NetworkPolicy.projectcalico.org``: what the
+        item and table builders are chosen by."""
+        return (
+            f"{self.kind}.{self.group}"
+            if self.kind == "NetworkPolicy" and self.group
+            else self.kind
+        )
+
+    def item_name(self, name: str) -> str:
+        """kubectl's ``-o name``: ``pod/x``, ``adminnetworkpolicy.policy.networking.k8s.io/x``."""
+        return f"{self.kind.lower()}{'.' * bool(self.group)}{self.group}/{name}"
+
+
+ADMIN_GROUP = "policy.networking.k8s.io"
+CALICO_GROUP = "projectcalico.org"
+
+
+def _grouped(plural: str, kind: str, group: str, *short: str) -> tuple[tuple[str, ...], Resource]:
+    """A cluster-scoped kind of an API group, by ``<plural>.<group>``, its plural, its
+    singular (the kind in lower case) and its short names."""
+    aliases = (f"{plural}.{group}", plural, kind.lower(), *short)
+    return aliases, Resource(plural, kind, False, group=group)
 
 
 _RESOURCES = (
@@ -53,6 +94,21 @@ _RESOURCES = (
     (("replicasets", "replicaset", "rs"), Resource("replicasets", "Workload", True, "ReplicaSet")),
     (("jobs", "job"), Resource("jobs", "Workload", True, "Job")),
     (("cronjobs", "cronjob", "cj"), Resource("cronjobs", "Workload", True, "CronJob")),
+    _grouped("adminnetworkpolicies", ANP_KIND, ADMIN_GROUP, "anp"),
+    _grouped("baselineadminnetworkpolicies", BANP_KIND, ADMIN_GROUP, "banp"),
+    _grouped("clusternetworkpolicies", CNP_KIND, ADMIN_GROUP, "cnp"),
+    _grouped("globalnetworkpolicies", CALICO_GNP_KIND, CALICO_GROUP, "gnp"),
+    _grouped("tiers", "Tier", CALICO_GROUP),
+    (
+        (
+            f"networkpolicies.{CALICO_GROUP}",
+            f"networkpolicy.{CALICO_GROUP}",
+            "caliconetworkpolicies",
+            "caliconetworkpolicy",
+            "cnetpol",
+        ),
+        Resource(f"networkpolicies.{CALICO_GROUP}", CALICO_NP_KIND, True, group=CALICO_GROUP),
+    ),
 )
 RESOURCES: dict[str, Resource] = {alias: r for aliases, r in _RESOURCES for alias in aliases}
 
@@ -94,12 +150,16 @@ def command(
     RESOURCE: namespaces (ns), nodes (no), pods (po), services (svc),
     networkpolicies (netpol, policies), workloads, or one workload kind:
     deployments (deploy), statefulsets (sts), daemonsets (ds), replicasets (rs),
-    jobs, cronjobs (cj).
+    jobs, cronjobs (cj); the policy tiers: adminnetworkpolicies (anp),
+    baselineadminnetworkpolicies (banp), clusternetworkpolicies (cnp),
+    globalnetworkpolicies (gnp), networkpolicies.projectcalico.org
+    (caliconetworkpolicies, cnetpol), tiers.
 
     \b
     Examples:
       netpol get pods examples/tutorial -o wide
       netpol get netpol examples/tutorial -n app1-ns
+      netpol get anp examples/admin-tiers -o yaml
       helm template ./chart | netpol get svc -
     """
     kind = RESOURCES.get(resource.lower())
@@ -112,7 +172,10 @@ def command(
     cluster = load_or_exit(paths, options_from(params))
     items = _items(cluster, kind, namespace)
     if output in ("json", "yaml"):
-        document = {"apiVersion": "v1", "kind": "List", "items": [manifest(i) for i in items]}
+        printed = [
+            tiered_manifest(i) if isinstance(i, TieredPolicy | Tier) else manifest(i) for i in items
+        ]
+        document = {"apiVersion": "v1", "kind": "List", "items": printed}
         if output == "json":
             click.echo(json.dumps(document, indent=2))
         else:
@@ -126,7 +189,7 @@ def command(
         return
     if output == "name":
         for item in items:
-            click.echo(f"{kind.kind.lower()}/{item.name}")
+            click.echo(kind.item_name(item.name))
         return
     headers, rows = _table(cluster, kind, items, wide=output == "wide")
     if show_labels and kind.kind in ("Namespace", "Node", "Pod", "Workload"):
@@ -146,7 +209,10 @@ def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]
         "Service": cluster.services,
         "NetworkPolicy": cluster.policies,
         "Workload": cluster.workloads,
-    }[kind.kind]
+        "Tier": _tiers(cluster),
+    }.get(kind.key, ())
+    if kind.group and kind.kind != "Tier":
+        everything = [p for p in cluster.tiered_policies if p.kind == kind.kind]
     items = list(everything)
     if kind.workload_kind:
         items = [w for w in items if w.kind == kind.workload_kind]
@@ -168,8 +234,14 @@ def _table(cluster: Cluster, kind: Resource, items: list[Any], wide: bool) -> _T
         "Service": _service_table,
         "NetworkPolicy": _policy_table,
         "Workload": _workload_table,
+        ANP_KIND: _admin_table,
+        BANP_KIND: _admin_table,
+        CNP_KIND: _admin_table,
+        CALICO_GNP_KIND: _calico_table,
+        f"{CALICO_NP_KIND}.{CALICO_GROUP}": _calico_table,
+        "Tier": _tier_table,
     }
-    return builders[kind.kind](cluster, items, wide)
+    return builders[kind.key](cluster, items, wide)
 
 
 def _namespace_table(cluster: Cluster, items: list[Namespace], wide: bool) -> _Table:
@@ -283,6 +355,110 @@ def _rules_summary(policy: NetworkPolicy, direction: str) -> str:
     if count == 0:
         return "deny all"
     return f"{count} rule" + ("s" if count != 1 else "")
+
+
+def _tiers(cluster: Cluster) -> list[Tier]:
+    """The built-in tiers, those the input declares (a declared one replaces a built-in
+    of its name) and those only named by a policy, in evaluation order."""
+    tiers = {t.name: t for t in BUILTIN_TIERS}
+    tiers.update({t.name: t for t in cluster.tiers})
+    for policy in cluster.tiered_policies:
+        tiers.setdefault(policy.tier, Tier(policy.tier, None, DENY))
+    return sorted(tiers.values(), key=lambda t: t.sort_key)
+
+
+def _tier_table(cluster: Cluster, items: list[Tier], wide: bool) -> _Table:
+    policies = Counter(p.tier for p in cluster.tiered_policies)
+    policies[DEFAULT_TIER.name] += len(cluster.policies)  # Kubernetes NetworkPolicies
+    declared = {t.name for t in cluster.tiers}
+    headers = ["NAME", "ORDER", "DEFAULT-ACTION", "POLICIES", "ORIGIN"] + (
+        ["SOURCE"] if wide else []
+    )
+    rows: list[list[object]] = []
+    for tier in items:
+        if tier.name in declared:
+            origin = "declared"
+        elif tier in BUILTIN_TIERS:
+            origin = "built-in"
+        else:
+            origin = "undeclared"  # named by a policy, no Tier object in the input
+        row: list[object] = [
+            tier.name,
+            _order(tier.order),
+            tier.default_action,
+            policies[tier.name],
+            origin,
+        ]
+        rows.append(row + ([_source(tier.source)] if wide else []))
+    return headers, rows
+
+
+def _admin_table(cluster: Cluster, items: list[TieredPolicy], wide: bool) -> _Table:
+    """AdminNetworkPolicy, BaselineAdminNetworkPolicy (no priority) or ClusterNetworkPolicy
+    (with its tier)."""
+    cnp = bool(items) and items[0].kind == CNP_KIND
+    banp = bool(items) and items[0].kind == BANP_KIND
+    headers = ["NAME"] + ["TIER"] * cnp + ["PRIORITY"] * (not banp)
+    headers += ["SUBJECT", "INGRESS", "EGRESS"] + ["SOURCE"] * wide
+    rows: list[list[object]] = []
+    for policy in items:
+        row: list[object] = [policy.name]
+        row += [CNP_TIERS_SHOWN.get(policy.tier, policy.tier)] * cnp
+        row += [_order(policy.order)] * (not banp)
+        row += [
+            policy.subject.text(),
+            _actions(policy, "Ingress"),
+            _actions(policy, "Egress"),
+        ]
+        rows.append(row + [_source(policy.source)] * wide)
+    return headers, rows
+
+
+def _calico_table(cluster: Cluster, items: list[TieredPolicy], wide: bool) -> _Table:
+    headers = ["NAME", "TIER", "ORDER", "SELECTOR", "TYPES"]
+    if wide:
+        headers += ["INGRESS", "EGRESS", "SOURCE"]
+    rows: list[list[object]] = []
+    for policy in items:
+        row: list[object] = [
+            policy.name,
+            policy.tier,
+            _order(policy.order),
+            _calico_subject(policy.subject),
+            ",".join(policy.types),
+        ]
+        if wide:
+            row += [
+                _actions(policy, "Ingress"),
+                _actions(policy, "Egress"),
+                _source(policy.source),
+            ]
+        rows.append(row)
+    return headers, rows
+
+
+def _calico_subject(subject: EndpointMatch) -> str:
+    """The selector, with the namespace and service account selectors when set."""
+    parts = [subject.pods.text() if subject.pods is not None else "all()"]
+    if subject.namespaces is not None:
+        parts.append(f"namespaceSelector: {subject.namespaces.text()}")
+    if subject.service_accounts is not None:
+        parts.append(f"serviceAccountSelector: {subject.service_accounts.text()}")
+    return "; ".join(parts)
+
+
+def _actions(policy: TieredPolicy, direction: str) -> str:
+    """Each rule's action in order (``Pass,Deny``); ``-`` when the policy leaves the
+    direction alone, ``none`` when it applies to it without rules."""
+    if direction not in policy.types:
+        return "-"
+    return ",".join(r.action for r in policy.rules(direction)) or "none"
+
+
+def _order(order: float | None) -> str | None:
+    if order is None:
+        return None
+    return str(int(order)) if float(order).is_integer() else str(order)
 
 
 def _workload_table(cluster: Cluster, items: list[Workload], wide: bool) -> _Table:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
-from netpol.engine.endpoints import pod_endpoint
+from netpol.engine.endpoints import Endpoint, node_endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.resolve import ResolveError
+from netpol.engine.selectors import selector_holds
+from netpol.engine.tiers import CompiledTieredPolicy, CompiledTierRule, TieredModel
 from netpol.engine.verdict import evaluate
 from netpol.model.cluster import Cluster
+from netpol.model.expressions import CalicoSelector
 from netpol.model.objects import Pod
+from netpol.model.tiers import NODES, PODS, EndpointMatch, Tier, TieredPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +158,114 @@ def find_pod(cluster: Cluster, namespace: str, name: str) -> Pod:
     near = [p.id for p in cluster.pods if p.namespace == namespace and p.name.startswith(name)]
     hint = f" (did you mean {', '.join(near[:5])}?)" if near else ""
     raise ResolveError(f"no pod or workload {name!r} in namespace {namespace}{hint}")
+
+
+# -- admin, baseline and Calico policies -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TierPeerMatch:
+    """What one peer (or a Calico rule's local side) matches right now."""
+
+    match: EndpointMatch
+    pods: tuple[str, ...]  # pod ids it covers
+    nodes: tuple[str, ...]  # node names it covers (nodes peers and address peers)
+    namespaces: tuple[str, ...]  # namespaces its namespace part admits (pod matches)
+
+    @property
+    def matches_nothing(self) -> bool:
+        """No pod (a pod match) or no node (a node match); address matches always match
+        addresses outside the cluster."""
+        if self.match.scope == PODS:
+            return not self.pods
+        if self.match.scope == NODES:
+            return not self.nodes
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class TierRuleDescription:
+    rule: CompiledTierRule
+    peers: tuple[TierPeerMatch, ...]
+    local: TierPeerMatch | None  # Calico: the selected pods the rule's own side narrows to
+
+
+@dataclass(frozen=True, slots=True)
+class TieredPolicyDescription:
+    compiled: CompiledTieredPolicy
+    tier: Tier
+    selected: tuple[str, ...]
+    ingress: tuple[TierRuleDescription, ...]
+    egress: tuple[TierRuleDescription, ...]
+
+
+def describe_tiered(cc: CompiledCluster, compiled: CompiledTieredPolicy) -> TieredPolicyDescription:
+    """The tier, the pods the subject selects and, for every peer of every rule, what it
+    matches; every match is ``TieredModel.miss`` asked of each pod and node."""
+    tiered = cc.tiered
+    assert tiered is not None, "a tiered policy was found, so the model has tiers"
+    pods = [pod_endpoint(p, cc.profile) for p in cc.cluster.pods if p.ips]
+    nodes = [node_endpoint(n) for n in cc.cluster.nodes]
+    selected = tuple(p.id for p in cc.policy_pods if tiered.selects(compiled, p))
+    tier = next(plan.tier for plan in tiered.plans if plan.tier.name == compiled.policy.tier)
+
+    def matching(match: EndpointMatch, among: list[Endpoint]) -> TierPeerMatch:
+        return TierPeerMatch(
+            match,
+            tuple(sorted(e.id for e in among if e.pod and tiered.miss(match, e) is None)),
+            tuple(e.node.name for e in nodes if e.node and tiered.miss(match, e) is None),
+            _admitted_namespaces(cc, tiered, match),
+        )
+
+    mine = [e for e in pods if e.pod is not None and e.pod.id in selected]
+
+    def rules(direction: str) -> tuple[TierRuleDescription, ...]:
+        return tuple(
+            TierRuleDescription(
+                rule,
+                tuple(matching(peer, pods) for peer in rule.rule.peers),
+                None if rule.rule.local is None else matching(rule.rule.local, mine),
+            )
+            for rule in compiled.rules(direction)
+        )
+
+    return TieredPolicyDescription(compiled, tier, selected, rules("Ingress"), rules("Egress"))
+
+
+def _admitted_namespaces(
+    cc: CompiledCluster, tiered: TieredModel, match: EndpointMatch
+) -> tuple[str, ...]:
+    if match.scope == NODES:
+        return ()
+    names = [ns.name for ns in cc.cluster.namespaces]
+    if match.namespace is not None:
+        names = [n for n in names if n == match.namespace]
+    if match.namespaces is not None:
+        calico = isinstance(match.namespaces, CalicoSelector)
+        names = [
+            n for n in names if selector_holds(match.namespaces, tiered.namespace_labels(n, calico))
+        ]
+    return tuple(names)
+
+
+def find_tiered(
+    cc: CompiledCluster, kind: str, namespace: str | None, name: str
+) -> CompiledTieredPolicy:
+    """The admin, baseline or Calico policy of ``kind`` named NAME (in NAMESPACE for a
+    namespaced Calico policy); ResolveError (listing some that exist) otherwise."""
+    found = [
+        c
+        for c in (cc.tiered.policies if cc.tiered is not None else ())
+        if c.policy.kind == kind and (namespace is None or c.policy.namespace == namespace)
+    ]
+    match = next((c for c in found if c.policy.name == name), None)
+    if match is None:
+        where = f" in namespace {namespace}" if namespace is not None else ""
+        known = ", ".join(_shown_name(c.policy) for c in found[:10]) or "none"
+        shown = "Calico NetworkPolicy" if namespace is not None else kind
+        raise ResolveError(f"no {shown} {name!r}{where} (existing: {known})")
+    return match
+
+
+def _shown_name(policy: TieredPolicy) -> str:
+    return policy.name if policy.namespace is None else f"{policy.namespace}/{policy.name}"

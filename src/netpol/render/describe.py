@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from netpol.engine.describe import PeerMatch, PodDescription, PolicyDescription, RuleDescription
+from netpol.engine.describe import (
+    PeerMatch,
+    PodDescription,
+    PolicyDescription,
+    RuleDescription,
+    TieredPolicyDescription,
+    TierPeerMatch,
+    TierRuleDescription,
+)
+from netpol.model.policy import PolicyPort
+from netpol.model.tiers import (
+    ANP_KIND,
+    ANY_PROTOCOL,
+    BANP_KIND,
+    CALICO_GNP_KIND,
+    CALICO_NP_KIND,
+    CNP_KIND,
+    NODES,
+    PODS,
+    TierRule,
+)
 
 
 def _list(items: tuple[str, ...], limit: int = 8) -> str:
@@ -147,4 +167,163 @@ def pod_json(d: PodDescription) -> dict[str, object]:
         "reachedBy": [
             {"pod": pid, "allowed": c.to_json(), "text": c.text()} for pid, c in d.reached_by
         ],
+    }
+
+
+# -- admin, baseline and Calico policies -----------------------------------------------------
+
+
+def _tier_port(port: PolicyPort) -> str:
+    if port.protocol == ANY_PROTOCOL:
+        return f"the port named {port.port}"
+    return port.text()
+
+
+def _tier_ports(rule: TierRule) -> str:
+    """``on 53/UDP, 53/TCP except 2050/TCP``; ``on any port, any protocol``."""
+    if rule.ports:
+        text = "on " + ", ".join(_tier_port(p) for p in rule.ports)
+    elif rule.protocols is None:
+        text = "on any port, any protocol"
+    elif rule.protocols:
+        text = "on any port of " + ", ".join(rule.protocols)
+    else:
+        text = "on no TCP, UDP or SCTP port"
+    if rule.not_ports:
+        text += " except " + ", ".join(_tier_port(p) for p in rule.not_ports)
+    return text
+
+
+def _tier_match_line(found: TierPeerMatch) -> str:
+    match = found.match
+    text = match.text()
+    pods = f"{len(found.pods)} pod(s): {_list(found.pods)}"
+    nodes = f"{len(found.nodes)} node(s): {_list(found.nodes)}"
+    if match.scope == NODES:
+        return f"{text}: {nodes}" if found.nodes else f"{text}: matches NO node — check the labels"
+    if match.scope == PODS:
+        where = f"in namespaces {_list(found.namespaces)}"
+        if not found.pods:
+            return f"{text}: matches NO pod ({where}) — check the labels"
+        return f"{text}: {len(found.pods)} pod(s) {where}: {_list(found.pods)}"
+    outside = "addresses outside the cluster" + (
+        f" in {', '.join(match.nets_text or map(str, match.nets))}" if match.nets else ""
+    )
+    inside = [part for part, found_any in ((pods, found.pods), (nodes, found.nodes)) if found_any]
+    return f"{text}: {'; '.join(inside) or 'no pod or node'}; and {outside}"
+
+
+ADMIN_KINDS = (ANP_KIND, BANP_KIND, CNP_KIND)
+
+
+def _tier_rule_lines(rule: TierRuleDescription) -> list[str]:
+    compiled = rule.rule
+    name = f' "{compiled.rule.name}"' if compiled.rule.name else ""
+    word = "from" if compiled.direction == "Ingress" else "to"
+    who = "anyone" if compiled.rule.any_peer else "these peers"
+    if compiled.rule.any_peer and compiled.policy.kind in ADMIN_KINDS:
+        who = "peers netpol cannot evaluate"  # an admin rule always names peers
+    lines = [
+        f"[{compiled.rule.index}]{name} {compiled.rule.action} {word} {who} "
+        + _tier_ports(compiled.rule)
+    ]
+    if compiled.rule.unmatchable:
+        lines.append(f"    never matches in netpol: {compiled.rule.unmatchable}")
+    if rule.local is not None:
+        side = "to" if compiled.direction == "Ingress" else "from"
+        lines.append(f"    only {side} the selected pods matching {_tier_match_line(rule.local)}")
+    lines += [f"    - {_tier_match_line(match)}" for match in rule.peers]
+    return lines
+
+
+def _order_text(order: float | None) -> str:
+    if order is None:
+        return "none (after every ordered one)"
+    return str(int(order)) if float(order).is_integer() else str(order)
+
+
+def tiered_text(d: TieredPolicyDescription) -> str:
+    policy = d.compiled.policy
+    tier = d.tier
+    calico = policy.kind in (CALICO_NP_KIND, CALICO_GNP_KIND)
+    lines = [f"Name:         {policy.name}", f"Kind:         {policy.kind} ({policy.api_version})"]
+    if policy.namespace is not None:
+        lines.append(f"Namespace:    {policy.namespace}")
+    lines += [
+        f"Source:       {policy.source}",
+        f"Tier:         {tier.name} (order {_order_text(tier.order)}, "
+        f"default action {tier.default_action})",
+    ]
+    if policy.kind != BANP_KIND:
+        word = "Order:   " if calico else "Priority:"
+        lines.append(f"{word}     {_order_text(policy.order)}")
+    lines += [
+        f"Subject:      {policy.subject.text()}",
+        f"Selects:      {len(d.selected)} pod(s): {_list(d.selected)}",
+        f"Types:        {', '.join(policy.types)}",
+    ]
+    for direction, rules in (("Ingress", d.ingress), ("Egress", d.egress)):
+        if direction not in policy.types:
+            continue
+        if not rules:
+            lines.append(
+                f"{direction}: no rule; what no later policy of tier {tier.name} decides "
+                f"for the selected pods gets the tier's default action ({tier.default_action})"
+            )
+            continue
+        lines.append(f"{direction}: rules in order, the first that matches decides:")
+        for rule in rules:
+            lines += ["  " + line for line in _tier_rule_lines(rule)]
+    return "\n".join(lines)
+
+
+def _tier_match_json(found: TierPeerMatch) -> dict[str, object]:
+    match = found.match
+    return {
+        "peer": match.text(),
+        "scope": match.scope,
+        "pods": list(found.pods),
+        "nodes": list(found.nodes),
+        "namespaces": list(found.namespaces),
+        "networks": list(match.nets_text or map(str, match.nets)),
+        "notNetworks": list(match.not_nets_text or map(str, match.not_nets)),
+        "matchesNothing": found.matches_nothing,
+    }
+
+
+def _tier_rule_json(rule: TierRuleDescription) -> dict[str, object]:
+    tier_rule = rule.rule.rule
+    return {
+        "index": tier_rule.index,
+        "name": tier_rule.name,
+        "action": tier_rule.action,
+        "anyPeer": tier_rule.any_peer,
+        "ports": [_tier_port(p) for p in tier_rule.ports],
+        "notPorts": [_tier_port(p) for p in tier_rule.not_ports],
+        "protocols": None if tier_rule.protocols is None else list(tier_rule.protocols),
+        "unmatchable": tier_rule.unmatchable or None,
+        "local": None if rule.local is None else _tier_match_json(rule.local),
+        "peers": [_tier_match_json(m) for m in rule.peers],
+    }
+
+
+def tiered_json(d: TieredPolicyDescription) -> dict[str, object]:
+    policy = d.compiled.policy
+    return {
+        "kind": "TieredPolicyDescription",
+        "policy": policy.id,
+        "policyKind": policy.kind,
+        "apiVersion": policy.api_version,
+        "source": policy.source.at(),
+        "tier": {
+            "name": d.tier.name,
+            "order": d.tier.order,
+            "defaultAction": d.tier.default_action,
+        },
+        "order": policy.order,
+        "subject": policy.subject.text(),
+        "types": list(policy.types),
+        "selects": list(d.selected),
+        "ingress": [_tier_rule_json(r) for r in d.ingress],
+        "egress": [_tier_rule_json(r) for r in d.egress],
     }

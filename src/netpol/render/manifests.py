@@ -13,7 +13,7 @@ from typing import Any
 from netpol.model.objects import Container, Namespace, Node, Pod, Service, Workload
 from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
 from netpol.model.selectors import LabelSelector
-from netpol.model.source import Source
+from netpol.model.source import GENERATED, Source
 
 SOURCE_ANNOTATION = "netpol.io/source"
 WORKLOAD_API = {
@@ -29,9 +29,9 @@ WORKLOAD_API = {
 def manifest(item: Namespace | Node | Pod | Service | NetworkPolicy | Workload) -> dict[str, Any]:
     """The object as a Kubernetes manifest (apiVersion, kind, metadata, spec, status)."""
     if isinstance(item, Namespace):
-        return _object("v1", "Namespace", _metadata(item.name, None, item.labels, item.source))
+        return _object("v1", "Namespace", metadata(item.name, None, item.labels, item.source))
     if isinstance(item, Node):
-        document = _object("v1", "Node", _metadata(item.name, None, item.labels, item.source))
+        document = _object("v1", "Node", metadata(item.name, None, item.labels, item.source))
         document["status"] = {
             "addresses": [{"type": "InternalIP", "address": ip} for ip in item.ips]
         }
@@ -45,24 +45,25 @@ def manifest(item: Namespace | Node | Pod | Service | NetworkPolicy | Workload) 
     return _workload(item)
 
 
-def _object(api_version: str, kind: str, metadata: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+def _object(api_version: str, kind: str, meta: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta}
 
 
-def _metadata(
+def metadata(
     name: str, namespace: str | None, labels: Any, source: Source, annotations: Any = ()
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name}
+    """name, namespace, labels, and the annotations with where the object came from."""
+    out: dict[str, Any] = {"name": name}
     if namespace is not None:
-        metadata["namespace"] = namespace
+        out["namespace"] = namespace
     if labels:
-        metadata["labels"] = dict(labels)
+        out["labels"] = dict(labels)
     notes = dict(annotations)
-    if source.path:
+    if source.path and source != GENERATED:
         notes[SOURCE_ANNOTATION] = source.at()
     if notes:
-        metadata["annotations"] = notes
-    return metadata
+        out["annotations"] = notes
+    return out
 
 
 def _containers(containers: tuple[Container, ...]) -> list[dict[str, Any]]:
@@ -87,9 +88,9 @@ def _containers(containers: tuple[Container, ...]) -> list[dict[str, Any]]:
 
 
 def _pod(pod: Pod) -> dict[str, Any]:
-    metadata = _metadata(pod.name, pod.namespace, pod.labels, pod.source)
+    meta = metadata(pod.name, pod.namespace, pod.labels, pod.source)
     if pod.workload is not None and pod.workload.kind != "Pod":
-        metadata["ownerReferences"] = [
+        meta["ownerReferences"] = [
             {
                 "apiVersion": WORKLOAD_API.get(pod.workload.kind, "apps/v1"),
                 "kind": pod.workload.kind,
@@ -113,7 +114,7 @@ def _pod(pod: Pod) -> dict[str, Any]:
     if pod.ips:
         status["podIP"] = pod.ips[0]
         status["podIPs"] = [{"ip": ip} for ip in pod.ips]
-    return {**_object("v1", "Pod", metadata), "spec": spec, "status": status}
+    return {**_object("v1", "Pod", meta), "spec": spec, "status": status}
 
 
 def _service(service: Service) -> dict[str, Any]:
@@ -131,8 +132,8 @@ def _service(service: Service) -> dict[str, Any]:
             port["nodePort"] = p.node_port
         ports.append(port)
     spec["ports"] = ports
-    metadata = _metadata(service.name, service.namespace, {}, service.source)
-    return {**_object("v1", "Service", metadata), "spec": spec}
+    meta = metadata(service.name, service.namespace, {}, service.source)
+    return {**_object("v1", "Service", meta), "spec": spec}
 
 
 def selector(value: LabelSelector) -> dict[str, Any]:
@@ -192,8 +193,8 @@ def _policy(policy: NetworkPolicy) -> dict[str, Any]:
         spec["ingress"] = [_rule(r, "from") for r in policy.ingress]
     if policy.egress:
         spec["egress"] = [_rule(r, "to") for r in policy.egress]
-    metadata = _metadata(policy.name, policy.namespace, {}, policy.source, policy.annotations)
-    return {**_object("networking.k8s.io/v1", "NetworkPolicy", metadata), "spec": spec}
+    meta = metadata(policy.name, policy.namespace, {}, policy.source, policy.annotations)
+    return {**_object("networking.k8s.io/v1", "NetworkPolicy", meta), "spec": spec}
 
 
 def _workload(workload: Workload) -> dict[str, Any]:
@@ -204,10 +205,10 @@ def _workload(workload: Workload) -> dict[str, Any]:
             **({"hostNetwork": True} if workload.host_network else {}),
         },
     }
-    metadata = _metadata(workload.name, workload.namespace, {}, workload.source)
+    meta = metadata(workload.name, workload.namespace, {}, workload.source)
     api = WORKLOAD_API.get(workload.kind, "v1")
     if workload.kind == "Pod":
-        return {**_object("v1", "Pod", metadata), "spec": template["spec"]}
+        return {**_object("v1", "Pod", meta), "spec": template["spec"]}
     spec: dict[str, Any] = {}
     if workload.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
         spec["replicas"] = workload.replicas
@@ -222,4 +223,4 @@ def _workload(workload: Workload) -> dict[str, Any]:
         spec["jobTemplate"] = {"spec": {"template": template}}
     else:
         spec["template"] = template
-    return {**_object(api, workload.kind, metadata), "spec": spec}
+    return {**_object(api, workload.kind, meta), "spec": spec}
