@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections import Counter
 
 import click
 
 from netpol.cli.common import EXIT_BAD_INPUT, fail
 from netpol.cli.live_input import cni_of, live_cluster
 from netpol.load.live import LiveCluster, LiveTarget
-from netpol.load.live.snapshot import FILES, as_json, as_yaml, header, objects_of
+from netpol.load.live.snapshot import as_json, as_yaml, files_of, header, objects_of, summary
 
 
 @click.command("snapshot")
@@ -55,8 +54,10 @@ def command(
     output: str,
 ) -> None:
     """Read a live cluster (get and list only) and save it as manifests: Namespaces,
-    Nodes, Pods (with their IPs, nodes and owners), Services and NetworkPolicies. Every
-    verb then gives offline what it gives live; attach the snapshot to a bug report.
+    Nodes, Pods (with their IPs, nodes and owners), Services, NetworkPolicies and, where
+    the cluster has them, ServiceAccounts, admin and baseline policies and Calico's tiers
+    and policies. Every verb then gives offline what it gives live; attach the snapshot
+    to a bug report.
 
     \b
     Examples:
@@ -78,7 +79,6 @@ def command(
         f"Offline: netpol matrix {where} --profile {cni.profile}",
     ]
     top = header(live, taken, lines)
-    counts = Counter(str(o.get("kind")) for o in live.objects)
     if output == "-":
         click.echo(top + as_yaml(objects_of(live)), nl=False)
         return
@@ -87,10 +87,7 @@ def command(
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
         raise SystemExit(EXIT_BAD_INPUT) from exc
-    summary = ", ".join(
-        f"{counts.get(kind, 0)} {name.removesuffix('.yaml')}" for kind, name in FILES
-    )
-    click.echo(f"snapshot of {live.server} (context {live.context}): {summary}")
+    click.echo(f"snapshot of {live.server} (context {live.context}): {summary(live)}")
     for path in written:
         click.echo(f"  wrote {path}")
     click.echo(f"  repeat offline: netpol matrix {output} --profile {cni.profile}")
@@ -106,9 +103,9 @@ def _write(output: str, live: LiveCluster, top: str) -> list[str]:
         return [output]
     os.makedirs(output, exist_ok=True)
     written = []
-    for kind, name in FILES:
-        path = os.path.join(output, name)
-        _save(path, top + as_yaml(objects_of(live, kind)))
+    for file, objects in files_of(live):
+        path = os.path.join(output, file.name)
+        _save(path, top + as_yaml(objects))
         written.append(path)
     return written
 

@@ -31,17 +31,48 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "live"
 TOKEN = "netpol-test-token"
 USER = "system:serviceaccount:default:netpol-reader"
 
-# resource -> (API prefix, kind, namespaced)
+# resource -> (API prefix, kind, namespaced). Built-in resources by their plural; those a
+# CRD or an aggregated API server serves by their CRD's name, plural.group (the plural
+# alone is ambiguous: Calico has networkpolicies too).
 RESOURCES: dict[str, tuple[str, str, bool]] = {
     "namespaces": ("/api/v1", "Namespace", False),
     "nodes": ("/api/v1", "Node", False),
     "pods": ("/api/v1", "Pod", True),
     "services": ("/api/v1", "Service", True),
     "configmaps": ("/api/v1", "ConfigMap", True),
+    "serviceaccounts": ("/api/v1", "ServiceAccount", True),
     "networkpolicies": ("/apis/networking.k8s.io/v1", "NetworkPolicy", True),
     "daemonsets": ("/apis/apps/v1", "DaemonSet", True),
+    **{
+        f"{plural}.policy.networking.k8s.io": (f"/apis/policy.networking.k8s.io/{v}", kind, False)
+        for plural, kind, v in (
+            ("adminnetworkpolicies", "AdminNetworkPolicy", "v1alpha1"),
+            ("baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", "v1alpha1"),
+            ("clusternetworkpolicies", "ClusterNetworkPolicy", "v1alpha2"),
+        )
+    },
+    **{
+        f"{plural}.{group}": (f"/apis/{group}/{version}", kind, namespaced)
+        for group, version in (("projectcalico.org", "v3"), ("crd.projectcalico.org", "v1"))
+        for plural, kind, namespaced in (
+            ("tiers", "Tier", False),
+            ("globalnetworkpolicies", "GlobalNetworkPolicy", False),
+            ("networkpolicies", "NetworkPolicy", True),
+        )
+    },
 }
-GROUPS = {"/api/v1": "", "/apis/networking.k8s.io/v1": "networking.k8s.io", "/apis/apps/v1": "apps"}
+GROUPS = {
+    prefix: prefix.removeprefix("/api/v1").removeprefix("/apis/").rpartition("/")[0]
+    for prefix, _, _ in RESOURCES.values()
+}
+# A served resource: (API prefix, plural) -> its key in RESOURCES
+SERVED = {(prefix, key.partition(".")[0]): key for key, (prefix, _, _) in RESOURCES.items()}
+
+
+def is_custom(key: str) -> bool:
+    """Served from a CRD (or an aggregated API server): there only once installed."""
+    return "." in key
+
 
 ExecHandler = Callable[[dict[str, Any], list[str]], tuple[int | None, str, str]]
 """(the pod, command) -> (exit code, stdout, stderr); code None: the command cannot run."""
@@ -58,10 +89,11 @@ class Request:
 class FakeApiServer:
     """State and knobs of the fake API server; ``url`` once started."""
 
+    # key (see RESOURCES) -> items; a custom resource is served once it has a key here
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
     token: str = TOKEN
-    forbidden: set[tuple[str, str]] = field(default_factory=set)  # (verb, resource)
+    forbidden: set[tuple[str, str]] = field(default_factory=set)  # (verb, resource or key)
     missing: set[str] = field(default_factory=set)  # resources that answer 404
     broken: set[str] = field(default_factory=set)  # resources that answer 500
     delay: float = 0.0  # seconds before each answer
@@ -93,8 +125,22 @@ class FakeApiServer:
         return server
 
     def add(self, item: dict[str, Any]) -> None:
-        resource = {v[1]: k for k, v in RESOURCES.items()}[item["kind"]]
-        self.objects.setdefault(resource, []).append(item)
+        """Store ``item`` under its resource (by kind and apiVersion); installs its CRD."""
+        prefix = "/api/v1" if item["apiVersion"] == "v1" else f"/apis/{item['apiVersion']}"
+        key = next(
+            k for k, (p, kind, _) in RESOURCES.items() if (p, kind) == (prefix, item["kind"])
+        )
+        self.objects.setdefault(key, []).append(item)
+
+    def install(self, key: str) -> None:
+        """Serve custom resource ``key`` (plural.group), as installing its CRD does."""
+        assert is_custom(key), key
+        self.objects.setdefault(key, [])
+
+    def uninstall(self, group: str) -> None:
+        """Stop serving every resource of API ``group`` (its CRDs or API server removed)."""
+        for key in [k for k in self.objects if is_custom(k) and k.partition(".")[2] == group]:
+            del self.objects[key]
 
     def kubeconfig(self, path: Path, token: str | None = None, context: str = "kind-kind") -> Path:
         """A real kubeconfig file for this server (plain HTTP on 127.0.0.1, token auth)."""
@@ -141,7 +187,12 @@ class FakeApiServer:
             )
         group, resource, namespace, name, sub = route
         verb = _verb(handler.command, name, sub)
-        if resource in self.missing or resource not in RESOURCES:
+        key = SERVED.get((group, resource), "")
+        if (
+            resource in self.missing
+            or key not in RESOURCES
+            or (is_custom(key) and key not in self.objects)
+        ):
             return _status(
                 handler, 404, "NotFound", "the server could not find the requested resource"
             )
@@ -153,7 +204,7 @@ class FakeApiServer:
                 f"Internal error occurred: etcdserver: request timed out listing {resource}",
             )
         rbac_resource = f"{resource}/{sub}" if sub else resource
-        if (verb, rbac_resource) in self.forbidden or (verb, resource) in self.forbidden:
+        if {(verb, rbac_resource), (verb, resource), (verb, key)} & self.forbidden:
             scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
             api_group = GROUPS[group]
             target = f' "{name}"' if name and not sub else ""
@@ -175,7 +226,7 @@ class FakeApiServer:
             return self.delete(handler, resource, namespace or "", name or "")
         items = [
             o
-            for o in self.objects.get(resource, [])
+            for o in self.objects.get(key, [])
             if namespace is None or o["metadata"].get("namespace") == namespace
         ]
         if name is not None:
@@ -189,7 +240,7 @@ class FakeApiServer:
                 f'{resource} "{name}" not found',
                 details={"name": name, "kind": resource},
             )
-        return self.list(handler, resource, items, query)
+        return self.list(handler, key, items, query)
 
     def list(
         self,
@@ -228,7 +279,8 @@ class FakeApiServer:
             "kind": f"{kind}List",
             "apiVersion": prefix.removeprefix("/api/").removeprefix("/apis/"),
             "metadata": metadata,
-            "items": [_served(i) for i in page],
+            # a custom resource's list keeps each item's kind and apiVersion
+            "items": page if is_custom(resource) else [_served(i) for i in page],
         }
         return _json(handler, 200, body)
 

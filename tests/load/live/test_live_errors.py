@@ -14,7 +14,12 @@ from netpol.load.live import LiveError, LiveTarget, read_cluster
 
 from .fake_apiserver import USER, FakeApiServer, closed_port, serve
 
-RBAC = "netpol needs get and list on namespaces, nodes, pods, services, networkpolicies (docs/rbac/netpol-reader.yaml)"
+RBAC = (
+    "netpol needs get and list on namespaces, nodes, pods, services, networkpolicies; for "
+    "tiered policies also on serviceaccounts, adminnetworkpolicies, "
+    "baselineadminnetworkpolicies, clusternetworkpolicies and Calico's tiers, "
+    "networkpolicies, globalnetworkpolicies (docs/rbac/netpol-reader.yaml)"
+)
 
 
 def run(*args: str) -> Result:

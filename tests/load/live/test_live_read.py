@@ -16,7 +16,7 @@ from netpol.model.options import Options
 from netpol.model.source import GENERATED
 from netpol.validate.pipeline import check_and_build, load_cluster
 
-from .fake_apiserver import FIXTURES, FakeApiServer
+from .fake_apiserver import FIXTURES, FakeApiServer, serve
 
 TUTORIAL = FIXTURES / "tutorial"
 MANIFESTS = [
@@ -171,11 +171,11 @@ def test_fixtures_are_what_the_generator_writes() -> None:
     spec.loader.exec_module(module)
     for name, data in module.tutorial().items():
         assert json.loads((TUTORIAL / f"{name}.json").read_text()) == data, name
+    for name, data in module.tiers().items():
+        assert json.loads((FIXTURES / "tiers" / f"{name}.json").read_text()) == data, name
 
 
-def test_the_rbac_document_grants_what_live_mode_uses(
-    apiserver: FakeApiServer, kubeconfig: str
-) -> None:
+def test_the_rbac_document_grants_what_live_mode_uses(tmp_path: Path) -> None:
     import yaml
 
     rbac = Path(__file__).resolve().parents[3] / "docs" / "rbac" / "netpol-reader.yaml"
@@ -183,35 +183,38 @@ def test_the_rbac_document_grants_what_live_mode_uses(
         d for d in yaml.safe_load_all(rbac.read_text()) if d["metadata"]["name"] == "netpol-reader"
     )
     granted = {
-        (verb, resource)
+        (group, verb, resource)
         for rule in reader["rules"]
+        for group in rule["apiGroups"]
         for verb in rule["verbs"]
         for resource in rule["resources"]
     }
-    read_cluster(LiveTarget(kubeconfig))
-    read_cluster(LiveTarget(kubeconfig, namespaces=("app1-ns",)))
     used = set()
-    for request in apiserver.requests:
-        parts = request.path.strip("/").split("/")
-        if parts == ["version"]:
-            continue
-        if "namespaces" in parts and len(parts) > parts.index("namespaces") + 2:
-            parts = parts[parts.index("namespaces") + 2 :]
-            used.add(("list", parts[0]))
-        elif parts[-2] == "namespaces":
-            used.add(("get", "namespaces"))
-        else:
-            used.add(("list", parts[-1]))
+    # every kind served, then Calico from its CRDs only: both groups are read somewhere
+    for calico in ("projectcalico.org", "crd.projectcalico.org"):
+        server = FakeApiServer.from_fixtures("tutorial", "tiers")
+        server.install("clusternetworkpolicies.policy.networking.k8s.io")
+        server.uninstall(calico)
+        with serve(server):
+            kubeconfig = str(server.kubeconfig(tmp_path / "kubeconfig"))
+            read_cluster(LiveTarget(kubeconfig))
+            read_cluster(LiveTarget(kubeconfig, namespaces=("app1-ns",)))
+        used |= {_rbac_of(r.path) for r in server.requests if "version" not in r.path}
     assert used <= granted
-    assert {r for _, r in granted} == {
-        "namespaces",
-        "nodes",
-        "pods",
-        "services",
-        "networkpolicies",
-        "daemonsets",
+    assert used == granted - {("apps", "get", "daemonsets")} - {
+        (g, "get", r) for g, v, r in granted if r != "namespaces"
     }
-    assert {v for v, _ in granted} == {"get", "list"}
+    assert {v for _, v, _ in granted} == {"get", "list"}
+
+
+def _rbac_of(path: str) -> tuple[str, str, str]:
+    """(API group, verb, resource) RBAC checks for a GET of ``path``."""
+    parts = path.strip("/").split("/")
+    group = "" if parts[0] == "api" else parts[1]
+    rest = parts[2:] if parts[0] == "api" else parts[3:]
+    if rest[0] == "namespaces" and len(rest) == 2:
+        return (group, "get", "namespaces")
+    return (group, "list", rest[-1])
 
 
 def test_an_expired_continue_token_starts_the_listing_again(

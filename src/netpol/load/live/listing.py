@@ -23,9 +23,16 @@ Progress = Callable[[str, int, bool], None]
 """Called as (resource, items so far, done) while a list is read."""
 
 
+CUSTOM_OBJECTS = "CustomObjectsApi"
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """A listable kind: its API class and methods in the official client."""
+    """A listable kind: its API class and methods in the official client.
+
+    A kind the client has no class for (one served from a CRD or an aggregated API
+    server) is listed through ``CustomObjectsApi`` by group, version and plural; see
+    ``custom_resource``."""
 
     name: str  # plural, as RBAC and kubectl name it
     kind: str
@@ -37,6 +44,44 @@ class Resource:
     @property
     def group(self) -> str:
         return self.api_version.rpartition("/")[0]
+
+    @property
+    def namespaced(self) -> bool:
+        return self.list_namespaced is not None
+
+    @property
+    def title(self) -> str:
+        """How messages name it: ``pods``, or ``adminnetworkpolicies.policy.networking.k8s.io``
+        where the plural alone is ambiguous or not a built-in (as ``kubectl get`` takes it)."""
+        return f"{self.name}.{self.group}" if self.api == CUSTOM_OBJECTS else self.name
+
+    def lister(self, conn: Connection, namespace: str | None) -> Callable[..., Any]:
+        """The client method that lists it, in ``namespace`` or everywhere, with its
+        positional arguments bound: call it with the paging keywords."""
+        api = getattr(client_module(), self.api)(conn.api)
+        method_name = self.list_all if namespace is None else self.list_namespaced
+        assert method_name is not None, f"{self.name} is cluster-scoped"
+        method = getattr(api, method_name)
+        args: tuple[str, ...] = ()
+        if self.api == CUSTOM_OBJECTS:
+            group, _, version = self.api_version.rpartition("/")
+            args = (group, version) + ((namespace,) if namespace else ()) + (self.name,)
+        elif namespace is not None:
+            args = (namespace,)
+        return lambda **kwargs: method(*args, **kwargs)
+
+
+def custom_resource(name: str, kind: str, api_version: str, namespaced: bool) -> Resource:
+    """A kind served from a CRD or an aggregated API server (group/version ``api_version``)."""
+    return Resource(
+        name,
+        kind,
+        api_version,
+        CUSTOM_OBJECTS,
+        # for a namespaced kind, /apis/GROUP/VERSION/PLURAL lists every namespace
+        "list_cluster_custom_object",
+        "list_namespaced_custom_object" if namespaced else None,
+    )
 
 
 NAMESPACES = Resource("namespaces", "Namespace", "v1", "CoreV1Api", "list_namespace")
@@ -68,6 +113,43 @@ DAEMON_SETS = Resource(
     "list_daemon_set_for_all_namespaces",
     "list_namespaced_daemon_set",
 )
+SERVICE_ACCOUNTS = Resource(
+    "serviceaccounts",
+    "ServiceAccount",
+    "v1",
+    "CoreV1Api",
+    "list_service_account_for_all_namespaces",
+    "list_namespaced_service_account",
+)
+# The Network Policy API's cluster-wide tiers (CRDs of sigs.k8s.io/network-policy-api)
+ADMIN_POLICIES = (
+    custom_resource(
+        "adminnetworkpolicies", "AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1", False
+    ),
+    custom_resource(
+        "baselineadminnetworkpolicies",
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/v1alpha1",
+        False,
+    ),
+    custom_resource(
+        "clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2", False
+    ),
+)
+
+
+def calico_resources(api_version: str) -> tuple[Resource, ...]:
+    """Calico's tiers and policies as served at ``api_version``: its API server's
+    ``projectcalico.org/v3``, or the CRDs they are stored in, ``crd.projectcalico.org/v1``."""
+    return (
+        custom_resource("tiers", "Tier", api_version, False),
+        custom_resource("globalnetworkpolicies", "GlobalNetworkPolicy", api_version, False),
+        custom_resource("networkpolicies", "NetworkPolicy", api_version, True),
+    )
+
+
+CALICO_API = calico_resources("projectcalico.org/v3")
+CALICO_CRDS = calico_resources("crd.projectcalico.org/v1")
 
 
 def list_items(
@@ -77,15 +159,7 @@ def list_items(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Every item of ``resource`` (in ``namespace``, or all), page by page (limit/continue)."""
-    client = client_module()
-    api = getattr(client, resource.api)(conn.api)
-    if namespace is None:
-        method = getattr(api, resource.list_all)
-        args: tuple[str, ...] = ()
-    else:
-        assert resource.list_namespaced is not None
-        method = getattr(api, resource.list_namespaced)
-        args = (namespace,)
+    method = resource.lister(conn, namespace)
     scope = f' in namespace "{namespace}"' if namespace else ""
     items: list[dict[str, Any]] = []
     token: str | None = None
@@ -99,7 +173,7 @@ def list_items(
         if token:
             kwargs["_continue"] = token
         try:
-            body = call(conn, "list", resource.name + scope, _bound(method, args, kwargs))
+            body = call(conn, "list", resource.title + scope, _bound(method, kwargs))
         except LiveError as exc:
             # 410: the continue token outlived the server's compaction window (about five
             # minutes on a busy etcd). A fresh, consistent list is what kubectl would do.
@@ -111,7 +185,7 @@ def list_items(
         page = body.get("items")
         if not isinstance(page, list):
             raise LiveError(
-                f"the API server at {conn.server} answered list {resource.name}{scope} "
+                f"the API server at {conn.server} answered list {resource.title}{scope} "
                 "without an items list"
             )
         items += [i for i in page if isinstance(i, dict)]
@@ -120,17 +194,17 @@ def list_items(
         if token and token == previous:
             # A server (or proxy) that hands back the token it was given would page forever.
             raise LiveError(
-                f"the API server at {conn.server} answered list {resource.name}{scope} with "
+                f"the API server at {conn.server} answered list {resource.title}{scope} with "
                 "the continue token it was sent, so the listing would never end"
             )
         if progress is not None:
-            progress(resource.name, len(items), not token)
+            progress(resource.title, len(items), not token)
         if not token:
             return items
 
 
-def _bound(method: Any, args: tuple[str, ...], kwargs: dict[str, Any]) -> Callable[[], Any]:
-    return lambda: method(*args, **kwargs)
+def _bound(method: Callable[..., Any], kwargs: dict[str, Any]) -> Callable[[], Any]:
+    return lambda: method(**kwargs)
 
 
 def get_namespace(conn: Connection, name: str) -> dict[str, Any]:
@@ -157,8 +231,13 @@ def get_version(conn: Connection) -> dict[str, Any]:
     )
 
 
+TIERED_NEEDS = (
+    "serviceaccounts, adminnetworkpolicies, baselineadminnetworkpolicies, "
+    "clusternetworkpolicies and Calico's tiers, networkpolicies, globalnetworkpolicies"
+)
 READ_NEEDS = (
-    f"netpol needs get and list on namespaces, nodes, pods, services, networkpolicies ({RBAC_DOC})"
+    "netpol needs get and list on namespaces, nodes, pods, services, networkpolicies; for "
+    f"tiered policies also on {TIERED_NEEDS} ({RBAC_DOC})"
 )
 
 

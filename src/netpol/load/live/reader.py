@@ -4,6 +4,13 @@ Pods are read as they run (real names, IPs, nodes, owners): no workload is liste
 build_cluster never invents pods for a controller; a pod owned by a ReplicaSet
 ``<deployment>-<hash>`` is attributed to its Deployment by the loader. DaemonSets are read
 for CNI detection only and are not part of the model.
+
+The tiered kinds (admin and baseline policies, Calico's tiers and policies, and the
+ServiceAccounts Calico rules select) are read when the cluster serves them: a kind it does
+not serve (404, no CRD) is nothing to read; one the user may not list (403) is a note, since
+verdicts then ignore it. Calico's are read from its API server (``projectcalico.org/v3``)
+or, when that is not served, from the CRDs that store them (``crd.projectcalico.org/v1``):
+never both, they are the same objects.
 """
 
 from __future__ import annotations
@@ -14,11 +21,16 @@ from typing import Any
 from netpol.load.live.client import Connection, LiveError, LiveTarget, connect
 from netpol.load.live.convert import api_object, to_document
 from netpol.load.live.listing import (
+    ADMIN_POLICIES,
+    CALICO_API,
+    CALICO_CRDS,
     DAEMON_SETS,
     NAMESPACES,
     NETWORK_POLICIES,
     NODES,
     PODS,
+    RBAC_DOC,
+    SERVICE_ACCOUNTS,
     SERVICES,
     Progress,
     Resource,
@@ -39,7 +51,8 @@ class LiveCluster:
     server: str
     context: str
     version: str | None  # gitVersion, e.g. v1.29.2; None when /version was refused
-    objects: tuple[dict[str, Any], ...]  # namespaces, nodes, pods, services, policies
+    objects: tuple[dict[str, Any], ...]  # namespaces, nodes, pods, services, policies, tiers,
+    # service accounts
     daemonsets: tuple[dict[str, Any], ...] = ()  # for CNI detection, not modelled
     system_pods: tuple[dict[str, Any], ...] = ()  # kube-system pods read outside the scope
     scope: tuple[str, ...] = ()  # namespaces read; empty: the whole cluster
@@ -67,6 +80,7 @@ def read_cluster(target: LiveTarget, progress: Progress | None = None) -> LiveCl
     for resource in MODELLED:
         objects += _listed(conn, resource, None, progress)
     notes: list[str] = []
+    objects += _tiered(conn, (), progress, notes)
     daemonsets = _optional(conn, DAEMON_SETS, None, progress, notes)
     return LiveCluster(
         conn.server, conn.context, version, tuple(objects), tuple(daemonsets), notes=tuple(notes)
@@ -88,6 +102,7 @@ def _read_scoped(conn: Connection, version: str | None, progress: Progress | Non
     for resource in (PODS, SERVICES, NETWORK_POLICIES):
         for name in scope:
             objects += _listed(conn, resource, name, progress)
+    objects += _tiered(conn, scope, progress, notes)
     daemonsets = _optional(conn, DAEMON_SETS, SYSTEM_NAMESPACE, progress, notes)
     system_pods: list[dict[str, Any]] = []
     if SYSTEM_NAMESPACE not in scope:
@@ -127,6 +142,77 @@ def _optional(
         where = f" in {namespace}" if namespace else ""
         notes.append(f"{resource.name}{where} not read ({exc.status}); going on without them")
         return []
+
+
+# What verdicts miss when a tiered kind may not be read, for the note that says so
+IGNORED = {
+    SERVICE_ACCOUNTS.name: "Calico rules that select service accounts by label see none",
+    "tiers": "Calico's policies are placed as in tiers with no order, after every other tier",
+}
+IGNORED_POLICIES = "verdicts ignore them, and any the cluster has can change what is allowed"
+
+
+@dataclass
+class _Listing:
+    """One tiered kind as far as it could be read (in every namespace of the scope)."""
+
+    resource: Resource
+    items: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # a note per list answered 403
+    answered: bool = False  # some list of it succeeded: the server serves it
+
+
+def _tiered(
+    conn: Connection, scope: tuple[str, ...], progress: Progress | None, notes: list[str]
+) -> list[dict[str, Any]]:
+    """ServiceAccounts, admin policies and Calico's, where served; notes for what was refused."""
+    listings = [_listing(conn, r, scope, progress) for r in (SERVICE_ACCOUNTS, *ADMIN_POLICIES)]
+    listings += _calico(conn, scope, progress)
+    objects: list[dict[str, Any]] = []
+    for listing in listings:
+        objects += listing.items
+        notes += listing.refused
+    return objects
+
+
+def _calico(conn: Connection, scope: tuple[str, ...], progress: Progress | None) -> list[_Listing]:
+    """Calico's kinds from its API server if it serves any, else from its CRDs."""
+    served = [_listing(conn, r, scope, progress) for r in CALICO_API]
+    if any(listing.answered for listing in served):
+        return served
+    stored = [_listing(conn, r, scope, progress) for r in CALICO_CRDS]
+    if any(listing.answered for listing in stored):
+        return stored
+    # Neither could be read: say once per kind what was refused (nothing if neither exists)
+    return [api if api.refused else crd for api, crd in zip(served, stored, strict=True)]
+
+
+def _listing(
+    conn: Connection, resource: Resource, scope: tuple[str, ...], progress: Progress | None
+) -> _Listing:
+    """``resource`` in each namespace of ``scope`` (if namespaced) or cluster-wide."""
+    listing = _Listing(resource)
+    for namespace in scope if scope and resource.namespaced else (None,):
+        try:
+            listing.items += _listed(conn, resource, namespace, progress)
+        except LiveError as exc:
+            if exc.status == 404:  # not served: no CRD, or no Calico API server
+                return listing
+            if exc.status != 403:
+                raise
+            listing.refused.append(_refused(resource, namespace))
+        else:
+            listing.answered = True
+    return listing
+
+
+def _refused(resource: Resource, namespace: str | None) -> str:
+    where = f' in namespace "{namespace}"' if namespace else ""
+    ignored = IGNORED.get(resource.name, IGNORED_POLICIES)
+    return (
+        f"list {resource.title}{where} refused (403 Forbidden): {ignored}; netpol needs get "
+        f"and list on them ({RBAC_DOC})"
+    )
 
 
 def _version(conn: Connection) -> str | None:

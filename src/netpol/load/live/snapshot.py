@@ -1,13 +1,15 @@
 """A live read as manifests, to repeat the analysis offline or attach to a bug report.
 
-The files hold Namespaces, Nodes, Pods, Services and NetworkPolicies exactly as read
-(less managedFields, literal env values and last-applied annotations), so
+The files hold Namespaces, Nodes, Pods, Services, NetworkPolicies and, where the cluster
+has them, ServiceAccounts, admin and baseline policies and Calico's tiers and policies,
+exactly as read (less managedFields, literal env values and last-applied annotations), so
 ``netpol matrix SNAPSHOT`` builds the same cluster as ``netpol matrix --kubeconfig``.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -15,14 +17,76 @@ import yaml
 from netpol.load.live.convert import redacted
 from netpol.load.live.reader import LiveCluster
 
+CALICO = ("projectcalico.org", "crd.projectcalico.org")
+ADMIN = ("policy.networking.k8s.io",)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotFile:
+    """One file of a snapshot directory: the objects of one kind (of these API groups)."""
+
+    name: str
+    label: str  # how the summary counts them
+    kind: str
+    groups: tuple[str, ...] = ("",)
+    always: bool = False  # written, and counted, even when the cluster has none
+
+    def holds(self, obj: dict[str, Any]) -> bool:
+        api_version = obj.get("apiVersion")
+        group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+        return obj.get("kind") == self.kind and group in self.groups
+
+
 # One file per kind in a snapshot directory, in this order.
 FILES = (
-    ("Namespace", "namespaces.yaml"),
-    ("Node", "nodes.yaml"),
-    ("Pod", "pods.yaml"),
-    ("Service", "services.yaml"),
-    ("NetworkPolicy", "networkpolicies.yaml"),
+    SnapshotFile("namespaces.yaml", "namespaces", "Namespace", always=True),
+    SnapshotFile("nodes.yaml", "nodes", "Node", always=True),
+    SnapshotFile("pods.yaml", "pods", "Pod", always=True),
+    SnapshotFile("services.yaml", "services", "Service", always=True),
+    SnapshotFile(
+        "networkpolicies.yaml",
+        "networkpolicies",
+        "NetworkPolicy",
+        ("networking.k8s.io",),
+        always=True,
+    ),
+    SnapshotFile("serviceaccounts.yaml", "serviceaccounts", "ServiceAccount"),
+    SnapshotFile("adminnetworkpolicies.yaml", "adminnetworkpolicies", "AdminNetworkPolicy", ADMIN),
+    SnapshotFile(
+        "baselineadminnetworkpolicies.yaml",
+        "baselineadminnetworkpolicies",
+        "BaselineAdminNetworkPolicy",
+        ADMIN,
+    ),
+    SnapshotFile(
+        "clusternetworkpolicies.yaml", "clusternetworkpolicies", "ClusterNetworkPolicy", ADMIN
+    ),
+    SnapshotFile("calico-tiers.yaml", "Calico tiers", "Tier", CALICO),
+    SnapshotFile(
+        "calico-globalnetworkpolicies.yaml",
+        "Calico globalnetworkpolicies",
+        "GlobalNetworkPolicy",
+        CALICO,
+    ),
+    SnapshotFile("calico-networkpolicies.yaml", "Calico networkpolicies", "NetworkPolicy", CALICO),
 )
+
+
+def files_of(live: LiveCluster) -> list[tuple[SnapshotFile, list[dict[str, Any]]]]:
+    """The files of a snapshot directory with their objects, redacted: the five the model
+    always has, and the tiered kinds the cluster has."""
+    out = []
+    for file in FILES:
+        objects = [redacted(o) for o in live.objects if file.holds(o)]
+        if objects or file.always:
+            out.append((file, objects))
+    return out
+
+
+def summary(live: LiveCluster) -> str:
+    """What was read, counted by file: ``6 namespaces, 3 nodes, ...``."""
+    return ", ".join(f"{len(objects)} {file.label}" for file, objects in files_of(live))
+
 
 try:  # libyaml's emitter: a snapshot of 100,000 pods is large
     _Dumper: type = yaml.CSafeDumper
@@ -43,9 +107,9 @@ def header(live: LiveCluster, taken: str, lines: list[str]) -> str:
     return "".join(f"# {line}\n" for line in text)
 
 
-def objects_of(live: LiveCluster, kind: str | None = None) -> list[dict[str, Any]]:
-    """The snapshot's objects (all, or one kind), redacted."""
-    return [redacted(o) for o in live.objects if kind is None or o.get("kind") == kind]
+def objects_of(live: LiveCluster) -> list[dict[str, Any]]:
+    """The snapshot's objects, redacted."""
+    return [redacted(o) for o in live.objects]
 
 
 def as_yaml(objects: list[dict[str, Any]]) -> str:
