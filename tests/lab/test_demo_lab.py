@@ -33,6 +33,19 @@ def assert_the_story(out: str) -> None:
     assert "Step 5 holds." in after_fix
     assert "[NOT AS EXPECTED]" not in after_fix
     assert "cannot resolve db-sts-0.db-svc.app1-ns.svc.cluster.local" in after_fix
+    frozen, passed = after_fix.split("Beyond the tutorial: a cluster admin freezes the database")[
+        1
+    ].split("freeze-db with action Pass")
+    assert "[NOT AS EXPECTED]" not in frozen + passed
+    assert "telnet db-sts-0.db-svc.app1-ns.svc.cluster.local 3306" in frozen
+    assert (
+        'ingress of db-sts-0: [AdminNetworkPolicy freeze-db ingress[0] "maintenance"] Deny'
+        in frozen
+    )
+    assert (
+        '[AdminNetworkPolicy freeze-db ingress[0] "maintenance"] Pass -> '
+        "[NetworkPolicy app1-ns/db-policy ingress[0]] Allow" in passed
+    )
 
 
 @pytest.mark.lab

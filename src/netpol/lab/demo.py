@@ -37,6 +37,7 @@ from netpol.lab.view import LabView
 from netpol.lab.workloads import is_dns_pod
 from netpol.load.paths import read_paths
 from netpol.model.cluster import Cluster
+from netpol.model.objects import METADATA_NAME_LABEL
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster
 
@@ -390,6 +391,8 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
     backend.replace(applied)
     say("  (DNS rule restored)")
 
+    _guard_rail(say, backend, applied, labels, checks, hooks, outcome)
+
     say("")
     if backend.real:
         verdict = (
@@ -399,6 +402,75 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
         )
         say(f"{outcome.probed} real connections probed in all; {verdict}.")
     return outcome
+
+
+GUARD_RAIL = "freeze-db"
+
+
+def guard_rail(action: str) -> dict[str, Any]:
+    """A cluster admin's AdminNetworkPolicy on the database's ingress, above every
+    NetworkPolicy (spec 6): ``Deny`` freezes it, ``Pass`` hands it back to them."""
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": GUARD_RAIL},
+        "spec": {
+            "priority": 10,
+            "subject": {
+                "pods": {
+                    "namespaceSelector": {"matchLabels": {METADATA_NAME_LABEL: "app1-ns"}},
+                    "podSelector": {"matchLabels": {"role": "db"}},
+                }
+            },
+            "ingress": [{"name": "maintenance", "action": action, "from": [{"namespaces": {}}]}],
+        },
+    }
+
+
+def _guard_rail(
+    say: Say,
+    backend: Backend,
+    applied: list[dict[str, Any]],
+    labels: dict[str, str],
+    checks: Callable[[str, list[Expectation], dict[str, str]], bool],
+    hooks: Hooks,
+    outcome: Outcome,
+) -> None:
+    """Beyond the tutorial: an admin Deny beats db-policy's allow; Pass gives it back."""
+    to_db = next(e for e in step5() if e.connects and e.port == 3306)
+
+    def chain(cluster: Cluster) -> None:
+        if hooks.explain is None:
+            return
+        for line in hooks.explain(cluster, to_db.source, f"{to_db.host}:3306"):
+            if "decision:" in line and "AdminNetworkPolicy" in line:
+                say("  ingress of db-sts-0: " + line.strip().removeprefix("decision: "))
+
+    def probe() -> None:
+        report = backend.matrix()  # every pair again: the tier segments on real packets
+        outcome.probed += len(report.cells)
+        outcome.disagreements += len(report.disagreements)
+
+    say("")
+    say(
+        f"Beyond the tutorial: a cluster admin freezes the database (AdminNetworkPolicy "
+        f"{GUARD_RAIL}, priority 10: Deny ingress from every namespace)"
+    )
+    frozen = backend.replace([*applied, guard_rail("Deny")])
+    probe()
+    denied = Expectation(to_db.source, to_db.host, 3306, False, "the admin Deny comes first")
+    checks(
+        "  db-policy still allows the backend, but the admin tier decides first:", [denied], labels
+    )
+    chain(frozen.cluster)
+    passed = backend.replace([*applied, guard_rail("Pass")])
+    probe()
+    checks(
+        f"  {GUARD_RAIL} with action Pass hands the connection back to db-policy:", [to_db], labels
+    )
+    chain(passed.cluster)
+    backend.replace(applied)
+    say(f"  ({GUARD_RAIL} removed; the tiers in docs/tiers.md)")
 
 
 def _count(n: int, noun: str) -> str:
