@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.engine.endpoints import NODE, POD, Endpoint, endpoint_ips
@@ -199,7 +199,15 @@ class TieredModel:
         """Tiers in order with their members in order; the Kubernetes NetworkPolicies are
         one member of the default tier, at Calico's order 1000."""
         tiers = {t.name: t for t in BUILTIN_TIERS}
-        tiers.update({t.name: t for t in self.cluster.tiers})
+        for declared in self.cluster.tiers:
+            builtin = tiers.get(declared.name)
+            # a built-in tier keeps its place (the default tier must stay between the
+            # admin and baseline tiers, spec 6.3); only its default action may be declared
+            tiers[declared.name] = (
+                declared
+                if builtin is None
+                else replace(builtin, default_action=declared.default_action)
+            )
         keyed: dict[str, list[tuple[tuple[bool, float, str], Member]]] = {}
         for compiled in self.policies:
             tier = compiled.policy.tier
@@ -220,7 +228,9 @@ class TieredModel:
         return {**labels, CALICO_NAME: namespace} if calico else labels
 
     def account_labels(self, pod: Pod) -> Mapping[str, str]:
-        return self._account_labels.get(f"{pod.namespace}/{pod.service_account}", {})
+        """The pod's ServiceAccount labels, with Calico's ``projectcalico.org/name``."""
+        labels = self._account_labels.get(f"{pod.namespace}/{pod.service_account}", {})
+        return {**labels, CALICO_NAME: pod.service_account}
 
     def pod_labels(self, pod: Pod, calico: bool) -> Mapping[str, str]:
         """Calico selectors also see its own labels and those of the namespace and account."""

@@ -305,9 +305,10 @@ def endpoint(value: Any, field: str, namespace: str | None) -> EndpointMatch | N
 
 
 def calico_selector(value: Any, field: str) -> CalicoSelector | None:
-    """A selector expression; None when the field is absent ("" is ``all()``)."""
+    """A selector expression; None when the field is absent or blank: Calico reads an
+    empty selector as unset (only a policy's own ``spec.selector`` then means ``all()``)."""
     text = string(value, field)
-    if text is None:
+    if text is None or not text.strip():
         return None
     try:
         return parse_selector(text)
@@ -337,6 +338,8 @@ def number(value: Any, field: str) -> float | None:
     """An order: any YAML number (not a boolean, not a string)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise FieldError(field, "must be a number", value)
+    if not math.isfinite(value):
+        raise FieldError(field, "must be a finite number", value)
     return float(value)

@@ -7,6 +7,7 @@ port spelling) we accept what Calico's types can hold rather than reject valid i
 
 from __future__ import annotations
 
+import math
 import re
 
 from netpol.load.calico import PORT_RANGE, TYPES, parse_net, protocol_name
@@ -14,7 +15,7 @@ from netpol.load.calico_selector import SelectorError, parse_selector
 from netpol.load.fields import FieldError
 from netpol.load.yamldoc import LocatedMap
 from netpol.model.objects import PROTOCOLS
-from netpol.model.tiers import ACTIONS, ADMIN_TIER, BASELINE_TIER
+from netpol.model.tiers import ACTIONS, ADMIN_TIER, BASELINE_TIER, DEFAULT_TIER
 from netpol.validate.metadata import validate_metadata
 from netpol.validate.names import is_valid_port_name, name_is_dns_label, name_is_dns_subdomain
 from netpol.validate.report import Report, item_line
@@ -110,6 +111,14 @@ def validate_tier(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> N
         return
     r.known_fields(spec, "spec", TIER_SPEC_FIELDS)
     _number(r, spec.get("order"), "spec.order")
+    order = spec.get("order")
+    if name == DEFAULT_TIER.name and order is not None and order != DEFAULT_TIER.order:
+        r.invalid(
+            "spec.order",
+            order,
+            f"the default tier's order is fixed at {DEFAULT_TIER.order:g}: it holds the "
+            "Kubernetes NetworkPolicies, between the admin and the baseline tiers",
+        )
     action = r.string(spec.get("defaultAction"), "spec.defaultAction")
     if action is not None and action not in TIER_ACTIONS:
         r.not_supported("spec.defaultAction", action, TIER_ACTIONS)
@@ -338,3 +347,5 @@ def caret(text: str, position: int) -> tuple[str, ...]:
 def _number(r: Report, value: object, path: str) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         r.wrong_type(path, value, "a number")
+    elif isinstance(value, float) and not math.isfinite(value):
+        r.invalid(path, value, "must be a finite number (JSON has no infinity or NaN)")
