@@ -408,3 +408,13 @@ def test_unvalidated_input_is_an_error_not_a_crash(spec: str, field: str, messag
     assert cluster.tiered_policies == ()
     (error,) = [d for d in cluster.diagnostics if d.severity is Severity.ERROR]
     assert (error.field, error.message, error.line) == (field, message, 7)
+
+
+@pytest.mark.parametrize("flag", ["doNotTrack", "preDNAT"])
+def test_host_endpoint_only_policies_select_no_pod_and_say_so(flag: str) -> None:
+    cluster = build(doc(GNP_HEAD, f"{flag}: true\nselector: all()\ningress: [{{action: Deny}}]"))
+    (policy,) = cluster.tiered_policies
+    assert policy.subject.pods is not None and policy.subject.pods.text() == "global()"
+    [warning] = lines(cluster, Severity.WARNING)
+    assert f"spec.{flag}: applies to host endpoints only" in warning
+    assert "the policy selects no pod" in warning

@@ -28,7 +28,7 @@ from netpol.load.fields import (
     string_map,
     strings,
 )
-from netpol.model.expressions import ALL, CalicoSelector
+from netpol.model.expressions import ALL, CalicoSelector, GlobalOnly
 from netpol.model.objects import PROTOCOLS, ServiceAccount
 from netpol.model.policy import IPNetwork, PolicyPort
 from netpol.model.source import Source
@@ -65,6 +65,12 @@ NEVER_MATCHES = (
 SOURCE_PORTS = "matching the client's source ports is not modelled"
 HTTP = "HTTP matches (Calico application layer policy) are not modelled"
 SERVICES = "matching Services by name is not modelled"
+# doNotTrack and preDNAT policies are enforced on host endpoints only, never on pods
+HOST_ONLY_FLAGS = ("doNotTrack", "preDNAT")
+HOST_ONLY = (
+    "applies to host endpoints only, which netpol does not model: the policy selects no pod"
+)
+HOST_ENDPOINTS_ONLY = CalicoSelector(GlobalOnly(), "global()")
 
 
 def parse_calico_policy(
@@ -75,11 +81,16 @@ def parse_calico_policy(
     namespaces = None
     if namespace is None:
         namespaces = calico_selector(spec.get("namespaceSelector"), "spec.namespaceSelector")
+    pods = calico_selector(spec.get("selector"), "spec.selector") or ALL
+    for flag in HOST_ONLY_FLAGS:
+        if spec.get(flag) is True:
+            warnings.append(FieldWarning(f"spec.{flag}", HOST_ONLY, True))
+            pods = HOST_ENDPOINTS_ONLY
     subject = EndpointMatch(
         scope=PODS,
         namespace=namespace,
         namespaces=namespaces,
-        pods=calico_selector(spec.get("selector"), "spec.selector") or ALL,
+        pods=pods,
         service_accounts=calico_selector(
             spec.get("serviceAccountSelector"), "spec.serviceAccountSelector"
         ),
