@@ -67,9 +67,7 @@ HTTP = "HTTP matches (Calico application layer policy) are not modelled"
 SERVICES = "matching Services by name is not modelled"
 # doNotTrack and preDNAT policies are enforced on host endpoints only, never on pods
 HOST_ONLY_FLAGS = ("doNotTrack", "preDNAT")
-HOST_ONLY = (
-    "applies to host endpoints only, which netpol does not model: the policy selects no pod"
-)
+HOST_ONLY = "applies to host endpoints only, which netpol does not model: the policy selects no pod"
 HOST_ENDPOINTS_ONLY = CalicoSelector(GlobalOnly(), "global()")
 
 
