@@ -105,6 +105,7 @@ def _by_protocol(atoms: list[tuple[str, int, int]]) -> dict[str, list[tuple[int,
 
 
 Ids = npt.NDArray[np.int32]
+Present = npt.NDArray[np.intp]  # the distinct ids found in an array
 
 
 UNION, INTERSECT, DIFFERENCE = "union", "intersect", "difference"
@@ -191,6 +192,10 @@ class MaskTable:
         width = len(self.masks)
         left = np.flatnonzero(np.bincount(a, minlength=width))
         right = np.flatnonzero(np.bincount(b, minlength=width))
+        if len(left) == 1 or len(right) == 1:
+            # one side is a single id (a fresh block, nothing passed yet): a lookup over
+            # the other side's ids does it in one gather
+            return [self._one_sided(operation, a, b, left, right) for operation in operations]
         rank_left = np.zeros(width, dtype=np.int64)
         rank_left[left] = np.arange(len(left))
         rank_right = np.zeros(width, dtype=np.int64)
@@ -213,3 +218,14 @@ class MaskTable:
             lookup[present] = mapped
             results.append(lookup[codes])
         return results
+
+    def _one_sided(self, operation: str, a: Ids, b: Ids, left: Present, right: Present) -> Ids:
+        """``a OP b`` when ``left`` (the ids present in ``a``) or ``right`` is one id."""
+        lookup = np.zeros(len(self.masks), dtype=np.int32)
+        if len(left) == 1:
+            x = int(left[0])
+            lookup[right] = [self.operate(operation, x, int(y)) for y in right]
+            return lookup[b]
+        y = int(right[0])
+        lookup[left] = [self.operate(operation, int(x), y) for x in left]
+        return lookup[a]
