@@ -16,56 +16,33 @@ def verify_junit(report: VerifyReport, suite: str = "netpol verify") -> str:
     cases = []
     for r in report.results:
         e = r.expectation
-        case = ET.Element(
-            "testcase",
-            {
-                "name": e.name,
-                "classname": f"netpol.verify.{_classname(report.path)}",
-                "file": report.path,
-                "line": str(e.line),
-                "time": "0",
-            },
-        )
+        case = _testcase(report.path, e.name, e.line)
         if r.status == FAIL:
-            failure = ET.SubElement(
-                case,
-                "failure",
-                {"message": f"expected {e.expect}, actual {r.actual}", "type": "ExpectationFailed"},
-            )
             body = [pair_text(p) for p in r.failures]
             body += [explanation_text([p.evidence]) for p in r.failures if p.evidence is not None]
-            failure.text = "\n\n".join(body)
+            _result(
+                case,
+                "failure",
+                f"expected {e.expect}, actual {r.actual}",
+                "ExpectationFailed",
+                "\n\n".join(body),
+            )
         elif r.status == ERROR:
-            error = ET.SubElement(case, "error", {"message": r.error, "type": "ExpectationError"})
-            error.text = r.error
+            _result(case, "error", r.error, "ExpectationError", r.error)
         cases.append(case)
     if report.default is not None:
         d = report.default
-        case = ET.Element(
-            "testcase",
-            {
-                "name": d.name,
-                "classname": f"netpol.verify.{_classname(report.path)}",
-                "file": report.path,
-                "line": str(d.line),
-                "time": "0",
-            },
-        )
+        case = _testcase(report.path, d.name, d.line)
         if d.violations:
-            failure = ET.SubElement(
+            _result(
                 case,
                 "failure",
-                {
-                    "message": f"{len(d.violations)} pod pair(s) differ from default {d.default}",
-                    "type": "DefaultViolated",
-                },
-            )
-            failure.text = "\n".join(
-                f"{v.src.id} -> {v.dst.id}: {v.extra.text()}" for v in d.violations
+                f"{len(d.violations)} pod pair(s) differ from default {d.default}",
+                "DefaultViolated",
+                "\n".join(f"{v.src.id} -> {v.dst.id}: {v.extra.text()}" for v in d.violations),
             )
         elif d.error:
-            error = ET.SubElement(case, "error", {"message": d.error, "type": "ExpectationError"})
-            error.text = d.error
+            _result(case, "error", d.error, "ExpectationError", d.error)
         cases.append(case)
     failures = sum(1 for c in cases if c.find("failure") is not None)
     errors = sum(1 for c in cases if c.find("error") is not None)
@@ -89,6 +66,22 @@ def verify_junit(report: VerifyReport, suite: str = "netpol verify") -> str:
     # ElementTree escapes markup but writes control characters as they are, and XML 1.0
     # forbids them: a name written "\a" in YAML would make the whole report unreadable.
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub("\ufffd", document)
+
+
+def _testcase(path: str, name: str, line: int) -> ET.Element:
+    attributes = {
+        "name": name,
+        "classname": f"netpol.verify.{_classname(path)}",
+        "file": path,
+        "line": str(line),
+        "time": "0",
+    }
+    return ET.Element("testcase", attributes)
+
+
+def _result(case: ET.Element, tag: str, message: str, kind: str, text: str) -> None:
+    """A <failure> or <error> child of ``case``: its message, type and body."""
+    ET.SubElement(case, tag, {"message": message, "type": kind}).text = text
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
