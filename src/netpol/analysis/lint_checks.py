@@ -1437,7 +1437,10 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 if cp.peer.ip_block is not None or selector is None or selector.is_empty:
                     continue
                 peers = _by_class(ctx, (p for p in ctx.pods if p.id in cp.pod_ids))
-                blocked: dict[str, tuple[list[Pod], list[Pod], ConnectionSet]] = {}
+                outbound = rule.direction == "Egress"
+                blocked_mine: list[Pod] = []
+                blocked_theirs: list[Pod] = []
+                conns = ConnectionSet.none()
                 isolating: dict[str, None] = {}
                 for mine_pods in subjects:
                     for their_pods in peers:
@@ -1446,7 +1449,6 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                             if len(their_pods) < 2:
                                 continue
                             other = their_pods[1]
-                        outbound = rule.direction == "Egress"
                         verdict = (
                             _verdict(ctx, me_pod, other)
                             if outbound
@@ -1464,20 +1466,23 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                             continue
                         for policy in theirs.policies:
                             isolating.setdefault(policy.id, None)
-                        subj, peer, conns = blocked.get("", ([], [], ConnectionSet.none()))
-                        blocked[""] = (subj + mine_pods, peer + their_pods, conns | wanted)
+                        blocked_mine += mine_pods
+                        blocked_theirs += their_pods
+                        conns |= wanted
+                if not blocked_mine:
+                    continue
                 policies = ", ".join(isolating)
-                for mine_pods, their_pods, conns in blocked.values():
-                    outbound = rule.direction == "Egress"
-                    src, dst = (mine_pods, their_pods) if outbound else (their_pods, mine_pods)
-                    other_side = "ingress" if outbound else "egress"
-                    yield me.on_policy(
-                        compiled.policy,
-                        f"{rule.label} allows {_workloads(src)} -> {_workloads(dst)} on "
-                        f"{conns.text()}, but the {other_side} of {_workloads(their_pods)} "
-                        f"(isolated by {policies}) denies all of it",
-                        _peer_path(rule, cp.index),
-                        f"allow it in the {other_side} of {_workloads(their_pods)} (in "
-                        f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
-                        "rule; `netpol explain` on the pair shows the evidence",
-                    )
+                src, dst = (
+                    (blocked_mine, blocked_theirs) if outbound else (blocked_theirs, blocked_mine)
+                )
+                other_side = "ingress" if outbound else "egress"
+                yield me.on_policy(
+                    compiled.policy,
+                    f"{rule.label} allows {_workloads(src)} -> {_workloads(dst)} on "
+                    f"{conns.text()}, but the {other_side} of {_workloads(blocked_theirs)} "
+                    f"(isolated by {policies}) denies all of it",
+                    _peer_path(rule, cp.index),
+                    f"allow it in the {other_side} of {_workloads(blocked_theirs)} (in "
+                    f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
+                    "rule; `netpol explain` on the pair shows the evidence",
+                )
