@@ -219,18 +219,23 @@ def _pod_of(cluster: Cluster, source: str) -> str:
     raise lifecycle.LabError(f"no pod for {source}")
 
 
+def _probe(backend: Backend, outcome: Outcome) -> ProbeReport:
+    """Every pair probed again, counted into ``outcome``."""
+    report = backend.matrix()
+    outcome.probed += len(report.cells)
+    outcome.disagreements += len(report.disagreements)
+    return report
+
+
 def _changes(before: ProbeReport, after: ProbeReport) -> tuple[list[str], list[str]]:
     """Connections that became refused, and that became possible, as short lines."""
-    old = {
-        (c.attempt.src, c.attempt.dst, c.attempt.port, c.attempt.protocol): c.observed
-        for c in before.cells
-    }
+    old = before.cell_map()
     closed: list[str] = []
     opened: list[str] = []
     for cell in after.cells:
         a = cell.attempt
         was = old.get((a.src, a.dst, a.port, a.protocol))
-        if was is None or was == cell.observed:
+        if was is None or was.observed == cell.observed:
             continue
         text = f"{after.labels.get(a.src, a.src)} -> {after.labels.get(a.dst, a.dst)} {a.port}/{a.protocol}"
         (opened if cell.observed else closed).append(text)
@@ -260,9 +265,7 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
     )
 
     def matrix(title: str) -> ProbeReport:
-        report = backend.matrix()
-        outcome.probed += len(report.cells)
-        outcome.disagreements += len(report.disagreements)
+        report = _probe(backend, outcome)
         say("")
         say(title)
         for line in truth.render(report, report.labels):
@@ -305,9 +308,7 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
     for name in POLICY_FILES:
         applied += objects(tutorial / name)
         backend.replace(applied)
-        after = backend.matrix()
-        outcome.probed += len(after.cells)
-        outcome.disagreements += len(after.disagreements)
+        after = _probe(backend, outcome)
         closed, opened = _changes(report, after)
         say(
             f"  kubectl apply -f {name}: {_count(len(closed), 'connection')} now refused"
@@ -357,9 +358,7 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
             fixed_backend
         )
         backend.replace(applied)
-        after = backend.matrix()
-        outcome.probed += len(after.cells)
-        outcome.disagreements += len(after.disagreements)
+        after = _probe(backend, outcome)
         _, opened = _changes(report, after)
         say(
             f"  kubectl apply -f {_shown(fixed_backend)}: {_count(len(opened), 'connection')} now open"
@@ -446,25 +445,20 @@ def _guard_rail(
             if "decision:" in line and "AdminNetworkPolicy" in line:
                 say("  ingress of db-sts-0: " + line.strip().removeprefix("decision: "))
 
-    def probe() -> None:
-        report = backend.matrix()  # every pair again: the tier segments on real packets
-        outcome.probed += len(report.cells)
-        outcome.disagreements += len(report.disagreements)
-
     say("")
     say(
         f"Beyond the tutorial: a cluster admin freezes the database (AdminNetworkPolicy "
         f"{GUARD_RAIL}, priority 10: Deny ingress from every namespace)"
     )
     frozen = backend.replace([*applied, guard_rail("Deny")])
-    probe()
+    _probe(backend, outcome)  # every pair again: the tier segments on real packets
     denied = Expectation(to_db.source, to_db.host, 3306, False, "the admin Deny comes first")
     checks(
         "  db-policy still allows the backend, but the admin tier decides first:", [denied], labels
     )
     chain(frozen.cluster)
     passed = backend.replace([*applied, guard_rail("Pass")])
-    probe()
+    _probe(backend, outcome)
     checks(
         f"  {GUARD_RAIL} with action Pass hands the connection back to db-policy:", [to_db], labels
     )
