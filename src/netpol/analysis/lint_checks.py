@@ -22,7 +22,8 @@ from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import METADATA_NAME_LABEL, Container, ContainerPort, Pod
 from netpol.model.policy import IPBlock
-from netpol.model.selectors import LabelSelector
+from netpol.model.selectors import LabelSelector, Requirement
+from netpol.model.source import Source
 from netpol.model.tiers import DENY, NODES, TierRule
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -647,10 +648,7 @@ def _peer_hint(
     return "; ".join(parts)
 
 
-def _req_text(req: object) -> str:
-    from netpol.model.selectors import Requirement
-
-    assert isinstance(req, Requirement)
+def _req_text(req: Requirement) -> str:
     if req.operator == "In" and len(req.values) == 1:
         return f"{req.key}: {req.values[0]}"
     return req.text()
@@ -1069,14 +1067,16 @@ def _dual_stack(ctx: LintContext) -> Iterator[Finding]:
 # --- isolation coverage -------------------------------------------------------------------
 
 
-def _namespace_source(ctx: LintContext, namespace: str) -> tuple[object, str]:
+def _namespace_source(ctx: LintContext, namespace: str) -> Source:
+    """Where a finding on ``namespace`` points: its manifest or, when the input does not
+    declare it, the first policy of the namespace."""
     ns = ctx.namespace(namespace)
     if ns is not None and not ns.implicit:
-        return ns.source, f"Namespace/{namespace}"
+        return ns.source
     for p in ctx.cluster.policies:
         if p.namespace == namespace:
-            return p.source, f"Namespace/{namespace}"
-    return (ns.source if ns else ctx.cluster.policies[0].source), f"Namespace/{namespace}"
+            return p.source
+    return ns.source if ns else ctx.cluster.policies[0].source
 
 
 @check(
@@ -1099,12 +1099,11 @@ def _not_isolated(ctx: LintContext) -> Iterator[Finding]:
             open_ = [p for p in pods if not ctx.cc.isolated(p, direction)]
             if not isolated or not open_:
                 continue
-            source, obj = _namespace_source(ctx, namespace)
             yield me.finding(
                 f"{_workloads(open_)}: not {direction.lower()}-isolated, while {len(isolated)} other "
                 f"pod(s) of {namespace} are",
-                obj,
-                source,  # type: ignore[arg-type]
+                f"Namespace/{namespace}",
+                _namespace_source(ctx, namespace),
             )
 
 
@@ -1139,11 +1138,10 @@ def _no_default_deny(ctx: LintContext) -> Iterator[Finding]:
         ]
         if not missing:
             continue
-        source, obj = _namespace_source(ctx, namespace)
         yield me.finding(
             f"namespace {namespace} has no default-deny for {' and '.join(m.lower() for m in missing)}",
-            obj,
-            source,  # type: ignore[arg-type]
+            f"Namespace/{namespace}",
+            _namespace_source(ctx, namespace),
         )
 
 
