@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from dnslib import QTYPE, RCODE, DNSRecord
 from tests.conftest import EXAMPLES
 
-from netpol.lab.dns import answer, dns_records, resolv_conf
+from netpol.lab.dns import answer, dns_records, resolv_conf, search_domains
+from netpol.lab.probe import query_names
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster
 
@@ -52,3 +54,33 @@ def test_resolv_conf_has_the_kubernetes_search_path_and_ndots_5():
         "nameserver 10.96.0.10",
         "options ndots:5",
     ]
+
+
+@pytest.mark.parametrize(
+    ("host", "asked"),
+    [
+        pytest.param(
+            "backend-svc",
+            [
+                "backend-svc.app1-ns.svc.cluster.local",
+                "backend-svc.svc.cluster.local",
+                "backend-svc.cluster.local",
+                "backend-svc",
+            ],
+            id="short-name-search-path-first",
+        ),
+        pytest.param(
+            "db-sts-0.db-svc.app1-ns.svc.cluster.local",
+            [
+                "db-sts-0.db-svc.app1-ns.svc.cluster.local",
+                "db-sts-0.db-svc.app1-ns.svc.cluster.local.app1-ns.svc.cluster.local",
+                "db-sts-0.db-svc.app1-ns.svc.cluster.local.svc.cluster.local",
+                "db-sts-0.db-svc.app1-ns.svc.cluster.local.cluster.local",
+            ],
+            id="five-dots-as-is-first",
+        ),
+        pytest.param("backend-svc.", ["backend-svc"], id="trailing-dot-no-search"),
+    ],
+)
+def test_a_pod_asks_for_the_names_its_resolver_would(host: str, asked: list[str]) -> None:
+    assert query_names(host, search_domains("app1-ns")) == asked

@@ -22,6 +22,7 @@ from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
 from netpol.engine.verdict import allowed
 from netpol.lab import lifecycle, truth
 from netpol.lab import view as lab_view
+from netpol.lab.dns import search_domains
 from netpol.lab.names import OUTSIDE_IP
 from netpol.lab.probe import (
     OPEN,
@@ -31,6 +32,7 @@ from netpol.lab.probe import (
     Cell,
     NameCheck,
     ProbeReport,
+    query_names,
 )
 from netpol.lab.tutorial import Expectation, step3, step5
 from netpol.lab.view import LabView
@@ -190,8 +192,7 @@ class EngineBackend(Backend):
             allowed(cc, src, pod_endpoint(p, cc.profile)).contains("UDP", 53) for p in dns_pods
         ):
             return "no-dns:DNS egress denied (engine)"
-        namespace = pod_id.split("/", 1)[0]
-        for name in (f"{host}.{namespace}.svc.cluster.local", f"{host}.svc.cluster.local", host):
+        for name in query_names(host, search_domains(pod_id.split("/", 1)[0])):
             if view.records.get(name):
                 return view.records[name][0]
         return None

@@ -19,13 +19,15 @@ TTL = 5
 KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
 
 
+def search_domains(namespace: str) -> list[str]:
+    """The search path of a pod of ``namespace`` (ClusterFirst DNS policy)."""
+    return [f"{namespace}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN]
+
+
 def resolv_conf(namespace: str, nameserver: str) -> str:
     """What the kubelet writes into a pod of ``namespace`` (ClusterFirst DNS policy)."""
-    return (
-        f"search {namespace}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}\n"
-        f"nameserver {nameserver}\n"
-        "options ndots:5\n"
-    )
+    search = " ".join(search_domains(namespace))
+    return f"search {search}\nnameserver {nameserver}\noptions ndots:5\n"
 
 
 def dns_records(cluster: Cluster, pod_ips: Mapping[str, str]) -> dict[str, list[str]]:

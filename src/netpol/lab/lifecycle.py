@@ -611,8 +611,7 @@ def check_names(
     results = []
     for exp in expectations:
         pod_id = find_pod(state, view.cluster, exp.source)
-        namespace = pod_id.split("/", 1)[0]
-        search = [f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local"]
+        search = dns.search_domains(pod_id.split("/", 1)[0])
         check = connect_name(
             state.pods[pod_id].netns, search, view.nameserver, exp.host, exp.port, timeout
         )

@@ -313,6 +313,14 @@ class NameCheck:
         return self.outcome in CONNECTED
 
 
+def query_names(host: str, search: Sequence[str]) -> list[str]:
+    """The names a pod's resolver asks for ``host``, in order (search path, ndots:5)."""
+    if host.endswith("."):
+        return [host.rstrip(".")]
+    candidates = [f"{host}.{domain}" for domain in search]
+    return [*candidates, host] if host.count(".") < 5 else [host, *candidates]
+
+
 def resolve_in_pod(
     netns: str, search: Sequence[str], nameserver: str, host: str, timeout: float = 1.0
 ) -> tuple[str | None, str]:
@@ -326,13 +334,9 @@ def resolve_in_pod(
             return host, ""
     except OSError:
         pass
-    names = [host.rstrip(".")] if host.endswith(".") else []
-    if not names:
-        candidates = [f"{host}.{domain}" for domain in search]
-        names = [*candidates, host] if host.count(".") < 5 else [host, *candidates]
     sockets = _Sockets()
     try:
-        for name in names:
+        for name in query_names(host, search):
             sock = sockets.make(netns, "UDP")
             sock.setblocking(True)
             sock.settimeout(timeout)
