@@ -370,6 +370,15 @@ UNBUILDABLE: list[tuple[str, str, str]] = [
     ("not a CIDR", anp_rule("{action: Deny, to: [{networks: [10.0.0.0]}]}"), f'{E.format(8)} spec.egress[0].to[0].networks[0]: must be a CIDR (e.g. 10.0.0.0/8 or fd00::/64) (value: "10.0.0.0")'),
     ("port without a number", anp_rule("{action: Deny, to: [{namespaces: {}}], ports: [{portNumber: {}}]}"), f"{E.format(8)} spec.egress[0].ports[0].portNumber.port: is required"),
     ("port a string", anp_rule("{action: Deny, to: [{namespaces: {}}], ports: [{portNumber: {port: http}}]}"), f'{E.format(8)} spec.egress[0].ports[0].portNumber.port: must be an integer, not a string (value: "http")'),
+    ("subject of both kinds", ANP_HEAD + "metadata: {name: p}\nspec:\n  priority: 1\n  subject: {namespaces: {}, pods: {namespaceSelector: {}, podSelector: {}}}\n", f"{E.format(6)} spec.subject: must set exactly one of namespaces or pods"),
+    ("pods subject without podSelector", ANP_HEAD + "metadata: {name: p}\nspec:\n  priority: 1\n  subject: {pods: {namespaceSelector: {}}}\n", f"{E.format(6)} spec.subject.pods.podSelector: is required"),
+    ("networks empty", anp_rule("{action: Deny, to: [{networks: []}]}"), f"{E.format(8)} spec.egress[0].to[0].networks: must list at least one CIDR"),
+    ("portRange without start", anp_rule("{action: Deny, to: [{namespaces: {}}], ports: [{portRange: {end: 9}}]}"), f"{E.format(8)} spec.egress[0].ports[0].portRange.start: is required"),
+    ("BANP has no Pass", BANP_HEAD + "metadata: {name: default}\nspec:\n  subject: {namespaces: {}}\n  ingress:\n    - {action: Pass, from: [{namespaces: {}}]}\n", 'test.yaml:7: error: BaselineAdminNetworkPolicy/default: spec.ingress[0].action: must be one of Allow, Deny (value: "Pass")'),
+    ("CNP tier of neither name", CNP_HEAD + "metadata: {name: c}\nspec:\n  tier: admin\n  priority: 1\n  subject: {namespaces: {}}\n", 'test.yaml:5: error: ClusterNetworkPolicy/c: spec.tier: must be Admin or Baseline (value: "admin")'),
+    ("CNP without a tier", CNP_HEAD + "metadata: {name: c}\nspec:\n  priority: 1\n  subject: {namespaces: {}}\n", "test.yaml:4: error: ClusterNetworkPolicy/c: spec.tier: must be Admin or Baseline"),
+    ("CNP says Accept, not Allow", CNP_HEAD + "metadata: {name: c}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n    - {action: Allow, to: [{namespaces: {}}]}\n", 'test.yaml:9: error: ClusterNetworkPolicy/c: spec.egress[0].action: must be one of Accept, Deny, Pass (value: "Allow")'),
+    ("CNP destinationPort without a number", CNP_HEAD + "metadata: {name: c}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n    - {action: Deny, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 1}}}}]}\n", "test.yaml:9: error: ClusterNetworkPolicy/c: spec.egress[0].protocols[0].tcp.destinationPort.range.end: is required"),
 ]
 # fmt: on
 
