@@ -41,3 +41,11 @@ def test_missing_nft_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setattr(system.os, "geteuid", lambda: 0)
     assert "nft is not installed (apt-get install nftables)" in system.missing_requirements()
+
+
+def test_lab_up_refuses_skip_invalid_before_touching_anything() -> None:
+    result = CliRunner().invoke(cli, ["lab", "up", "--skip-invalid", str(EXAMPLES / "tutorial")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: the lab runs valid objects only: fix or remove the invalid ones"
+    ]

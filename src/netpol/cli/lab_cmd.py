@@ -12,8 +12,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from netpol.cli.common import (
-    EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
+    fail,
     input_options,
     options_from,
     parse_port_options,
@@ -55,8 +55,7 @@ def _fail(exc: LabError) -> NoReturn:
     if isinstance(exc, LabInputError):
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.text(), err=True)
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    fail(str(exc))
 
 
 def _terminate_as_interrupt() -> None:
@@ -101,10 +100,7 @@ def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) 
       netpol lab up examples/three-tier --name tut
     """
     if params.get("skip_invalid"):
-        click.echo(
-            "error: the lab runs valid objects only: fix or remove the invalid ones", err=True
-        )
-        sys.exit(EXIT_BAD_INPUT)
+        fail("the lab runs valid objects only: fix or remove the invalid ones")
     if run_commands:
         _say("warning: --run-commands: the containers' commands from the manifests run as root")
     _terminate_as_interrupt()
@@ -139,9 +135,7 @@ def apply_cmd(paths: tuple[str, ...], lab: str) -> None:
         change = lifecycle.apply(paths, lab, say=_say)
     except LabError as exc:
         _fail(exc)
-    for line in change.lines:
-        click.echo(line)
-    click.echo(f"rules: {change.rules_before} -> {change.rules_after}")
+    _print_change(change)
 
 
 @command.command("delete")
@@ -160,6 +154,10 @@ def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None) -> Non
         change = lifecycle.delete(targets, lab, namespace, say=_say)
     except LabError as exc:
         _fail(exc)
+    _print_change(change)
+
+
+def _print_change(change: lifecycle.Change) -> None:
     for line in change.lines:
         click.echo(line)
     click.echo(f"rules: {change.rules_before} -> {change.rules_after}")
@@ -185,8 +183,7 @@ def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
     try:
         os.execvp("ip", ["ip", "netns", "exec", netns, *argv])
     except OSError as exc:
-        click.echo(f"error: cannot run ip netns exec: {exc.strerror}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        fail(f"cannot run ip netns exec: {exc.strerror}")
 
 
 @command.command("probe")
