@@ -209,6 +209,14 @@ RULES = [
         {"protocols": (), "unmatchable": "ICMP is not modelled (only TCP, UDP and SCTP are)"},
     ),
     (
+        "an icmp match without protocol ICMP",
+        "{action: Allow, protocol: TCP, icmp: {type: 8}}",
+        {
+            "protocols": (),
+            "unmatchable": "an icmp match makes the rule ICMP-only, which is not modelled",
+        },
+    ),
+    (
         "another protocol number",
         "{action: Allow, protocol: 47}",
         {
@@ -397,6 +405,38 @@ LOADER_ERRORS = [
         "spec.ingress[0].destination.ports",
         "ports may only be specified with protocol TCP, UDP or SCTP",
     ),
+    ("order infinite", "order: .inf", "spec.order", "must be a finite number"),
+    ("types in lowercase", "types: [ingress]", "spec.types[0]", "must be Ingress or Egress"),
+    (
+        "protocol number out of range",
+        "ingress: [{action: Allow, protocol: 256}]",
+        "spec.ingress[0].protocol",
+        "must be between 1 and 255",
+    ),
+    (
+        "protocol unknown",
+        "ingress: [{action: Allow, protocol: TCPX}]",
+        "spec.ingress[0].protocol",
+        "must be TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or 1..255",
+    ),
+    (
+        "port with a colon but no range",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['80:']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be a port, a range first:last or a port name",
+    ),
+    (
+        "port range out of order",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['90:80']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be a port 0..65535, or a range first:last in order",
+    ),
+    (
+        "net not a CIDR",
+        "ingress: [{action: Allow, source: {nets: [10.0.0.0/33]}}]",
+        "spec.ingress[0].source.nets[0]",
+        "must be a CIDR or an IP address (e.g. 10.0.0.0/8)",
+    ),
 ]
 
 
@@ -408,6 +448,17 @@ def test_unvalidated_input_is_an_error_not_a_crash(spec: str, field: str, messag
     assert cluster.tiered_policies == ()
     (error,) = [d for d in cluster.diagnostics if d.severity is Severity.ERROR]
     assert (error.field, error.message, error.line) == (field, message, 7)
+
+
+def test_a_tier_with_an_unknown_default_action_is_an_error() -> None:
+    cluster = build(
+        "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\n"
+        "spec: {defaultAction: Allow}\n"
+    )
+    assert cluster.tiers == ()
+    assert lines(cluster) == [
+        'test.yaml:4: error: Tier/t: spec.defaultAction: must be Deny or Pass (value: "Allow")'
+    ]
 
 
 @pytest.mark.parametrize("flag", ["doNotTrack", "preDNAT"])
