@@ -188,3 +188,25 @@ def test_a_second_default_deny_is_redundant(tmp_path: Path) -> None:
     changed.write_text(text + extra)
     found = [f.obj for f in lint_file(changed).findings if f.check == "redundant-policy"]
     assert found == ["NetworkPolicy/shop/deny-all-again"]
+
+
+def test_a_namespace_finding_points_at_a_pod_when_the_namespace_is_not_declared() -> None:
+    # No Namespace manifest and no policy in namespace foo: the finding must name the
+    # user's file (the pod that brings the namespace in), not "<generated>" or a policy
+    # of another namespace.
+    report = lint_text(
+        """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: bar}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: foo, labels: {app: a}}
+spec: {containers: [{name: a, image: x}]}
+status: {podIP: 10.0.0.1}
+"""
+    )
+    found = [f for f in report.findings if f.check == "namespace-without-default-deny"]
+    assert [(f.obj, f.path, f.line) for f in found] == [("Namespace/foo", "test.yaml", 6)]

@@ -1068,15 +1068,15 @@ def _dual_stack(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _namespace_source(ctx: LintContext, namespace: str) -> Source:
-    """Where a finding on ``namespace`` points: its manifest or, when the input does not
-    declare it, the first policy of the namespace."""
+    """Where a finding on ``namespace`` (one with pods) points: its manifest or, when the
+    input does not declare it, the first policy of the namespace, else its first pod."""
     ns = ctx.namespace(namespace)
     if ns is not None and not ns.implicit:
         return ns.source
     for p in ctx.cluster.policies:
         if p.namespace == namespace:
             return p.source
-    return ns.source if ns else ctx.cluster.policies[0].source
+    return ctx.pods_by_namespace[namespace][0].source
 
 
 @check(
