@@ -10,7 +10,6 @@ per distinct (egress id, ingress id) combination instead of once per pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -61,12 +60,6 @@ class ClassMatrix:
 
     def connections(self, src: int, dst: int) -> ConnectionSet:
         return self.atoms.connections(self.mask(src, dst))
-
-    def allowed_pairs(self) -> Iterator[tuple[int, int, ConnectionSet]]:
-        """Class pairs (row-major) that allow something, with what they allow."""
-        src, dst = np.nonzero(self.ids)
-        for s, d, i in zip(src.tolist(), dst.tolist(), self.ids[src, dst].tolist(), strict=True):
-            yield s, d, self.atoms.connections(self.table.masks[i])
 
     def pod_connections(self, src_pod_id: str, dst_pod_id: str) -> ConnectionSet:
         """Between two pods (a pod always reaches itself)."""
