@@ -239,6 +239,37 @@ BAD = [
         [("BadRequest", "spec.order", "must be a number, not a string", "first", 7)],
     ),
     (
+        "order infinite",
+        "order: .inf",
+        [
+            (
+                "Invalid",
+                "spec.order",
+                "must be a finite number (JSON has no infinity or NaN)",
+                float("inf"),
+                7,
+            )
+        ],
+    ),
+    (
+        "protocol neither a name nor a number",
+        "ingress: [{action: Allow, protocol: [TCP]}]",
+        [
+            (
+                "BadRequest",
+                "spec.ingress[0].protocol",
+                "must be a string or an integer, not a list",
+                ["TCP"],
+                7,
+            )
+        ],
+    ),
+    (
+        "ICMPv6 with ipVersion 4",
+        "egress: [{action: Deny, protocol: ICMPv6, ipVersion: 4}]",
+        [("Invalid", "spec.egress[0].ipVersion", "must be 6 with protocol ICMPv6", 4, 7)],
+    ),
+    (
         "types unknown and duplicate",
         "types: [Ingress, Forward, Ingress]",
         [
