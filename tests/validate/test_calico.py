@@ -452,6 +452,22 @@ TIERS = [
         "  defaultAction: Allow",
         [("NotSupported", "spec.defaultAction", 'supported values: "Deny", "Pass"', "Allow", 6)],
     ),
+    ("default at its own order", "default", "  order: 1000000", []),
+    (
+        "default at another order",
+        "default",
+        "  order: 50",
+        [
+            (
+                "Invalid",
+                "spec.order",
+                "the default tier's order is fixed at 1000000: it holds the Kubernetes "
+                "NetworkPolicies, between the admin and the baseline tiers",
+                50,
+                6,
+            )
+        ],
+    ),
     (
         "order a string",
         "t",

@@ -116,7 +116,7 @@ def validate_tier(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> N
         r.invalid(
             "spec.order",
             order,
-            f"the default tier's order is fixed at {DEFAULT_TIER.order:g}: it holds the "
+            f"the default tier's order is fixed at {DEFAULT_TIER.order:.0f}: it holds the "
             "Kubernetes NetworkPolicies, between the admin and the baseline tiers",
         )
     action = r.string(spec.get("defaultAction"), "spec.defaultAction")
