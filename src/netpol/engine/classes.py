@@ -69,8 +69,7 @@ def _selectors(policies: Iterable[NetworkPolicy]) -> Iterable[LabelSelector]:
 def relevant_label_keys(policies: Iterable[NetworkPolicy]) -> frozenset[str]:
     keys: set[str] = set()
     for selector in _selectors(policies):
-        keys.update(k for k, _ in selector.match_labels)
-        keys.update(r.key for r in selector.match_expressions)
+        keys.update(selector.keys())
     return frozenset(keys)
 
 

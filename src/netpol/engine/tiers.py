@@ -446,7 +446,7 @@ class TieredModel:
         keys: set[str] = set()
         for match in self.matches():
             for selector in match.selectors():
-                keys.update(_keys(selector))
+                keys.update(selector.keys())
         return frozenset(keys)
 
     def port_names(self) -> frozenset[tuple[str, str]]:
@@ -470,7 +470,7 @@ class TieredModel:
             if match.uses_service_accounts:
                 return True
             if any(_calico(s) for s in match.selectors()):
-                keys = {k for s in match.selectors() for k in _keys(s)}
+                keys = frozenset[str]().union(*(s.keys() for s in match.selectors()))
                 if CALICO_SERVICE_ACCOUNT in keys or any(
                     k.startswith(ACCOUNT_PREFIX) for k in keys
                 ):
@@ -501,14 +501,6 @@ def tiered_blocks(policies: Iterable[TieredPolicy]) -> list[IPBlock]:
 
 def _calico(selector: Selector) -> bool:
     return isinstance(selector, CalicoSelector)
-
-
-def _keys(selector: Selector) -> frozenset[str]:
-    if isinstance(selector, CalicoSelector):
-        return selector.keys()
-    return frozenset(
-        {k for k, _ in selector.match_labels} | {r.key for r in selector.match_expressions}
-    )
 
 
 def _protocols(entry: PolicyPort) -> tuple[str, ...]:

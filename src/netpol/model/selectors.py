@@ -33,6 +33,10 @@ class LabelSelector:
     def is_empty(self) -> bool:
         return not self.match_labels and not self.match_expressions
 
+    def keys(self) -> frozenset[str]:
+        """Every label key the selector reads (what endpoint classes must tell apart)."""
+        return frozenset(k for k, _ in self.match_labels) | {r.key for r in self.match_expressions}
+
     def requirements(self) -> tuple[Requirement, ...]:
         """All conditions as requirements; ``matchLabels {k: v}`` is ``k In (v)``."""
         equals = tuple(Requirement(k, "In", (v,)) for k, v in self.match_labels)
