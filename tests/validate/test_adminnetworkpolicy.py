@@ -158,6 +158,7 @@ ANP_RULES: list[tuple[str, str, list[Found]]] = [
         anp(egress('{action: Deny, to: [{networks: ["0000:0000:0000:0000:0000:ffff:100.100.100.100/128"]}]}')),
         [("TooLong", f"{T0}.networks[0]", "may not be longer than 43", "0000:0000:0000:0000:0000:ffff:100.100.100.100/128", 9)],
     ),
+    ("network null", anp(egress("{action: Deny, to: [{networks: [null]}]}")), [("BadRequest", f"{T0}.networks[0]", "must be a string, not null", None, 9)]),
     ("network not a string", anp(egress("{action: Deny, to: [{networks: [8]}]}")), [("BadRequest", f"{T0}.networks[0]", "must be a string, not an integer", 8, 9)]),
     # domainNames
     ("domainNames wildcard and trailing dot", anp(egress('{action: Allow, to: [{domainNames: ["*.example.com", "kubernetes.io."]}]}')), []),
