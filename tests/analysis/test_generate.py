@@ -342,6 +342,136 @@ def test_bad_flows_files_say_where_and_what(text: str, message: str) -> None:
     assert message in str(caught.value)
 
 
+FLOWS_HEAD = "apiVersion: netpol/v1alpha1\nkind: Flows\n"
+
+
+def one_flow(item: str) -> str:
+    return f"{FLOWS_HEAD}flows:\n  - {item}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            f"{FLOWS_HEAD}flows: [web]\n",
+            "flows.yaml:3: flows[0]: must be a mapping with from, to and ports",
+            id="flow-not-a-mapping",
+        ),
+        pytest.param(
+            f"{FLOWS_HEAD}colour: red\nflows: [{{from: a, to: b}}]\n",
+            "flows.yaml:3: colour: unknown field (expected apiVersion, flows, kind, metadata, "
+            "namespace)",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            f"{FLOWS_HEAD}namespace: 3\nflows: [{{from: a, to: b}}]\n",
+            "flows.yaml:3: namespace: must be a namespace name",
+            id="namespace-not-a-name",
+        ),
+        pytest.param(
+            f"{FLOWS_HEAD}flows: [{{from: a, to: b}}]\n---\n{FLOWS_HEAD}flows: [{{from: a, to: b}}]\n",
+            "flows.yaml: expected one document of kind Flows, found 2",
+            id="two-documents",
+        ),
+        pytest.param(
+            one_flow("{from: a, to: b, port: [80]}"),
+            "flows.yaml:4: flows[0].port: unknown field (expected from, name, ports, to)",
+            id="unknown-flow-key",
+        ),
+        pytest.param(
+            one_flow("{name: [x], from: a, to: b}"),
+            "flows.yaml:4: flows[0].name: must be a string",
+            id="name-not-a-string",
+        ),
+        pytest.param(
+            one_flow("{from: {}, to: b}"),
+            "flows.yaml:4: flows[0].from: expected one of workload, service, namespace, labels, "
+            "external, cidr, cidrs",
+            id="empty-end",
+        ),
+        pytest.param(
+            one_flow("{from: {external: true, namespace: x}, to: b}"),
+            "flows.yaml:4: flows[0].from: write external: true, alone",
+            id="external-with-another-key",
+        ),
+        pytest.param(
+            one_flow("{from: {external: false}, to: b}"),
+            "flows.yaml:4: flows[0].from: write external: true, alone",
+            id="external-false",
+        ),
+        pytest.param(
+            one_flow("{from: {cidr: 10.0.0.0/8, namespace: x}, to: b}"),
+            "flows.yaml:4: flows[0].from: cidr cannot be combined with other keys",
+            id="cidr-with-another-key",
+        ),
+        pytest.param(
+            one_flow("{from: {cidrs: []}, to: b}"),
+            "flows.yaml:4: flows[0].from: cidrs must be a non-empty list",
+            id="cidrs-empty",
+        ),
+        pytest.param(
+            one_flow("{from: {cidr: 10.0.0.0/33}, to: b}"),
+            "flows.yaml:4: flows[0].from: '10.0.0.0/33' is not a CIDR (e.g. 203.0.113.0/24)",
+            id="not-a-cidr",
+        ),
+        pytest.param(
+            one_flow("{from: a, to: {workload: b, service: c}}"),
+            "flows.yaml:4: flows[0].to: workload takes only namespace besides it",
+            id="workload-and-service",
+        ),
+        pytest.param(
+            one_flow("{from: a, to: {service: c, kind: Deployment}}"),
+            "flows.yaml:4: flows[0].to: service takes only namespace besides it",
+            id="service-with-kind",
+        ),
+        pytest.param(
+            one_flow("{from: {workload: a/b/c}, to: b}"),
+            "flows.yaml:4: flows[0].from.workload: must be NAME or NAMESPACE/NAME",
+            id="workload-two-slashes",
+        ),
+        pytest.param(
+            one_flow("{from: {workload: ' '}, to: b}"),
+            "flows.yaml:4: flows[0].from.workload: must be NAME or NAMESPACE/NAME",
+            id="workload-blank",
+        ),
+        pytest.param(
+            one_flow("{from: {workload: a, kind: 3}, to: b}"),
+            "flows.yaml:4: flows[0].from.kind: must be a workload kind",
+            id="kind-not-a-string",
+        ),
+        pytest.param(
+            one_flow("{from: {kind: Deployment}, to: b}"),
+            "flows.yaml:4: flows[0].from: kind goes with workload",
+            id="kind-without-workload",
+        ),
+        pytest.param(
+            one_flow("{from: {namespace: ''}, to: b}"),
+            "flows.yaml:4: flows[0].from.namespace: must be a namespace name",
+            id="end-namespace-empty",
+        ),
+        pytest.param(
+            one_flow("{from: {labels: {app: 3}}, to: b}"),
+            "flows.yaml:4: flows[0].from.labels: must map label keys to string values",
+            id="label-value-not-a-string",
+        ),
+        pytest.param(
+            one_flow("{from: {labels: {}}, to: b}"),
+            "flows.yaml:4: flows[0].from.labels: must map label keys to string values",
+            id="labels-empty",
+        ),
+        pytest.param(
+            one_flow("{from: a, to: b, ports: []}"),
+            "flows.yaml:4: flows[0].ports: a non-empty list such as [80/TCP, 53/UDP]",
+            id="ports-empty",
+        ),
+    ],
+)
+def test_bad_flow_ends_and_keys_say_where_and_what(text: str, message: str) -> None:
+    with pytest.raises(FlowsError) as caught:
+        parse_flows(text, "flows.yaml")
+    assert str(caught.value) == message
+
+
 def test_the_check_catches_a_looser_policy_set() -> None:
     """differences() is the check generate runs; 06's 0.0.0.0/0 is looser than `external`."""
     options = Options()
