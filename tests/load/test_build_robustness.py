@@ -119,6 +119,11 @@ def test_a_number_as_label_value_is_reported_not_crashed_on() -> None:
             "        - [c]\n",
             "test.yaml:14: error: Deployment/shop/web: spec.template.spec.containers[0]: must be a mapping, not a list",
         ),
+        (
+            "      containers:\n",
+            "      hostNetwork: 'yes'\n      containers:\n",
+            'test.yaml:13: error: Deployment/shop/web: spec.template.spec.hostNetwork: must be true or false, not a string (value: "yes")',
+        ),
     ],
 )
 def test_wrong_types_name_the_field_and_line(old: str, new: str, expected: str) -> None:
@@ -126,6 +131,17 @@ def test_wrong_types_name_the_field_and_line(old: str, new: str, expected: str) 
     cluster = build(DEPLOY.replace(old, new, 1))
     assert cluster.pods == ()
     assert [d.one_line() for d in cluster.diagnostics if d.severity is Severity.ERROR] == [expected]
+
+
+def test_a_pod_ip_that_is_no_address_is_reported() -> None:
+    cluster = build(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop}\n"
+        "spec: {containers: [{name: c}]}\nstatus: {phase: Running, podIP: 10.0.0.300}\n"
+    )
+    assert cluster.pods == ()
+    assert lines(cluster) == [
+        'test.yaml:5: error: Pod/shop/a: status.podIP: must be an IP address (value: "10.0.0.300")'
+    ]
 
 
 def test_skip_invalid_turns_build_problems_into_warnings() -> None:
