@@ -221,9 +221,12 @@ def _priority_tie(ctx: LintContext) -> Iterator[Finding]:
     fill = _fill(ctx, "admin-priority-tie")
     if fill is None:
         return
-    api = [p for p in ctx.cluster.tiered_policies if p.kind in (ANP_KIND, CNP_KIND)]
-    for i, first in enumerate(sorted(api, key=lambda p: p.sort_key)):
-        for second in sorted(api, key=lambda p: p.sort_key)[i + 1 :]:
+    api = sorted(
+        (p for p in ctx.cluster.tiered_policies if p.kind in (ANP_KIND, CNP_KIND)),
+        key=lambda p: p.sort_key,
+    )
+    for i, first in enumerate(api):
+        for second in api[i + 1 :]:
             if (first.tier, first.order) != (second.tier, second.order):
                 continue
             overlap = _overlap(fill, first, second)
