@@ -9,7 +9,7 @@ be covered by an ``allow`` expectation (``default: allow`` is the mirror image).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
 from netpol.analysis.evidence import explain_pair
@@ -117,7 +117,16 @@ class VerifyReport:
     results: tuple[ExpectationResult, ...]
     default: DefaultResult | None = None
     profile: str = "upstream"
-    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many expectations (and the default, when set) passed, failed, or erred."""
+        found = {PASS: 0, FAIL: 0, ERROR: 0}
+        for r in self.results:
+            found[r.status] += 1
+        if self.default is not None:
+            found[self.default.status] += 1
+        return found
 
     @property
     def passed(self) -> bool:
@@ -132,12 +141,7 @@ def verify(cc: CompiledCluster, expectations: ExpectationsFile) -> VerifyReport:
     default = None
     if expectations.default != "none":
         default = check_default(cc, expectations, results)
-    counts = {PASS: 0, FAIL: 0, ERROR: 0}
-    for r in results:
-        counts[r.status] += 1
-    if default is not None:
-        counts[default.status] += 1
-    return VerifyReport(expectations.path, results, default, cc.profile.name, counts)
+    return VerifyReport(expectations.path, results, default, cc.profile.name)
 
 
 def _wanted(
