@@ -11,12 +11,14 @@ import click
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
 from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.model.cluster import Cluster
-from netpol.model.options import DEFAULT_POD_CIDR, PROFILES, Options
+from netpol.model.options import PROFILES, Options
 from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+_DEFAULTS = Options()  # the flags' defaults are the model's
 
 
 def input_options(func: F) -> F:
@@ -26,26 +28,26 @@ def input_options(func: F) -> F:
         click.option(
             "--profile",
             type=click.Choice(sorted(PROFILES)),
-            default="upstream",
+            default=_DEFAULTS.profile.name,
             show_default=True,
             help="Implementation-defined behaviour to assume (see `netpol profiles`).",
         ),
         click.option(
             "--pod-cidr",
-            default=DEFAULT_POD_CIDR,
+            default=_DEFAULTS.pod_cidr,
             show_default=True,
             help="Where pods without status.podIP get their deterministic IPs.",
         ),
         click.option(
             "--nodes",
             type=click.IntRange(1, 10_000),
-            default=3,
+            default=_DEFAULTS.nodes,
             show_default=True,
             help="Nodes of the modelled cluster (DaemonSets run one pod per node).",
         ),
         click.option(
             "--default-namespace",
-            default="default",
+            default=_DEFAULTS.default_namespace,
             show_default=True,
             help="Namespace for objects that name none.",
         ),
@@ -68,13 +70,15 @@ def input_options(func: F) -> F:
 
 
 def options_from(params: dict[str, Any]) -> Options:
-    return Options(
-        profile=PROFILES[live_profile(params) or params.get("profile") or "upstream"],
-        pod_cidr=params.get("pod_cidr") or DEFAULT_POD_CIDR,
-        nodes=params.get("nodes") or 3,
-        default_namespace=params.get("default_namespace") or "default",
-        skip_invalid=bool(params.get("skip_invalid")),
-    )
+    """The Options the ``input_options`` flags ask for; a flag left empty keeps Options'
+    default (in live mode the CNI's profile, unless --profile was given)."""
+    given: dict[str, Any] = {
+        key: params[key] for key in ("pod_cidr", "nodes", "default_namespace") if params.get(key)
+    }
+    profile = live_profile(params) or params.get("profile")
+    if profile:
+        given["profile"] = PROFILES[profile]
+    return Options(skip_invalid=bool(params.get("skip_invalid")), **given)
 
 
 def require_paths(paths: tuple[str, ...]) -> None:
