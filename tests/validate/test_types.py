@@ -49,6 +49,8 @@ SPEC_TRAPS: list[tuple[str, str, list[Found]]] = [
     ("except is a string", "ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: 10.1.0.0/16}}]}]", [("BadRequest", "spec.ingress[0].from[0].ipBlock.except", "must be a list, not a string", "10.1.0.0/16", 7)]),
     ("policyTypes is a string", "policyTypes: Ingress", [("BadRequest", "spec.policyTypes", "must be a list, not a string", "Ingress", 7)]),
     ("policyTypes holds a number", "policyTypes: [1]", [("BadRequest", "spec.policyTypes[0]", "must be a string, not an integer", 1, 7)]),
+    ("podSelector is binary data", "podSelector: !!binary aGVsbG8=", [("BadRequest", "spec.podSelector", "must be a mapping (an object), not binary data", b"hello", 7)]),
+    ("label value is binary data", "podSelector: {matchLabels: {a: !!binary aGVsbG8=}}", [("BadRequest", "spec.podSelector.matchLabels", 'label "a" must be a string, not binary data', b"hello", 7)]),
     ("null rule, peer list and selector are absent", "ingress: [null, {from: null, ports: null}]\negress: null\npodSelector: null", []),
     # strict field validation (kubectl's default): typos are errors, not silent allow-alls
     ("unknown field in a rule", "ingress:\n  - form: [{podSelector: {}}]", [("BadRequest", "spec.ingress[0].form", 'unknown field "form" (did you mean "from"?)', None, 8)]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from netpol.load.fields import type_name
 from netpol.load.yamldoc import LocatedMap, RawDocument
 from netpol.model.diagnostics import Diagnostic
 from netpol.validate.adminnetworkpolicy import (
@@ -36,7 +37,7 @@ from netpol.validate.objects import (
     validate_service,
     workload_validator,
 )
-from netpol.validate.report import Report, a_type_name
+from netpol.validate.report import Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +215,7 @@ def _header_problem(kind: object, api_version: object) -> tuple[str, str, object
         )
     for name, value in (("apiVersion", api_version), ("kind", kind)):
         if not isinstance(value, str):
-            return name, f"must be a string, not {a_type_name(value)}", value
+            return name, f"must be a string, not {type_name(value)}", value
     return None
 
 

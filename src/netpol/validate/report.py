@@ -12,34 +12,11 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from netpol.load.fields import type_name
 from netpol.load.yamldoc import LocatedList, LocatedMap, RawDocument, locate
 from netpol.model.diagnostics import Diagnostic, Severity
 
 INT32_MAX = 2**31 - 1
-
-
-def type_name(value: object) -> str:
-    """The JSON type of a decoded YAML value, as a user would call it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    return type(value).__name__
-
-
-def a_type_name(value: object) -> str:
-    """``an integer``, ``a list``: the type with its article, for messages."""
-    return _a(type_name(value))
 
 
 def go_string(value: object) -> str:
@@ -109,7 +86,7 @@ class Report:
         self.add("Warning", field, message, value, severity=Severity.WARNING)
 
     def wrong_type(self, field: str, value: object, expected: str, line: int = 0) -> None:
-        self.bad_request(field, f"must be {expected}, not {_a(type_name(value))}", value, line)
+        self.bad_request(field, f"must be {expected}, not {type_name(value)}", value, line)
 
     # -- typed access (the decoder) ------------------------------------------------------
 
@@ -215,17 +192,12 @@ def item_line(items: list[Any], index: int, default: int) -> int:
 
 
 def _not_a_string(what: str, name: str, item: object) -> str:
-    kind = type_name(item)
-    text = f'{what} "{name}" must be a string, not {_a(kind)}'
+    text = f'{what} "{name}" must be a string, not {type_name(item)}'
     if isinstance(item, bool | int | float):
         text += f': quote it ({name}: "{go_string(item)}")'
         if isinstance(item, bool):
             text += "; YAML reads unquoted true/false/yes/no/on/off as booleans"
     return text
-
-
-def _a(noun: str) -> str:
-    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def _closest(name: str, allowed: Sequence[str]) -> str | None:
