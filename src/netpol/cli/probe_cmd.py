@@ -99,7 +99,7 @@ def command(
         fail("probe needs a live cluster: --kubeconfig PATH, --context NAME or --live")
     options = options_from(params)
     cluster = load_or_exit(paths, options)
-    live = live_cluster(target)
+    cni = cni_of(live_cluster(target)).summary
     cc = compile_cluster(cluster, options)
     plan = plan_probes(cc, namespaces, limit)
     for note in plan.notes:
@@ -125,16 +125,12 @@ def command(
         fail(str(exc))
     summary = summarize(results)
     if output == "json":
-        click.echo(
-            json.dumps(
-                _json(results, summary, options.profile.name, cni_of(live).summary), indent=2
-            )
-        )
+        click.echo(json.dumps(_json(results, summary, options.profile.name, cni), indent=2))
     else:
         click.echo(_table(results))
         click.echo(
             f"\n{summary.total} probes: {summary.agree} agree, {summary.disagree} disagree, "
-            f"{summary.unprobed} not probed (profile {options.profile.name}, CNI {cni_of(live).summary})"
+            f"{summary.unprobed} not probed (profile {options.profile.name}, CNI {cni})"
         )
     if not summary.ok:
         sys.exit(EXIT_CHECK_FAILED)
