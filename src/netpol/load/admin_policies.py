@@ -60,6 +60,8 @@ class _Api:
     actions: dict[str, str]  # as written -> model action
     ports: str  # "ports" (v1alpha1) or "protocols" (v1alpha2)
     egress_peers: tuple[str, ...]
+    tier: str | None  # None: as ``spec.tier`` says
+    ordered: bool  # by ``spec.priority``; else a singleton with no order
 
 
 _ANP = _Api(
@@ -68,6 +70,8 @@ _ANP = _Api(
     {"Allow": ALLOW, "Deny": DENY, "Pass": PASS},
     "ports",
     ("namespaces", "pods", "nodes", "networks", "domainNames"),
+    ADMIN_TIER.name,
+    True,
 )
 _BANP = _Api(
     BANP_KIND,
@@ -75,6 +79,8 @@ _BANP = _Api(
     {"Allow": ALLOW, "Deny": DENY},
     "ports",
     ("namespaces", "pods", "nodes", "networks"),
+    BASELINE_TIER.name,
+    False,
 )
 _CNP = _Api(
     CNP_KIND,
@@ -82,6 +88,8 @@ _CNP = _Api(
     {"Accept": ALLOW, "Deny": DENY, "Pass": PASS},
     "protocols",
     ("namespaces", "pods", "nodes", "networks", "domainNames"),
+    None,
+    True,
 )
 INGRESS_PEERS = ("namespaces", "pods")
 
@@ -94,9 +102,7 @@ def parse_admin_network_policy(
     warnings: list[FieldWarning],
 ) -> TieredPolicy:
     """An AdminNetworkPolicy: the admin tier, ordered by ``spec.priority``."""
-    reader = _Reader(_ANP, name, source, warnings)
-    spec = mapping(data.get("spec"), "spec")
-    return reader.policy(data, ADMIN_TIER.name, float(_priority(spec)))
+    return _Reader(_ANP, name, source, warnings).policy(data)
 
 
 def parse_baseline_admin_network_policy(
@@ -107,7 +113,7 @@ def parse_baseline_admin_network_policy(
     warnings: list[FieldWarning],
 ) -> TieredPolicy:
     """The BaselineAdminNetworkPolicy: the baseline tier, no order (a singleton)."""
-    return _Reader(_BANP, name, source, warnings).policy(data, BASELINE_TIER.name, None)
+    return _Reader(_BANP, name, source, warnings).policy(data)
 
 
 def parse_cluster_network_policy(
@@ -118,20 +124,22 @@ def parse_cluster_network_policy(
     warnings: list[FieldWarning],
 ) -> TieredPolicy:
     """A ClusterNetworkPolicy: ``spec.tier`` Admin or Baseline, ordered by priority."""
-    reader = _Reader(_CNP, name, source, warnings)
-    spec = mapping(data.get("spec"), "spec")
+    return _Reader(_CNP, name, source, warnings).policy(data)
+
+
+def _cnp_tier(spec: Any) -> str:
     written = string(spec.get("tier"), "spec.tier")
     tier = CNP_TIERS.get(written or "")
     if tier is None:
         raise FieldError("spec.tier", "must be Admin or Baseline", written)
-    return reader.policy(data, tier, float(_priority(spec)))
+    return tier
 
 
-def _priority(spec: Any) -> int:
+def _priority(spec: Any) -> float:
     priority = integer(spec.get("priority"), "spec.priority")
     if priority is None:
         raise FieldError("spec.priority", "is required")
-    return priority
+    return float(priority)
 
 
 @dataclass(slots=True)
@@ -164,8 +172,10 @@ class _Reader:
     def warn(self, path: str, message: str, value: object = None) -> None:
         self.warnings.append(FieldWarning(path, message, value))
 
-    def policy(self, data: Any, tier: str, order: float | None) -> TieredPolicy:
+    def policy(self, data: Any) -> TieredPolicy:
         spec = mapping(data.get("spec"), "spec")
+        tier = self.api.tier or _cnp_tier(spec)
+        order = _priority(spec) if self.api.ordered else None
         subject = _subject(spec.get("subject"), "spec.subject")
         rules: dict[str, tuple[TierRule, ...]] = {}
         for direction, key, peers_key in DIRECTIONS:
