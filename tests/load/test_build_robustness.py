@@ -95,6 +95,11 @@ def test_a_number_as_label_value_is_reported_not_crashed_on() -> None:
             'test.yaml:16: error: Deployment/shop/web: spec.template.spec.containers[0].ports[0].containerPort: must be an integer, not a string (value: "80")',
         ),
         (
+            "- containerPort: 80",
+            "- {containerPort: 80, protocol: tcp}",
+            'test.yaml:16: error: Deployment/shop/web: spec.template.spec.containers[0].ports[0].protocol: must be one of TCP, UDP, SCTP (value: "tcp")',
+        ),
+        (
             "containerPort: 80",
             "name: http",
             "test.yaml:16: error: Deployment/shop/web: spec.template.spec.containers[0].ports[0].containerPort: is required",

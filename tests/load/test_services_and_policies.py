@@ -220,3 +220,21 @@ def test_an_unparsable_cidr_skips_the_policy_with_its_line() -> None:
         "test.yaml:15: error: NetworkPolicy/shop/p: spec.ingress[0].from[2].ipBlock.cidr: must be a "
         'valid CIDR (e.g. 10.0.0.0/8 or fd00::/64) (value: "10.0.0/8")',
     ]
+
+
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  ports:\n"
+
+
+def test_a_service_port_without_a_number_is_an_error() -> None:
+    cluster = build(SERVICE + "    - {name: web, targetPort: 8080}\n")
+    assert cluster.services == ()
+    assert lines(cluster) == ["test.yaml:6: error: Service/shop/s: spec.ports[0].port: is required"]
+
+
+def test_a_service_port_of_another_protocol_is_an_error() -> None:
+    cluster = build(SERVICE + "    - {port: 53, protocol: ICMP}\n")
+    assert cluster.services == ()
+    assert lines(cluster) == [
+        "test.yaml:6: error: Service/shop/s: spec.ports[0].protocol: must be one of TCP, UDP, "
+        'SCTP (value: "ICMP")'
+    ]
