@@ -16,6 +16,7 @@ from netpol.load.fields import (
     FieldWarning,
     integer,
     mapping,
+    required_integer,
     sequence,
     string,
     string_map,
@@ -301,7 +302,7 @@ class _Reader:
             at = f"{path}.portNumber"
             number = mapping(data["portNumber"], at)
             protocol = self.protocol_name(number, at, out)
-            port = _required_int(number, "port", at)
+            port = required_integer(number, "port", at)
             if protocol is not None:
                 defaulted = number.get("protocol") is None
                 out.matches.append(PolicyPort(protocol, port, None, defaulted))
@@ -333,7 +334,7 @@ class _Reader:
             at += ".destinationPort"
             port = mapping(port, at)
             if port.get("number") is not None:
-                out.matches.append(PolicyPort(protocol, _required_int(port, "number", at)))
+                out.matches.append(PolicyPort(protocol, required_integer(port, "number", at)))
             elif port.get("range") is not None:
                 span = mapping(port["range"], f"{at}.range")
                 self.port_range(span, f"{at}.range", protocol, out, False)
@@ -360,8 +361,8 @@ class _Reader:
 
     def port_range(self, span: Any, path: str, protocol: str, out: _Ports, defaulted: bool) -> None:
         """start..end inclusive; a range that starts after it ends matches no port."""
-        start = _required_int(span, "start", path)
-        end = _required_int(span, "end", path)
+        start = required_integer(span, "start", path)
+        end = required_integer(span, "end", path)
         if start > end:
             self.warn(
                 path,
@@ -431,10 +432,3 @@ def _required_selector(data: Any, key: str, path: str) -> LabelSelector:
     if found is None:
         raise FieldError(f"{path}.{key}", "is required")
     return found
-
-
-def _required_int(data: Any, key: str, path: str) -> int:
-    number = integer(data.get(key), f"{path}.{key}")
-    if number is None:
-        raise FieldError(f"{path}.{key}", "is required")
-    return number

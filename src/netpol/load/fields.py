@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netpol.model.objects import PROTOCOLS
+
 
 class FieldError(Exception):
     """The object cannot be built: ``field`` (a path such as ``spec.ports[0]``) is wrong."""
@@ -75,6 +77,22 @@ def integer(value: Any, field: str) -> int | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     raise FieldError(field, f"must be an integer, not {type_name(value)}", value)
+
+
+def required_integer(data: Mapping[Any, Any], key: str, field: str) -> int:
+    """``data[key]``, an integer that must be there (``field`` is the path of ``data``)."""
+    number = integer(data.get(key), f"{field}.{key}")
+    if number is None:
+        raise FieldError(f"{field}.{key}", "is required")
+    return number
+
+
+def port_protocol(value: Any, field: str) -> str:
+    """A port's protocol: TCP, UDP or SCTP; absent reads as TCP."""
+    name = string(value, field) or "TCP"
+    if name not in PROTOCOLS:
+        raise FieldError(field, f"must be one of {', '.join(PROTOCOLS)}", name)
+    return name
 
 
 def boolean(value: Any, field: str) -> bool:

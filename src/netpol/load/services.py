@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from netpol.load.fields import FieldError, integer, mapping, sequence, string, string_map
+from netpol.load.fields import (
+    integer,
+    mapping,
+    port_protocol,
+    required_integer,
+    sequence,
+    string,
+    string_map,
+)
 from netpol.model.cluster import Cluster
-from netpol.model.objects import PROTOCOLS, Pod, Service, ServicePort
+from netpol.model.objects import Pod, Service, ServicePort
 from netpol.model.source import Source
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -21,12 +29,8 @@ def parse_service(data: Any, namespace: str, name: str, source: Source) -> Servi
     for i, item in enumerate(sequence(spec.get("ports"), "spec.ports")):
         at = f"spec.ports[{i}]"
         item = mapping(item, at)
-        number = integer(item.get("port"), f"{at}.port")
-        if number is None:
-            raise FieldError(f"{at}.port", "is required")
-        protocol = string(item.get("protocol"), f"{at}.protocol") or "TCP"
-        if protocol not in PROTOCOLS:
-            raise FieldError(f"{at}.protocol", f"must be one of {', '.join(PROTOCOLS)}", protocol)
+        number = required_integer(item, "port", at)
+        protocol = port_protocol(item.get("protocol"), f"{at}.protocol")
         target = item.get("targetPort")
         if not (target is None or isinstance(target, str)):
             target = integer(target, f"{at}.targetPort")

@@ -10,12 +10,14 @@ from netpol.load.fields import (
     boolean,
     integer,
     mapping,
+    port_protocol,
+    required_integer,
     sequence,
     string,
     string_map,
     strings,
 )
-from netpol.model.objects import PROTOCOLS, Container, ContainerPort
+from netpol.model.objects import Container, ContainerPort
 from netpol.model.source import Source
 
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -195,16 +197,12 @@ def containers(value: Any, field: str) -> tuple[Container, ...]:
         for j, port in enumerate(sequence(data.get("ports"), f"{where}.ports")):
             at = f"{where}.ports[{j}]"
             port = mapping(port, at)
-            number = integer(port.get("containerPort"), f"{at}.containerPort")
-            if number is None:
-                raise FieldError(f"{at}.containerPort", "is required")
-            protocol = string(port.get("protocol"), f"{at}.protocol") or "TCP"
-            if protocol not in PROTOCOLS:
-                raise FieldError(
-                    f"{at}.protocol", f"must be one of {', '.join(PROTOCOLS)}", protocol
-                )
             ports.append(
-                ContainerPort(number, protocol, string(port.get("name"), f"{at}.name") or None)
+                ContainerPort(
+                    required_integer(port, "containerPort", at),
+                    port_protocol(port.get("protocol"), f"{at}.protocol"),
+                    string(port.get("name"), f"{at}.name") or None,
+                )
             )
         out.append(
             Container(
