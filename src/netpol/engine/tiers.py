@@ -190,7 +190,6 @@ class TieredModel:
             for p in cluster.tiered_policies
         )
         self._ns_labels = {n.name: n.labels for n in cluster.namespaces}
-        self._account_labels = {a.id: a.labels for a in cluster.service_accounts}
         self._calico_labels: dict[str, Mapping[str, str]] = {}
         self._subject_cache: dict[tuple[int, str], bool] = {}
 
@@ -229,8 +228,8 @@ class TieredModel:
 
     def account_labels(self, pod: Pod) -> Mapping[str, str]:
         """The pod's ServiceAccount labels, with Calico's ``projectcalico.org/name``."""
-        labels = self._account_labels.get(f"{pod.namespace}/{pod.service_account}", {})
-        return {**labels, CALICO_NAME: pod.service_account}
+        account = self.cluster.service_account_by_id.get(f"{pod.namespace}/{pod.service_account}")
+        return {**(account.labels if account else {}), CALICO_NAME: pod.service_account}
 
     def pod_labels(self, pod: Pod, calico: bool) -> Mapping[str, str]:
         """Calico selectors also see its own labels and those of the namespace and account."""
