@@ -31,6 +31,7 @@ from netpol.load.calico import parse_calico_policy, parse_service_account, parse
 from netpol.load.fields import (
     FieldError,
     FieldWarning,
+    api_group,
     mapping,
     sequence,
     string,
@@ -138,8 +139,7 @@ class _Builder:
 
     def warn_unevaluated_policy(self, source: Source, kind: str, api_version: object) -> None:
         """Policies of other APIs change real verdicts: never drop them silently."""
-        group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
-        if (kind, group) not in UNEVALUATED_POLICY_KINDS:
+        if (kind, api_group(api_version)) not in UNEVALUATED_POLICY_KINDS:
             return
         self.diagnostics.append(
             Diagnostic(
@@ -234,7 +234,7 @@ class _Builder:
             return None
         meta = _Meta(kind, namespace, name, source)
         category = "Workload" if kind in WORKLOAD_KINDS else kind
-        if _group(api_version) in CALICO_GROUPS:
+        if api_group(api_version) in CALICO_GROUPS:
             category = f"{kind}.projectcalico.org"  # not networking.k8s.io's NetworkPolicy
         key = (category, namespace or "", name)
         earlier = self.seen.get(key)
@@ -762,15 +762,11 @@ def _calico_tier(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
     builder.add_tier(parse_tier(data, meta.name, meta.source))
 
 
-def _group(api_version: object) -> str:
-    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
-
-
 # Calico's API, and the CRDs it is stored in (the same spec)
 CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 
-# kind -> (API groups it may come from, namespaced, handler). Admin policy kinds will be
-# added here; a kind not listed is counted in Cluster.skipped_kinds.
+# (kind, API group) of policies netpol reads but does not evaluate: each gets a warning
+# that verdicts ignore it (besides being counted in Cluster.skipped_kinds)
 UNEVALUATED_POLICY_KINDS = frozenset(
     {
         ("CiliumNetworkPolicy", "cilium.io"),
@@ -843,7 +839,7 @@ KINDS.update(
 def kind_entry(kind: str, api_version: object) -> tuple[bool, _Handler] | None:
     """How to read (kind, apiVersion); a missing apiVersion means the kind's first group."""
     if isinstance(api_version, str):
-        return KINDS.get((kind, api_version.rpartition("/")[0]))
+        return KINDS.get((kind, api_group(api_version)))
     return next((entry for (k, _), entry in KINDS.items() if k == kind), None)
 
 

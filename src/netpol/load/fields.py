@@ -48,6 +48,11 @@ def type_name(value: object) -> str:
     return _TYPE_NAMES.get(type(value).__name__, f"a {type(value).__name__}")
 
 
+def api_group(api_version: object) -> str:
+    """The API group of an ``apiVersion`` ("" for the core group, or when it is no string)."""
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
 def mapping(value: Any, field: str) -> Mapping[Any, Any]:
     """A mapping; absent (None) reads as empty."""
     if value is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from netpol.load.fields import type_name
+from netpol.load.fields import api_group, type_name
 from netpol.load.yamldoc import LocatedMap, RawDocument
 from netpol.model.diagnostics import Diagnostic
 from netpol.validate.adminnetworkpolicy import (
@@ -51,7 +51,7 @@ class Kind:
 
     @property
     def group(self) -> str:
-        return _group(self.api_version)
+        return api_group(self.api_version)
 
 
 KINDS: dict[str, tuple[Kind, ...]] = {
@@ -102,7 +102,7 @@ def known_kind(kind: object, api_version: object) -> Kind | None:
     """
     if not isinstance(kind, str) or not isinstance(api_version, str):
         return None
-    group = _group(api_version)
+    group = api_group(api_version)
     for spec in KINDS.get(kind, ()):
         if group == spec.group or group in spec.legacy_groups:
             return spec
@@ -231,10 +231,6 @@ def _fallback_id(kind: object, data: LocatedMap) -> str:
     name = metadata.get("name") if isinstance(metadata, dict) else None
     label = kind if isinstance(kind, str) and kind else "<no kind>"
     return f"{label}/{name}" if isinstance(name, str) and name else label
-
-
-def _group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
 
 
 __all__ = [

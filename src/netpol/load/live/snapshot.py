@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from netpol.load.fields import api_group
 from netpol.load.live.convert import redacted
 from netpol.load.live.reader import LiveCluster
 
@@ -32,9 +33,7 @@ class SnapshotFile:
     always: bool = False  # written, and counted, even when the cluster has none
 
     def holds(self, obj: dict[str, Any]) -> bool:
-        api_version = obj.get("apiVersion")
-        group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
-        return obj.get("kind") == self.kind and group in self.groups
+        return obj.get("kind") == self.kind and api_group(obj.get("apiVersion")) in self.groups
 
 
 # One file per kind in a snapshot directory, in this order.
