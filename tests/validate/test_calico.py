@@ -265,6 +265,11 @@ BAD = [
         ],
     ),
     (
+        "rules not a list are reported once, types or not",
+        "types: [Ingress]\negress: allow",
+        [("BadRequest", "spec.egress", "must be a list, not a string", "allow", 8)],
+    ),
+    (
         "ICMPv6 with ipVersion 4",
         "egress: [{action: Deny, protocol: ICMPv6, ipVersion: 4}]",
         [("Invalid", "spec.egress[0].ipVersion", "must be 6 with protocol ICMPv6", 4, 7)],

@@ -175,7 +175,8 @@ def _types(r: Report, spec: LocatedMap) -> None:
     if not seen:
         return
     for direction, kind in (("ingress", "Ingress"), ("egress", "Egress")):
-        if r.sequence(spec.get(direction), f"spec.{direction}") and kind not in seen:
+        rules = spec.get(direction)  # its type was reported with the rules
+        if isinstance(rules, list) and rules and kind not in seen:
             r.warning(
                 f"spec.{direction}",
                 f"these rules never apply: spec.types does not include {kind}",
