@@ -474,6 +474,12 @@ TIERS = [
         ],
     ),
     (
+        "default at an order that is no number",
+        "default",
+        "  order: first",
+        [("BadRequest", "spec.order", "must be a number, not a string", "first", 6)],
+    ),
+    (
         "order a string",
         "t",
         "  order: '1'",

@@ -110,8 +110,7 @@ def validate_tier(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> N
     if spec is None:
         return
     r.known_fields(spec, "spec", TIER_SPEC_FIELDS)
-    _number(r, spec.get("order"), "spec.order")
-    order = spec.get("order")
+    order = _number(r, spec.get("order"), "spec.order")
     if name == DEFAULT_TIER.name and order is not None and order != DEFAULT_TIER.order:
         r.invalid(
             "spec.order",
@@ -345,8 +344,14 @@ def caret(text: str, position: int) -> tuple[str, ...]:
     return (f"    {line}", "    " + " " * (position - start) + "^")
 
 
-def _number(r: Report, value: object, path: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+def _number(r: Report, value: object, path: str) -> float | None:
+    """An order: a finite number; None (reported unless absent) otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         r.wrong_type(path, value, "a number")
-    elif isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not math.isfinite(value):
         r.invalid(path, value, "must be a finite number (JSON has no infinity or NaN)")
+        return None
+    return value
