@@ -7,7 +7,7 @@ written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -16,12 +16,13 @@ from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
 from netpol.engine.endpoints import NODE, POD
 from netpol.engine.selectors import matches
+from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector
 
 
 class ClassSets:
-    """Fills the egress and ingress mask matrices from the compiled rules."""
+    """Who each selector, peer, ipBlock and named port covers, as bitsets of class indexes."""
 
     def __init__(self, cc: CompiledCluster, partition: Partition) -> None:
         self.cc = cc
@@ -139,6 +140,18 @@ class ClassSets:
         for compiled_peer in rule.peers:
             bits |= self.peer_bits(compiled_peer)
         return bits
+
+    def by_destination(
+        self, classes: int, mask_towards: Callable[[Pod | None], int]
+    ) -> dict[int, int]:
+        """mask -> the classes (among ``classes``) for which ``mask_towards`` gives it, each
+        class asked as a destination: its pod, or None for a node or an external block."""
+        by_mask: dict[int, int] = {}
+        for index in self.iter_bits(classes):
+            c = self.partition.classes[index]
+            mask = mask_towards(c.representative.pod if c.kind == POD else None)
+            by_mask[mask] = by_mask.get(mask, 0) | (1 << index)
+        return by_mask
 
     def named_port_classes(self, name: str, protocol: str) -> dict[int, int]:
         """port -> bitset of pod classes that declare ``name``/``protocol`` on it."""

@@ -210,15 +210,10 @@ def _add_ingress(
     peers = builder.rule_peers(rule)
     if not peers:
         return
-    by_mask: dict[int, int] = {}
-    numeric = atoms.mask(rule.numeric)
     if rule.named:  # resolved on the destination, i.e. each subject class
-        for subject in builder.iter_bits(subjects):
-            pod = builder.partition.classes[subject].representative.pod
-            mask = atoms.mask(rule.connections_to(pod)) if pod is not None else numeric
-            by_mask[mask] = by_mask.get(mask, 0) | (1 << subject)
+        by_mask = builder.by_destination(subjects, lambda pod: atoms.mask(rule.connections_to(pod)))
     else:
-        by_mask[numeric] = subjects
+        by_mask = {atoms.mask(rule.numeric): subjects}
     peer_idx = builder.indexes(peers)
     for mask, destinations in by_mask.items():
         _or_into(table, ingress, peer_idx, builder.indexes(destinations), mask)

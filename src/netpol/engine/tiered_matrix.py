@@ -97,13 +97,9 @@ class TieredMatrix:
         """mask -> the destination classes (among ``classes``) the rule covers it towards."""
         if not rule.has_named:
             return {self.atoms.mask(rule.numeric): classes}
-        by_mask: dict[int, int] = {}
-        for index in self.sets.iter_bits(classes):
-            pod = self.classes[index].representative.pod
-            dst = pod if self.classes[index].kind == POD else None
-            mask = self.atoms.mask(rule.connections_to(dst))
-            by_mask[mask] = by_mask.get(mask, 0) | (1 << index)
-        return by_mask
+        return self.sets.by_destination(
+            classes, lambda pod: self.atoms.mask(rule.connections_to(pod))
+        )
 
     def direction(
         self, direction: str, np_ids: Ids, np_isolated: int, steps: list[Step] | None = None
