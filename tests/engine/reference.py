@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Node, Pod
@@ -234,16 +235,24 @@ def allowed_intervals(
     cluster: Cluster, profile: Profile, src: Ep, dst: Ep
 ) -> dict[str, list[tuple[int, int]]]:
     """Per protocol, the sorted, merged port intervals ``allowed`` says yes to."""
-    found: dict[str, list[tuple[int, int]]] = {}
-    for proto in PROTOCOLS:
-        cuts = cut_points(cluster, proto)
-        spans: list[tuple[int, int]] = []
-        for lo, nxt in itertools.pairwise(cuts):
-            if not allowed(cluster, profile, src, dst, proto, lo):
-                continue
-            if spans and spans[-1][1] == lo - 1:
-                spans[-1] = (spans[-1][0], nxt - 1)
-            else:
-                spans.append((lo, nxt - 1))
-        found[proto] = spans
+    return {
+        proto: spans(
+            cut_points(cluster, proto),
+            partial(allowed, cluster, profile, src, dst, proto),
+        )
+        for proto in PROTOCOLS
+    }
+
+
+def spans(cuts: list[int], holds: Callable[[int], bool]) -> list[tuple[int, int]]:
+    """The merged intervals [cut, next cut - 1] whose first port ``holds`` (sorted ``cuts``
+    end with 65536)."""
+    found: list[tuple[int, int]] = []
+    for lo, nxt in itertools.pairwise(cuts):
+        if not holds(lo):
+            continue
+        if found and found[-1][1] == lo - 1:
+            found[-1] = (found[-1][0], nxt - 1)
+        else:
+            found.append((lo, nxt - 1))
     return found

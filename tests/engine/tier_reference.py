@@ -12,8 +12,8 @@ labels are evaluated here with their own small code.
 from __future__ import annotations
 
 import ipaddress
-import itertools
 from collections.abc import Mapping
+from functools import partial
 
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import (
@@ -304,16 +304,10 @@ def allowed_intervals(
     cluster: Cluster, profile: Profile, src: Ep, dst: Ep
 ) -> dict[str, list[tuple[int, int]]]:
     """Per protocol, the merged port intervals ``allowed`` says yes to."""
-    found: dict[str, list[tuple[int, int]]] = {}
-    for proto in reference.PROTOCOLS:
-        cuts = [*probe_ports(cluster, proto), 65536]
-        spans: list[tuple[int, int]] = []
-        for lo, nxt in itertools.pairwise(cuts):
-            if not allowed(cluster, profile, src, dst, proto, lo):
-                continue
-            if spans and spans[-1][1] == lo - 1:
-                spans[-1] = (spans[-1][0], nxt - 1)
-            else:
-                spans.append((lo, nxt - 1))
-        found[proto] = spans
-    return found
+    return {
+        proto: reference.spans(
+            [*probe_ports(cluster, proto), 65536],
+            partial(allowed, cluster, profile, src, dst, proto),
+        )
+        for proto in reference.PROTOCOLS
+    }
