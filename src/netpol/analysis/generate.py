@@ -147,7 +147,7 @@ class _Planner:
         self.settings = settings
         self.pods_of: dict[str, list[Pod]] = {}
         for pod in cluster.pods:
-            key = pod.workload.id if pod.workload is not None else pod.id
+            key = pod.workload_id
             self.pods_of.setdefault(key, []).append(pod)
         self._selectors: dict[str, LabelSelector] = {}
         self._member_cache: dict[FlowEnd, frozenset[str]] = {}
@@ -678,7 +678,7 @@ def _units(matrix: ClassMatrix) -> list[_Unit]:
         if cls.kind != POD:
             continue  # nodes: flows name pods and IPs; node traffic is out of their scope
         for pod in cls.pods:
-            wid = pod.workload.id if pod.workload is not None else pod.id
+            wid = pod.workload_id
             key = (wid, cls.index)
             unit = units.get(key)
             if unit is None:

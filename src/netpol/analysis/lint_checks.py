@@ -74,7 +74,7 @@ def _subjects(ctx: LintContext, compiled: CompiledPolicy) -> list[Pod]:
 
 
 def _workloads(pods: Iterable[Pod]) -> str:
-    names = sorted({p.workload.id if p.workload else p.id for p in pods})
+    names = sorted({p.workload_id for p in pods})
     shown = ", ".join(names[:4])
     return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
@@ -657,7 +657,7 @@ def _req_text(req: Requirement) -> str:
 def _group_by_workload(pods: list[Pod]) -> list[list[Pod]]:
     groups: dict[str, list[Pod]] = {}
     for p in pods:
-        groups.setdefault(p.workload.id if p.workload else p.id, []).append(p)
+        groups.setdefault(p.workload_id, []).append(p)
     return list(groups.values())
 
 

@@ -32,7 +32,7 @@ class TierFill:
         names: set[str] = set()
         for index in self.sides.sets.iter_bits(bits):
             cls = self.sides.partition.classes[index]
-            names.update(p.workload.id if p.workload else p.id for p in cls.pods)
+            names.update(p.workload_id for p in cls.pods)
             if not cls.pods:
                 names.add(cls.id)
         ordered = sorted(names)

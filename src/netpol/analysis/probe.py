@@ -76,8 +76,7 @@ def plan_probes(
     ]
     sources: dict[str, Pod] = {}
     for pod in sorted(pods, key=lambda p: p.id):
-        key = pod.workload.id if pod.workload is not None else pod.id
-        sources.setdefault(f"{pod.namespace}/{key}", pod)
+        sources.setdefault(pod.workload_id, pod)  # one source pod per workload
     cases: list[ProbeCase] = []
     udp = 0
     for dst in pods:

@@ -317,7 +317,7 @@ def _group(matrix: ClassMatrix, granularity: str) -> list[ViewEndpoint]:
 
 
 def _endpoint_for(pod: Pod, granularity: str, groups: dict[str, ViewEndpoint]) -> ViewEndpoint:
-    workload_id = pod.workload.id if pod.workload else pod.id
+    workload_id = pod.workload_id
     workload_kind = pod.workload.kind if pod.workload else "Pod"
     key = {"pod": pod.id, "workload": workload_id}.get(granularity, pod.namespace)
     found = groups.get(key)

@@ -101,6 +101,11 @@ class Pod:
         return f"{self.namespace}/{self.name}"
 
     @property
+    def workload_id(self) -> str:
+        """``ns/name`` of its workload; the pod's own id for a bare pod."""
+        return self.workload.id if self.workload is not None else self.id
+
+    @property
     def container_ports(self) -> tuple[ContainerPort, ...]:
         return tuple(p for c in self.containers for p in c.ports)
 

@@ -349,7 +349,7 @@ def _view_id(view: MatrixView, endpoint: Endpoint) -> str | None:
             return pod.id
         if view.granularity == "namespace":
             return pod.namespace
-        return pod.workload.id if pod.workload is not None else pod.id
+        return pod.workload_id
     if endpoint.ip is None:
         return None
     for e in view.endpoints:
