@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from netpol.analysis.evidence import explain_pair
 from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
+from netpol.engine.endpoints import Endpoint, ip_endpoint
 from netpol.engine.explain import Explanation
 from netpol.engine.ipspace import IPAtoms
 from netpol.engine.matrix import ClassMatrix, class_matrix
@@ -235,7 +235,7 @@ def _external_conns(
 
 
 def _endpoint(cc: CompiledCluster, pod: Pod) -> Endpoint:
-    return pod_endpoint(pod, cc.profile, cc.cluster.node_by_name.get(pod.node))
+    return cc.endpoint(pod)
 
 
 def _members(e: DiffEndpoint, cc: CompiledCluster, old: bool) -> list[Endpoint]:

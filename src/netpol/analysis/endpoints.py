@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
+from netpol.engine.endpoints import Endpoint, ip_endpoint
 from netpol.engine.ipspace import IPAtoms
 from netpol.engine.resolve import ResolveError, Resolver, Target
 from netpol.engine.selectors import matches
@@ -130,7 +130,7 @@ class EndpointResolver:
         self._atoms: IPAtoms | None = None
 
     def pod(self, pod: Pod) -> Endpoint:
-        return pod_endpoint(pod, self.cc.profile, self.cc.cluster.node_by_name.get(pod.node))
+        return self.cc.endpoint(pod)
 
     def _selected(self, spec: EndpointSpec) -> list[Endpoint]:
         namespace = spec.namespace

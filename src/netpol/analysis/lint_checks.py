@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
-from netpol.engine.endpoints import EXTERNAL, POD, Endpoint, pod_endpoint
+from netpol.engine.endpoints import EXTERNAL, POD, Endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches, requirement_holds
 from netpol.engine.verdict import SideVerdict, Verdict, evaluate, side_verdict
@@ -92,7 +92,7 @@ def _selector_yaml(selector: LabelSelector) -> str:
 
 
 def _endpoint(ctx: LintContext, pod: Pod) -> Endpoint:
-    return pod_endpoint(pod, ctx.cc.profile, ctx.cluster.node_by_name.get(pod.node))
+    return ctx.cc.endpoint(pod)
 
 
 def _partition(ctx: LintContext) -> Partition:
@@ -1151,7 +1151,7 @@ def _tier_default_deny(ctx: LintContext, namespace: str, direction: str) -> bool
     tiered = ctx.cc.tiered
     if tiered is None:
         return False
-    newcomer = pod_endpoint(Pod(namespace, "a-new-pod"), ctx.cc.profile)
+    newcomer = ctx.cc.endpoint(Pod(namespace, "a-new-pod"))
     for compiled in tiered.policies:
         policy = compiled.policy
         if direction not in policy.types or tiered.miss(policy.subject, newcomer) is not None:

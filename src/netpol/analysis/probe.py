@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import pod_endpoint
 from netpol.engine.verdict import allowed
 from netpol.model.objects import Pod
 
@@ -104,11 +103,10 @@ def plan_probes(
 
 def predict(cc: CompiledCluster, src: Pod, dst: Pod, port: int, protocol: str = "TCP") -> bool:
     """The engine's verdict for ``src`` -> ``dst`` on ``port``."""
-    nodes = cc.cluster.node_by_name
     return allowed(
         cc,
-        pod_endpoint(src, cc.profile, nodes.get(src.node)),
-        pod_endpoint(dst, cc.profile, nodes.get(dst.node)),
+        cc.endpoint(src),
+        cc.endpoint(dst),
     ).contains(protocol, port)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, node_endpoint, pod_endpoint
+from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, node_endpoint
 from netpol.engine.ipspace import IPAtoms
 from netpol.engine.tiers import tiered_blocks
 from netpol.model.cluster import Cluster
@@ -118,7 +118,6 @@ class Partition:
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
         self._ports_cache: dict[int, tuple[tuple[str, str, int], ...]] = {}
-        nodes = cc.cluster.node_by_name
         for pod in cc.cluster.pods:
             if not pod.ips:
                 continue  # no IP: cannot send or receive (spec 2.3)
@@ -139,7 +138,7 @@ class Partition:
             if found is None:
                 found = len(self.classes)
                 index[key] = found
-                endpoint = pod_endpoint(pod, cc.profile, nodes.get(pod.node))
+                endpoint = cc.endpoint(pod)
                 self.classes.append(
                     EndpointClass(
                         found,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from netpol.engine.endpoints import Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.engine.tiers import TieredModel
@@ -176,6 +177,10 @@ class CompiledCluster:
     def policy_pods(self) -> tuple[Pod, ...]:
         """Pods NetworkPolicy can select or isolate: with an IP, not node traffic."""
         return tuple(p for p in self.cluster.pods if self.is_policy_pod(p))
+
+    def endpoint(self, pod: Pod) -> Endpoint:
+        """The pod as policy sees it, with its node (whose labels node peers read)."""
+        return pod_endpoint(pod, self.profile, self.cluster.node_by_name.get(pod.node))
 
     def is_policy_pod(self, pod: Pod) -> bool:
         return bool(pod.ips) and not (pod.host_network and self.profile.host_network_is_node)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
-from netpol.engine.endpoints import Endpoint, node_endpoint, pod_endpoint
+from netpol.engine.endpoints import Endpoint, node_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.resolve import ResolveError
 from netpol.engine.selectors import selector_holds
@@ -85,13 +85,13 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
     A pod without an IP reaches nobody and nobody reaches it, but the policies that select
     it are still named (they will isolate it once it runs).
     """
-    me = pod_endpoint(pod, cc.profile)
+    me = cc.endpoint(pod)
     reaches = []
     reached_by = []
     for other in cc.cluster.pods if pod.ips else ():
         if other.id == pod.id or not other.ips:
             continue
-        them = pod_endpoint(other, cc.profile)
+        them = cc.endpoint(other)
         out = evaluate(cc, me, them).allowed
         if not out.is_empty:
             reaches.append((other.id, out))
@@ -204,7 +204,7 @@ def describe_tiered(cc: CompiledCluster, compiled: CompiledTieredPolicy) -> Tier
     matches; every match is ``TieredModel.miss`` asked of each pod and node."""
     tiered = cc.tiered
     assert tiered is not None, "a tiered policy was found, so the model has tiers"
-    pods = [pod_endpoint(p, cc.profile) for p in cc.cluster.pods if p.ips]
+    pods = [cc.endpoint(p) for p in cc.cluster.pods if p.ips]
     nodes = [node_endpoint(n) for n in cc.cluster.nodes]
     selected = tuple(p.id for p in cc.policy_pods if tiered.selects(compiled, p))
     tier = next(plan.tier for plan in tiered.plans if plan.tier.name == compiled.policy.tier)

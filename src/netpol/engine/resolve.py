@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import Endpoint, ip_endpoint, node_endpoint, pod_endpoint
+from netpol.engine.endpoints import Endpoint, ip_endpoint, node_endpoint
 from netpol.load.services import DnsIndex, service_backends
 from netpol.model.objects import Node, Pod, Service
 
@@ -111,7 +111,7 @@ class Resolver:
             raise ResolveError(
                 f"pod {pod.id} has no IP ({pod.phase}): it can neither send nor receive"
             )
-        return pod_endpoint(pod, self.cc.profile, self.cluster.node_by_name.get(pod.node))
+        return self.cc.endpoint(pod)
 
     def sources(self, text: str, namespace: str | None) -> list[Endpoint]:
         """Endpoints a source name stands for (a Service as source means its pods)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netpol.engine.endpoints import Endpoint, ip_endpoint, pod_endpoint
+from netpol.engine.endpoints import Endpoint, ip_endpoint
 from netpol.engine.verdict import allowed
 from netpol.lab import lifecycle, truth
 from netpol.lab import view as lab_view
@@ -142,15 +142,13 @@ class EngineBackend(Backend):
         view = self._view()
         cells = []
         outside = ip_endpoint(OUTSIDE_IP)
-        sources = [(OUTSIDE, outside)] + [
-            (lp.pod.id, pod_endpoint(lp.pod, view.cc.profile)) for lp in view.pods
-        ]
+        sources = [(OUTSIDE, outside)] + [(lp.pod.id, view.cc.endpoint(lp.pod)) for lp in view.pods]
         ports = {lp.pod.id: lab_view.probed_ports(view, lp.pod.id) for lp in view.pods}
         for src_id, src in sources:
             for lp in view.pods:
                 if src_id == lp.pod.id:
                     continue
-                conns = allowed(view.cc, src, pod_endpoint(lp.pod, view.cc.profile))
+                conns = allowed(view.cc, src, view.cc.endpoint(lp.pod))
                 for port, proto in ports[lp.pod.id]:
                     ok = conns.contains(proto, port)
                     attempt = Attempt(src_id, "", lp.pod.id, lp.ip, port, proto)
@@ -166,7 +164,7 @@ class EngineBackend(Backend):
     def _check(self, view: LabView, exp: Expectation) -> NameCheck:
         cc = view.cc
         pod_id = _pod_of(view.cluster, exp.source)
-        src = pod_endpoint(cc.cluster.pod_by_id[pod_id], cc.profile)
+        src = cc.endpoint(cc.cluster.pod_by_id[pod_id])
         address = exp.host if _is_ip(exp.host) else self._resolve(view, src, pod_id, exp.host)
         if address is None or address.startswith("no-dns:"):
             detail = address[len("no-dns:") :] if address else "no such name"
@@ -178,7 +176,7 @@ class EngineBackend(Backend):
         by_ip = {lp.ip: lp.pod for lp in view.pods}
         for ip, port in targets:
             pod = by_ip.get(ip)
-            dst = pod_endpoint(pod, cc.profile) if pod else ip_endpoint(ipaddress.ip_address(ip))
+            dst = cc.endpoint(pod) if pod else ip_endpoint(ipaddress.ip_address(ip))
             if allowed(cc, src, dst).contains("TCP", port):
                 answered = pod.id if pod else None
                 return NameCheck(exp.host, exp.port, address, OPEN, answered_by=answered)
@@ -188,9 +186,7 @@ class EngineBackend(Backend):
         """The address ``host`` resolves to from the pod; "no-dns:why" when DNS is denied."""
         cc = view.cc
         dns_pods = [lp.pod for lp in view.pods if is_dns_pod(lp.pod)]
-        if not any(
-            allowed(cc, src, pod_endpoint(p, cc.profile)).contains("UDP", 53) for p in dns_pods
-        ):
+        if not any(allowed(cc, src, cc.endpoint(p)).contains("UDP", 53) for p in dns_pods):
             return "no-dns:DNS egress denied (engine)"
         for name in query_names(host, search_domains(pod_id.split("/", 1)[0])):
             if view.records.get(name):

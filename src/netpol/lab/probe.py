@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import POD, Endpoint, ip_endpoint, pod_endpoint
+from netpol.engine.endpoints import POD, Endpoint, ip_endpoint
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import allowed
@@ -290,7 +290,7 @@ def _predictor(
 
 def pod_probe_endpoint(cc: CompiledCluster, pod_id: str, netns: str, ip: str) -> ProbeEndpoint:
     pod = cc.cluster.pod_by_id[pod_id]
-    return ProbeEndpoint(pod_id, netns, pod_endpoint(pod, cc.profile), ip)
+    return ProbeEndpoint(pod_id, netns, cc.endpoint(pod), ip)
 
 
 def outside_probe_endpoint(netns: str, ip: str) -> ProbeEndpoint:

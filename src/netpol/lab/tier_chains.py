@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netpol.engine.endpoints import pod_endpoint
 from netpol.engine.ports import ConnectionSet, merge_intervals
 from netpol.engine.tiers import ALLOW, DENY, LOG, PASS, CompiledTierRule, TieredModel
 from netpol.lab.ranges import ALL_V4, Ranges, network_ranges, subtract
@@ -78,7 +77,7 @@ def _rule_lines(
     direction: str,
     verdict: str,
 ) -> list[str]:
-    subject = pod_endpoint(pod, b.cc.profile)
+    subject = b.cc.endpoint(pod)
     local = rule.rule.local
     if local is not None and model.miss(local, subject) is not None:
         return []
@@ -123,7 +122,7 @@ def _match_ranges(b: RulesetBuilder, model: TieredModel, match: EndpointMatch) -
     pods = [
         (b.ip_of[p.id], b.ip_of[p.id])
         for p in b.pods_in(None)
-        if model.miss(match, pod_endpoint(p, b.cc.profile)) is None
+        if model.miss(match, b.cc.endpoint(p)) is None
     ]
     if match.scope != ANY or match.ip_version == 6:
         return merge_intervals(pods)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import CompiledCluster
-from netpol.engine.endpoints import Endpoint, pod_endpoint
+from netpol.engine.endpoints import Endpoint
 from netpol.engine.explain import Explanation
 from netpol.engine.resolve import Target
 from netpol.engine.verdict import evaluate
@@ -80,8 +80,7 @@ def _endpoints(
     pods = s.pods if s.index == d.index else [*s.pods, *d.pods]
     if len(pods) < 2:
         return None, None
-    nodes = cc.cluster.node_by_name
-    first, second = (pod_endpoint(p, cc.profile, nodes.get(p.node)) for p in pods[:2])
+    first, second = (cc.endpoint(p) for p in pods[:2])
     return first, second
 
 
