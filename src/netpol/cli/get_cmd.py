@@ -12,6 +12,7 @@ import click
 import yaml
 
 from netpol.cli.common import input_options, load_or_exit, options_from
+from netpol.engine.tiers import effective_tiers
 from netpol.load.services import all_backends
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Container, Namespace, Node, Pod, Service, Workload
@@ -25,7 +26,6 @@ from netpol.model.tiers import (
     CALICO_NP_KIND,
     CNP_KIND,
     DEFAULT_TIER,
-    DENY,
     EndpointMatch,
     Tier,
     TieredPolicy,
@@ -209,7 +209,7 @@ def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]
         "Service": cluster.services,
         "NetworkPolicy": cluster.policies,
         "Workload": cluster.workloads,
-        "Tier": _tiers(cluster),
+        "Tier": effective_tiers(cluster),
     }.get(kind.key, ())
     if kind.group and kind.kind != "Tier":
         everything = [p for p in cluster.tiered_policies if p.kind == kind.kind]
@@ -355,16 +355,6 @@ def _rules_summary(policy: NetworkPolicy, direction: str) -> str:
     if count == 0:
         return "deny all"
     return f"{count} rule" + ("s" if count != 1 else "")
-
-
-def _tiers(cluster: Cluster) -> list[Tier]:
-    """The built-in tiers, those the input declares (a declared one replaces a built-in
-    of its name) and those only named by a policy, in evaluation order."""
-    tiers = {t.name: t for t in BUILTIN_TIERS}
-    tiers.update({t.name: t for t in cluster.tiers})
-    for policy in cluster.tiered_policies:
-        tiers.setdefault(policy.tier, Tier(policy.tier, None, DENY))
-    return sorted(tiers.values(), key=lambda t: t.sort_key)
 
 
 def _tier_table(cluster: Cluster, items: list[Tier], wide: bool) -> _Table:

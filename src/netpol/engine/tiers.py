@@ -197,21 +197,10 @@ class TieredModel:
     def plans(self) -> tuple[TierPlan, ...]:
         """Tiers in order with their members in order; the Kubernetes NetworkPolicies are
         one member of the default tier, at Calico's order 1000."""
-        tiers = {t.name: t for t in BUILTIN_TIERS}
-        for declared in self.cluster.tiers:
-            builtin = tiers.get(declared.name)
-            # a built-in tier keeps its place (the default tier must stay between the
-            # admin and baseline tiers, spec 6.3); only its default action may be declared
-            tiers[declared.name] = (
-                declared
-                if builtin is None
-                else replace(builtin, default_action=declared.default_action)
-            )
+        tiers = {t.name: t for t in effective_tiers(self.cluster)}
         keyed: dict[str, list[tuple[tuple[bool, float, str], Member]]] = {}
         for compiled in self.policies:
-            tier = compiled.policy.tier
-            tiers.setdefault(tier, Tier(tier, None, DENY))
-            keyed.setdefault(tier, []).append((compiled.policy.sort_key, compiled))
+            keyed.setdefault(compiled.policy.tier, []).append((compiled.policy.sort_key, compiled))
         np_key = (False, NETWORK_POLICY_ORDER, "knp.default.")
         keyed.setdefault(DEFAULT_TIER.name, []).append((np_key, NETWORK_POLICIES))
         ordered = sorted(keyed, key=lambda name: tiers[name].sort_key)
@@ -475,6 +464,24 @@ class TieredModel:
                 ):
                     return True
         return False
+
+
+def effective_tiers(cluster: Cluster) -> list[Tier]:
+    """Every tier in evaluation order: the built-in ones, those the input declares, and
+    those only a policy names (Deny by default, after every ordered tier). A declared
+    built-in tier keeps its place (the default tier stays between the admin and baseline
+    tiers, spec 6.3); only its default action is taken."""
+    tiers = {t.name: t for t in BUILTIN_TIERS}
+    for declared in cluster.tiers:
+        builtin = tiers.get(declared.name)
+        tiers[declared.name] = (
+            declared
+            if builtin is None
+            else replace(builtin, default_action=declared.default_action, source=declared.source)
+        )
+    for policy in cluster.tiered_policies:
+        tiers.setdefault(policy.tier, Tier(policy.tier, None, DENY))
+    return sorted(tiers.values(), key=lambda t: t.sort_key)
 
 
 def policy_matches(policy: TieredPolicy) -> Iterator[EndpointMatch]:
