@@ -48,9 +48,13 @@ def test_generate_writes_a_file_and_json(tmp_path: Path) -> None:
 
 def test_generated_policies_pass_netpol_validate(tmp_path: Path) -> None:
     target = tmp_path / "gen.yaml"
-    invoke("generate", str(THREE_TIER), "--flows", str(FLOWS), "-w", str(target))
+    generated = invoke("generate", str(THREE_TIER), "--flows", str(FLOWS), "-w", str(target))
+    assert generated.exit_code == 0, generated.output
     result = invoke("validate", str(target))
     assert result.exit_code == 0, result.output
+    written = len([d for d in yaml.safe_load_all(target.read_text()) if d])
+    assert written > 0
+    assert f"{written} objects in 1 file ({written} NetworkPolicies), all valid" in result.output
 
 
 def test_flow_that_cannot_be_expressed_exits_1_and_writes_nothing(tmp_path: Path) -> None:

@@ -84,10 +84,12 @@ def namespace_labels(cluster: Cluster, name: str, for_calico: bool) -> dict[str,
 
 
 def account_labels(cluster: Cluster, pod: Pod) -> dict[str, str]:
+    """The account's labels; Calico adds its name as projectcalico.org/name."""
+    labels = {"projectcalico.org/name": pod.service_account}
     for account in cluster.service_accounts:
         if account.namespace == pod.namespace and account.name == pod.service_account:
-            return dict(account.labels)
-    return {}
+            labels = {**account.labels, **labels}
+    return labels
 
 
 def pod_labels(cluster: Cluster, pod: Pod, for_calico: bool) -> dict[str, str]:

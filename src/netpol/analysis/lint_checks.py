@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.engine.classes import Partition
@@ -77,10 +77,6 @@ def _workloads(pods: Iterable[Pod]) -> str:
     names = sorted({p.workload_id for p in pods})
     shown = ", ".join(names[:4])
     return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-
-
-def _labels(labels: Mapping[str, str]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
 
 
 def _selector_yaml(selector: LabelSelector) -> str:
