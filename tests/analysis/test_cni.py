@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from netpol.analysis.cni import detect_cni, detect_cni_in_cluster
+from netpol.analysis.cni import (
+    CniFinding,
+    CniReport,
+    ProfileChoice,
+    choose_profile,
+    detect_cni,
+    detect_cni_in_cluster,
+)
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster
 
@@ -157,3 +164,28 @@ def test_odd_daemonsets_and_pods_are_not_agents_and_no_traceback() -> None:
         },
     ]
     assert detect_cni(daemonsets, pods).primary.name == "calico"
+
+
+CILIUM = CniFinding("cilium", "Cilium", True, "cilium", "enforces", "DaemonSet kube-system/cilium")
+FLANNEL = CniFinding("flannel", "Flannel", False, "upstream", "has no policy agent", "ds")
+
+
+def test_live_mode_takes_the_cni_profile_and_says_so() -> None:
+    choice = choose_profile(CniReport((CILIUM,)), user_set=False, current="upstream")
+    assert choice == ProfileChoice(
+        "cilium", None, "Cilium detected: using --profile cilium (pass --profile to choose another)"
+    )
+    assert choose_profile(CniReport((CILIUM,)), False, "cilium") == ProfileChoice("cilium")
+
+
+def test_a_profile_the_user_chose_or_an_unknown_cni_keeps_the_given_profile() -> None:
+    assert choose_profile(CniReport((CILIUM,)), user_set=True, current="calico").profile is None
+    assert choose_profile(CniReport(()), user_set=False, current="upstream").profile is None
+
+
+def test_a_cni_that_does_not_enforce_is_a_warning() -> None:
+    choice = choose_profile(CniReport((FLANNEL,)), user_set=True, current="upstream")
+    assert choice.warning == (
+        "Flannel does not enforce NetworkPolicy: has no policy agent; netpol shows what the "
+        "policies would allow under a CNI that enforces them"
+    )

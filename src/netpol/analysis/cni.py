@@ -345,3 +345,32 @@ def _as_api(
         return {"metadata": meta, "spec": {"template": {"spec": spec}}}
     meta["ownerReferences"] = [{"controller": True, "kind": owner_kind, "name": name}]
     return {"metadata": meta, "spec": spec}
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChoice:
+    """What live mode assumes from the detected CNI, and what it should tell the user."""
+
+    profile: str | None  # None: keep the profile given (or the default)
+    warning: str | None = None  # the CNI does not enforce NetworkPolicy
+    note: str | None = None  # the profile was switched to the CNI's
+
+
+def choose_profile(report: CniReport, user_set: bool, current: str) -> ProfileChoice:
+    """The CNI's profile unless the user chose one (``user_set``) or the CNI is unknown."""
+    cni = report.primary
+    warning = None
+    if cni.enforces is False:
+        warning = (
+            f"{report.summary} does not enforce NetworkPolicy: {cni.reason}; netpol shows what "
+            "the policies would allow under a CNI that enforces them"
+        )
+    if user_set or cni.name == "unknown":
+        return ProfileChoice(None, warning)
+    note = None
+    if cni.profile != current:
+        note = (
+            f"{report.summary} detected: using --profile {cni.profile} "
+            "(pass --profile to choose another)"
+        )
+    return ProfileChoice(cni.profile, warning, note)

@@ -10,8 +10,9 @@ from typing import Any, TextIO
 
 import click
 
-from netpol.analysis.cni import CniReport, detect_cni
+from netpol.analysis.cni import CniReport, choose_profile, detect_cni
 from netpol.load.live import LiveCluster, LiveError, LiveTarget, Progress, read_cluster
+from netpol.model.options import Options
 
 _CACHE_KEY = "netpol.live"
 
@@ -109,26 +110,17 @@ def live_profile(params: dict[str, Any]) -> str | None:
     target = requested_target()
     if target is None:
         return None
-    report = cni_of(live_cluster(target))
-    cni = report.primary
     ctx = click.get_current_context(silent=True)
     source = ctx.get_parameter_source("profile") if ctx is not None else None
     user_set = source is not None and source is not click.core.ParameterSource.DEFAULT
-    if cni.enforces is False:
-        click.echo(
-            f"warning: {report.summary} does not enforce NetworkPolicy: {cni.reason}; netpol "
-            "shows what the policies would allow under a CNI that enforces them",
-            err=True,
-        )
-    if user_set or cni.name == "unknown":
-        return None
-    if cni.profile != (params.get("profile") or "upstream"):
-        click.echo(
-            f"note: {report.summary} detected: using --profile {cni.profile} "
-            "(pass --profile to choose another)",
-            err=True,
-        )
-    return cni.profile
+    choice = choose_profile(
+        cni_of(live_cluster(target)), user_set, params.get("profile") or Options().profile.name
+    )
+    if choice.warning:
+        click.echo(f"warning: {choice.warning}", err=True)
+    if choice.note:
+        click.echo(f"note: {choice.note}", err=True)
+    return choice.profile
 
 
 def terminal_progress(stream: TextIO) -> Progress | None:
