@@ -122,3 +122,37 @@ def test_a_named_port_rule_is_blamed_only_where_its_name_meets_the_ports() -> No
     [finding] = findings(SYSLOG_ALLOW + DENY_Y + WEB_FOR_Y, "tier-rule-shadowed")
     assert 'by AdminNetworkPolicy deny-y ingress[0] "no-y"' in finding.message
     assert "syslog" not in finding.message
+
+
+WEB_ISOLATED = policy(
+    "web",
+    "  podSelector: {matchLabels: {app: web}}\n"
+    "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]\n",
+)
+
+
+def calico_pass(source: str) -> str:
+    return f"""\
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {{name: early-pass}}
+spec:
+  order: 100
+  selector: all()
+  types: [Ingress]
+  ingress: [{{action: Pass, source: {source}}}]
+"""
+
+
+def test_a_calico_pass_before_the_network_policies_is_reported_on_the_pods_it_skips() -> None:
+    [finding] = findings(WEB_ISOLATED + calico_pass("{}"), "pass-skips-network-policies")
+    assert finding.obj == "GlobalNetworkPolicy/early-pass"
+    assert "passes ingress of x/web out of tier default before its NetworkPolicies" in (
+        finding.message
+    )
+
+
+def test_a_calico_pass_that_takes_nothing_skips_nothing() -> None:
+    nobody = "{namespaceSelector: \"team == 'nobody'\"}"
+    assert findings(WEB_ISOLATED + calico_pass(nobody), "pass-skips-network-policies") == []
