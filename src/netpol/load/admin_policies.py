@@ -130,7 +130,9 @@ def parse_cluster_network_policy(
 
 def _cnp_tier(spec: Any) -> str:
     written = string(spec.get("tier"), "spec.tier")
-    tier = CNP_TIERS.get(written or "")
+    if written is None:
+        raise FieldError("spec.tier", "is required")
+    tier = CNP_TIERS.get(written)
     if tier is None:
         raise FieldError("spec.tier", "must be Admin or Baseline", written)
     return tier
