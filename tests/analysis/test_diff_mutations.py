@@ -161,3 +161,10 @@ changed   c        external:10.1.0.0/24   TCP 443   TCP 8443   TCP 443   -      
 
 def test_an_external_block_is_diffed_when_its_first_65_addresses_are_pods() -> None:
     assert block_change(65) == BLOCK_CHANGE
+
+
+def test_an_external_block_is_diffed_however_many_of_its_first_addresses_are_pods() -> None:
+    """10.1.0.66 and up are outside addresses: their change is reported (the search for a
+    free address once stopped after 66 tries and dropped the block silently)."""
+    assert block_change(66) == BLOCK_CHANGE
+    assert block_change(70) == BLOCK_CHANGE

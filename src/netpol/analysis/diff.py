@@ -182,13 +182,13 @@ def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:
 
 
 def _free_address(cidrs: list[str], taken: set[str]) -> str | None:
+    """The first address of ``cidrs`` that no pod or node has; None when they have them all."""
+    # No cap on the search: it passes over each taken address at most once, so it ends within
+    # len(taken) + 1 steps; a cap of 66 tries dropped a block whose first addresses were pods.
     for cidr in cidrs:
-        network = ipaddress.ip_network(cidr)
-        for n, address in enumerate(network):
+        for address in ipaddress.ip_network(cidr):
             if str(address) not in taken:
                 return str(address)
-            if n > 64:
-                break
     return None
 
 
