@@ -4,6 +4,7 @@ missing."""
 
 from __future__ import annotations
 
+import pytest
 from tests.conftest import cluster_from_yaml
 
 from netpol.analysis.checks import CHECKS
@@ -156,3 +157,108 @@ def test_a_calico_pass_before_the_network_policies_is_reported_on_the_pods_it_sk
 def test_a_calico_pass_that_takes_nothing_skips_nothing() -> None:
     nobody = "{namespaceSelector: \"team == 'nobody'\"}"
     assert findings(WEB_ISOLATED + calico_pass(nobody), "pass-skips-network-policies") == []
+
+
+# Two namespaces whose `web` pods give the named port `web` different numbers: 8080 in a,
+# 9090 in b. A named port resolves on the destination (the peer for egress, the subject
+# for ingress), so which side is read decides what a rule takes and whom it blames.
+def web_pod(namespace: str, ip: str, port: int) -> str:
+    return f"""\
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: {namespace}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: web, namespace: {namespace}, labels: {{app: web}}}}
+spec: {{containers: [{{name: web, image: nginx, ports: [{{name: web, containerPort: {port}}}]}}]}}
+status: {{podIP: {ip}}}
+"""
+
+
+TWO_WEBS = web_pod("a", "10.0.0.1", 8080) + web_pod("b", "10.0.1.1", 9090)
+NAMED_WEB, TCP_8080, TCP_9090 = (
+    "namedPort: web",
+    "portNumber: {port: 8080}",
+    "portNumber: {port: 9090}",
+)
+
+
+def anp(name: str, priority: int, direction: str, action: str, port: str | None) -> str:
+    """An admin policy at ``priority``: egress from a to b, or ingress to b from a."""
+    subject, peer, peers = ("a", "b", "to") if direction == "egress" else ("b", "a", "from")
+    ports = f", ports: [{{{port}}}]" if port else ""
+    return admin_policy(
+        name,
+        f"  priority: {priority}\n"
+        f"  subject: {{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: {subject}}}}}}}\n"
+        f"  {direction}:\n"
+        f"    - {{name: {name}, action: {action}, {peers}: "
+        f"[{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: {peer}}}}}}}]{ports}}}\n",
+    )
+
+
+def two_webs_messages(text: str, check: str) -> list[tuple[str, str, str]]:
+    options = Options()
+    cc = compile_cluster(cluster_from_yaml(TWO_WEBS + text, options), options)
+    return [
+        (f.obj, f.field, f.message) for f in run_checks(cc, CHECKS).findings if f.check == check
+    ]
+
+
+def shadowed(direction: str, *rules: tuple[str, str, str | None]) -> list[tuple[str, str, str]]:
+    """The tier-rule-shadowed findings for ``rules`` (name, action, port), in priority order."""
+    text = "".join(
+        anp(name, 10 * (i + 1), direction, action, port)
+        for i, (name, action, port) in enumerate(rules)
+    )
+    return two_webs_messages(text, "tier-rule-shadowed")
+
+
+def shadowed_later(direction: str, blame: str) -> list[tuple[str, str, str]]:
+    """The one finding expected: the ANP `later`, decided before it by ``blame``."""
+    subject = "a/web" if direction == "egress" else "b/web"
+    return [
+        (
+            "AdminNetworkPolicy/later",
+            f"spec.{direction}[0]",
+            f'AdminNetworkPolicy later {direction}[0] "later": no connection reaches this '
+            f"rule; everything it matches ({direction} of {subject}) is decided before it by "
+            f"{blame}",
+        )
+    ]
+
+
+@pytest.mark.parametrize("direction", ["egress", "ingress"])
+def test_a_named_port_is_read_on_the_destination_when_blaming_an_earlier_rule(
+    direction: str,
+) -> None:
+    """`web` is 9090 on b/web, the destination both ways: a Deny of `web` decides 9090."""
+    assert shadowed(
+        direction, ("first", "Deny", NAMED_WEB), ("later", "Allow", TCP_9090)
+    ) == shadowed_later(direction, "AdminNetworkPolicy first " + direction + '[0] "first"')
+
+
+@pytest.mark.parametrize("direction", ["egress", "ingress"])
+def test_a_later_named_port_is_read_on_the_destination_too(direction: str) -> None:
+    assert shadowed(
+        direction, ("first", "Deny", TCP_9090), ("later", "Allow", NAMED_WEB)
+    ) == shadowed_later(direction, "AdminNetworkPolicy first " + direction + '[0] "first"')
+
+
+@pytest.mark.parametrize("direction", ["egress", "ingress"])
+def test_a_named_port_that_resolves_elsewhere_is_not_blamed(direction: str) -> None:
+    """`web` is 8080 only on a/web, the source: the Deny of `web` never decides 8080."""
+    assert shadowed(
+        direction,
+        ("first", "Deny", NAMED_WEB),
+        ("second", "Deny", TCP_8080),
+        ("later", "Allow", TCP_8080),
+    ) == shadowed_later(direction, "AdminNetworkPolicy second " + direction + '[0] "second"')
+
+
+@pytest.mark.parametrize("direction", ["egress", "ingress"])
+def test_a_rule_on_the_port_a_named_port_does_not_take_is_not_shadowed(direction: str) -> None:
+    assert shadowed(direction, ("first", "Deny", NAMED_WEB), ("later", "Allow", TCP_8080)) == []
+    assert shadowed(direction, ("first", "Deny", TCP_8080), ("later", "Allow", NAMED_WEB)) == []
