@@ -262,3 +262,75 @@ def test_a_named_port_that_resolves_elsewhere_is_not_blamed(direction: str) -> N
 def test_a_rule_on_the_port_a_named_port_does_not_take_is_not_shadowed(direction: str) -> None:
     assert shadowed(direction, ("first", "Deny", NAMED_WEB), ("later", "Allow", TCP_8080)) == []
     assert shadowed(direction, ("first", "Deny", TCP_8080), ("later", "Allow", NAMED_WEB)) == []
+
+
+def tied(name: str, subject: str, *rules: str) -> str:
+    """An admin policy at priority 5 for the pods of namespace ``subject`` (every namespace
+    when empty); each of ``rules`` is `direction:peer namespace` ("" = every namespace)."""
+
+    def namespaces(name: str) -> str:
+        return f"{{matchLabels: {{kubernetes.io/metadata.name: {name}}}}}" if name else "{}"
+
+    body = f"  priority: 5\n  subject: {{namespaces: {namespaces(subject)}}}\n"
+    for rule in rules:
+        direction, peer = rule.split(":")
+        peers = "to" if direction == "egress" else "from"
+        body += f"  {direction}:\n"
+        body += f"    - {{action: Allow, {peers}: [{{namespaces: {namespaces(peer)}}}]}}\n"
+    return admin_policy(name, body)
+
+
+def tie(first: str, second: str, direction: str, workloads: str) -> tuple[str, str, str]:
+    return (
+        f"AdminNetworkPolicy/{second}",
+        "spec.priority",
+        f"AdminNetworkPolicy/{second} has priority 5 like AdminNetworkPolicy/{first}, and both "
+        f"have {direction} rules for {workloads}: the API leaves their order undefined "
+        f"(netpol evaluates {first} first, by name)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("policies", "expected"),
+    [
+        pytest.param(
+            tied("p1", "a", "ingress:") + tied("p2", "b", "ingress:"),
+            [],
+            id="other subjects, same peers",
+        ),
+        pytest.param(
+            tied("p1", "a", "ingress:a") + tied("p2", "a", "ingress:b"),
+            [],
+            id="same subjects, other peers",
+        ),
+        pytest.param(
+            tied("p1", "a", "ingress:b", "egress:a") + tied("p2", "b", "ingress:b", "egress:a"),
+            [],
+            id="other subjects both ways",
+        ),
+        pytest.param(
+            tied("p1", "", "ingress:") + tied("p2", "a", "ingress:"),
+            [tie("p1", "p2", "ingress", "a/web")],
+            id="the shared subjects only, the wider policy first",
+        ),
+        pytest.param(
+            tied("p1", "a", "ingress:") + tied("p2", "", "ingress:"),
+            [tie("p1", "p2", "ingress", "a/web")],
+            id="the shared subjects only, the wider policy second",
+        ),
+        pytest.param(
+            tied("p1", "a", "ingress:b", "egress:b") + tied("p2", "a", "ingress:a", "egress:b"),
+            [tie("p1", "p2", "egress", "a/web")],
+            id="egress only",
+        ),
+        pytest.param(
+            tied("p1", "", "ingress:", "egress:") + tied("p2", "", "ingress:", "egress:"),
+            [tie("p1", "p2", "ingress", "a/web, b/web")],
+            id="both ways: ingress is named",
+        ),
+    ],
+)
+def test_a_priority_tie_is_reported_where_the_rules_meet(
+    policies: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert two_webs_messages(policies, "admin-priority-tie") == expected
