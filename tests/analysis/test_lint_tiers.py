@@ -266,17 +266,19 @@ def test_a_rule_on_the_port_a_named_port_does_not_take_is_not_shadowed(direction
 
 def tied(name: str, subject: str, *rules: str) -> str:
     """An admin policy at priority 5 for the pods of namespace ``subject`` (every namespace
-    when empty); each of ``rules`` is `direction:peer namespace` ("" = every namespace)."""
+    when empty); each of ``rules`` is `direction:peer namespace` ("" = every namespace),
+    optionally `:port entry`."""
 
     def namespaces(name: str) -> str:
         return f"{{matchLabels: {{kubernetes.io/metadata.name: {name}}}}}" if name else "{}"
 
     body = f"  priority: 5\n  subject: {{namespaces: {namespaces(subject)}}}\n"
     for rule in rules:
-        direction, peer = rule.split(":")
+        direction, peer, *port = rule.split(":", 2)
         peers = "to" if direction == "egress" else "from"
+        ports = f", ports: [{{{port[0]}}}]" if port else ""
         body += f"  {direction}:\n"
-        body += f"    - {{action: Allow, {peers}: [{{namespaces: {namespaces(peer)}}}]}}\n"
+        body += f"    - {{action: Allow, {peers}: [{{namespaces: {namespaces(peer)}}}]{ports}}}\n"
     return admin_policy(name, body)
 
 
@@ -327,6 +329,26 @@ def tie(first: str, second: str, direction: str, workloads: str) -> tuple[str, s
             tied("p1", "", "ingress:", "egress:") + tied("p2", "", "ingress:", "egress:"),
             [tie("p1", "p2", "ingress", "a/web, b/web")],
             id="both ways: ingress is named",
+        ),
+        pytest.param(
+            tied("p1", "a", f"ingress::{TCP_8080}") + tied("p2", "a", f"ingress::{TCP_9090}"),
+            [],
+            id="other ports",
+        ),
+        pytest.param(
+            tied("p1", "a", f"ingress::{NAMED_WEB}") + tied("p2", "a", f"ingress::{TCP_8080}"),
+            [tie("p1", "p2", "ingress", "a/web")],
+            id="a named port meeting the number on the subject",
+        ),
+        pytest.param(
+            tied("p1", "b", f"ingress::{NAMED_WEB}") + tied("p2", "b", f"ingress::{TCP_8080}"),
+            [],
+            id="a named port that is another number on the subject",
+        ),
+        pytest.param(
+            tied("p1", "a", f"egress:b:{NAMED_WEB}") + tied("p2", "a", f"egress:b:{TCP_8080}"),
+            [],
+            id="a named port that is another number on the peer",
         ),
     ],
 )

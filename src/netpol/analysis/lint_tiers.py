@@ -245,14 +245,15 @@ def _priority_tie(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _overlap(fill: TierFill, a: TieredPolicy, b: TieredPolicy) -> tuple[str, int] | None:
-    """A direction and the subject classes where rules of ``a`` and ``b`` meet."""
+    """A direction and the subject classes where rules of ``a`` and ``b`` meet: common
+    subjects, common peers and a common port (rules on other ports never race)."""
     for direction in DIRECTIONS:
         of_a = [s for s in fill.steps[direction] if s.rule is not None and s.rule.policy is a]
         of_b = [s for s in fill.steps[direction] if s.rule is not None and s.rule.policy is b]
         for x in of_a:
             for y in of_b:
                 rows = x.rows & y.rows
-                if rows and x.cols & y.cols:
+                if rows and x.cols & y.cols and _ports_meet(fill, x, y):
                     return direction, rows
     return None
 
