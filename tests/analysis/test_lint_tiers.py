@@ -292,67 +292,56 @@ def tie(first: str, second: str, direction: str, workloads: str) -> tuple[str, s
     )
 
 
-@pytest.mark.parametrize(
-    ("policies", "expected"),
-    [
-        pytest.param(
-            tied("p1", "a", "ingress:") + tied("p2", "b", "ingress:"),
-            [],
-            id="other subjects, same peers",
-        ),
-        pytest.param(
-            tied("p1", "a", "ingress:a") + tied("p2", "a", "ingress:b"),
-            [],
-            id="same subjects, other peers",
-        ),
-        pytest.param(
-            tied("p1", "a", "ingress:b", "egress:a") + tied("p2", "b", "ingress:b", "egress:a"),
-            [],
-            id="other subjects both ways",
-        ),
-        pytest.param(
-            tied("p1", "", "ingress:") + tied("p2", "a", "ingress:"),
-            [tie("p1", "p2", "ingress", "a/web")],
-            id="the shared subjects only, the wider policy first",
-        ),
-        pytest.param(
-            tied("p1", "a", "ingress:") + tied("p2", "", "ingress:"),
-            [tie("p1", "p2", "ingress", "a/web")],
-            id="the shared subjects only, the wider policy second",
-        ),
-        pytest.param(
-            tied("p1", "a", "ingress:b", "egress:b") + tied("p2", "a", "ingress:a", "egress:b"),
-            [tie("p1", "p2", "egress", "a/web")],
-            id="egress only",
-        ),
-        pytest.param(
-            tied("p1", "", "ingress:", "egress:") + tied("p2", "", "ingress:", "egress:"),
-            [tie("p1", "p2", "ingress", "a/web, b/web")],
-            id="both ways: ingress is named",
-        ),
-        pytest.param(
-            tied("p1", "a", f"ingress::{TCP_8080}") + tied("p2", "a", f"ingress::{TCP_9090}"),
-            [],
-            id="other ports",
-        ),
-        pytest.param(
-            tied("p1", "a", f"ingress::{NAMED_WEB}") + tied("p2", "a", f"ingress::{TCP_8080}"),
-            [tie("p1", "p2", "ingress", "a/web")],
-            id="a named port meeting the number on the subject",
-        ),
-        pytest.param(
-            tied("p1", "b", f"ingress::{NAMED_WEB}") + tied("p2", "b", f"ingress::{TCP_8080}"),
-            [],
-            id="a named port that is another number on the subject",
-        ),
-        pytest.param(
-            tied("p1", "a", f"egress:b:{NAMED_WEB}") + tied("p2", "a", f"egress:b:{TCP_8080}"),
-            [],
-            id="a named port that is another number on the peer",
-        ),
-    ],
-)
+# id; p1 and p2 as (subject namespace, rules...) for `tied`; the tie's direction and
+# subjects, or None when there is none
+TIES: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, str] | None]] = [
+    ("other subjects, same peers", ("a", "ingress:"), ("b", "ingress:"), None),
+    ("same subjects, other peers", ("a", "ingress:a"), ("a", "ingress:b"), None),
+    (
+        "other subjects both ways",
+        ("a", "ingress:b", "egress:a"),
+        ("b", "ingress:b", "egress:a"),
+        None,
+    ),
+    ("shared subjects, wider first", ("", "ingress:"), ("a", "ingress:"), ("ingress", "a/web")),
+    ("shared subjects, wider second", ("a", "ingress:"), ("", "ingress:"), ("ingress", "a/web")),
+    (
+        "egress only",
+        ("a", "ingress:b", "egress:b"),
+        ("a", "ingress:a", "egress:b"),
+        ("egress", "a/web"),
+    ),
+    (
+        "both ways: ingress is named",
+        ("", "ingress:", "egress:"),
+        ("", "ingress:", "egress:"),
+        ("ingress", "a/web, b/web"),
+    ),
+    ("other ports", ("a", f"ingress::{TCP_8080}"), ("a", f"ingress::{TCP_9090}"), None),
+    (
+        "named port is the number on the subject",
+        ("a", f"ingress::{NAMED_WEB}"),
+        ("a", f"ingress::{TCP_8080}"),
+        ("ingress", "a/web"),
+    ),
+    (
+        "named port is another number on the subject",
+        ("b", f"ingress::{NAMED_WEB}"),
+        ("b", f"ingress::{TCP_8080}"),
+        None,
+    ),
+    (
+        "named port is another number on the peer",
+        ("a", f"egress:b:{NAMED_WEB}"),
+        ("a", f"egress:b:{TCP_8080}"),
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("p1", "p2", "found"), [t[1:] for t in TIES], ids=[t[0] for t in TIES])
 def test_a_priority_tie_is_reported_where_the_rules_meet(
-    policies: str, expected: list[tuple[str, str, str]]
+    p1: tuple[str, ...], p2: tuple[str, ...], found: tuple[str, str] | None
 ) -> None:
-    assert two_webs_messages(policies, "admin-priority-tie") == expected
+    expected = [tie("p1", "p2", *found)] if found else []
+    assert two_webs_messages(tied("p1", *p1) + tied("p2", *p2), "admin-priority-tie") == expected
