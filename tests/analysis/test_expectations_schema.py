@@ -18,7 +18,7 @@ SCHEMA = json.loads((REPO / "docs" / "schemas" / "expectations.schema.json").rea
 GOOD = [
     "expectations:\n  - {from: a/b, to: c, expect: allow}\n",
     "namespace: x\ndefault: deny\ndefaultScope: [x]\nexpectations:\n  - {from: {namespace: x, labels: {a: b}}, to: {cidr: 10.0.0.0/8}, ports: [80, 53/UDP, {port: 9000-9100, protocol: TCP}], expect: deny}\n",
-    "expectations:\n  - {from: {workload: x/w}, to: {service: x/s}, port: 443, protocol: tcp, expect: allow, name: n}\n",
+    "expectations:\n  - {from: {workload: x/w}, to: {service: x/s}, port: 443, protocol: tcp, expect: allow, name: n1}\n",
     "expectations:\n  - {from: {ip: 1.2.3.4}, to: {dns: api.x.svc.cluster.local}, port: '8080/TCP', expect: allow}\n",
 ]
 BAD = [

@@ -23,6 +23,7 @@ from netpol.engine.matrix import class_matrix
 from netpol.engine.verdict import allowed
 from netpol.engine.views import MatrixView
 from netpol.load.paths import read_paths
+from netpol.load.yamldoc import parse_text
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
 from netpol.render.matrix import matrix_json
@@ -260,10 +261,7 @@ flows:
     assert {p.name for p in result.policies} == {"web-policy", "client-policy"}
 
 
-def test_identical_labels_cannot_be_singled_out_and_nothing_is_written(yaml_cluster) -> None:
-    twin = SERVICE_CLUSTER.replace("name: client, namespace: shop", "name: twin, namespace: shop")
-    cluster = yaml_cluster(SERVICE_CLUSTER + "---\n" + twin.split("---")[1])
-    flows = """
+CLIENT_TO_WEB = """
 apiVersion: netpol/v1alpha1
 kind: Flows
 namespace: shop
@@ -272,6 +270,12 @@ flows:
     to: {workload: web}
     ports: [8443/TCP]
 """
+
+
+def test_identical_labels_cannot_be_singled_out_and_nothing_is_written(yaml_cluster) -> None:
+    twin = SERVICE_CLUSTER.replace("name: client, namespace: shop", "name: twin, namespace: shop")
+    cluster = yaml_cluster(SERVICE_CLUSTER + "---\n" + twin.split("---")[1])
+    flows = CLIENT_TO_WEB
     with pytest.raises(GenerateError, match=r"no label selector singles out shop/client"):
         run(flows, cluster)
 
@@ -291,15 +295,7 @@ spec:
       containers: [{name: web, image: nginx}]
 """
     )
-    flows = """
-apiVersion: netpol/v1alpha1
-kind: Flows
-namespace: shop
-flows:
-  - from: {workload: client}
-    to: {workload: web}
-    ports: [8443/TCP]
-"""
+    flows = CLIENT_TO_WEB
     result = run(flows, cluster, dns="none")
     web = next(p for p in result.policies if p.name == "web-policy")
     assert web.pod_selector.text() == "app=web,tier=front,!track"
@@ -513,3 +509,19 @@ def test_example_flows_file_matches_its_json_schema() -> None:
     document = yaml.safe_load((THREE_TIER / "flows.yaml").read_text())
     jsonschema.validate(document, schema)
     jsonschema.validate(yaml.safe_load(TUTORIAL_FLOWS), schema)
+
+
+def test_label_values_kubectl_would_misread_are_quoted_and_load_back(yaml_cluster) -> None:
+    """`y` is a boolean and `1e3` a number to kubectl: written plain, the policies would be
+    refused; quoted, they load back to the same selectors."""
+    tricky = SERVICE_CLUSTER.replace("app: web", "app: 'y'").replace("app: client", "app: '1e3'")
+    flows = CLIENT_TO_WEB
+    result = run(flows, yaml_cluster(tricky), dns="none")
+    assert "app: 'y'" in result.yaml or 'app: "y"' in result.yaml, result.yaml
+    assert "app: '1e3'" in result.yaml or 'app: "1e3"' in result.yaml, result.yaml
+    docs, problems = parse_text(result.yaml, "generated.yaml")
+    assert problems == []
+    assert [d.data["spec"]["podSelector"] for d in docs] == [
+        {"matchLabels": {"app": "1e3"}},
+        {"matchLabels": {"app": "y"}},
+    ]

@@ -28,33 +28,33 @@ METRICS_ALLOW = admin_policy(
     + "    - {name: metrics, action: Allow, from: [{namespaces: {}}],"
     + " ports: [{portNumber: {port: 9100}}]}\n",
 )
-DENY_Y = admin_policy(
-    "deny-y",
+DENY_Z = admin_policy(
+    "deny-z",
     "  priority: 20\n"
     + X_SUBJECT
     + "  ingress:\n"
-    + "    - {name: no-y, action: Deny, from: [{namespaces: {matchLabels: {team: y}}}]}\n",
+    + "    - {name: no-z, action: Deny, from: [{namespaces: {matchLabels: {team: z}}}]}\n",
 )
-WEB_FOR_Y = admin_policy(
-    "web-for-y",
+WEB_FOR_Z = admin_policy(
+    "web-for-z",
     "  priority: 30\n"
     + X_SUBJECT
     + "  ingress:\n"
-    + "    - {name: web, action: Allow, from: [{namespaces: {matchLabels: {team: y}}}],"
+    + "    - {name: web, action: Allow, from: [{namespaces: {matchLabels: {team: z}}}],"
     + " ports: [{portNumber: {port: 8080}}]}\n",
 )
 
 
 def test_a_shadowed_rule_is_blamed_on_the_rule_that_decided_its_ports_only() -> None:
-    [finding] = findings(METRICS_ALLOW + DENY_Y + WEB_FOR_Y, "tier-rule-shadowed")
-    assert finding.obj == "AdminNetworkPolicy/web-for-y"
+    [finding] = findings(METRICS_ALLOW + DENY_Z + WEB_FOR_Z, "tier-rule-shadowed")
+    assert finding.obj == "AdminNetworkPolicy/web-for-z"
     assert finding.field == "spec.ingress[0]"
-    assert 'by AdminNetworkPolicy deny-y ingress[0] "no-y"' in finding.message
+    assert 'by AdminNetworkPolicy deny-z ingress[0] "no-z"' in finding.message
     assert "metrics" not in finding.message  # 9100 never meets 8080
 
 
 def test_the_rule_that_decides_first_is_not_itself_shadowed() -> None:
-    assert findings(METRICS_ALLOW + DENY_Y, "tier-rule-shadowed") == []
+    assert findings(METRICS_ALLOW + DENY_Z, "tier-rule-shadowed") == []
 
 
 DEFAULT_DENY_EGRESS = policy("deny-egress", "  podSelector: {}\n  policyTypes: [Egress]\n")
@@ -95,7 +95,7 @@ BASELINE_DENY_ALL = admin_policy(
 
 def test_a_baseline_deny_all_counts_as_every_namespace_default_deny() -> None:
     before = findings("", "namespace-without-default-deny")
-    assert {f.obj for f in before} >= {"Namespace/x", "Namespace/y"}
+    assert {f.obj for f in before} >= {"Namespace/x", "Namespace/z"}
     assert findings(BASELINE_DENY_ALL, "namespace-without-default-deny") == []
 
 
@@ -120,8 +120,8 @@ SYSLOG_ALLOW = admin_policy(
 
 def test_a_named_port_rule_is_blamed_only_where_its_name_meets_the_ports() -> None:
     """`syslog` is UDP 514 on the api pod: it never decides TCP 8080."""
-    [finding] = findings(SYSLOG_ALLOW + DENY_Y + WEB_FOR_Y, "tier-rule-shadowed")
-    assert 'by AdminNetworkPolicy deny-y ingress[0] "no-y"' in finding.message
+    [finding] = findings(SYSLOG_ALLOW + DENY_Z + WEB_FOR_Z, "tier-rule-shadowed")
+    assert 'by AdminNetworkPolicy deny-z ingress[0] "no-z"' in finding.message
     assert "syslog" not in finding.message
 
 

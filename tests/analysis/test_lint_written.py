@@ -32,19 +32,19 @@ def findings(tmp_path: Path, policy: str, check: str) -> list[str]:
 
 
 def test_flow_style_empty_egress_is_seen(tmp_path: Path) -> None:
-    policy = "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: n, namespace: a}, spec: {podSelector: {}, egress: []}}\n"
+    policy = "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: np, namespace: a}, spec: {podSelector: {}, egress: []}}\n"
     assert findings(tmp_path, policy, "egress-empty-not-isolating") == [
         "`egress: []` with no policyTypes: policyTypes defaults to [Ingress], egress is not isolated"
     ]
 
 
 def test_absent_egress_is_not_flagged(tmp_path: Path) -> None:
-    policy = "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: n, namespace: a}, spec: {podSelector: {}}}\n"
+    policy = "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: np, namespace: a}, spec: {podSelector: {}}}\n"
     assert findings(tmp_path, policy, "egress-empty-not-isolating") == []
 
 
 def test_an_empty_port_entry_says_the_protocol_was_defaulted(tmp_path: Path) -> None:
-    policy = "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: n, namespace: a}, spec: {podSelector: {}, ingress: [{ports: [{}]}, {ports: [{protocol: TCP}]}]}}\n"
+    policy = "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: np, namespace: a}, spec: {podSelector: {}, ingress: [{ports: [{}]}, {ports: [{protocol: TCP}]}]}}\n"
     assert findings(tmp_path, policy, "port-all-tcp") == [
         "ports[0] `{}`: the protocol defaults to TCP, so every TCP port, and no UDP or SCTP port",
         "ports[0] has no port: every TCP port, and no UDP or SCTP port",

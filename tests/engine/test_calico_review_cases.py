@@ -28,7 +28,7 @@ metadata: {name: x, labels: {kubernetes.io/metadata.name: x, team: red}}
 ---
 apiVersion: v1
 kind: Namespace
-metadata: {name: y, labels: {kubernetes.io/metadata.name: y, team: blue}}
+metadata: {name: 'y', labels: {kubernetes.io/metadata.name: 'y', team: blue}}
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -58,7 +58,7 @@ status: {podIP: 10.0.1.2, podIPs: [{ip: 10.0.1.2}]}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: a, namespace: y, labels: {app: web}}
+metadata: {name: a, namespace: 'y', labels: {app: web}}
 spec:
   nodeName: n1
   containers: [{name: c, image: i}]

@@ -34,6 +34,7 @@ from netpol.engine.verdict import (
     Verdict,
     evaluate,
 )
+from netpol.load.scalars import SafeDumper
 from netpol.load.services import service_backends
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
@@ -65,7 +66,7 @@ def netpol(namespace: str, name: str, spec: str) -> str:
     body = textwrap.indent(textwrap.dedent(spec).strip(), "  ")
     return (
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-        f"metadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n{body}\n"
+        f"metadata:\n  name: {name}\n  namespace: '{namespace}'\nspec:\n{body}\n"  # quoted: y is a boolean
     )
 
 
@@ -154,7 +155,7 @@ def world_manifests(case: Case) -> str:
     ]
     docs += [_pod_manifest(case, pod_id, ip, node) for pod_id, (ip, node) in pods.items()]
     return "---\n".join(
-        [yaml.safe_dump_all(docs, sort_keys=False), *case.manifests, *case.policies]
+        [yaml.dump_all(docs, Dumper=SafeDumper, sort_keys=False), *case.manifests, *case.policies]
     )
 
 
@@ -659,7 +660,7 @@ CASES = [
                 podSelector: {matchLabels: {pod: a}}
                 ingress:
                 - from:
-                  - namespaceSelector: {matchLabels: {name: y}}
+                  - namespaceSelector: {matchLabels: {name: 'y'}}
                 """,
             ),
             netpol(
@@ -669,7 +670,7 @@ CASES = [
                 podSelector: {matchLabels: {pod: b}}
                 ingress:
                 - from:
-                  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}
+                  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: 'y'}}
                 """,
             ),
         ],
@@ -835,7 +836,7 @@ CASES = [
                 podSelector: {matchLabels: {pod: a}}
                 ingress:
                 - from:
-                  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}
+                  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: 'y'}}
                   ports:
                   - {protocol: TCP, port: 80}
                 """,
@@ -1186,7 +1187,7 @@ CASES = [
                 policyTypes: [Egress]
                 egress:
                 - to:
-                  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}
+                  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: 'y'}}
                     podSelector: {matchLabels: {pod: a}}
                 """,
             ),

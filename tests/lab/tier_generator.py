@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from tests.lab.generator import LABEL_VALUES, NAMESPACES, NS_LABEL_VALUES, PORT_NAMES, random_case
 
+from netpol.load.scalars import SafeDumper
+
 ANP_API = "policy.networking.k8s.io/v1alpha1"
 CALICO_API = "projectcalico.org/v3"
 TIER = "t8"
@@ -310,4 +312,4 @@ def random_tiered_case(seed: int) -> list[dict[str, Any]]:
 
 def yaml_text(objects: list[dict[str, Any]]) -> str:
     """The objects as one multi-document YAML file, as a user would write them."""
-    return yaml.safe_dump_all(objects, sort_keys=False)
+    return yaml.dump_all(objects, Dumper=SafeDumper, sort_keys=False)

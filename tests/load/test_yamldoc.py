@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from netpol.load.yamldoc import LocatedList, LocatedMap, _Loader, parse_text
+from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLES = sorted(str(p) for p in EXAMPLES.rglob("*.yaml"))
@@ -57,60 +54,6 @@ def test_examples_parse_the_same_both_ways(path: str) -> None:
 def test_scalars_merges_and_errors_agree(text: str) -> None:
     fast, general = _both(text)
     assert fast == general
-
-
-SCALARS = st.one_of(
-    st.text(max_size=12),
-    st.sampled_from(
-        [
-            "",
-            "~",
-            "null",
-            "Null",
-            "true",
-            "yes",
-            "on",
-            "No",
-            "OFF",
-            "0",
-            "-1",
-            "0x1F",
-            "0o17",
-            "017",
-            "1_000",
-            "1:30",
-            "1.5",
-            ".inf",
-            "-.Inf",
-            ".nan",
-            "1e3",
-            "6.8523015e+5",
-            "2001-12-14",
-            "=",
-            "<<",
-            "+12",
-            "0b101",
-            "190:20:30.15",
-        ]
-    ),
-)
-
-
-@settings(max_examples=500, deadline=None)
-@given(SCALARS, st.booleans(), st.booleans())
-def test_the_fast_resolver_tags_scalars_as_pyyaml_does(
-    value: str, plain: bool, quoted: bool
-) -> None:
-    loader = _Loader("")
-    try:
-        expected = yaml.resolver.Resolver.resolve(loader, yaml.ScalarNode, value, (plain, quoted))
-        assert loader.resolve(yaml.ScalarNode, value, (plain, quoted)) == expected
-        for kind in (yaml.SequenceNode, yaml.MappingNode):
-            assert loader.resolve(kind, None, (True, False)) == yaml.resolver.Resolver.resolve(
-                loader, kind, None, (True, False)
-            )
-    finally:
-        loader.dispose()
 
 
 def test_the_synthetic_cluster_parses_the_same_both_ways() -> None:

@@ -11,7 +11,7 @@ import pytest
 from .support import Found, errors, policy_errors
 
 P0 = "spec.ingress[0].ports[0]"
-BOOL_HINT = "; YAML reads unquoted true/false/yes/no/on/off as booleans"
+BOOL_HINT = "; YAML reads unquoted true/false/yes/no/on/off/y/n as booleans"
 PORT_TYPE = "must be an integer or a string (a port name)"
 
 
@@ -23,7 +23,10 @@ def port(item: str) -> str:
 SPEC_TRAPS: list[tuple[str, str, list[Found]]] = [
     ("port true", port("{port: true}"), [("BadRequest", f"{P0}.port", f"{PORT_TYPE}, not a boolean", True, 9)]),
     ("port 80.5", port("{port: 80.5}"), [("BadRequest", f"{P0}.port", f"{PORT_TYPE}, not a number", 80.5, 9)]),
-    ("port 80.0 is a number, not an integer", port("{port: 80.0}"), [("BadRequest", f"{P0}.port", f"{PORT_TYPE}, not a number", 80.0, 9)]),
+    ("port 80.0 reaches the API server as the JSON number 80", port("{port: 80.0}"), []),
+    ("port 1e3 is the number 1000 to kubectl, not a port name", port("{port: 1e3}"), []),
+    ("port 1:30 is a string to kubectl, not sexagesimal 90", port("{port: 1:30}"), [("Invalid", f"{P0}.port", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)", "1:30", 9), ("Invalid", f"{P0}.port", "must contain at least one letter (a-z)", "1:30", 9)]),
+    ("label value y is a boolean to kubectl", "podSelector: {matchLabels: {app: y}}\n", [("BadRequest", "spec.podSelector.matchLabels", f'label "app" must be a string, not a boolean: quote it (app: "true"){BOOL_HINT}', True, 7)]),
     ("port beyond int32", port("{port: 4294967296}"), [("BadRequest", f"{P0}.port", "does not fit in a 32-bit integer", 4294967296, 9)]),
     ("port as a list", port("{port: [80]}"), [("BadRequest", f"{P0}.port", f"{PORT_TYPE}, not a list", [80], 9)]),
     ("endPort x", port('{port: 80, endPort: "x"}'), [("BadRequest", f"{P0}.endPort", "must be an integer, not a string", "x", 9)]),

@@ -18,8 +18,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import yaml
-
 from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
@@ -27,6 +25,7 @@ from netpol.engine.endpoints import EXTERNAL, POD
 from netpol.engine.matrix import ClassMatrix, class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
+from netpol.load.scalars import STR_TAG, plain_tag
 from netpol.load.services import service_backends, target_port
 from netpol.load.yamldoc import parse_text
 from netpol.model.cidr import parse_cidr_sloppy
@@ -715,8 +714,6 @@ def _labels_text(labels: Mapping[str, str]) -> str:
 # --- YAML ---------------------------------------------------------------------------------
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-_RESOLVER = yaml.resolver.Resolver()
-_STR = "tag:yaml.org,2002:str"
 
 
 def _scalar(value: str | int) -> str:
@@ -727,8 +724,9 @@ def _scalar(value: str | int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _string(value: str) -> str:
-    """Plain when YAML reads it back as this same string (not 80, true, null...), else quoted."""
-    if _PLAIN.fullmatch(value) and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR:
+    """Plain when kubectl reads it back as this same string (not 80, y, 1e3, null...),
+    else quoted."""
+    if _PLAIN.fullmatch(value) and plain_tag(value) == STR_TAG:
         return value
     return json.dumps(value)
 

@@ -16,7 +16,7 @@ metadata: {name: x}
 ---
 apiVersion: v1
 kind: Namespace
-metadata: {name: y, labels: {team: y}}
+metadata: {name: z, labels: {team: z}}
 ---
 apiVersion: v1
 kind: Namespace
@@ -55,7 +55,7 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: client, namespace: y, labels: {app: client}}
+metadata: {name: client, namespace: z, labels: {app: client}}
 spec:
   containers: [{name: client, image: curl}]
 ---
@@ -103,14 +103,14 @@ def admin_policy(name: str, body: str, kind: str = "AdminNetworkPolicy") -> str:
 
 
 X_SUBJECT = "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n"
-Y_SUBJECT = "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: y}}}\n"
+Y_SUBJECT = "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: z}}}\n"
 
 
 ALLOW_Y_AT_5 = admin_policy(
-    "allow-y",
+    "allow-z",
     "  priority: 5\n"
     + X_SUBJECT
-    + "  ingress:\n    - {action: Allow, from: [{namespaces: {matchLabels: {team: y}}}]}\n",
+    + "  ingress:\n    - {action: Allow, from: [{namespaces: {matchLabels: {team: z}}}]}\n",
 )
 
 
@@ -157,7 +157,7 @@ CASES: tuple[Case, ...] = (
   podSelector: {matchLabels: {app: web}}
   ingress:
     - from:
-        - namespaceSelector: {matchLabels: {team: y}}
+        - namespaceSelector: {matchLabels: {team: z}}
         - podSelector: {matchLabels: {app: client}}
 """,
         ),
@@ -167,7 +167,7 @@ CASES: tuple[Case, ...] = (
   podSelector: {matchLabels: {app: web}}
   ingress:
     - from:
-        - namespaceSelector: {matchLabels: {team: y}}
+        - namespaceSelector: {matchLabels: {team: z}}
           podSelector: {matchLabels: {app: client}}
 """,
         ),
@@ -191,7 +191,7 @@ CASES: tuple[Case, ...] = (
   podSelector: {matchLabels: {app: web}}
   ingress:
     - from:
-        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}
           podSelector: {matchLabels: {app: client}}
 """,
         ),
@@ -306,7 +306,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "policy-selects-nothing",
-        policy("web", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n", "y"),
+        policy("web", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n", "z"),
         policy("web", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n", "x"),
         (8,),
         "policy-selects-nothing (wrong namespace)",
@@ -337,7 +337,7 @@ CASES: tuple[Case, ...] = (
             """\
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - from: [{namespaceSelector: {matchLabels: {name: y}}}]
+    - from: [{namespaceSelector: {matchLabels: {name: z}}}]
 """,
         ),
         policy(
@@ -345,7 +345,7 @@ CASES: tuple[Case, ...] = (
             """\
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: y}}}]
+    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}}]
 """,
         ),
         (7,),
@@ -365,7 +365,7 @@ CASES: tuple[Case, ...] = (
             """\
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - from: [{namespaceSelector: {matchLabels: {team: y}}}]
+    - from: [{namespaceSelector: {matchLabels: {team: z}}}]
 """,
         ),
         (12,),
@@ -533,7 +533,7 @@ CASES: tuple[Case, ...] = (
         "namespace-without-default-deny",
         policy("web", "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n"),
         policy("deny", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n")
-        + policy("deny", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n", "y"),
+        + policy("deny", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n", "z"),
         (6,),
     ),
     Case(
@@ -543,9 +543,9 @@ CASES: tuple[Case, ...] = (
             """\
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - from: [{namespaceSelector: {matchLabels: {team: y}}}]
+    - from: [{namespaceSelector: {matchLabels: {team: z}}}]
       ports: [{port: 8080}]
-    - from: [{podSelector: {matchLabels: {app: client}}, namespaceSelector: {matchLabels: {team: y}}}]
+    - from: [{podSelector: {matchLabels: {app: client}}, namespaceSelector: {matchLabels: {team: z}}}]
       ports: [{port: 8080}]
 """,
         ),
@@ -554,7 +554,7 @@ CASES: tuple[Case, ...] = (
             """\
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - from: [{namespaceSelector: {matchLabels: {team: y}}}]
+    - from: [{namespaceSelector: {matchLabels: {team: z}}}]
       ports: [{port: 8080}]
     - from: [{podSelector: {matchLabels: {app: api}}}]
       ports: [{port: 8080}]
@@ -599,7 +599,7 @@ CASES: tuple[Case, ...] = (
     - to: [{namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}]
       ports: [{port: 8080}]
 """,
-            "y",
+            "z",
         ),
         policy(
             "web",
@@ -618,7 +618,7 @@ CASES: tuple[Case, ...] = (
     - to: [{namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}]
       ports: [{port: 8080}]
 """,
-            "y",
+            "z",
         ),
         (10,),
     ),
@@ -641,14 +641,14 @@ CASES: tuple[Case, ...] = (
     - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: x}}, podSelector: {matchLabels: {app: web}}}]
       ports: [{port: 8080}]
 """,
-            "y",
+            "z",
         ),
         policy(
             "web",
             """\
   podSelector: {matchLabels: {app: web}}
   ingress:
-    - from: [{podSelector: {matchLabels: {app: api}}}, {namespaceSelector: {matchLabels: {team: y}}, podSelector: {matchLabels: {app: client}}}]
+    - from: [{podSelector: {matchLabels: {app: api}}}, {namespaceSelector: {matchLabels: {team: z}}, podSelector: {matchLabels: {app: client}}}]
 """,
         )
         + policy(
@@ -660,7 +660,7 @@ CASES: tuple[Case, ...] = (
     - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: x}}, podSelector: {matchLabels: {app: web}}}]
       ports: [{port: 8080}]
 """,
-            "y",
+            "z",
         ),
     ),
     Case(
@@ -672,7 +672,7 @@ CASES: tuple[Case, ...] = (
             + """\
   ingress:
     - {name: deny-all, action: Deny, from: [{namespaces: {}}]}
-    - {name: allow-y, action: Allow, from: [{namespaces: {matchLabels: {team: y}}}]}
+    - {name: allow-z, action: Allow, from: [{namespaces: {matchLabels: {team: z}}}]}
 """,
         ),
         admin_policy(
@@ -681,7 +681,7 @@ CASES: tuple[Case, ...] = (
             + X_SUBJECT
             + """\
   ingress:
-    - {name: allow-y, action: Allow, from: [{namespaces: {matchLabels: {team: y}}}]}
+    - {name: allow-z, action: Allow, from: [{namespaces: {matchLabels: {team: z}}}]}
     - {name: deny-all, action: Deny, from: [{namespaces: {}}]}
 """,
         ),
@@ -689,13 +689,13 @@ CASES: tuple[Case, ...] = (
     Case(
         "tier-pass-to-nothing",
         admin_policy(
-            "y-ingress",
+            "z-ingress",
             "  priority: 10\n"
             + Y_SUBJECT
             + "  ingress:\n    - {name: to-owners, action: Pass, from: [{namespaces: {}}]}\n",
         ),
         admin_policy(
-            "y-ingress",
+            "z-ingress",
             "  priority: 10\n"
             + Y_SUBJECT
             + "  ingress:\n    - {name: to-owners, action: Pass, from: [{namespaces: {}}]}\n",

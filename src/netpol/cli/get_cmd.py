@@ -12,6 +12,7 @@ import yaml
 
 from netpol.cli.common import input_options, load_or_exit, options_from
 from netpol.engine.tiers import effective_tiers
+from netpol.load.scalars import SafeDumper
 from netpol.model.cluster import Cluster
 from netpol.model.tiers import (
     ANP_KIND,
@@ -172,7 +173,8 @@ def command(
             click.echo(json.dumps(document, indent=2))
         else:
             click.echo(
-                yaml.safe_dump(document, sort_keys=False, default_flow_style=False), nl=False
+                yaml.dump(document, Dumper=SafeDumper, sort_keys=False, default_flow_style=False),
+                nl=False,
             )
         return
     if not items:

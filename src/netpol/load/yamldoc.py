@@ -11,10 +11,23 @@ import json
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
+from netpol.load.scalars import (
+    BOOL_TAG,
+    FLOAT_TAG,
+    INT_TAG,
+    MERGE_TAG,
+    STR_TAG,
+    KubectlResolver,
+    construct,
+    json_number,
+    read_bool,
+    read_float,
+    read_int,
+)
 from netpol.model.diagnostics import Diagnostic, Severity
 
 try:  # libyaml's C parser is several times faster; the constructor stays Python
@@ -52,34 +65,23 @@ class _DuplicateKeyError(yaml.MarkedYAMLError):
     pass
 
 
-class _Loader(_BaseLoader):
-    """Safe loader with line-tracking containers, no timestamps, and a size guard."""
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+class _Loader(KubectlResolver, _BaseLoader):
+    """Safe loader with line-tracking containers, kubectl's scalars (``scalars``), and a
+    size guard."""
 
     check_aliases = True  # parse_text turns it off for text without any "*" (no alias)
     constructed_objects: dict[Any, Any]
 
-    # The C composer asks these of every node. PyYAML's versions also serve path
-    # resolvers, which netpol never registers; these give the same tags at a third of the
-    # cost (the tutorial's and synthetic documents are compared both ways in the tests).
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        return None
-
-    def ascend_resolver(self) -> None:
-        return None
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
-                    if regexp.match(value):
-                        return tag
-            return _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:
+            # an explicit tag on text it does not fit (`!!int abc`), as go-yaml refuses it
+            raise yaml.constructor.ConstructorError(
+                None, None, f'cannot read "{node.value}" as {_short_tag(node.tag)}', node.start_mark
+            ) from exc
 
     def construct_document(self, node: yaml.Node) -> Any:
         if self.check_aliases:
@@ -131,22 +133,18 @@ class _Loader(_BaseLoader):
         return self.construct_object(node, deep=True)
 
 
-_WILDCARD: list[tuple[str, Any]] = list(_Loader.yaml_implicit_resolvers.get(None, []))
-_IMPLICIT: dict[str, list[tuple[str, Any]]] = {
-    first: list(resolvers) + _WILDCARD
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
-    if first is not None
-}
-
-
 class _NeedsGeneralPath(Exception):
     """A merge key (``<<``): left to PyYAML's own constructor."""
 
 
-_STR = "tag:yaml.org,2002:str"
+_STR = STR_TAG
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_MERGE = "tag:yaml.org,2002:merge"
+_MERGE = MERGE_TAG
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LocatedMap]:
@@ -182,6 +180,9 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[Located
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+_Loader.add_constructor(INT_TAG, construct(read_int))
+_Loader.add_constructor(FLOAT_TAG, construct(read_float))
+_Loader.add_constructor(BOOL_TAG, construct(read_bool))
 
 
 def _check_expansion(root: yaml.Node) -> None:
@@ -339,7 +340,7 @@ def _parse_json(
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """JSON that the YAML reader refuses (tabs, some escapes): exact, without field lines."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_float=json_number)
     except (json.JSONDecodeError, RecursionError) as exc:
         line = getattr(exc, "lineno", 0)
         message = getattr(exc, "msg", "nested too deeply")

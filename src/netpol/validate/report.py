@@ -196,7 +196,7 @@ def _not_a_string(what: str, name: str, item: object) -> str:
     if isinstance(item, bool | int | float):
         text += f': quote it ({name}: "{go_string(item)}")'
         if isinstance(item, bool):
-            text += "; YAML reads unquoted true/false/yes/no/on/off as booleans"
+            text += "; YAML reads unquoted true/false/yes/no/on/off/y/n as booleans"
     return text
 
 

@@ -17,6 +17,7 @@ import yaml
 from netpol.load.fields import api_group
 from netpol.load.live.convert import redacted
 from netpol.load.live.reader import LiveCluster
+from netpol.load.scalars import SafeDumper
 
 CALICO = ("projectcalico.org", "crd.projectcalico.org")
 ADMIN = ("policy.networking.k8s.io",)
@@ -87,12 +88,6 @@ def summary(live: LiveCluster) -> str:
     return ", ".join(f"{len(objects)} {file.label}" for file, objects in files_of(live))
 
 
-try:  # libyaml's emitter: a snapshot of 100,000 pods is large
-    _Dumper: type = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Dumper = yaml.SafeDumper
-
-
 def header(live: LiveCluster, taken: str, lines: list[str]) -> str:
     """The comment that opens each file: where, when, and what to run offline."""
     version = f"Kubernetes {live.version}" if live.version else "Kubernetes version unknown"
@@ -116,7 +111,7 @@ def as_yaml(objects: list[dict[str, Any]]) -> str:
     if not objects:
         return ""
     text: str = yaml.dump_all(
-        objects, Dumper=_Dumper, sort_keys=False, default_flow_style=False, explicit_start=True
+        objects, Dumper=SafeDumper, sort_keys=False, default_flow_style=False, explicit_start=True
     )
     return text
 

@@ -1,0 +1,154 @@
+"""YAML scalars read as kubectl reads them, not as YAML 1.1 says.
+
+kubectl turns YAML into JSON with sigs.k8s.io/yaml, whose reader is go-yaml v2; the API
+server then decodes that JSON. Where PyYAML's YAML 1.1 rules differ, a manifest would
+mean one thing to netpol and another to the cluster: ``port: 1e3`` is the number 1000
+there (PyYAML: the named port "1e3"), ``port: 1:30`` is the string "1:30" (PyYAML:
+sexagesimal 90), ``0o17`` is 15, ``08`` is 8, ``y`` and ``n`` are booleans, ``=`` is a
+string (PyYAML: a tag it cannot construct). A whole float such as ``80.0`` travels as
+the JSON number ``80``, so it reads as an integer. Dates stay strings: go-yaml keeps a
+timestamp as its text when decoding into an untyped value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+
+STR_TAG = "tag:yaml.org,2002:str"
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+NULL_TAG = "tag:yaml.org,2002:null"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+_BOOLS = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE"), True),
+    **dict.fromkeys(("on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE"), False),
+    **dict.fromkeys(("off", "Off", "OFF"), False),
+}
+_SPECIAL_FLOATS = {
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_WORD_TAGS = {
+    **dict.fromkeys(_BOOLS, BOOL_TAG),
+    **dict.fromkeys(_SPECIAL_FLOATS, FLOAT_TAG),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), NULL_TAG),
+    "<<": MERGE_TAG,
+}
+# Go's strconv.ParseInt(s, 0, 64) after go-yaml removed every underscore
+_GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_NUMBER_START = frozenset("+-0123456789")
+_INT64 = 2**63
+
+
+def plain_tag(value: str) -> str:
+    """The tag go-yaml v2 gives an unquoted, untagged scalar."""
+    tag = _WORD_TAGS.get(value)
+    if tag is not None:
+        return tag
+    first = value[:1]
+    if first in _NUMBER_START:
+        digits = value.replace("_", "")
+        if _go_int(digits) is not None:
+            return INT_TAG
+        if _GO_FLOAT.match(digits):
+            return FLOAT_TAG
+    elif first == "." and _GO_FLOAT.match(value):
+        return FLOAT_TAG
+    return STR_TAG
+
+
+def _go_int(digits: str) -> int | None:
+    """The integer Go's ParseInt or, for large unsigned values, ParseUint reads; None
+    where both fail (go-yaml then tries a float)."""
+    match = _GO_INT.match(digits)
+    if match is None:
+        return None
+    sign, body = match.groups()
+    number = int(body, 8) if body[:1] == "0" and body[1:2].isdigit() else int(body, 0)
+    if sign == "-":
+        return -number if number <= _INT64 else None
+    return number if number < (_INT64 if sign else 2 * _INT64) else None
+
+
+def read_int(text: str) -> int:
+    """An ``!!int`` scalar; ValueError when it is none."""
+    number = _go_int(text.replace("_", ""))
+    if number is None:
+        raise ValueError(text)
+    return number
+
+
+def read_float(text: str) -> int | float:
+    """A ``!!float`` scalar; ValueError when it is none. A whole number comes back as an
+    int, as it reaches the API server (JSON ``80``, not ``80.0``)."""
+    special = _SPECIAL_FLOATS.get(text)
+    if special is not None:
+        return special
+    digits = text.replace("_", "")
+    number = _go_int(digits)
+    if number is not None:
+        return number
+    if not _GO_FLOAT.match(digits):
+        raise ValueError(text)
+    return json_number(digits)
+
+
+def read_bool(text: str) -> bool:
+    """A ``!!bool`` scalar; ValueError when it is none."""
+    try:
+        return _BOOLS[text]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+def json_number(text: str) -> int | float:
+    """A JSON or YAML float as the API server receives it: whole numbers as integers."""
+    number = float(text)
+    return int(number) if number.is_integer() and abs(number) < _INT64 else number
+
+
+def construct(reader: Any) -> Any:
+    """A PyYAML constructor that reads a scalar node's text with ``reader``."""
+    return lambda loader, node: reader(node.value)
+
+
+class KubectlResolver:
+    """Tags as kubectl's reader gives them, for a PyYAML loader (what it reads) or dumper
+    (what it must quote: a string such as "y" or "1e3" written plain would read back as
+    something else).
+
+    PyYAML's own resolver also serves path resolvers, which netpol never registers; the
+    composer asks these of every node, so they are kept cheap.
+    """
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return plain_tag(value) if implicit[0] else STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+
+try:  # libyaml's emitter: a snapshot of 100,000 pods is large
+    _BaseDumper: type = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseDumper = yaml.SafeDumper
+
+
+class SafeDumper(KubectlResolver, _BaseDumper):
+    """PyYAML's safe dumper, quoting every string kubectl would not read back as itself."""

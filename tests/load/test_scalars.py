@@ -1,0 +1,146 @@
+"""Plain scalars mean what they mean to kubectl (go-yaml v2, then JSON to the API server),
+a scalar that cannot be what its tag says is an error with its line, never a traceback,
+and what netpol writes reads back as written."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netpol.load.scalars import SafeDumper
+from netpol.load.yamldoc import parse_text
+
+READ_AS_KUBECTL_READS = [
+    # (written, read) -- where YAML 1.1 (PyYAML) reads otherwise, the comment says how
+    ("80", 80),
+    ("+80", 80),
+    ("-1", -1),
+    ("0", 0),
+    ("1_000", 1000),
+    ("0x50", 80),
+    ("0X50", 80),
+    ("0o17", 15),  # YAML 1.1: the string "0o17"
+    ("017", 15),
+    ("08", 8),  # YAML 1.1: the string "08"; Go: not octal, so the float 8
+    ("0b101", 5),
+    ("-0b101", -5),
+    ("1e3", 1000),  # YAML 1.1: the string "1e3"
+    ("1E3", 1000),
+    ("1.5e3", 1500),
+    ("6.8523015e+5", 685230.15),
+    ("80.0", 80),  # a whole float reaches the API server as the JSON number 80
+    ("80.5", 80.5),
+    (".5", 0.5),
+    ("1.", 1),
+    ("1:30", "1:30"),  # YAML 1.1: sexagesimal 90
+    ("190:20:30.15", "190:20:30.15"),
+    ("y", True),  # YAML 1.1 in PyYAML: the string "y"
+    ("Y", True),
+    ("n", False),
+    ("N", False),
+    ("yes", True),
+    ("On", True),
+    ("OFF", False),
+    ("TRUE", True),
+    ("false", False),
+    ("~", None),
+    ("null", None),
+    ("NULL", None),
+    ("=", "="),  # PyYAML: a "value" tag it cannot construct
+    ("2001-12-14", "2001-12-14"),  # go-yaml keeps a timestamp's text in an untyped value
+    ("0x", "0x"),
+    ("1e", "1e"),
+    ("e3", "e3"),
+    ("1.2.3", "1.2.3"),
+    ("1__0", 10),
+    ("9223372036854775807", 2**63 - 1),
+    ("18446744073709551615", 2**64 - 1),  # Go's ParseUint
+    ("18446744073709551616", float(2**64)),  # neither: a float, too large for an int64
+    ("'80'", "80"),
+    ('"1e3"', "1e3"),
+    ("!!str 7", "7"),
+    ("!!int 0x1F", 31),
+    ("!!float 80", 80),
+    ("!!float 2.5", 2.5),
+    ("!!bool y", True),
+]
+
+
+def _value(text: str) -> Any:
+    docs, problems = parse_text(f"v: {text}\n", "x.yaml")
+    assert problems == []
+    return docs[0].data["v"]
+
+
+@pytest.mark.parametrize(("written", "read"), READ_AS_KUBECTL_READS)
+def test_scalars_read_as_kubectl_reads_them(written: str, read: Any) -> None:
+    value = _value(written)
+    assert (type(value), value) == (type(read), read)
+
+
+@pytest.mark.parametrize(("written", "read"), READ_AS_KUBECTL_READS)
+def test_the_general_path_reads_scalars_the_same(written: str, read: Any) -> None:
+    docs, problems = parse_text(f"v: {written}\nw: &anchor [1]\nx: *anchor\n", "x.yaml")
+    assert problems == []
+    value = docs[0].data["v"]
+    assert (type(value), value) == (type(read), read)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [(".inf", math.inf), ("-.Inf", -math.inf), ("+.INF", math.inf)]
+)
+def test_infinities(written: str, read: float) -> None:
+    assert _value(written) == read
+
+
+def test_nan() -> None:
+    assert math.isnan(_value(".NaN"))
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("!!int abc", 'x.yaml:2: error: invalid YAML: cannot read "abc" as !!int'),
+        ("!!int 1:30", 'x.yaml:2: error: invalid YAML: cannot read "1:30" as !!int'),
+        ("!!float abc", 'x.yaml:2: error: invalid YAML: cannot read "abc" as !!float'),
+        ("!!bool maybe", 'x.yaml:2: error: invalid YAML: cannot read "maybe" as !!bool'),
+        ("!!timestamp x", 'x.yaml:2: error: invalid YAML: cannot read "x" as !!timestamp'),
+    ],
+)
+def test_a_scalar_its_tag_does_not_fit_is_an_error_on_its_line(written: str, message: str) -> None:
+    _, problems = parse_text(f"a: 1\nv: {written}\n", "x.yaml")
+    assert [p.one_line() for p in problems] == [message]
+
+
+def test_json_whole_floats_are_integers_as_the_api_server_receives_them() -> None:
+    # a tab makes the YAML reader refuse the text, so the JSON reader takes it
+    docs, problems = parse_text('{"a":\t1.0e3, "b": 80.5, "c": 80}', "x.json")
+    assert problems == []
+    assert [(type(v), v) for v in docs[0].data.values()] == [(int, 1000), (float, 80.5), (int, 80)]
+
+
+TRICKY_STRINGS = [w for w, _ in READ_AS_KUBECTL_READS if not w.startswith(("'", '"', "!"))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.sampled_from(TRICKY_STRINGS), st.text(max_size=12)))
+def test_the_dumper_quotes_every_string_kubectl_would_read_as_something_else(text: str) -> None:
+    written = yaml.dump({"v": text}, Dumper=SafeDumper)
+    docs, problems = parse_text(written, "x.yaml")
+    assert problems == []
+    assert docs[0].data["v"] == text
+
+
+@pytest.mark.parametrize("text", ["y", "1e3", "0o17", "08"])
+def test_strings_that_read_as_other_values_are_quoted(text: str) -> None:
+    assert yaml.dump({"v": text}, Dumper=SafeDumper) == f"v: '{text}'\n"
+
+
+@pytest.mark.parametrize("text", ["1:30", "=", "2001-12-14", "web"])
+def test_strings_kubectl_reads_as_strings_stay_plain(text: str) -> None:
+    assert yaml.dump({"v": text}, Dumper=SafeDumper) == f"v: {text}\n"
