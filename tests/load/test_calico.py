@@ -423,13 +423,33 @@ LOADER_ERRORS = [
         "port with a colon but no range",
         "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['80:']}}]",
         "spec.ingress[0].destination.ports[0]",
-        "must be a port, a range first:last or a port name",
+        "must be a port number, a range first:last, or a port name of letters, digits, '_', "
+        "'.' or '-' (at most 128)",
     ),
     (
         "port range out of order",
         "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['90:80']}}]",
         "spec.ingress[0].destination.ports[0]",
-        "must be a port 0..65535, or a range first:last in order",
+        "port range invalid: the first port is above the last",
+    ),
+    (
+        "port beyond 65535",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: [65536]}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be between 0 and 65535, inclusive",
+    ),
+    (
+        "range beyond 65535",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['80:70000']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be between 0 and 65535, inclusive",
+    ),
+    (
+        "port name with a space",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['my port']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be a port number, a range first:last, or a port name of letters, digits, '_', "
+        "'.' or '-' (at most 128)",
     ),
     (
         "net not a CIDR",

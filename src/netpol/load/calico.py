@@ -57,6 +57,8 @@ PROTOCOL_NAMES = {
 PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6", 136: "UDPLite"}
 ICMP_PROTOCOLS = ("ICMP", "ICMPv6")
 PORT_RANGE = re.compile(r"(\d+):(\d+)")
+CALICO_PORT_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+MAX_PORT = 65535
 
 NEVER_MATCHES = (
     "netpol takes the rule to match nothing, so an Allow allows less and a Deny denies "
@@ -254,7 +256,12 @@ def calico_port(value: Any, field: str, protocol: str) -> PolicyPort:
 
 
 def port_parts(value: Any, field: str) -> tuple[int, int, str | None]:
-    """(first, last, None) for a number or range, (0, 0, name) for a named port."""
+    """(first, last, None) for a number or range, (0, 0, name) for a named port.
+
+    A number is 0..65535 (Calico keeps ports in uint16 and does not refuse 0), a range
+    ``first:last`` is in order, a name is letters, digits, '_', '.' or '-'. ``validate``
+    reports these same messages.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         low = high = value
     else:
@@ -262,14 +269,23 @@ def port_parts(value: Any, field: str) -> tuple[int, int, str | None]:
         found = PORT_RANGE.fullmatch(text)
         if found:
             low, high = int(found.group(1)), int(found.group(2))
+            if low > high and high <= MAX_PORT:
+                raise FieldError(
+                    field, "port range invalid: the first port is above the last", text
+                )
         elif text.isdigit():
             low = high = int(text)
-        elif ":" in text or not text:
-            raise FieldError(field, "must be a port, a range first:last or a port name", text)
-        else:
+        elif CALICO_PORT_NAME.fullmatch(text):
             return 0, 0, text
-    if not 0 <= low <= high <= 65535:
-        raise FieldError(field, "must be a port 0..65535, or a range first:last in order", value)
+        else:
+            raise FieldError(
+                field,
+                "must be a port number, a range first:last, or a port name of letters, "
+                "digits, '_', '.' or '-' (at most 128)",
+                text,
+            )
+    if low < 0 or high > MAX_PORT:
+        raise FieldError(field, "must be between 0 and 65535, inclusive", value)
     return low, high, None
 
 

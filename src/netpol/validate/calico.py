@@ -8,9 +8,8 @@ port spelling) we accept what Calico's types can hold rather than reject valid i
 from __future__ import annotations
 
 import math
-import re
 
-from netpol.load.calico import PORT_RANGE, TYPES, parse_net, protocol_name
+from netpol.load.calico import TYPES, parse_net, port_parts, protocol_name
 from netpol.load.calico_selector import SelectorError, parse_selector
 from netpol.load.fields import FieldError
 from netpol.load.yamldoc import LocatedMap
@@ -76,7 +75,6 @@ RESERVED_TIERS = {
     BASELINE_TIER.name: "BaselineAdminNetworkPolicy",
 }
 # libcalico-go's portNameRegex
-CALICO_PORT_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
 PORTS_NEED_PROTOCOL = "rules that specify ports must set protocol to TCP or UDP or SCTP"
 ICMP_NEEDS_PROTOCOL = "rules that specify ICMP fields must set protocol to ICMP or ICMPv6"
 PROTOCOL_VALUES = "must be TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number from 1 to 255"
@@ -287,39 +285,22 @@ def _entity(
 
 
 def _port(r: Report, value: object, path: str, line: int) -> None:
-    """A number 0..65535 (Calico keeps ports in uint16 and does not refuse 0), a range
-    ``first:last`` in order, or a port name."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value <= 65535:
-            r.invalid(path, value, "must be between 0 and 65535, inclusive", line=line)
+    """A port as the loader reads it (``port_parts``); a name no container port can have
+    is a warning."""
+    is_number = isinstance(value, int) and not isinstance(value, bool)
+    if not is_number and r.string(value, path, line) is None:
         return
-    text = r.string(value, path, line)
-    if text is None:
+    try:
+        _, _, name = port_parts(value, path)
+    except FieldError as error:
+        r.invalid(path, error.value, error.message, line=line)
         return
-    found = PORT_RANGE.fullmatch(text)
-    if found:
-        low, high = int(found.group(1)), int(found.group(2))
-        if high > 65535:
-            r.invalid(path, text, "must be between 0 and 65535, inclusive", line=line)
-        elif low > high:
-            r.invalid(path, text, "port range invalid: the first port is above the last", line=line)
-    elif text.isdigit():
-        if int(text) > 65535:
-            r.invalid(path, text, "must be between 0 and 65535, inclusive", line=line)
-    elif not CALICO_PORT_NAME.fullmatch(text):
-        r.invalid(
-            path,
-            text,
-            "must be a port number, a range first:last, or a port name of letters, digits, "
-            "'_', '.' or '-' (at most 128)",
-            line=line,
-        )
-    elif is_valid_port_name(text):
+    if name is not None and is_valid_port_name(name):
         r.warning(
             path,
             "no container port can have this name (a Kubernetes port name is at most 15 "
             "lowercase letters, digits and '-'), so this entry matches nothing",
-            text,
+            name,
         )
 
 
