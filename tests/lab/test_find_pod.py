@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from netpol.lab.lifecycle import LabError, find_pod
+from netpol.lab.lifecycle import LabError, find_pod, pod_for
 from netpol.lab.state import LabState, PodSlot
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster
@@ -58,3 +59,22 @@ def test_names_that_fail_say_why(lab: tuple[LabState, object], target: str, mess
     with pytest.raises(LabError) as error:
         find_pod(state, cluster, target)  # type: ignore[arg-type]
     assert str(error.value).startswith(message)
+
+
+def test_only_the_labs_own_pods_are_found(lab: tuple[LabState, object]) -> None:
+    state, cluster = lab
+    only_db = LabState("t")
+    only_db.pods = {k: v for k, v in state.pods.items() if k.startswith("app1-ns/db")}
+    assert find_pod(only_db, cluster, "db-sts") == "app1-ns/db-sts-0"  # type: ignore[arg-type]
+    with pytest.raises(LabError, match="no pod 'backend' in lab t"):
+        find_pod(only_db, cluster, "backend")  # type: ignore[arg-type]
+
+
+def test_a_name_two_workloads_share_is_ambiguous() -> None:
+    cluster = load_cluster([str(EXAMPLES / "three-tier")], Options()).cluster
+    pods = [p for p in cluster.pods if p.workload is not None]
+    twins = [replace(pods[0], namespace="other", ips=("10.9.9.9",)), pods[0]]
+    with pytest.raises(LabError, match=r"is ambiguous \(.*\): give NAMESPACE/POD"):
+        pod_for(twins, pods[0].workload.name, "none")  # type: ignore[union-attr]
+    with pytest.raises(LabError, match=r"^none$"):
+        pod_for(twins, "missing", "none")

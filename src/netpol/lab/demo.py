@@ -163,7 +163,7 @@ class EngineBackend(Backend):
 
     def _check(self, view: LabView, exp: Expectation) -> NameCheck:
         cc = view.cc
-        pod_id = _pod_of(view.cluster, exp.source)
+        pod_id = lifecycle.pod_for(view.cluster.pods, exp.source, f"no pod for {exp.source}")
         src = cc.endpoint(cc.cluster.pod_by_id[pod_id])
         address = exp.host if _is_ip(exp.host) else self._resolve(view, src, pod_id, exp.host)
         if address is None or address.startswith("no-dns:"):
@@ -204,16 +204,6 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _pod_of(cluster: Cluster, source: str) -> str:
-    namespace, _, name = source.partition("/")
-    for pod in sorted(cluster.pods, key=lambda p: p.id):
-        if pod.namespace == namespace and (
-            pod.name == name or (pod.workload and pod.workload.name == name)
-        ):
-            return pod.id
-    raise lifecycle.LabError(f"no pod for {source}")
 
 
 def _probe(backend: Backend, outcome: Outcome) -> ProbeReport:

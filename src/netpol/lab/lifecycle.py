@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ from netpol.lab.view import (
     with_cluster_dns,
 )
 from netpol.model.cluster import Cluster
+from netpol.model.objects import Pod
 from netpol.model.options import Options
 from netpol.model.tiers import TieredPolicy
 
@@ -487,34 +488,34 @@ def probe_lab(
 
 
 def find_pod(state: LabState, cluster: Cluster, target: str) -> str:
-    """The pod id ``target`` means: NS/POD, NS/WORKLOAD (its first pod), or a unique name.
+    """The pod id ``target`` means among the lab's pods (``pod_for``)."""
+    if target in state.pods:
+        return target
+    return pod_for(
+        [pod for pod in cluster.pods if pod.id in state.pods],
+        target,
+        f"no pod {target!r} in lab {state.name} (see `netpol lab status --name {state.name}`)",
+    )
+
+
+def pod_for(pods: Iterable[Pod], target: str, missing: str) -> str:
+    """The pod id ``target`` means: NS/POD, NS/WORKLOAD (its first pod), or a unique name;
+    LabError(``missing``) when none is.
 
     As a last resort a short name stands for the one workload it begins (``frontend`` for
     ``frontend-deploy``), so the tutorial's ``app1-ns/frontend`` works as people say it.
     """
-    if target in state.pods:
-        return target
     namespace, slash, name = target.rpartition("/")
-    candidates = []
-    for pod in sorted(cluster.pods, key=lambda p: p.id):
-        if pod.id not in state.pods or (slash and pod.namespace != namespace):
-            continue
-        workload = pod.workload.name if pod.workload else None
-        if name in (pod.name, workload):
-            candidates.append(pod)
+    in_scope = [
+        p for p in sorted(pods, key=lambda p: p.id) if not slash or p.namespace == namespace
+    ]
+    candidates = [p for p in in_scope if name in (p.name, p.workload.name if p.workload else None)]
     if not candidates:
         candidates = [
-            pod
-            for pod in sorted(cluster.pods, key=lambda p: p.id)
-            if pod.id in state.pods
-            and (not slash or pod.namespace == namespace)
-            and pod.workload is not None
-            and pod.workload.name.startswith(f"{name}-")
+            p for p in in_scope if p.workload is not None and p.workload.name.startswith(f"{name}-")
         ]
     if not candidates:
-        raise LabError(
-            f"no pod {target!r} in lab {state.name} (see `netpol lab status --name {state.name}`)"
-        )
+        raise LabError(missing)
     workloads = {(p.namespace, p.workload.id if p.workload else p.name) for p in candidates}
     if len(workloads) > 1:
         names = ", ".join(sorted(p.id for p in candidates)[:4])
