@@ -1,19 +1,23 @@
 """The tiered evaluation of ``engine.tiers``, for every pair of endpoint classes at once.
 
-One direction at a time, oriented [subject, peer]: ``undecided`` starts as everything;
-each rule, in tier, policy and written order, takes its share of what is undecided for
-the block (its subjects x its peers) and hands it to ``allowed`` (Allow), to ``passed``
-(Pass, back to undecided after the tier) or to nobody (Deny). The NetworkPolicy member
-of the default tier grants its rows what the NetworkPolicy matrix allows; a tier's
-default action Deny empties what its selected rows left undecided. Whatever stays
-undecided at the end is allowed.
+One direction at a time, oriented [subject, peer]. Per cell the tiers run as in
+``engine.tiers``: ``undecided`` starts as everything; each rule, in tier, policy and
+written order, takes its share of what is undecided for its block (its subjects x its
+peers) and hands it to ``allowed`` (Allow), to ``passed`` (Pass, back to undecided after
+the tier) or to nobody (Deny). The NetworkPolicy member of the default tier grants its
+rows what the NetworkPolicy matrix allows; a tier's default action Deny empties what its
+selected rows left undecided. Whatever stays undecided at the end is allowed.
+
+Every step acts on whole row groups x column groups (classes no step tells apart), so a
+cell's result depends only on its row group, its column group and its NetworkPolicy id.
+The steps run once per such triple present in a band of rows, on small arrays, and the
+band is written with one gather: a few passes over the K x K matrix per direction
+instead of several per rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +30,7 @@ from netpol.engine.tiers import (
     ALLOW,
     DENY,
     LOG,
+    NETWORK_POLICIES,
     PASS,
     CompiledTieredPolicy,
     CompiledTierRule,
@@ -34,7 +39,10 @@ from netpol.engine.tiers import (
 from netpol.model.tiers import EndpointMatch
 
 Index = npt.NDArray[np.intp]
-BLOCK_ELEMENTS = 1 << 22  # matrix cells per step of a rule
+Codes = npt.NDArray[np.int32 | np.int64]
+BAND_ELEMENTS = 1 << 22  # matrix cells per band: bounds the codes and their temporaries
+TABLE_CODES = 1 << 24  # the most codes a lookup table spans; beyond, a band's codes are sorted
+TIER_END = "tier end"  # the step that hands back what a tier passed
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,19 @@ class Step:
     rows: int  # subject class bits
     cols: int  # peer class bits
     took: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Op:
+    """One step of the per-cell program: a rule's share of one mask, the NetworkPolicy
+    member, or a tier's end (its default Deny, or handing back what it passed)."""
+
+    action: str  # ALLOW, DENY, PASS or LOG for a rule; NETWORK_POLICIES; TIER_END
+    rows: int  # class bits
+    cols: int
+    mask_id: int = MaskTable.NOTHING  # a rule's connections; unused otherwise
+    deny: bool = False  # TIER_END: the tier's default action is Deny
+    step: int = -1  # the Step this op reports into (-1: none)
 
 
 class TieredMatrix:
@@ -107,57 +128,156 @@ class TieredMatrix:
         """[subject, peer] ids of what ``direction`` allows; ``np_ids`` is the
         NetworkPolicy matrix in the same orientation, meaningful on ``np_isolated`` rows.
         ``steps``, when given, receives what each rule and default did (for lint)."""
-        record = steps.append if steps is not None else None
+        ops, found = self._program(direction, np_isolated)
+        row_group, row_firsts = self._groups([op.rows for op in ops])
+        col_group, col_firsts = self._groups([op.cols for op in ops])
+        in_rows = [self._covers(op.rows, row_firsts) for op in ops]
+        in_cols = [self._covers(op.cols, col_firsts) for op in ops]
+        took = np.zeros(len(found), dtype=bool)
+        # a cell's code is (row group, column group, NetworkPolicy id) in one integer:
+        # row_code[subject] + col_code[peer] + id
+        ids_width = len(self.table.masks)
+        size = len(row_firsts) * len(col_firsts) * ids_width
+        dtype = np.int32 if size < 2**31 else np.int64
+        row_code: Codes = (row_group * (len(col_firsts) * ids_width)).astype(dtype)
+        col_code: Codes = (col_group * ids_width).astype(dtype)
+        # bands follow the memory layout: the ingress [subject, peer] matrix is a transposed
+        # view, and reading it by rows would stride across the whole array
+        flip = not np_ids.flags.c_contiguous
+        source = np_ids.T if flip else np_ids
+        along, across = (col_code, row_code) if flip else (row_code, col_code)
+        out = np.empty(source.shape, dtype=np.int32)
+        band = max(1, BAND_ELEMENTS // max(1, source.shape[1]))
+        for start in range(0, source.shape[0], band):
+            part = slice(start, start + band)
+            codes = along[part, None] + across[None, :]
+            codes += source[part]
+            flat = codes.reshape(-1)
+            if size > TABLE_CODES:
+                present, inverse = np.unique(flat, return_inverse=True)
+            else:
+                present, inverse = np.flatnonzero(np.bincount(flat, minlength=size)), None
+            pair, np_id = np.divmod(present, ids_width)
+            row, col = np.divmod(pair, len(col_firsts))
+            cells = self._run(ops, in_rows, in_cols, row, col, np_id.astype(np.int32), took)
+            if inverse is None:
+                lookup = np.zeros(size, dtype=np.int32)
+                lookup[present] = cells
+                np.take(lookup, codes, out=out[part])
+            else:
+                out[part] = cells[inverse].reshape(codes.shape)
+        if steps is not None:
+            steps.extend(replace(s, took=bool(t)) for s, t in zip(found, took, strict=True))
+        return out.T if flip else out
+
+    def _program(self, direction: str, np_isolated: int) -> tuple[list[_Op], list[Step]]:
+        """The ops of ``direction`` in evaluation order, and the Steps they report into."""
         everyone = self.sets.all_classes
-        k = len(self.classes)
-        table = self.table
-        undecided = np.full((k, k), MaskTable.EVERYTHING, dtype=np.int32)
-        allowed = np.zeros((k, k), dtype=np.int32)
-        # what Pass rules hand to the next tier; allocated on the first Pass, reset per tier
-        passed = np.zeros((0, 0), dtype=np.int32)
+        ops: list[_Op] = []
+        found: list[Step] = []
         for plan in self.model.plans:
+            tier = plan.tier.name
             selected = 0
-            passing = False
+            passes = False
             for member in plan.members:
                 if isinstance(member, str):
                     if np_isolated:
                         selected |= np_isolated
-                        rows = self._rows(np_isolated)
-                        granted, rest = table.combine_many(
-                            undecided[rows], np_ids[rows], (INTERSECT, DIFFERENCE)
+                        found.append(Step(tier, member, None, np_isolated, everyone, False))
+                        ops.append(
+                            _Op(NETWORK_POLICIES, np_isolated, everyone, step=len(found) - 1)
                         )
-                        allowed[rows] = table.combine(allowed[rows], granted, UNION)
-                        undecided[rows] = rest
-                        if record is not None:
-                            took = bool(granted.any())
-                            record(Step(plan.tier.name, member, None, np_isolated, everyone, took))
                     continue
-                rules = member.rules(direction)
-                in_types = direction in member.policy.types
-                subjects = self.subject_bits(member) if in_types else 0
+                subjects = self.subject_bits(member) if direction in member.policy.types else 0
                 if not subjects:
                     continue
                 selected |= subjects
-                for rule in rules:
-                    if rule.rule.action == PASS and not passed.size:
-                        passed = np.zeros((k, k), dtype=np.int32)
-                    step = self._apply(rule, direction, subjects, undecided, allowed, passed)
-                    passing = passing or (step.took and rule.rule.action == PASS)
-                    if record is not None:
-                        record(replace(step, tier=plan.tier.name))
+                for rule in member.rules(direction):
+                    local = rule.rule.local
+                    rows = subjects & (self.match_bits(local) if local is not None else subjects)
+                    cols = self.peer_bits(rule)
+                    found.append(Step(tier, rule.label, rule, rows, cols, False))
+                    if not rows or not cols:
+                        continue
+                    # named ports resolve on the destination: the subject for ingress, the
+                    # peer for egress
+                    if direction == "Ingress":
+                        blocks = [(r, cols, m) for m, r in self.rule_sets(rule, rows).items()]
+                    else:
+                        blocks = [(rows, c, m) for m, c in self.rule_sets(rule, cols).items()]
+                    action = rule.rule.action
+                    for r, c, mask in blocks:
+                        if mask:
+                            ops.append(_Op(action, r, c, self.table.id(mask), step=len(found) - 1))
+                            passes = passes or action == PASS
             if not selected:
                 continue
-            rows = self._rows(selected)
             if plan.tier.default_action == DENY:
-                if record is not None:
-                    took = bool(undecided[rows].any())
-                    label = f"the default Deny of tier {plan.tier.name}"
-                    record(Step(plan.tier.name, label, None, selected, everyone, took))
-                undecided[rows] = passed[rows] if passing else MaskTable.NOTHING
-            elif passing:
-                undecided[rows] = table.combine(undecided[rows], passed[rows], UNION)
-            if passing:
-                passed.fill(MaskTable.NOTHING)
+                label = f"the default Deny of tier {tier}"
+                found.append(Step(tier, label, None, selected, everyone, False))
+                ops.append(_Op(TIER_END, selected, everyone, deny=True, step=len(found) - 1))
+            elif passes:
+                ops.append(_Op(TIER_END, selected, everyone))
+        return ops, found
+
+    def _groups(self, sets: list[int]) -> tuple[Index, Index]:
+        """The group of each class (classes in one group lie in the same of ``sets``),
+        and the first class of each group."""
+        group = np.zeros(len(self.classes), dtype=np.intp)
+        for bits in dict.fromkeys(sets):
+            member = np.zeros(len(self.classes), dtype=np.intp)
+            member[self._rows(bits)] = 1
+            group = np.unique(group * 2 + member, return_inverse=True)[1].reshape(-1)
+        return group, np.unique(group, return_index=True)[1]
+
+    def _covers(self, bits: int, firsts: Index) -> npt.NDArray[np.bool_]:
+        """Whether ``bits`` holds each group (by its first class)."""
+        member = np.zeros(len(self.classes), dtype=bool)
+        member[self._rows(bits)] = True
+        return member[firsts]
+
+    def _run(
+        self,
+        ops: list[_Op],
+        in_rows: list[npt.NDArray[np.bool_]],
+        in_cols: list[npt.NDArray[np.bool_]],
+        row_group: Index,
+        col_group: Index,
+        np_id: Ids,
+        took: npt.NDArray[np.bool_],
+    ) -> Ids:
+        """What is allowed for each cell (row group, column group, NetworkPolicy id),
+        running every op in order; ``took`` is set for the steps that decided something."""
+        table = self.table
+        undecided = np.full(len(row_group), MaskTable.EVERYTHING, dtype=np.int32)
+        allowed = np.zeros(len(row_group), dtype=np.int32)
+        passed = np.zeros(len(row_group), dtype=np.int32)
+        for op, rows, cols in zip(ops, in_rows, in_cols, strict=True):
+            cells = np.flatnonzero(rows[row_group] & cols[col_group])
+            if not len(cells):
+                continue
+            before = undecided[cells]
+            if op.action == NETWORK_POLICIES:
+                taken, rest = table.combine_many(before, np_id[cells], (INTERSECT, DIFFERENCE))
+                undecided[cells] = rest
+                allowed[cells] = table.combine(allowed[cells], taken, UNION)
+            elif op.action == TIER_END:
+                taken = before  # for a default Deny: what it denies
+                if op.deny:
+                    undecided[cells] = passed[cells]
+                else:
+                    undecided[cells] = table.combine(before, passed[cells], UNION)
+                passed[cells] = MaskTable.NOTHING
+            else:
+                taken = table.apply(INTERSECT, before, op.mask_id)
+                if op.action == ALLOW:
+                    allowed[cells] = table.combine(allowed[cells], taken, UNION)
+                elif op.action == PASS:
+                    passed[cells] = table.combine(passed[cells], taken, UNION)
+                if op.action != LOG:
+                    undecided[cells] = table.apply(DIFFERENCE, before, op.mask_id)
+            if op.step >= 0 and not took[op.step]:
+                took[op.step] = bool(taken.any())
         return table.combine(allowed, undecided, UNION)
 
     def _rows(self, bits: int) -> Index | slice:
@@ -165,58 +285,6 @@ class TieredMatrix:
         if bits == self.sets.all_classes:
             return slice(None)
         return self.sets.indexes(bits)
-
-    def _apply(
-        self,
-        rule: CompiledTierRule,
-        direction: str,
-        subjects: int,
-        undecided: Ids,
-        allowed: Ids,
-        passed: Ids,
-    ) -> Step:
-        local = rule.rule.local
-        rows = subjects & (self.match_bits(local) if local is not None else subjects)
-        cols = self.peer_bits(rule)
-        took = False
-        if not rows or not cols:
-            return Step("", rule.label, rule, rows, cols, took)
-        # named ports resolve on the destination: the subject for ingress, the peer for egress
-        if direction == "Ingress":
-            blocks = [(r, cols, m) for m, r in self.rule_sets(rule, rows).items()]
-        else:
-            blocks = [(rows, c, m) for m, c in self.rule_sets(rule, cols).items()]
-        action = rule.rule.action
-        for row_bits, col_bits, mask in blocks:
-            if not mask:
-                continue
-            mask_id = self.table.id(mask)
-            for block in self._blocks(row_bits, col_bits):
-                before = undecided[block]
-                taken = self.table.apply(INTERSECT, before, mask_id)
-                took = took or bool(taken.any())
-                if action == ALLOW:
-                    allowed[block] = self.table.combine(allowed[block], taken, UNION)
-                elif action == PASS:
-                    passed[block] = self.table.combine(passed[block], taken, UNION)
-                if action != LOG:
-                    undecided[block] = self.table.apply(DIFFERENCE, before, mask_id)
-        return Step("", rule.label, rule, rows, cols, took)
-
-    def _blocks(self, row_bits: int, col_bits: int) -> Iterator[tuple[Any, ...]]:
-        """Index tuples covering rows x cols, a bounded number of rows at a time (so the
-        temporaries of a 10k-class matrix stay small); slices where a side is complete."""
-        cols = self._rows(col_bits)
-        rows = self._rows(row_bits)
-        if isinstance(rows, slice):
-            rows = np.arange(len(self.classes))
-        step = max(1, BLOCK_ELEMENTS // max(1, len(self.classes)))
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            if isinstance(cols, slice):
-                yield chunk, cols
-            else:
-                yield np.ix_(chunk, cols)
 
 
 def tiered_connection_sets(model: TieredModel, sets: ClassSets) -> list[ConnectionSet]:

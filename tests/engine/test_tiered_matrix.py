@@ -1,0 +1,60 @@
+"""The tiered fill gives the same matrix and the same steps however it cuts the matrix
+into bands and whether it finds a band's codes with a lookup table or by sorting them.
+
+The random clusters of ``test_tier_properties`` fit in one band and one table; a
+100k-pod cluster needs many bands, and many groups and ids need the sort.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+
+from netpol.engine import tiered_matrix
+from netpol.engine.compile import compile_cluster
+from netpol.engine.matrix import NetworkPolicySides, network_policy_sides
+from netpol.engine.tiered_matrix import Step, TieredMatrix
+from netpol.engine.tiers import TieredModel
+from netpol.model.cluster import Cluster
+from netpol.model.options import Options, Profile
+
+from .test_tier_properties import profiles, tiered_clusters
+
+Fill = dict[str, tuple[list[list[int]], list[Step]]]  # direction -> (masks, steps)
+
+
+def fill(sides: NetworkPolicySides, model: TieredModel) -> Fill:
+    """Per direction: the allowed masks [subject][peer] and the steps."""
+    tiered = TieredMatrix(sides.sets, model, sides.atoms, sides.table)
+    found: Fill = {}
+    for direction, ids, isolated in (
+        ("Egress", sides.egress, sides.egress_isolated),
+        ("Ingress", sides.ingress.T, sides.ingress_isolated),
+    ):
+        steps: list[Step] = []
+        out = tiered.direction(direction, ids, isolated, steps)
+        found[direction] = ([[sides.table.masks[i] for i in row] for row in out.tolist()], steps)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("band", "table"),
+    [
+        pytest.param(1, tiered_matrix.TABLE_CODES, id="one-row-bands"),
+        pytest.param(3, 0, id="sorted-codes"),
+    ],
+)
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(c=tiered_clusters(), profile=profiles)
+def test_bands_and_sorted_codes_change_nothing(
+    band: int, table: int, c: Cluster, profile: Profile
+) -> None:
+    cc = compile_cluster(c, Options(profile=profile))
+    if cc.tiered is None:
+        return
+    sides = network_policy_sides(cc, include_external=True, include_nodes=True)
+    whole = fill(sides, cc.tiered)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tiered_matrix, "BAND_ELEMENTS", band)
+        patch.setattr(tiered_matrix, "TABLE_CODES", table)
+        assert fill(sides, cc.tiered) == whole
