@@ -15,7 +15,7 @@ from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.engine.tiers import TieredModel
 from netpol.model.cluster import Cluster
-from netpol.model.objects import METADATA_NAME_LABEL, Pod
+from netpol.model.objects import Pod
 from netpol.model.options import Options
 from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
 
@@ -140,9 +140,6 @@ class CompiledCluster:
             by_namespace.setdefault(compiled.policy.namespace, []).append(compiled)
         self._by_namespace = by_namespace
         self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
-        self._ns_labels: dict[str, Mapping[str, str]] = {
-            ns.name: ns.labels for ns in cluster.namespaces
-        }
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
         self.tiered: TieredModel | None = (
@@ -170,8 +167,7 @@ class CompiledCluster:
         )
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str]:
-        labels = self._ns_labels.get(namespace)
-        return labels if labels is not None else {METADATA_NAME_LABEL: namespace}
+        return self.cluster.namespace_labels(namespace)
 
     @cached_property
     def policy_pods(self) -> tuple[Pod, ...]:

@@ -24,7 +24,7 @@ from netpol.engine.ports import PROTOCOLS, ConnectionSet
 from netpol.engine.selectors import selector_holds
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import CalicoSelector
-from netpol.model.objects import METADATA_NAME_LABEL, Pod
+from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock, PolicyPort
 from netpol.model.tiers import (
     ALLOW,
@@ -189,7 +189,6 @@ class TieredModel:
             )
             for p in cluster.tiered_policies
         )
-        self._ns_labels = {n.name: n.labels for n in cluster.namespaces}
         self._calico_labels: dict[str, Mapping[str, str]] = {}
         self._subject_cache: dict[tuple[int, str], bool] = {}
 
@@ -212,7 +211,7 @@ class TieredModel:
     # -- matching endpoints ----------------------------------------------------------------
 
     def namespace_labels(self, namespace: str, calico: bool) -> Mapping[str, str]:
-        labels = self._ns_labels.get(namespace) or {METADATA_NAME_LABEL: namespace}
+        labels = self.cluster.namespace_labels(namespace)
         return {**labels, CALICO_NAME: namespace} if calico else labels
 
     def account_labels(self, pod: Pod) -> Mapping[str, str]:
@@ -229,7 +228,7 @@ class TieredModel:
             found = {
                 **{
                     NAMESPACE_PREFIX + k: v
-                    for k, v in self._ns_labels.get(pod.namespace, {}).items()
+                    for k, v in self.cluster.namespace_labels(pod.namespace).items()
                 },
                 **{ACCOUNT_PREFIX + k: v for k, v in self.account_labels(pod).items()},
                 **pod.labels,

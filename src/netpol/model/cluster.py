@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.model.diagnostics import Diagnostic
-from netpol.model.objects import Namespace, Node, Pod, Service, ServiceAccount, Workload
+from netpol.model.objects import (
+    METADATA_NAME_LABEL,
+    Namespace,
+    Node,
+    Pod,
+    Service,
+    ServiceAccount,
+    Workload,
+)
 from netpol.model.options import DEFAULT_POD_CIDR
 from netpol.model.policy import NetworkPolicy
 from netpol.model.tiers import Tier, TieredPolicy
@@ -38,6 +47,12 @@ class Cluster:
     @cached_property
     def namespace_by_name(self) -> dict[str, Namespace]:
         return {n.name: n for n in self.namespaces}
+
+    def namespace_labels(self, name: str) -> Mapping[str, str]:
+        """The labels namespace selectors see on namespace ``name``: one the input does not
+        declare has only the automatic ``kubernetes.io/metadata.name``."""
+        namespace = self.namespace_by_name.get(name)
+        return namespace.labels if namespace is not None else {METADATA_NAME_LABEL: name}
 
     @cached_property
     def pod_by_id(self) -> dict[str, Pod]:
