@@ -57,7 +57,13 @@ NETWORK_POLICIES = "NetworkPolicy"  # the member standing for every Kubernetes N
 
 
 def port_entry_set(entry: PolicyPort) -> ConnectionSet:
-    """A numeric or port-less entry (an inverted range matches nothing)."""
+    """A numeric or port-less entry (an inverted range matches nothing).
+
+    Unlike ``compile.port_entry_connections`` for NetworkPolicy ports, an entry may stand
+    for every protocol (an AdminNetworkPolicy ``namedPort`` takes the protocol of the
+    container port it names). An inverted range or an unknown protocol, which validate
+    refuses but the loader reads, matches nothing here instead of failing.
+    """
     protocols = _protocols(entry)
     if entry.port is None:
         return ConnectionSet.union_of(ConnectionSet.whole(p) for p in protocols)
