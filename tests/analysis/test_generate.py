@@ -355,7 +355,7 @@ def one_flow(item: str) -> str:
         ),
         pytest.param(
             f"{FLOWS_HEAD}colour: red\nflows: [{{from: a, to: b}}]\n",
-            "flows.yaml:3: colour: unknown field (expected apiVersion, flows, kind, metadata, "
+            "flows.yaml:3: unknown key 'colour' (known: apiVersion, flows, kind, metadata, "
             "namespace)",
             id="unknown-top-level-key",
         ),
@@ -371,7 +371,7 @@ def one_flow(item: str) -> str:
         ),
         pytest.param(
             one_flow("{from: a, to: b, port: [80]}"),
-            "flows.yaml:4: flows[0].port: unknown field (expected from, name, ports, to)",
+            "flows.yaml:4: flows[0]: unknown key 'port' (known: from, name, ports, to)",
             id="unknown-flow-key",
         ),
         pytest.param(

@@ -149,7 +149,7 @@ def test_malformed_matrix_is_one_line_and_exit_2(tmp_path: Path, case: str) -> N
 @pytest.mark.parametrize(
     ("port", "message"),
     [
-        ("{port: 80, protcol: UDP}", "unknown key 'protcol' (expected endPort, port, protocol)"),
+        ("{port: 80, protcol: UDP}", "unknown key 'protcol' (known: endPort, port, protocol)"),
         ("{endPort: 90}", "endPort needs port (the first port of the range)"),
     ],
     ids=["misspelt-key", "endPort-without-port"],
@@ -167,3 +167,15 @@ def test_malformed_port_mapping_is_bad_input(tmp_path: Path, port: str, message:
     assert result.exit_code == 2, result.output
     assert result.stderr == f"error: {flows}:6: flows[0].ports[0]: {message}\n"
     assert not target.exists()
+
+
+def test_a_missing_flows_file_reads_as_a_missing_expectations_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    generate = invoke("generate", str(THREE_TIER), "--flows", str(missing))
+    verify = invoke("verify", str(THREE_TIER), "--expect", str(missing))
+    assert (generate.exit_code, verify.exit_code) == (2, 2)
+    assert (
+        generate.stderr
+        == verify.stderr
+        == f"error: {missing}: cannot read: no such file or directory\n"
+    )

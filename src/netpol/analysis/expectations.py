@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from netpol.analysis.endpoints import EndpointError, EndpointSpec, parse_endpoint
 from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS
+from netpol.load.fields import unknown_key
 from netpol.load.paths import read_text
 from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 from netpol.model.diagnostics import Diagnostic
@@ -103,11 +104,9 @@ def parse_expectations(text: str, path: str = "expectations.yaml") -> Expectatio
         raise ExpectationsError(f"{path}: expected one YAML document, found {len(docs)}")
     doc = docs[0].data
     where = _Where(path)
-    unknown = sorted(str(k) for k in doc if k not in TOP_KEYS)
-    if unknown:
-        raise where.error(
-            doc, unknown[0], f"unknown key {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})"
-        )
+    found = unknown_key(doc, TOP_KEYS)
+    if found is not None:
+        raise where.error(doc, found[0], found[1])
     kind = doc.get("kind", KIND)
     if kind != KIND:
         raise where.error(doc, "kind", f"kind must be {KIND}, not {kind!r}")
@@ -158,13 +157,9 @@ def _expectation(index: int, item: object, items: list[object], where: _Where) -
     at = f"expectations[{index}]"
     if not isinstance(item, Mapping):
         raise where.error(items, index, f"{at}: must be a mapping with from, to and expect")
-    unknown = sorted(str(k) for k in item if k not in ITEM_KEYS)
-    if unknown:
-        raise where.error(
-            item,
-            unknown[0],
-            f"{at}: unknown key {unknown[0]!r} (known: {', '.join(sorted(ITEM_KEYS))})",
-        )
+    found = unknown_key(item, ITEM_KEYS)
+    if found is not None:
+        raise where.error(item, found[0], f"{at}: {found[1]}")
     for key in ("from", "to", "expect"):
         if key not in item:
             raise where.error(items, index, f"{at}: {key} is required")
@@ -217,11 +212,9 @@ def _port(
 ) -> PortSpec:
     key = "ports" if ".ports[" in at else "port"
     if isinstance(value, Mapping):
-        unknown = sorted(str(k) for k in value if k not in PORT_KEYS)
-        if unknown:
-            raise where.error(
-                item, key, f"{at}: unknown key {unknown[0]!r} (known: {', '.join(PORT_KEYS)})"
-            )
+        found = unknown_key(value, PORT_KEYS)
+        if found is not None:
+            raise where.error(item, key, f"{at}: {found[1]}")
         if "port" not in value:
             raise where.error(item, key, f"{at}: port is required")
         return _port(value["port"], value.get("protocol"), at, item, where)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet
+from netpol.load.fields import unknown_key
 from netpol.load.paths import read_text
 from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 from netpol.model.cidr import parse_cidr_sloppy
@@ -128,7 +129,7 @@ def read_flows(path: str) -> FlowsFile:
     """The flows file at ``path`` (YAML or JSON); FlowsError with a one-line reason otherwise."""
     text = read_text(path)
     if isinstance(text, Diagnostic):
-        raise FlowsError(text.one_line())
+        raise FlowsError(f"{text.location}: {text.message}")
     return parse_flows(text, path)
 
 
@@ -179,13 +180,11 @@ def _line(data: Any, key: str) -> int:
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], path: str, where: str) -> None:
-    for key in data:
-        if key not in allowed:
-            prefix = f"{where}." if where else ""
-            raise FlowsError(
-                f"{path}:{_line(data, key)}: {prefix}{key}: unknown field "
-                f"(expected {', '.join(sorted(allowed))})"
-            )
+    found = unknown_key(data, allowed)
+    if found is not None:
+        key, message = found
+        at = f"{where}: " if where else ""
+        raise FlowsError(f"{path}:{_line(data, key)}: {at}{message}")
 
 
 def _end(value: Any, namespace: str, path: str, line: int, where: str) -> FlowEnd:
@@ -194,12 +193,9 @@ def _end(value: Any, namespace: str, path: str, line: int, where: str) -> FlowEn
     if not isinstance(value, Mapping) or not value:
         raise FlowsError(f"{path}:{line}: {where}: expected one of {', '.join(END_FORMS)}")
     keys = set(value)
-    unknown = keys - set(END_FORMS) - {"kind"}
-    if unknown:
-        raise FlowsError(
-            f"{path}:{line}: {where}: unknown key {sorted(unknown)[0]!r} "
-            f"(use one of {', '.join(END_FORMS)})"
-        )
+    found = unknown_key({k: v for k, v in value.items() if k != "kind"}, END_FORMS)
+    if found is not None:
+        raise FlowsError(f"{path}:{line}: {where}: {found[1]}")
     if "external" in keys:
         if keys != {"external"} or value["external"] is not True:
             raise FlowsError(f"{path}:{line}: {where}: write external: true, alone")
@@ -274,9 +270,9 @@ def parse_port(item: Any) -> PortSpec:
     if isinstance(item, bool):
         raise ValueError(f"{item!r} is not a port")
     if isinstance(item, Mapping):
-        unknown = sorted(str(k) for k in item if k not in PORT_KEYS)
-        if unknown:
-            raise ValueError(f"unknown key {unknown[0]!r} (expected {', '.join(PORT_KEYS)})")
+        found = unknown_key(item, PORT_KEYS)
+        if found is not None:
+            raise ValueError(found[1])
         protocol = item.get("protocol", "TCP")
         port, end = item.get("port"), item.get("endPort", item.get("port"))
         if protocol not in PROTOCOLS:

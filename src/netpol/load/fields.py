@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,17 @@ _TYPE_NAMES = {
 def type_name(value: object) -> str:
     """What a YAML reader calls the value's type, with its article: "an integer"."""
     return _TYPE_NAMES.get(type(value).__name__, f"a {type(value).__name__}")
+
+
+def unknown_key(data: Mapping[Any, Any], known: Collection[str]) -> tuple[str, str] | None:
+    """The first key of ``data`` (in sorted order) that is not ``known``, with the message
+    that names it and the known keys (a set is listed sorted, a sequence as given); None
+    when every key is known."""
+    unknown = sorted(str(k) for k in data if k not in known)
+    if not unknown:
+        return None
+    listed = sorted(known) if isinstance(known, Set) else known
+    return unknown[0], f"unknown key {unknown[0]!r} (known: {', '.join(listed)})"
 
 
 def api_group(api_version: object) -> str:
