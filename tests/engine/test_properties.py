@@ -14,6 +14,7 @@ whole port space.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypothesis import given, settings
@@ -218,6 +219,63 @@ def describe(c: Cluster) -> str:
     return "\n".join(lines)
 
 
+# --- the checks, shared with test_tier_properties --------------------------------------
+
+
+def check_engine_against_reference(
+    cc: CompiledCluster,
+    eps: list[Pair],
+    reference_intervals: Callable[[Pair, Pair], dict[str, list[tuple[int, int]]]],
+    show: str,
+) -> None:
+    """Every ordered pair of ``eps``: the engine's connections equal the reference's."""
+    for src in eps:
+        for dst in eps:
+            got = allowed(cc, src.engine, dst.engine)
+            want = reference_intervals(src, dst)
+            got_intervals = {p: list(got.intervals(p)) for p in PROTOCOLS}
+            assert got_intervals == want, (
+                f"{src.name} -> {dst.name} under {cc.profile.name}: engine {got.text()}, "
+                f"reference {want}\n{show}"
+            )
+
+
+def check_matrix_against_verdicts(cc: CompiledCluster, show: str) -> None:
+    """The class matrix, pod by pod and class by class, equals the pairwise verdicts."""
+    matrix = class_matrix(cc, include_external=True, include_nodes=True)
+    pods = cc.cluster.pods
+    for a in pods:
+        for b in pods:
+            want = allowed(cc, *_pod_endpoints(cc, a, b))
+            got = matrix.pod_connections(a.id, b.id)
+            assert got == want, (
+                f"{a.id} -> {b.id} under {cc.profile.name}: matrix {got.text()}, "
+                f"verdict {want.text()}\n{show}"
+            )
+    for i, ci in enumerate(matrix.classes):
+        for j, cj in enumerate(matrix.classes):
+            if i == j and len(ci.pods) == 1:
+                continue  # the one pod reaching itself: pod_connections covers it
+            src = ci.representative
+            other = cj.pods[1] if i == j and len(cj.pods) > 1 else None
+            dst = cc.endpoint(other) if other else cj.representative
+            want = allowed(cc, src, dst)
+            # class values come before the node exceptions, which depend on where each
+            # member runs: apply them for these two representatives
+            if matrix.overridden(i, src.node_name, j, dst.node_name):
+                got = ConnectionSet.all()
+            else:
+                got = matrix.connections(i, j)
+            assert got == want, (
+                f"class {ci.id} -> {cj.id} under {cc.profile.name}: matrix {got.text()}, "
+                f"verdict {want.text()}\n{show}"
+            )
+
+
+def _pod_endpoints(cc: CompiledCluster, a: Pod, b: Pod) -> tuple[Endpoint, Endpoint]:
+    return cc.endpoint(a), cc.endpoint(b)
+
+
 # --- properties ------------------------------------------------------------------------
 
 
@@ -226,63 +284,21 @@ def describe(c: Cluster) -> str:
 def test_engine_agrees_with_reference(c: Cluster) -> None:
     for profile in PROFILES.values():
         cc = compile_cluster(c, Options(profile=profile))
-        eps = endpoints(cc)
-        for src in eps:
-            for dst in eps:
-                got = allowed(cc, src.engine, dst.engine)
-                want = reference.allowed_intervals(c, profile, src.ref, dst.ref)
-                got_intervals = {p: list(got.intervals(p)) for p in PROTOCOLS}
-                assert got_intervals == want, (
-                    f"{src.name} -> {dst.name} under {profile.name}: engine {got.text()}, "
-                    f"reference {want}\n{describe(c)}"
-                )
+        check_engine_against_reference(
+            cc,
+            endpoints(cc),
+            lambda src, dst, profile=profile: reference.allowed_intervals(
+                c, profile, src.ref, dst.ref
+            ),
+            describe(c),
+        )
 
 
 @AGREEMENT
 @given(clusters())
 def test_matrix_equals_pairwise_verdicts(c: Cluster) -> None:
     for profile in PROFILES.values():
-        cc = compile_cluster(c, Options(profile=profile))
-        matrix = class_matrix(cc, include_external=True, include_nodes=True)
-        for a in c.pods:
-            for b in c.pods:
-                want = allowed(cc, *_pod_endpoints(cc, a, b))
-                got = matrix.pod_connections(a.id, b.id)
-                assert got == want, (
-                    f"{a.id} -> {b.id} under {profile.name}: matrix {got.text()}, "
-                    f"verdict {want.text()}\n{describe(c)}"
-                )
-        for i, ci in enumerate(matrix.classes):
-            for j, cj in enumerate(matrix.classes):
-                if i == j and len(ci.pods) == 1:
-                    continue  # the one pod reaching itself: pod_connections covers it
-                src = ci.representative
-                dst = cj.pods[1] if i == j and len(cj.pods) > 1 else None
-                dst_ep = (
-                    pod_endpoint(dst, profile, cc.cluster.node_by_name.get(dst.node))
-                    if dst
-                    else cj.representative
-                )
-                want = allowed(cc, src, dst_ep)
-                # class values come before the node exceptions, which depend on where each
-                # member runs: apply them for these two representatives
-                src_node, dst_node = src.node_name, dst_ep.node_name
-                if matrix.overridden(i, src_node, j, dst_node):
-                    got = ConnectionSet.all()
-                else:
-                    got = matrix.connections(i, j)
-                assert got == want, (
-                    f"class {ci.id} -> {cj.id} under {profile.name}: matrix {got.text()}, "
-                    f"verdict {want.text()}\n{describe(c)}"
-                )
-
-
-def _pod_endpoints(cc: CompiledCluster, a: Pod, b: Pod) -> tuple[Endpoint, Endpoint]:
-    nodes = cc.cluster.node_by_name
-    return (
-        pod_endpoint(a, cc.profile, nodes.get(a.node)),
-        pod_endpoint(b, cc.profile, nodes.get(b.node)),
-    )
+        check_matrix_against_verdicts(compile_cluster(c, Options(profile=profile)), describe(c))
 
 
 SPEC_SHAPES = {

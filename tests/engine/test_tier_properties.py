@@ -22,9 +22,7 @@ from hypothesis import strategies as st
 
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import ip_endpoint, node_endpoint, pod_endpoint
-from netpol.engine.matrix import class_matrix
-from netpol.engine.ports import PROTOCOLS, ConnectionSet
-from netpol.engine.verdict import allowed, evaluate
+from netpol.engine.verdict import evaluate
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import (
     COMPARISONS,
@@ -70,6 +68,8 @@ from .test_properties import (
     POD_VALUES,
     PORT_NAMES,
     Pair,
+    check_engine_against_reference,
+    check_matrix_against_verdicts,
     clusters,
     describe,
     ip_blocks,
@@ -272,55 +272,18 @@ def show(c: Cluster) -> str:
 @AGREEMENT
 @given(tiered_clusters(), profiles)
 def test_tiered_engine_agrees_with_reference(c: Cluster, profile: Profile) -> None:
-    cc = compile_cluster(c, Options(profile=profile))
-    eps = endpoints(c, profile)
-    for src in eps:
-        for dst in eps:
-            got = allowed(cc, src.engine, dst.engine)
-            want = tier_reference.allowed_intervals(c, profile, src.ref, dst.ref)
-            got_intervals = {p: list(got.intervals(p)) for p in PROTOCOLS}
-            assert got_intervals == want, (
-                f"{src.name} -> {dst.name} under {profile.name}: engine {got.text()}, "
-                f"reference {want}\n{show(c)}"
-            )
+    check_engine_against_reference(
+        compile_cluster(c, Options(profile=profile)),
+        endpoints(c, profile),
+        lambda src, dst: tier_reference.allowed_intervals(c, profile, src.ref, dst.ref),
+        show(c),
+    )
 
 
 @AGREEMENT
 @given(tiered_clusters(), profiles)
 def test_tiered_matrix_equals_pairwise_verdicts(c: Cluster, profile: Profile) -> None:
-    cc = compile_cluster(c, Options(profile=profile))
-    matrix = class_matrix(cc, include_external=True, include_nodes=True)
-    nodes = c.node_by_name
-    for a in c.pods:
-        for b in c.pods:
-            want = allowed(
-                cc,
-                pod_endpoint(a, profile, nodes.get(a.node)),
-                pod_endpoint(b, profile, nodes.get(b.node)),
-            )
-            got = matrix.pod_connections(a.id, b.id)
-            assert got == want, (
-                f"{a.id} -> {b.id} under {profile.name}: matrix {got.text()}, "
-                f"verdict {want.text()}\n{show(c)}"
-            )
-    for i, ci in enumerate(matrix.classes):
-        for j, cj in enumerate(matrix.classes):
-            if i == j and len(ci.pods) == 1:
-                continue  # the one pod reaching itself: pod_connections covers it
-            src = ci.representative
-            other = cj.pods[1] if i == j and len(cj.pods) > 1 else None
-            dst = (
-                pod_endpoint(other, profile, nodes.get(other.node)) if other else cj.representative
-            )
-            want = allowed(cc, src, dst)
-            if matrix.overridden(i, src.node_name, j, dst.node_name):
-                got = ConnectionSet.all()
-            else:
-                got = matrix.connections(i, j)
-            assert got == want, (
-                f"class {ci.id} -> {cj.id} under {profile.name}: matrix {got.text()}, "
-                f"verdict {want.text()}\n{show(c)}"
-            )
+    check_matrix_against_verdicts(compile_cluster(c, Options(profile=profile)), show(c))
 
 
 REQUIRED_SHAPES = {
