@@ -1,5 +1,6 @@
 """The tiered fill gives the same matrix and the same steps however it cuts the matrix
-into bands and whether it finds a band's codes with a lookup table or by sorting them.
+into bands, whether it finds a band's codes with a lookup table or by sorting them, and
+whether it writes over the NetworkPolicy matrix or beside it.
 
 The random clusters of ``test_tier_properties`` fit in one band and one table; a
 100k-pod cluster needs many bands, and many groups and ids need the sort.
@@ -23,16 +24,17 @@ from .test_tier_properties import profiles, tiered_clusters
 Fill = dict[str, tuple[list[list[int]], list[Step]]]  # direction -> (masks, steps)
 
 
-def fill(sides: NetworkPolicySides, model: TieredModel) -> Fill:
-    """Per direction: the allowed masks [subject][peer] and the steps."""
+def fill(sides: NetworkPolicySides, model: TieredModel, overwrite: bool = False) -> Fill:
+    """Per direction: the allowed masks [subject][peer] and the steps (with ``overwrite``,
+    written over copies of the NetworkPolicy matrices)."""
     tiered = TieredMatrix(sides.sets, model, sides.atoms, sides.table)
     found: Fill = {}
     for direction, ids, isolated in (
-        ("Egress", sides.egress, sides.egress_isolated),
-        ("Ingress", sides.ingress.T, sides.ingress_isolated),
+        ("Egress", sides.egress.copy(), sides.egress_isolated),
+        ("Ingress", sides.ingress.copy().T, sides.ingress_isolated),
     ):
         steps: list[Step] = []
-        out = tiered.direction(direction, ids, isolated, steps)
+        out = tiered.direction(direction, ids, isolated, steps, overwrite)
         found[direction] = ([[sides.table.masks[i] for i in row] for row in out.tolist()], steps)
     return found
 
@@ -57,4 +59,4 @@ def test_bands_and_sorted_codes_change_nothing(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tiered_matrix, "BAND_ELEMENTS", band)
         patch.setattr(tiered_matrix, "TABLE_CODES", table)
-        assert fill(sides, cc.tiered) == whole
+        assert fill(sides, cc.tiered, overwrite=True) == whole

@@ -141,11 +141,13 @@ def class_matrix(
     egress, ingress = np_sides.egress, np_sides.ingress
     if cc.tiered is not None:
         tiered = TieredMatrix(builder, cc.tiered, np_sides.atoms, table)
-        # each NetworkPolicy matrix is dropped as soon as its direction is done: at 10k
-        # classes one matrix is 400 MB
+        # each direction's result is written over its NetworkPolicy matrix, which nothing
+        # reads afterwards: at 10k classes one matrix is 400 MB
         np_sides.egress = np_sides.ingress = np.zeros((0, 0), dtype=np.int32)
-        egress = tiered.direction("Egress", egress, np_sides.egress_isolated)
-        ingress = tiered.direction("Ingress", ingress.T, np_sides.ingress_isolated).T
+        egress = tiered.direction("Egress", egress, np_sides.egress_isolated, overwrite=True)
+        ingress = tiered.direction(
+            "Ingress", ingress.T, np_sides.ingress_isolated, overwrite=True
+        ).T
     else:
         egress[builder.indexes(builder.all_classes & ~np_sides.egress_isolated), :] = (
             MaskTable.EVERYTHING

@@ -123,11 +123,17 @@ class TieredMatrix:
         )
 
     def direction(
-        self, direction: str, np_ids: Ids, np_isolated: int, steps: list[Step] | None = None
+        self,
+        direction: str,
+        np_ids: Ids,
+        np_isolated: int,
+        steps: list[Step] | None = None,
+        overwrite: bool = False,
     ) -> Ids:
         """[subject, peer] ids of what ``direction`` allows; ``np_ids`` is the
         NetworkPolicy matrix in the same orientation, meaningful on ``np_isolated`` rows.
-        ``steps``, when given, receives what each rule and default did (for lint)."""
+        ``steps``, when given, receives what each rule and default did (for lint). With
+        ``overwrite`` the result is written over ``np_ids`` (no second K x K matrix)."""
         ops, found = self._program(direction, np_isolated)
         row_group, row_firsts = self._groups([op.rows for op in ops])
         col_group, col_firsts = self._groups([op.cols for op in ops])
@@ -146,7 +152,8 @@ class TieredMatrix:
         flip = not np_ids.flags.c_contiguous
         source = np_ids.T if flip else np_ids
         along, across = (col_code, row_code) if flip else (row_code, col_code)
-        out = np.empty(source.shape, dtype=np.int32)
+        # each band is read before it is written, so the result can replace the input
+        out = source if overwrite else np.empty(source.shape, dtype=np.int32)
         band = max(1, BAND_ELEMENTS // max(1, source.shape[1]))
         for start in range(0, source.shape[0], band):
             part = slice(start, start + band)
