@@ -20,10 +20,11 @@ objects the verdict uses, never the YAML again.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster, CompiledRule
+from netpol.engine.endpoints import Endpoint
 from netpol.engine.ports import MAX_PORT, MIN_PORT, ConnectionSet, merge_intervals
 from netpol.lab.ranges import ALL_V4, Ranges, network_range, range_text, subtract
 from netpol.lab.services import ServiceRoute
@@ -55,7 +56,8 @@ class RulesetBuilder:
     port_sets: dict[tuple[tuple[str, int, int], ...], str] = field(default_factory=dict)
     chains: dict[tuple[str, ...], str] = field(default_factory=dict)
     chain_bodies: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
-    _peer_cache: dict[int, Ranges | None] = field(default_factory=dict)
+    _ranges_cache: dict[object, Ranges | None] = field(default_factory=dict)
+    _endpoints: dict[str, Endpoint] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ip_of = {lp.pod.id: int(ipaddress.IPv4Address(lp.ip)) for lp in self.pods}
@@ -65,36 +67,42 @@ class RulesetBuilder:
 
     # -- peers -------------------------------------------------------------------------
 
+    def once(self, key: object, compute: Callable[[], Ranges | None]) -> Ranges | None:
+        """``compute()``, once per ``key`` (a compiled rule) for the whole ruleset: a rule
+        applies to many pods, its peers are the same addresses for each."""
+        if key not in self._ranges_cache:
+            self._ranges_cache[key] = compute()
+        return self._ranges_cache[key]
+
+    def endpoint(self, pod: Pod) -> Endpoint:
+        """``pod`` as policy sees it, built once per ruleset."""
+        found = self._endpoints.get(pod.id)
+        if found is None:
+            found = self._endpoints[pod.id] = self.cc.endpoint(pod)
+        return found
+
     def peer_ranges(self, rule: CompiledRule) -> Ranges | None:
         """Every address the rule's peers match (None: any peer at all)."""
-        key = id(rule)
-        if key in self._peer_cache:
-            return self._peer_cache[key]
-        found: Ranges | None
-        if rule.any_peer:
-            found = None
-        else:
-            parts: list[tuple[int, int]] = []
-            for peer in rule.peers:
-                block = peer.peer.ip_block
-                if block is None:
-                    parts += [
-                        (v, v) for pid in peer.pod_ids if (v := self.ip_of.get(pid)) is not None
-                    ]
-                    continue
-                if block.network.version != 4:
-                    continue  # the lab is IPv4 only
-                allowed: Ranges = (network_range(block.network),)
-                holes = merge_intervals(
-                    network_range(x) for x in block.except_networks if x.version == 4
-                )
-                allowed = subtract(allowed, holes)
-                if not self.ipblock_matches_pods:
-                    allowed = subtract(allowed, self.pod_ranges)
-                parts += allowed
-            found = merge_intervals(parts)
-        self._peer_cache[key] = found
-        return found
+        return self.once(rule, lambda: None if rule.any_peer else self._peer_parts(rule))
+
+    def _peer_parts(self, rule: CompiledRule) -> Ranges:
+        parts: list[tuple[int, int]] = []
+        for peer in rule.peers:
+            block = peer.peer.ip_block
+            if block is None:
+                parts += [(v, v) for pid in peer.pod_ids if (v := self.ip_of.get(pid)) is not None]
+                continue
+            if block.network.version != 4:
+                continue  # the lab is IPv4 only
+            allowed: Ranges = (network_range(block.network),)
+            holes = merge_intervals(
+                network_range(x) for x in block.except_networks if x.version == 4
+            )
+            allowed = subtract(allowed, holes)
+            if not self.ipblock_matches_pods:
+                allowed = subtract(allowed, self.pod_ranges)
+            parts += allowed
+        return merge_intervals(parts)
 
     def pods_in(self, ranges: Ranges | None) -> list[Pod]:
         """Lab pods whose IP lies in ``ranges`` (None: all)."""

@@ -77,11 +77,10 @@ def _rule_lines(
     direction: str,
     verdict: str,
 ) -> list[str]:
-    subject = b.cc.endpoint(pod)
     local = rule.rule.local
-    if local is not None and model.miss(local, subject) is not None:
+    if local is not None and model.miss(local, b.endpoint(pod)) is not None:
         return []
-    ranges = _peer_ranges(b, model, rule)
+    ranges = b.once(rule, lambda: _peer_ranges(b, model, rule))
     if direction == "Ingress":
         line = b.rule_line("saddr", ranges, rule.connections_to(pod), verdict)
         return [line] if line is not None else []
@@ -122,7 +121,7 @@ def _match_ranges(b: RulesetBuilder, model: TieredModel, match: EndpointMatch) -
     pods = [
         (b.ip_of[p.id], b.ip_of[p.id])
         for p in b.pods_in(None)
-        if model.miss(match, b.cc.endpoint(p)) is None
+        if model.miss(match, b.endpoint(p)) is None
     ]
     if match.scope != ANY or match.ip_version == 6:
         return merge_intervals(pods)
