@@ -25,6 +25,7 @@ from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.model.source import Source
 from netpol.model.tiers import DENY, NODES, TierRule
+from netpol.model.wording import first_few
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 DNS_LABEL = ("k8s-app", "kube-dns")
@@ -74,9 +75,7 @@ def _subjects(ctx: LintContext, compiled: CompiledPolicy) -> list[Pod]:
 
 
 def _workloads(pods: Iterable[Pod]) -> str:
-    names = sorted({p.workload_id for p in pods})
-    shown = ", ".join(names[:4])
-    return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return first_few(sorted({p.workload_id for p in pods}), 4)
 
 
 def _selector_yaml(selector: LabelSelector) -> str:

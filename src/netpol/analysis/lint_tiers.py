@@ -17,6 +17,7 @@ from netpol.engine.tiered_matrix import Step, TieredMatrix
 from netpol.engine.tiers import NETWORK_POLICIES, PASS
 from netpol.model.diagnostics import Severity
 from netpol.model.tiers import ANP_KIND, CNP_KIND, TieredPolicy
+from netpol.model.wording import first_few
 
 MAX_TIER_CLASSES = 3_000  # K x K matrices per direction; beyond this the checks give up
 DIRECTIONS = ("Ingress", "Egress")
@@ -35,9 +36,7 @@ class TierFill:
             names.update(p.workload_id for p in cls.pods)
             if not cls.pods:
                 names.add(cls.id)
-        ordered = sorted(names)
-        shown = ", ".join(ordered[:3])
-        return shown + (f" and {len(ordered) - 3} more" if len(ordered) > 3 else "")
+        return first_few(sorted(names), 3)
 
 
 def _fill(ctx: LintContext, check_id: str) -> TierFill | None:

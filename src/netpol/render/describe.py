@@ -23,13 +23,13 @@ from netpol.model.tiers import (
     PODS,
     TierRule,
 )
+from netpol.model.wording import first_few
 
 
 def _list(items: tuple[str, ...], limit: int = 8) -> str:
     if not items:
         return "none"
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+    return first_few(items, limit)
 
 
 def _peer_lines(match: PeerMatch) -> list[str]:
