@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from netpol.engine import tiered_matrix
+from netpol.engine import matrix, tiered_matrix
 from netpol.engine.compile import compile_cluster
-from netpol.engine.matrix import NetworkPolicySides, network_policy_sides
+from netpol.engine.matrix import NetworkPolicySides, class_matrix, network_policy_sides
 from netpol.engine.tiered_matrix import Step, TieredMatrix
 from netpol.engine.tiers import TieredModel
 from netpol.model.cluster import Cluster
@@ -60,3 +60,21 @@ def test_bands_and_sorted_codes_change_nothing(
         patch.setattr(tiered_matrix, "BAND_ELEMENTS", band)
         patch.setattr(tiered_matrix, "TABLE_CODES", table)
         assert fill(sides, cc.tiered, overwrite=True) == whole
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(c=tiered_clusters(), profile=profiles)
+def test_class_matrix_in_one_row_bands(c: Cluster, profile: Profile) -> None:
+    """Egress AND ingress (with tiers or without: some draws have no tiered policy) is
+    combined band by band too."""
+    cc = compile_cluster(c, Options(profile=profile))
+
+    def masks() -> list[list[int]]:
+        found = class_matrix(cc, include_external=True, include_nodes=True)
+        return [[found.table.masks[i] for i in row] for row in found.ids.tolist()]
+
+    whole = masks()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tiered_matrix, "BAND_ELEMENTS", 1)
+        patch.setattr(matrix, "BAND_ELEMENTS", 1)
+        assert masks() == whole

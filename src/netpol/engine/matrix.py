@@ -22,7 +22,7 @@ from netpol.engine.compile import CompiledCluster, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
 from netpol.engine.masks import INTERSECT, UNION, Ids, MaskTable, PortAtoms
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.tiered_matrix import TieredMatrix, tiered_connection_sets
+from netpol.engine.tiered_matrix import BAND_ELEMENTS, TieredMatrix, tiered_connection_sets
 from netpol.model.options import Profile
 
 
@@ -155,20 +155,24 @@ def class_matrix(
         ingress[:, builder.indexes(builder.all_classes & ~np_sides.ingress_isolated)] = (
             MaskTable.EVERYTHING
         )
-    allowed = _both(table, egress, ingress)
+    allowed = _both(table, egress, ingress)  # over egress: neither matrix is read again
     return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile)
 
 
 def _both(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:
-    """egress AND ingress per pair; only pairs restricted on both sides need the table."""
-    everything = MaskTable.EVERYTHING
-    allowed = np.where(
-        egress == everything, ingress, np.where(ingress == everything, egress, MaskTable.NOTHING)
-    ).astype(np.int32)
-    partial = np.nonzero((egress > everything) & (ingress > everything))
-    if len(partial[0]):
-        allowed[partial] = table.combine(egress[partial], ingress[partial], INTERSECT)
-    return allowed
+    """egress AND ingress per pair, written over ``egress`` a band of rows at a time:
+    EVERYTHING on one side gives the other side, NOTHING gives NOTHING, and only pairs
+    restricted on both sides need the table."""
+    everything, nothing = MaskTable.EVERYTHING, MaskTable.NOTHING
+    band = max(1, BAND_ELEMENTS // max(1, egress.shape[1]))
+    for start in range(0, egress.shape[0], band):
+        out, other = egress[start : start + band], ingress[start : start + band]
+        partial = (out > everything) & (other > everything)
+        combined = table.combine(out[partial], other[partial], INTERSECT)
+        np.copyto(out, other, where=out == everything)
+        out[other == nothing] = nothing
+        out[partial] = combined
+    return egress
 
 
 def _or_into(
