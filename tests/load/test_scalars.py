@@ -61,6 +61,12 @@ READ_AS_KUBECTL_READS = [
     ("9223372036854775807", 2**63 - 1),
     ("18446744073709551615", 2**64 - 1),  # Go's ParseUint
     ("18446744073709551616", float(2**64)),  # neither: a float, too large for an int64
+    ("1e400", "1e400"),  # Go's ParseFloat: out of range, so go-yaml keeps the text
+    ("-1e400", "-1e400"),
+    (".5e400", ".5e400"),
+    ("1e-400", 0),  # an underflow is no error in Go: zero
+    ("1" * 5000, "1" * 5000),  # beyond a float too (and beyond Python's int() digit limit)
+    ("<<", "<<"),  # only a mapping key merges; elsewhere go-yaml reads a string
     ("'80'", "80"),
     ('"1e3"', "1e3"),
     ("!!str 7", "7"),
@@ -77,13 +83,23 @@ def _value(text: str) -> Any:
     return docs[0].data["v"]
 
 
-@pytest.mark.parametrize(("written", "read"), READ_AS_KUBECTL_READS)
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:10]}...({len(text)} characters)"
+
+
+@pytest.mark.parametrize(("written", "read"), READ_AS_KUBECTL_READS, ids=_short)
 def test_scalars_read_as_kubectl_reads_them(written: str, read: Any) -> None:
     value = _value(written)
     assert (type(value), value) == (type(read), read)
 
 
-@pytest.mark.parametrize(("written", "read"), READ_AS_KUBECTL_READS)
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:10]}...({len(text)} characters)"
+
+
+@pytest.mark.parametrize(("written", "read"), READ_AS_KUBECTL_READS, ids=_short)
 def test_the_general_path_reads_scalars_the_same(written: str, read: Any) -> None:
     docs, problems = parse_text(f"v: {written}\nw: &anchor [1]\nx: *anchor\n", "x.yaml")
     assert problems == []
@@ -110,6 +126,7 @@ def test_nan() -> None:
         ("!!float abc", 'x.yaml:2: error: invalid YAML: cannot read "abc" as !!float'),
         ("!!bool maybe", 'x.yaml:2: error: invalid YAML: cannot read "maybe" as !!bool'),
         ("!!timestamp x", 'x.yaml:2: error: invalid YAML: cannot read "x" as !!timestamp'),
+        ("!!float 1e400", 'x.yaml:2: error: invalid YAML: cannot read "1e400" as !!float'),
     ],
 )
 def test_a_scalar_its_tag_does_not_fit_is_an_error_on_its_line(written: str, message: str) -> None:
@@ -118,10 +135,28 @@ def test_a_scalar_its_tag_does_not_fit_is_an_error_on_its_line(written: str, mes
 
 
 def test_json_whole_floats_are_integers_as_the_api_server_receives_them() -> None:
-    # a tab makes the YAML reader refuse the text, so the JSON reader takes it
-    docs, problems = parse_text('{"a":\t1.0e3, "b": 80.5, "c": 80}', "x.json")
+    # a leading tab makes the YAML reader refuse the text, so the JSON reader takes it (it
+    # knows no field lines: every key is on line 1)
+    docs, problems = parse_text('\t{"a": 1.0e3,\n"b": 80.5,\n"c": 80}', "x.json")
     assert problems == []
     assert [(type(v), v) for v in docs[0].data.values()] == [(int, 1000), (float, 80.5), (int, 80)]
+    assert set(docs[0].data.key_lines.values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('\t{"a": 1e400}', "x.json:1: error: invalid JSON: number 1e400 is out of range"),
+        (
+            '\t{"a": ' + "1" * 5000 + "}",
+            "x.json:1: error: invalid JSON: number 1111111111... is out of range",
+        ),
+    ],
+    ids=["1e400", "5000 digits"],
+)
+def test_json_numbers_beyond_a_float_are_an_error_not_a_traceback(text: str, message: str) -> None:
+    _, problems = parse_text(text, "x.json")
+    assert [p.one_line() for p in problems] == [message]
 
 
 TRICKY_STRINGS = [w for w, _ in READ_AS_KUBECTL_READS if not w.startswith(("'", '"', "!"))]

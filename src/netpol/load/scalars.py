@@ -7,7 +7,9 @@ there (PyYAML: the named port "1e3"), ``port: 1:30`` is the string "1:30" (PyYAM
 sexagesimal 90), ``0o17`` is 15, ``08`` is 8, ``y`` and ``n`` are booleans, ``=`` is a
 string (PyYAML: a tag it cannot construct). A whole float such as ``80.0`` travels as
 the JSON number ``80``, so it reads as an integer. Dates stay strings: go-yaml keeps a
-timestamp as its text when decoding into an untyped value.
+timestamp as its text when decoding into an untyped value, and so does a number beyond
+a float (``1e400``: Go's ParseFloat fails with a range error), and ``<<`` anywhere but
+as a mapping key.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ _WORD_TAGS = {
     **dict.fromkeys(_BOOLS, BOOL_TAG),
     **dict.fromkeys(_SPECIAL_FLOATS, FLOAT_TAG),
     **dict.fromkeys(("", "~", "null", "Null", "NULL"), NULL_TAG),
-    "<<": MERGE_TAG,
+    "<<": MERGE_TAG,  # a merge as a mapping key; a string elsewhere (``construct_merge``)
 }
 # Go's strconv.ParseInt(s, 0, 64) after go-yaml removed every underscore
 _GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _NUMBER_START = frozenset("+-0123456789")
 _INT64 = 2**63
+_MAX_DECIMAL_DIGITS = len(str(2 * _INT64))  # longer decimals are beyond ParseUint
 
 
 def plain_tag(value: str) -> str:
@@ -61,9 +64,9 @@ def plain_tag(value: str) -> str:
         digits = value.replace("_", "")
         if _go_int(digits) is not None:
             return INT_TAG
-        if _GO_FLOAT.match(digits):
+        if _go_float(digits) is not None:
             return FLOAT_TAG
-    elif first == "." and _GO_FLOAT.match(value):
+    elif first == "." and _go_float(value) is not None:
         return FLOAT_TAG
     return STR_TAG
 
@@ -75,6 +78,8 @@ def _go_int(digits: str) -> int | None:
     if match is None:
         return None
     sign, body = match.groups()
+    if len(body) > _MAX_DECIMAL_DIGITS and body[:1] != "0":
+        return None  # out of range; also beyond what int() converts from decimal text
     number = int(body, 8) if body[:1] == "0" and body[1:2].isdigit() else int(body, 0)
     if sign == "-":
         return -number if number <= _INT64 else None
@@ -99,9 +104,20 @@ def read_float(text: str) -> int | float:
     number = _go_int(digits)
     if number is not None:
         return number
-    if not _GO_FLOAT.match(digits):
+    found = _go_float(digits)
+    if found is None:
         raise ValueError(text)
-    return json_number(digits)
+    return found
+
+
+def _go_float(digits: str) -> int | float | None:
+    """The number Go's ParseFloat reads from go-yaml's float syntax, whole numbers as
+    integers (``json_number``); None where the syntax differs or the number is beyond a
+    float (ParseFloat's range error)."""
+    if not _GO_FLOAT.match(digits):
+        return None
+    number = float(digits)
+    return json_number(digits) if math.isfinite(number) else None
 
 
 def read_bool(text: str) -> bool:
@@ -113,9 +129,29 @@ def read_bool(text: str) -> bool:
 
 
 def json_number(text: str) -> int | float:
-    """A JSON or YAML float as the API server receives it: whole numbers as integers."""
+    """A JSON or YAML float as the API server receives it: whole numbers as integers.
+    ValueError for a number beyond a float, which Go's JSON decoder refuses."""
     number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number {_shown(text)} is out of range")
     return int(number) if number.is_integer() and abs(number) < _INT64 else number
+
+
+def json_integer(text: str) -> int | float:
+    """A JSON integer; ValueError beyond a float, as Go's JSON decoder refuses it (and
+    before Python's int() refuses thousands of digits)."""
+    if len(text.lstrip("-")) > _MAX_DECIMAL_DIGITS:
+        return json_number(text)
+    return int(text)
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 20 else f"{text[:10]}..."
+
+
+def construct_merge(loader: Any, node: Any) -> str:
+    """``<<`` as a value or list item: go-yaml merges only at a mapping key."""
+    return str(node.value)
 
 
 def construct(reader: Any) -> Any:

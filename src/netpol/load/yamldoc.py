@@ -23,6 +23,8 @@ from netpol.load.scalars import (
     STR_TAG,
     KubectlResolver,
     construct,
+    construct_merge,
+    json_integer,
     json_number,
     read_bool,
     read_float,
@@ -183,6 +185,7 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor(INT_TAG, construct(read_int))
 _Loader.add_constructor(FLOAT_TAG, construct(read_float))
 _Loader.add_constructor(BOOL_TAG, construct(read_bool))
+_Loader.add_constructor(MERGE_TAG, construct_merge)
 
 
 def _check_expansion(root: yaml.Node) -> None:
@@ -340,11 +343,13 @@ def _parse_json(
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """JSON that the YAML reader refuses (tabs, some escapes): exact, without field lines."""
     try:
-        data = json.loads(text, parse_float=json_number)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        line = getattr(exc, "lineno", 0)
-        message = getattr(exc, "msg", "nested too deeply")
-        return docs, [_error(path, line, f"invalid JSON: {message}", reason="ParseError")]
+        data = json.loads(text, parse_float=json_number, parse_int=json_integer)
+    except json.JSONDecodeError as exc:
+        return docs, [_error(path, exc.lineno, f"invalid JSON: {exc.msg}", reason="ParseError")]
+    except ValueError as exc:  # a number beyond a float (json_number, json_integer)
+        return docs, [_error(path, 1, f"invalid JSON: {exc}", reason="ParseError")]
+    except RecursionError:
+        return docs, [_error(path, 0, "invalid JSON: nested too deeply", reason="ParseError")]
     located = locate_plain(data, 1)
     if not isinstance(located, LocatedMap):
         return [], [_error(path, 1, "document 1 is a list, not a mapping")]
