@@ -420,6 +420,12 @@ LOADER_ERRORS = [
         "must be TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or 1..255",
     ),
     (
+        "protocol of a superscript digit",
+        "ingress: [{action: Allow, protocol: '\u00b2'}]",
+        "spec.ingress[0].protocol",
+        "must be TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or 1..255",
+    ),
+    (
         "port with a colon but no range",
         "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['80:']}}]",
         "spec.ingress[0].destination.ports[0]",
@@ -447,6 +453,27 @@ LOADER_ERRORS = [
     (
         "port name with a space",
         "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['my port']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be a port number, a range first:last, or a port name of letters, digits, '_', "
+        "'.' or '-' (at most 128)",
+    ),
+    (
+        "port of non-ASCII digits (Go's ParseUint and regexp \\d read ASCII only)",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['\u0663']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be a port number, a range first:last, or a port name of letters, digits, '_', "
+        "'.' or '-' (at most 128)",
+    ),
+    (
+        "port of a superscript digit",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['\u00b2']}}]",
+        "spec.ingress[0].destination.ports[0]",
+        "must be a port number, a range first:last, or a port name of letters, digits, '_', "
+        "'.' or '-' (at most 128)",
+    ),
+    (
+        "range of non-ASCII digits",
+        "ingress: [{action: Allow, protocol: TCP, destination: {ports: ['1:\u0663']}}]",
         "spec.ingress[0].destination.ports[0]",
         "must be a port number, a range first:last, or a port name of letters, digits, '_', "
         "'.' or '-' (at most 128)",

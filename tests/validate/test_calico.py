@@ -140,6 +140,20 @@ BAD = [
         ],
     ),
     (
+        "port of a superscript digit",
+        "ingress: [{action: Allow, protocol: UDP, destination: {ports: ['\u00b2']}}]",
+        [
+            (
+                "Invalid",
+                "spec.ingress[0].destination.ports[0]",
+                "must be a port number, a range first:last, or a port name of letters, digits, '_', "
+                "'.' or '-' (at most 128)",
+                "\u00b2",
+                7,
+            )
+        ],
+    ),
+    (
         "port name with a space",
         "ingress: [{action: Allow, protocol: UDP, destination: {ports: ['my port']}}]",
         [

@@ -56,7 +56,7 @@ PROTOCOL_NAMES = {
 }
 PROTOCOL_NUMBERS = {6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6", 136: "UDPLite"}
 ICMP_PROTOCOLS = ("ICMP", "ICMPv6")
-PORT_RANGE = re.compile(r"(\d+):(\d+)")
+PORT_RANGE = re.compile(r"([0-9]+):([0-9]+)")  # ASCII only, as Go's regexp \d and ParseUint
 CALICO_PORT_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
 MAX_PORT = 65535
 
@@ -231,7 +231,7 @@ def protocol_name(value: Any, field: str) -> str | None:
             raise FieldError(field, "must be between 1 and 255", value)
         return PROTOCOL_NUMBERS.get(value, str(value))
     text = string(value, field) or ""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also holds for "²" and "٣"
         return protocol_name(int(text), field)
     name = PROTOCOL_NAMES.get(text) or PROTOCOL_NAMES.get(text.lower())
     if name is None or text not in (name, name.lower()):
@@ -273,7 +273,7 @@ def port_parts(value: Any, field: str) -> tuple[int, int, str | None]:
                 raise FieldError(
                     field, "port range invalid: the first port is above the last", text
                 )
-        elif text.isdigit():
+        elif text.isascii() and text.isdigit():
             low = high = int(text)
         elif CALICO_PORT_NAME.fullmatch(text):
             return 0, 0, text
