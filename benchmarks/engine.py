@@ -66,13 +66,7 @@ def run_size(pods: int, seed: int, cli: bool, tiers: bool) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory(prefix="netpol-bench-") as directory:
         synth.write(directory, pods, seed, tiers)
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", directory, "--pod-cidr", synth.pod_cidr(pods)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        numbers = json.loads(child.stdout)
+        numbers = synth.measure_in_child(__file__, directory, pods)
         if cli:
             started = time.perf_counter()
             command = [sys.executable, "-m", "netpol", "matrix", directory, "--by", "workload"]

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,15 +67,7 @@ def run_size(pods: int, seed: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="netpol-load-") as directory:
         synth.write(directory, pods, seed)
         size = sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory))
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", directory, "--pod-cidr", synth.pod_cidr(pods)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if child.returncode != 0:
-            raise SystemExit(child.stderr.strip() or child.stdout.strip())
-        numbers: dict[str, float] = json.loads(child.stdout)
+        numbers = synth.measure_in_child(__file__, directory, pods)
         numbers["mib_yaml"] = size / 2**20
         return numbers
 

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -500,6 +503,21 @@ def write(directory: str, pods: int, seed: int, tiers: bool = False) -> list[str
             handle.write(text)
         paths.append(path)
     return paths
+
+
+def measure_in_child(script: str, directory: str, pods: int) -> dict[str, float]:
+    """``script --measure DIRECTORY`` run in a fresh interpreter (so its peak memory is its
+    own), and the JSON numbers it prints; the child's error ends the benchmark."""
+    child = subprocess.run(
+        [sys.executable, script, "--measure", directory, "--pod-cidr", pod_cidr(pods)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise SystemExit(child.stderr.strip() or child.stdout.strip())
+    numbers: dict[str, float] = json.loads(child.stdout)
+    return numbers
 
 
 def main() -> None:
