@@ -179,3 +179,40 @@ def test_strings_that_read_as_other_values_are_quoted(text: str) -> None:
 @pytest.mark.parametrize("text", ["1:30", "=", "2001-12-14", "web"])
 def test_strings_kubectl_reads_as_strings_stay_plain(text: str) -> None:
     assert yaml.dump({"v": text}, Dumper=SafeDumper) == f"v: {text}\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("y", "true"), ("Off", "false"), ("80", "80"), ("0x50", "80"), ("80.0", "80"), ("1.5", "1.5")],
+)
+def test_a_key_that_is_no_string_becomes_its_text_as_in_kubectls_json(
+    written: str, key: str
+) -> None:
+    for general in ("", "w: &anchor [1]\nx: *anchor\n"):
+        docs, problems = parse_text(f"{written}: a\n{general}", "x.yaml")
+        assert problems == []
+        assert next(iter(docs[0].data)) == key
+        assert docs[0].data.key_lines[key] == 1
+
+
+@pytest.mark.parametrize("written", ["~", "[a]", "{a: b}"])
+def test_a_null_list_or_mapping_key_is_refused(written: str) -> None:
+    _, problems = parse_text(f"? {written}\n: a\n", "x.yaml")
+    assert [p.one_line() for p in problems] == [
+        "x.yaml:1: error: invalid YAML: found a mapping key that is not a string, a number or a "
+        "boolean"
+    ]
+
+
+def test_two_keys_of_one_text_are_duplicates() -> None:
+    _, problems = parse_text("on: a\n'true': b\n", "x.yaml")
+    assert [p.one_line() for p in problems] == [
+        'x.yaml:2: error: invalid YAML: duplicate key "true" (first at line 1)'
+    ]
+
+
+def test_a_label_key_y_is_the_label_true_as_kubectl_sends_it() -> None:
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {y: b}\n"
+    docs, problems = parse_text(text, "ns.yaml")
+    assert problems == []
+    assert dict(docs[0].data["metadata"]["labels"]) == {"true": "b"}

@@ -149,6 +149,25 @@ def _shown(text: str) -> str:
     return text if len(text) <= 20 else f"{text[:10]}..."
 
 
+def key_text(key: object) -> str | None:
+    """A mapping key as sigs.k8s.io/yaml writes it into JSON: a string as it is, a boolean
+    or a number as its text (``y: a`` is the key "true", ``80: a`` the key "80"); None for
+    any other key (null, a list, a mapping), which kubectl refuses."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        if math.isnan(key):
+            return ".nan"
+        if math.isinf(key):
+            return ".inf" if key > 0 else "-.inf"
+        return repr(key)
+    return None
+
+
 def construct_merge(loader: Any, node: Any) -> str:
     """``<<`` as a value or list item: go-yaml merges only at a mapping key."""
     return str(node.value)

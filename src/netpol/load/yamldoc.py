@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from netpol.load.scalars import (
     construct_merge,
     json_integer,
     json_number,
+    key_text,
     read_bool,
     read_float,
     read_int,
@@ -110,10 +111,8 @@ class _Loader(KubectlResolver, _BaseLoader):
                 if key_node.tag == _MERGE:
                     raise _NeedsGeneralPath
                 key = self._tree(key_node)
-                if key.__class__ is not str and not isinstance(key, Hashable):
-                    raise yaml.constructor.ConstructorError(
-                        None, None, "found a mapping key that is not a string", key_node.start_mark
-                    )
+                if key.__class__ is not str:
+                    key = _string_key(key, key_node)
                 if key in key_lines:
                     raise _DuplicateKeyError(
                         None,
@@ -149,17 +148,25 @@ def _short_tag(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!")
 
 
+def _string_key(key: object, node: yaml.Node) -> str:
+    text = key_text(key)
+    if text is None:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            "found a mapping key that is not a string, a number or a boolean",
+            node.start_mark,
+        )
+    return text
+
+
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LocatedMap]:
     data = LocatedMap()
     data.line = node.start_mark.line + 1
     yield data
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, Hashable):
-            raise yaml.constructor.ConstructorError(
-                None, None, "found a mapping key that is not a string", key_node.start_mark
-            )
+        key = _string_key(loader.construct_object(key_node, deep=True), key_node)
         if key in data.key_lines:
             raise _DuplicateKeyError(
                 None,
