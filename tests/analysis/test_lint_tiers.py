@@ -345,3 +345,57 @@ def test_a_priority_tie_is_reported_where_the_rules_meet(
 ) -> None:
     expected = [tie("p1", "p2", *found)] if found else []
     assert two_webs_messages(tied("p1", *p1) + tied("p2", *p2), "admin-priority-tie") == expected
+
+
+HOST_AGENT = """---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: kube-system, labels: {app: agent}}
+spec:
+  hostNetwork: true
+  nodeName: kind-worker
+  containers:
+    - name: agent
+      image: agent
+      ports: [{name: web, containerPort: 8080}]
+"""
+
+
+def calico_egress(name: str, order: int, rule: str) -> str:
+    return (
+        "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+        f"metadata: {{name: {name}}}\nspec:\n  order: {order}\n  selector: app == 'web'\n"
+        f"  types: [Egress]\n  egress:\n    - {rule}\n"
+    )
+
+
+def test_a_named_port_is_not_read_on_a_host_network_pods_node() -> None:
+    """The agent's port `web` (8080) is its node's traffic: a rule naming `web` matches no
+    port there, so it is never blamed for what reaches the node on 8080."""
+    text = (
+        HOST_AGENT
+        + calico_egress("nodes-deny", 1, "{action: Deny, destination: {nets: [0.0.0.0/0]}}")
+        + calico_egress(
+            "nodes-web",
+            2,
+            "{action: Deny, protocol: TCP, destination: {nets: [0.0.0.0/0], ports: [web]}}",
+        )
+        + calico_egress(
+            "nodes-8080",
+            3,
+            "{action: Allow, protocol: TCP, destination: {nets: [0.0.0.0/0], ports: [8080]}}",
+        )
+    )
+    assert [(f.obj, f.message) for f in findings(text, "tier-rule-shadowed")] == [
+        (
+            "GlobalNetworkPolicy/nodes-web",
+            "GlobalNetworkPolicy nodes-web egress[0]: no connection reaches this rule; "
+            "everything it matches (egress of x/web) is decided before it by earlier rules",
+        ),
+        (
+            "GlobalNetworkPolicy/nodes-8080",
+            "GlobalNetworkPolicy nodes-8080 egress[0]: no connection reaches this rule; "
+            "everything it matches (egress of x/web) is decided before it by "
+            "GlobalNetworkPolicy nodes-deny egress[0]",
+        ),
+    ]
