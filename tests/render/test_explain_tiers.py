@@ -4,9 +4,11 @@ match and why (only those that cover the asked port), in text and in JSON."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.analysis.test_lint_tiers import HOST_AGENT
 from tests.conftest import REPO
 
 from netpol.cli.explain_cmd import command as explain
@@ -51,3 +53,39 @@ def test_json_carries_decisions_and_the_rules_that_did_not_match() -> None:
     assert same_app["rule"]["policy"] == "AdminNetworkPolicy/app1-boundary"
     assert same_app["action"] == "Pass"
     assert "does not match namespace monitoring" in same_app["reason"]
+
+
+HOST_AGENT_AND_NAMED_PORT_RULE = (
+    HOST_AGENT
+    + """---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default, labels: {app: client}}
+spec:
+  containers: [{name: c, image: c}]
+status: {podIP: 10.244.0.5}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: to-agents}
+spec:
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: client}}}}
+  egress:
+    - name: agent-web
+      action: Allow
+      to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: agent}}}}]
+      ports: [{namedPort: web}]
+"""
+)
+
+
+def test_a_named_port_rule_is_not_listed_for_a_host_network_pods_port(tmp_path: Path) -> None:
+    """The agent is its node's traffic: the engine resolves no named port there, so the
+    rule naming `web` covers nothing towards it and is not offered as a near miss on 8080."""
+    path = tmp_path / "cluster.yaml"
+    path.write_text(HOST_AGENT_AND_NAMED_PORT_RULE)
+    args = [str(path), "--from", "default/client", "--to", "kube-system/agent:8080"]
+    out = CliRunner().invoke(explain, args, catch_exceptions=False).output
+    assert "Egress from default/client" in out
+    assert "agent-web" not in out

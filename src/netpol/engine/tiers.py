@@ -173,6 +173,7 @@ class RuleMiss:
 
     rule: CompiledTierRule
     reason: str
+    connections: ConnectionSet  # what the rule's ports cover towards this destination
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +350,7 @@ class TieredModel:
         endpoints, in evaluation order: what an explanation owes a user who expected one."""
         if subject.pod is None or not self.is_policy_pod(subject.pod):
             return ()
+        dst_pod = destination_pod(subject, peer, direction)
         found = []
         for plan in self.plans:
             for member in plan.members:
@@ -359,7 +361,7 @@ class TieredModel:
                 for rule in member.rules(direction):
                     reason = self.why_not(rule, subject, peer)
                     if reason is not None:
-                        found.append(RuleMiss(rule, reason))
+                        found.append(RuleMiss(rule, reason, rule.connections_to(dst_pod)))
         return tuple(found)
 
     # -- one side of a connection -------------------------------------------------------
@@ -376,9 +378,7 @@ class TieredModel:
         """``subject``'s ``direction`` side towards ``peer``; the NetworkPolicy member is
         given as its isolation and what its rules allow (computed by the verdict)."""
         assert subject.pod is not None
-        dst_pod = (
-            subject.pod if direction == "Ingress" else (peer.pod if peer.kind == POD else None)
-        )
+        dst_pod = destination_pod(subject, peer, direction)
         undecided, allowed = ConnectionSet.all(), ConnectionSet.none()
         decisions: list[Decision] = []
         for plan in self.plans:
@@ -469,6 +469,13 @@ class TieredModel:
                 ):
                     return True
         return False
+
+
+def destination_pod(subject: Endpoint, peer: Endpoint, direction: str) -> Pod | None:
+    """The pod a rule's named ports resolve on: the subject for ingress, the peer for
+    egress; none when that side is not a pod (a hostNetwork pod is its node's traffic)."""
+    dst = subject if direction == "Ingress" else peer
+    return dst.pod if dst.kind == POD else None
 
 
 def effective_tiers(cluster: Cluster) -> list[Tier]:

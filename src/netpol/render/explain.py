@@ -92,11 +92,8 @@ def _chain_lines(e: Explanation, side: SideVerdict) -> list[str]:
     if any(d.rule is None and d.by.startswith(NETWORK_POLICIES) for d in steps):
         lines += _network_policy_lines(e, side)
     misses = e.egress_misses if side.direction == "Egress" else e.ingress_misses
-    dst_pod = e.target.endpoint.pod if side.direction == "Egress" else side.subject.pod
     if e.port is not None:  # only rules that would have covered the asked port
-        misses = tuple(
-            m for m in misses if m.rule.connections_to(dst_pod).contains(e.protocol, e.port)
-        )
+        misses = tuple(m for m in misses if m.connections.contains(e.protocol, e.port))
     if misses:
         lines.append("  rules that did not match (in evaluation order):")
         lines += [f"    [{m.rule.label}] {m.rule.rule.action}: {m.reason}" for m in misses]
