@@ -452,10 +452,6 @@ class TieredModel:
                             names.add((str(entry.port), protocol))
         return frozenset(names)
 
-    def blocks(self) -> list[IPBlock]:
-        """Every network a match mentions, as blocks for the IP atoms."""
-        return [IPBlock(str(net), net) for match in self.matches() for net in match.networks()]
-
     @cached_property
     def uses_service_accounts(self) -> bool:
         """Whether a pod's service account can change a match (then it splits classes)."""
