@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
+from netpol.lab import lifecycle
+from netpol.lab.probe import ProbeReport
 from netpol.lab.system import missing_requirements
+from netpol.lab.truth import describe_cell
+from netpol.lab.view import LabView
+from netpol.model.options import PROFILES, Options
 
 _MISSING = missing_requirements()
 requires_lab = pytest.mark.skipif(bool(_MISSING), reason=_MISSING[0] if _MISSING else "")
@@ -18,6 +24,28 @@ requires_lab = pytest.mark.skipif(bool(_MISSING), reason=_MISSING[0] if _MISSING
 def lab_name(tag: str) -> str:
     """A lab name unique to this test process (labs of two runs never collide)."""
     return f"t{os.getpid() % 100000}-{tag}"[:20]
+
+
+def random_lab(tag: str, objects: Sequence[dict[str, Any]], profile: str) -> Iterator[str]:
+    """A lab of ``objects`` under ``profile`` for a module's differential cases (each case
+    replaces its objects); down afterwards."""
+    name = lab_name(tag)
+    lifecycle.up_objects(objects, name, Options(profile=PROFILES[profile]))
+    try:
+        yield name
+    finally:
+        lifecycle.down(name)
+
+
+def probed_against_engine(
+    lab: str, objects: Sequence[dict[str, Any]]
+) -> tuple[ProbeReport, LabView, list[str]]:
+    """``objects`` in force in ``lab``, every pair probed: the report, the view, and each
+    cell where the packets disagree with the engine's verdict."""
+    lifecycle.replace(objects, lab)
+    report, view = lifecycle.probe_lab(lab, timeout=2.0, reference=True)
+    assert len(report.cells) > 20
+    return report, view, [describe_cell(c, report.labels) for c in report.disagreements]
 
 
 def host_network() -> dict[str, str]:

@@ -7,12 +7,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from tests.lab.conftest import lab_name, requires_lab
+from tests.lab.conftest import probed_against_engine, random_lab, requires_lab
 from tests.lab.generator import random_case
-
-from netpol.lab import lifecycle
-from netpol.lab.truth import describe_cell
-from netpol.model.options import PROFILES, Options
 
 pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
 
@@ -20,31 +16,19 @@ CASES = 200
 CILIUM_CASES = 30
 
 
-def _lab(tag: str, profile: str) -> Iterator[str]:
-    name = lab_name(tag)
-    lifecycle.up_objects(random_case(0), name, Options(profile=PROFILES[profile]))
-    try:
-        yield name
-    finally:
-        lifecycle.down(name)
-
-
 @pytest.fixture(scope="module")
 def lab() -> Iterator[str]:
-    yield from _lab("diff", "upstream")
+    yield from random_lab("diff", random_case(0), "upstream")
 
 
 @pytest.fixture(scope="module")
 def cilium_lab() -> Iterator[str]:
-    yield from _lab("dcil", "cilium")
+    yield from random_lab("dcil", random_case(0), "cilium")
 
 
 def check(lab: str, seed: int) -> None:
     objects = random_case(seed)
-    lifecycle.replace(objects, lab)
-    report, _ = lifecycle.probe_lab(lab, timeout=2.0, reference=True)
-    assert len(report.cells) > 20
-    problems = [describe_cell(c, report.labels) for c in report.disagreements]
+    _, _, problems = probed_against_engine(lab, objects)
     assert not problems, (
         f"seed {seed}: the lab disagrees with the engine:\n  "
         + "\n  ".join(problems)

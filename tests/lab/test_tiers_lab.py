@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, requires_lab
+from tests.lab.conftest import lab_name, probed_against_engine, random_lab, requires_lab
 from tests.lab.test_cleanup_lab import leftovers
 from tests.lab.tier_generator import random_tiered_case, yaml_text
 
@@ -35,23 +35,14 @@ CILIUM_CASES = 30
 # -- random clusters ------------------------------------------------------------------------
 
 
-def _random_lab(tag: str, profile: str) -> Iterator[str]:
-    name = lab_name(tag)
-    lifecycle.up_objects(random_tiered_case(0), name, Options(profile=PROFILES[profile]))
-    try:
-        yield name
-    finally:
-        lifecycle.down(name)
-
-
 @pytest.fixture(scope="module")
 def lab() -> Iterator[str]:
-    yield from _random_lab("t8tier", "upstream")
+    yield from random_lab("t8tier", random_tiered_case(0), "upstream")
 
 
 @pytest.fixture(scope="module")
 def cilium_lab() -> Iterator[str]:
-    yield from _random_lab("t8tcil", "cilium")
+    yield from random_lab("t8tcil", random_tiered_case(0), "cilium")
 
 
 def check(lab: str, seed: int, tmp_path: Path, profile: str) -> None:
@@ -60,11 +51,8 @@ def check(lab: str, seed: int, tmp_path: Path, profile: str) -> None:
     path.write_text(yaml_text(random_tiered_case(seed)))
     objects, cluster = read_input([str(path)], Options(profile=PROFILES[profile]))
     assert cluster.tiered_policies
-    lifecycle.replace([o.data for o in objects], lab)
-    report, view = lifecycle.probe_lab(lab, timeout=2.0, reference=True)
+    report, view, problems = probed_against_engine(lab, [o.data for o in objects])
     assert view.cc.tiered is not None
-    assert len(report.cells) > 20
-    problems = [describe_cell(c, report.labels) for c in report.disagreements]
     problems += matrix_disagreements(report, view)
     assert not problems, (
         f"seed {seed}: the lab disagrees with the engine:\n  "
