@@ -1152,8 +1152,7 @@ def _tier_default_deny(ctx: LintContext, namespace: str, direction: str) -> bool
         if direction not in policy.types or tiered.miss(policy.subject, newcomer) is not None:
             continue
         rules = compiled.rules(direction)
-        tier = next(p.tier for p in tiered.plans if p.tier.name == policy.tier)
-        if not rules and tier.default_action == DENY:
+        if not rules and tiered.tiers[policy.tier].default_action == DENY:
             return True
         if any(r.rule.action == DENY and _covers_everyone(r.rule) for r in rules):
             return True

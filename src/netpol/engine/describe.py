@@ -207,7 +207,7 @@ def describe_tiered(cc: CompiledCluster, compiled: CompiledTieredPolicy) -> Tier
     pods = [cc.endpoint(p) for p in cc.cluster.pods if p.ips]
     nodes = [node_endpoint(n) for n in cc.cluster.nodes]
     selected = tuple(p.id for p in cc.policy_pods if tiered.selects(compiled, p))
-    tier = next(plan.tier for plan in tiered.plans if plan.tier.name == compiled.policy.tier)
+    tier = tiered.tiers[compiled.policy.tier]
 
     def matching(match: EndpointMatch, among: list[Endpoint]) -> TierPeerMatch:
         return TierPeerMatch(

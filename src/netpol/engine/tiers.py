@@ -200,10 +200,15 @@ class TieredModel:
         self._subject_cache: dict[tuple[int, str], bool] = {}
 
     @cached_property
+    def tiers(self) -> dict[str, Tier]:
+        """Every effective tier by name (each policy's tier is among them)."""
+        return {t.name: t for t in effective_tiers(self.cluster)}
+
+    @cached_property
     def plans(self) -> tuple[TierPlan, ...]:
         """Tiers in order with their members in order; the Kubernetes NetworkPolicies are
         one member of the default tier, at Calico's order 1000."""
-        tiers = {t.name: t for t in effective_tiers(self.cluster)}
+        tiers = self.tiers
         keyed: dict[str, list[tuple[tuple[bool, float, str], Member]]] = {}
         for compiled in self.policies:
             keyed.setdefault(compiled.policy.tier, []).append((compiled.policy.sort_key, compiled))
