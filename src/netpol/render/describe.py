@@ -24,6 +24,7 @@ from netpol.model.tiers import (
     TierRule,
 )
 from netpol.model.wording import first_few
+from netpol.render.tier_manifests import order_number
 
 
 def _list(items: tuple[str, ...], limit: int = 8) -> str:
@@ -239,7 +240,7 @@ def _tier_rule_lines(rule: TierRuleDescription) -> list[str]:
 def _order_text(order: float | None) -> str:
     if order is None:
         return "none (after every ordered one)"
-    return str(int(order)) if float(order).is_integer() else str(order)
+    return str(order_number(order))
 
 
 def tiered_text(d: TieredPolicyDescription) -> str:

@@ -23,7 +23,7 @@ from netpol.model.tiers import (
     Tier,
     TieredPolicy,
 )
-from netpol.render.tier_manifests import CNP_TIERS_SHOWN
+from netpol.render.tier_manifests import CNP_TIERS_SHOWN, order_number
 
 CALICO_GROUP = "projectcalico.org"
 Table = tuple[list[str], list[list[object]]]
@@ -269,9 +269,7 @@ def _actions(policy: TieredPolicy, direction: str) -> str:
 
 
 def _order(order: float | None) -> str | None:
-    if order is None:
-        return None
-    return str(int(order)) if float(order).is_integer() else str(order)
+    return None if order is None else str(order_number(order))
 
 
 def _workload_table(cluster: Cluster, items: list[Workload], wide: bool) -> Table:

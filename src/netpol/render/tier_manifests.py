@@ -66,7 +66,8 @@ def _document(policy: TieredPolicy, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _number(value: float) -> int | float:
+def order_number(value: float) -> int | float:
+    """A tier or policy order as written: 1000, not 1000.0."""
     return int(value) if float(value).is_integer() else value
 
 
@@ -159,7 +160,7 @@ def _cnp_protocol(port: PolicyPort) -> dict[str, Any]:
 def _tier(tier: Tier) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     if tier.order is not None:
-        spec["order"] = _number(tier.order)
+        spec["order"] = order_number(tier.order)
     spec["defaultAction"] = tier.default_action
     return {
         "apiVersion": CALICO_API,
@@ -173,7 +174,7 @@ def _calico(policy: TieredPolicy) -> dict[str, Any]:
     subject = policy.subject
     spec: dict[str, Any] = {"tier": policy.tier}
     if policy.order is not None:
-        spec["order"] = _number(policy.order)
+        spec["order"] = order_number(policy.order)
     if subject.namespaces is not None:
         spec["namespaceSelector"] = calico_text(subject.namespaces)
     spec["selector"] = calico_text(subject.pods) if subject.pods is not None else "all()"
