@@ -314,6 +314,24 @@ CASES: list[tuple[str, str | bytes, list[str], bool]] = [
         False,
     ),
     (
+        "tabs-bad.json",
+        '\t{\n"apiVersion": "v1",\n"kind" "Namespace"\n}\n',
+        ["tabs-bad.json:3: error: invalid JSON: Expecting ':' delimiter"],
+        False,
+    ),
+    (
+        "tabs-list.json",
+        '\t[\n{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}\n]\n',
+        ["tabs-list.json:1: error: document 1 is a list, not a mapping"],
+        False,
+    ),
+    (
+        "tabs-deep.json",
+        "\t" + "[" * 100_000 + "]" * 100_000,
+        ["tabs-deep.json: error: invalid JSON: nested too deeply"],
+        False,
+    ),
+    (
         "tabs.json",
         '{\n\t"apiVersion": "v1",\n\t"kind": "Namespace",\n\t"metadata": {"name": "a"}\n}\n',
         [],
