@@ -14,7 +14,6 @@ from typing import Any
 from netpol.load.fields import (
     FieldError,
     FieldWarning,
-    integer,
     mapping,
     required_integer,
     sequence,
@@ -138,13 +137,6 @@ def _cnp_tier(spec: Any) -> str:
     return tier
 
 
-def _priority(spec: Any) -> float:
-    priority = integer(spec.get("priority"), "spec.priority")
-    if priority is None:
-        raise FieldError("spec.priority", "is required")
-    return float(priority)
-
-
 @dataclass(slots=True)
 class _Peers:
     """The peers of one rule as read: the usable ones and why others were left out."""
@@ -178,7 +170,7 @@ class _Reader:
     def policy(self, data: Any) -> TieredPolicy:
         spec = mapping(data.get("spec"), "spec")
         tier = self.api.tier or _cnp_tier(spec)
-        order = _priority(spec) if self.api.ordered else None
+        order = float(required_integer(spec, "priority", "spec")) if self.api.ordered else None
         subject = _subject(spec.get("subject"), "spec.subject")
         rules: dict[str, tuple[TierRule, ...]] = {}
         for direction, key, peers_key in DIRECTIONS:
