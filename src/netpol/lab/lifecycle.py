@@ -562,7 +562,7 @@ def status_lines(st: Status) -> list[str]:
             f"  {route.service_id:<35} {vip}:{route.port}/{route.protocol}{node_port} -> {backends}"
         )
     lines += ["", "POLICIES IN FORCE"]
-    for tiered in sorted(view.cluster.tiered_policies, key=_evaluation_order(view)):
+    for tiered in _tiered_in_evaluation_order(view):
         order = "" if tiered.order is None else f", order {tiered.order:g}"
         lines.append(f"  {tiered.id} (tier {tiered.tier}{order}; {', '.join(tiered.types)})")
     for policy in view.cluster.policies:
@@ -574,18 +574,11 @@ def status_lines(st: Status) -> list[str]:
     return lines
 
 
-def _evaluation_order(
-    view: LabView,
-) -> Callable[[TieredPolicy], tuple[int, tuple[bool, float, str]]]:
-    """Sort key: the tier's place in the evaluation, then the policy's own order."""
+def _tiered_in_evaluation_order(view: LabView) -> list[TieredPolicy]:
+    """The admin, baseline and Calico policies as the engine's plans walk them."""
     tiered = view.cc.tiered
-    tiers = [plan.tier.name for plan in tiered.plans] if tiered is not None else []
-
-    def key(policy: TieredPolicy) -> tuple[int, tuple[bool, float, str]]:
-        place = tiers.index(policy.tier) if policy.tier in tiers else len(tiers)
-        return place, policy.sort_key
-
-    return key
+    plans = tiered.plans if tiered is not None else ()
+    return [m.policy for plan in plans for m in plan.members if not isinstance(m, str)]
 
 
 # -- checks by name (the tutorial's telnet) ------------------------------------------------
