@@ -158,7 +158,7 @@ class RulesetBuilder:
         ports = self.port_match(connections)
         if addr is None or ports is None:
             return None
-        return f"{addr}{ports}{verdict}".rstrip()
+        return f"{addr}{ports}{verdict}"
 
     def ingress_lines(self, pod: Pod) -> list[str]:
         lines: list[str] = []
