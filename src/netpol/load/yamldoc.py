@@ -19,7 +19,9 @@ from netpol.load.scalars import (
     BOOL_TAG,
     FLOAT_TAG,
     INT_TAG,
+    MAP_TAG,
     MERGE_TAG,
+    SEQ_TAG,
     STR_TAG,
     KubectlResolver,
     construct,
@@ -102,13 +104,13 @@ class _Loader(KubectlResolver, _BaseLoader):
         (which handles shared and cyclic nodes) at half the cost; strings are most nodes."""
         cls = node.__class__
         if cls is yaml.ScalarNode:
-            return node.value if node.tag == _STR else self.construct_object(node)
-        if cls is yaml.MappingNode and node.tag == _MAP:
+            return node.value if node.tag == STR_TAG else self.construct_object(node)
+        if cls is yaml.MappingNode and node.tag == MAP_TAG:
             data = LocatedMap()
             data.line = node.start_mark.line + 1
             key_lines = data.key_lines
             for key_node, value_node in node.value:
-                if key_node.tag == _MERGE:
+                if key_node.tag == MERGE_TAG:
                     raise _NeedsGeneralPath
                 key = self._tree(key_node)
                 if key.__class__ is not str:
@@ -123,7 +125,7 @@ class _Loader(KubectlResolver, _BaseLoader):
                 key_lines[key] = key_node.start_mark.line + 1
                 data[key] = self._tree(value_node)
             return data
-        if cls is yaml.SequenceNode and node.tag == _SEQ:
+        if cls is yaml.SequenceNode and node.tag == SEQ_TAG:
             seq = LocatedList()
             seq.line = node.start_mark.line + 1
             lines = seq.item_lines
@@ -136,12 +138,6 @@ class _Loader(KubectlResolver, _BaseLoader):
 
 class _NeedsGeneralPath(Exception):
     """A merge key (``<<``): left to PyYAML's own constructor."""
-
-
-_STR = STR_TAG
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_MERGE = MERGE_TAG
 
 
 def _short_tag(tag: str) -> str:
@@ -187,8 +183,8 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[Located
         data.append(loader.construct_object(item))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+_Loader.add_constructor(MAP_TAG, _construct_map)
+_Loader.add_constructor(SEQ_TAG, _construct_seq)
 _Loader.add_constructor(INT_TAG, construct(read_int))
 _Loader.add_constructor(FLOAT_TAG, construct(read_float))
 _Loader.add_constructor(BOOL_TAG, construct(read_bool))
