@@ -116,8 +116,10 @@ def _go_float(digits: str) -> int | float | None:
     float (ParseFloat's range error)."""
     if not _GO_FLOAT.match(digits):
         return None
-    number = float(digits)
-    return json_number(digits) if math.isfinite(number) else None
+    try:
+        return json_number(digits)
+    except ValueError:  # beyond a float
+        return None
 
 
 def read_bool(text: str) -> bool:
