@@ -37,7 +37,9 @@ from netpol.model.tiers import (
     ANY,
     CALICO_GNP_KIND,
     CALICO_NP_KIND,
+    DEFAULT_TIER,
     DENY,
+    PASS,
     PODS,
     EndpointMatch,
     Tier,
@@ -45,10 +47,9 @@ from netpol.model.tiers import (
     TierRule,
 )
 
-DEFAULT_TIER = "default"
 DEFAULT_API_VERSION = "projectcalico.org/v3"
 TYPES = ("Ingress", "Egress")
-TIER_ACTIONS = ("Deny", "Pass")
+TIER_ACTIONS = (DENY, PASS)
 # Calico's protocol names (numorstring.Protocol), by their lowercase spelling, which
 # Calico also accepts; and the numbers it knows by name
 PROTOCOL_NAMES = {
@@ -110,7 +111,7 @@ def parse_calico_policy(
         api_version=api_version if isinstance(api_version, str) else DEFAULT_API_VERSION,
         name=name,
         namespace=namespace,
-        tier=string(spec.get("tier"), "spec.tier") or DEFAULT_TIER,
+        tier=string(spec.get("tier"), "spec.tier") or DEFAULT_TIER.name,
         order=number(spec.get("order"), "spec.order"),
         subject=subject,
         types=policy_types(spec.get("types"), bool(rules["ingress"]), bool(rules["egress"])),

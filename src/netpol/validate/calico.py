@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from netpol.load.calico import TYPES, parse_net, port_parts, protocol_name
+from netpol.load.calico import TIER_ACTIONS, TYPES, parse_net, port_parts, protocol_name
 from netpol.load.calico_selector import SelectorError, parse_selector
 from netpol.load.fields import FieldError
 from netpol.load.yamldoc import LocatedMap
@@ -61,7 +61,6 @@ ENTITY_FIELDS = (
     "services",
 )
 TIER_SPEC_FIELDS = ("order", "defaultAction")
-TIER_ACTIONS = ("Deny", "Pass")
 SERVICE_ACCOUNT_FIELDS = (
     "apiVersion",
     "kind",
@@ -74,7 +73,6 @@ RESERVED_TIERS = {
     ADMIN_TIER.name: "AdminNetworkPolicy",
     BASELINE_TIER.name: "BaselineAdminNetworkPolicy",
 }
-# libcalico-go's portNameRegex
 PORTS_NEED_PROTOCOL = "rules that specify ports must set protocol to TCP or UDP or SCTP"
 ICMP_NEEDS_PROTOCOL = "rules that specify ICMP fields must set protocol to ICMP or ICMPv6"
 PROTOCOL_VALUES = "must be TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number from 1 to 255"
