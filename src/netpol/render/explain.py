@@ -48,10 +48,9 @@ def _rule_text(outcome: RuleOutcome) -> str:
 
 def _side_lines(e: Explanation, side: SideVerdict) -> list[str]:
     subject = endpoint_text(e, "src" if side.direction == "Egress" else "dst")
-    asked = e.port is not None
     ok = (
         side.allowed.contains(e.protocol, e.port)
-        if asked and e.port is not None
+        if e.port is not None
         else not side.allowed.is_empty
     )
     head = f"{side.direction} {'from' if side.direction == 'Egress' else 'to'} {subject}: {'allowed' if ok else 'DENIED'}"
@@ -63,21 +62,7 @@ def _side_lines(e: Explanation, side: SideVerdict) -> list[str]:
         if side.exemption in (LOCAL_NODE, OWN_NODE):
             lines.append(f"  isolated by: {', '.join(p.id for p in side.policies)}")
         return lines
-    lines.append(f"  isolated by: {', '.join(p.id for p in side.policies)}")
-    allowing = side.allowing(e.protocol, e.port) if asked else side.allowing()
-    if allowing:
-        for outcome in allowing:
-            lines.append(f"  allowed by {_rule_text(outcome)}")
-        if not asked:
-            lines.append(f"  allows: {side.allowed.text()}")
-        return lines
-    if not side.outcomes:
-        lines.append("  the isolating policies have no rule for this direction: everything denied")
-        return lines
-    lines.append("  no rule matched:")
-    for outcome in side.outcomes:
-        lines.append(f"    {outcome.rule.label}: {_miss_reason(e, outcome)}")
-    return lines
+    return lines + _network_policy_lines(e, side, in_chain=False)
 
 
 def _chain_lines(e: Explanation, side: SideVerdict) -> list[str]:
@@ -90,7 +75,7 @@ def _chain_lines(e: Explanation, side: SideVerdict) -> list[str]:
         lines = ["  decisions:"]
         lines += [f"    {_step_text(side, d, e)} on {d.connections.text()}" for d in steps]
     if any(d.rule is None and d.by.startswith(NETWORK_POLICIES) for d in steps):
-        lines += _network_policy_lines(e, side)
+        lines += _network_policy_lines(e, side, in_chain=True)
     misses = e.egress_misses if side.direction == "Egress" else e.ingress_misses
     if e.port is not None:  # only rules that would have covered the asked port
         misses = tuple(m for m in misses if m.connections.contains(e.protocol, e.port))
@@ -110,21 +95,31 @@ def _step_text(side: SideVerdict, decision: Decision, e: Explanation) -> str:
     if decision.reason:
         tier = "" if decision.tier == DEFAULT_TIER.name else f" (end of tier {decision.tier})"
         return f"[{decision.by}] {decision.action} ({decision.reason}){tier}"
-    allowing = side.allowing(e.protocol, e.port) if e.port is not None else side.allowing()
-    named = ", ".join(o.rule.label for o in allowing) or NETWORK_POLICIES
+    named = ", ".join(o.rule.label for o in _allowing(e, side)) or NETWORK_POLICIES
     return f"[{NETWORK_POLICIES} {named}] {decision.action}"
 
 
-def _network_policy_lines(e: Explanation, side: SideVerdict) -> list[str]:
+def _network_policy_lines(e: Explanation, side: SideVerdict, in_chain: bool) -> list[str]:
+    """Who isolates the side and which NetworkPolicy rules allow, or why none matched; in
+    a decision chain the chain already says what is allowed and what the tiers denied."""
     lines = [f"  isolated by: {', '.join(p.id for p in side.policies)}"]
-    allowing = side.allowing(e.protocol, e.port) if e.port is not None else side.allowing()
+    allowing = _allowing(e, side)
     if allowing:
-        return lines + [f"  allowed by {_rule_text(o)}" for o in allowing]
+        lines += [f"  allowed by {_rule_text(o)}" for o in allowing]
+        if e.port is None and not in_chain:
+            lines.append(f"  allows: {side.allowed.text()}")
+        return lines
     if not side.outcomes:
-        return [*lines, "  the isolating policies have no rule for this direction"]
-    lines.append("  no NetworkPolicy rule matched:")
+        denied = "" if in_chain else ": everything denied"
+        return [*lines, f"  the isolating policies have no rule for this direction{denied}"]
+    lines.append("  no NetworkPolicy rule matched:" if in_chain else "  no rule matched:")
     lines += [f"    {o.rule.label}: {_miss_reason(e, o)}" for o in side.outcomes]
     return lines
+
+
+def _allowing(e: Explanation, side: SideVerdict) -> tuple[RuleOutcome, ...]:
+    """The NetworkPolicy rules that allow the asked port (any port when none was asked)."""
+    return side.allowing(e.protocol, e.port) if e.port is not None else side.allowing()
 
 
 def _miss_reason(e: Explanation, outcome: RuleOutcome) -> str:
