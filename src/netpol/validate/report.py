@@ -13,19 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netpol.load.fields import type_name
+from netpol.load.scalars import key_text
 from netpol.load.yamldoc import LocatedList, LocatedMap, RawDocument, locate
 from netpol.model.diagnostics import Diagnostic, Severity
 
 INT32_MAX = 2**31 - 1
-
-
-def go_string(value: object) -> str:
-    """How the YAML-to-JSON step spells a non-string map key (``1`` -> "1", ``true`` -> "true")."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 class Report:
@@ -142,7 +134,7 @@ class Report:
         out: list[tuple[str, str, int]] = []
         for key, item in data.items():
             line = data.key_lines.get(key, data.line)
-            name = go_string(key)
+            name = str(key)  # already a string: the reader spells keys as kubectl does
             if item is None:
                 out.append((name, "", line))  # JSON null decodes to the empty string
             elif isinstance(item, str):
@@ -170,7 +162,7 @@ class Report:
         for key in data:
             if key in allowed:
                 continue
-            name = go_string(key)
+            name = str(key)
             if self.doc.served:
                 path = f"{field}.{name}" if field else name
                 self.warning(
@@ -194,7 +186,7 @@ def item_line(items: list[Any], index: int, default: int) -> int:
 def _not_a_string(what: str, name: str, item: object) -> str:
     text = f'{what} "{name}" must be a string, not {type_name(item)}'
     if isinstance(item, bool | int | float):
-        text += f': quote it ({name}: "{go_string(item)}")'
+        text += f': quote it ({name}: "{key_text(item)}")'
         if isinstance(item, bool):
             text += "; YAML reads unquoted true/false/yes/no/on/off/y/n as booleans"
     return text
