@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netpol.load.admin_policies import INGRESS_PEERS
 from netpol.load.yamldoc import LocatedMap
 from netpol.model.cidr import parse_cidr
 from netpol.validate.metadata import validate_metadata
@@ -22,7 +23,6 @@ from netpol.validate.selectors import validate_selector
 
 TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
 NAMESPACED_POD_FIELDS = ("namespaceSelector", "podSelector")
-INGRESS_PEERS = ("namespaces", "pods")
 PORT_KINDS = ("portNumber", "portRange", "namedPort")
 PORT_NUMBER_FIELDS = ("protocol", "port")
 PORT_RANGE_FIELDS = ("protocol", "start", "end")
