@@ -16,7 +16,7 @@ from netpol.engine.matrix import NetworkPolicySides, network_policy_sides
 from netpol.engine.tiered_matrix import Step, TieredMatrix
 from netpol.engine.tiers import NETWORK_POLICIES, PASS
 from netpol.model.diagnostics import Severity
-from netpol.model.tiers import ANP_KIND, CNP_KIND, TieredPolicy
+from netpol.model.tiers import ANP_KIND, CNP_KIND, TieredPolicy, order_number
 from netpol.model.wording import first_few
 
 MAX_TIER_CLASSES = 3_000  # K x K matrices per direction; beyond this the checks give up
@@ -258,4 +258,4 @@ def _overlap(fill: TierFill, a: TieredPolicy, b: TieredPolicy) -> tuple[str, int
 
 
 def _number(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}"
+    return "none" if value is None else str(order_number(value))

@@ -281,11 +281,9 @@ class TieredModel:
         if match.nets and not any(
             ip in net for ip in ips for net in match.nets if ip.version == net.version
         ):
-            return (
-                f"{shown} is outside networks {', '.join(match.nets_text or map(str, match.nets))}"
-            )
+            return f"{shown} is outside networks {', '.join(match.nets_shown)}"
         if any(ip in net for ip in ips for net in match.not_nets if ip.version == net.version):
-            return f"{shown} is inside notNets {', '.join(match.not_nets_text or map(str, match.not_nets))}"
+            return f"{shown} is inside notNets {', '.join(match.not_nets_shown)}"
         return None
 
     def _pod_miss(self, match: EndpointMatch, pod: Pod) -> str | None:

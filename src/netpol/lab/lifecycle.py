@@ -59,7 +59,7 @@ from netpol.lab.view import (
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 from netpol.model.options import Options
-from netpol.model.tiers import TieredPolicy
+from netpol.model.tiers import TieredPolicy, order_number
 
 Say = Callable[[str], None]
 
@@ -563,7 +563,7 @@ def status_lines(st: Status) -> list[str]:
         )
     lines += ["", "POLICIES IN FORCE"]
     for tiered in _tiered_in_evaluation_order(view):
-        order = "" if tiered.order is None else f", order {tiered.order:g}"
+        order = "" if tiered.order is None else f", order {order_number(tiered.order)}"
         lines.append(f"  {tiered.id} (tier {tiered.tier}{order}; {', '.join(tiered.types)})")
     for policy in view.cluster.policies:
         lines.append(f"  {policy.id} ({', '.join(policy.policy_types)})")

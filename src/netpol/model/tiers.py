@@ -76,15 +76,23 @@ class EndpointMatch:
         if self.nodes is not None:
             parts.append(f"nodes {self.nodes.text()}")
         if self.nets:
-            parts.append(f"networks {', '.join(self.nets_text or tuple(map(str, self.nets)))}")
+            parts.append(f"networks {', '.join(self.nets_shown)}")
         if self.not_nets:
-            shown = self.not_nets_text or tuple(map(str, self.not_nets))
-            parts.append(f"not networks {', '.join(shown)}")
+            parts.append(f"not networks {', '.join(self.not_nets_shown)}")
         if self.ip_version is not None:
             parts.append(f"IPv{self.ip_version}")
         if not parts:
             return "everything" if self.scope == ANY else f"all {self.scope}"
         return " AND ".join(parts)
+
+    @property
+    def nets_shown(self) -> tuple[str, ...]:
+        """``nets`` as written (as parsed when built without the text)."""
+        return self.nets_text or tuple(map(str, self.nets))
+
+    @property
+    def not_nets_shown(self) -> tuple[str, ...]:
+        return self.not_nets_text or tuple(map(str, self.not_nets))
 
     @property
     def uses_service_accounts(self) -> bool:
@@ -204,3 +212,8 @@ DEFAULT_TIER = Tier("default", 1_000_000, DENY)
 BASELINE_TIER = Tier("kube-baseline", 10_000_000, PASS)
 BUILTIN_TIERS = (ADMIN_TIER, DEFAULT_TIER, BASELINE_TIER)
 NETWORK_POLICY_ORDER = 1000.0  # Calico's order for converted Kubernetes NetworkPolicies
+
+
+def order_number(value: float) -> int | float:
+    """A tier or policy order as written: 1000, not 1000.0 (nor 1e+06 for 1000000)."""
+    return int(value) if float(value).is_integer() else value

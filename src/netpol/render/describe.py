@@ -22,9 +22,9 @@ from netpol.model.tiers import (
     NODES,
     PODS,
     TierRule,
+    order_number,
 )
 from netpol.model.wording import first_few
-from netpol.render.tier_manifests import order_number
 
 
 def _list(items: tuple[str, ...], limit: int = 8) -> str:
@@ -208,7 +208,7 @@ def _tier_match_line(found: TierPeerMatch) -> str:
             return f"{text}: matches NO pod ({where}) — check the labels"
         return f"{text}: {len(found.pods)} pod(s) {where}: {_list(found.pods)}"
     outside = "addresses outside the cluster" + (
-        f" in {', '.join(match.nets_text or map(str, match.nets))}" if match.nets else ""
+        f" in {', '.join(match.nets_shown)}" if match.nets else ""
     )
     inside = [part for part, found_any in ((pods, found.pods), (nodes, found.nodes)) if found_any]
     return f"{text}: {'; '.join(inside) or 'no pod or node'}; and {outside}"
@@ -286,8 +286,8 @@ def _tier_match_json(found: TierPeerMatch) -> dict[str, object]:
         "pods": list(found.pods),
         "nodes": list(found.nodes),
         "namespaces": list(found.namespaces),
-        "networks": list(match.nets_text or map(str, match.nets)),
-        "notNetworks": list(match.not_nets_text or map(str, match.not_nets)),
+        "networks": list(match.nets_shown),
+        "notNetworks": list(match.not_nets_shown),
         "matchesNothing": found.matches_nothing,
     }
 

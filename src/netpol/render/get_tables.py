@@ -22,8 +22,9 @@ from netpol.model.tiers import (
     EndpointMatch,
     Tier,
     TieredPolicy,
+    order_number,
 )
-from netpol.render.tier_manifests import CNP_TIERS_SHOWN, order_number
+from netpol.render.tier_manifests import CNP_TIERS_SHOWN
 
 CALICO_GROUP = "projectcalico.org"
 Table = tuple[list[str], list[list[object]]]

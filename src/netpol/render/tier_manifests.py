@@ -36,6 +36,7 @@ from netpol.model.tiers import (
     Tier,
     TieredPolicy,
     TierRule,
+    order_number,
 )
 from netpol.render.manifests import metadata, selector
 
@@ -64,11 +65,6 @@ def _document(policy: TieredPolicy, spec: dict[str, Any]) -> dict[str, Any]:
         "metadata": metadata(policy.name, policy.namespace, {}, policy.source, policy.annotations),
         "spec": spec,
     }
-
-
-def order_number(value: float) -> int | float:
-    """A tier or policy order as written: 1000, not 1000.0."""
-    return int(value) if float(value).is_integer() else value
 
 
 # -- AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy --------------------
@@ -125,7 +121,7 @@ def _admin_peer(match: EndpointMatch) -> dict[str, Any]:
     if match.scope == NODES:
         return {"nodes": _label(match.nodes)}
     if match.scope == ANY and match.nets:
-        return {"networks": list(match.nets_text or map(str, match.nets))}
+        return {"networks": list(match.nets_shown)}
     if match.scope == ANY:
         # a Deny that failed closed (a peer of a kind netpol does not know): every
         # endpoint, which the API can only approach with every namespace
@@ -239,9 +235,9 @@ def _calico_protocols(rule: TierRule) -> dict[str, Any]:
 def _entity(match: EndpointMatch) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if match.nets:
-        out["nets"] = list(match.nets_text or map(str, match.nets))
+        out["nets"] = list(match.nets_shown)
     if match.not_nets:
-        out["notNets"] = list(match.not_nets_text or map(str, match.not_nets))
+        out["notNets"] = list(match.not_nets_shown)
     if match.pods is not None:
         out["selector"] = calico_text(match.pods)
     if match.not_pods is not None:
