@@ -25,7 +25,7 @@ DIRECTIONS = ("Ingress", "Egress")
 
 @dataclass(eq=False)
 class TierFill:
-    sides: NetworkPolicySides
+    sides: NetworkPolicySides  # classes and sets; its matrices hold the tiered results
     tiered: TieredMatrix
     steps: dict[str, list[Step]]  # direction -> steps in evaluation order
 
@@ -53,8 +53,13 @@ def _fill(ctx: LintContext, check_id: str) -> TierFill | None:
             return None
         tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
         steps: dict[str, list[Step]] = {d: [] for d in DIRECTIONS}
-        tiered.direction("Egress", sides.egress, sides.egress_isolated, steps["Egress"])
-        tiered.direction("Ingress", sides.ingress.T, sides.ingress_isolated, steps["Ingress"])
+        # only the steps matter here: the results may overwrite the NetworkPolicy matrices
+        # (no second K x K array), which nothing reads afterwards
+        for direction, ids, isolated in (
+            ("Egress", sides.egress, sides.egress_isolated),
+            ("Ingress", sides.ingress.T, sides.ingress_isolated),
+        ):
+            tiered.direction(direction, ids, isolated, steps[direction], overwrite=True)
         found = ctx.cache["tier-fill"] = TierFill(sides, tiered, steps)
     assert isinstance(found, TierFill)
     return found
