@@ -52,8 +52,8 @@ DIRECTIONS = (("Ingress", "ingress", "from"), ("Egress", "egress", "to"))
 
 
 @dataclass(frozen=True, slots=True)
-class _Api:
-    """How one kind writes what the model needs."""
+class AdminApi:
+    """How one kind writes what the model needs (validate checks the same fields)."""
 
     kind: str
     api_version: str
@@ -64,7 +64,7 @@ class _Api:
     ordered: bool  # by ``spec.priority``; else a singleton with no order
 
 
-_ANP = _Api(
+ANP_API = AdminApi(
     ANP_KIND,
     f"{API_GROUP}/v1alpha1",
     {"Allow": ALLOW, "Deny": DENY, "Pass": PASS},
@@ -73,7 +73,7 @@ _ANP = _Api(
     ADMIN_TIER.name,
     True,
 )
-_BANP = _Api(
+BANP_API = AdminApi(
     BANP_KIND,
     f"{API_GROUP}/v1alpha1",
     {"Allow": ALLOW, "Deny": DENY},
@@ -82,7 +82,7 @@ _BANP = _Api(
     BASELINE_TIER.name,
     False,
 )
-_CNP = _Api(
+CNP_API = AdminApi(
     CNP_KIND,
     f"{API_GROUP}/v1alpha2",
     {"Accept": ALLOW, "Deny": DENY, "Pass": PASS},
@@ -102,7 +102,7 @@ def parse_admin_network_policy(
     warnings: list[FieldWarning],
 ) -> TieredPolicy:
     """An AdminNetworkPolicy: the admin tier, ordered by ``spec.priority``."""
-    return _Reader(_ANP, name, source, warnings).policy(data)
+    return _Reader(ANP_API, name, source, warnings).policy(data)
 
 
 def parse_baseline_admin_network_policy(
@@ -113,7 +113,7 @@ def parse_baseline_admin_network_policy(
     warnings: list[FieldWarning],
 ) -> TieredPolicy:
     """The BaselineAdminNetworkPolicy: the baseline tier, no order (a singleton)."""
-    return _Reader(_BANP, name, source, warnings).policy(data)
+    return _Reader(BANP_API, name, source, warnings).policy(data)
 
 
 def parse_cluster_network_policy(
@@ -124,7 +124,7 @@ def parse_cluster_network_policy(
     warnings: list[FieldWarning],
 ) -> TieredPolicy:
     """A ClusterNetworkPolicy: ``spec.tier`` Admin or Baseline, ordered by priority."""
-    return _Reader(_CNP, name, source, warnings).policy(data)
+    return _Reader(CNP_API, name, source, warnings).policy(data)
 
 
 def _cnp_tier(spec: Any) -> str:
@@ -158,7 +158,9 @@ class _Ports:
 class _Reader:
     """Reads one document of one kind; what it cannot model goes to ``warnings``."""
 
-    def __init__(self, api: _Api, name: str, source: Source, warnings: list[FieldWarning]) -> None:
+    def __init__(
+        self, api: AdminApi, name: str, source: Source, warnings: list[FieldWarning]
+    ) -> None:
         self.api = api
         self.name = name
         self.source = source

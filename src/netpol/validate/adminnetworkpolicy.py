@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from netpol.load.admin_policies import INGRESS_PEERS
+from netpol.load.admin_policies import ANP_API, BANP_API, CNP_API, INGRESS_PEERS, AdminApi
 from netpol.load.yamldoc import LocatedMap
 from netpol.model.cidr import parse_cidr
 from netpol.validate.metadata import validate_metadata
@@ -51,17 +51,28 @@ _DOMAIN_NAME = re.compile(DOMAIN_NAME_PATTERN.removeprefix("^").removesuffix("$"
 
 @dataclass(frozen=True, slots=True)
 class _Schema:
-    """What one kind's CRD allows: the rest of the checks are shared."""
+    """What one kind's CRD allows beyond what the loader reads (``api``: its actions,
+    egress peers and where ports go): the rest of the checks are shared."""
 
-    actions: tuple[str, ...]
+    api: AdminApi
     max_rules: int  # per direction
     max_peers: int  # per rule
     max_ports: int
-    egress_peers: tuple[str, ...]
     spec_fields: tuple[str, ...]
-    ports: str  # "ports" (v1alpha1) or "protocols" (v1alpha2)
     named_port_peers: tuple[str, ...]  # egress peers a named port may not be used with
     only_name: str | None = None  # the singleton's one allowed name
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(self.api.actions)
+
+    @property
+    def egress_peers(self) -> tuple[str, ...]:
+        return self.api.egress_peers
+
+    @property
+    def ports(self) -> str:
+        return self.api.ports
 
     @property
     def named_port_message(self) -> str:
@@ -72,34 +83,28 @@ class _Schema:
 
 
 ANP = _Schema(
-    actions=("Allow", "Deny", "Pass"),
+    api=ANP_API,
     max_rules=100,
     max_peers=100,
     max_ports=100,
-    egress_peers=("namespaces", "pods", "nodes", "networks", "domainNames"),
     spec_fields=("priority", "subject", "ingress", "egress"),
-    ports="ports",
     named_port_peers=("networks", "nodes", "domainNames"),
 )
 BANP = _Schema(
-    actions=("Allow", "Deny"),
+    api=BANP_API,
     max_rules=100,
     max_peers=100,
     max_ports=100,
-    egress_peers=("namespaces", "pods", "nodes", "networks"),
     spec_fields=("subject", "ingress", "egress"),
-    ports="ports",
     named_port_peers=("networks", "nodes"),
     only_name="default",
 )
 CNP = _Schema(
-    actions=("Accept", "Deny", "Pass"),
+    api=CNP_API,
     max_rules=25,
     max_peers=25,
     max_ports=25,
-    egress_peers=("namespaces", "pods", "nodes", "networks", "domainNames"),
     spec_fields=("tier", "priority", "subject", "ingress", "egress"),
-    ports="protocols",
     named_port_peers=("networks", "nodes", "domainNames"),
 )
 
