@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import click
 
@@ -15,12 +14,13 @@ from netpol.engine.compile import compile_cluster
 from netpol.engine.explain import explain
 from netpol.lab import demo
 from netpol.lab.system import LabError, missing_requirements
+from netpol.load.bundled import examples_root
 from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Severity
 from netpol.model.options import Options
 from netpol.render.explain import explanation_text
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = examples_root()
 
 
 def explain_lines(cluster: Cluster, source: str, destination: str) -> list[str]:
