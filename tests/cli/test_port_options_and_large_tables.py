@@ -41,6 +41,29 @@ def test_too_many_endpoints_list_pairs_instead(tmp_path: Path) -> None:
     assert len(lines) == 1 + (TABLE_LIMIT + 1) * TABLE_LIMIT  # every ordered pair, all open
 
 
+MANY_NAMESPACES = "".join(
+    f"""\
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: p, namespace: n{i}}}
+spec: {{containers: [{{name: c, image: i}}]}}
+"""
+    for i in range(TABLE_LIMIT + 1)
+)
+
+
+def test_too_many_namespaces_suggest_only_what_is_coarser(tmp_path: Path) -> None:
+    (tmp_path / "many.yaml").write_text(MANY_NAMESPACES)
+
+    by_namespace = CliRunner().invoke(command, [str(tmp_path), "--by", "namespace"])
+    by_workload = CliRunner().invoke(command, [str(tmp_path), "--by", "workload"])
+
+    assert by_namespace.exit_code == by_workload.exit_code == 0
+    assert "listing the allowed pairs instead (try -o json)" in by_namespace.stderr
+    assert "(try --by namespace, or -o json)" in by_workload.stderr
+
+
 def test_by_workload_is_a_table_again(tmp_path: Path) -> None:
     (tmp_path / "many.yaml").write_text(MANY)
 

@@ -13,6 +13,12 @@ from netpol.render.matrix import matrix_csv, matrix_json, matrix_markdown, truth
 
 FORMATS = ("table", "wide", "json", "csv", "md")
 TABLE_LIMIT = 150  # endpoints; a table grows with their square
+# what a too-large table may suggest instead: only views coarser than the one asked for
+COARSER_VIEWS = {
+    "pod": "--by workload or --by namespace",
+    "workload": "--by namespace",
+    "namespace": "",
+}
 
 
 @click.command("matrix")
@@ -57,9 +63,10 @@ def command(
     view = MatrixView(matrix, granularity)
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
     if output == "table" and len(view.endpoints) > TABLE_LIMIT:
+        coarser = COARSER_VIEWS[granularity]
         click.echo(
             f"note: {len(view.endpoints)} endpoints are too many for a readable truth table; "
-            "listing the allowed pairs instead (try --by workload or --by namespace, or "
+            f"listing the allowed pairs instead (try {coarser + ', or ' if coarser else ''}"
             "-o json)",
             err=True,
         )

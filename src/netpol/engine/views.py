@@ -284,15 +284,20 @@ class MatrixView:
         if pair is not None and (all_pairs or not pair.connections.is_empty):
             yield pair
 
-    def members(self, i: int, j: int) -> list[tuple[str, str, ConnectionSet]]:
+    def members(self, i: int, j: int) -> Iterator[tuple[str, str, ConnectionSet]]:
         """The pod pairs behind a view pair, each with its own connections (a pod and itself
-        excluded): what a marked, disagreeing pair really contains."""
-        found = []
+        excluded), lazily: a namespace pair holds up to pods x pods of them, and a listing
+        shows a few (``member_count`` says how many there are)."""
         for src in self.endpoints[i].pods:
             for dst in self.endpoints[j].pods:
                 if src.id != dst.id:
-                    found.append((src.id, dst.id, self.matrix.pod_connections(src.id, dst.id)))
-        return found
+                    yield src.id, dst.id, self.matrix.pod_connections(src.id, dst.id)
+
+    def member_count(self, i: int, j: int) -> int:
+        """How many pod pairs ``members`` yields (endpoints share no pod, so only a pair of an
+        endpoint with itself loses its pods' own pairs)."""
+        sources, targets = len(self.endpoints[i].pods), len(self.endpoints[j].pods)
+        return sources * targets - (sources if i == j else 0)
 
     def index(self, endpoint_id: str) -> int:
         for i, e in enumerate(self.endpoints):

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from itertools import islice
 
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView, ViewEndpoint, ViewPair
@@ -70,14 +71,13 @@ def disagreements(view: MatrixView, pairs: Sequence[ViewPair]) -> str:
     for pair in sorted((p for p in pairs if p.mixed), key=lambda p: (p.src, p.dst)):
         src, dst = view.endpoints[pair.src].id, view.endpoints[pair.dst].id
         lines.append(f"{src} -> {dst}: member pods disagree")
-        members = view.members(pair.src, pair.dst)
-        for pod_src, pod_dst, connections in members[:MEMBERS_SHOWN]:
+        shown = islice(view.members(pair.src, pair.dst), MEMBERS_SHOWN)
+        for pod_src, pod_dst, connections in shown:
             # the union bounds every member, so this only drops ports a --port filter hides
             lines.append(f"  {pod_src} -> {pod_dst}: {(connections & pair.connections).text()}")
-        if len(members) > MEMBERS_SHOWN:
-            lines.append(
-                f"  ... and {len(members) - MEMBERS_SHOWN} more pod pairs (--by pod lists all)"
-            )
+        total = view.member_count(pair.src, pair.dst)
+        if total > MEMBERS_SHOWN:
+            lines.append(f"  ... and {total - MEMBERS_SHOWN} more pod pairs (--by pod lists all)")
     return "\n".join(lines)
 
 
