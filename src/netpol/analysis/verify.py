@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
 from netpol.analysis.evidence import explain_pair
 from netpol.analysis.expectations import Expectation, ExpectationsFile
+from netpol.engine.class_verdicts import AllowedByClass
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint
 from netpol.engine.explain import Explanation
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.verdict import evaluate
 from netpol.model.objects import Pod
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
@@ -137,7 +137,8 @@ class VerifyReport:
 def verify(cc: CompiledCluster, expectations: ExpectationsFile) -> VerifyReport:
     """Every expectation of the file checked against ``cc``, plus the default if one is set."""
     resolver = EndpointResolver(cc, expectations.namespace)
-    results = tuple(check(cc, resolver, e) for e in expectations.expectations)
+    allowed = AllowedByClass(cc)
+    results = tuple(check(cc, resolver, e, allowed) for e in expectations.expectations)
     default = None
     if expectations.default != "none":
         default = check_default(cc, expectations, results)
@@ -175,9 +176,16 @@ def _wanted(
 
 
 def check(
-    cc: CompiledCluster, resolver: EndpointResolver, expectation: Expectation
+    cc: CompiledCluster,
+    resolver: EndpointResolver,
+    expectation: Expectation,
+    allowed: AllowedByClass | None = None,
 ) -> ExpectationResult:
-    """One expectation: every pair it names, each with the evidence of a failure."""
+    """One expectation: every pair it names, each with the evidence of a failure.
+
+    ``allowed`` remembers verdicts per pair of classes across expectations (a workload's
+    replicas against another's are one class pair, however many pod pairs)."""
+    allowed = allowed or AllowedByClass(cc)
     side = "from"
     try:
         sources = resolver.sources(expectation.src)
@@ -187,7 +195,7 @@ def check(
             for dst, required, vias in _wanted(resolver, expectation, src).values():
                 if src.same_pod(dst):
                     continue
-                pairs.append(_pair(cc, src, dst, required, vias, expectation.expect))
+                pairs.append(_pair(allowed, src, dst, required, vias, expectation.expect))
     except EndpointError as exc:
         return ExpectationResult(expectation, ERROR, error=f"{side}: {exc}")
     if not pairs:
@@ -210,16 +218,15 @@ def check(
 
 
 def _pair(
-    cc: CompiledCluster,
+    allowed: AllowedByClass,
     src: Endpoint,
     dst: Endpoint,
     required: ConnectionSet,
     vias: dict[tuple[str, int], str],
     expect: str,
 ) -> PairCheck:
-    allowed = evaluate(cc, src, dst).allowed
     listed = tuple((proto, port, text) for (proto, port), text in vias.items())
-    return PairCheck(src, dst, expect, required, allowed, listed)
+    return PairCheck(src, dst, expect, required, allowed.allowed(src, dst), listed)
 
 
 def check_default(

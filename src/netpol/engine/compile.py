@@ -174,9 +174,18 @@ class CompiledCluster:
         """Pods NetworkPolicy can select or isolate: with an IP, not node traffic."""
         return tuple(p for p in self.cluster.pods if self.is_policy_pod(p))
 
+    @cached_property
+    def _endpoint_of(self) -> dict[str, Endpoint]:
+        return {}
+
     def endpoint(self, pod: Pod) -> Endpoint:
-        """The pod as policy sees it, with its node (whose labels node peers read)."""
-        return pod_endpoint(pod, self.profile, self.cluster.node_by_name.get(pod.node))
+        """The pod as policy sees it, with its node (whose labels node peers read); made once
+        per pod (verbs that resolve a workload many times would parse its IPs each time)."""
+        found = self._endpoint_of.get(pod.id)
+        if found is None:
+            node = self.cluster.node_by_name.get(pod.node)
+            found = self._endpoint_of[pod.id] = pod_endpoint(pod, self.profile, node)
+        return found
 
     def is_policy_pod(self, pod: Pod) -> bool:
         return bool(pod.ips) and not (pod.host_network and self.profile.host_network_is_node)

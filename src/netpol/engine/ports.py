@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from netpol.model.objects import PROTOCOLS
 
@@ -75,8 +76,7 @@ class ConnectionSet:
     @staticmethod
     def of(protocol: str, lo: int = MIN_PORT, hi: int | None = None) -> ConnectionSet:
         """Ports ``lo..hi`` (``hi`` defaults to ``lo``; no ports given means the whole protocol)."""
-        hi = lo if hi is None else hi
-        return ConnectionSet.from_intervals({protocol: ((lo, hi),)})
+        return _range_set(protocol, lo, lo if hi is None else hi)
 
     @staticmethod
     def whole(protocol: str) -> ConnectionSet:
@@ -201,3 +201,9 @@ def parse_connection_set(text: str) -> ConnectionSet:
             raise ValueError(f"port range {token!r} outside 1-65535")
         by_protocol.setdefault(protocol, []).append((lo, hi))
     return ConnectionSet.from_intervals(by_protocol)
+
+
+@lru_cache(maxsize=4096)
+def _range_set(protocol: str, lo: int, hi: int) -> ConnectionSet:
+    # a few ports recur in every expectation, flow and rule: build each set once
+    return ConnectionSet.from_intervals({protocol: ((lo, hi),)})

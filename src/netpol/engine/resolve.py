@@ -277,10 +277,7 @@ class Resolver:
         )
 
     def _workload_pods(self, workload_id: str, port: int | None, protocol: str) -> list[Target]:
-        pods = [
-            p for p in self.cluster.pods if p.workload is not None and p.workload.id == workload_id
-        ]
-        pods = [p for p in pods if p.ips]
+        pods = [p for p in self.cluster.pods_by_workload.get(workload_id, ()) if p.ips]
         if not pods:
             raise ResolveError(f"workload {workload_id} has no running pod (replicas: 0?)")
         return [Target(self._pod(p), port, protocol) for p in pods]

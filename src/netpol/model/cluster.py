@@ -63,6 +63,15 @@ class Cluster:
         return {w.id: w for w in self.workloads}
 
     @cached_property
+    def pods_by_workload(self) -> dict[str, list[Pod]]:
+        """The pods of each workload id, in input order (bare pods are not listed)."""
+        found: dict[str, list[Pod]] = {}
+        for pod in self.pods:
+            if pod.workload is not None:
+                found.setdefault(pod.workload.id, []).append(pod)
+        return found
+
+    @cached_property
     def service_by_id(self) -> dict[str, Service]:
         return {s.id: s for s in self.services}
 
