@@ -143,20 +143,24 @@ def _named(workload: tuple[str, str, str, list[int]]) -> str:
 
 
 def _changed_copy(target: str, docs: list[dict[str, object]], every: int) -> None:
-    """The cluster of ``docs`` in ``target`` with every ``every``-th NetworkPolicy given one more
-    ingress port."""
+    """The cluster of ``docs`` in ``target`` with every ``every``-th NetworkPolicy that has an
+    ingress rule with ports given one more port there (port 1/TCP): a change of the size a pull
+    request makes, which touches the pairs that rule already admits."""
     os.makedirs(target, exist_ok=True)
-    policies = [d for d in docs if d.get("kind") == "NetworkPolicy"]
-    others = [d for d in docs if d.get("kind") != "NetworkPolicy"]
-    for i, policy in enumerate(policies):
-        if i % every == 0:
-            policy = json.loads(json.dumps(policy))
-            spec = policy["spec"]
-            spec.setdefault("ingress", []).append({"ports": [{"port": 1, "protocol": "TCP"}]})
-            spec["policyTypes"] = sorted(set(spec.get("policyTypes", [])) | {"Ingress"})
-            policies[i] = policy
+    changed = 0
+    out = []
+    for doc in docs:
+        rules = doc.get("spec", {}).get("ingress") if doc.get("kind") == "NetworkPolicy" else None
+        with_ports = [r for r in rules or [] if r.get("ports")]
+        if with_ports:
+            if changed % every == 0:
+                doc = json.loads(json.dumps(doc))
+                rule = next(r for r in doc["spec"]["ingress"] if r.get("ports"))
+                rule["ports"].append({"port": 1, "protocol": "TCP"})
+            changed += 1
+        out.append(doc)
     with open(os.path.join(target, "cluster.yaml"), "w", encoding="utf-8") as handle:
-        yaml.dump_all(others + policies, handle, Dumper=Dumper, sort_keys=False)
+        yaml.dump_all(out, handle, Dumper=Dumper, sort_keys=False)
 
 
 def prepare(pods: int, workdir: str) -> Inputs:

@@ -11,6 +11,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from netpol.analysis.diff_candidates import candidate_pairs
 from netpol.analysis.evidence import explain_pair
 from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
@@ -118,7 +119,11 @@ def diff(
             found = endpoints.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
             endpoints[e.id] = _with_pods(found, attr, tuple(e.pods))
     ids = sorted(endpoints)
-    before_pairs, after_pairs = _nonempty(a), _nonempty(b)
+    candidates = candidate_pairs(a.view, b.view)
+    if candidates is None:
+        before_pairs, after_pairs = _nonempty(a), _nonempty(b)
+    else:
+        before_pairs, after_pairs = _nonempty_of(a, candidates), _nonempty_of(b, candidates)
     changes: list[PairChange] = []
     none = (ConnectionSet.none(), False)
     # Pairs empty on both sides are equal: only pairs non-empty on one side can differ.
@@ -158,6 +163,21 @@ def _nonempty(side: _Side) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
         for p in side.view.pairs()
         if endpoints[p.src].pods and endpoints[p.dst].pods
     }
+
+
+def _nonempty_of(
+    side: _Side, wanted: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
+    """``_nonempty`` restricted to the ``wanted`` pairs, each read from the view on its own."""
+    endpoints, found = side.view.endpoints, {}
+    for s, d in wanted:
+        i, j = side.index.get(s), side.index.get(d)
+        if i is None or j is None or not (endpoints[i].pods and endpoints[j].pods):
+            continue
+        pair = side.view.pair(i, j)
+        if pair is not None and not pair.connections.is_empty:
+            found[(s, d)] = (pair.connections, pair.mixed)
+    return found
 
 
 def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:

@@ -1,0 +1,98 @@
+"""Which endpoint pairs two policy sets may disagree on, found on classes, not pod pairs.
+
+A pod belongs to one class on each side (engine.classes); pods with the same pair of classes
+(a joint class) are alike on both sides. Two joint classes whose class-level connections are
+equal on both sides cannot change any pair of their member pods, so a diff need compare only
+the endpoint pairs that hold a member pair of two joint classes that changed. That work is
+(joint classes)^2 ids compared with numpy, plus the changed pairs themselves, instead of every
+allowed pod pair of both sides (10k pods: millions of pairs).
+
+Pods whose connections the classes do not decide alone are compared in full: node traffic
+(hostNetwork pods: the node exceptions depend on where each pod runs), pods on one side only,
+and pods whose endpoint changed (a pod moved to another workload).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netpol.engine.endpoints import POD
+from netpol.engine.views import MatrixView
+
+# elements of one band of (joint class x joint class) ids, as the engine's fill bands them
+BAND_ELEMENTS = 1 << 22
+# past this share of endpoints compared in full, narrowing saves nothing
+MOST_ENDPOINTS_VOLATILE = 0.25
+
+
+def candidate_pairs(old: MatrixView, new: MatrixView) -> set[tuple[str, str]] | None:
+    """(source id, destination id) of every endpoint pair whose connections may differ between
+    ``old`` and ``new`` (a superset of those that do); None when narrowing cannot help."""
+    if old.matrix.profile != new.matrix.profile or old.granularity != new.granularity:
+        return None
+    endpoint_old = {p.id: e.id for e in old.endpoints for p in e.pods}
+    endpoint_new = {p.id: e.id for e in new.endpoints for p in e.pods}
+    class_old, class_new = old.matrix.partition.class_of_pod, new.matrix.partition.class_of_pod
+    kinds_old = [c.kind for c in old.matrix.classes]
+    kinds_new = [c.kind for c in new.matrix.classes]
+    joint: dict[tuple[int, int], int] = {}
+    members: list[set[str]] = []
+    volatile: set[str] = set()
+    for pod_id in endpoint_old.keys() | endpoint_new.keys():
+        a, b = class_old.get(pod_id), class_new.get(pod_id)
+        e_old, e_new = endpoint_old.get(pod_id), endpoint_new.get(pod_id)
+        if a is None or b is None or e_old != e_new or kinds_old[a] != POD or kinds_new[b] != POD:
+            volatile.update(e for e in (e_old, e_new) if e is not None)
+            continue
+        index = joint.setdefault((a, b), len(joint))
+        if index == len(members):
+            members.append(set())
+        members[index].add(e_old)  # type: ignore[arg-type]  # e_old == e_new, not None
+    everything = set(endpoint_old.values()) | set(endpoint_new.values())
+    if len(volatile) > MOST_ENDPOINTS_VOLATILE * max(1, len(everything)):
+        return None
+    found: set[tuple[str, str]] = set()
+    for x, y in _changed_joint_pairs(old, new, list(joint)):
+        found.update((s, d) for s in members[x] for d in members[y])
+    for v in volatile:
+        found.update((v, e) for e in everything)
+        found.update((e, v) for e in everything)
+    return found
+
+
+def _changed_joint_pairs(
+    old: MatrixView, new: MatrixView, joint: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Pairs of joint classes whose class-level connections differ, in bands of rows."""
+    if not joint:
+        return []
+    keys = np.array(joint, dtype=np.intp)
+    rows_old, rows_new = keys[:, 0], keys[:, 1]
+    ids_old, ids_new = old.matrix.ids, new.matrix.ids
+    same: dict[int, bool] = {}
+    changed: list[tuple[int, int]] = []
+    count = len(joint)
+    band = max(1, BAND_ELEMENTS // count)
+    for start in range(0, count, band):
+        stop = min(count, start + band)
+        before = ids_old[np.ix_(rows_old[start:stop], rows_old)].astype(np.int64)
+        after = ids_new[np.ix_(rows_new[start:stop], rows_new)].astype(np.int64)
+        combined = (before << 32) | after
+        distinct, inverse = np.unique(combined, return_inverse=True)
+        differs = np.array(
+            [not _same(old, new, int(value), same) for value in distinct.tolist()], dtype=bool
+        )
+        xs, ys = np.nonzero(differs[inverse.reshape(combined.shape)])
+        changed.extend(zip((xs + start).tolist(), ys.tolist(), strict=True))
+    return changed
+
+
+def _same(old: MatrixView, new: MatrixView, combined: int, known: dict[int, bool]) -> bool:
+    """Whether the old mask id and the new one (packed in ``combined``) are one connection set;
+    each side cuts the port space into its own atoms, so ids are compared as sets."""
+    found = known.get(combined)
+    if found is None:
+        before = old.matrix.atoms.connections(old.matrix.table.masks[combined >> 32])
+        after = new.matrix.atoms.connections(new.matrix.table.masks[combined & 0xFFFFFFFF])
+        found = known[combined] = before == after
+    return found
