@@ -28,7 +28,10 @@ def test_split(text: str, split: tuple[str, int | str | None, str]) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("10.0.0.1:80/icmp", """'10.0.0.1:80/icmp': unknown protocol "icmp": one of TCP, UDP, SCTP"""),
+        (
+            "10.0.0.1:80/icmp",
+            """'10.0.0.1:80/icmp': unknown protocol "icmp": one of TCP, UDP, SCTP""",
+        ),
         (
             "backend-svc:http/TPC",
             """'backend-svc:http/TPC': unknown protocol "TPC": one of TCP, UDP, SCTP""",

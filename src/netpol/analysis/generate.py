@@ -23,6 +23,7 @@ from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
 from netpol.engine.matrix import ClassMatrix, class_matrix
+from netpol.engine.names import did_you_mean
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.load.scalars import STR_TAG, plain_tag
@@ -163,15 +164,19 @@ class _Planner:
             kind = end.workload_kind or "workload"
             known = sorted(w.name for w in self.cluster.workloads if w.namespace == end.namespace)
             listing = ", ".join(known[:10]) or "none"
+            hint = did_you_mean(end.id.partition("/")[2], known)
             raise FlowResolveError(
-                f"no {kind} {end.id} in the input (workloads in {end.namespace}: {listing})"
+                f"no {kind} {end.id} in the input"
+                + (hint or f" (workloads in {end.namespace}: {listing})")
             )
         return found
 
     def service(self, end: FlowEnd) -> Service:
         found = self.cluster.service_by_id.get(end.id)
         if found is None:
-            raise FlowResolveError(f"no Service {end.id} in the input")
+            here = [s.name for s in self.cluster.services if s.namespace == end.namespace]
+            hint = did_you_mean(end.id.partition("/")[2], here)
+            raise FlowResolveError(f"no Service {end.id} in the input{hint}")
         return found
 
     def workloads(self, end: FlowEnd) -> list[Workload]:

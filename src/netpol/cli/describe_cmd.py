@@ -83,6 +83,7 @@ def command(
     cluster = load_or_exit(paths, options)
     if "/" in name:
         namespace, name = name.split("/", 1)
+    given = namespace
     namespace = namespace or options.default_namespace
     cc = compile_cluster(cluster, options)
     chosen = KINDS[kind.lower()]
@@ -95,7 +96,7 @@ def command(
             description = describe_policy(cc, find_policy(cc, namespace, name))
             text = _json(policy_json(description)) if output == "json" else policy_text(description)
         else:
-            pod_description = describe_pod(cc, find_pod(cluster, namespace, name))
+            pod_description = describe_pod(cc, find_pod(cluster, given, name))
             text = (
                 _json(pod_json(pod_description)) if output == "json" else pod_text(pod_description)
             )
