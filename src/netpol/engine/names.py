@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from netpol.engine.selectors import matches
 from netpol.model.objects import Pod, Service
 from netpol.model.selectors import LabelSelector, Requirement
 
@@ -225,3 +226,29 @@ def _split_requirements(text: str) -> Sequence[str]:
         raise ValueError(f"selector {text!r}: '(' without ')'")
     parts.append(current)
     return parts
+
+
+# -- -n / -A / -l: which pods a verb lists or evaluates ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The pods ``-n NAMESPACE`` and ``-l SELECTOR`` leave in view (both: both must hold);
+    the default scope is every pod of every namespace."""
+
+    namespace: str | None = None
+    selector: LabelSelector | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.namespace is None and self.selector is None
+
+    def admits(self, pod: Pod) -> bool:
+        """The pod is in scope: of the namespace and matching the selector."""
+        if self.namespace is not None and pod.namespace != self.namespace:
+            return False
+        return self.selector is None or matches(self.selector, pod.labels)
+
+    def admits_namespace(self, namespace: str | None) -> bool:
+        """An object of ``namespace`` (None: cluster-scoped) is in view of ``-n``."""
+        return self.namespace is None or namespace == self.namespace
