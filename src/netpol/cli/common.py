@@ -210,7 +210,7 @@ OUTPUT_FORMATS = {
     "wide": "a table with more columns",
     "name": "kind/name per line",
     "json": "JSON (docs/json.md)",
-    "yaml": "the JSON document as YAML",
+    "yaml": "the json document as YAML",
     "csv": "comma-separated",
     "md": "a Markdown table",
     "sarif": "SARIF 2.1 for code scanning",
@@ -222,12 +222,16 @@ OUTPUT_FORMATS = {
 }
 
 
-def output_option(*formats: str, default: str) -> Callable[[F], F]:
+def output_option(
+    *formats: str, default: str, meaning: dict[str, str] | None = None
+) -> Callable[[F], F]:
     """``-o/--output`` with ``formats`` (each from OUTPUT_FORMATS), listed and explained the
-    same way on every verb."""
+    same way on every verb; ``meaning`` says what a format holds where it is more specific
+    (get's json is a Kubernetes List)."""
     unknown = [f for f in formats if f not in OUTPUT_FORMATS]
     assert not unknown and default in formats, f"undocumented output format {unknown or default}"
-    described = "; ".join(f"{f}: {OUTPUT_FORMATS[f]}" for f in formats)
+    said = {**OUTPUT_FORMATS, **(meaning or {})}
+    described = "; ".join(f"{f}: {said[f]}" for f in formats)
     return click.option(
         "-o",
         "--output",

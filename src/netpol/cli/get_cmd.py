@@ -120,7 +120,15 @@ RESOURCES: dict[str, Resource] = {alias: r for aliases, r in _RESOURCES for alia
 @click.argument("resource", metavar="RESOURCE")
 @input_options
 @scope_options
-@output_option("table", "wide", "name", "json", "yaml", default="table")
+@output_option(
+    "table",
+    "wide",
+    "name",
+    "json",
+    "yaml",
+    default="table",
+    meaning={"json": "a Kubernetes List, loadable again", "yaml": "the same List as YAML"},
+)
 @click.option(
     "--show-labels", is_flag=True, help="Add a LABELS column (namespaces, nodes, pods, workloads)."
 )

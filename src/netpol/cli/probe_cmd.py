@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -17,10 +16,12 @@ from netpol.analysis.probe import (
 from netpol.analysis.probe_session import run_probes
 from netpol.cli.common import (
     EXIT_CHECK_FAILED,
+    echo_document,
     fail,
     input_options,
     load_or_exit,
     options_from,
+    output_option,
 )
 from netpol.cli.live_input import cni_of, live_cluster, requested_target
 from netpol.engine.compile import compile_cluster
@@ -71,9 +72,7 @@ from netpol.render.table import render_table
     show_default=True,
     help="Image of the probe pods (needs sh and nc, python3 or busybox).",
 )
-@click.option(
-    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json", "yaml", default="table")
 def command(
     paths: tuple[str, ...],
     namespaces: tuple[str, ...],
@@ -124,8 +123,8 @@ def command(
     except LiveError as exc:
         fail(str(exc))
     summary = summarize(results)
-    if output == "json":
-        click.echo(json.dumps(_json(results, summary, options.profile.name, cni), indent=2))
+    if output in ("json", "yaml"):
+        echo_document(_json(results, summary, options.profile.name, cni), output)
     else:
         click.echo(_table(results))
         click.echo(
