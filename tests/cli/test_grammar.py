@@ -311,3 +311,36 @@ def test_a_service_port_name_is_its_number() -> None:
 
     assert by_name.exit_code == 0, by_name.output
     assert by_name.stdout == by_number.stdout
+
+
+def _policies(flows: Path) -> list[object]:
+    result = run("generate", THREE_TIER, "--flows", str(flows), "-o", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["policies"]  # type: ignore[no-any-return]
+
+
+def test_generate_reads_short_names_as_every_verb_does(tmp_path: Path) -> None:
+    written = (REPO / "examples" / "three-tier" / "flows.yaml").read_text()
+    short = tmp_path / "flows.yaml"
+    short.write_text(
+        written.replace("workload: frontend-deploy}", "workload: frontend}").replace(
+            "workload: db-sts}", "workload: db}"
+        )
+    )
+    assert short.read_text() != written
+
+    assert _policies(short) == _policies(REPO / "examples" / "three-tier" / "flows.yaml")
+
+
+def test_generate_offers_the_near_workload(tmp_path: Path) -> None:
+    written = (REPO / "examples" / "three-tier" / "flows.yaml").read_text()
+    typo = tmp_path / "flows.yaml"
+    typo.write_text(written.replace("workload: frontend-deploy}", "workload: frontend-depoy}"))
+
+    result = run("generate", THREE_TIER, "--flows", str(typo))
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {typo}: no workload app1-ns/frontend-depoy in the input (did you mean "
+        "frontend-deploy?)"
+    ]

@@ -25,6 +25,7 @@ from netpol.cli.common import (
 )
 from netpol.cli.live_input import cni_of, live_cluster, requested_target
 from netpol.engine.compile import compile_cluster
+from netpol.engine.names import did_you_mean
 from netpol.load.live import LiveError, connect
 from netpol.load.live.probe_pods import DEFAULT_IMAGE
 from netpol.render.table import render_table
@@ -98,6 +99,10 @@ def command(
         fail("probe needs a live cluster: --kubeconfig PATH, --context NAME or --live")
     options = options_from(params)
     cluster = load_or_exit(paths, options)
+    known = {n.name for n in cluster.namespaces}
+    for namespace in namespaces:
+        if namespace not in known:
+            fail(f"-n/--namespace: no namespace {namespace!r}{did_you_mean(namespace, known)}")
     cni = cni_of(live_cluster(target)).summary
     cc = compile_cluster(cluster, options)
     plan = plan_probes(cc, namespaces, limit)
