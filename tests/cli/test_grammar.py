@@ -344,3 +344,32 @@ def test_generate_offers_the_near_workload(tmp_path: Path) -> None:
         f"error: {typo}: no workload app1-ns/frontend-depoy in the input (did you mean "
         "frontend-deploy?)"
     ]
+
+
+def test_verify_reads_workload_names_as_every_verb_does(tmp_path: Path) -> None:
+    expectations = tmp_path / "expect.yaml"
+    expectations.write_text(
+        "expectations:\n"
+        "  - name: short names\n"
+        "    from: {workload: app1-ns/frontend}\n"
+        "    to: {workload: app1-ns/back}\n"
+        "    ports: [5678/TCP]\n"
+        "    expect: deny\n"
+        "  - name: a typo\n"
+        "    from: {workload: app1-ns/frontend-depoy}\n"
+        "    to: backend-svc\n"
+        "    expect: deny\n"
+    )
+
+    result = run("verify", TUTORIAL, "--expect", str(expectations))
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {expectations}:7: expectations[1] (a typo): from: 'app1-ns/frontend-depoy': "
+        "no pod or workload 'frontend-depoy' in namespace app1-ns (did you mean "
+        "frontend-deploy?)"
+    ]
+    fixed = expectations.read_text().replace("frontend-depoy", "frontend-deploy")
+    expectations.write_text(fixed)
+    passed = run("verify", TUTORIAL, "--expect", str(expectations), "-o", "json")
+    assert [r["status"] for r in json.loads(passed.stdout)["results"]] == ["pass", "pass"]

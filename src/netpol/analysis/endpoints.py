@@ -203,8 +203,12 @@ class EndpointResolver:
         namespace, _, name = text.rpartition("/")
         namespace = namespace or self.default_namespace or self.resolver.cluster_default()
         workload = self.cc.cluster.workload_by_id.get(f"{namespace}/{name}")
-        if workload is None:
-            raise ResolveError(f"no workload {name!r} in namespace {namespace}")
+        if workload is None:  # a short name, as every verb reads it, or the near names
+            meaning = self.resolver.names.lookup(namespace, name, text, services=False)
+            found = self.cc.cluster.workload_by_id.get(meaning.pods[0].workload_id)
+            if found is None:
+                raise ResolveError(f"{text!r}: {meaning.shown} is not a workload")
+            workload, namespace, name = found, found.namespace, found.name
         return self.resolver.targets(
             f"{workload.kind.lower()}/{namespace}/{name}", None, port, protocol
         )
