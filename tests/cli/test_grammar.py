@@ -373,3 +373,32 @@ def test_verify_reads_workload_names_as_every_verb_does(tmp_path: Path) -> None:
     expectations.write_text(fixed)
     passed = run("verify", TUTORIAL, "--expect", str(expectations), "-o", "json")
     assert [r["status"] for r in json.loads(passed.stdout)["results"]] == ["pass", "pass"]
+
+
+def test_an_unknown_namespace_in_a_file_offers_the_near_one(tmp_path: Path) -> None:
+    expectations = tmp_path / "expect.yaml"
+    expectations.write_text(
+        "expectations:\n"
+        "  - name: ns\n"
+        "    from: {namespace: app1-n}\n"
+        "    to: backend-svc\n"
+        "    expect: deny\n"
+    )
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(
+        "apiVersion: netpol/v1alpha1\nkind: Flows\nflows:\n"
+        "  - {from: {namespace: app1-n}, to: {workload: app1-ns/db-sts}, ports: [3306/TCP]}\n"
+    )
+
+    verified = run("verify", TUTORIAL, "--expect", str(expectations))
+    generated = run("generate", TUTORIAL, "--flows", str(flows))
+
+    assert (verified.exit_code, generated.exit_code) == (2, 2)
+    assert verified.stderr.splitlines() == [
+        f"error: {expectations}:2: expectations[0] (ns): from: namespace app1-n: no namespace "
+        "'app1-n' in the input (did you mean app1-ns?)"
+    ]
+    assert generated.stderr.splitlines() == [
+        f"error: {flows}: namespace app1-n: no namespace 'app1-n' in the input (did you mean "
+        "app1-ns?)"
+    ]

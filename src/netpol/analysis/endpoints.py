@@ -20,6 +20,7 @@ from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint
 from netpol.engine.ipspace import IPAtoms
+from netpol.engine.names import did_you_mean
 from netpol.engine.resolve import ResolveError, Resolver, Target
 from netpol.engine.selectors import matches
 from netpol.model.cidr import parse_cidr_sloppy
@@ -136,7 +137,8 @@ class EndpointResolver:
         namespace = spec.namespace
         cluster = self.cc.cluster
         if namespace is not None and namespace not in cluster.namespace_by_name:
-            raise EndpointError(f"{spec.text()}: no namespace {namespace!r} in the input")
+            hint = did_you_mean(namespace, cluster.namespace_by_name)
+            raise EndpointError(f"{spec.text()}: no namespace {namespace!r} in the input{hint}")
         selector = LabelSelector(match_labels=spec.labels)
         pods = [
             p

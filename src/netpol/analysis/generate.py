@@ -211,7 +211,10 @@ class _Planner:
             return [self.cluster.workload_by_id[i] for i in ids if i in self.cluster.workload_by_id]
         if end.kind in ("namespace", "labels"):
             if end.namespace is not None and end.namespace not in self.cluster.namespace_by_name:
-                raise FlowResolveError(f"{end.text()}: no namespace {end.namespace!r} in the input")
+                hint = did_you_mean(end.namespace, self.cluster.namespace_by_name)
+                raise FlowResolveError(
+                    f"{end.text()}: no namespace {end.namespace!r} in the input{hint}"
+                )
             selector = LabelSelector(match_labels=end.labels)
             return [
                 w
