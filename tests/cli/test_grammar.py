@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import jsonschema
@@ -14,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from netpol.cli.common import OUTPUT_FORMATS, SCOPE_HELP
 from netpol.cli.main import cli
+from netpol.engine.ports import ConnectionSet
 
 REPO = Path(__file__).resolve().parents[2]
 TUTORIAL = str(REPO / "examples" / "tutorial")
@@ -402,3 +404,48 @@ def test_an_unknown_namespace_in_a_file_offers_the_near_one(tmp_path: Path) -> N
         f"error: {flows}: namespace app1-n: no namespace 'app1-n' in the input (did you mean "
         "app1-ns?)"
     ]
+
+
+def _connections(document: dict[str, Any]) -> dict[tuple[str, str], ConnectionSet]:
+    return {
+        (c["src"], c["dst"]): ConnectionSet.union_of(
+            ConnectionSet.of(protocol, lo, hi)
+            for protocol, ranges in c["allowed"].items()
+            for lo, hi in ranges
+        )
+        for c in document["connections"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("by", "selector"),
+    [("namespace", "role!=db"), ("workload", "k8s-app notin (x)"), ("namespace", "!k8s-app")],
+)
+def test_a_scoped_group_is_the_union_of_its_pods_in_scope(by: str, selector: str) -> None:
+    """A workload or namespace endpoint under -l stands for its admitted pods only: each
+    pair is the union of the full pod matrix over those members (the engine stays exact)."""
+    pods = json.loads(run("matrix", THREE_TIER, "-o", "json").stdout)
+    scoped = json.loads(run("matrix", THREE_TIER, "--by", by, "-l", selector, "-o", "json").stdout)
+    pod_pairs = _connections(pods)
+    key = "namespace" if by == "namespace" else "workload"
+    admitted = {
+        e["id"]
+        for e in json.loads(run("matrix", THREE_TIER, "-l", selector, "-o", "json").stdout)[
+            "endpoints"
+        ]
+    }
+    members: dict[str, list[str]] = {}
+    for endpoint in pods["endpoints"]:
+        if endpoint["id"] in admitted:
+            members.setdefault(endpoint[key], []).append(endpoint["id"])
+    assert sorted(e["id"] for e in scoped["endpoints"]) == sorted(members)
+    got = _connections(scoped)
+    for src in members:
+        for dst in members:
+            union = ConnectionSet.union_of(
+                pod_pairs.get((s, d), ConnectionSet.none())
+                for s in members[src]
+                for d in members[dst]
+                if s != d
+            )
+            assert got.get((src, dst), ConnectionSet.none()) == union, (src, dst)
