@@ -266,6 +266,10 @@ NS = "app1-ns"
             "pod or policy)",
         ),
         (
+            ("describe", "pod"),
+            "error: give the NAME to describe (or -l SELECTOR for every match)",
+        ),
+        (
             ("lint", "no-such-file.yaml"),
             "no-such-file.yaml: error: no such file or directory",
         ),

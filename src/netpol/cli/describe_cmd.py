@@ -59,13 +59,13 @@ CLUSTER_SCOPED = (ANP_KIND, BANP_KIND, CNP_KIND, CALICO_GNP_KIND)
 
 @click.command("describe")
 @click.argument("kind", metavar="KIND", type=click.Choice(sorted(KINDS), case_sensitive=False))
-@click.argument("name", metavar="NAME")
+@click.argument("name", metavar="NAME", required=False)
 @input_options
 @scope_options
 @output_option("text", "json", "yaml", default="text")
 def command(
     kind: str,
-    name: str,
+    name: str | None,
     paths: tuple[str, ...],
     namespace: str | None,
     all_namespaces: bool,
@@ -99,8 +99,10 @@ def command(
       netpol describe banp default examples/admin-tiers
     """
     options = options_from(params)
-    if selector is not None:
+    if selector is not None and name is not None:
         paths = (name, *paths)  # NAME is left out with -l: the first argument is a path
+    elif name is None and selector is None:
+        fail("give the NAME to describe (or -l SELECTOR for every match)")
     cluster = load_or_exit(paths, options)
     scope = scope_from(
         {"namespace": namespace, "all_namespaces": all_namespaces, "selector": selector}, cluster
@@ -110,6 +112,7 @@ def command(
     if scope.selector is not None:
         _describe_selected(cc, chosen, scope, output)
         return
+    assert name is not None, "checked above: without -l there is a NAME"
     if "/" in name:
         namespace, name = name.split("/", 1)
     given = namespace
