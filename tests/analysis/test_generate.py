@@ -302,9 +302,10 @@ spec:
 
 
 def test_unknown_workload_is_bad_input() -> None:
-    flows = TUTORIAL_FLOWS.replace("workload: db-sts}", "workload: db}")
-    with pytest.raises(FlowResolveError, match=r"no workload app1-ns/db in the input"):
+    flows = TUTORIAL_FLOWS.replace("workload: db-sts}", "workload: db-sst}")
+    with pytest.raises(FlowResolveError) as error:
         run(flows, load(THREE_TIER))
+    assert str(error.value) == "no workload app1-ns/db-sst in the input (did you mean db-sts?)"
 
 
 @pytest.mark.parametrize(

@@ -179,14 +179,14 @@ def test_pod_under_cilium_is_not_reached_through_the_ipblock() -> None:
         ),
         pytest.param(
             ["pod", "app1-ns/nosuch", "examples/three-tier"],
-            "error: no pod or workload 'nosuch' in namespace app1-ns",
+            "error: 'app1-ns/nosuch': no pod or workload 'nosuch' in namespace app1-ns",
             id="unknown-pod",
         ),
         pytest.param(
-            ["pod", "kube-system/core", "examples/three-tier"],
-            "error: no pod or workload 'core' in namespace kube-system "
-            f"(did you mean {DNS_A}, {DNS_B}?)",
-            id="a-prefix-is-never-guessed",
+            ["pod", "app1-ns/db-sts-1", "examples/three-tier"],
+            "error: 'app1-ns/db-sts-1': no pod or workload 'db-sts-1' in namespace app1-ns "
+            "(did you mean db-sts-0, db-sts?)",
+            id="a-near-name-is-offered",
         ),
         pytest.param(
             ["pod", "app1-ns/db-sts-0"],
@@ -421,3 +421,15 @@ def test_unknown_tiered_policy_is_one_line_and_exit_2(args: list[str], message: 
     result = run(*args)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == message
+
+
+def test_a_short_name_means_the_only_workload_it_begins() -> None:
+    """As in explain and lab exec: kube-system/core is the coredns Deployment's first pod."""
+    result = run("pod", "kube-system/core", "examples/three-tier")
+
+    assert result.exit_code == 0, result.output
+    name, namespace = result.stdout.splitlines()[:2]
+    assert (name.split(), namespace.split()) == (
+        ["Name:", DNS_A.partition("/")[2]],
+        ["Namespace:", "kube-system"],
+    )

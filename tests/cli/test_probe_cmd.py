@@ -175,3 +175,12 @@ def test_probe_needs_a_live_cluster() -> None:
         2,
         "error: probe needs a live cluster: --kubeconfig PATH, --context NAME or --live\n",
     )
+
+
+def test_an_unknown_namespace_offers_the_near_one(apiserver: FakeApiServer, tmp_path: Path) -> None:
+    result = run(apiserver, tmp_path, "-n", "app1")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "error: -n/--namespace: no namespace 'app1' (did you mean app1-ns?)"
+    )

@@ -67,11 +67,11 @@ def test_json_shape() -> None:
 
 
 def test_unknown_output_format_is_a_usage_error() -> None:
-    result = run("-o", "yaml")
+    result = run("-o", "xml")
 
     assert result.exit_code == 2
     assert (
-        "Invalid value for '-o' / '--output': 'yaml' is not one of 'table', 'json'."
+        "Invalid value for '-o' / '--output': 'xml' is not one of 'table', 'json', 'yaml'."
         in result.stderr
     )
     assert result.stdout == ""

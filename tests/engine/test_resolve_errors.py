@@ -64,7 +64,35 @@ CLUSTER = Cluster(
             "cluster answers (write NAMESPACE/NAME, KIND/NAME or an IP)",
         ),
         ("node/n9", None, "no node 'n9' (nodes: n1)"),
-        ("sts/web", None, "no StatefulSet 'web' in namespace shop"),
+        (
+            "sts/web",
+            None,
+            "no StatefulSet 'web' in namespace shop (did you mean deployment/shop/web?)",
+        ),
+        ("pod/web-1", None, "no pod 'web-1' in namespace shop (did you mean web-0?)"),
+        ("svc/web-sv", None, "no Service 'web-sv' in namespace shop (did you mean web-svc?)"),
+        (
+            "shop/wbe",
+            None,
+            "'shop/wbe': no pod, workload or Service 'wbe' in namespace shop (did you mean web?)",
+        ),
+        ("shpo/web", None, "'shpo/web': no namespace 'shpo' (did you mean shop?)"),
+        (
+            "svc/web-svc",
+            "metrics-x",
+            "Service shop/web-svc has no port named 'metrics-x' (TCP) (its ports: 80/TCP)",
+        ),
+        (
+            "shop/web",
+            "grpc",
+            "pod shop/web-0 has no port named 'grpc' (TCP) (its named ports: http 8080/TCP)",
+        ),
+        (
+            "10.0.9.9",
+            "http",
+            "10.0.9.9 (no pod, node or Service of the input) has no port names: write a number "
+            "instead of 'http'",
+        ),
         ("deploy/idle", None, "workload shop/idle has no running pod (replicas: 0?)"),
         ("svc/nobody", None, "Service shop/nobody selects no pod"),
         (
@@ -75,7 +103,7 @@ CLUSTER = Cluster(
     ],
 )
 def test_a_name_that_resolves_to_nothing_says_why(
-    name: str, port: int | None, message: str
+    name: str, port: int | str | None, message: str
 ) -> None:
     resolver = Resolver(compile_cluster(CLUSTER, Options()))
     with pytest.raises(ResolveError) as error:

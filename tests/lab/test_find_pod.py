@@ -52,13 +52,18 @@ def test_names_people_use(lab: tuple[LabState, object], target: str, found: str)
             "kube-system/frontend",
             "no pod 'kube-system/frontend' in lab t (see `netpol lab status --name t`)",
         ),
+        (
+            "app1-ns/frontend-depoy",
+            "no pod 'app1-ns/frontend-depoy' in lab t (see `netpol lab status --name t`)"
+            " (did you mean frontend-deploy?)",
+        ),
     ],
 )
 def test_names_that_fail_say_why(lab: tuple[LabState, object], target: str, message: str) -> None:
     state, cluster = lab
     with pytest.raises(LabError) as error:
         find_pod(state, cluster, target)  # type: ignore[arg-type]
-    assert str(error.value).startswith(message)
+    assert str(error.value) == message
 
 
 def test_only_the_labs_own_pods_are_found(lab: tuple[LabState, object]) -> None:
@@ -73,8 +78,20 @@ def test_only_the_labs_own_pods_are_found(lab: tuple[LabState, object]) -> None:
 def test_a_name_two_workloads_share_is_ambiguous() -> None:
     cluster = load_cluster([str(EXAMPLES / "three-tier")], Options()).cluster
     pods = [p for p in cluster.pods if p.workload is not None]
-    twins = [replace(pods[0], namespace="other", ips=("10.9.9.9",)), pods[0]]
-    with pytest.raises(LabError, match=r"is ambiguous \(.*\): give NAMESPACE/POD"):
-        pod_for(twins, pods[0].workload.name, "none")  # type: ignore[union-attr]
+    first = pods[0]
+    assert first.workload is not None
+    twin = replace(
+        first,
+        namespace="other",
+        ips=("10.9.9.9",),
+        workload=replace(first.workload, namespace="other"),
+    )
+    with pytest.raises(LabError) as error:
+        pod_for([twin, first], first.workload.name, "none")
+    assert str(error.value) == (
+        f"'{first.workload.name}' is ambiguous: write "
+        f"{first.workload.kind.lower()}/{first.workload.id} or "
+        f"{first.workload.kind.lower()}/other/{first.workload.name}"
+    )
     with pytest.raises(LabError, match=r"^none$"):
-        pod_for(twins, "missing", "none")
+        pod_for([twin, first], "missing", "none")

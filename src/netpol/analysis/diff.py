@@ -8,7 +8,7 @@ the IP space is cut by the ipBlocks of *both* sides so the blocks line up.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from netpol.analysis.diff_candidates import candidate_pairs
@@ -94,9 +94,9 @@ class _Side:
     index: dict[str, int]
 
 
-def _side(cc: CompiledCluster, granularity: str) -> _Side:
+def _side(cc: CompiledCluster, granularity: str, admits: Callable[[Pod], bool] | None) -> _Side:
     matrix = class_matrix(cc)
-    view = MatrixView(matrix, granularity)
+    view = MatrixView(matrix, granularity, admits)
     return _Side(cc, matrix, view, {e.id: i for i, e in enumerate(view.endpoints)})
 
 
@@ -108,9 +108,11 @@ def diff(
     evidence: bool = False,
     old_label: str = "old",
     new_label: str = "new",
+    admits: Callable[[Pod], bool] | None = None,
 ) -> DiffReport:
-    """Every ordered pair whose allowed connections differ between ``old`` and ``new``."""
-    a, b = _side(old, granularity), _side(new, granularity)
+    """Every ordered pair whose allowed connections differ between ``old`` and ``new``;
+    ``admits`` keeps only the pods in scope (``-n``/``-l``) on both sides."""
+    a, b = _side(old, granularity, admits), _side(new, granularity, admits)
     endpoints: dict[str, DiffEndpoint] = {}
     for side, attr in ((a, "pods_old"), (b, "pods_new")):
         for e in side.view.endpoints:

@@ -20,6 +20,7 @@ from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint
 from netpol.engine.ipspace import IPAtoms
+from netpol.engine.names import did_you_mean
 from netpol.engine.resolve import ResolveError, Resolver, Target
 from netpol.engine.selectors import matches
 from netpol.model.cidr import parse_cidr_sloppy
@@ -136,7 +137,8 @@ class EndpointResolver:
         namespace = spec.namespace
         cluster = self.cc.cluster
         if namespace is not None and namespace not in cluster.namespace_by_name:
-            raise EndpointError(f"{spec.text()}: no namespace {namespace!r} in the input")
+            hint = did_you_mean(namespace, cluster.namespace_by_name)
+            raise EndpointError(f"{spec.text()}: no namespace {namespace!r} in the input{hint}")
         selector = LabelSelector(match_labels=spec.labels)
         pods = [
             p
@@ -203,8 +205,12 @@ class EndpointResolver:
         namespace, _, name = text.rpartition("/")
         namespace = namespace or self.default_namespace or self.resolver.cluster_default()
         workload = self.cc.cluster.workload_by_id.get(f"{namespace}/{name}")
-        if workload is None:
-            raise ResolveError(f"no workload {name!r} in namespace {namespace}")
+        if workload is None:  # a short name, as every verb reads it, or the near names
+            meaning = self.resolver.names.lookup(namespace, name, text, services=False)
+            found = self.cc.cluster.workload_by_id.get(meaning.pods[0].workload_id)
+            if found is None:
+                raise ResolveError(f"{text!r}: {meaning.shown} is not a workload")
+            workload, namespace, name = found, found.namespace, found.name
         return self.resolver.targets(
             f"{workload.kind.lower()}/{namespace}/{name}", None, port, protocol
         )

@@ -23,6 +23,7 @@ from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
 from netpol.engine.matrix import ClassMatrix, class_matrix
+from netpol.engine.names import AmbiguousName, Names, ResolveError, did_you_mean
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.load.scalars import STR_TAG, plain_tag
@@ -155,23 +156,43 @@ class _Planner:
         self._service_cache: dict[tuple[int, int], ConnectionSet] = {}
         self.restricted: set[str] = set()
         self.default_deny_namespaces: list[str] = []
+        self._names: Names | None = None
 
     # ends -> workloads ----------------------------------------------------------------
     def workload(self, end: FlowEnd) -> Workload:
         found = self.cluster.workload_by_id.get(end.id)
+        if found is None and not end.workload_kind:
+            found = self._workload_named(end)
         if found is None or (end.workload_kind and found.kind != end.workload_kind):
             kind = end.workload_kind or "workload"
             known = sorted(w.name for w in self.cluster.workloads if w.namespace == end.namespace)
             listing = ", ".join(known[:10]) or "none"
+            hint = did_you_mean(end.id.partition("/")[2], known)
             raise FlowResolveError(
-                f"no {kind} {end.id} in the input (workloads in {end.namespace}: {listing})"
+                f"no {kind} {end.id} in the input"
+                + (hint or f" (workloads in {end.namespace}: {listing})")
             )
         return found
+
+    def _workload_named(self, end: FlowEnd) -> Workload | None:
+        """The workload a short name stands for, as every verb reads it (``engine.names``):
+        the pod of that name's workload, or the only workload the name begins."""
+        if self._names is None:
+            self._names = Names(self.cluster.pods)
+        try:
+            meaning = self._names.lookup(end.namespace, end.name, end.id, services=False)
+        except AmbiguousName as exc:
+            raise FlowResolveError(str(exc)) from None
+        except ResolveError:
+            return None  # the caller says what is missing, with the near names
+        return self.cluster.workload_by_id.get(meaning.pods[0].workload_id)
 
     def service(self, end: FlowEnd) -> Service:
         found = self.cluster.service_by_id.get(end.id)
         if found is None:
-            raise FlowResolveError(f"no Service {end.id} in the input")
+            here = [s.name for s in self.cluster.services if s.namespace == end.namespace]
+            hint = did_you_mean(end.id.partition("/")[2], here)
+            raise FlowResolveError(f"no Service {end.id} in the input{hint}")
         return found
 
     def workloads(self, end: FlowEnd) -> list[Workload]:
@@ -190,7 +211,10 @@ class _Planner:
             return [self.cluster.workload_by_id[i] for i in ids if i in self.cluster.workload_by_id]
         if end.kind in ("namespace", "labels"):
             if end.namespace is not None and end.namespace not in self.cluster.namespace_by_name:
-                raise FlowResolveError(f"{end.text()}: no namespace {end.namespace!r} in the input")
+                hint = did_you_mean(end.namespace, self.cluster.namespace_by_name)
+                raise FlowResolveError(
+                    f"{end.text()}: no namespace {end.namespace!r} in the input{hint}"
+                )
             selector = LabelSelector(match_labels=end.labels)
             return [
                 w

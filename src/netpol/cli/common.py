@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
+from netpol.engine.names import Scope, did_you_mean, parse_selector
 from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
@@ -19,6 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 _DEFAULTS = Options()  # the flags' defaults are the model's
+READ_ERROR = "ReadError"  # the loader's reason for a path it could not read
 
 
 def input_options(func: F) -> F:
@@ -101,6 +104,8 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         skipped = ", ".join(f"{kind} x{count}" for kind, count in result.cluster.skipped_kinds)
         click.echo(f"skipped (kinds netpol does not model): {skipped}", err=True)
     if not result.ok:
+        if all(d.reason == READ_ERROR for d in result.errors):
+            sys.exit(EXIT_BAD_INPUT)  # a missing or unreadable path: its line said it all
         count = len(result.errors)
         click.echo(
             f"error: {count} problem{'s' if count != 1 else ''} in the input; nothing evaluated "
@@ -135,3 +140,128 @@ def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: bad input or usage."""
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+# -- -n / -A / -l -------------------------------------------------------------------------------
+
+SCOPE_HELP = {
+    "namespace": "Only pods of this namespace (and objects in it).",
+    "all_namespaces": "Every namespace (the default: the input is the whole cluster).",
+    "selector": (
+        "Only pods whose labels match this kubectl label selector: k=v, k==v, k!=v, "
+        "'k in (a,b)', 'k notin (a)', k, !k; comma-separated, ANDed."
+    ),
+}
+
+
+def scope_options(func: F) -> F:
+    """``-n/--namespace``, ``-A/--all-namespaces`` and ``-l/--selector``: spelt and
+    documented once for every verb that lists or evaluates endpoints (what each verb does
+    with them is in its own --help and docs page)."""
+    decorators = [
+        click.option("-n", "--namespace", default=None, metavar="NS", help=SCOPE_HELP["namespace"]),
+        click.option("-A", "--all-namespaces", is_flag=True, help=SCOPE_HELP["all_namespaces"]),
+        click.option(
+            "-l", "--selector", default=None, metavar="SELECTOR", help=SCOPE_HELP["selector"]
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def scope_from(params: dict[str, Any], cluster: Cluster | None = None) -> Scope:
+    """The Scope the ``scope_options`` flags ask for; exit 2 on -n with -A, on a selector
+    that does not parse, or on a namespace the input does not have (with the near names)."""
+    namespace = params.get("namespace")
+    if namespace and params.get("all_namespaces"):
+        fail("-n/--namespace and -A/--all-namespaces exclude each other")
+    selector = None
+    text = params.get("selector")
+    if text is not None:
+        try:
+            selector = parse_selector(text)
+        except ValueError as exc:
+            fail(f"-l/--selector: {exc}")
+    if namespace and cluster is not None:
+        known = {n.name for n in cluster.namespaces} | {p.namespace for p in cluster.pods}
+        if namespace not in known:
+            fail(
+                f"-n/--namespace: no namespace {namespace!r} in the input{did_you_mean(namespace, known)}"
+            )
+    return Scope(namespace or None, selector)
+
+
+def note_empty_scope(count: int, scope: Scope, what: str = "pods") -> None:
+    """kubectl's "No resources found" when -n/-l leave nothing in view (on stderr)."""
+    if count or scope.everything:
+        return
+    parts = [f"-n {scope.namespace}"] if scope.namespace else []
+    parts += [f"-l {scope.selector.text()}"] if scope.selector is not None else []
+    click.echo(f"note: no {what} in scope ({' '.join(parts)})", err=True)
+
+
+# -- -o -----------------------------------------------------------------------------------------
+
+# One vocabulary for every verb: what each format name means, whatever the verb.
+OUTPUT_FORMATS = {
+    "text": "prose",
+    "table": "a table",
+    "wide": "a table with more columns",
+    "name": "kind/name per line",
+    "json": "JSON (docs/json.md)",
+    "yaml": "the json document as YAML",
+    "csv": "comma-separated",
+    "md": "a Markdown table",
+    "sarif": "SARIF 2.1 for code scanning",
+    "junit": "JUnit XML",
+    "dot": "Graphviz",
+    "svg": "SVG (needs dot)",
+    "mermaid": "Mermaid",
+    "html": "one self-contained page",
+}
+
+
+def output_option(
+    *formats: str, default: str, meaning: dict[str, str] | None = None
+) -> Callable[[F], F]:
+    """``-o/--output`` with ``formats`` (each from OUTPUT_FORMATS), listed and explained the
+    same way on every verb; ``meaning`` says what a format holds where it is more specific
+    (get's json is a Kubernetes List)."""
+    unknown = [f for f in formats if f not in OUTPUT_FORMATS]
+    assert not unknown and default in formats, f"undocumented output format {unknown or default}"
+    said = {**OUTPUT_FORMATS, **(meaning or {})}
+    described = "; ".join(f"{f}: {said[f]}" for f in formats)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(formats),
+        default=default,
+        show_default=True,
+        help=f"Output format ({described}).",
+    )
+
+
+def document_text(document: object, output: str) -> str:
+    """A JSON-shaped document as ``-o json`` or ``-o yaml`` text (same content, key order
+    kept)."""
+    if output == "yaml":
+        import yaml  # only the verbs asked for yaml pay for it
+
+        from netpol.load.scalars import SafeDumper
+
+        dumped: str = yaml.dump(
+            document, Dumper=SafeDumper, sort_keys=False, default_flow_style=False
+        )
+        return dumped.rstrip("\n")
+    return json.dumps(document, indent=2)
+
+
+def echo_document(document: object, output: str) -> None:
+    """Print ``document_text``."""
+    click.echo(document_text(document, output))
+
+
+def echo_json_text(text: str, output: str) -> None:
+    """A renderer's JSON text as ``-o json`` (unchanged) or ``-o yaml``."""
+    click.echo(document_text(json.loads(text), output) if output == "yaml" else text)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 import click
 
-from netpol.cli.common import fail, input_options, load_or_exit, options_from
-from netpol.engine.compile import compile_cluster
+from netpol.cli.common import (
+    echo_document,
+    fail,
+    input_options,
+    load_or_exit,
+    note_empty_scope,
+    options_from,
+    output_option,
+    scope_from,
+    scope_options,
+)
+from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.describe import (
     describe_pod,
     describe_policy,
@@ -16,6 +26,7 @@ from netpol.engine.describe import (
     find_policy,
     find_tiered,
 )
+from netpol.engine.names import Scope
 from netpol.engine.resolve import ResolveError
 from netpol.model.tiers import ANP_KIND, BANP_KIND, CALICO_GNP_KIND, CALICO_NP_KIND, CNP_KIND
 from netpol.render.describe import (
@@ -48,19 +59,19 @@ CLUSTER_SCOPED = (ANP_KIND, BANP_KIND, CNP_KIND, CALICO_GNP_KIND)
 
 @click.command("describe")
 @click.argument("kind", metavar="KIND", type=click.Choice(sorted(KINDS), case_sensitive=False))
-@click.argument("name")
+@click.argument("name", metavar="NAME", required=False)
 @input_options
-@click.option("-n", "--namespace", default=None, help="Namespace of NAME (or write NS/NAME).")
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@scope_options
+@output_option("text", "json", "yaml", default="text")
 def command(
     kind: str,
-    name: str,
+    name: str | None,
     paths: tuple[str, ...],
     namespace: str | None,
+    all_namespaces: bool,
+    selector: str | None,
     output: str,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Describe a NetworkPolicy (what it isolates, each rule in words, and the pods,
     namespaces and IP ranges every peer matches right now, flagging peers that match
@@ -72,37 +83,82 @@ def command(
     KIND: policy (netpol), pod (po), anp, banp, cnp, gnp, cnetpol (a Calico
     NetworkPolicy, namespaced).
 
+    NAME is read as every verb reads it: NS/NAME (or -n NS), a workload (its first pod),
+    or the only workload a short name begins; a pod name alone, without -n, is looked up
+    in every namespace. With -l, leave NAME out: every pod the selector matches (in -n's
+    namespace, else in all) is described, or for policy every NetworkPolicy that selects
+    one of them (json and yaml print a List).
+
     \b
     Examples:
       netpol describe policy backend-policy -n app1-ns examples/tutorial
       netpol describe pod app1-ns/db-sts-0 examples/three-tier
+      netpol describe pod app1-ns/frontend examples/tutorial
+      netpol describe pod -l role=db examples/tutorial
       netpol describe anp app1-boundary examples/admin-tiers
       netpol describe banp default examples/admin-tiers
     """
     options = options_from(params)
+    if selector is not None and name is not None:
+        paths = (name, *paths)  # NAME is left out with -l: the first argument is a path
+    elif name is None and selector is None:
+        fail("give the NAME to describe (or -l SELECTOR for every match)")
     cluster = load_or_exit(paths, options)
-    if "/" in name:
-        namespace, name = name.split("/", 1)
-    namespace = namespace or options.default_namespace
+    scope = scope_from(
+        {"namespace": namespace, "all_namespaces": all_namespaces, "selector": selector}, cluster
+    )
     cc = compile_cluster(cluster, options)
     chosen = KINDS[kind.lower()]
+    if scope.selector is not None:
+        _describe_selected(cc, chosen, scope, output)
+        return
+    assert name is not None, "checked above: without -l there is a NAME"
+    if "/" in name:
+        namespace, name = name.split("/", 1)
+    given = namespace
+    namespace = namespace or options.default_namespace
     try:
         if chosen not in ("policy", "pod"):
-            scope = None if chosen in CLUSTER_SCOPED else namespace
-            tiered = describe_tiered(cc, find_tiered(cc, chosen, scope, name))
-            text = _json(tiered_json(tiered)) if output == "json" else tiered_text(tiered)
+            scope_ns = None if chosen in CLUSTER_SCOPED else namespace
+            tiered = describe_tiered(cc, find_tiered(cc, chosen, scope_ns, name))
+            document, text = tiered_json(tiered), tiered_text(tiered)
         elif chosen == "policy":
             description = describe_policy(cc, find_policy(cc, namespace, name))
-            text = _json(policy_json(description)) if output == "json" else policy_text(description)
+            document, text = policy_json(description), policy_text(description)
         else:
-            pod_description = describe_pod(cc, find_pod(cluster, namespace, name))
-            text = (
-                _json(pod_json(pod_description)) if output == "json" else pod_text(pod_description)
-            )
+            pod_description = describe_pod(cc, find_pod(cluster, given, name))
+            document, text = pod_json(pod_description), pod_text(pod_description)
     except ResolveError as exc:
         fail(str(exc))
-    click.echo(text)
+    if output == "text":
+        click.echo(text)
+    else:
+        echo_document(document, output)
 
 
-def _json(document: dict[str, object]) -> str:
-    return json.dumps(document, indent=2)
+def _describe_selected(cc: CompiledCluster, chosen: str, scope: Scope, output: str) -> None:
+    """``describe pod|policy -l SELECTOR``: every pod in scope, or every NetworkPolicy
+    selecting one."""
+    pods = [p for p in cc.cluster.pods if scope.admits(p)]
+    documents: list[dict[str, Any]] = []
+    texts: list[str] = []
+    if chosen == "pod":
+        for pod in pods:
+            pod_description = describe_pod(cc, pod)
+            documents.append(pod_json(pod_description))
+            texts.append(pod_text(pod_description))
+    elif chosen == "policy":
+        for compiled in cc.policies:
+            if any(compiled.selects(p) for p in pods):
+                description = describe_policy(cc, compiled)
+                documents.append(policy_json(description))
+                texts.append(policy_text(description))
+    else:
+        fail(
+            "-l/--selector describes pods or the NetworkPolicies selecting them (KIND pod or policy)"
+        )
+    note_empty_scope(len(documents), scope, "pods" if chosen == "pod" else "policies")
+    if output == "text":
+        click.echo("\n\n".join(texts))
+    else:
+        echo_document({"kind": "List", "items": documents}, output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -11,10 +12,14 @@ from netpol.analysis.revisions import RevisionError, check_revision, load_revisi
 from netpol.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
+    echo_json_text,
     fail,
     input_options,
     load_or_exit,
     options_from,
+    output_option,
+    scope_from,
+    scope_options,
 )
 from netpol.engine.compile import compile_cluster
 from netpol.engine.views import GRANULARITIES
@@ -22,7 +27,7 @@ from netpol.model.cluster import Cluster
 from netpol.model.options import Options
 from netpol.render.diff import diff_csv, diff_json, diff_markdown, diff_text
 
-FORMATS = ("table", "json", "md", "csv")
+FORMATS = ("table", "json", "yaml", "md", "csv")
 
 
 def _load_git(
@@ -38,6 +43,11 @@ def _load_git(
         click.echo(f"error: the {label} side has invalid input; nothing compared", err=True)
         sys.exit(EXIT_BAD_INPUT)
     return result.cluster
+
+
+def _both_sides(old: Cluster, new: Cluster) -> Cluster:
+    """The namespaces and pods of either side: what ``-n`` may name."""
+    return Cluster(namespaces=old.namespaces + new.namespaces, pods=old.pods + new.pods)
 
 
 @click.command("diff")
@@ -62,7 +72,8 @@ def _load_git(
     "--explain", "evidence", is_flag=True, help="Show the explain evidence of each change."
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anything changed.")
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@scope_options
+@output_option(*FORMATS, default="table")
 def command(
     paths: tuple[str, ...],
     old_paths: tuple[str, ...],
@@ -73,10 +84,14 @@ def command(
     evidence: bool,
     exit_code: bool,
     output: str,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Show the connections added, removed and changed between two policy sets, per pair,
     with both connection sets.
+
+    -n and -l compare only the pods they admit, on both sides, as sources and
+    destinations (the namespace must exist on one side). The default, like -A, is every
+    namespace.
 
     \b
     Three ways to name the sides:
@@ -119,6 +134,7 @@ def command(
         old = load_or_exit(paths[:1], options)
         new = load_or_exit(paths[1:], options)
         old_label, new_label = paths[0], paths[1]
+    scope = scope_from(params, _both_sides(old, new))
     report = diff(
         compile_cluster(old, options),
         compile_cluster(new, options),
@@ -127,9 +143,10 @@ def command(
         evidence,
         old_label,
         new_label,
+        None if scope.everything else scope.admits,
     )
-    if output == "json":
-        click.echo(diff_json(report))
+    if output in ("json", "yaml"):
+        echo_json_text(diff_json(report), output)
     elif output == "md":
         click.echo(diff_markdown(report))
     elif output == "csv":

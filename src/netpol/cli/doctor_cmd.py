@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from netpol.analysis.cni import detect_cni_in_cluster
 from netpol.analysis.doctor import diagnose
-from netpol.cli.common import input_options, load_or_exit, options_from
+from netpol.cli.common import (
+    echo_document,
+    input_options,
+    load_or_exit,
+    options_from,
+    output_option,
+)
 from netpol.cli.live_input import cni_of, live_cluster, requested_target
 from netpol.render.doctor import doctor_text
 
 
 @click.command("doctor")
 @input_options
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@output_option("text", "json", "yaml", default="text")
 def command(paths: tuple[str, ...], output: str, **params: Any) -> None:
     """Name the cluster's CNI, whether it enforces NetworkPolicy (kindnet before KIND v0.24
     and flannel do not), the profile that matches it, the Kubernetes version, and what the
@@ -52,7 +55,7 @@ def command(paths: tuple[str, ...], output: str, **params: Any) -> None:
             "paths": list(paths),
         }
     found = diagnose(cluster, options, report, where)
-    if output == "json":
-        click.echo(json.dumps(found, indent=2))
+    if output in ("json", "yaml"):
+        echo_document(found, output)
     else:
         click.echo(doctor_text(found))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.cli.common import (
+    echo_document,
+    fail,
+    input_options,
+    load_or_exit,
+    options_from,
+    output_option,
+)
 from netpol.engine.compile import compile_cluster
 from netpol.engine.explain import explain
 from netpol.engine.resolve import ResolveError
@@ -28,9 +33,7 @@ from netpol.render.explain import explanation_json, explanation_text
     help="Destination[:PORT[/PROTO]]: NS/POD, NS/WORKLOAD, Service or DNS name, or IP.",
 )
 @click.option("-n", "--namespace", default=None, help="Namespace for names written without one.")
-@click.option(
-    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@output_option("text", "json", "yaml", default="text")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the flow is denied.")
 def command(
     paths: tuple[str, ...],
@@ -60,8 +63,8 @@ def command(
         explanations = explain(cc, source, destination, namespace)
     except ResolveError as exc:
         fail(str(exc))
-    if output == "json":
-        click.echo(json.dumps(explanation_json(explanations), indent=2))
+    if output in ("json", "yaml"):
+        echo_document(explanation_json(explanations), output)
     else:
         click.echo(explanation_text(explanations))
     if exit_code and not all(e.allowed for e in explanations):

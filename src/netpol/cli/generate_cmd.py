@@ -16,7 +16,14 @@ from netpol.analysis.generate import (
     GenerateSettings,
     generate,
 )
-from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
+from netpol.cli.common import (
+    EXIT_CHECK_FAILED,
+    fail,
+    input_options,
+    load_or_exit,
+    options_from,
+    output_option,
+)
 
 
 def _read_flows(flows_path: str | None, matrix_path: str | None) -> FlowsFile:
@@ -63,8 +70,11 @@ def _read_flows(flows_path: str | None, matrix_path: str | None) -> FlowsFile:
 @click.option(
     "-w", "--write", "write_path", type=click.Path(dir_okay=False), help="Write to this file."
 )
-@click.option(
-    "-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+@output_option(
+    "yaml",
+    "json",
+    default="yaml",
+    meaning={"yaml": "the policies as manifests", "json": "GeneratedPolicies (docs/json.md)"},
 )
 def command(
     paths: tuple[str, ...],

@@ -10,10 +10,20 @@ from typing import Any
 import click
 import yaml
 
-from netpol.cli.common import input_options, load_or_exit, options_from
+from netpol.cli.common import (
+    fail,
+    input_options,
+    load_or_exit,
+    options_from,
+    output_option,
+    scope_from,
+    scope_options,
+)
+from netpol.engine.selectors import matches
 from netpol.engine.tiers import effective_tiers
 from netpol.load.scalars import SafeDumper
 from netpol.model.cluster import Cluster
+from netpol.model.selectors import LabelSelector
 from netpol.model.tiers import (
     ANP_KIND,
     BANP_KIND,
@@ -109,20 +119,15 @@ RESOURCES: dict[str, Resource] = {alias: r for aliases, r in _RESOURCES for alia
 @click.command("get")
 @click.argument("resource", metavar="RESOURCE")
 @input_options
-@click.option("-n", "--namespace", default=None, help="Only this namespace.")
-@click.option(
-    "-A",
-    "--all-namespaces",
-    is_flag=True,
-    help="Every namespace (the default: the input is the whole cluster).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "wide", "name", "json", "yaml"]),
+@scope_options
+@output_option(
+    "table",
+    "wide",
+    "name",
+    "json",
+    "yaml",
     default="table",
-    show_default=True,
-    help="wide adds columns; json and yaml print Kubernetes manifests, loadable again.",
+    meaning={"json": "a Kubernetes List, loadable again", "yaml": "the same List as YAML"},
 )
 @click.option(
     "--show-labels", is_flag=True, help="Add a LABELS column (namespaces, nodes, pods, workloads)."
@@ -131,10 +136,9 @@ def command(
     resource: str,
     paths: tuple[str, ...],
     namespace: str | None,
-    all_namespaces: bool,
     output: str,
     show_labels: bool,
-    **params: object,
+    **params: Any,
 ) -> None:
     """List namespaces, nodes, pods, services, policies or workloads as netpol models them:
     workloads expanded into pods with their IPs and nodes, policies after defaulting.
@@ -148,10 +152,16 @@ def command(
     globalnetworkpolicies (gnp), networkpolicies.projectcalico.org
     (caliconetworkpolicies, cnetpol), tiers.
 
+    -n lists one namespace's objects, -A (the default) every namespace's; -l keeps the
+    objects whose labels match (pods, namespaces and nodes by their own labels, workloads
+    by their pods' template labels). json and yaml print Kubernetes manifests, loadable
+    again.
+
     \b
     Examples:
       netpol get pods examples/tutorial -o wide
       netpol get netpol examples/tutorial -n app1-ns
+      netpol get pods examples/tutorial -l 'role in (frontend,backend)'
       netpol get anp examples/admin-tiers -o yaml
       helm template ./chart | netpol get svc -
     """
@@ -160,10 +170,11 @@ def command(
         raise click.UsageError(
             f'unknown resource type "{resource}"; one of: {", ".join(r.name for _, r in _RESOURCES)}'
         )
-    if namespace and all_namespaces:
-        raise click.UsageError("-n/--namespace and -A/--all-namespaces exclude each other")
+    scope = scope_from({**params, "namespace": namespace})  # kubectl: an unknown -n lists none
     cluster = load_or_exit(paths, options_from(params))
     items = _items(cluster, kind, namespace)
+    if scope.selector is not None:
+        items = _labelled(items, kind, scope.selector)
     if output in ("json", "yaml"):
         printed = [
             tiered_manifest(i) if isinstance(i, TieredPolicy | Tier) else manifest(i) for i in items
@@ -194,6 +205,18 @@ def command(
         with_namespace=kind.namespaced and not namespace,
     )
     click.echo(render_table(headers, rows))
+
+
+def _labelled(items: list[Any], kind: Resource, selector: LabelSelector) -> list[Any]:
+    """The items whose labels match ``-l``; exit 2 for kinds whose labels netpol drops."""
+    if kind.key not in ("Namespace", "Node", "Pod", "Workload"):
+        fail(
+            f"-l/--selector: netpol keeps no labels of {kind.name}; it filters pods, "
+            "workloads, namespaces and nodes"
+        )
+    if kind.key == "Workload":
+        return [w for w in items if matches(selector, w.pod_labels)]
+    return [i for i in items if matches(selector, i.labels)]
 
 
 def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]:

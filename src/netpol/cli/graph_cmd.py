@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.cli.common import (
+    document_text,
+    fail,
+    input_options,
+    load_or_exit,
+    note_empty_scope,
+    options_from,
+    output_option,
+    scope_from,
+    scope_options,
+)
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.views import GRANULARITIES
@@ -16,6 +28,7 @@ from netpol.render.graph import (
     build_graph,
     choose_view,
     expected_from_report,
+    graph_json,
     to_dot,
     to_mermaid,
     to_svg,
@@ -43,7 +56,8 @@ from netpol.render.graph import (
     help="Expectations file: expected flows that are denied are drawn in red.",
 )
 @click.option("--title", default=None, help="Title of the drawing.")
-@click.option("-o", "--output", type=click.Choice(GRAPH_FORMATS), default="dot", show_default=True)
+@scope_options
+@output_option(*GRAPH_FORMATS, default="dot")
 @click.option(
     "-w", "--write", "write_path", type=click.Path(dir_okay=False), help="Write to this file."
 )
@@ -57,19 +71,24 @@ def command(
     title: str | None,
     output: str,
     write_path: str | None,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Draw who may connect to whom: namespaces as clusters, workloads (or pods) as nodes,
     external blocks as their own nodes, edges labelled with the allowed connection set.
 
     html is one self-contained page (no network needed): the graph, the truth table, and
-    the explain evidence of each edge on click. svg and html need Graphviz's dot.
+    the explain evidence of each edge on click. svg and html need Graphviz's dot. json
+    (and yaml) is the graph as data: its nodes and edges (docs/json.md).
+
+    -n and -l draw only the pods they admit (a workload or namespace node stands for its
+    admitted pods; external blocks stay). The default, like -A, is every namespace.
 
     \b
     Examples:
       netpol graph examples/three-tier -o svg -w three-tier.svg
       netpol graph examples/three-tier -o html -w three-tier.html
       netpol graph examples/three-tier -o mermaid --focus app1-ns/backend-deploy
+      netpol graph examples/tutorial -n app1-ns -o json
       netpol graph examples/tutorial --expect examples/tutorial/expectations.yaml -o html -w t.html
     """
     options = options_from(params)
@@ -82,9 +101,12 @@ def command(
         except ExpectationsError as exc:
             fail(str(exc))
     cluster = load_or_exit(paths, options)
+    scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
     matrix = class_matrix(cc, include_external=not no_external)
-    view, aggregated = choose_view(matrix, granularity, focus, max_nodes)
+    admits = None if scope.everything else scope.admits
+    view, aggregated = choose_view(matrix, granularity, focus, max_nodes, admits)
+    note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
     expected: list[ExpectedFlow] = []
     if expectations is not None:
         from netpol.analysis.verify import verify
@@ -100,6 +122,8 @@ def command(
             text = to_dot(graph)
         elif output == "svg":
             text = to_svg(to_dot(graph))
+        elif output in ("json", "yaml"):
+            text = document_text(graph_json(graph), output)
         else:
             from netpol.render.html import PageInfo, edge_evidence, render_html
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import run_checks
-from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
+from netpol.analysis.scope import lint_in_scope
+from netpol.cli.common import (
+    EXIT_CHECK_FAILED,
+    echo_json_text,
+    fail,
+    input_options,
+    load_or_exit,
+    options_from,
+    output_option,
+    scope_from,
+    scope_options,
+)
 from netpol.engine.compile import compile_cluster
 from netpol.render.lint import lint_json, lint_table, lint_text
 from netpol.render.sarif import lint_sarif
 from netpol.render.table import render_table
 
-FORMATS = ("text", "table", "json", "sarif")
+FORMATS = ("text", "table", "json", "yaml", "sarif")
 
 
 def _ids(values: tuple[str, ...]) -> list[str]:
@@ -41,23 +54,29 @@ def _ids(values: tuple[str, ...]) -> list[str]:
     help="Exit 1 when a finding is at least this severe.",
 )
 @click.option("--list", "list_checks", is_flag=True, help="List the checks and exit.")
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True)
+@scope_options
+@output_option(*FORMATS, default="text")
 def command(
     paths: tuple[str, ...],
     disable: tuple[str, ...],
     fail_on: str,
     list_checks: bool,
     output: str,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Find the NetworkPolicy pitfalls: AND-vs-OR peers, missing DNS egress, selectors that
     match nothing, ports written against the Service, ignored rules, redundant policies, ...
     Each finding has an id, a severity, the file and line, and a hint (docs/lint.md).
 
+    The checks always read the whole input; -n reports the findings about objects of
+    that namespace, -l those about objects that concern a matching pod (the pods a policy
+    selects, a namespace's or Service's pods). The default, like -A, reports everything.
+
     \b
     Examples:
       netpol lint examples/tutorial
       netpol lint examples/three-tier --fail-on warning
+      netpol lint examples/tutorial -n app1-ns -l role=frontend
       netpol lint manifests/ -o sarif > netpol.sarif
       netpol lint manifests/ --disable namespace-without-default-deny,egress-deny-all
     """
@@ -68,9 +87,11 @@ def command(
     disabled = _ids(disable)
     options = options_from(params)
     cluster = load_or_exit(paths, options)
-    report = run_checks(compile_cluster(cluster, options), CHECKS, disabled)
-    if output == "json":
-        click.echo(lint_json(report))
+    scope = scope_from(params, cluster)
+    cc = compile_cluster(cluster, options)
+    report = lint_in_scope(cc, run_checks(cc, CHECKS, disabled), scope)
+    if output in ("json", "yaml"):
+        echo_json_text(lint_json(report), output)
     elif output == "sarif":
         click.echo(lint_sarif(report, CHECKS))
     elif output == "table":

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from netpol.cli.common import input_options, load_or_exit, options_from, parse_port_options
+from netpol.cli.common import (
+    echo_json_text,
+    input_options,
+    load_or_exit,
+    note_empty_scope,
+    options_from,
+    output_option,
+    parse_port_options,
+    scope_from,
+    scope_options,
+)
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import GRANULARITIES, MatrixView
 from netpol.render.matrix import matrix_csv, matrix_json, matrix_markdown, truth_tables, wide
 
-FORMATS = ("table", "wide", "json", "csv", "md")
+FORMATS = ("table", "wide", "json", "yaml", "csv", "md")
 TABLE_LIMIT = 150  # endpoints; a table grows with their square
 # what a too-large table may suggest instead: only views coarser than the one asked for
 COARSER_VIEWS = {
@@ -34,7 +46,8 @@ COARSER_VIEWS = {
 )
 @click.option("--include-nodes", is_flag=True, help="Add the nodes as endpoints.")
 @click.option("--all-pairs", is_flag=True, help="List denied pairs too (json, csv, md, wide).")
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@scope_options
+@output_option(*FORMATS, default="table")
 def command(
     paths: tuple[str, ...],
     granularity: str,
@@ -43,24 +56,31 @@ def command(
     include_nodes: bool,
     all_pairs: bool,
     output: str,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Print who can connect to whom: a truth table ('.' allowed, 'X' denied, one table per
     --port), or the allowed connection set of every ordered pair.
+
+    -n and -l keep the pods they admit as both sources and destinations (external blocks
+    and nodes stay when asked for); a workload or namespace stands for its admitted pods.
+    The default, like -A, is every namespace.
 
     \b
     Examples:
       netpol matrix examples/three-tier
       netpol matrix examples/three-tier --port 80 --port 5678 --port 3306
       netpol matrix examples/three-tier --by workload -o json
+      netpol matrix examples/tutorial -n app1-ns -l 'role in (frontend,backend)'
       kustomize build overlays/prod | netpol matrix - --by namespace -o md
     """
     ports = [(protocol, port) for port, protocol in parse_port_options(port_specs)]
     options = options_from(params)
     cluster = load_or_exit(paths, options)
+    scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
     matrix = class_matrix(cc, include_external=include_external, include_nodes=include_nodes)
-    view = MatrixView(matrix, granularity)
+    view = MatrixView(matrix, granularity, None if scope.everything else scope.admits)
+    note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
     if output == "table" and len(view.endpoints) > TABLE_LIMIT:
         coarser = COARSER_VIEWS[granularity]
@@ -75,8 +95,8 @@ def command(
         click.echo(truth_tables(view, ports))
     elif output == "wide":
         click.echo(wide(view, port_set, all_pairs))
-    elif output == "json":
-        click.echo(matrix_json(view, options.profile.name, port_set, all_pairs))
+    elif output in ("json", "yaml"):
+        echo_json_text(matrix_json(view, options.profile.name, port_set, all_pairs), output)
     elif output == "csv":
         click.echo(matrix_csv(view, port_set, all_pairs))
     else:

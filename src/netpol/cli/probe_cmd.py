@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -17,13 +16,16 @@ from netpol.analysis.probe import (
 from netpol.analysis.probe_session import run_probes
 from netpol.cli.common import (
     EXIT_CHECK_FAILED,
+    echo_document,
     fail,
     input_options,
     load_or_exit,
     options_from,
+    output_option,
 )
 from netpol.cli.live_input import cni_of, live_cluster, requested_target
 from netpol.engine.compile import compile_cluster
+from netpol.engine.names import did_you_mean
 from netpol.load.live import LiveError, connect
 from netpol.load.live.probe_pods import DEFAULT_IMAGE
 from netpol.render.table import render_table
@@ -71,9 +73,7 @@ from netpol.render.table import render_table
     show_default=True,
     help="Image of the probe pods (needs sh and nc, python3 or busybox).",
 )
-@click.option(
-    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json", "yaml", default="table")
 def command(
     paths: tuple[str, ...],
     namespaces: tuple[str, ...],
@@ -99,6 +99,10 @@ def command(
         fail("probe needs a live cluster: --kubeconfig PATH, --context NAME or --live")
     options = options_from(params)
     cluster = load_or_exit(paths, options)
+    known = {n.name for n in cluster.namespaces}
+    for namespace in namespaces:
+        if namespace not in known:
+            fail(f"-n/--namespace: no namespace {namespace!r}{did_you_mean(namespace, known)}")
     cni = cni_of(live_cluster(target)).summary
     cc = compile_cluster(cluster, options)
     plan = plan_probes(cc, namespaces, limit)
@@ -124,8 +128,8 @@ def command(
     except LiveError as exc:
         fail(str(exc))
     summary = summarize(results)
-    if output == "json":
-        click.echo(json.dumps(_json(results, summary, options.profile.name, cni), indent=2))
+    if output in ("json", "yaml"):
+        echo_document(_json(results, summary, options.profile.name, cni), output)
     else:
         click.echo(_table(results))
         click.echo(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from netpol.cli.common import echo_document, output_option
 from netpol.model.options import KNOB_HELP, PROFILES
 from netpol.render.table import render_table
 
 
 @click.command("profiles")
-@click.option(
-    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json", "yaml", default="table")
 def command(output: str) -> None:
     """List the profiles (upstream, calico, cilium) and the behaviour each one assumes where
     the NetworkPolicy API leaves it to the implementation.
@@ -24,7 +21,7 @@ def command(output: str) -> None:
       netpol matrix examples/three-tier --profile cilium
     """
     names = list(PROFILES)
-    if output == "json":
+    if output in ("json", "yaml"):
         document = {
             "kind": "ProfileList",
             "profiles": [
@@ -33,7 +30,7 @@ def command(output: str) -> None:
             ],
             "knobs": KNOB_HELP,
         }
-        click.echo(json.dumps(document, indent=2))
+        echo_document(document, output)
         return
     rows = [
         [knob, *("yes" if PROFILES[n].knobs()[knob] else "no" for n in names), help_text]

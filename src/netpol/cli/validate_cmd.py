@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from netpol.cli.common import EXIT_CHECK_FAILED, EXIT_OK, fail, require_paths
+from netpol.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    echo_document,
+    fail,
+    output_option,
+    require_paths,
+)
 from netpol.load.paths import read_paths
 from netpol.validate.summary import READ_REASONS, ValidationResult, plural, validate_all
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line per problem and a summary; json: a ValidationReport.",
-)
+@output_option("text", "json", "yaml", default="text")
 def command(paths: tuple[str, ...], output: str) -> None:
     """Check every object in PATH... as the API server would on create, and report every
     problem at once: file:line, object, field path, message and offending value.
@@ -42,8 +41,8 @@ def command(paths: tuple[str, ...], output: str) -> None:
     require_paths(paths)
     docs, read_problems = read_paths(paths)
     result = validate_all(docs, read_problems)
-    if output == "json":
-        click.echo(json.dumps(_report(result), indent=2))
+    if output in ("json", "yaml"):
+        echo_document(_report(result), output)
     else:
         for diagnostic in result.diagnostics:
             click.echo(diagnostic.text())

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from netpol.analysis.expectations import ExpectationsError, read_expectations
+from netpol.analysis.scope import verify_in_scope
 from netpol.analysis.verify import ERROR, VerifyReport, verify
-from netpol.cli.common import EXIT_CHECK_FAILED, fail, input_options, load_or_exit, options_from
+from netpol.cli.common import (
+    EXIT_CHECK_FAILED,
+    echo_json_text,
+    fail,
+    input_options,
+    load_or_exit,
+    options_from,
+    output_option,
+    scope_from,
+    scope_options,
+)
 from netpol.engine.compile import compile_cluster
 from netpol.render.junit import verify_junit
 from netpol.render.verify import verify_json, verify_text
 
-FORMATS = ("table", "json", "junit")
+FORMATS = ("table", "json", "yaml", "junit")
 
 
 @click.command("verify")
@@ -23,14 +36,19 @@ FORMATS = ("table", "json", "junit")
     type=click.Path(dir_okay=False),
     help="Expectations file (YAML; docs/verify.md, docs/schemas/expectations.schema.json).",
 )
-@click.option("-o", "--output", type=click.Choice(FORMATS), default="table", show_default=True)
+@scope_options
+@output_option(*FORMATS, default="table")
 def command(
-    paths: tuple[str, ...], expect_path: str, output: str, verbose: bool, **params: object
+    paths: tuple[str, ...], expect_path: str, output: str, verbose: bool, **params: Any
 ) -> None:
     """Check what must and must not connect. Each expectation prints PASS or FAIL; a FAIL
     shows the actual verdict and the explain evidence (with -v, the pairs behind passing
     ones too). Exit 0 when all pass, 1 otherwise (an expectation that matches no endpoint
     is bad input: exit 2, one line).
+
+    Every expectation is evaluated; -n and -l report those with a source or destination
+    pod in scope, each with only its pairs that touch the scope (and only such violations
+    of the default). The default, like -A, reports everything.
 
     \b
     Examples:
@@ -44,12 +62,14 @@ def command(
         fail(str(exc))
         return
     cluster = load_or_exit(paths, options)
+    scope = scope_from(params, cluster)
     report = verify(compile_cluster(cluster, options), expectations)
     unmatched = _unmatched(report)
     if unmatched:
         fail(unmatched)
-    if output == "json":
-        click.echo(verify_json(report))
+    report = verify_in_scope(report, scope)
+    if output in ("json", "yaml"):
+        echo_json_text(verify_json(report), output)
     elif output == "junit":
         click.echo(verify_junit(report))
     else:

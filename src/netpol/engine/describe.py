@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import Endpoint, node_endpoint
+from netpol.engine.names import Names, ResolveError, did_you_mean, first_pod
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.resolve import ResolveError
 from netpol.engine.selectors import selector_holds
 from netpol.engine.tiers import CompiledTieredPolicy, CompiledTierRule, TieredModel
 from netpol.engine.verdict import evaluate
@@ -132,32 +132,24 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
 
 
 def find_policy(cc: CompiledCluster, namespace: str, name: str) -> CompiledPolicy:
-    """The compiled policy NAMESPACE/NAME; ResolveError (listing some that exist) otherwise."""
+    """The compiled policy NAMESPACE/NAME; ResolveError (with the near names) otherwise."""
     found = next((c for c in cc.policies if c.policy.id == f"{namespace}/{name}"), None)
     if found is None:
+        here = [c.policy.name for c in cc.policies if c.policy.namespace == namespace]
         known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
+        hint = did_you_mean(name, here)
         raise ResolveError(
-            f"no NetworkPolicy {name!r} in namespace {namespace} (policies: {known})"
+            f"no NetworkPolicy {name!r} in namespace {namespace}"
+            + (hint or f" (policies: {known})")
         )
     return found
 
 
-def find_pod(cluster: Cluster, namespace: str, name: str) -> Pod:
-    """A pod by name, or the first pod of a workload of that name; never a guess by prefix
-    (a near name is offered in the error instead)."""
-    pod = cluster.pod_by_id.get(f"{namespace}/{name}")
-    if pod is not None:
-        return pod
-    workload = f"{namespace}/{name}"
-    pods = sorted(
-        (p for p in cluster.pods if p.workload is not None and p.workload.id == workload),
-        key=lambda p: p.id,
-    )
-    if pods:
-        return pods[0]
-    near = [p.id for p in cluster.pods if p.namespace == namespace and p.name.startswith(name)]
-    hint = f" (did you mean {', '.join(near[:5])}?)" if near else ""
-    raise ResolveError(f"no pod or workload {name!r} in namespace {namespace}{hint}")
+def find_pod(cluster: Cluster, namespace: str | None, name: str) -> Pod:
+    """The pod NAME (or NS/NAME) means, read as every verb reads it (``engine.names``): a
+    pod, a workload's first pod, or the only workload the name begins."""
+    names = Names(cluster.pods, (), (n.name for n in cluster.namespaces))
+    return first_pod(names, name if namespace is None else f"{namespace}/{name}")
 
 
 # -- admin, baseline and Calico policies -----------------------------------------------------
@@ -263,7 +255,8 @@ def find_tiered(
         where = f" in namespace {namespace}" if namespace is not None else ""
         known = ", ".join(_shown_name(c.policy) for c in found[:10]) or "none"
         shown = "Calico NetworkPolicy" if namespace is not None else kind
-        raise ResolveError(f"no {shown} {name!r}{where} (existing: {known})")
+        hint = did_you_mean(name, [c.policy.name for c in found])
+        raise ResolveError(f"no {shown} {name!r}{where}" + (hint or f" (existing: {known})"))
     return match
 
 

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint, ip_endpoint, node_endpoint
+from netpol.engine.names import Meaning, Names, ResolveError, UnknownName, did_you_mean
 from netpol.load.services import DnsIndex, service_backends
 from netpol.model.objects import Node, Pod, Service
 
@@ -35,8 +36,8 @@ POD_KINDS = {"pod", "po"}
 NODE_KINDS = {"node", "no"}
 
 
-class ResolveError(ValueError):
-    """A name that matches nothing, with a one-line reason for the user."""
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+__all__ = ["PROTOCOLS", "ResolveError", "Resolver", "Target", "parse_port_spec", "split_port"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +68,17 @@ def parse_port_spec(text: str, written: str = "") -> tuple[int, str] | None:
     return port, (match.group("proto") or "TCP").upper()
 
 
-def split_port(text: str) -> tuple[str, int | None, str]:
-    """``name:80/UDP`` -> ("name", 80, "UDP"); no port -> (text, None, "TCP").
+_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")
+
+
+def split_port(text: str) -> tuple[str, int | str | None, str]:
+    """``name:80/UDP`` -> ("name", 80, "UDP"); ``name:http`` -> ("name", "http", "") (a
+    named port: its protocol is the named port's unless written); no port -> (text, None,
+    "TCP").
 
     An IPv6 address takes a port only in brackets (``[fd00::1]:80``): ``fd00::1:80`` is
-    itself an address.
+    itself an address. Raises ResolveError naming the part after the colon that is not a
+    port: a number outside 1-65535, an unknown protocol, or neither a number nor a name.
     """
     try:
         ipaddress.ip_address(text)
@@ -81,15 +88,24 @@ def split_port(text: str) -> tuple[str, int | None, str]:
     host, sep, tail = text.rpartition(":")
     if not sep or host.endswith(":"):
         return text, None, "TCP"
-    if "/" in tail and _PORT.fullmatch(tail) is None:
-        number, _, protocol = tail.partition("/")
-        if number.isdigit():
-            raise ResolveError(f"unknown protocol {protocol!r} in {text!r} (TCP, UDP or SCTP)")
-    spec = parse_port_spec(tail, text)
-    if spec is None:
-        return text, None, "TCP"
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    return host, spec[0], spec[1]
+    port, slash, protocol = tail.partition("/")
+    if slash and protocol.upper() not in PROTOCOLS:
+        raise ResolveError(
+            f'{text!r}: unknown protocol "{protocol}": one of {", ".join(PROTOCOLS)}'
+        )
+    if not port:
+        raise ResolveError(f"{text!r}: no port after the colon (write NAME:PORT[/PROTO])")
+    if port.isdigit():
+        spec = parse_port_spec(tail, text)
+        assert spec is not None, "digits and a known protocol are a port spec"
+        return host, spec[0], spec[1]
+    if _PORT_NAME.fullmatch(port) and not port.isdigit():
+        return host, port, protocol.upper()
+    raise ResolveError(f'{text!r}: port "{port}" is neither a number (1-65535) nor a port name')
+
+
+Port = int | str | None  # a number, a port name (resolved on the pod or Service), or every port
 
 
 class Resolver:
@@ -106,6 +122,12 @@ class Resolver:
             self._dns = DnsIndex(self.cluster)
         return self._dns
 
+    @cached_property
+    def names(self) -> Names:
+        return Names(
+            self.cluster.pods, self.cluster.services, (n.name for n in self.cluster.namespaces)
+        )
+
     def _pod(self, pod: Pod) -> Endpoint:
         if not pod.ips:  # spec 2.3: no IP, no traffic; never "allowed" by an empty verdict
             raise ResolveError(
@@ -113,19 +135,42 @@ class Resolver:
             )
         return self.cc.endpoint(pod)
 
+    def _at(self, pod: Pod, port: Port, protocol: str, via: str = "") -> Target:
+        """The pod reached on ``port``; a port name is the pod's container port of that name."""
+        if not isinstance(port, str):
+            return Target(self._pod(pod), port, protocol or "TCP", via)
+        declared = [cp for c in pod.containers for cp in c.ports if cp.name]
+        named = [cp for cp in declared if cp.name == port and protocol in ("", cp.protocol)]
+        if not named:
+            shown = f"{port!r}" + (f" ({protocol})" if protocol else "")
+            ports = ", ".join(f"{cp.name} {cp.port}/{cp.protocol}" for cp in declared) or "none"
+            raise ResolveError(f"pod {pod.id} has no port named {shown} (its named ports: {ports})")
+        return Target(self._pod(pod), named[0].port, named[0].protocol, via)
+
+    @staticmethod
+    def _numbered(port: Port, what: str) -> int | None:
+        if isinstance(port, str):
+            raise ResolveError(f"{what} has no port names: write a number instead of {port!r}")
+        return port
+
     def sources(self, text: str, namespace: str | None) -> list[Endpoint]:
-        """Endpoints a source name stands for (a Service as source means its pods)."""
+        """Endpoints a source name stands for (a Service as source means its pods).
+
+        ``namespace`` None means the user named none: a bare name is looked up in the
+        default namespace, then as the only pod, workload or Service of that name anywhere."""
         return [t.endpoint for t in self.targets(text, namespace, None, "TCP", as_source=True)]
 
     def targets(
         self,
         text: str,
         namespace: str | None,
-        port: int | None,
+        port: Port,
         protocol: str,
         as_source: bool = False,
     ) -> list[Target]:
-        """Endpoints a destination name stands for, each with its post-DNAT port."""
+        """Endpoints a destination name stands for, each with its post-DNAT port (a port
+        name resolved on the Service, or on each pod, with its protocol when ``protocol``
+        is empty)."""
         text = text.strip()
         if not text:
             raise ResolveError("empty endpoint name")
@@ -143,37 +188,38 @@ class Resolver:
             return self._by_kind(lowered, rest, namespace, port, protocol, as_source)
         if slash:  # ns/name: a pod, a workload or a Service of that namespace
             return self._in_namespace(kind, rest, port, protocol, as_source, text)
-        return self._bare(text, namespace or self.cluster_default(), port, protocol, as_source)
+        return self._bare(text, namespace, port, protocol, as_source)
 
     def cluster_default(self) -> str:
         return self.cc.options.default_namespace
 
-    def _by_ip(
-        self, address: str, port: int | None, protocol: str, as_source: bool
-    ) -> list[Target]:
+    def _by_ip(self, address: str, port: Port, protocol: str, as_source: bool) -> list[Target]:
         """A pod's IP is that pod, a node's IP that node, a ClusterIP its Service (DNAT)."""
         owner = self._ip_owners.get(address)
         if isinstance(owner, Pod):
-            return [Target(self._pod(owner), port, protocol)]
+            return [self._at(owner, port, protocol)]
         if isinstance(owner, Service):
             return self._service(owner, port, protocol, as_source)
         if owner is not None:
             return self._node(owner, port, protocol, as_source)
-        return [Target(ip_endpoint(address), port, protocol)]
+        number = self._numbered(port, f"{address} (no pod, node or Service of the input)")
+        return [Target(ip_endpoint(address), number, protocol or "TCP")]
 
-    def _node(self, node: Node, port: int | None, protocol: str, as_source: bool) -> list[Target]:
+    def _node(self, node: Node, port: Port, protocol: str, as_source: bool) -> list[Target]:
         """A node, or on a NodePort the Service's backends: kube-proxy DNATs it to a pod's
         target port, which the pod's policies then judge (whether the source is SNATed to the
         node is left to the implementation, spec 4.4: netpol keeps the client's address)."""
-        if as_source or port is None:
-            return [Target(node_endpoint(node), port, protocol)]
+        number = self._numbered(port, f"node {node.name}")
+        protocol = protocol or "TCP"
+        if as_source or number is None:
+            return [Target(node_endpoint(node), number, protocol)]
         for service in self.cluster.services:
             for service_port in service.ports:
-                if service_port.node_port == port and service_port.protocol == protocol:
+                if service_port.node_port == number and service_port.protocol == protocol:
                     targets = self._service(service, service_port.port, protocol, False)
-                    via = f"NodePort {port}/{protocol} on node {node.name} -> "
+                    via = f"NodePort {number}/{protocol} on node {node.name} -> "
                     return [replace(t, via=via + t.via) for t in targets]
-        return [Target(node_endpoint(node), port, protocol)]
+        return [Target(node_endpoint(node), number, protocol)]
 
     @cached_property
     def _ip_owners(self) -> dict[str, Pod | Service | Node]:
@@ -197,15 +243,16 @@ class Resolver:
         kind: str,
         name: str,
         namespace: str | None,
-        port: int | None,
+        port: Port,
         protocol: str,
         as_source: bool,
     ) -> list[Target]:
         if kind in NODE_KINDS:
             node = self.cluster.node_by_name.get(name)
             if node is None:
-                raise ResolveError(
-                    f"no node {name!r} (nodes: {_listing(self.cluster.node_by_name)})"
+                raise UnknownName(
+                    f"no node {name!r} (nodes: {_listing(self.cluster.node_by_name)})",
+                    did_you_mean(name, self.cluster.node_by_name),
                 )
             return self._node(node, port, protocol, as_source)
         if "/" in name:
@@ -214,96 +261,115 @@ class Resolver:
         if kind in POD_KINDS:
             pod = self.cluster.pod_by_id.get(f"{namespace}/{name}")
             if pod is None:
-                raise ResolveError(f"no pod {name!r} in namespace {namespace}")
-            return [Target(self._pod(pod), port, protocol)]
+                pods = [p.name for p in self.cluster.pods if p.namespace == namespace]
+                raise UnknownName(
+                    f"no pod {name!r} in namespace {namespace}", did_you_mean(name, pods)
+                )
+            return [self._at(pod, port, protocol)]
         if kind in SERVICE_KINDS:
             service = self.cluster.service_by_id.get(f"{namespace}/{name}")
             if service is None:
-                raise ResolveError(f"no Service {name!r} in namespace {namespace}")
+                services = [s.name for s in self.cluster.services if s.namespace == namespace]
+                raise UnknownName(
+                    f"no Service {name!r} in namespace {namespace}", did_you_mean(name, services)
+                )
             return self._service(service, port, protocol, as_source)
         workload = self.cluster.workload_by_id.get(f"{namespace}/{name}")
-        if workload is None or workload.kind != WORKLOAD_KINDS[kind]:
-            raise ResolveError(f"no {WORKLOAD_KINDS[kind]} {name!r} in namespace {namespace}")
+        wanted = WORKLOAD_KINDS[kind]
+        if workload is None or workload.kind != wanted:
+            same_kind = [
+                w.name
+                for w in self.cluster.workloads
+                if w.namespace == namespace and w.kind == wanted
+            ]
+            other = [m.shown for m in self.names.exact(f"{namespace}/{name}")]
+            hint = f" (did you mean {', '.join(other)}?)" if other else ""
+            raise UnknownName(
+                f"no {wanted} {name!r} in namespace {namespace}",
+                did_you_mean(name, same_kind) or hint,
+            )
         return self._workload_pods(workload.id, port, protocol)
 
     def _in_namespace(
-        self, namespace: str, name: str, port: int | None, protocol: str, as_source: bool, text: str
+        self, namespace: str, name: str, port: Port, protocol: str, as_source: bool, text: str
     ) -> list[Target]:
-        key = f"{namespace}/{name}"
-        pod = self.cluster.pod_by_id.get(key)
-        workload = self.cluster.workload_by_id.get(key)
-        service = self.cluster.service_by_id.get(key)
-        meanings = [
-            f"pod/{key}" if pod is not None else "",
-            f"{workload.kind.lower()}/{key}"
-            if workload is not None and workload.kind != "Pod"
-            else "",
-            f"svc/{key}" if service is not None else "",
-        ]
-        meanings = [m for m in meanings if m]
-        if len(meanings) > 1:  # a bare pod and a Service often share a name; never guess
-            raise ResolveError(f"{text!r} is ambiguous: write {' or '.join(meanings)}")
-        if pod is not None:
-            return [Target(self._pod(pod), port, protocol)]
-        if workload is not None:
-            return self._workload_pods(key, port, protocol)
-        if service is not None:
-            return self._service(service, port, protocol, as_source)
-        if namespace not in self.cluster.namespace_by_name:
-            raise ResolveError(f"{text!r}: no namespace {namespace!r}")
-        raise ResolveError(
-            f"{text!r}: no pod, workload or Service {name!r} in namespace {namespace}"
-        )
+        return self._meaning(self.names.lookup(namespace, name, text), port, protocol, as_source)
+
+    def _meaning(
+        self, meaning: Meaning, port: Port, protocol: str, as_source: bool
+    ) -> list[Target]:
+        if meaning.service is not None:
+            return self._service(meaning.service, port, protocol, as_source)
+        if len(meaning.pods) == 1 and meaning.shown.startswith("pod/"):
+            return [self._at(meaning.pods[0], port, protocol)]
+        return self._workload_pods(meaning.shown.partition("/")[2], port, protocol)
 
     def _bare(
-        self, name: str, namespace: str, port: int | None, protocol: str, as_source: bool
+        self, name: str, namespace: str | None, port: Port, protocol: str, as_source: bool
     ) -> list[Target]:
-        found = self.dns.resolve(name, namespace)
+        """A DNS name, or a pod, workload or node of that name; with no namespace given and
+        nothing in the default one, the only pod, workload or Service of the name anywhere."""
+        here = namespace or self.cluster_default()
+        found = self.dns.resolve(name, here)
         if isinstance(found, Service):
             return self._service(found, port, protocol, as_source)
         if isinstance(found, Pod):
-            return [Target(self._pod(found), port, protocol, via=f"DNS {name} -> {found.id}")]
-        pod = self.cluster.pod_by_id.get(f"{namespace}/{name}")
+            return [self._at(found, port, protocol, via=f"DNS {name} -> {found.id}")]
+        pod = self.cluster.pod_by_id.get(f"{here}/{name}")
         if pod is not None:
-            return [Target(self._pod(pod), port, protocol)]
-        if f"{namespace}/{name}" in self.cluster.workload_by_id:
-            return self._workload_pods(f"{namespace}/{name}", port, protocol)
+            return [self._at(pod, port, protocol)]
+        if f"{here}/{name}" in self.cluster.workload_by_id:
+            return self._workload_pods(f"{here}/{name}", port, protocol)
         node = self.cluster.node_by_name.get(name)
         if node is not None:
             return self._node(node, port, protocol, as_source)
-        raise ResolveError(
-            f"{name!r} is not a Service, pod or workload in namespace {namespace}, nor a DNS "
-            "name the cluster answers (write NAMESPACE/NAME, KIND/NAME or an IP)"
+        if namespace is None and "." not in name:
+            try:
+                meaning = self.names.lookup(None, name, name)
+            except UnknownName:
+                pass
+            else:
+                return self._meaning(meaning, port, protocol, as_source)
+        near = did_you_mean(name, self.names.names_in(here)) or did_you_mean(
+            name, self.names.names_in(None)
+        )
+        raise UnknownName(
+            f"{name!r} is not a Service, pod or workload in namespace {here}, nor a DNS "
+            "name the cluster answers (write NAMESPACE/NAME, KIND/NAME or an IP)",
+            near,
         )
 
-    def _workload_pods(self, workload_id: str, port: int | None, protocol: str) -> list[Target]:
+    def _workload_pods(self, workload_id: str, port: Port, protocol: str) -> list[Target]:
         pods = [p for p in self.cluster.pods_by_workload.get(workload_id, ()) if p.ips]
         if not pods:
             raise ResolveError(f"workload {workload_id} has no running pod (replicas: 0?)")
-        return [Target(self._pod(p), port, protocol) for p in pods]
+        return [self._at(p, port, protocol) for p in pods]
 
     def _service(
-        self, service: Service, port: int | None, protocol: str, as_source: bool
+        self, service: Service, port: Port, protocol: str, as_source: bool
     ) -> list[Target]:
         backends = service_backends(self.cluster, service)
         if not backends:
             raise ResolveError(f"Service {service.id} selects no pod")
+        if isinstance(port, str) and not as_source:
+            port, protocol = self._service_port_named(service, port, protocol)
+        protocol = protocol or "TCP"
         if as_source or port is None:
             pods = list(dict.fromkeys(b.pod.id for b in backends))
             return [Target(self._pod(self.cluster.pod_by_id[p]), None, protocol) for p in pods]
         if service.headless:  # DNS answers the pod IPs: no translation
             pods = list(dict.fromkeys(b.pod.id for b in backends))
             via = f"headless Service {service.id} -> pod IPs"
-            return [Target(self._pod(self.cluster.pod_by_id[p]), port, protocol, via) for p in pods]
+            return [self._at(self.cluster.pod_by_id[p], port, protocol, via) for p in pods]
         matching = [
             b
             for b in backends
             if b.service_port.port == port and b.service_port.protocol == protocol
         ]
         if not matching:
-            ports = ", ".join(f"{p.port}/{p.protocol}" for p in service.ports) or "none"
             raise ResolveError(
-                f"Service {service.id} has no port {port}/{protocol} (its ports: {ports})"
+                f"Service {service.id} has no port {port}/{protocol} (its ports: "
+                f"{_service_ports(service)})"
             )
         targets = []
         for backend in matching:
@@ -319,6 +385,24 @@ class Resolver:
                 f"Service {service.id} port {port}/{protocol}: no backend pod defines its targetPort"
             )
         return targets
+
+    @staticmethod
+    def _service_port_named(service: Service, name: str, protocol: str) -> tuple[int, str]:
+        """The Service port called ``name`` (of ``protocol`` when one is written)."""
+        for service_port in service.ports:
+            if service_port.name == name and protocol in ("", service_port.protocol):
+                return service_port.port, service_port.protocol
+        shown = f"{name!r}" + (f" ({protocol})" if protocol else "")
+        raise ResolveError(
+            f"Service {service.id} has no port named {shown} (its ports: {_service_ports(service)})"
+        )
+
+
+def _service_ports(service: Service) -> str:
+    return (
+        ", ".join(f"{p.name + ' ' if p.name else ''}{p.port}/{p.protocol}" for p in service.ports)
+        or "none"
+    )
 
 
 def _listing(names: object) -> str:

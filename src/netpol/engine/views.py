@@ -9,7 +9,7 @@ their classes with numpy, so a workload view never loops over pod pairs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -60,12 +60,16 @@ class ViewPair:
 class MatrixView:
     """Endpoints at one granularity and the allowed connections between them."""
 
-    def __init__(self, matrix: ClassMatrix, granularity: str) -> None:
+    def __init__(
+        self, matrix: ClassMatrix, granularity: str, admits: Callable[[Pod], bool] | None = None
+    ) -> None:
+        """``admits``: the pods to show (``-n``/``-l``); the others are left out of every
+        group, so a workload or namespace endpoint stands for its admitted pods only."""
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
         self.matrix = matrix
         self.granularity = granularity
-        self.endpoints = _group(matrix, granularity)
+        self.endpoints = _group(matrix, granularity, admits)
         # one pod per endpoint: never materialise pods x pods, read the class matrix instead
         self._pod_classes: npt.NDArray[np.intp] | None = None
         if granularity == "pod":
@@ -306,7 +310,9 @@ class MatrixView:
         raise KeyError(endpoint_id)
 
 
-def _group(matrix: ClassMatrix, granularity: str) -> list[ViewEndpoint]:
+def _group(
+    matrix: ClassMatrix, granularity: str, admits: Callable[[Pod], bool] | None
+) -> list[ViewEndpoint]:
     groups: dict[str, ViewEndpoint] = {}
     extra: list[ViewEndpoint] = []
     for cls in matrix.classes:
@@ -314,6 +320,8 @@ def _group(matrix: ClassMatrix, granularity: str) -> list[ViewEndpoint]:
             extra.append(_special(cls))
             continue
         for pod in cls.pods:
+            if admits is not None and not admits(pod):
+                continue
             endpoint = _endpoint_for(pod, granularity, groups)
             endpoint.pods.append(pod)
             endpoint.classes.append(cls.index)

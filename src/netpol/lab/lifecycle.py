@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netpol.engine.names import Names, ResolveError, UnknownName, first_pod
 from netpol.lab import control, dns, system, topology
 from netpol.lab.documents import (
     StoredObject,
@@ -499,28 +500,15 @@ def find_pod(state: LabState, cluster: Cluster, target: str) -> str:
 
 
 def pod_for(pods: Iterable[Pod], target: str, missing: str) -> str:
-    """The pod id ``target`` means: NS/POD, NS/WORKLOAD (its first pod), or a unique name;
-    LabError(``missing``) when none is.
-
-    As a last resort a short name stands for the one workload it begins (``frontend`` for
-    ``frontend-deploy``), so the tutorial's ``app1-ns/frontend`` works as people say it.
-    """
-    namespace, slash, name = target.rpartition("/")
-    in_scope = [
-        p for p in sorted(pods, key=lambda p: p.id) if not slash or p.namespace == namespace
-    ]
-    candidates = [p for p in in_scope if name in (p.name, p.workload.name if p.workload else None)]
-    if not candidates:
-        candidates = [
-            p for p in in_scope if p.workload is not None and p.workload.name.startswith(f"{name}-")
-        ]
-    if not candidates:
-        raise LabError(missing)
-    workloads = {(p.namespace, p.workload.id if p.workload else p.name) for p in candidates}
-    if len(workloads) > 1:
-        names = ", ".join(sorted(p.id for p in candidates)[:4])
-        raise LabError(f"{target!r} is ambiguous ({names}): give NAMESPACE/POD")
-    return candidates[0].id
+    """The pod id ``target`` means, as every verb reads it (``engine.names``): NS/POD,
+    NS/WORKLOAD (its first pod), the only workload a short name begins (``app1-ns/frontend``),
+    or a name alone in any namespace; LabError(``missing`` + "did you mean") when none is."""
+    try:
+        return first_pod(Names(pods), target).id
+    except UnknownName as exc:
+        raise LabError(missing + exc.hint) from None
+    except ResolveError as exc:
+        raise LabError(str(exc)) from None
 
 
 def exec_netns(lab: str, target: str) -> str:

@@ -12,6 +12,7 @@ import ipaddress
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,9 @@ from netpol.engine.endpoints import POD, Endpoint
 from netpol.engine.matrix import ClassMatrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView, ViewEndpoint
+from netpol.model.objects import Pod
 
-GRAPH_FORMATS = ("dot", "svg", "mermaid", "html")
+GRAPH_FORMATS = ("dot", "svg", "mermaid", "html", "json", "yaml")
 DEFAULT_MAX_NODES = 60
 MAX_LABEL = 40
 
@@ -100,12 +102,17 @@ def short_connections(connections: ConnectionSet) -> str:
 
 
 def choose_view(
-    matrix: ClassMatrix, granularity: str, focus: str | None, max_nodes: int
+    matrix: ClassMatrix,
+    granularity: str,
+    focus: str | None,
+    max_nodes: int,
+    admits: Callable[[Pod], bool] | None = None,
 ) -> tuple[MatrixView, bool]:
-    """The view to draw: the asked granularity, or namespaces when it has too many nodes."""
-    view = MatrixView(matrix, granularity)
+    """The view to draw: the asked granularity, or namespaces when it has too many nodes;
+    ``admits`` keeps only the pods in scope (``-n``/``-l``)."""
+    view = MatrixView(matrix, granularity, admits)
     if focus is None and granularity != "namespace" and len(view.endpoints) > max_nodes:
-        return MatrixView(matrix, "namespace"), True
+        return MatrixView(matrix, "namespace", admits), True
     return view, False
 
 
@@ -280,6 +287,40 @@ _MERMAID_UNSAFE = re.compile(r'["<>#]')
 def _mermaid_text(text: str) -> str:
     escaped = _MERMAID_UNSAFE.sub(lambda m: f"#{ord(m.group(0))};", text)
     return '"' + escaped.replace("\n", "<br/>") + '"'
+
+
+def graph_json(graph: Graph) -> dict[str, Any]:
+    """The ``Graph`` contract of docs/json.md: nodes by endpoint id, edges between them."""
+    ids = {node.key: node.id for node in graph.nodes}
+    return {
+        "kind": "Graph",
+        "granularity": graph.granularity,
+        "aggregated": graph.aggregated,
+        "focus": graph.focus,
+        "title": graph.title,
+        "nodes": [
+            {
+                "id": node.id,
+                "label": node.label,
+                "kind": node.kind,
+                "namespace": node.namespace,
+                "detail": node.detail,
+            }
+            for node in graph.nodes
+        ],
+        "edges": [
+            {
+                "src": ids[edge.src],
+                "dst": ids[edge.dst],
+                "style": edge.style,
+                "allowed": edge.connections.to_json(),
+                "text": edge.connections.text(),
+                "mixed": edge.mixed,
+                "note": edge.note,
+            }
+            for edge in graph.edges
+        ],
+    }
 
 
 def to_mermaid(graph: Graph) -> str:
