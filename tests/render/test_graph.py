@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -167,3 +168,17 @@ def test_html_is_self_contained_with_evidence_for_every_edge(compiled) -> None:
     web = next(e for e in data["edges"].values() if e["dst"] == "app1-ns/backend-deploy")
     assert "allowed by app1-ns/backend-policy ingress[0]" in web["evidence"]
     assert '<table id="truth-table">' in page
+
+
+def test_a_layout_over_the_time_limit_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_slow(*args: object, **kwargs: object) -> None:
+        raise subprocess.TimeoutExpired(["dot"], 120)
+
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(subprocess, "run", too_slow)
+    with pytest.raises(GraphError) as caught:
+        to_svg("digraph {}")
+    assert str(caught.value) == (
+        "Graphviz's dot did not lay the graph out within 120 s; draw less of it "
+        "(--focus NS/NAME, --by namespace) or print -o dot / -o mermaid"
+    )

@@ -262,6 +262,9 @@ def _dot_node(node: GraphNode) -> str:
     )
 
 
+DOT_SECONDS = 120  # a layout that takes longer is not one a reader can use either
+
+
 def to_svg(dot_text: str) -> str:
     """Graphviz's SVG of ``dot_text``; GraphError when the ``dot`` program is missing."""
     dot = shutil.which("dot")
@@ -270,9 +273,19 @@ def to_svg(dot_text: str) -> str:
             "svg and html need Graphviz's dot program (apt-get install graphviz); "
             "-o dot and -o mermaid do not"
         )
-    done = subprocess.run(
-        [dot, "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=120, check=False
-    )
+    try:
+        done = subprocess.run(
+            [dot, "-Tsvg"],
+            input=dot_text.encode(),
+            capture_output=True,
+            timeout=DOT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphError(
+            f"Graphviz's dot did not lay the graph out within {DOT_SECONDS} s; draw less of it "
+            "(--focus NS/NAME, --by namespace) or print -o dot / -o mermaid"
+        ) from None
     if done.returncode != 0:
         raise GraphError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:200]}")
     svg = done.stdout.decode()
