@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from netpol.cli.common import EXIT_CHECK_FAILED, EXIT_OK, fail, require_paths
+from netpol.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    fail,
+    limits_from,
+    read_options,
+    require_paths,
+)
 from netpol.load.paths import read_paths
 from netpol.validate.summary import READ_REASONS, ValidationResult, plural, validate_all
 
@@ -22,7 +29,8 @@ from netpol.validate.summary import READ_REASONS, ValidationResult, plural, vali
     show_default=True,
     help="text: one line per problem and a summary; json: a ValidationReport.",
 )
-def command(paths: tuple[str, ...], output: str) -> None:
+@read_options
+def command(paths: tuple[str, ...], output: str, **limits: object) -> None:
     """Check every object in PATH... as the API server would on create, and report every
     problem at once: file:line, object, field path, message and offending value.
 
@@ -40,7 +48,7 @@ def command(paths: tuple[str, ...], output: str) -> None:
       helm template ./chart | netpol validate -
     """
     require_paths(paths)
-    docs, read_problems = read_paths(paths)
+    docs, read_problems = read_paths(paths, limits=limits_from(limits))
     result = validate_all(docs, read_problems)
     if output == "json":
         click.echo(json.dumps(_report(result), indent=2))
