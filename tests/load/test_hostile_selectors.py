@@ -52,32 +52,36 @@ def _write(tmp_path: Path, selector: str) -> str:
     return str(path)
 
 
+def _run(verb: list[str], path: str) -> tuple[int, str]:
+    """Exit code and everything printed; an exception other than exit fails the test."""
+    result = CliRunner().invoke(cli, [*verb, path])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("verb", VERBS, ids=[v[0] for v in VERBS])
 def test_a_selector_nested_500_deep_is_one_line_on_every_verb(
     tmp_path: Path, verb: list[str]
 ) -> None:
     path = _write(tmp_path, DEEP)
-    result = CliRunner().invoke(cli, [*verb, path])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    code, output = _run(verb, path)
     expected = (
         f"{path}:19: error: GlobalNetworkPolicy/g: spec.selector: invalid selector: "
         'selector nested deeper than 100 levels at position 100 (value: "((((('
     )
-    lines = (result.stdout + result.stderr).splitlines()
-    assert len([line for line in lines if "nested deeper" in line]) == 1
-    assert next(line for line in lines if "nested deeper" in line).startswith(expected)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.exit_code == (1 if verb == ["validate"] else 2)
+    deep = [line for line in output.splitlines() if "nested deeper" in line]
+    assert len(deep) == 1
+    assert deep[0].startswith(expected)
+    assert "Traceback" not in output
+    assert code == (1 if verb == ["validate"] else 2)
 
 
 @pytest.mark.parametrize("verb", VERBS, ids=[v[0] for v in VERBS])
 def test_a_1000_term_chain_that_validate_accepts_every_verb_evaluates(
     tmp_path: Path, verb: list[str]
 ) -> None:
-    path = _write(tmp_path, CHAIN)
-    result = CliRunner().invoke(cli, [*verb, path])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == 0, result.stdout + result.stderr
+    code, output = _run(verb, _write(tmp_path, CHAIN))
+    assert code == 0, output
 
 
 def test_the_chain_is_evaluated_exactly(tmp_path: Path) -> None:
