@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from netpol.load.live import LiveError, LiveTarget, read_cluster
+from netpol.load.live import LiveError, LiveTarget, connect, read_cluster
+from netpol.load.live.exec import KubeExecutor, _exit
 
 from .fake_apiserver import HUGE, TOKEN, FakeApiServer
 
@@ -150,3 +151,18 @@ def test_the_page_cap_leaves_real_listings_alone(apiserver: FakeApiServer, tmp_p
     target = LiveTarget(kubeconfig=kubeconfig, page_size=1, max_pages=pods)
     cluster = read_cluster(target)
     assert len(cluster.of_kind("Pod")) == pods
+
+
+def test_an_exec_error_is_masked_escaped_and_cut(apiserver: FakeApiServer, kubeconfig: str) -> None:
+    said = f"no such command; token {TOKEN} \x1b[2J" + "z" * 5000
+    apiserver.exec_handler = lambda pod, command: (None, "", said)
+    pod = apiserver.objects["pods"][0]["metadata"]
+    executor = KubeExecutor(connect(LiveTarget(kubeconfig=kubeconfig)))
+    result = executor.run(pod["namespace"], pod["name"], None, ["nc", "-z", "x", "80"], 5.0)
+    assert result.code is None
+    shown = "no such command; token *** \\x1b[2J" + "z" * 5000
+    assert result.error == f"{shown[:300]}...({len(shown)} bytes)"
+
+
+def test_exec_status_nested_deep_is_a_result_not_a_crash() -> None:
+    assert _exit("[" * 100_000 + "]" * 100_000) == (None, "[" * 100_000 + "]" * 100_000)
