@@ -213,7 +213,7 @@ def test_from_matrix_nested_too_deep_is_one_line(tmp_path: Path) -> None:
     )
     assert (code, stderr) == (2, f"error: {tmp_path / 'm.json'}:1: nested deeper than 200 levels\n")
     code, stderr, _ = _netpol(
-        "generate", str(tmp_path / "ns.yaml"), "--from-matrix", "-", stdin=b"\n[" * 300
+        "generate", str(tmp_path / "ns.yaml"), "--from-matrix", "-", stdin=b"\n[" * 300 + b"]" * 300
     )
     assert (code, stderr) == (2, "error: -:202: nested deeper than 200 levels\n")
 
