@@ -9,7 +9,7 @@ Tests drive it through the real ``kubernetes`` client and a real kubeconfig file
 
 A hostile mode (``hostile``, one of ``HOSTILE``, on the resource ``hostile_on``) makes it
 behave as an attacker's server would: bodies or headers a byte at a time, continue tokens
-that cycle or never end, JSON nested 100,000 deep, messages with terminal escapes, 5 MB
+that cycle or never end, the first page served again under a new token, JSON nested 100,000 deep, messages with terminal escapes, 5 MB
 messages, bodies beyond any cap, and messages that echo the bearer token back.
 """
 
@@ -279,13 +279,15 @@ class FakeApiServer:
                 )
         limit = int(query.get("limit") or 0) or len(items) or 1
         page = items[start : start + limit]
+        if hostile_paging and query.get("continue") and self.hostile != "repeated-page":
+            page = []  # empty pages, each with another token
         metadata: dict[str, Any] = {"resourceVersion": "48213"}
         if start + limit < len(items):
             metadata["continue"] = base64.b64encode(f"48213:{start + limit}".encode()).decode()
             metadata["remainingItemCount"] = len(items) - start - limit
         if self.stuck_continue and query.get("continue"):
             metadata["continue"] = query["continue"]
-        if hostile_paging:
+        if hostile_paging:  # never the end
             sent = query.get("continue")
             metadata["continue"] = (
                 ("b" if sent == "a" else "a")
@@ -414,7 +416,7 @@ class FakeApiServer:
             pass
 
 
-PAGING = ("cycling-continue", "endless-continue")
+PAGING = ("cycling-continue", "endless-continue", "repeated-page")
 HOSTILE = (
     "slow-body",
     "slow-headers",

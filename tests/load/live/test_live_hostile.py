@@ -130,8 +130,14 @@ def _read(kubeconfig: str, max_pages: int) -> tuple[str, float]:
             "kept paging list pods: stopped after 40 pages of 500, more than any cluster needs",
             None,
         ),
+        (
+            "repeated-page",
+            1000,
+            "answered list pods with objects it had already sent, so the listing would never end",
+            [None, "page-4"],
+        ),
     ],
-    ids=["cycling", "endless"],
+    ids=["cycling", "endless", "repeated-page"],
 )
 def test_paging_that_would_never_end_stops(
     apiserver: FakeApiServer,

@@ -166,6 +166,7 @@ def list_items(
     items: list[dict[str, Any]] = []
     token: str | None = None
     seen: set[str] = set()  # every continue token of this listing: one again is a cycle
+    listed: set[tuple[str, ...] | None] = set()  # identities of the objects listed so far
     restarts = pages = 0
     while True:
         pages += 1
@@ -192,6 +193,7 @@ def list_items(
             restarts += 1
             items, token = [], None
             seen.clear()
+            listed.clear()
             continue
         page = body.get("items")
         if not isinstance(page, list):
@@ -199,7 +201,17 @@ def list_items(
                 f"the API server at {conn.server} answered list {resource.title}{scope} "
                 "without an items list"
             )
-        items += [i for i in page if isinstance(i, dict)]
+        fresh = [i for i in page if isinstance(i, dict)]
+        identities = {_identity(i) for i in fresh} - {None}
+        if listed & identities:
+            # A consistent listing never sends an object twice: a server that ignores the
+            # continue token (and mints a new one each time) is serving a page again.
+            raise LiveError(
+                f"the API server at {conn.server} answered list {resource.title}{scope} with "
+                "objects it had already sent, so the listing would never end"
+            )
+        items += fresh
+        listed |= identities
         metadata = body.get("metadata")
         previous, token = token, metadata.get("continue") if isinstance(metadata, dict) else None
         if token and token in seen:
@@ -215,6 +227,18 @@ def list_items(
             progress(resource.title, len(items), not token)
         if not token:
             return items
+
+
+def _identity(item: dict[str, Any]) -> tuple[str, ...] | None:
+    """What tells one listed object from another: its uid, else its namespace and name."""
+    metadata = item.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    if metadata.get("uid"):
+        return ("uid", str(metadata["uid"]))
+    if metadata.get("name"):
+        return ("name", str(metadata.get("namespace") or ""), str(metadata["name"]))
+    return None
 
 
 def _bound(method: Callable[..., Any], kwargs: dict[str, Any]) -> Callable[[], Any]:
