@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netpol.load.calico_selector import SelectorError, parse_expression, selector_text
+from netpol.engine.selectors import expression_holds
+from netpol.load.calico_selector import (
+    LEFT_DEEP_CHAIN,
+    MAX_SELECTOR_DEPTH,
+    SelectorError,
+    parse_expression,
+    selector_text,
+)
 from netpol.model.expressions import (
     COMPARISONS,
     AllOf,
@@ -157,4 +164,95 @@ expressions = st.recursive(
 
 @given(expressions)
 def test_print_then_parse_is_identity(expression: Expression) -> None:
+    assert parse_expression(selector_text(expression)) == expression
+
+
+# -- bounded depth: hostile selectors end in one message, long chains evaluate ------------
+
+
+def _depth(expression: Expression) -> int:
+    """Levels of the tree, counted without recursion."""
+    deepest, stack = 0, [(expression, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, Not):
+            stack.append((node.operand, level + 1))
+        elif isinstance(node, And | Or):
+            stack += [(node.left, level + 1), (node.right, level + 1)]
+    return deepest
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("(" * 500 + "has(a)" + ")" * 500, 100),
+        ("!" * 1000 + "has(a)", 100),
+        ("(!" * 300 + "has(a)" + ")" * 300, 100),
+    ],
+    ids=["500-parentheses", "1000-nots", "parentheses-and-nots"],
+)
+def test_nesting_beyond_the_cap_is_one_message(text: str, position: int) -> None:
+    with pytest.raises(SelectorError) as caught:
+        parse_expression(text)
+    assert (caught.value.message, caught.value.position) == (
+        f"selector nested deeper than {MAX_SELECTOR_DEPTH} levels",
+        position,
+    )
+
+
+def test_nesting_up_to_the_cap_parses() -> None:
+    depth = MAX_SELECTOR_DEPTH - 1
+    assert parse_expression("(" * depth + "has(a)" + ")" * depth) == HasLabel("a")
+    assert _depth(parse_expression("!" * depth + "has(a)")) == MAX_SELECTOR_DEPTH
+
+
+def test_chains_nested_in_parentheses_count_towards_the_cap() -> None:
+    text = "has(x)"
+    for _ in range(7):  # each level adds a 15-operator chain: 105 levels
+        text = "(" + text + ")" + " && has(y)" * (LEFT_DEEP_CHAIN - 1)
+    with pytest.raises(SelectorError) as caught:
+        parse_expression(text)
+    assert caught.value.message == f"selector nested deeper than {MAX_SELECTOR_DEPTH} levels"
+
+
+@pytest.mark.parametrize("operator", ["||", "&&"])
+def test_a_1000_term_chain_is_a_shallow_tree_with_the_same_truth(operator: str) -> None:
+    keys = [f"k{i}" for i in range(1000)]
+    expression = parse_expression(f" {operator} ".join(f"has({k})" for k in keys))
+    assert _depth(expression) <= LEFT_DEEP_CHAIN + 10  # a 1000-deep chain before
+    assert parse_expression(selector_text(expression)) == expression
+    some, every = {"k500": "x"}, dict.fromkeys(keys, "x")
+    if operator == "||":
+        assert (expression_holds(expression, some), expression_holds(expression, {})) == (
+            True,
+            False,
+        )
+    else:
+        assert (expression_holds(expression, every), expression_holds(expression, some)) == (
+            True,
+            False,
+        )
+
+
+def test_a_short_chain_is_grouped_left_to_right_as_written() -> None:
+    assert parse_expression("has(a) || has(b) || has(c)") == Or(
+        Or(HasLabel("a"), HasLabel("b")), HasLabel("c")
+    )
+
+
+long_spines = st.lists(leaves, min_size=2, max_size=60).flatmap(
+    lambda items: st.sampled_from([And, Or]).map(lambda kind: _fold(kind, items))
+)
+
+
+def _fold(kind: type[And] | type[Or], items: list[Expression]) -> Expression:
+    result = items[0]
+    for item in items[1:]:
+        result = kind(result, item)
+    return result
+
+
+@given(st.one_of(long_spines, st.builds(Or, long_spines, long_spines)))
+def test_print_then_parse_is_identity_for_long_chains(expression: Expression) -> None:
     assert parse_expression(selector_text(expression)) == expression

@@ -328,7 +328,7 @@ CASES: list[tuple[str, str | bytes, list[str], bool]] = [
     (
         "tabs-deep.json",
         "\t" + "[" * 100_000 + "]" * 100_000,
-        ["tabs-deep.json: error: invalid JSON: nested too deeply"],
+        ["tabs-deep.json:1: error: document nested deeper than 200 levels"],
         False,
     ),
     (

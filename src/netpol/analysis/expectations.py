@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from netpol.analysis.endpoints import EndpointError, EndpointSpec, parse_endpoint
 from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS
 from netpol.load.fields import unknown_key
-from netpol.load.paths import read_text
+from netpol.load.paths import DEFAULT_LIMITS, read_text
 from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 from netpol.model.diagnostics import Diagnostic
+from netpol.model.options import InputLimits
 
 API_VERSION = "netpol/v1alpha1"
 KIND = "Expectations"
@@ -88,9 +89,9 @@ class ExpectationsFile:
     line_of_scope: int = 0
 
 
-def read_expectations(path: str) -> ExpectationsFile:
+def read_expectations(path: str, limits: InputLimits = DEFAULT_LIMITS) -> ExpectationsFile:
     """Read and check ``path``; raises ExpectationsError (file:line: reason) on any problem."""
-    text = read_text(path)
+    text = read_text(path, limits)
     if isinstance(text, Diagnostic):
         raise ExpectationsError(f"{text.location}: {text.message}")
     return parse_expectations(text, path)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from netpol.engine.ports import MAX_PORT, MIN_PORT, PROTOCOLS, ConnectionSet
+from netpol.load import jsontext
 from netpol.load.fields import unknown_key
-from netpol.load.paths import read_text
+from netpol.load.paths import DEFAULT_LIMITS, read_input, read_text
 from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 from netpol.model.cidr import parse_cidr_sloppy
 from netpol.model.diagnostics import Diagnostic
+from netpol.model.options import InputLimits
 
 API_VERSION = "netpol/v1alpha1"
 KIND = "Flows"
@@ -125,9 +127,9 @@ class FlowsFile:
     path: str = "<flows>"
 
 
-def read_flows(path: str) -> FlowsFile:
+def read_flows(path: str, limits: InputLimits = DEFAULT_LIMITS) -> FlowsFile:
     """The flows file at ``path`` (YAML or JSON); FlowsError with a one-line reason otherwise."""
-    text = read_text(path)
+    text = read_text(path, limits)
     if isinstance(text, Diagnostic):
         raise FlowsError(f"{text.location}: {text.message}")
     return parse_flows(text, path)
@@ -320,6 +322,14 @@ def ports_of(connections: ConnectionSet) -> tuple[PortSpec, ...]:
     return tuple(specs)
 
 
+def read_matrix(path: str, limits: InputLimits = DEFAULT_LIMITS) -> FlowsFile:
+    """Flows from the matrix file at ``path`` (``-``: stdin); FlowsError with one line."""
+    text = read_input(path, limits)
+    if isinstance(text, Diagnostic):
+        raise FlowsError(f"{text.location}: {text.message}")
+    return flows_from_matrix(text, path)
+
+
 def flows_from_matrix(text: str, path: str = "<matrix>") -> FlowsFile:
     """Flows from a ``ConnectivityMatrix`` document (``netpol matrix -o json``, any ``--by``).
 
@@ -327,7 +337,11 @@ def flows_from_matrix(text: str, path: str = "<matrix>") -> FlowsFile:
     node endpoints cannot be named by a flow and are refused.
     """
     try:
-        doc = json.loads(text)
+        doc = jsontext.loads(text)
+    except jsontext.JsonDepthError as exc:
+        raise FlowsError(
+            f"{path}:{exc.line}: nested deeper than {jsontext.MAX_JSON_DEPTH} levels"
+        ) from None
     except json.JSONDecodeError as exc:
         raise FlowsError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
     if not isinstance(doc, dict) or doc.get("kind") != "ConnectivityMatrix":

@@ -12,8 +12,9 @@ import click
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
 from netpol.engine.names import Scope, did_you_mean, parse_selector
 from netpol.engine.resolve import ResolveError, parse_port_spec
+from netpol.load.paths import format_size, parse_size
 from netpol.model.cluster import Cluster
-from netpol.model.options import PROFILES, Options
+from netpol.model.options import PROFILES, InputLimits, Options
 from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,11 +66,59 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop invalid objects with a warning instead of refusing to evaluate.",
         ),
+        *_read_option_list(),
         *live_options(),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+class _Size(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        size = parse_size(str(value))
+        if size is None or size <= 0:
+            self.fail(f"{value!r} is not a size (bytes, or with K, M, G: 512M, 1G)", param, ctx)
+        return size
+
+
+def read_options(func: F) -> F:
+    """--follow-symlinks and --max-input-size, for a verb that reads files without
+    ``input_options`` (validate)."""
+    for decorator in reversed(_read_option_list()):
+        func = decorator(func)
+    return func
+
+
+def _read_option_list() -> list[Callable[[Any], Any]]:
+    """--follow-symlinks and --max-input-size: how much of the files a verb may read."""
+    return [
+        click.option(
+            "--follow-symlinks",
+            is_flag=True,
+            help="Follow symbolic links in input directories that lead outside them "
+            "(default: refused). Only regular files are ever read.",
+        ),
+        click.option(
+            "--max-input-size",
+            type=_Size(),
+            default=format_size(_DEFAULTS.input_limits.max_bytes),
+            show_default=True,
+            help="Most bytes read from any file, and from all input files together.",
+        ),
+    ]
+
+
+def limits_from(params: dict[str, Any]) -> InputLimits:
+    """The InputLimits the ``read_options`` flags ask for."""
+    return InputLimits(
+        max_bytes=int(params.get("max_input_size") or _DEFAULTS.input_limits.max_bytes),
+        follow_symlinks=bool(params.get("follow_symlinks")),
+    )
 
 
 def options_from(params: dict[str, Any]) -> Options:
@@ -81,7 +130,9 @@ def options_from(params: dict[str, Any]) -> Options:
     profile = live_profile(params) or params.get("profile")
     if profile:
         given["profile"] = PROFILES[profile]
-    return Options(skip_invalid=bool(params.get("skip_invalid")), **given)
+    return Options(
+        skip_invalid=bool(params.get("skip_invalid")), input_limits=limits_from(params), **given
+    )
 
 
 def require_paths(paths: tuple[str, ...]) -> None:

@@ -8,7 +8,7 @@ import sys
 import click
 import yaml
 
-from netpol.analysis.flows import FlowsError, FlowsFile, flows_from_matrix, read_flows
+from netpol.analysis.flows import FlowsError, FlowsFile, read_flows, read_matrix
 from netpol.analysis.generate import (
     DNS_MODES,
     FlowResolveError,
@@ -20,25 +20,22 @@ from netpol.cli.common import (
     EXIT_CHECK_FAILED,
     fail,
     input_options,
+    limits_from,
     load_or_exit,
     options_from,
     output_option,
 )
+from netpol.model.options import InputLimits
 
 
-def _read_flows(flows_path: str | None, matrix_path: str | None) -> FlowsFile:
+def _read_flows(flows_path: str | None, matrix_path: str | None, limits: InputLimits) -> FlowsFile:
     if (flows_path is None) == (matrix_path is None):
         fail("give exactly one of --flows FILE or --from-matrix FILE")
     try:
         if flows_path is not None:
-            return read_flows(flows_path)
+            return read_flows(flows_path, limits)
         assert matrix_path is not None
-        if matrix_path == "-":
-            return flows_from_matrix(sys.stdin.read(), "-")
-        with open(matrix_path, encoding="utf-8") as handle:
-            return flows_from_matrix(handle.read(), matrix_path)
-    except OSError as exc:
-        fail(f"{matrix_path}: cannot read: {exc.strerror or exc}")
+        return read_matrix(matrix_path, limits)
     except FlowsError as exc:
         fail(str(exc))
 
@@ -102,7 +99,7 @@ def command(
       netpol matrix examples/three-tier --by workload --include-external -o json > today.json
       netpol generate examples/three-tier --from-matrix today.json
     """
-    flows = _read_flows(flows_path, matrix_path)
+    flows = _read_flows(flows_path, matrix_path, limits_from(params))
     options = options_from(params)
     cluster = load_or_exit(paths, options)
     settings = GenerateSettings(default_deny=default_deny, dns=dns, numeric_ports=numeric_ports)

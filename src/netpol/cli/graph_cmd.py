@@ -97,7 +97,7 @@ def command(
         from netpol.analysis.expectations import ExpectationsError, read_expectations
 
         try:
-            expectations = read_expectations(expect_path)
+            expectations = read_expectations(expect_path, options.input_limits)
         except ExpectationsError as exc:
             fail(str(exc))
     cluster = load_or_exit(paths, options)

@@ -47,7 +47,8 @@ def live_options() -> list[Callable[[Any], Any]]:
             type=click.FloatRange(min=0.1),
             default=30.0,
             show_default=True,
-            help="Live mode: seconds to wait for each API request.",
+            help="Live mode: seconds for each API request, from connecting to the last byte "
+            "of the answer.",
         ),
     ]
 
@@ -69,6 +70,9 @@ def requested_target(params: dict[str, Any] | None = None) -> LiveTarget | None:
         context=context,
         namespaces=scope,
         request_timeout=float(params.get("request_timeout") or 30.0),
+        **(
+            {"max_response_bytes": params["max_input_size"]} if params.get("max_input_size") else {}
+        ),
     )
 
 

@@ -11,7 +11,9 @@ from netpol.cli.common import (
     EXIT_OK,
     echo_document,
     fail,
+    limits_from,
     output_option,
+    read_options,
     require_paths,
 )
 from netpol.load.paths import read_paths
@@ -21,7 +23,8 @@ from netpol.validate.summary import READ_REASONS, ValidationResult, plural, vali
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
 @output_option("text", "json", "yaml", default="text")
-def command(paths: tuple[str, ...], output: str) -> None:
+@read_options
+def command(paths: tuple[str, ...], output: str, **limits: object) -> None:
     """Check every object in PATH... as the API server would on create, and report every
     problem at once: file:line, object, field path, message and offending value.
 
@@ -39,7 +42,7 @@ def command(paths: tuple[str, ...], output: str) -> None:
       helm template ./chart | netpol validate -
     """
     require_paths(paths)
-    docs, read_problems = read_paths(paths)
+    docs, read_problems = read_paths(paths, limits=limits_from(limits))
     result = validate_all(docs, read_problems)
     if output in ("json", "yaml"):
         echo_document(_report(result), output)

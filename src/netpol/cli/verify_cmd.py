@@ -57,7 +57,7 @@ def command(
     """
     options = options_from(params)
     try:
-        expectations = read_expectations(expect_path)
+        expectations = read_expectations(expect_path, options.input_limits)
     except ExpectationsError as exc:
         fail(str(exc))
         return

@@ -11,11 +11,19 @@ The grammar, as libcalico-go's selector parser reads it (``&&`` binds tighter th
     value   := '...' | "..."      (no escapes: a value cannot hold its own quote)
 
 The empty (or blank) selector is ``all()``.
+
+Bounded for hostile input, so that every walk over the result (evaluation, printing,
+hashing) stays far from Python's recursion limit: a chain of ``||`` or ``&&`` longer than
+``LEFT_DEEP_CHAIN`` terms is built as a balanced tree (the same truth, a depth of log2 of
+its length, so a 1,000-term chain evaluates), and the expression may nest at most
+``MAX_SELECTOR_DEPTH`` levels (parentheses, ``!``, and the operators of a chain), which the
+parser checks before it recurses deeper.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from netpol.model.expressions import (
     CONTAINS,
@@ -53,6 +61,11 @@ _CALLS: tuple[tuple[re.Pattern[str], Expression], ...] = (
 )
 _HAS = re.compile(r"has\s*\(")
 OPERATOR_LIST = "==, !=, in, not in, contains, starts with or ends with"
+# Real selectors nest a few levels; the cap keeps every recursive walk of the tree shallow.
+MAX_SELECTOR_DEPTH = 100
+# Chains up to this many terms are grouped left to right, as written; longer ones balanced.
+# selector_text never prints a longer chain, so printing then parsing gives the tree back.
+LEFT_DEEP_CHAIN = 16
 
 
 class SelectorError(ValueError):
@@ -81,6 +94,8 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.nesting = 0  # "(" and "!" the parser is inside of
+        self.depths: dict[int, int] = {}  # id(node) -> levels of the subtree, leaves 1
         self.skip()
 
     def parse(self) -> Expression:
@@ -95,21 +110,58 @@ class _Parser:
     # -- grammar -------------------------------------------------------------------------
 
     def or_(self) -> Expression:
-        left = self.and_()
+        terms = [self.and_()]
         while self.take("||"):
-            left = Or(left, self.and_())
-        return left
+            terms.append(self.and_())
+        return self.chain(Or, terms)
 
     def and_(self) -> Expression:
-        left = self.unary()
+        terms = [self.unary()]
         while self.take("&&"):
-            left = And(left, self.unary())
-        return left
+            terms.append(self.unary())
+        return self.chain(And, terms)
+
+    def chain(
+        self, node: Callable[[Expression, Expression], Expression], terms: list[Expression]
+    ) -> Expression:
+        """``terms`` joined by ``node`` (And or Or): left to right when short, else balanced."""
+        if len(terms) > LEFT_DEEP_CHAIN:
+            half = len(terms) // 2
+            return self.built(node(self.chain(node, terms[:half]), self.chain(node, terms[half:])))
+        result = terms[0]
+        for term in terms[1:]:
+            result = self.built(node(result, term))
+        return result
+
+    def built(self, expression: Expression) -> Expression:
+        """``expression``, once its depth is known to be within MAX_SELECTOR_DEPTH."""
+        children: tuple[Expression, ...] = ()
+        if isinstance(expression, Not):
+            children = (expression.operand,)
+        elif isinstance(expression, And | Or):
+            children = (expression.left, expression.right)
+        depth = 1 + max((self.depths.get(id(c), 1) for c in children), default=0)
+        if depth > MAX_SELECTOR_DEPTH:
+            self.too_deep()
+        self.depths[id(expression)] = depth
+        return expression
+
+    def too_deep(self) -> None:
+        raise SelectorError(f"selector nested deeper than {MAX_SELECTOR_DEPTH} levels", self.pos)
 
     def unary(self) -> Expression:
+        if self.nesting >= MAX_SELECTOR_DEPTH:
+            self.too_deep()
+        self.nesting += 1
+        try:
+            return self.nested_or_term()
+        finally:
+            self.nesting -= 1
+
+    def nested_or_term(self) -> Expression:
         if self.text.startswith("!", self.pos) and not self.text.startswith("!=", self.pos):
             self.advance(1)
-            return Not(self.unary())
+            return self.built(Not(self.unary()))
         if self.take("("):
             opened = self.pos - 1
             inner = self.or_()
@@ -230,11 +282,22 @@ def selector_text(expression: Expression) -> str:
     # exactly when reading it bare would group it differently
     if isinstance(expression, Not):
         return "!" + _operand(expression.operand, bare=())
-    if isinstance(expression, And):
-        return f"{_operand(expression.left, bare=(And,))} && {_operand(expression.right, bare=())}"
-    return (
-        f"{_operand(expression.left, bare=(And, Or))} || {_operand(expression.right, bare=(And,))}"
-    )
+    return _chain_text(expression)
+
+
+def _chain_text(expression: And | Or) -> str:
+    """A run of the same operator down the left side, printed as one chain of at most
+    LEFT_DEEP_CHAIN terms (a longer run starts with its rest in parentheses): the parser
+    groups such a chain left to right, as the tree is."""
+    kind = type(expression)
+    bare: tuple[type, ...] = (And,) if kind is Or else ()
+    rights: list[Expression] = []
+    node: Expression = expression
+    while isinstance(node, kind) and len(rights) < LEFT_DEEP_CHAIN - 1:
+        rights.append(node.right)
+        node = node.left
+    terms = [_operand(node, bare)] + [_operand(r, bare) for r in reversed(rights)]
+    return (" || " if kind is Or else " && ").join(terms)
 
 
 def _operand(expression: Expression, bare: tuple[type, ...]) -> str:

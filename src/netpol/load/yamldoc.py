@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from netpol.load import jsontext
 from netpol.load.scalars import (
     BOOL_TAG,
     FLOAT_TAG,
@@ -346,13 +347,13 @@ def _parse_json(
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """JSON that the YAML reader refuses (tabs, some escapes): exact, without field lines."""
     try:
-        data = json.loads(text, parse_float=json_number, parse_int=json_integer)
+        data = jsontext.loads(text, parse_float=json_number, parse_int=json_integer)
+    except jsontext.JsonDepthError as exc:
+        return docs, [_error(path, exc.line, f"document nested deeper than {MAX_DEPTH} levels")]
     except json.JSONDecodeError as exc:
         return docs, [_error(path, exc.lineno, f"invalid JSON: {exc.msg}", reason="ParseError")]
     except ValueError as exc:  # a number beyond a float (json_number, json_integer)
         return docs, [_error(path, 1, f"invalid JSON: {exc}", reason="ParseError")]
-    except RecursionError:
-        return docs, [_error(path, 0, "invalid JSON: nested too deeply", reason="ParseError")]
     located = locate_plain(data, 1)
     if not isinstance(located, LocatedMap):
         return [], [_error(path, 1, "document 1 is a list, not a mapping")]

@@ -55,6 +55,18 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+MAX_INPUT_BYTES = 256 * 1024 * 1024  # real inputs are a few MB; a cap only stops runaways
+
+
+@dataclass(frozen=True, slots=True)
+class InputLimits:
+    """How much input a command may read: every file, and all of them together, at most
+    ``max_bytes``; symbolic links leaving the input directory are followed only if asked."""
+
+    max_bytes: int = MAX_INPUT_BYTES
+    follow_symlinks: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """Everything that changes a verdict or a load, passed down explicitly (no globals)."""
@@ -64,3 +76,4 @@ class Options:
     nodes: int = 3
     default_namespace: str = "default"
     skip_invalid: bool = False
+    input_limits: InputLimits = InputLimits()

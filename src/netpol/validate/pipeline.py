@@ -40,7 +40,7 @@ def load_cluster(
     paths: Sequence[str], options: Options, stdin: BinaryIO | None = None
 ) -> LoadResult:
     """Every object of ``paths`` checked as the API server would, then built into a Cluster."""
-    docs, read_problems = read_paths(paths, stdin)
+    docs, read_problems = read_paths(paths, stdin, options.input_limits)
     return check_and_build(docs, read_problems, options)
 
 

@@ -6,6 +6,11 @@ pagination), checks a bearer token, and fails on request like a real one: 401 an
 with a Status body, 404, 500, slow answers. Pods can be exec'd into over a websocket
 (v4/v5.channel.k8s.io) with a scripted answer, and created and deleted (probe pods).
 Tests drive it through the real ``kubernetes`` client and a real kubeconfig file.
+
+A hostile mode (``hostile``, one of ``HOSTILE``, on the resource ``hostile_on``) makes it
+behave as an attacker's server would: bodies or headers a byte at a time, continue tokens
+that cycle or never end, the first page served again under a new token, JSON nested 100,000 deep, messages with terminal escapes, 5 MB
+messages, bodies beyond any cap, and messages that echo the bearer token back.
 """
 
 from __future__ import annotations
@@ -103,6 +108,9 @@ class FakeApiServer:
     pod_phase_after_create: str = "Running"
     expire_continue: int = 0  # answer this many continued lists with 410 Expired
     stuck_continue: bool = False  # answer a continued list with the token it was sent
+    hostile: str = ""  # one of HOSTILE
+    hostile_on: str = "pods"  # the resource (plural) that misbehaves
+    trickle: float = 0.5  # seconds between the bytes of a slow answer
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -186,6 +194,8 @@ class FakeApiServer:
                 handler, 404, "NotFound", "the server could not find the requested resource"
             )
         group, resource, namespace, name, sub = route
+        if self.hostile and resource == self.hostile_on and self.hostile not in PAGING:
+            return _misbehave(self, handler)
         verb = _verb(handler.command, name, sub)
         key = SERVED.get((group, resource), "")
         if (
@@ -250,6 +260,7 @@ class FakeApiServer:
         query: dict[str, str],
     ) -> None:
         start = 0
+        hostile_paging = self.hostile in PAGING and resource.partition(".")[0] == self.hostile_on
         if query.get("continue") and self.expire_continue > 0:
             self.expire_continue -= 1
             return _status(
@@ -259,7 +270,7 @@ class FakeApiServer:
                 "The provided continue parameter is too old to display a consistent list "
                 "result. You can start a new list without the continue parameter.",
             )
-        if query.get("continue"):
+        if query.get("continue") and not hostile_paging:  # hostile: the first page again
             try:
                 start = int(base64.b64decode(query["continue"]).decode().split(":")[1])
             except (ValueError, IndexError):
@@ -268,12 +279,21 @@ class FakeApiServer:
                 )
         limit = int(query.get("limit") or 0) or len(items) or 1
         page = items[start : start + limit]
+        if hostile_paging and query.get("continue") and self.hostile != "repeated-page":
+            page = []  # empty pages, each with another token
         metadata: dict[str, Any] = {"resourceVersion": "48213"}
         if start + limit < len(items):
             metadata["continue"] = base64.b64encode(f"48213:{start + limit}".encode()).decode()
             metadata["remainingItemCount"] = len(items) - start - limit
         if self.stuck_continue and query.get("continue"):
             metadata["continue"] = query["continue"]
+        if hostile_paging:  # never the end
+            sent = query.get("continue")
+            metadata["continue"] = (
+                ("b" if sent == "a" else "a")
+                if self.hostile == "cycling-continue"
+                else f"page-{len(self.requests)}"
+            )
         prefix, kind, _ = RESOURCES[resource]
         body = {
             "kind": f"{kind}List",
@@ -394,6 +414,63 @@ class FakeApiServer:
             handler.connection.recv(64)
         except OSError:
             pass
+
+
+PAGING = ("cycling-continue", "endless-continue", "repeated-page")
+HOSTILE = (
+    "slow-body",
+    "slow-headers",
+    *PAGING,
+    "deep-json",
+    "escapes-in-message",
+    "echoed-token",
+    "huge-message",
+    "huge-body",
+)
+HUGE = 5_000_000  # bytes of a huge message or body
+
+
+def _misbehave(server: FakeApiServer, handler: BaseHTTPRequestHandler) -> None:
+    """Answer as ``server.hostile`` says; a client that hangs up ends a slow answer."""
+    mode = server.hostile
+    try:
+        if mode == "slow-headers":
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}":
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(server.trickle)
+        elif mode == "slow-body":
+            body = json.dumps({"kind": "PodList", "items": []}).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            for byte in body:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(server.trickle)
+        elif mode == "deep-json":
+            body = ('{"items": ' + "[" * 100_000 + "]" * 100_000 + "}").encode()
+            _raw(handler, 200, body)
+        elif mode == "huge-body":
+            _raw(handler, 200, b'{"items": [], "padding": "' + b"x" * HUGE + b'"}')
+        else:
+            message = {
+                "escapes-in-message": "x\x1b]0;PWNED\x07\nerror: all good",
+                "echoed-token": f"bad request from {handler.headers.get('Authorization')}",
+                "huge-message": "y" * HUGE,
+            }[mode]
+            _status(handler, 500, "InternalError", message)
+    except OSError:
+        handler.close_connection = True
+
+
+def _raw(handler: BaseHTTPRequestHandler, code: int, body: bytes) -> None:
+    handler.send_response(code)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def _no_tools(pod: dict[str, Any], command: list[str]) -> tuple[int | None, str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -117,8 +118,22 @@ def test_kubeconfig_problems(kubeconfig: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("apiVersion: v1\nkind: Config\nclusters: [\n")
     assert failed(run("--kubeconfig", str(broken))) == (
-        f"error: kubeconfig {broken}: invalid YAML at line 4: expected the node content, "
-        "but found '<stream end>'"
+        f"error: kubeconfig {broken}:4: invalid YAML: did not find expected node content "
+        "(while parsing a flow node)"
+    )
+    for special, kind in (
+        (tmp_path / "fifo", "a FIFO (named pipe)"),
+        ("/dev/zero", "a character device"),
+    ):
+        if special != "/dev/zero":
+            os.mkfifo(special)
+        assert failed(run("--kubeconfig", str(special))) == (
+            f"error: kubeconfig {special}: {kind}, not a regular file: not read"
+        )
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("clusters: " + "[" * 500 + "]" * 500 + "\n")
+    assert failed(run("--kubeconfig", str(deep))) == (
+        f"error: kubeconfig {deep}:1: document nested deeper than 200 levels"
     )
 
 

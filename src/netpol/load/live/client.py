@@ -14,7 +14,17 @@ from typing import Any
 
 import yaml
 
+from netpol.load.live.bounded import BoundedPool
+from netpol.load.paths import check_regular, read_text
+from netpol.load.yamldoc import parse_text
+from netpol.model.diagnostics import Diagnostic
+from netpol.model.options import MAX_INPUT_BYTES
+
 DEFAULT_KUBECONFIG = "~/.kube/config"
+# Pages of one listing: at the default 500 items a page, 500,000 objects of one kind, more
+# than any cluster has; a server handing out ever new continue tokens stops here.
+MAX_PAGES = 1000
+MIN_SECRET = 8
 # Where a pod finds its service account (kubernetes.config.incluster_config uses the same).
 SERVICE_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 SERVICE_CA_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
@@ -46,8 +56,10 @@ class LiveTarget:
     kubeconfig: str | None = None
     context: str | None = None
     namespaces: tuple[str, ...] = ()
-    request_timeout: float = 30.0
+    request_timeout: float = 30.0  # seconds for each request, from connecting to its last byte
     page_size: int = 500
+    max_response_bytes: int = MAX_INPUT_BYTES  # of each answer (--max-input-size)
+    max_pages: int = MAX_PAGES  # of one listing
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,16 @@ class Connection:
     @property
     def where(self) -> str:
         return f"{self.server} (context {self.context})"
+
+    def secrets(self) -> list[str]:
+        """The credentials this connection sends (bearer token, password), longest first:
+        what no message may repeat, even when a server echoes them back."""
+        configuration = getattr(self.api, "configuration", None)
+        keys = getattr(configuration, "api_key", None) or {}
+        found = {str(v).removeprefix("Bearer ").strip() for v in keys.values() if v}
+        found.add(str(getattr(configuration, "password", "") or ""))
+        # a short one would mask ordinary words; real tokens are far longer
+        return sorted((s for s in found if len(s) >= MIN_SECRET), key=len, reverse=True)
 
 
 def client_module() -> Any:
@@ -107,6 +129,10 @@ def connect(target: LiveTarget, writes: bool = False) -> Connection:
     # Fail at once rather than retry: one clear line beats a long silent wait.
     configuration.retries = False
     api = client.ApiClient(configuration)
+    rest = api.rest_client
+    rest.pool_manager = BoundedPool(
+        rest.pool_manager, target.max_response_bytes, target.request_timeout
+    )
     if not writes:
         _read_only(api)
     return Connection(api, configuration.host, context, target, writes)
@@ -129,10 +155,20 @@ def _read_only(api: Any) -> None:
 
 
 def _kubeconfig_files(explicit: str | None) -> list[str] | None:
-    """The kubeconfig files to merge, or None for the in-cluster service account."""
+    """The kubeconfig files to merge, or None for the in-cluster service account; each a
+    regular file of bounded size (the client reads them itself, after this check)."""
+    files = _kubeconfig_paths(explicit)
+    for path in files or ():
+        problem = check_regular(path)
+        if problem is not None:
+            raise LiveError(f"kubeconfig {f'{problem.location}: {problem.message}'}")
+    return files
+
+
+def _kubeconfig_paths(explicit: str | None) -> list[str] | None:
     if explicit:
         path = os.path.expanduser(explicit)
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise LiveError(f"kubeconfig {explicit}: no such file")
         return [path]
     env = os.environ.get("KUBECONFIG", "")
@@ -188,8 +224,14 @@ def _from_kubeconfig(configuration: Any, files: list[str], target: LiveTarget, c
 
 
 def _read_yaml(path: str) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The first document of ``path``, read as manifests are (nesting and size bounded)."""
+    text = read_text(path)
+    if isinstance(text, Diagnostic):
+        raise LiveError(f"kubeconfig {f'{text.location}: {text.message}'}")
+    docs, problems = parse_text(text, path)
+    if problems:
+        raise LiveError(f"kubeconfig {f'{problems[0].location}: {problems[0].message}'}")
+    return docs[0].data if docs else None
 
 
 def _in_cluster(configuration: Any, target: LiveTarget) -> str:

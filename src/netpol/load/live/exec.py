@@ -6,13 +6,13 @@ for the duration of a call, which is not safe to share between threads.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netpol.load import jsontext
 from netpol.load.live.client import Connection, client_module
-from netpol.load.live.listing import RBAC_DOC
+from netpol.load.live.listing import MAX_MESSAGE, RBAC_DOC, server_text
 
 ERROR_CHANNEL = 3
 
@@ -54,7 +54,7 @@ class KubeExecutor:
         try:
             ws = stream(api.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
         except ApiException as exc:
-            return ExecResult(None, error=_handshake_error(namespace, pod, exc))
+            return self._failed(_handshake_error(namespace, pod, exc))
         try:
             ws.run_forever(timeout=timeout)
             if ws.is_open():
@@ -63,11 +63,15 @@ class KubeExecutor:
             stderr = ws.read_stderr() or ""
             status = ws.read_channel(ERROR_CHANNEL) or ""
         except Exception as exc:  # websocket, socket or TLS: a broken stream is a result
-            return ExecResult(None, error=f"exec stream broke: {exc}")
+            return self._failed(f"exec stream broke: {exc}")
         finally:
             ws.close()
         code, error = _exit(status)
-        return ExecResult(code, stdout, stderr, error)
+        return ExecResult(code, stdout, stderr, server_text(self.conn, error, MAX_MESSAGE))
+
+    def _failed(self, error: str) -> ExecResult:
+        """The command did not run: why, as safe to print as any server text."""
+        return ExecResult(None, error=server_text(self.conn, error, MAX_MESSAGE))
 
 
 def _exit(status: str) -> tuple[int | None, str]:
@@ -75,8 +79,10 @@ def _exit(status: str) -> tuple[int | None, str]:
     if not status.strip():
         return 0, ""
     try:
-        data = json.loads(status)
+        data = jsontext.loads(status)
     except ValueError:
+        return None, status.strip()
+    if not isinstance(data, dict):
         return None, status.strip()
     if data.get("status") == "Success":
         return 0, ""

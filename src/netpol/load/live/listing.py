@@ -6,13 +6,15 @@ sends, without the client's slow model objects, and in the form the file loader 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from netpol.load import jsontext
+from netpol.load.live.bounded import RequestDeadline, ResponseTooLarge
 from netpol.load.live.client import Connection, LiveError, client_module
+from netpol.load.paths import format_size
 
 RBAC_DOC = "docs/rbac/netpol-reader.yaml"
 
@@ -163,8 +165,17 @@ def list_items(
     scope = f' in namespace "{namespace}"' if namespace else ""
     items: list[dict[str, Any]] = []
     token: str | None = None
-    restarts = 0
+    seen: set[str] = set()  # every continue token of this listing: one again is a cycle
+    listed: set[tuple[str, ...] | None] = set()  # identities of the objects listed so far
+    restarts = pages = 0
     while True:
+        pages += 1
+        if pages > conn.target.max_pages:
+            raise LiveError(
+                f"the API server at {conn.server} kept paging list {resource.title}{scope}: "
+                f"stopped after {conn.target.max_pages} pages of {conn.target.page_size}, "
+                "more than any cluster needs"
+            )
         kwargs: dict[str, Any] = {
             "limit": conn.target.page_size,
             "_preload_content": False,
@@ -181,6 +192,8 @@ def list_items(
                 raise
             restarts += 1
             items, token = [], None
+            seen.clear()
+            listed.clear()
             continue
         page = body.get("items")
         if not isinstance(page, list):
@@ -188,19 +201,44 @@ def list_items(
                 f"the API server at {conn.server} answered list {resource.title}{scope} "
                 "without an items list"
             )
-        items += [i for i in page if isinstance(i, dict)]
-        metadata = body.get("metadata")
-        previous, token = token, metadata.get("continue") if isinstance(metadata, dict) else None
-        if token and token == previous:
-            # A server (or proxy) that hands back the token it was given would page forever.
+        fresh = [i for i in page if isinstance(i, dict)]
+        identities = {_identity(i) for i in fresh} - {None}
+        if listed & identities:
+            # A consistent listing never sends an object twice: a server that ignores the
+            # continue token (and mints a new one each time) is serving a page again.
             raise LiveError(
                 f"the API server at {conn.server} answered list {resource.title}{scope} with "
-                "the continue token it was sent, so the listing would never end"
+                "objects it had already sent, so the listing would never end"
             )
+        items += fresh
+        listed |= identities
+        metadata = body.get("metadata")
+        previous, token = token, metadata.get("continue") if isinstance(metadata, dict) else None
+        if token and token in seen:
+            # A server (or proxy) that hands back a token it gave before would page forever.
+            again = "it was sent" if token == previous else "it had sent before"
+            raise LiveError(
+                f"the API server at {conn.server} answered list {resource.title}{scope} with "
+                f"the continue token {again}, so the listing would never end"
+            )
+        if token:
+            seen.add(token)
         if progress is not None:
             progress(resource.title, len(items), not token)
         if not token:
             return items
+
+
+def _identity(item: dict[str, Any]) -> tuple[str, ...] | None:
+    """What tells one listed object from another: its uid, else its namespace and name."""
+    metadata = item.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    if metadata.get("uid"):
+        return ("uid", str(metadata["uid"]))
+    if metadata.get("name"):
+        return ("name", str(metadata.get("namespace") or ""), str(metadata["name"]))
+    return None
 
 
 def _bound(method: Callable[..., Any], kwargs: dict[str, Any]) -> Callable[[], Any]:
@@ -260,6 +298,14 @@ def call(
     except ApiException as exc:
         status = int(getattr(exc, "status", 0) or 0) or None
         raise LiveError(_api_error(conn, verb, what, exc, needs), status) from exc
+    except RequestDeadline as exc:
+        raise LiveError(_timeout(conn, verb, what)) from exc
+    except ResponseTooLarge as exc:
+        cap = format_size(exc.cap)
+        raise LiveError(
+            f"the API server at {conn.server} answered {verb} {what} with more than {cap} "
+            f"(--max-input-size {cap})"
+        ) from exc
     except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError subclass
         raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
     except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
@@ -273,7 +319,12 @@ def call(
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise LiveError(f"cannot reach the API server at {conn.where}: {_reason(exc)}") from exc
     try:
-        body = json.loads(data)
+        body = jsontext.loads(data)
+    except jsontext.JsonDepthError as exc:
+        raise LiveError(
+            f"the API server at {conn.server} answered {verb} {what} with JSON nested deeper "
+            f"than {jsontext.MAX_JSON_DEPTH} levels"
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise LiveError(
             f"the API server at {conn.server} answered {verb} {what} with something that is "
@@ -286,8 +337,9 @@ def call(
 
 def _api_error(conn: Connection, verb: str, what: str, exc: Any, needs: str) -> str:
     status = int(getattr(exc, "status", 0) or 0)
-    reason = str(getattr(exc, "reason", "") or "").strip()
-    message = _status_message(getattr(exc, "body", None)) or reason or "no message"
+    reason = server_text(conn, str(getattr(exc, "reason", "") or ""), MAX_REASON)
+    body = _status_message(getattr(exc, "body", None))
+    message = server_text(conn, body, MAX_MESSAGE) if body else reason or "no message"
     code = f"{status} {reason}".strip()
     if status == 401:
         return (
@@ -317,18 +369,37 @@ def _timeout(conn: Connection, verb: str, what: str) -> str:
 
 
 def _status_message(body: Any) -> str:
-    """The ``message`` of a Kubernetes Status body, on one line."""
+    """The ``message`` of a Kubernetes Status body (raw, see ``server_text``)."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if not isinstance(body, str) or not body.strip():
         return ""
     try:
-        data = json.loads(body)
+        data = jsontext.loads(body)
     except ValueError:
-        return " ".join(body.split())[:200]
+        return body
     if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return " ".join(data["message"].split())
+        return str(data["message"])
     return ""
+
+
+# How much of what a server says netpol repeats: enough for any real Status message
+MAX_MESSAGE = 300
+MAX_REASON = 60
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def server_text(conn: Connection, text: str, limit: int) -> str:
+    """What a server said, safe to repeat on one line: the credentials netpol sent masked
+    (a server may echo them), whitespace runs as one space, other control characters
+    shown as ``\\xNN``, and cut to ``limit`` characters with ``...(N bytes)``."""
+    for secret in conn.secrets():
+        text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if len(text) > limit:
+        text = f"{text[:limit]}...({len(text.encode())} bytes)"
+    return text
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
