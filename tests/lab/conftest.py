@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.lab.system import missing_requirements
 from netpol.lab.truth import describe_cell
@@ -34,7 +34,7 @@ def random_lab(tag: str, objects: Sequence[dict[str, Any]], profile: str) -> Ite
     try:
         yield name
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def probed_against_engine(

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.lab.conftest import lab_name, requires_lab
 
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.model.options import Options
 
@@ -24,7 +24,7 @@ def report() -> Iterator[ProbeReport]:
         found, _ = lifecycle.probe_lab(name, timeout=2.0)
         yield found
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def observed(report: ProbeReport, src: str, dst: str, port: int, protocol: str = "TCP") -> bool:

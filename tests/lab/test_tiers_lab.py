@@ -19,7 +19,7 @@ from tests.lab.test_cleanup_lab import leftovers
 from tests.lab.tier_generator import random_tiered_case, yaml_text
 
 from netpol.engine.matrix import class_matrix
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.lab.system import LabError
 from netpol.lab.truth import describe_cell
@@ -150,7 +150,7 @@ def three_tier() -> Iterator[str]:
     try:
         yield name
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def connects(lab: str, src: str, dst: str, port: int) -> bool:

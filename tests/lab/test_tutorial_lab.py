@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.lab.conftest import lab_name, requires_lab
 
-from netpol.lab import lifecycle, tutorial
+from netpol.lab import inventory, lifecycle, tutorial
 from netpol.lab.probe import ProbeReport
 from netpol.lab.state import load as state_of
 from netpol.lab.view import LabInputError
@@ -59,7 +59,7 @@ def lab() -> Iterator[str]:
     try:
         yield name
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def probe(lab: str) -> ProbeReport:

@@ -20,11 +20,46 @@ from contextlib import contextmanager
 from netpol.lab.names import NETNS_DIR
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUTS = 0x04000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 class LabError(Exception):
     """Something the lab could not do, with a one-line reason for the user."""
+
+
+class CommandNotRunnable(Exception):
+    """A command ``lab exec`` cannot start; ``status`` is what a shell exits with (127, 126)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_runnable(program: str) -> None:
+    """Raise CommandNotRunnable as a shell would refuse ``program``: 127 when there is no such
+    command, 126 when it is there but cannot be executed. (``ip netns exec`` exits 1 or 255
+    for both, which hides the difference a script tests for.)"""
+    if "/" not in program:
+        if shutil.which(program) is None:
+            raise CommandNotRunnable(f"{program}: command not found", 127)
+        return
+    if not os.path.lexists(program):
+        raise CommandNotRunnable(f"{program}: No such file or directory", 127)
+    if os.path.isdir(program):
+        raise CommandNotRunnable(f"{program}: Is a directory", 126)
+    if not os.access(program, os.X_OK):
+        raise CommandNotRunnable(f"{program}: Permission denied", 126)
+
+
+def enter_uts(hostname: str) -> None:
+    """Give this process (and what it execs) a UTS namespace of its own named ``hostname``,
+    as a pod has: ``hostname`` in a pod prints the pod's name, the host's stays as it was."""
+    if _libc.unshare(CLONE_NEWUTS) != 0:
+        raise LabError(f"cannot make a UTS namespace: {os.strerror(ctypes.get_errno())}")
+    name = hostname.encode()
+    if _libc.sethostname(name, len(name)) != 0:
+        raise LabError(f"cannot set the host name {hostname}: {os.strerror(ctypes.get_errno())}")
 
 
 PR_SET_PDEATHSIG = 1
