@@ -34,7 +34,7 @@ POD_LINK = "eth0"
 # Checked with fullmatch: a regex's ``$`` also matches before a trailing newline, and a
 # newline in a name splits the ``ip -batch`` input it is written into.
 _LAB_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?")
-_NETNS = re.compile(r"netpol-(?P<lab>[a-z0-9][a-z0-9-]*?)-(?P<role>node|out|p\d+)")
+_NETNS = re.compile(r"netpol-(?P<lab>[a-z0-9][a-z0-9-]*?)-(?P<role>node|out|p[0-9]+)")
 
 
 def check_lab_name(name: str) -> str | None:
@@ -68,7 +68,8 @@ class LabNames:
         if netns in (self.node_netns, self.outside_netns):
             return True
         prefix = f"{NETNS_PREFIX}{self.lab}-p"
-        return netns.startswith(prefix) and netns[len(prefix) :].isdigit()
+        index = netns[len(prefix) :]
+        return netns.startswith(prefix) and index.isascii() and index.isdigit()
 
     @property
     def state_dir(self) -> Path:

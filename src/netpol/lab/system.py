@@ -65,23 +65,40 @@ def enter_uts(hostname: str) -> None:
 PR_SET_PDEATHSIG = 1
 
 
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def die_with_parent() -> None:
     """In a child before exec: be killed when the lab command dies (even by ``kill -9``), so
     no ``ip`` keeps making namespaces after the command that started it is gone."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the body is done: a KeyboardInterrupt raised inside
+    ``fork`` (its at-fork handlers) is printed as a traceback and lost, instead of
+    unwinding the command that removes what was made."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def run(argv: Sequence[str], stdin: str | None = None, check: bool = True) -> str:
     """Run a command; on failure raise LabError with its first error line."""
     try:
-        done = subprocess.run(
-            list(argv),
-            input=stdin.encode() if stdin is not None else None,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-            preexec_fn=die_with_parent,
-        )
+        with signals_held():
+            done = subprocess.run(
+                list(argv),
+                input=stdin.encode() if stdin is not None else None,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+                preexec_fn=die_with_parent,
+            )
     except FileNotFoundError:
         raise LabError(f"{argv[0]} is not installed") from None
     if check and done.returncode != 0:
