@@ -68,6 +68,11 @@ def probed_against_engine(
     return report, view, [describe_cell(c, report.labels) for c in report.disagreements]
 
 
+def pod_label(report: ProbeReport, endpoint: str) -> str:
+    """The table's label of ``endpoint`` without its namespace (``backend-deploy``)."""
+    return report.labels.get(endpoint, endpoint).rpartition("/")[2]
+
+
 def host_network() -> dict[str, str]:
     """What the host's own namespace looks like: links, addresses, routes, rules, nftables."""
     commands = {

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, requires_lab
+from tests.lab.conftest import lab_name, pod_label, requires_lab
 
 from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
@@ -33,8 +33,8 @@ def observed(report: ProbeReport, src: str, dst: str, port: int, protocol: str =
     found = {
         c.observed
         for c in report.cells
-        if report.labels.get(c.attempt.src, c.attempt.src).startswith(src)
-        and report.labels.get(c.attempt.dst, "").startswith(dst)
+        if pod_label(report, c.attempt.src).startswith(src)
+        and pod_label(report, c.attempt.dst).startswith(dst)
         and (c.attempt.port, c.attempt.protocol) == (port, protocol)
     }
     assert len(found) == 1, (src, dst, port, protocol, found)

@@ -101,3 +101,12 @@ def test_removing_takes_a_link_itself_or_leaves_it(tmp_path: Path) -> None:
 def test_a_path_below_no_top_level_directory_is_refused() -> None:
     with pytest.raises(LabError, match="only below a top-level directory"):
         private.write_file(Path("/x"), b"")
+
+
+def test_own_directories_get_the_mode_even_when_they_were_there(tmp_path: Path) -> None:
+    (tmp_path / "netpol" / "lab").mkdir(parents=True)
+    (tmp_path / "netpol" / "lab").chmod(0o755)
+    private.make_dir(tmp_path / "netpol" / "lab")
+    assert mode(tmp_path / "netpol" / "lab") == 0o755  # not taken over unless told
+    private.make_dir(tmp_path / "netpol" / "lab", own=True)
+    assert mode(tmp_path / "netpol") == mode(tmp_path / "netpol" / "lab") == 0o700

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, probed_against_engine, random_lab, requires_lab
+from tests.lab.conftest import lab_name, pod_label, probed_against_engine, random_lab, requires_lab
 from tests.lab.test_cleanup_lab import leftovers
 from tests.lab.tier_generator import random_tiered_case, yaml_text
 
@@ -160,8 +160,8 @@ def connects(lab: str, src: str, dst: str, port: int) -> bool:
     found = {
         c.observed
         for c in report.cells
-        if report.labels.get(c.attempt.src, "").startswith(src)
-        and report.labels.get(c.attempt.dst) == dst
+        if pod_label(report, c.attempt.src).startswith(src)
+        and pod_label(report, c.attempt.dst) == dst
         and c.attempt.port == port
     }
     assert len(found) == 1, (src, dst, port, sorted(set(report.labels.values())))

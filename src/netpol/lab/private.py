@@ -41,9 +41,12 @@ def _anchor(path: Path) -> tuple[Path, list[str]]:
 
 
 @contextmanager
-def opened_dir(path: Path, create: bool = False, mode: int = PRIVATE_DIR) -> Iterator[int]:
+def opened_dir(
+    path: Path, create: bool = False, mode: int = PRIVATE_DIR, own: bool = False
+) -> Iterator[int]:
     """A descriptor of directory ``path``, each component below the anchor opened without
-    following links (and made with ``mode``, umask or not, when ``create``)."""
+    following links (and made with ``mode``, umask or not, when ``create``; given ``mode``
+    even when it was there already when ``own``)."""
     anchor, rest = _anchor(path)
     fd = os.open(anchor, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -53,6 +56,8 @@ def opened_dir(path: Path, create: bool = False, mode: int = PRIVATE_DIR) -> Ite
             child = _open_child_dir(fd, part, walked, create, mode)
             os.close(fd)
             fd = child
+            if own:
+                os.fchmod(fd, mode)
         yield fd
     finally:
         os.close(fd)
@@ -85,9 +90,10 @@ def _not_a_dir(parent: int, name: str, path: Path, exc: OSError) -> LabError:
     return LabError(f"cannot open {path}: {exc.strerror or exc}")
 
 
-def make_dir(path: Path, mode: int = PRIVATE_DIR) -> None:
-    """``path`` and its missing parents below the anchor, ``mode`` each (no link followed)."""
-    with opened_dir(path, create=True, mode=mode):
+def make_dir(path: Path, mode: int = PRIVATE_DIR, own: bool = False) -> None:
+    """``path`` and its missing parents below the anchor, ``mode`` each (no link followed;
+    ``own``: the ones that were there get ``mode`` too)."""
+    with opened_dir(path, create=True, mode=mode, own=own):
         pass
 
 

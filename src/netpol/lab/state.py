@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netpol.lab.names import STATE_ROOT, LabNames, check_lab_name
-from netpol.lab.private import open_append, read_file, remove_file, write_file
+from netpol.lab.private import make_dir, open_append, read_file, remove_file, write_file
 from netpol.lab.system import LabError
 
 STATE_VERSION = 1
@@ -124,6 +124,7 @@ def recorded_labs() -> list[str]:
 def locked(lab: str) -> Iterator[None]:
     """One lab operation at a time per lab (two shells running ``lab apply`` queue up)."""
     path = checked_names(lab).lock_file
+    make_dir(STATE_ROOT, own=True)  # /run/netpol/lab is netpol's own: root's alone
     fd = open_append(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
