@@ -87,6 +87,7 @@ def command() -> None:
     \b
     Examples:
       netpol lab up examples/three-tier
+      netpol lab list
       netpol lab probe
       netpol lab exec app1-ns/frontend-deploy -- curl -s backend-svc:5678
       netpol lab apply examples/three-tier/05-revised-backend-netpol.yaml
@@ -202,8 +203,9 @@ def _quiet(_: str) -> None:
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
 @name_option
 def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
-    """Run a command inside a pod's network namespace, with the pod's resolv.conf
-    (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client).
+    """Run a command inside a pod's network namespace, with the pod's resolv.conf and host
+    name (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client); exits
+    with the command's status (127: no such command, 126: not executable).
 
     \b
     Examples:
