@@ -3,22 +3,42 @@ prove the host's own network is untouched by the whole lab suite."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.lab.system import missing_requirements
+from netpol.lab.topology import NODE_SYSCTLS, POD_SYSCTLS
 from netpol.lab.truth import describe_cell
 from netpol.lab.view import LabView
 from netpol.model.options import PROFILES, Options
 
 _MISSING = missing_requirements()
 requires_lab = pytest.mark.skipif(bool(_MISSING), reason=_MISSING[0] if _MISSING else "")
+
+
+def netpol(*args: str, umask: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``netpol ARGS...`` as a user runs it (under ``umask`` when given)."""
+
+    def set_umask() -> None:
+        if umask is not None:
+            os.umask(umask)
+
+    return subprocess.run(
+        [sys.executable, "-m", "netpol", *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
+        preexec_fn=set_umask,
+    )
 
 
 def lab_name(tag: str) -> str:
@@ -34,7 +54,7 @@ def random_lab(tag: str, objects: Sequence[dict[str, Any]], profile: str) -> Ite
     try:
         yield name
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def probed_against_engine(
@@ -48,6 +68,11 @@ def probed_against_engine(
     return report, view, [describe_cell(c, report.labels) for c in report.disagreements]
 
 
+def pod_label(report: ProbeReport, endpoint: str) -> str:
+    """The table's label of ``endpoint`` without its namespace (``backend-deploy``)."""
+    return report.labels.get(endpoint, endpoint).rpartition("/")[2]
+
+
 def host_network() -> dict[str, str]:
     """What the host's own namespace looks like: links, addresses, routes, rules, nftables."""
     commands = {
@@ -56,21 +81,36 @@ def host_network() -> dict[str, str]:
         "routes": ["ip", "route", "show", "table", "all"],
         "routes6": ["ip", "-6", "route", "show", "table", "all"],
         "rules": ["ip", "rule", "show"],
+        "rules6": ["ip", "-6", "rule", "show"],
         "nft": ["nft", "list", "ruleset"],
         "netns": ["ip", "netns", "list"],
+        "all netns": ["ip", "-all", "netns", "exec", "ip", "-o", "link", "show"],
     }
     snapshot = {}
     for key, argv in commands.items():
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         snapshot[key] = done.stdout
-    with open("/proc/sys/net/ipv4/ip_forward") as handle:
-        snapshot["ip_forward"] = handle.read()
-    # and nothing of the labs' own left behind: state files, resolv.conf directories
-    snapshot["lab state"] = " ".join(sorted(_listing("/run/netpol/lab")))
-    snapshot["/etc/netns"] = " ".join(
-        sorted(d for d in _listing("/etc/netns") if d.startswith("netpol-"))
-    )
+    # the host's own values of every sysctl the lab sets in its namespaces
+    for path, _ in (*NODE_SYSCTLS, *POD_SYSCTLS):
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/sys/{path}") as handle:
+            snapshot[f"sysctl {path}"] = handle.read()
+    # and nothing of the labs' own left behind: state files, /etc/netns and what is in it
+    snapshot["lab state"] = " ".join(sorted(_listing("/run/netpol")))
+    snapshot["/etc/netns"] = _tree("/etc/netns")
     return snapshot
+
+
+def _tree(top: str) -> str:
+    """Every entry below ``top`` with its type (links are not followed), or "absent"."""
+    if not os.path.lexists(top):
+        return "absent"
+    entries = []
+    for root, dirs, files in os.walk(top):
+        for name in sorted(dirs + files):
+            path = os.path.join(root, name)
+            kind = "link" if os.path.islink(path) else "dir" if os.path.isdir(path) else "file"
+            entries.append(f"{kind} {path}")
+    return "\n".join(entries)
 
 
 def _listing(path: str) -> list[str]:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, requires_lab
+from tests.lab.conftest import lab_name, pod_label, requires_lab
 
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.model.options import Options
 
@@ -24,7 +24,7 @@ def report() -> Iterator[ProbeReport]:
         found, _ = lifecycle.probe_lab(name, timeout=2.0)
         yield found
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def observed(report: ProbeReport, src: str, dst: str, port: int, protocol: str = "TCP") -> bool:
@@ -33,8 +33,8 @@ def observed(report: ProbeReport, src: str, dst: str, port: int, protocol: str =
     found = {
         c.observed
         for c in report.cells
-        if report.labels.get(c.attempt.src, c.attempt.src).startswith(src)
-        and report.labels.get(c.attempt.dst, "").startswith(dst)
+        if pod_label(report, c.attempt.src).startswith(src)
+        and pod_label(report, c.attempt.dst).startswith(dst)
         and (c.attempt.port, c.attempt.protocol) == (port, protocol)
     }
     assert len(found) == 1, (src, dst, port, protocol, found)

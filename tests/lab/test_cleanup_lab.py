@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.lab.conftest import lab_name, requires_lab
 
-from netpol.lab import control, lifecycle, topology
+from netpol.lab import control, inventory, lifecycle, topology
 from netpol.lab.names import NETNS_ETC, LabNames
 from netpol.lab.state import load as state_of
 from netpol.model.options import Options
@@ -93,8 +93,8 @@ def test_kill_9_of_lab_up_then_lab_down_removes_everything(tmp_path: Path) -> No
     proc.kill()
     proc.wait(10)
     assert leftovers(lab), "kill -9 is supposed to leave something for lab down to find"
-    assert lab in lifecycle.labs_present()  # what `lab down --all` would remove
-    lifecycle.down(lab)
+    assert lab in inventory.labs_present()  # what `lab down --all` would remove
+    inventory.down(lab)
     assert leftovers(lab) == []
 
 
@@ -112,10 +112,10 @@ def test_kill_9_of_the_helper_process_then_down_and_up_again(tmp_path: Path) -> 
         state = state_of(lab)
         assert state is not None and state.daemon_pid
         kill_helper(lab, state.daemon_pid)
-        assert not lifecycle.status(lab).daemon_alive
+        assert not inventory.status(lab).daemon_alive
         # any change brings the helper back, with every listener
         lifecycle.apply([str(EXAMPLES / "three-tier" / "05-revised-backend-netpol.yaml")], lab)
-        assert lifecycle.status(lab).daemon_alive
+        assert inventory.status(lab).daemon_alive
         report, _ = lifecycle.probe_lab(lab)
         assert not report.disagreements
         state = state_of(lab)
@@ -126,7 +126,7 @@ def test_kill_9_of_the_helper_process_then_down_and_up_again(tmp_path: Path) -> 
         report, _ = lifecycle.probe_lab(lab)
         assert not report.disagreements
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)
     assert leftovers(lab) == []
 
 
@@ -149,12 +149,12 @@ def test_two_labs_side_by_side_and_down_removes_only_its_own() -> None:
                 report, _ = lifecycle.probe_lab(lab)
                 assert not report.disagreements
         finally:
-            lifecycle.down(second)
+            inventory.down(second)
         assert leftovers(second) == []
         report, _ = lifecycle.probe_lab(first)
         assert not report.disagreements
     finally:
-        lifecycle.down(first)
+        inventory.down(first)
     assert leftovers(first) == []
 
 
@@ -165,7 +165,7 @@ def test_a_second_up_of_a_running_lab_is_refused() -> None:
         with pytest.raises(lifecycle.LabError, match="already up"):
             lifecycle.up([str(EXAMPLES / "tutorial")], lab, Options())
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)
 
 
 def test_down_of_a_lab_whose_name_begins_another_leaves_the_other_running() -> None:
@@ -175,13 +175,13 @@ def test_down_of_a_lab_whose_name_begins_another_leaves_the_other_running() -> N
     lifecycle.up([str(EXAMPLES / "tutorial")], longer, Options())
     try:
         lifecycle.up([str(EXAMPLES / "tutorial")], short, Options())
-        lifecycle.down(short)
+        inventory.down(short)
         assert leftovers(short) == []
-        assert lifecycle.status(longer).daemon_alive
+        assert inventory.status(longer).daemon_alive
         report, _ = lifecycle.probe_lab(longer)
         assert not report.disagreements
     finally:
-        lifecycle.down(longer)
+        inventory.down(longer)
     assert leftovers(longer) == []
 
 
@@ -191,7 +191,7 @@ def test_a_process_mentioning_the_marker_is_not_the_helper() -> None:
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
     try:
         assert topology.processes_with_marker(marker) == []
-        lifecycle.down(lab)
+        inventory.down(lab)
         assert bystander.poll() is None, "lab down killed a process that only named the lab"
     finally:
         bystander.kill()
@@ -205,11 +205,11 @@ def test_down_all_finds_resolv_conf_directories_whose_state_is_gone() -> None:
     names = LabNames(lab)
     state = state_of(lab)
     assert state is not None
-    lifecycle.down(lab)
+    inventory.down(lab)
     orphan = NETNS_ETC / names.pod_netns(0)
     orphan.mkdir(parents=True)
     (orphan / "resolv.conf").write_text("nameserver 10.96.0.10\n")
-    assert lab in lifecycle.labs_present()
-    lifecycle.down(None, everything=True)
+    assert lab in inventory.labs_present()
+    inventory.down(None, everything=True)
     assert not orphan.exists()
     assert leftovers(lab) == []

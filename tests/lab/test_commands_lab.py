@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.lab.conftest import lab_name, requires_lab
 
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import OPEN, UNVERIFIED
 from netpol.model.options import Options
 
@@ -56,7 +56,7 @@ def test_the_lab_listens_unless_told_to_run_the_command(run_commands: bool, expe
         # our listener names the pod (open); the container's own server does not (connected)
         assert outcome_to_server(lab) == expected
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)
 
 
 def hostile_pods(marker: Path) -> list[dict[str, Any]]:
@@ -99,4 +99,4 @@ def test_hostile_manifest_commands_never_run_without_run_commands(tmp_path: Path
         time.sleep(0.5)
         assert sorted(p.name for p in tmp_path.iterdir()) == []
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)

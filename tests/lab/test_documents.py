@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -69,3 +70,62 @@ def test_a_calico_and_a_kubernetes_network_policy_of_one_name_are_two_objects() 
         "networking.k8s.io/v1",
         "crd.projectcalico.org/v1",
     ]
+
+
+def test_the_store_keeps_only_modelled_kinds_and_no_env_value() -> None:
+    container = {"name": "c", "image": "x", "env": [{"name": "PASSWORD", "value": "hunter2"}]}
+    template = {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [container]}}
+    kept = objects_of_data(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "s"},
+                "data": {"k": "djE="},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "c"},
+                "data": {"k": "v"},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}}],
+            },
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "d"},
+                "spec": {"template": template},
+            },
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "metadata": {"name": "j"},
+                "spec": {"jobTemplate": {"spec": {"template": template}}},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "p"},
+                "spec": {"containers": [container], "initContainers": [container]},
+            },
+            {
+                "apiVersion": "cilium.io/v2",
+                "kind": "CiliumNetworkPolicy",
+                "metadata": {"name": "n"},
+            },
+        ],
+        "default",
+    )
+    assert [o.label for o in kept] == [
+        "Deployment/default/d",
+        "CronJob/default/j",
+        "Pod/default/p",
+        "CiliumNetworkPolicy/default/n",  # not evaluated, but warned about: kept
+    ]
+    assert "hunter2" not in json.dumps([o.data for o in kept])
+    assert "PASSWORD" in json.dumps([o.data for o in kept])
+    assert container["env"][0]["value"] == "hunter2"  # the input itself is left alone

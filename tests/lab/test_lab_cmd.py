@@ -5,25 +5,25 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, requires_lab
+from tests.lab.conftest import lab_name, netpol, requires_lab
 
 pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
 
 
-def netpol(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "netpol", *args],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        timeout=60,
-    )
+def test_status_and_list_without_any_lab_say_so() -> None:
+    # first in the module: no lab of this module is up yet
+    done = netpol("lab", "status")
+    assert done.returncode == 2
+    assert done.stderr == "error: no lab on this host (start one with `netpol lab up PATH`)\n"
+    done = netpol("lab", "list")
+    assert done.returncode == 0
+    assert done.stdout == "no lab on this host (start one with `netpol lab up PATH`)\n"
+    assert json.loads(netpol("lab", "list", "-o", "json").stdout) == {"kind": "LabList", "labs": []}
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +49,77 @@ def test_status_lists_pods_services_and_policies(lab: str) -> None:
     assert "app1-ns/backend-policy (Ingress, Egress)" in done.stdout
 
 
+def test_status_without_a_name_shows_the_only_lab(lab: str) -> None:
+    done = netpol("lab", "status")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == netpol("lab", "status", "--name", lab).stdout
+
+
+def test_list_shows_every_lab_with_its_pods_policies_and_age(lab: str) -> None:
+    done = netpol("lab", "list")
+    assert done.returncode == 0, done.stderr
+    header, row = done.stdout.splitlines()
+    assert header.split() == ["NAME", "STATE", "PODS", "SERVICES", "POLICIES", "RULES", "AGE"]
+    name, state, pods, services, policies, rules, age = row.split()
+    assert (name, state, pods, services) == (lab, "up", "5", "4")
+    assert int(policies) >= 2 and int(rules) > 0 and age[-1] in "sm"
+    (listed,) = json.loads(netpol("lab", "list", "-o", "json").stdout)["labs"]
+    assert listed["name"] == lab and listed["state"] == "up" and listed["pods"] == 5
+    assert listed["created"].endswith("+00:00")
+
+
+def test_status_and_list_with_two_labs(lab: str) -> None:
+    other = lab_name("cli-2")
+    assert netpol("lab", "up", "--name", other, str(EXAMPLES / "three-tier")).returncode == 0
+    try:
+        done = netpol("lab", "status")
+        assert done.returncode == 2
+        first, second = sorted([lab, other])
+        assert done.stderr == (
+            f"error: 2 labs on this host ({first}, {second}): say which with --name "
+            "(`netpol lab list` shows them)\n"
+        )
+        names = [row.split()[0] for row in netpol("lab", "list").stdout.splitlines()[1:]]
+        assert names == [first, second]
+    finally:
+        assert netpol("lab", "down", "--name", other).returncode == 0
+
+
+def test_exec_runs_as_in_a_pod_and_returns_the_command_s_status(lab: str, tmp_path: Path) -> None:
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return netpol("lab", "exec", "--name", lab, "app1-ns/db-sts-0", "--", *argv)
+
+    done = run("hostname")
+    assert (done.returncode, done.stdout) == (0, "db-sts-0\n")  # its own UTS namespace
+    frontend = netpol("lab", "exec", "--name", lab, "app1-ns/frontend", "--", "hostname")
+    assert frontend.stdout.startswith("frontend-deploy-")
+    assert subprocess.run(["hostname"], capture_output=True, text=True).stdout != done.stdout
+    assert run("sh", "-c", "exit 7").returncode == 7
+    missing = run("nosuchcommand", "--flag")
+    assert missing.returncode == 127
+    assert missing.stderr == "netpol lab exec: nosuchcommand: command not found\n"
+    plain = tmp_path / "plain.txt"
+    plain.write_text("echo not a program\n")
+    plain.chmod(0o644)
+    not_executable = run(str(plain))
+    assert not_executable.returncode == 126
+    assert not_executable.stderr == f"netpol lab exec: {plain}: Permission denied\n"
+    assert run("/nonexistent/tool").returncode == 127
+    assert run("/etc").returncode == 126
+
+
 def test_probe_prints_the_truth_table_and_exits_0_when_all_agree(lab: str) -> None:
     done = netpol("lab", "probe", "--name", lab)
     assert done.returncode == 0, done.stdout
     assert "all agree with the engine" in done.stdout
+    rows = [line.split()[0] for line in done.stdout.splitlines()[2:7]]
+    assert rows == [
+        "outside",
+        "app1-ns/backend-deploy",
+        "app1-ns/db-sts-0",
+        "app1-ns/frontend-deploy",
+        "kube-system/coredns-568b66bc96-cktnl",
+    ]
     data = json.loads(netpol("lab", "probe", "--name", lab, "-o", "json").stdout)
     assert data["kind"] == "LabProbe" and data["disagreements"] == 0
     frontend_to_backend = [
@@ -76,7 +143,15 @@ def test_apply_and_delete_like_kubectl(lab: str, tmp_path: Path) -> None:
     fixed = EXAMPLES / "three-tier" / "05-revised-backend-netpol.yaml"
     done = netpol("lab", "apply", "--name", lab, str(fixed))
     assert done.returncode == 0, done.stderr
-    assert "NetworkPolicy/app1-ns/backend-policy configured" in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[:3] == [
+        "NetworkPolicy/app1-ns/backend-policy configured",
+        "1 connection now open",
+        "  ✓ app1-ns/frontend-deploy -> app1-ns/backend-deploy 5678/TCP",
+    ]
+    assert lines[3].startswith("rules: ")
+    again = netpol("lab", "apply", "--name", lab, "-q", str(fixed))
+    assert (again.returncode, again.stdout) == (0, "no connection changed\n")
     exec_done = netpol(
         "lab",
         "exec",
@@ -93,13 +168,17 @@ def test_apply_and_delete_like_kubectl(lab: str, tmp_path: Path) -> None:
     assert "pod=app1-ns/backend-deploy-" in exec_done.stdout
     done = netpol("lab", "delete", "--name", lab, "netpol/frontend-policy")
     assert done.returncode == 0 and "NetworkPolicy/app1-ns/frontend-policy deleted" in done.stdout
+    assert "2 connections now open" in done.stdout
+    assert "  ✓ app1-ns/frontend-deploy -> kube-system/coredns-568b66bc96-cktnl 9153/TCP" in (
+        done.stdout
+    )
     done = netpol("lab", "delete", "--name", lab, "netpol/nope")
     assert done.returncode == 2
     assert "error: NetworkPolicy nope is not in the lab" in done.stderr
     done = netpol(
-        "lab", "apply", "--name", lab, str(EXAMPLES / "tutorial" / "06-frontend-netpol.yaml")
+        "lab", "apply", "--name", lab, "-q", str(EXAMPLES / "tutorial" / "06-frontend-netpol.yaml")
     )
-    assert done.returncode == 0
+    assert (done.returncode, done.stdout, done.stderr) == (0, "2 connections now refused\n", "")
 
 
 def test_invalid_apply_is_refused_with_file_and_line(lab: str, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from dnslib import RCODE, DNSRecord
 from tests.conftest import EXAMPLES
 from tests.lab.conftest import lab_name, requires_lab
 
-from netpol.lab import lifecycle, system, tutorial
+from netpol.lab import inventory, lifecycle, system, tutorial
 from netpol.lab.names import NODE_EXTERNAL_IP, LabNames
 from netpol.lab.probe import OPEN, Attempt, run_attempts
 from netpol.model.options import Options
@@ -92,7 +92,7 @@ def test_the_policy_must_name_the_target_port_not_the_service_port() -> None:
         ((outcome, answered_by),) = run_attempts([node_port])
         assert outcome == OPEN and answered_by.startswith("shop/web-")
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)
 
 
 def test_a_thousand_services_fit_through_the_helper() -> None:
@@ -115,7 +115,7 @@ def test_a_thousand_services_fit_through_the_helper() -> None:
         (result,) = lifecycle.check_names(lab, [check])
         assert result.holds, result.result
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)
 
 
 def dns_in_pod(lab: str, pod: str, name: str, tcp: bool) -> DNSRecord:
@@ -152,4 +152,4 @@ def test_cluster_dns_from_a_pod_over_udp_and_tcp(tcp: bool) -> None:
         )
         assert answers("nothing-here.app1-ns.svc.cluster.local")[0] == RCODE.NXDOMAIN
     finally:
-        lifecycle.down(lab)
+        inventory.down(lab)

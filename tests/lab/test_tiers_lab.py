@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, probed_against_engine, random_lab, requires_lab
+from tests.lab.conftest import lab_name, pod_label, probed_against_engine, random_lab, requires_lab
 from tests.lab.test_cleanup_lab import leftovers
 from tests.lab.tier_generator import random_tiered_case, yaml_text
 
 from netpol.engine.matrix import class_matrix
-from netpol.lab import lifecycle
+from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.lab.system import LabError
 from netpol.lab.truth import describe_cell
@@ -150,7 +150,7 @@ def three_tier() -> Iterator[str]:
     try:
         yield name
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def connects(lab: str, src: str, dst: str, port: int) -> bool:
@@ -160,8 +160,8 @@ def connects(lab: str, src: str, dst: str, port: int) -> bool:
     found = {
         c.observed
         for c in report.cells
-        if report.labels.get(c.attempt.src, "").startswith(src)
-        and report.labels.get(c.attempt.dst) == dst
+        if pod_label(report, c.attempt.src).startswith(src)
+        and pod_label(report, c.attempt.dst) == dst
         and c.attempt.port == port
     }
     assert len(found) == 1, (src, dst, port, sorted(set(report.labels.values())))

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, requires_lab
+from tests.lab.conftest import lab_name, pod_label, requires_lab
 
-from netpol.lab import lifecycle, tutorial
+from netpol.lab import inventory, lifecycle, tutorial
 from netpol.lab.probe import ProbeReport
 from netpol.lab.state import load as state_of
 from netpol.lab.view import LabInputError
@@ -59,7 +59,7 @@ def lab() -> Iterator[str]:
     try:
         yield name
     finally:
-        lifecycle.down(name)
+        inventory.down(name)
 
 
 def probe(lab: str) -> ProbeReport:
@@ -72,8 +72,8 @@ def cell(report: ProbeReport, src: str, dst: str, port: int) -> bool:
     found = [
         c
         for c in report.cells
-        if report.labels.get(c.attempt.src, c.attempt.src) == src
-        and report.labels.get(c.attempt.dst) == dst
+        if pod_label(report, c.attempt.src) == src
+        and pod_label(report, c.attempt.dst) == dst
         and c.attempt.port == port
     ]
     assert len(found) == 1, (src, dst, port)

@@ -20,6 +20,10 @@ from netpol.model.objects import Container, ContainerPort, Pod
         (("sh", "-c", "python3 -m http.server 80"), (), None),
         (("nginx",), (), None),
         ((), (), None),
+        # a digit that is no ASCII digit: not a port (it crashed the lab with ValueError)
+        (("python3", "-m", "http.server", "²"), (), None),
+        (("python3", "-m", "http.server", "٨٠"), (), None),
+        (("python3.١١", "-m", "http.server"), (), None),
     ],
 )
 def test_only_the_plain_file_server_is_recognised(command, args, port):

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -18,11 +19,11 @@ from netpol.cli.common import (
     options_from,
     parse_port_options,
 )
-from netpol.lab import lifecycle, truth
+from netpol.lab import inventory, lifecycle, truth
 from netpol.lab.names import DEFAULT_LAB
 from netpol.lab.probe import ProbeReport
 from netpol.lab.state import load as load_state
-from netpol.lab.system import LabError
+from netpol.lab.system import CommandNotRunnable, LabError, check_runnable, enter_uts
 from netpol.lab.view import LabInputError
 from netpol.model.cluster import Cluster
 
@@ -36,6 +37,15 @@ def name_option(func: F) -> F:
         default=DEFAULT_LAB,
         show_default=True,
         help="Which lab (several can run side by side).",
+    )(func)
+
+
+def found_name_option(func: F) -> F:
+    return click.option(
+        "--name",
+        "lab",
+        default=None,
+        help="Which lab [default: the only one on this host].",
     )(func)
 
 
@@ -77,6 +87,7 @@ def command() -> None:
     \b
     Examples:
       netpol lab up examples/three-tier
+      netpol lab list
       netpol lab probe
       netpol lab exec app1-ns/frontend-deploy -- curl -s backend-svc:5678
       netpol lab apply examples/three-tier/05-revised-backend-netpol.yaml
@@ -121,10 +132,17 @@ def up_cmd(paths: tuple[str, ...], lab: str, run_commands: bool, **params: Any) 
     click.echo(f"  remove it:    netpol lab down --name {lab}")
 
 
+def quiet_option(func: F) -> F:
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="Print only how many connections changed."
+    )(func)
+
+
 @command.command("apply")
 @click.argument("paths", nargs=-1, type=click.Path())
 @name_option
-def apply_cmd(paths: tuple[str, ...], lab: str) -> None:
+@quiet_option
+def apply_cmd(paths: tuple[str, ...], lab: str, quiet: bool) -> None:
     """Add or replace objects (like kubectl apply) and replace the rules in one step.
 
     \b
@@ -132,17 +150,18 @@ def apply_cmd(paths: tuple[str, ...], lab: str) -> None:
       netpol lab apply examples/three-tier/05-revised-backend-netpol.yaml --name tut
     """
     try:
-        change = lifecycle.apply(paths, lab, say=_say)
+        change = lifecycle.apply(paths, lab, say=_quiet if quiet else _say)
     except LabError as exc:
         _fail(exc)
-    _print_change(change)
+    _print_change(change, quiet)
 
 
 @command.command("delete")
 @click.argument("targets", nargs=-1, required=True)
 @name_option
 @click.option("-n", "--namespace", default=None, help="Namespace of a KIND/NAME target.")
-def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None) -> None:
+@quiet_option
+def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None, quiet: bool) -> None:
     """Remove objects, given by file or as KIND/NAME (like kubectl delete).
 
     \b
@@ -151,16 +170,32 @@ def delete_cmd(targets: tuple[str, ...], lab: str, namespace: str | None) -> Non
       netpol lab delete examples/three-tier/06-frontend-netpol.yaml --name tut
     """
     try:
-        change = lifecycle.delete(targets, lab, namespace, say=_say)
+        change = lifecycle.delete(targets, lab, namespace, say=_quiet if quiet else _say)
     except LabError as exc:
         _fail(exc)
-    _print_change(change)
+    _print_change(change, quiet)
 
 
-def _print_change(change: lifecycle.Change) -> None:
+CHANGES_SHOWN = 20  # of each kind; the rest are counted
+
+
+def _print_change(change: lifecycle.Change, quiet: bool) -> None:
+    """What changed, as the demo tells it: objects and pods, then the connections the
+    rules now refuse or allow (the engine's verdicts, which `lab probe` checks on packets)."""
+    summary = truth.changes_summary(change.closed, change.opened)
+    if quiet:
+        click.echo(summary)
+        return
     for line in change.lines:
         click.echo(line)
+    click.echo(summary)
+    for line in truth.changes_lines(change.closed, change.opened, CHANGES_SHOWN):
+        click.echo(f"  {line}")
     click.echo(f"rules: {change.rules_before} -> {change.rules_after}")
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 @command.command("exec", context_settings={"ignore_unknown_options": True})
@@ -168,8 +203,9 @@ def _print_change(change: lifecycle.Change) -> None:
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
 @name_option
 def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
-    """Run a command inside a pod's network namespace, with the pod's resolv.conf
-    (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client).
+    """Run a command inside a pod's network namespace, with the pod's resolv.conf and host
+    name (NAMESPACE/POD, NAMESPACE/WORKLOAD, or `outside` for the external client); exits
+    with the command's status (127: no such command, 126: not executable).
 
     \b
     Examples:
@@ -177,11 +213,19 @@ def exec_cmd(target: str, argv: tuple[str, ...], lab: str) -> None:
       netpol lab exec --name tut outside -- curl -s 203.0.113.1:31000
     """
     try:
-        netns = lifecycle.exec_netns(lab, target)
+        where = lifecycle.exec_target(lab, target)
+        if where.hostname is not None:
+            enter_uts(where.hostname)
+        check_runnable(argv[0])
     except LabError as exc:
         _fail(exc)
+    except CommandNotRunnable as exc:
+        click.echo(f"netpol lab exec: {exc}", err=True)
+        sys.exit(exc.status)
+    # `ip netns exec` enters the namespace and execs the command itself: its exit status
+    # is the command's
     try:
-        os.execvp("ip", ["ip", "netns", "exec", netns, *argv])
+        os.execvp("ip", ["ip", "netns", "exec", where.netns, *argv])
     except OSError as exc:
         fail(f"cannot run ip netns exec: {exc.strerror}")
 
@@ -262,20 +306,63 @@ def probe_json(report: ProbeReport) -> dict[str, Any]:
 
 
 @command.command("status")
-@name_option
-def status_cmd(lab: str) -> None:
+@found_name_option
+def status_cmd(lab: str | None) -> None:
     """Pods, IPs, Services, policies in force and the rule count.
 
     \b
-    Example:
+    Examples:
+      netpol lab status             # the only lab on this host
       netpol lab status --name tut
     """
     try:
-        st = lifecycle.status(lab)
+        st = inventory.status(lab if lab is not None else inventory.the_only_lab())
     except LabError as exc:
         _fail(exc)
-    for line in lifecycle.status_lines(st):
+    for line in inventory.status_lines(st):
         click.echo(line)
+
+
+@command.command("list")
+@click.option(
+    "-o", "--output", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+def list_cmd(output: str) -> None:
+    """Every lab on this host: its state, pods, Services, policies, rules and age.
+
+    \b
+    Example:
+      netpol lab list -o json
+    """
+    try:
+        lifecycle.preflight()
+        labs = inventory.summaries()
+    except LabError as exc:
+        _fail(exc)
+    if output == "json":
+        click.echo(
+            json.dumps({"kind": "LabList", "labs": [_summary_json(x) for x in labs]}, indent=2)
+        )
+    elif not labs:
+        click.echo("no lab on this host (start one with `netpol lab up PATH`)")
+    else:
+        for line in inventory.summary_lines(labs):
+            click.echo(line)
+
+
+def _summary_json(lab: inventory.LabSummary) -> dict[str, Any]:
+    return {
+        "name": lab.name,
+        "state": lab.phase,
+        "created": None
+        if lab.created is None
+        else datetime.fromtimestamp(lab.created, UTC).isoformat(timespec="seconds"),
+        "pods": lab.pods,
+        "services": lab.services,
+        "policies": lab.policies,
+        "tieredPolicies": lab.tiered_policies,
+        "rules": lab.rules,
+    }
 
 
 @command.command("down")
@@ -292,7 +379,7 @@ def down_cmd(lab: str, everything: bool) -> None:
       netpol lab down --all        # also what a crashed run left behind
     """
     try:
-        report = lifecycle.down(lab, everything)
+        report = inventory.down(lab, everything)
     except LabError as exc:
         _fail(exc)
     for line in report or ["no lab to remove"]:

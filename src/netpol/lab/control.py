@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from netpol.lab.names import LabNames
+from netpol.lab.private import open_append
 from netpol.lab.system import LabError
 
 START_TIMEOUT = 10.0
@@ -19,8 +20,7 @@ START_TIMEOUT = 10.0
 
 def start_daemon(names: LabNames) -> int:
     """Start the helper (detached from the terminal, so Ctrl-C in a shell leaves it alone)."""
-    names.state_dir.mkdir(parents=True, exist_ok=True)
-    log = open(names.daemon_log, "ab")  # noqa: SIM115 - handed to the child
+    log = open_append(names.daemon_log)
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "netpol.lab.daemon", names.daemon_marker, str(names.state_dir)],
@@ -32,7 +32,7 @@ def start_daemon(names: LabNames) -> int:
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
     finally:
-        log.close()
+        os.close(log)
     return proc.pid
 
 

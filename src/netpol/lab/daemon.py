@@ -31,6 +31,7 @@ from typing import Any
 
 from netpol.lab import system
 from netpol.lab.listeners import TcpListener, UdpListener, identity
+from netpol.lab.private import make_dir, open_append, write_file
 from netpol.lab.workloads import DNS, HTTP_SERVER
 
 PR_SET_PDEATHSIG = 1
@@ -57,7 +58,7 @@ class Daemon:
         self.pods: dict[str, _PodRuntime] = {}
         self.records: dict[str, list[str]] = {}
         self.stopping = asyncio.Event()
-        self.log = open(state_dir / "daemon.log", "ab", buffering=0)  # noqa: SIM115
+        self.log = os.fdopen(open_append(state_dir / "daemon.log"), "ab", buffering=0)
 
     def get_records(self) -> dict[str, list[str]]:
         return self.records
@@ -202,23 +203,24 @@ class Daemon:
         self, pod_id: str, spec: dict[str, Any], command: dict[str, Any]
     ) -> subprocess.Popen[bytes]:
         scratch = Path(spec["scratch"])
-        scratch.mkdir(parents=True, exist_ok=True)
+        make_dir(scratch)
         netns = spec["netns"]
         if command["kind"] == HTTP_SERVER:
             port = int(command["port"])
             ident = identity(pod_id, spec["ip"], port, "TCP")
-            (scratch / "netpol-lab.txt").write_bytes(ident + b" server=http.server\n")
-            (scratch / "index.html").write_bytes(
+            write_file(scratch / "netpol-lab.txt", ident + b" server=http.server\n")
+            write_file(
+                scratch / "index.html",
                 b"<!doctype html><html><body><h1>netpol lab</h1><pre>"
                 + ident
-                + b" server=http.server</pre></body></html>\n"
+                + b" server=http.server</pre></body></html>\n",
             )
             argv = [sys.executable, "-m", "http.server", str(port), "--bind", "0.0.0.0"]
-            preexec = _enter(netns)
+            preexec = _enter(netns, spec.get("hostname"))
         else:
             # The user asked for the containers' own commands (--run-commands).
             argv = ["ip", "netns", "exec", netns, *command["argv"]]
-            preexec = _enter(None)
+            preexec = _enter(None, spec.get("hostname"))
         self.log.write(f"{time.strftime('%H:%M:%S')} {pod_id}: starting {argv}\n".encode())
         return subprocess.Popen(
             argv,
@@ -262,8 +264,9 @@ class Daemon:
             self.close_pod(pod_id)
 
 
-def _enter(netns: str | None) -> Any:
-    """A preexec function: die with the daemon, and enter ``netns`` when given."""
+def _enter(netns: str | None, hostname: str | None) -> Any:
+    """A preexec function: die with the daemon, enter ``netns`` when given, and take the
+    pod's host name in a UTS namespace of its own when given."""
     libc = ctypes.CDLL(None, use_errno=True)
     path = system.netns_path(netns) if netns else None
 
@@ -273,6 +276,8 @@ def _enter(netns: str | None) -> Any:
             fd = os.open(path, os.O_RDONLY)
             libc.setns(fd, system.CLONE_NEWNET)
             os.close(fd)
+        if hostname is not None:
+            system.enter_uts(hostname)
 
     return preexec
 
@@ -294,6 +299,7 @@ def main(argv: list[str]) -> int:
         return 2
     state_dir = Path(argv[1])
     os.chdir("/")
+    os.umask(0o077)  # its socket and whatever it makes are root's alone
     daemon = Daemon(state_dir)
     asyncio.run(daemon.serve(state_dir / "daemon.sock"))
     return 0

@@ -20,16 +20,12 @@ from typing import Any
 
 from netpol.engine.endpoints import Endpoint, ip_endpoint
 from netpol.engine.verdict import allowed
-from netpol.lab import lifecycle, truth
+from netpol.lab import inventory, lifecycle, truth
 from netpol.lab import view as lab_view
 from netpol.lab.dns import search_domains
-from netpol.lab.names import OUTSIDE_IP
 from netpol.lab.probe import (
     OPEN,
-    OUTSIDE,
     REFUSED,
-    Attempt,
-    Cell,
     NameCheck,
     ProbeReport,
     query_names,
@@ -119,7 +115,7 @@ class LabBackend(Backend):
         return [(r.expectation, r.result) for r in lifecycle.check_names(self.lab, expectations)]
 
     def stop(self) -> None:
-        lifecycle.down(self.lab)
+        inventory.down(self.lab)
 
 
 class EngineBackend(Backend):
@@ -139,23 +135,7 @@ class EngineBackend(Backend):
         return self.view
 
     def matrix(self) -> ProbeReport:
-        view = self._view()
-        cells = []
-        outside = ip_endpoint(OUTSIDE_IP)
-        sources = [(OUTSIDE, outside)] + [(lp.pod.id, view.cc.endpoint(lp.pod)) for lp in view.pods]
-        ports = {lp.pod.id: lab_view.probed_ports(view, lp.pod.id) for lp in view.pods}
-        for src_id, src in sources:
-            for lp in view.pods:
-                if src_id == lp.pod.id:
-                    continue
-                conns = allowed(view.cc, src, view.cc.endpoint(lp.pod))
-                for port, proto in ports[lp.pod.id]:
-                    ok = conns.contains(proto, port)
-                    attempt = Attempt(src_id, "", lp.pod.id, lp.ip, port, proto)
-                    cells.append(Cell(attempt, OPEN if ok else REFUSED, ok))
-        ids = [lp.pod.id for lp in view.pods]
-        labels = truth.short_labels(view.cluster, ids)
-        return ProbeReport([OUTSIDE, *ids], ids, ports, cells, 0.0, labels, predicted_only=True)
+        return lab_view.predicted_report(self._view())
 
     def check(self, expectations: Sequence[Expectation]) -> list[tuple[Expectation, NameCheck]]:
         view = self._view()
@@ -214,21 +194,6 @@ def _probe(backend: Backend, outcome: Outcome) -> ProbeReport:
     return report
 
 
-def _changes(before: ProbeReport, after: ProbeReport) -> tuple[list[str], list[str]]:
-    """Connections that became refused, and that became possible, as short lines."""
-    old = before.cell_map()
-    closed: list[str] = []
-    opened: list[str] = []
-    for cell in after.cells:
-        a = cell.attempt
-        was = old.get((a.src, a.dst, a.port, a.protocol))
-        if was is None or was.observed == cell.observed:
-            continue
-        text = f"{after.labels.get(a.src, a.src)} -> {after.labels.get(a.dst, a.dst)} {a.port}/{a.protocol}"
-        (opened if cell.observed else closed).append(text)
-    return closed, opened
-
-
 def _check_line(exp: Expectation, check: NameCheck, labels: dict[str, str], source: str) -> str:
     if check.connected:
         who = labels.get(check.answered_by or "", check.answered_by or "")
@@ -267,7 +232,7 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
             source = exp.source.split("/", 1)[1]
             pods = [pid for pid in labels if pid.startswith(exp.source)]
             if len(pods) == 1:
-                source = labels[pods[0]]
+                source = labels[pods[0]].rpartition("/")[2]  # a prompt: the pod alone
             say(_check_line(exp, check, labels, source))
         return all(check.connected == exp.connects for exp, check in results)
 
@@ -296,17 +261,10 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
         applied += objects(tutorial / name)
         backend.replace(applied)
         after = _probe(backend, outcome)
-        closed, opened = _changes(report, after)
-        say(
-            f"  kubectl apply -f {name}: {_count(len(closed), 'connection')} now refused"
-            + (f", {len(opened)} now open" if opened else "")
-        )
-        for line in closed[:8]:
-            say(f"      ✗ {line}")
-        if len(closed) > 8:
-            say(f"      ... and {len(closed) - 8} more")
-        for line in opened[:8]:
-            say(f"      ✓ {line}")
+        closed, opened = truth.changes(report, after)
+        say(f"  kubectl apply -f {name}: {truth.changes_summary(closed, opened)}")
+        for line in truth.changes_lines(closed, opened, 8):
+            say(f"      {line}")
         report = after
 
     matrix("Step 5: verification, as published")
@@ -346,12 +304,10 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
         )
         backend.replace(applied)
         after = _probe(backend, outcome)
-        _, opened = _changes(report, after)
-        say(
-            f"  kubectl apply -f {_shown(fixed_backend)}: {_count(len(opened), 'connection')} now open"
-        )
-        for line in opened:
-            say(f"      ✓ {line}")
+        closed, opened = truth.changes(report, after)
+        say(f"  kubectl apply -f {_shown(fixed_backend)}: {truth.changes_summary(closed, opened)}")
+        for line in truth.changes_lines(closed, opened, len(closed) + len(opened)):
+            say(f"      {line}")
         report = after
         matrix("Step 5 again, with the fix")
         holds = checks("  the tutorial's Step 5 checks:", step5(), labels)
@@ -452,10 +408,6 @@ def _guard_rail(
     chain(passed.cluster)
     backend.replace(applied)
     say(f"  ({GUARD_RAIL} removed; the tiers in docs/tiers.md)")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _shown(path: Path) -> str:

@@ -1,8 +1,10 @@
-"""The lab's object store: the documents applied so far, like the API server's, by object key.
+"""The lab's object store: the objects applied so far, like the API server's, by object key.
 
 ``lab apply`` replaces an object with the same kind, namespace and name (or adds it);
-``lab delete`` removes objects. The store is a plain JSON list in the lab's state directory,
-rebuilt into a Cluster through the same loader every verb uses.
+``lab delete`` removes objects. The store is a plain JSON list in the lab's private state
+directory, rebuilt into a Cluster through the same loader every verb uses. It keeps only
+what that needs: objects of the kinds netpol models (a Secret or a ConfigMap never gets in)
+with literal ``env`` values and the last-applied annotation redacted.
 """
 
 from __future__ import annotations
@@ -13,8 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from netpol.lab.private import read_file
 from netpol.lab.state import write_json_atomic
-from netpol.load.build import CALICO_GROUPS, KINDS, is_namespaced
+from netpol.load.build import (
+    CALICO_GROUPS,
+    KINDS,
+    UNEVALUATED_POLICY_KINDS,
+    is_namespaced,
+    kind_entry,
+)
+from netpol.load.fields import api_group
+from netpol.load.live.convert import redacted
 from netpol.load.yamldoc import RawDocument, locate_plain
 
 KIND_ALIASES = {
@@ -131,12 +142,22 @@ def _collect(
                 item = {**item, "kind": item_kind, "apiVersion": data.get("apiVersion")}
             _collect(item, default_namespace, found)
         return
+    if not isinstance(kind, str) or not modelled(kind, data.get("apiVersion")):
+        return  # the lab never needs it, and it may be a Secret: not kept
     raw_meta = data.get("metadata")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     name = str(meta.get("name") or meta.get("generateName") or "")
     namespaced = is_namespaced(str(kind), data.get("apiVersion"))
     namespace = str(meta.get("namespace") or default_namespace) if namespaced else ""
-    found.append(StoredObject(str(kind), namespace, name, data))
+    found.append(StoredObject(kind, namespace, name, redacted(data)))
+
+
+def modelled(kind: str, api_version: object) -> bool:
+    """Whether the loader reads objects of this kind (the rest are only counted as skipped)."""
+    return (
+        kind_entry(kind, api_version) is not None
+        or (kind, api_group(api_version)) in UNEVALUATED_POLICY_KINDS
+    )
 
 
 def _plain(data: Any) -> Any:
@@ -145,8 +166,7 @@ def _plain(data: Any) -> Any:
 
 def load_store(path: Path) -> list[StoredObject]:
     try:
-        with open(path) as handle:
-            raw = json.load(handle)
+        raw = json.loads(read_file(path))
     except FileNotFoundError:
         return []
     return [StoredObject(o["kind"], o["namespace"], o["name"], o["data"]) for o in raw]

@@ -9,16 +9,15 @@ so a rejected change leaves the rules in force as they were.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from netpol.engine.names import Names, ResolveError, UnknownName, first_pod
-from netpol.lab import control, dns, system, topology
+from netpol.lab import control, dns, private, system, topology
 from netpol.lab.documents import (
     StoredObject,
     load_store,
@@ -27,32 +26,24 @@ from netpol.lab.documents import (
     resolve_kind,
     save_store,
 )
-from netpol.lab.names import (
-    NETNS_ETC,
-    OUTSIDE_IP,
-    STATE_ROOT,
-    LabNames,
-    check_lab_name,
-    lab_of_netns,
-)
 from netpol.lab.nftables import Ruleset, compile_ruleset
 from netpol.lab.probe import (
     NameCheck,
     ProbeReport,
     connect_name,
-    outside_probe_endpoint,
-    pod_probe_endpoint,
     probe,
 )
-from netpol.lab.state import LabState, checked_names, load, locked, recorded_labs, save
+from netpol.lab.state import LabState, checked_names, load, locked, save
 from netpol.lab.system import LabError
-from netpol.lab.truth import short_labels
+from netpol.lab.truth import changes, short_labels
 from netpol.lab.tutorial import Expectation
 from netpol.lab.view import (
     LabView,
     build_view,
     objects_input,
     options_of,
+    predicted_report,
+    probe_endpoints,
     probed_ports,
     read_input,
     with_cluster_dns,
@@ -60,7 +51,6 @@ from netpol.lab.view import (
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 from netpol.model.options import Options
-from netpol.model.tiers import TieredPolicy, order_number
 
 Say = Callable[[str], None]
 
@@ -71,12 +61,15 @@ def _quiet(_: str) -> None:
 
 @dataclass
 class Change:
-    """What one ``lab apply``/``lab delete`` changed, in words, and the rules before and after."""
+    """What one ``lab apply``/``lab delete`` changed: objects and pods in words, the
+    connections the engine now refuses and allows (``truth.changes``), the rule counts."""
 
     lines: list[str]
     rules_before: int
     rules_after: int
     view: LabView
+    closed: list[str] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
 
 
 # -- up ------------------------------------------------------------------------------------
@@ -187,16 +180,20 @@ def realise(
 
 def write_resolv_confs(state: LabState, view: LabView) -> None:
     by_id = {lp.pod.id: lp.pod for lp in view.pods}
+    new = [slot.netns for slot in state.pods.values() if slot.netns not in state.etc_dirs]
+    if new:
+        state.etc_dirs += new
+        save(state)  # recorded before they exist, as everything the lab makes
     for pod_id, slot in state.pods.items():
-        directory = state.names.etc_dir(slot.netns)
-        if slot.netns not in state.etc_dirs:
-            state.etc_dirs.append(slot.netns)
-        directory.mkdir(parents=True, exist_ok=True)
-        text = dns.resolv_conf(by_id[pod_id].namespace, view.nameserver)
-        path = directory / "resolv.conf"
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-    save(state)
+        text = dns.resolv_conf(by_id[pod_id].namespace, view.nameserver).encode()
+        path = state.names.etc_dir(slot.netns) / "resolv.conf"
+        try:
+            unchanged = private.read_file(path) == text
+        except FileNotFoundError:
+            unchanged = False
+        if not unchanged:
+            # what every process of the pod reads (0644), in directories `ip netns` expects
+            private.write_file(path, text, mode=0o644, dir_mode=0o755)
 
 
 def ensure_daemon(state: LabState) -> None:
@@ -226,6 +223,7 @@ def sync_daemon(
             {
                 "id": lp.pod.id,
                 "netns": slot.netns,
+                "hostname": pod_hostname(lp.pod),
                 "ip": lp.ip,
                 "scratch": str(state.names.scratch_dir(slot.index)),
                 "listeners": [[p, proto, kind] for (p, proto), kind in sorted(listeners.items())],
@@ -243,8 +241,13 @@ def sync_daemon(
         )
     message = {"op": "sync", "pods": pods, "records": view.records}
     digest = hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
-    if digest == state.sync_digest and not extra_ports:
+    if digest == state.sync_digest and not extra_ports and not state.probe_ports:
         return {"ok": True, "unchanged": True}
+    if extra_ports:
+        # recorded before they listen: a prober killed now leaves them where `lab status`
+        # shows them and the next sync (apply, probe) or `lab down` removes them
+        state.probe_ports = sorted({*state.probe_ports, *extra_ports})
+        save(state)
     reply = control.request(state.names, message)
     errors = reply.get("errors") or []
     if errors:
@@ -253,6 +256,8 @@ def sync_daemon(
         if warning not in state.notes:
             state.notes.append(warning)
     state.sync_digest = digest if not extra_ports else ""
+    if not extra_ports:
+        state.probe_ports = []
     save(state)
     return reply
 
@@ -345,9 +350,11 @@ def _delete_keys(
 def _commit(state: LabState, old: list[StoredObject], view: LabView, say: Say) -> Change:
     before = state.rules
     lines = describe_changes(old, set(state.pods), view)
+    was = predicted_report(build_view(old, view.options, state.run_commands, state.name))
     realise(state, view, say)
     save_store(state.names.documents_file, view.store)
-    return Change(lines, before, state.rules, view)
+    closed, opened = changes(was, predicted_report(view))
+    return Change(lines, before, state.rules, view, closed, opened)
 
 
 def describe_changes(old: list[StoredObject], old_pods: set[str], new: LabView) -> list[str]:
@@ -370,74 +377,6 @@ def describe_changes(old: list[StoredObject], old_pods: set[str], new: LabView) 
     return lines or ["nothing changed"]
 
 
-# -- down / status -------------------------------------------------------------------------
-
-
-def down(lab: str | None, everything: bool = False) -> list[str]:
-    """Remove lab ``lab`` (or every lab, and whatever half-made labs left); returns a report."""
-    if lab is not None and not everything:
-        checked_names(lab)
-    preflight()
-    labs: set[str] = set(labs_present()) if everything else set()
-    if lab is not None and not everything:
-        labs.add(lab)
-    report = []
-    for name in sorted(labs):
-        names = LabNames(name)
-        with locked(name):
-            state = load(name)
-            removed = topology.teardown(names, state)
-        what = ", ".join(removed) if removed else "nothing running"
-        report.append(f"lab {name}: removed ({what})")
-    for directory in (STATE_ROOT, STATE_ROOT.parent):  # only when no lab is left in them
-        with contextlib.suppress(OSError):
-            directory.rmdir()
-    return report
-
-
-def labs_present() -> list[str]:
-    """Every lab with anything left: a state directory, a namespace or a helper process."""
-    labs = set(recorded_labs())
-    # /etc/netns outlives /run (a reboot, a lost state directory): its pods' resolv.conf
-    # directories name their lab too.
-    for netns in system.existing_netns() + _etc_netns_dirs():
-        owner = lab_of_netns(netns)
-        if owner is not None:
-            labs.add(owner)
-    return sorted(lab for lab in labs | _labs_with_daemons() if check_lab_name(lab) is None)
-
-
-def _etc_netns_dirs() -> list[str]:
-    try:
-        return sorted(os.listdir(NETNS_ETC))
-    except OSError:
-        return []
-
-
-def _labs_with_daemons() -> set[str]:
-    found = set()
-    for marker in topology.daemon_processes().values():
-        prefix, _, name = marker.partition(":")
-        if prefix == "netpol-lab-daemon" and check_lab_name(name) is None:
-            found.add(name)
-    return found
-
-
-@dataclass
-class Status:
-    state: LabState
-    view: LabView
-    daemon_alive: bool
-    netns_present: int
-
-
-def status(lab: str) -> Status:
-    state = require_up(lab)
-    view = current_view(state)
-    names = state.names
-    return Status(state, view, control.daemon_alive(names), len(topology.lab_netns_present(names)))
-
-
 # -- probe ---------------------------------------------------------------------------------
 
 
@@ -453,17 +392,12 @@ def probe_lab(
     with locked(lab):
         state = require_up(lab)
         view = current_view(state)
-        if ports:
+        if ports or state.probe_ports:  # the ones asked for; or away with an earlier run's
             sync_daemon(state, view, ports)
         try:
-            names = state.names
-            destinations = [
-                pod_probe_endpoint(view.cc, lp.pod.id, state.pods[lp.pod.id].netns, lp.ip)
-                for lp in view.pods
-            ]
-            sources = list(destinations)
-            if include_outside:
-                sources.insert(0, outside_probe_endpoint(names.outside_netns, OUTSIDE_IP))
+            netns = {pod_id: slot.netns for pod_id, slot in state.pods.items()}
+            outside = state.names.outside_netns if include_outside else None
+            sources, destinations = probe_endpoints(view, netns, outside)
             wanted = {
                 lp.pod.id: (sorted(set(ports)) if ports else probed_ports(view, lp.pod.id))
                 for lp in view.pods
@@ -511,62 +445,30 @@ def pod_for(pods: Iterable[Pod], target: str, missing: str) -> str:
         raise LabError(str(exc)) from None
 
 
-def exec_netns(lab: str, target: str) -> str:
-    """The network namespace ``lab exec`` enters for ``target`` (a pod, or ``outside``)."""
+@dataclass(frozen=True, slots=True)
+class ExecTarget:
+    """Where ``lab exec`` runs a command: a network namespace, and the pod's host name
+    (None for the outside client, which keeps the host's)."""
+
+    netns: str
+    hostname: str | None
+
+
+def exec_target(lab: str, target: str) -> ExecTarget:
+    """The pod (or ``outside``) ``lab exec`` enters for ``target``."""
     state = require_up(lab)
     if target == "outside":
-        return state.names.outside_netns
+        return ExecTarget(state.names.outside_netns, None)
     view = current_view(state)
-    return state.pods[find_pod(state, view.cluster, target)].netns
+    pod_id = find_pod(state, view.cluster, target)
+    pod = view.cluster.pod_by_id[pod_id]
+    return ExecTarget(state.pods[pod_id].netns, pod_hostname(pod))
 
 
-def status_lines(st: Status) -> list[str]:
-    state, view = st.state, st.view
-    lines = [
-        f"lab {state.name}: {'up' if st.daemon_alive else 'DEGRADED (helper process gone)'}, "
-        f"profile {state.profile}, {st.netns_present} network namespaces, "
-        f"{state.rules} nftables rules in {state.chains} pod chains",
-        "",
-        "PODS",
-    ]
-    for lp in view.pods:
-        ports = ",".join(
-            f"{p}" if proto == "TCP" else f"{p}/{proto}"
-            for p, proto in probed_ports(view, lp.pod.id)
-        )
-        slot = state.pods[lp.pod.id]
-        served = (
-            " (" + ", ".join(c.kind for c in view.works[lp.pod.id].commands) + ")"
-            if view.works[lp.pod.id].commands
-            else ""
-        )
-        lines.append(f"  {lp.pod.id:<50} {lp.ip:<15} {slot.netns:<20} {ports or '-'}{served}")
-    lines += ["", "SERVICES"]
-    for route in view.routes:
-        vip = route.vip or "None (headless)"
-        node_port = f" nodePort {route.node_port}" if route.node_port else ""
-        backends = ", ".join(f"{ip}:{port}" for ip, port in route.backends) or "no backends"
-        lines.append(
-            f"  {route.service_id:<35} {vip}:{route.port}/{route.protocol}{node_port} -> {backends}"
-        )
-    lines += ["", "POLICIES IN FORCE"]
-    for tiered in _tiered_in_evaluation_order(view):
-        order = "" if tiered.order is None else f", order {order_number(tiered.order)}"
-        lines.append(f"  {tiered.id} (tier {tiered.tier}{order}; {', '.join(tiered.types)})")
-    for policy in view.cluster.policies:
-        lines.append(f"  {policy.id} ({', '.join(policy.policy_types)})")
-    if not view.cluster.policies and not view.cluster.tiered_policies:
-        lines.append("  none: every pod can reach every pod")
-    if state.notes:
-        lines += ["", "NOTES"] + [f"  {n}" for n in state.notes]
-    return lines
-
-
-def _tiered_in_evaluation_order(view: LabView) -> list[TieredPolicy]:
-    """The admin, baseline and Calico policies as the engine's plans walk them."""
-    tiered = view.cc.tiered
-    plans = tiered.plans if tiered is not None else ()
-    return [m.policy for plan in plans for m in plan.members if not isinstance(m, str)]
+def pod_hostname(pod: Pod) -> str:
+    """What ``hostname`` prints in the pod: spec.hostname, else the pod's name (at most 63
+    characters, as the kubelet cuts it)."""
+    return (pod.hostname or pod.name)[:63].rstrip("-.")
 
 
 # -- checks by name (the tutorial's telnet) ------------------------------------------------

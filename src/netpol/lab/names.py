@@ -31,13 +31,15 @@ BRIDGE = "br0"
 OUTSIDE_LINK = "ext0"  # node side of the outside namespace's veth
 POD_LINK = "eth0"
 
-_LAB_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$")
-_NETNS = re.compile(r"^netpol-(?P<lab>[a-z0-9][a-z0-9-]*?)-(?P<role>node|out|p\d+)$")
+# Checked with fullmatch: a regex's ``$`` also matches before a trailing newline, and a
+# newline in a name splits the ``ip -batch`` input it is written into.
+_LAB_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?")
+_NETNS = re.compile(r"netpol-(?P<lab>[a-z0-9][a-z0-9-]*?)-(?P<role>node|out|p[0-9]+)")
 
 
 def check_lab_name(name: str) -> str | None:
     """None when ``name`` can name a lab; otherwise the one-line reason."""
-    if not _LAB_NAME.match(name):
+    if not _LAB_NAME.fullmatch(name):
         return (
             f"lab name {name!r} must be 1-20 lowercase letters, digits or '-', "
             "starting and ending with a letter or digit"
@@ -66,7 +68,8 @@ class LabNames:
         if netns in (self.node_netns, self.outside_netns):
             return True
         prefix = f"{NETNS_PREFIX}{self.lab}-p"
-        return netns.startswith(prefix) and netns[len(prefix) :].isdigit()
+        index = netns[len(prefix) :]
+        return netns.startswith(prefix) and index.isascii() and index.isdigit()
 
     @property
     def state_dir(self) -> Path:
@@ -117,5 +120,5 @@ def pod_mac(index: int) -> str:
 
 def lab_of_netns(netns: str) -> str | None:
     """The lab a namespace name belongs to, or None when it is not a lab namespace."""
-    found = _NETNS.match(netns)
+    found = _NETNS.fullmatch(netns)
     return found.group("lab") if found else None

@@ -250,6 +250,50 @@ def probe(
     evaluation, what the differential tests compare with), else the engine's class matrix for
     pod pairs (the same answers in bulk; a few hundred pods cost milliseconds, not seconds).
     """
+    attempts, predicted = _attempts(cc, sources, destinations, ports, reference)
+    start = time.perf_counter()
+    outcomes = run_attempts(attempts, concurrency, timeout)
+    elapsed = time.perf_counter() - start
+    cells = [
+        Cell(a, outcome, p, detail)
+        for a, (outcome, detail), p in zip(attempts, outcomes, predicted, strict=True)
+    ]
+    return ProbeReport(
+        [s.id for s in sources], [d.id for d in destinations], ports, cells, elapsed, labels or {}
+    )
+
+
+def predict_only(
+    cc: CompiledCluster,
+    sources: Sequence[ProbeEndpoint],
+    destinations: Sequence[ProbeEndpoint],
+    ports: dict[str, list[tuple[int, str]]],
+    labels: dict[str, str] | None = None,
+    reference: bool = False,
+) -> ProbeReport:
+    """The report ``probe`` would give if every packet did what the engine says (no packets):
+    the demo without root, and what ``lab apply`` changed."""
+    attempts, predicted = _attempts(cc, sources, destinations, ports, reference)
+    cells = [Cell(a, OPEN if p else REFUSED, p) for a, p in zip(attempts, predicted, strict=True)]
+    return ProbeReport(
+        [s.id for s in sources],
+        [d.id for d in destinations],
+        ports,
+        cells,
+        0.0,
+        labels or {},
+        predicted_only=True,
+    )
+
+
+def _attempts(
+    cc: CompiledCluster,
+    sources: Sequence[ProbeEndpoint],
+    destinations: Sequence[ProbeEndpoint],
+    ports: dict[str, list[tuple[int, str]]],
+    reference: bool,
+) -> tuple[list[Attempt], list[bool]]:
+    """Every (source, destination, port) but self pairs, and the engine's verdict on each."""
     predict = _predictor(cc, reference)
     attempts: list[Attempt] = []
     predicted: list[bool] = []
@@ -261,16 +305,7 @@ def probe(
             for port, protocol in ports.get(dst.id, []):
                 attempts.append(Attempt(src.id, src.netns, dst.id, dst.ip, port, protocol))
                 predicted.append(conns.contains(protocol, port))
-    start = time.perf_counter()
-    outcomes = run_attempts(attempts, concurrency, timeout)
-    elapsed = time.perf_counter() - start
-    cells = [
-        Cell(a, outcome, p, detail)
-        for a, (outcome, detail), p in zip(attempts, outcomes, predicted, strict=True)
-    ]
-    return ProbeReport(
-        [s.id for s in sources], [d.id for d in destinations], ports, cells, elapsed, labels or {}
-    )
+    return attempts, predicted
 
 
 def _predictor(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netpol.lab.names import STATE_ROOT, LabNames, check_lab_name
+from netpol.lab.private import make_dir, open_append, read_file, remove_file, write_file
 from netpol.lab.system import LabError
 
 STATE_VERSION = 1
@@ -53,6 +54,8 @@ class LabState:
     chains: int = 0
     notes: list[str] = field(default_factory=list)
     run_commands: bool = False
+    # listeners `lab probe --port` added, from before they start until they are removed
+    probe_ports: list[tuple[int, str]] = field(default_factory=list)
     version: int = STATE_VERSION
 
     @property
@@ -69,20 +72,18 @@ class LabState:
         pods = {k: PodSlot(**v) for k, v in data.get("pods", {}).items()}
         known = {k: v for k, v in data.items() if k in LabState.__dataclass_fields__}
         known["pods"] = pods
+        known["probe_ports"] = [(int(p), str(proto)) for p, proto in data.get("probe_ports", [])]
         return LabState(**known)
 
 
 def write_json_atomic(path: Path, data: object, compact: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as handle:
-        if compact:
-            handle.write(json.dumps(data, separators=(",", ":")))
-        else:
-            json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """``data`` into ``path`` in one step, readable by root alone (0600, in a 0700 directory)."""
+    text = (
+        json.dumps(data, separators=(",", ":"))
+        if compact
+        else json.dumps(data, indent=1, sort_keys=True)
+    )
+    write_file(path, text.encode())
 
 
 def save(state: LabState) -> None:
@@ -102,21 +103,19 @@ def checked_names(lab: str) -> LabNames:
 
 
 def load(lab: str) -> LabState | None:
-    """The recorded state of ``lab``, or None when there is none (or it is unreadable)."""
+    """The recorded state of ``lab``, or None when there is none (or it is unreadable);
+    LabError when a symbolic link stands where it should be."""
     path = checked_names(lab).state_file
     try:
-        with open(path) as handle:
-            return LabState.from_json(json.load(handle))
+        return LabState.from_json(json.loads(read_file(path)))
     except (OSError, ValueError, TypeError):
         return None
 
 
 def recorded_labs() -> list[str]:
-    """Labs with a state directory (including half-made ones)."""
+    """Labs with an entry in the state root (including half-made ones)."""
     try:
-        return sorted(
-            p.name for p in STATE_ROOT.iterdir() if p.is_dir() and check_lab_name(p.name) is None
-        )
+        return sorted(name for name in os.listdir(STATE_ROOT) if check_lab_name(name) is None)
     except FileNotFoundError:
         return []
 
@@ -125,17 +124,19 @@ def recorded_labs() -> list[str]:
 def locked(lab: str) -> Iterator[None]:
     """One lab operation at a time per lab (two shells running ``lab apply`` queue up)."""
     path = checked_names(lab).lock_file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    make_dir(STATE_ROOT, own=True)  # /run/netpol/lab is netpol's own: root's alone
+    fd = open_append(path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            if not LabNames(lab).state_dir.exists():  # no lab (any more): leave nothing
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            if not os.path.lexists(LabNames(lab).state_dir):  # no lab (any more): leave nothing
+                remove_file(path)
                 with contextlib.suppress(OSError):
                     path.parent.rmdir()
                 with contextlib.suppress(OSError):
                     path.parent.parent.rmdir()
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from netpol.lab.names import NETNS_DIR
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUTS = 0x04000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -27,26 +28,77 @@ class LabError(Exception):
     """Something the lab could not do, with a one-line reason for the user."""
 
 
+class CommandNotRunnable(Exception):
+    """A command ``lab exec`` cannot start; ``status`` is what a shell exits with (127, 126)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_runnable(program: str) -> None:
+    """Raise CommandNotRunnable as a shell would refuse ``program``: 127 when there is no such
+    command, 126 when it is there but cannot be executed. (``ip netns exec`` exits 1 or 255
+    for both, which hides the difference a script tests for.)"""
+    if "/" not in program:
+        if shutil.which(program) is None:
+            raise CommandNotRunnable(f"{program}: command not found", 127)
+        return
+    if not os.path.lexists(program):
+        raise CommandNotRunnable(f"{program}: No such file or directory", 127)
+    if os.path.isdir(program):
+        raise CommandNotRunnable(f"{program}: Is a directory", 126)
+    if not os.access(program, os.X_OK):
+        raise CommandNotRunnable(f"{program}: Permission denied", 126)
+
+
+def enter_uts(hostname: str) -> None:
+    """Give this process (and what it execs) a UTS namespace of its own named ``hostname``,
+    as a pod has: ``hostname`` in a pod prints the pod's name, the host's stays as it was."""
+    if _libc.unshare(CLONE_NEWUTS) != 0:
+        raise LabError(f"cannot make a UTS namespace: {os.strerror(ctypes.get_errno())}")
+    name = hostname.encode()
+    if _libc.sethostname(name, len(name)) != 0:
+        raise LabError(f"cannot set the host name {hostname}: {os.strerror(ctypes.get_errno())}")
+
+
 PR_SET_PDEATHSIG = 1
+
+
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def die_with_parent() -> None:
     """In a child before exec: be killed when the lab command dies (even by ``kill -9``), so
     no ``ip`` keeps making namespaces after the command that started it is gone."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the body is done: a KeyboardInterrupt raised inside
+    ``fork`` (its at-fork handlers) is printed as a traceback and lost, instead of
+    unwinding the command that removes what was made."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def run(argv: Sequence[str], stdin: str | None = None, check: bool = True) -> str:
     """Run a command; on failure raise LabError with its first error line."""
     try:
-        done = subprocess.run(
-            list(argv),
-            input=stdin.encode() if stdin is not None else None,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-            preexec_fn=die_with_parent,
-        )
+        with signals_held():
+            done = subprocess.run(
+                list(argv),
+                input=stdin.encode() if stdin is not None else None,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
+                preexec_fn=die_with_parent,
+            )
     except FileNotFoundError:
         raise LabError(f"{argv[0]} is not installed") from None
     if check and done.returncode != 0:

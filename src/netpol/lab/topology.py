@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from netpol.lab import netlink, system
+from netpol.lab import netlink, private, system
 from netpol.lab.names import (
     BRIDGE,
     GATEWAY_IP,
@@ -190,12 +189,9 @@ def delete_netns(netns: Sequence[str]) -> None:
 
 
 def _remove_etc(names: LabNames, netns: str) -> None:
-    directory = names.etc_dir(netns)
-    for child in ("resolv.conf",):
-        with contextlib.suppress(FileNotFoundError):
-            (directory / child).unlink()
-    with contextlib.suppress(OSError):
-        directory.rmdir()
+    """The pod's ``/etc/netns`` directory; a link there is not the lab's and stays (and
+    nothing is removed through it; ``lab down --all`` removes the link itself)."""
+    private.remove_entry(names.etc_dir(netns), links=False)
 
 
 def lab_netns_present(names: LabNames) -> list[str]:
@@ -326,11 +322,6 @@ def teardown(names: LabNames, state: LabState | None) -> list[str]:
         etc |= {d for d in os.listdir(NETNS_ETC) if names.owns_netns(d)}
     for n in etc:
         _remove_etc(names, n)
-    _remove_tree(names.state_dir)
-    with contextlib.suppress(FileNotFoundError):
-        names.lock_file.unlink()
+    private.remove_entry(names.state_dir)
+    private.remove_file(names.lock_file)
     return removed
-
-
-def _remove_tree(path: os.PathLike[str] | str) -> None:
-    shutil.rmtree(path, ignore_errors=True)

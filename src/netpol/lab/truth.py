@@ -18,7 +18,8 @@ MAX_TABLE = 24  # endpoints; beyond that only the summary and the disagreements 
 
 
 def short_labels(cluster: Cluster, ids: Iterable[str]) -> dict[str, str]:
-    """Readable names: the workload's name when it has one pod here, else its pod name."""
+    """Readable names, ``namespace/`` first as everywhere else: the workload's name when it
+    has one pod here, else its pod name."""
     ids = list(ids)
     per_workload: dict[str, int] = {}
     for pid in ids:
@@ -38,8 +39,8 @@ def short_labels(cluster: Cluster, ids: Iterable[str]) -> dict[str, str]:
             and pod.workload.kind != "StatefulSet"
         ):
             name = pod.workload.name
-        labels[pid] = name
-    if len(set(labels.values())) < len(labels):  # same names in two namespaces: say which
+        labels[pid] = f"{pod.namespace}/{name}"
+    if len(set(labels.values())) < len(labels):  # a workload and a pod of the same name
         labels = {pid: pid if "/" in pid else name for pid, name in labels.items()}
     return labels
 
@@ -124,4 +125,45 @@ def render(report: ProbeReport, labels: Mapping[str, str], limit: int = 50) -> l
     more = len(report.disagreements) - limit
     if more > 0:
         lines.append(f"  ... and {more} more")
+    return lines
+
+
+def changes(before: ProbeReport, after: ProbeReport) -> tuple[list[str], list[str]]:
+    """Connections of both reports that became refused, and that became possible (lines)."""
+    old = before.cell_map()
+    closed: list[str] = []
+    opened: list[str] = []
+    for cell in after.cells:
+        a = cell.attempt
+        was = old.get((a.src, a.dst, a.port, a.protocol))
+        if was is None or was.observed == cell.observed:
+            continue
+        src, dst = after.labels.get(a.src, a.src), after.labels.get(a.dst, a.dst)
+        (opened if cell.observed else closed).append(f"{src} -> {dst} {a.port}/{a.protocol}")
+    return closed, opened
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def changes_summary(closed: list[str], opened: list[str]) -> str:
+    """``2 connections now refused, 1 now open``; ``no connection changed``."""
+    parts = [(len(found), what) for found, what in ((closed, "refused"), (opened, "open")) if found]
+    if not parts:
+        return "no connection changed"
+    (first, what), *rest = parts
+    return ", ".join(
+        [f"{count(first, 'connection')} now {what}"] + [f"{n} now {w}" for n, w in rest]
+    )
+
+
+def changes_lines(closed: list[str], opened: list[str], limit: int) -> list[str]:
+    """One ``✗``/``✓`` line per changed connection, at most ``limit`` of each kind."""
+    lines = [f"{NO} {line}" for line in closed[:limit]]
+    if len(closed) > limit:
+        lines.append(f"... and {len(closed) - limit} more now refused")
+    lines += [f"{YES} {line}" for line in opened[:limit]]
+    if len(opened) > limit:
+        lines.append(f"... and {len(opened) - limit} more now open")
     return lines

@@ -9,7 +9,7 @@ answers on each pod port.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +23,19 @@ from netpol.lab.documents import (
     objects_of_data,
     raw_documents,
 )
-from netpol.lab.names import RESERVED_IPS
+from netpol.lab.names import OUTSIDE_IP, RESERVED_IPS
 from netpol.lab.nftables import LabPod
+from netpol.lab.probe import (
+    ProbeEndpoint,
+    ProbeReport,
+    outside_probe_endpoint,
+    pod_probe_endpoint,
+    predict_only,
+)
 from netpol.lab.services import ServiceRoute, service_routes
 from netpol.lab.state import LabState
 from netpol.lab.system import LabError
+from netpol.lab.truth import short_labels
 from netpol.lab.workloads import PodWork, plan_pod
 from netpol.load.paths import read_paths
 from netpol.model.cluster import Cluster
@@ -188,3 +196,26 @@ def probed_ports(view: LabView, pod_id: str) -> list[tuple[int, str]]:
     ports = {(x.port, x.protocol) for x in work.listeners}
     ports |= {port for c in work.commands for port in c.ports}
     return sorted(ports)
+
+
+def probe_endpoints(
+    view: LabView, netns: Mapping[str, str], outside_netns: str | None
+) -> tuple[list[ProbeEndpoint], list[ProbeEndpoint]]:
+    """(sources, destinations) of a probe of every pod: the outside client first when
+    ``outside_netns`` is given; ``netns`` is each pod's namespace ("" for no packets)."""
+    destinations = [
+        pod_probe_endpoint(view.cc, lp.pod.id, netns.get(lp.pod.id, ""), lp.ip) for lp in view.pods
+    ]
+    sources = list(destinations)
+    if outside_netns is not None:
+        sources.insert(0, outside_probe_endpoint(outside_netns, OUTSIDE_IP))
+    return sources, destinations
+
+
+def predicted_report(view: LabView) -> ProbeReport:
+    """Every pair on every probed port as the engine decides it, without a packet: what the
+    lab's rules enforce (``lab probe`` checks them on packets)."""
+    sources, destinations = probe_endpoints(view, {}, "")
+    ids = [lp.pod.id for lp in view.pods]
+    ports = {pod_id: probed_ports(view, pod_id) for pod_id in ids}
+    return predict_only(view.cc, sources, destinations, ports, short_labels(view.cluster, ids))

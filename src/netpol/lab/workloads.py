@@ -63,7 +63,8 @@ def recognise_http_server(container: Container) -> int | None:
         if arg in ("-b", "--bind", "-d", "--directory") and i + 1 < len(rest):
             i += 2  # the lab binds every address of the pod and serves its own directory
             continue
-        if arg.isdigit() and 0 < int(arg) < 65536:
+        # ASCII digits only: "²".isdigit() holds, and int("²") raises (as http.server would)
+        if arg.isascii() and arg.isdigit() and 0 < int(arg) < 65536:
             port = int(arg)
             i += 1
             continue
@@ -72,7 +73,8 @@ def recognise_http_server(container: Container) -> int | None:
 
 
 def _versioned(name: str) -> bool:
-    return name.startswith("python3.") and name[len("python3.") :].isdigit()
+    minor = name[len("python3.") :]
+    return name.startswith("python3.") and minor.isascii() and minor.isdigit()
 
 
 def is_dns_pod(pod: Pod) -> bool:

@@ -58,6 +58,9 @@ def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     if obj.get("kind") == "Pod":
         return [spec]
+    job = spec.get("jobTemplate")  # a CronJob's pods are one level further down
+    if isinstance(job, dict) and isinstance(job.get("spec"), dict):
+        spec = job["spec"]
     template = spec.get("template")
     inner = template.get("spec") if isinstance(template, dict) else None
     return [inner] if isinstance(inner, dict) else []
