@@ -12,6 +12,7 @@ from netpol.cli.live_input import live_cluster, live_options, live_profile, requ
 from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
 from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -132,6 +133,7 @@ def parse_port_options(
 
 
 def fail(message: str) -> NoReturn:
-    """One line on stderr, exit 2: bad input or usage."""
-    click.echo(f"error: {message}", err=True)
+    """One line on stderr, exit 2: bad input or usage (whatever names or server text the
+    message quotes, it stays one line: ``safe_text.visible``)."""
+    click.echo(f"error: {visible(message, MESSAGE_LIMIT)}", err=True)
     sys.exit(EXIT_BAD_INPUT)
