@@ -9,6 +9,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
+from netpol.cli.progress import progress_for_command
 from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
@@ -90,11 +91,12 @@ def require_paths(paths: tuple[str, ...]) -> None:
 def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
     """The cluster, or exit 2 with every problem on its own line (warnings go to stderr too)."""
     target = requested_target()
+    progress = progress_for_command()
     if target is None:
         require_paths(paths)
-        result: LoadResult = load_cluster(paths, options)
+        result: LoadResult = load_cluster(paths, options, progress=progress)
     else:
-        result = check_and_build(live_cluster(target).documents(), [], options)
+        result = check_and_build(live_cluster(target).documents(), [], options, progress)
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.text(), err=True)
     context = click.get_current_context(silent=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from netpol.cli.common import input_options, load_or_exit, options_from, parse_port_options
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
@@ -53,7 +54,11 @@ def command(
     options = options_from(params)
     cluster = load_or_exit(paths, options)
     cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc, include_external=include_external, include_nodes=include_nodes)
+    progress = progress_for_command()
+    matrix = class_matrix(
+        cc, include_external=include_external, include_nodes=include_nodes, progress=progress
+    )
+    progress.phase("writing")
     view = MatrixView(matrix, granularity)
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
     if output == "table" and len(view.endpoints) > TABLE_LIMIT:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import click
@@ -34,6 +35,7 @@ class SafeStream(io.TextIOBase):
         super().__init__()
         self.raw = raw
         self.colour = False
+        self.before_write: Callable[[], None] | None = None  # erases the progress line
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -53,6 +55,8 @@ class SafeStream(io.TextIOBase):
         safe = visible_lines(text)
         if self.colour and _human_output():
             safe = highlight(safe)
+        if self.before_write is not None and safe:
+            self.before_write()
         self.raw.write(safe)
         return len(text)
 
@@ -91,6 +95,13 @@ def install() -> None:
 def raw(stream: TextIO) -> TextIO:
     """The stream under a ``SafeStream``: for the progress line's own cursor moves only."""
     return stream.raw if isinstance(stream, SafeStream) else stream
+
+
+def on_write(callback: Callable[[], None]) -> None:
+    """Call ``callback`` before anything is printed (to erase a progress line first)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, SafeStream):
+            stream.before_write = callback
 
 
 def wants_colour(choice: str, stream: TextIO, environ: dict[str, str] | None = None) -> bool:

@@ -10,23 +10,25 @@ from typing import BinaryIO
 from netpol.load.gcpause import gc_paused
 from netpol.load.yamldoc import RawDocument, decode, parse_text
 from netpol.model.diagnostics import Diagnostic, Severity
+from netpol.model.progress import SILENT, Progress
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def read_paths(
-    paths: Iterable[str], stdin: BinaryIO | None = None
+    paths: Iterable[str], stdin: BinaryIO | None = None, progress: Progress = SILENT
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Every document of every path, in a stable order (files sorted within directories)."""
     with gc_paused():
-        return _read_all(paths, stdin)
+        return _read_all(paths, stdin, progress)
 
 
 def _read_all(
-    paths: Iterable[str], stdin: BinaryIO | None
+    paths: Iterable[str], stdin: BinaryIO | None, progress: Progress
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     docs: list[RawDocument] = []
     diags: list[Diagnostic] = []
+    progress.phase("reading files")
     for path in paths:
         if path == "-":
             data = (stdin or sys.stdin.buffer).read()
@@ -36,8 +38,10 @@ def _read_all(
             files = _manifest_files(path)
             if not files:
                 diags.append(_error(path, "directory contains no .yaml, .yml or .json file"))
+            progress.phase("reading files", len(files))
             for file in files:
                 _read_file(file, docs, diags)
+                progress.advance()
             continue
         if not os.path.exists(path):
             diags.append(_error(path, _missing(path)))
