@@ -3,7 +3,7 @@
 It imports only modules the interpreter has already loaded (``_signal`` rather than
 ``signal``, which would import ``enum``), so the handler is in place before the CLI
 (click, the verbs) starts importing. ``netpol``, ``kubectl-netpol`` and
-``python -m netpol`` all start here.
+``python -m netpol`` all start here, and ``kubectl_complete-netpol`` too.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ def _raise_interrupted(signum: int, frame: object) -> None:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Run the CLI; Ctrl-C exits 130 with the one line ``interrupted``."""
+    """Run the CLI (``netpol``, ``kubectl-netpol``, ``python -m netpol``); Ctrl-C exits 130
+    with the one line ``interrupted``."""
     _signal.signal(_signal.SIGINT, _raise_interrupted)
     try:
         from netpol.cli import terminal
@@ -34,6 +35,18 @@ def run(argv: list[str] | None = None) -> None:
         from netpol.cli.main import main
 
         main(argv)
+    except (Interrupted, KeyboardInterrupt):
+        _interrupted()
+
+
+def kubectl_complete() -> None:
+    """``kubectl_complete-netpol WORD...``: the candidates kubectl shows for
+    ``kubectl netpol WORD...<TAB>``."""
+    _signal.signal(_signal.SIGINT, _raise_interrupted)
+    try:
+        from netpol.cli.completion_cmd import kubectl_candidates
+
+        sys.stdout.write("".join(line + "\n" for line in kubectl_candidates(sys.argv[1:])))
     except (Interrupted, KeyboardInterrupt):
         _interrupted()
 

@@ -28,6 +28,7 @@ VERB_MODULES = (
     "netpol.cli.snapshot_cmd",
     "netpol.cli.doctor_cmd",
     "netpol.cli.probe_cmd",
+    "netpol.cli.completion_cmd",
 )
 
 
