@@ -51,8 +51,14 @@ def test_visible_escapes_what_a_terminal_would_act_on(raw: str, shown: str) -> N
         ("authorization: bearer abcdefgh12345678==", f"authorization: bearer {MASK}"),
         ("Basic dXNlcjpwYXNzd29yZA==", f"Basic {MASK}"),
         (f"token {JWT} echoed", f"token eyJ{MASK} echoed"),
-        (f"key: {PEM} end", f"key: -----BEGIN RSA PRIVATE KEY-----{MASK}-----END RSA PRIVATE KEY----- end"),
-        ("-----BEGIN PRIVATE KEY-----\nMIIE cut here", f"-----BEGIN PRIVATE KEY-----{MASK}-----END PRIVATE KEY-----"),
+        (
+            f"key: {PEM} end",
+            f"key: -----BEGIN RSA PRIVATE KEY-----{MASK}-----END RSA PRIVATE KEY----- end",
+        ),
+        (
+            "-----BEGIN PRIVATE KEY-----\nMIIE cut here",
+            f"-----BEGIN PRIVATE KEY-----{MASK}-----END PRIVATE KEY-----",
+        ),
         ('{"token": "s3cr3t-t0ken-value"}', f'{{"token": "{MASK}"}}'),
         ("client-key-data: LS0tLS1CRUdJTiBSU0E=", f"client-key-data: {MASK}"),
         # words that only look alike stay
