@@ -147,3 +147,30 @@ def test_hostile_names_never_reach_the_terminal_raw(
     assert "PWNED" in out + err or parse is _html  # the name is shown, escaped, not dropped
     if parse is not None and result.returncode != 2:
         parse(out)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lint"],
+        ["describe", "networkpolicy", "app1-ns/backend-policy"],
+        ["verify", "--expect", str(TUTORIAL / "expectations.yaml")],
+    ],
+    ids=["lint", "describe", "verify"],
+)
+def test_a_file_name_cannot_forge_a_line(tmp_path: Path, args: list[str]) -> None:
+    """A git repository can carry a file named ``05<NEWLINE>error: all good.yaml``."""
+    shutil.copytree(TUTORIAL, tmp_path / "in")
+    policy = tmp_path / "in" / "05-revised-backend-netpol.yaml"
+    policy.rename(tmp_path / "in" / "05\nerror: all good.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "netpol", *args[:1], *args[1:], str(tmp_path / "in")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+    )
+    assert result.returncode in (0, 1), result.stderr
+    output = result.stdout + result.stderr
+    assert not any(line.startswith("error: all good") for line in output.splitlines())
+    if args[0] != "verify":  # verify names no file of the cluster when all goes as expected
+        assert "05\\nerror: all good.yaml" in output
