@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from netpol.cli.common import fail, input_options, load_or_exit, options_from
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.views import GRANULARITIES
@@ -83,7 +84,7 @@ def command(
             fail(str(exc))
     cluster = load_or_exit(paths, options)
     cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc, include_external=not no_external)
+    matrix = class_matrix(cc, include_external=not no_external, progress=progress_for_command())
     view, aggregated = choose_view(matrix, granularity, focus, max_nodes)
     expected: list[ExpectedFlow] = []
     if expectations is not None:
