@@ -32,7 +32,11 @@ MASK = "***"
 # (``eyJ`` is ``{"`` in base64url), PEM private keys (cut or whole), and the kubeconfig
 # fields that hold them.
 _SECRETS = (
-    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/-]{8,}=*"), rf"\1\2{MASK}"),
+    # a credential has a digit or a symbol somewhere: "basic connectivity" is prose
+    (
+        re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z.]*[0-9_~+/=-])[A-Za-z0-9._~+/-]{8,}=*"),
+        rf"\1\2{MASK}",
+    ),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), f"eyJ{MASK}"),
     (
         re.compile(
