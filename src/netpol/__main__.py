@@ -1,3 +1,3 @@
-from netpol.cli.main import main
+from netpol.cli.entry import run
 
-main()
+run()

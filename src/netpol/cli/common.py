@@ -10,11 +10,13 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
+from netpol.cli.progress import progress_for_command
 from netpol.engine.names import Scope, did_you_mean, parse_selector
 from netpol.engine.resolve import ResolveError, parse_port_spec
 from netpol.load.paths import format_size, parse_size
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, InputLimits, Options
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
 from netpol.validate.pipeline import LoadResult, check_and_build, load_cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -143,11 +145,12 @@ def require_paths(paths: tuple[str, ...]) -> None:
 def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
     """The cluster, or exit 2 with every problem on its own line (warnings go to stderr too)."""
     target = requested_target()
+    progress = progress_for_command()
     if target is None:
         require_paths(paths)
-        result: LoadResult = load_cluster(paths, options)
+        result: LoadResult = load_cluster(paths, options, progress=progress)
     else:
-        result = check_and_build(live_cluster(target).documents(), [], options)
+        result = check_and_build(live_cluster(target).documents(), [], options, progress)
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.text(), err=True)
     context = click.get_current_context(silent=True)
@@ -188,8 +191,9 @@ def parse_port_options(
 
 
 def fail(message: str) -> NoReturn:
-    """One line on stderr, exit 2: bad input or usage."""
-    click.echo(f"error: {message}", err=True)
+    """One line on stderr, exit 2: bad input or usage (whatever names or server text the
+    message quotes, it stays one line: ``safe_text.visible``)."""
+    click.echo(f"error: {visible(message, MESSAGE_LIMIT)}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 

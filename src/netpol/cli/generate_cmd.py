@@ -26,6 +26,7 @@ from netpol.cli.common import (
     output_option,
 )
 from netpol.model.options import InputLimits
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
 
 
 def _read_flows(flows_path: str | None, matrix_path: str | None, limits: InputLimits) -> FlowsFile:
@@ -108,10 +109,10 @@ def command(
     except FlowResolveError as exc:
         fail(f"{flows.path}: {exc}")
     except GenerateError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {visible(str(exc), MESSAGE_LIMIT)}", err=True)  # names flows
         sys.exit(EXIT_CHECK_FAILED)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {visible(note, MESSAGE_LIMIT)}", err=True)
     if output == "json":
         text = json.dumps(
             {

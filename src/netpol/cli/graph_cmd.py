@@ -17,6 +17,7 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.views import GRANULARITIES
@@ -103,7 +104,7 @@ def command(
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc, include_external=not no_external)
+    matrix = class_matrix(cc, include_external=not no_external, progress=progress_for_command())
     admits = None if scope.everything else scope.admits
     view, aggregated = choose_view(matrix, granularity, focus, max_nodes, admits)
     note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)

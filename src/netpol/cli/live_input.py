@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
 from netpol.analysis.cni import CniReport, choose_profile, detect_cni
-from netpol.load.live import LiveCluster, LiveError, LiveTarget, Progress, read_cluster
+from netpol.cli.progress import per_resource, progress_for_command
+from netpol.load.live import LiveCluster, LiveError, LiveTarget, read_cluster
 from netpol.model.options import Options
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
 
 _CACHE_KEY = "netpol.live"
 
@@ -83,21 +85,14 @@ def live_cluster(target: LiveTarget) -> LiveCluster:
     cached = cache.get(_CACHE_KEY)
     if cached is not None and cached[0] == target:
         return cached[1]
-    progress = terminal_progress(sys.stderr)
     try:
-        live = read_cluster(target, progress)
+        live = read_cluster(target, per_resource(progress_for_command()))
     except LiveError as exc:
-        failure: LiveError | None = exc
-    else:
-        failure = None
-    finally:
-        if progress is not None:
-            progress("", 0, True)
-    if failure is not None:
-        click.echo(f"error: {failure}", err=True)
+        # a server's text: one line, cut, secrets masked
+        click.echo(f"error: {visible(str(exc), MESSAGE_LIMIT)}", err=True)
         sys.exit(2)
     for note in live.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {visible(note, MESSAGE_LIMIT)}", err=True)
     cache[_CACHE_KEY] = (target, live)
     return live
 
@@ -125,18 +120,3 @@ def live_profile(params: dict[str, Any]) -> str | None:
     if choice.note:
         click.echo(f"note: {choice.note}", err=True)
     return choice.profile
-
-
-def terminal_progress(stream: TextIO) -> Progress | None:
-    """A one-line progress display on a terminal (none when ``stream`` is not a TTY)."""
-    if not stream.isatty():
-        return None
-
-    def show(resource: str, count: int, done: bool) -> None:
-        text = f"reading {resource}: {count:,}" if resource else ""
-        stream.write("\r\033[K" + text)
-        if done and not resource:
-            stream.write("\r\033[K")
-        stream.flush()
-
-    return show

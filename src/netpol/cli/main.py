@@ -8,6 +8,7 @@ import sys
 import click
 
 from netpol import __version__
+from netpol.cli.terminal import COLOR_CHOICES, program_name, set_colour
 
 # One module per verb (or verb group); each defines ``command``.
 VERB_MODULES = (
@@ -27,6 +28,7 @@ VERB_MODULES = (
     "netpol.cli.snapshot_cmd",
     "netpol.cli.doctor_cmd",
     "netpol.cli.probe_cmd",
+    "netpol.cli.completion_cmd",
 )
 
 
@@ -34,7 +36,15 @@ VERB_MODULES = (
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="netpol")
-def cli() -> None:
+@click.option(
+    "--color",
+    type=click.Choice(COLOR_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Colour verdicts and severities: auto = on a terminal, unless NO_COLOR is set.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr.")
+def cli(color: str, quiet: bool) -> None:
     """Kubernetes NetworkPolicy, end to end: validate, explain, matrix, verify, lint, diff,
     generate, graph, and a lab that enforces the same policies on real packets.
 
@@ -45,6 +55,7 @@ def cli() -> None:
       netpol matrix examples/three-tier
       netpol demo
     """
+    set_colour(color)
 
 
 for _name in VERB_MODULES:
@@ -54,7 +65,7 @@ for _name in VERB_MODULES:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a broken pipe (``| head``) ends quietly, as Unix tools do."""
     try:
-        cli.main(args=argv, prog_name="netpol", standalone_mode=True)
+        cli.main(args=argv, prog_name=program_name(), standalone_mode=True)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)

@@ -17,6 +17,7 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
@@ -78,7 +79,11 @@ def command(
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc, include_external=include_external, include_nodes=include_nodes)
+    progress = progress_for_command()
+    matrix = class_matrix(
+        cc, include_external=include_external, include_nodes=include_nodes, progress=progress
+    )
+    progress.phase("writing")
     view = MatrixView(matrix, granularity, None if scope.everything else scope.admits)
     note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None

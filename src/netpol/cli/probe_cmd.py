@@ -24,6 +24,7 @@ from netpol.cli.common import (
     output_option,
 )
 from netpol.cli.live_input import cni_of, live_cluster, requested_target
+from netpol.cli.progress import counted, progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.names import did_you_mean
 from netpol.load.live import LiveError, connect
@@ -123,7 +124,7 @@ def command(
             timeout=timeout,
             probe_image=probe_image if probe_pods else None,
             say=lambda line: click.echo(line, err=True),
-            progress=_progress(len(plan.cases)),
+            progress=counted(progress_for_command(), "probing", len(plan.cases)),
         )
     except LiveError as exc:
         fail(str(exc))
@@ -138,17 +139,6 @@ def command(
         )
     if not summary.ok:
         sys.exit(EXIT_CHECK_FAILED)
-
-
-def _progress(total: int) -> Any:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int) -> None:
-        sys.stderr.write(f"\r\033[Kprobing {done}/{total}" + ("\r\033[K" if done == total else ""))
-        sys.stderr.flush()
-
-    return show
 
 
 def _table(results: list[ProbeResult]) -> str:

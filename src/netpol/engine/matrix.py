@@ -24,6 +24,7 @@ from netpol.engine.masks import INTERSECT, UNION, Ids, MaskTable, PortAtoms
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.tiered_matrix import BAND_ELEMENTS, TieredMatrix, tiered_connection_sets
 from netpol.model.options import Profile
+from netpol.model.progress import SILENT, Progress
 
 
 @dataclass(eq=False)
@@ -100,8 +101,12 @@ class NetworkPolicySides:
 
 
 def network_policy_sides(
-    cc: CompiledCluster, include_external: bool = False, include_nodes: bool = False
+    cc: CompiledCluster,
+    include_external: bool = False,
+    include_nodes: bool = False,
+    progress: Progress = SILENT,
 ) -> NetworkPolicySides:
+    progress.phase("building classes")
     partition = Partition(cc, include_external=include_external, include_nodes=include_nodes)
     builder = ClassSets(cc, partition)
     sets = _connection_sets(cc, builder)
@@ -114,7 +119,9 @@ def network_policy_sides(
     ingress = np.zeros((k, k), dtype=np.int32)  # [src, dst], filled per destination
     egress_isolated = 0
     ingress_isolated = 0
+    progress.phase(f"computing the matrix of {k:,} classes, policy", len(cc.policies))
     for compiled in cc.policies:
+        progress.advance()
         policy = compiled.policy
         subjects = builder.subjects(policy.namespace, policy.pod_selector)
         if not subjects:
@@ -133,10 +140,13 @@ def network_policy_sides(
 
 
 def class_matrix(
-    cc: CompiledCluster, include_external: bool = False, include_nodes: bool = False
+    cc: CompiledCluster,
+    include_external: bool = False,
+    include_nodes: bool = False,
+    progress: Progress = SILENT,
 ) -> ClassMatrix:
     """Allowed connections between every pair of endpoint classes (spec 4.6, in bulk)."""
-    np_sides = network_policy_sides(cc, include_external, include_nodes)
+    np_sides = network_policy_sides(cc, include_external, include_nodes, progress)
     partition, builder, table = np_sides.partition, np_sides.sets, np_sides.table
     egress, ingress = np_sides.egress, np_sides.ingress
     if cc.tiered is not None:
@@ -155,6 +165,7 @@ def class_matrix(
         ingress[:, builder.indexes(builder.all_classes & ~np_sides.ingress_isolated)] = (
             MaskTable.EVERYTHING
         )
+    progress.phase("combining egress and ingress")
     allowed = _both(table, egress, ingress)  # over egress: neither matrix is read again
     return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile)
 

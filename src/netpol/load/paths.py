@@ -21,6 +21,7 @@ from netpol.load.gcpause import gc_paused
 from netpol.load.yamldoc import RawDocument, decode, parse_text
 from netpol.model.diagnostics import Diagnostic, Severity
 from netpol.model.options import InputLimits
+from netpol.model.progress import SILENT, Progress
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_LIMITS = InputLimits()
@@ -39,18 +40,22 @@ class _Budget:
 
 
 def read_paths(
-    paths: Iterable[str], stdin: BinaryIO | None = None, limits: InputLimits = DEFAULT_LIMITS
+    paths: Iterable[str],
+    stdin: BinaryIO | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    progress: Progress = SILENT,
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Every document of every path, in a stable order (files sorted within directories)."""
     with gc_paused():
-        return _read_all(paths, stdin, _Budget(limits))
+        return _read_all(paths, stdin, _Budget(limits), progress)
 
 
 def _read_all(
-    paths: Iterable[str], stdin: BinaryIO | None, budget: _Budget
+    paths: Iterable[str], stdin: BinaryIO | None, budget: _Budget, progress: Progress
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     docs: list[RawDocument] = []
     diags: list[Diagnostic] = []
+    progress.phase("reading files")
     for path in paths:
         if path == "-":
             _read_text(read_stream(stdin or sys.stdin.buffer, "-", budget), "-", docs, diags)
@@ -59,8 +64,10 @@ def _read_all(
             files = _manifest_files(path)
             if not files:
                 diags.append(_error(path, "directory contains no .yaml, .yml or .json file"))
+            progress.phase("reading files", len(files))
             for file in files:
                 _read_text(_bounded_text(file, budget, inside=path), file, docs, diags)
+                progress.advance()
             continue
         if not os.path.exists(path):
             diags.append(_error(path, _missing(path)))

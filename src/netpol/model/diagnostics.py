@@ -6,6 +6,8 @@ import enum
 import json
 from dataclasses import dataclass
 
+from netpol.model.safe_text import MESSAGE_LIMIT, cut, mask_secrets, visible
+
 
 class Severity(enum.Enum):
     ERROR = "error"
@@ -39,13 +41,14 @@ class Diagnostic:
         return f"{self.path}:{self.line}" if self.line else self.path
 
     def one_line(self) -> str:
-        """``file:line: error: Kind/ns/name: spec.x: message (value: ...)``."""
-        parts = [f"{self.location}: {self.severity.value}:"]
+        """``file:line: error: Kind/ns/name: spec.x: message (value: ...)``, on one line
+        whatever the input's names and the server's messages hold (``safe_text.visible``)."""
+        parts = [f"{visible(self.location, MESSAGE_LIMIT)}: {self.severity.value}:"]
         if self.obj:
-            parts.append(f"{self.obj}:")
+            parts.append(f"{visible(self.obj)}:")
         if self.field:
-            parts.append(f"{self.field}:")
-        parts.append(self.message)
+            parts.append(f"{visible(self.field)}:")
+        parts.append(visible(self.message, MESSAGE_LIMIT))
         text = " ".join(parts)
         if self.value is not None:
             text += f" (value: {_short(self.value)})"
@@ -53,7 +56,9 @@ class Diagnostic:
 
     def text(self) -> str:
         """The one line, then the excerpt (if any) under it: what the CLI prints."""
-        return "\n".join((self.one_line(), *self.excerpt))
+        return "\n".join(
+            (self.one_line(), *(visible(line, MESSAGE_LIMIT) for line in self.excerpt))
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -63,7 +68,7 @@ class Diagnostic:
             "line": self.line,
             "object": self.obj,
             "field": self.field,
-            "message": self.message,
+            "message": mask_secrets(cut(self.message, MESSAGE_LIMIT)),
             "value": _jsonable(self.value),
         }
 
@@ -74,7 +79,7 @@ def _short(value: object, limit: int = 60) -> str:
         return "true" if value else "false"
     # json.dumps escapes newlines and control characters: a diagnostic stays on one line
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return visible(text, limit)
 
 
 def _jsonable(value: object) -> object:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -25,9 +27,11 @@ class Source:
         return self.locate(field_path) or self.line
 
     def at(self, field_path: str = "") -> str:
-        """``file:line`` for the object or one of its fields."""
+        """``file:line`` for the object or one of its fields, printable (a file name may
+        hold a newline or an escape: ``safe_text.visible``)."""
         line = self.line_of(field_path)
-        return f"{self.path}:{line}" if line else self.path
+        path = visible(self.path, MESSAGE_LIMIT)
+        return f"{path}:{line}" if line else path
 
     def __str__(self) -> str:
         return self.at()

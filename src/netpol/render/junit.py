@@ -3,10 +3,10 @@ Ant schema: testsuites > testsuite > testcase with failure, error or nothing).""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from netpol.analysis.verify import ERROR, FAIL, VerifyReport
+from netpol.model.safe_text import visible_lines
 from netpol.render.explain import explanation_text
 from netpol.render.verify import pair_text
 
@@ -65,7 +65,8 @@ def verify_junit(report: VerifyReport, suite: str = "netpol verify") -> str:
     document = ET.tostring(root, encoding="unicode")
     # ElementTree escapes markup but writes control characters as they are, and XML 1.0
     # forbids them: a name written "\a" in YAML would make the whole report unreadable.
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub("\ufffd", document)
+    # visible_lines writes each as a visible escape (and masks secrets).
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + visible_lines(document)
 
 
 def _testcase(path: str, name: str, line: int) -> ET.Element:
@@ -82,9 +83,6 @@ def _testcase(path: str, name: str, line: int) -> ET.Element:
 def _result(case: ET.Element, tag: str, message: str, kind: str, text: str) -> None:
     """A <failure> or <error> child of ``case``: its message, type and body."""
     ET.SubElement(case, tag, {"message": message, "type": kind}).text = text
-
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _classname(path: str) -> str:

@@ -6,6 +6,7 @@ import json
 
 from netpol.analysis.lint import LintReport
 from netpol.model.diagnostics import Severity
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
 from netpol.render.table import render_table
 
 
@@ -13,10 +14,12 @@ def lint_text(report: LintReport, hints: bool = True) -> str:
     """``file:line: severity [check] object field: message`` per finding, then a summary."""
     lines = []
     for f in report.findings:
-        where = f"{f.obj} {f.field}".strip()
-        lines.append(f"{f.location}: {f.severity.value} [{f.check}] {where}: {f.message}")
+        # file names and messages come from the input: each stays on its line
+        where = visible(f"{f.obj} {f.field}".strip(), MESSAGE_LIMIT)
+        location, message = visible(f.location, MESSAGE_LIMIT), visible(f.message, MESSAGE_LIMIT)
+        lines.append(f"{location}: {f.severity.value} [{f.check}] {where}: {message}")
         if hints and f.hint:
-            lines.append(f"    hint: {f.hint}")
+            lines.append(f"    hint: {visible(f.hint, MESSAGE_LIMIT)}")
     lines.append(summary(report))
     return "\n".join(lines)
 

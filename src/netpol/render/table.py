@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
+
 GAP = "   "  # kubectl's tabwriter pads columns with three spaces
 
 
@@ -22,4 +24,4 @@ def render_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
 def _cell(value: object) -> str:
     if value is None or value == "":
         return "<none>"
-    return " ".join(str(value).split())  # a newline or tab inside a cell would break the grid
+    return visible(value, MESSAGE_LIMIT)  # a newline or tab inside a cell would break the grid

@@ -14,6 +14,7 @@ from netpol.analysis.verify import (
     VerifyReport,
 )
 from netpol.engine.explain import Explanation
+from netpol.model.safe_text import MESSAGE_LIMIT, visible
 from netpol.render.explain import explanation_json, explanation_text
 from netpol.render.table import render_table
 
@@ -90,9 +91,9 @@ def verify_text(report: VerifyReport, verbose: bool = False) -> str:
 
 def _detail(r: ExpectationResult) -> str:
     e = r.expectation
-    head = f"{_status(r.status)} {e.name} (expectations line {e.line})"
+    head = f"{_status(r.status)} {visible(e.name)} (expectations line {e.line})"
     if r.status == ERROR:
-        return f"{head}\n  error: {r.error}"
+        return f"{head}\n  error: {visible(r.error, MESSAGE_LIMIT)}"
     lines = [head]
     failures = r.failures
     for pair in failures[:MAX_LISTED]:
@@ -114,7 +115,7 @@ def _default_detail(d: DefaultResult) -> str:
         if d.default == "deny"
         else "denied but listed by no deny expectation"
     )
-    lines = [f"FAIL {d.name}: {len(d.violations)} pod pair(s) {word}"]
+    lines = [f"FAIL {visible(d.name)}: {len(d.violations)} pod pair(s) {word}"]
     for v in d.violations[:MAX_LISTED]:
         lines.append(f"  {v.src.id} -> {v.dst.id}: {v.extra.text()}")
     if len(d.violations) > MAX_LISTED:

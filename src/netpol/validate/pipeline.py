@@ -12,6 +12,7 @@ from netpol.load.yamldoc import RawDocument
 from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Diagnostic, Severity
 from netpol.model.options import Options
+from netpol.model.progress import SILENT, Progress
 from netpol.validate.documents import validate_document
 
 
@@ -37,21 +38,29 @@ class LoadResult:
 
 
 def load_cluster(
-    paths: Sequence[str], options: Options, stdin: BinaryIO | None = None
+    paths: Sequence[str],
+    options: Options,
+    stdin: BinaryIO | None = None,
+    progress: Progress = SILENT,
 ) -> LoadResult:
     """Every object of ``paths`` checked as the API server would, then built into a Cluster."""
-    docs, read_problems = read_paths(paths, stdin, options.input_limits)
-    return check_and_build(docs, read_problems, options)
+    docs, read_problems = read_paths(paths, stdin, options.input_limits, progress)
+    return check_and_build(docs, read_problems, options, progress)
 
 
 def check_and_build(
-    docs: list[RawDocument], read_problems: list[Diagnostic], options: Options
+    docs: list[RawDocument],
+    read_problems: list[Diagnostic],
+    options: Options,
+    progress: Progress = SILENT,
 ) -> LoadResult:
     """Validate ``docs``; build from the valid ones (all problems are reported at once)."""
     diagnostics = list(read_problems)
     valid: list[RawDocument] = []
     invalid = 0
+    progress.phase("checking objects", len(docs))
     for doc in docs:
+        progress.advance()
         problems = validate_document(doc)
         diagnostics += problems
         if any(p.severity is Severity.ERROR for p in problems):
@@ -65,6 +74,7 @@ def check_and_build(
             else d
             for d in diagnostics
         ]
+    progress.phase("building the cluster")
     cluster = build_cluster(valid, options)
     diagnostics += cluster.diagnostics
     ok = not any(d.severity is Severity.ERROR for d in diagnostics)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from netpol.cli.live_input import terminal_progress
 from netpol.cli.matrix_cmd import command as matrix
 from netpol.load.live import LiveError, LiveTarget, read_cluster
 
@@ -152,23 +150,6 @@ def test_paths_and_a_live_cluster_exclude_each_other(kubeconfig: str) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
         "Error: give PATHs or --kubeconfig/--context/--live, not both"
-    )
-
-
-def test_progress_is_shown_on_a_terminal_only() -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    assert terminal_progress(io.StringIO()) is None
-    screen = Terminal()
-    show = terminal_progress(screen)
-    assert show is not None
-    show("pods", 500, False)
-    show("pods", 1200, True)
-    show("", 0, True)
-    assert screen.getvalue() == (
-        "\r\033[Kreading pods: 500\r\033[Kreading pods: 1,200\r\033[K\r\033[K"
     )
 
 

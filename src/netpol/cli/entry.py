@@ -1,0 +1,65 @@
+"""The program's first module: Ctrl-C ends it cleanly at any moment, imports included.
+
+It imports only modules the interpreter has already loaded (``_signal`` rather than
+``signal``, which would import ``enum``), so the handler is in place before the CLI
+(click, the verbs) starts importing. ``netpol``, ``kubectl-netpol`` and
+``python -m netpol`` all start here, and ``kubectl_complete-netpol`` too.
+"""
+
+from __future__ import annotations
+
+import _signal
+import os
+import sys
+
+EXIT_INTERRUPTED = 128 + _signal.SIGINT  # what a shell reports for a job ended by Ctrl-C
+
+
+class Interrupted(BaseException):
+    """Ctrl-C. Not a KeyboardInterrupt, which click turns into ``Aborted!`` and exit 1;
+    ``finally`` blocks (the lab's clean-up) still run on the way out."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Run the CLI (``netpol``, ``kubectl-netpol``, ``python -m netpol``); Ctrl-C exits 130
+    with the one line ``interrupted``."""
+    _signal.signal(_signal.SIGINT, _raise_interrupted)
+    try:
+        from netpol.cli import terminal
+
+        terminal.install()
+        from netpol.cli.main import main
+
+        main(argv)
+    except (Interrupted, KeyboardInterrupt):
+        _interrupted()
+
+
+def kubectl_complete() -> None:
+    """``kubectl_complete-netpol WORD...``: the candidates kubectl shows for
+    ``kubectl netpol WORD...<TAB>``."""
+    _signal.signal(_signal.SIGINT, _raise_interrupted)
+    try:
+        from netpol.cli.completion_cmd import kubectl_candidates
+
+        sys.stdout.write("".join(line + "\n" for line in kubectl_candidates(sys.argv[1:])))
+    except (Interrupted, KeyboardInterrupt):
+        _interrupted()
+
+
+def _interrupted() -> None:
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # a second Ctrl-C must not start a traceback
+    import contextlib  # not at the top: this module imports nothing the interpreter lacks
+
+    with contextlib.suppress(BaseException):  # a closed pipe or a full disk: the line matters
+        sys.stdout.flush()
+    # past the stream wrappers: nothing here came from input; on a terminal, the progress
+    # line (if any) is cleared first
+    clear = b"\r\x1b[K" if os.isatty(2) else b""
+    with contextlib.suppress(OSError):
+        os.write(2, clear + b"interrupted\n")
+    os._exit(EXIT_INTERRUPTED)

@@ -1,0 +1,120 @@
+"""The progress line: after DELAY seconds of work, on a terminal only, erased at the end
+and before anything else is printed."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from netpol.cli.progress import TerminalProgress, counted, per_resource, progress_for_command
+from netpol.cli.terminal import SafeStream
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+TUTORIAL = SRC / "netpol" / "examples" / "tutorial"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_nothing_is_drawn_before_the_delay_then_each_phase_and_its_count() -> None:
+    screen, clock = io.StringIO(), Clock()
+    progress = TerminalProgress(screen, delay=2.0, clock=clock)
+    progress.phase("reading files", 3)
+    progress.advance()
+    assert screen.getvalue() == ""  # short work leaves no trace
+    clock.now = 2.5
+    progress.advance()
+    clock.now = 2.55
+    progress.advance()  # the last step is drawn even inside the redraw interval
+    clock.now = 3.0
+    progress.phase("building classes")
+    progress.clear()
+    progress.clear()  # erasing twice writes once
+    assert screen.getvalue() == (
+        "\r\x1b[Knetpol: reading files 2/3"
+        "\r\x1b[Knetpol: reading files 3/3"
+        "\r\x1b[Knetpol: building classes"
+        "\r\x1b[K"
+    )
+
+
+def test_redraws_are_throttled() -> None:
+    screen, clock = io.StringIO(), Clock()
+    progress = TerminalProgress(screen, delay=0.0, clock=clock)
+    progress.phase("checking objects", 10_000)
+    for _ in range(5_000):
+        progress.advance()
+    assert screen.getvalue().count("\r\x1b[K") == 1  # the phase; the steps came too fast
+
+
+def test_other_output_erases_the_line_first() -> None:
+    screen, clock = io.StringIO(), Clock()
+    progress = TerminalProgress(screen, delay=0.0, clock=clock)
+    stream = SafeStream(screen)
+    stream.before_write = progress.clear
+    progress.phase("computing")
+    stream.write("warning: x\n")
+    assert screen.getvalue() == "\r\x1b[Knetpol: computing\r\x1b[Kwarning: x\n"
+
+
+def test_counts_reported_as_totals_and_per_resource() -> None:
+    screen, clock = io.StringIO(), Clock()
+    progress = TerminalProgress(screen, delay=0.0, clock=clock)
+    show = counted(progress, "probing", 4)
+    show(4)
+    assert progress.text() == "netpol: probing 4/4"
+    live = per_resource(progress)
+    live("pods", 500, False)
+    clock.now = 1.0
+    live("pods", 1200, True)
+    assert progress.text() == "netpol: reading pods 1,200"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stderr", "root_quiet", "verb_quiet", "drawn"),
+    [
+        (Terminal, False, False, True),
+        (Terminal, True, False, False),  # netpol -q VERB
+        (Terminal, False, True, False),  # a verb's own -q
+        (io.StringIO, False, False, False),  # a pipe
+    ],
+)
+def test_a_verb_gets_a_drawn_progress_only_on_a_terminal_without_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+    stderr: type[io.StringIO],
+    root_quiet: bool,
+    verb_quiet: bool,
+    drawn: bool,
+) -> None:
+    monkeypatch.setattr(sys, "stderr", stderr())
+    root = click.Context(click.Group("netpol"), info_name="netpol")
+    root.params = {"quiet": root_quiet}
+    verb = click.Context(click.Command("matrix"), parent=root, info_name="matrix")
+    verb.params = {"quiet": verb_quiet}
+    with root, verb:
+        progress = progress_for_command()
+        assert isinstance(progress, TerminalProgress) is drawn
+        assert progress_for_command() is progress  # one per run
+
+
+def test_a_short_run_in_a_pipe_prints_nothing_on_stderr() -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    command = [sys.executable, "-m", "netpol", "matrix", str(TUTORIAL)]
+    piped = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert piped.returncode == 0 and piped.stderr == ""
