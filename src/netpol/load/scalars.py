@@ -9,7 +9,9 @@ string (PyYAML: a tag it cannot construct). A whole float such as ``80.0`` trave
 the JSON number ``80``, so it reads as an integer. Dates stay strings: go-yaml keeps a
 timestamp as its text when decoding into an untyped value, and so does a number beyond
 a float (``1e400``: Go's ParseFloat fails with a range error), and ``<<`` anywhere but
-as a mapping key.
+as a mapping key. ``.inf`` and ``.nan`` are floats go-yaml reads but JSON cannot carry:
+kubectl refuses the file (``json: unsupported value: +Inf``), except as a mapping key,
+which it writes as text.
 """
 
 from __future__ import annotations
@@ -94,12 +96,19 @@ def read_int(text: str) -> int:
     return number
 
 
+class NotJsonError(ValueError):
+    """A value go-yaml reads that JSON cannot carry, so kubectl refuses the file."""
+
+
 def read_float(text: str) -> int | float:
     """A ``!!float`` scalar; ValueError when it is none. A whole number comes back as an
-    int, as it reaches the API server (JSON ``80``, not ``80.0``)."""
-    special = _SPECIAL_FLOATS.get(text)
-    if special is not None:
-        return special
+    int, as it reaches the API server (JSON ``80``, not ``80.0``). Infinities and NaN
+    raise NotJsonError: kubectl's YAML-to-JSON step refuses them."""
+    if text in _SPECIAL_FLOATS:
+        raise NotJsonError(
+            f'"{text}" is a YAML float (infinite or NaN) that JSON cannot carry: kubectl '
+            f'refuses the file (json: unsupported value); quote it for the string "{text}"'
+        )
     digits = text.replace("_", "")
     number = _go_int(digits)
     if number is not None:
@@ -120,6 +129,12 @@ def _go_float(digits: str) -> int | float | None:
         return json_number(digits)
     except ValueError:  # beyond a float
         return None
+
+
+def special_float_key(tag: str, text: str) -> float | None:
+    """``.inf``/``.nan`` as a mapping key: kubectl writes such a key as text, so it is
+    read (``key_text`` writes it back as kubectl does) where the value would be refused."""
+    return _SPECIAL_FLOATS.get(text) if tag == FLOAT_TAG else None
 
 
 def read_bool(text: str) -> bool:

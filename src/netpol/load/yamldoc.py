@@ -24,6 +24,7 @@ from netpol.load.scalars import (
     SEQ_TAG,
     STR_TAG,
     KubectlResolver,
+    NotJsonError,
     construct,
     construct_merge,
     json_integer,
@@ -32,6 +33,7 @@ from netpol.load.scalars import (
     read_bool,
     read_float,
     read_int,
+    special_float_key,
 )
 from netpol.model.diagnostics import Diagnostic, Severity
 
@@ -82,6 +84,8 @@ class _Loader(KubectlResolver, _BaseLoader):
             return super().construct_object(node, deep)
         except yaml.YAMLError:
             raise
+        except NotJsonError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from exc
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
             # an explicit tag on text it does not fit (`!!int abc`), as go-yaml refuses it
             raise yaml.constructor.ConstructorError(
@@ -112,7 +116,7 @@ class _Loader(KubectlResolver, _BaseLoader):
             for key_node, value_node in node.value:
                 if key_node.tag == MERGE_TAG:
                     raise _NeedsGeneralPath
-                key = self._tree(key_node)
+                key = _key(self, key_node) if key_node.tag == FLOAT_TAG else self._tree(key_node)
                 if key.__class__ is not str:
                     key = _string_key(key, key_node)
                 if key in key_lines:
@@ -156,13 +160,23 @@ def _string_key(key: object, node: yaml.Node) -> str:
     return text
 
 
+def _key(loader: _Loader, node: yaml.Node) -> Any:
+    """A mapping key's value; ``.inf``/``.nan`` are read there (kubectl writes them as
+    text), though refused as values."""
+    if isinstance(node, yaml.ScalarNode):
+        special = special_float_key(node.tag, node.value)
+        if special is not None:
+            return special
+    return loader.construct_object(node, deep=True)
+
+
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LocatedMap]:
     data = LocatedMap()
     data.line = node.start_mark.line + 1
     yield data
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
-        key = _string_key(loader.construct_object(key_node, deep=True), key_node)
+        key = _string_key(_key(loader, key_node), key_node)
         if key in data.key_lines:
             raise _DuplicateKeyError(
                 None,
