@@ -152,6 +152,20 @@ spec:
 """,
     ),
     Row(
+        "merge key: labels extended",
+        """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: default
+  labels:
+    <<: &base {app: web, tier: front}
+    tier: back
+spec: {containers: [{name: c, image: nginx}]}
+""",
+    ),
+    Row(
         "merge key: a list of maps, the first wins",
         """\
 apiVersion: v1

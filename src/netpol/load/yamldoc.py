@@ -174,18 +174,26 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LocatedM
     data = LocatedMap()
     data.line = node.start_mark.line + 1
     yield data
+    written = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
     loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
+    # flatten_mapping puts the merged pairs first, earlier maps after later ones: a key
+    # written in the mapping overrides a merged one, the first merged map wins (go-yaml);
+    # only a key written twice in the mapping itself is a duplicate
+    merged = len(node.value) - written
+    for index, (key_node, value_node) in enumerate(node.value):
         key = _string_key(_key(loader, key_node), key_node)
-        if key in data.key_lines:
+        line = key_node.start_mark.line + 1
+        if index >= merged and key in data.key_lines and data.key_lines[key] >= 0:
             raise _DuplicateKeyError(
                 None,
                 None,
                 f'duplicate key "{key}" (first at line {data.key_lines[key]})',
                 key_node.start_mark,
             )
-        data.key_lines[key] = key_node.start_mark.line + 1
+        data.key_lines[key] = line if index >= merged else -line
         data[key] = loader.construct_object(value_node)
+    for key, line in data.key_lines.items():
+        data.key_lines[key] = abs(line)
 
 
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[LocatedList]:
