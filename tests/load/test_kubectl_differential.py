@@ -191,6 +191,38 @@ spec: {containers: [{name: c, image: nginx}]}
 """,
     ),
     Row(
+        "number key beyond a signed 64-bit integer",
+        """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: a
+  annotations: {12345678901234567890: s}
+""",
+    ),
+    Row(
+        "number keys at the edges of a 64-bit integer",
+        """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: a
+  annotations: {9223372036854775807: a, -9223372036854775808: b, -9223372036854775809: c}
+""",
+    ),
+    Row(
+        "float keys, written as Go writes a float32",
+        """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: a
+  annotations:
+    {1e6: a, 1234567.5: b, 0.00001: c, 80.0: d, -0.0: e, 3.14159265358979: f, 1e300: g,
+     08: h, 1_000.5: i, -.Inf: k, .nan: l, 16777217.0: m}
+""",
+    ),
+    Row(
         "multi-document stream: empty documents and an end marker",
         """\
 ---

@@ -119,16 +119,6 @@ def test_infinities_and_nan_are_refused_as_kubectl_refuses_them(written: str) ->
 
 
 @pytest.mark.parametrize(
-    ("written", "key"), [(".inf", ".inf"), ("-.Inf", "-.inf"), ("+.INF", ".inf"), (".NaN", ".nan")]
-)
-def test_infinities_and_nan_as_keys_are_text_as_kubectl_writes_them(written: str, key: str) -> None:
-    for text in (f"{written}: v\n", f"{written}: v\nw: &a [1]\nx: *a\n"):  # both paths
-        docs, problems = parse_text(text, "x.yaml")
-        assert problems == []
-        assert docs[0].data[key] == "v"
-
-
-@pytest.mark.parametrize(
     ("written", "message"),
     [
         ("!!int abc", 'x.yaml:2: error: invalid YAML: cannot read "abc" as !!int'),
@@ -226,3 +216,44 @@ def test_a_label_key_y_is_the_label_true_as_kubectl_sends_it() -> None:
     docs, problems = parse_text(text, "ns.yaml")
     assert problems == []
     assert dict(docs[0].data["metadata"]["labels"]) == {"true": "b"}
+
+
+NUMBER_KEYS = [
+    # (written as a key, the key kubectl writes into JSON) -- floats as Go's
+    # FormatFloat(f, 'g', -1, 32), the precision sigs.k8s.io/yaml uses for keys
+    ("80", "80"),
+    ("0x1F", "31"),
+    ("9223372036854775807", "9223372036854775807"),
+    ("-9223372036854775808", "-9223372036854775808"),
+    ("-9223372036854775809", "-9.223372e+18"),  # beyond int64: a float
+    ("1e3", "1000"),
+    ("1e6", "1e+06"),
+    ("80.0", "80"),
+    ("1234567.5", "1.2345675e+06"),
+    ("3.14159265358979", "3.1415927"),  # float32 digits
+    ("0.00001", "1e-05"),
+    ("0.000123", "0.000123"),
+    ("-0.0", "-0"),
+    ("08", "8"),
+    ("1e300", ".inf"),  # beyond a float32
+    (".Inf", ".inf"),
+    ("-.inf", "-.inf"),
+    (".NaN", ".nan"),
+]
+
+
+@pytest.mark.parametrize(("written", "key"), NUMBER_KEYS)
+def test_number_keys_are_written_as_kubectl_writes_them(written: str, key: str) -> None:
+    for text in (f"{written}: v\n", f"{written}: v\nw: &a [1]\nx: *a\n"):  # both paths
+        docs, problems = parse_text(text, "x.yaml")
+        assert problems == []
+        assert next(iter(docs[0].data)) == key
+
+
+def test_an_integer_key_beyond_int64_is_refused_as_kubectl_refuses_it() -> None:
+    _, problems = parse_text("a: 1\n18446744073709551615: v\n", "x.yaml")
+    assert [p.one_line() for p in problems] == [
+        "x.yaml:2: error: invalid YAML: mapping key 18446744073709551615 is beyond a signed "
+        "64-bit integer: kubectl refuses the file (unsupported map key of type: uint64); "
+        'quote it for the key "18446744073709551615"'
+    ]

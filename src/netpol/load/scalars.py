@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from typing import Any
 
 import yaml
@@ -131,10 +132,56 @@ def _go_float(digits: str) -> int | float | None:
         return None
 
 
-def special_float_key(tag: str, text: str) -> float | None:
-    """``.inf``/``.nan`` as a mapping key: kubectl writes such a key as text, so it is
-    read (``key_text`` writes it back as kubectl does) where the value would be refused."""
-    return _SPECIAL_FLOATS.get(text) if tag == FLOAT_TAG else None
+_SPECIAL_FLOAT_KEYS = {math.inf: ".inf", -math.inf: "-.inf"}
+
+
+def number_key_text(tag: str, text: str) -> str:
+    """A number as a mapping key, as sigs.k8s.io/yaml writes it into JSON: an integer in
+    decimal (NotJsonError beyond a signed 64-bit one: kubectl refuses an uint64 key), a
+    float as Go's FormatFloat(f, 'g', -1, 32) writes it (``1e6`` is "1e+06", ``80.0`` is
+    "80", ``.inf`` is ".inf"). ValueError when ``text`` is not of ``tag``."""
+    if tag == INT_TAG:
+        number = read_int(text)
+        if number >= _INT64:
+            raise NotJsonError(
+                f"mapping key {text} is beyond a signed 64-bit integer: kubectl refuses the "
+                f'file (unsupported map key of type: uint64); quote it for the key "{text}"'
+            )
+        return str(number)
+    special = _SPECIAL_FLOATS.get(text)
+    if special is not None:
+        return ".nan" if math.isnan(special) else _SPECIAL_FLOAT_KEYS[special]
+    digits = text.replace("_", "")
+    whole = _go_int(digits)
+    if whole is None and not _GO_FLOAT.match(digits):
+        raise ValueError(text)
+    value = float(whole if whole is not None else digits)
+    if not math.isfinite(value):
+        raise ValueError(text)  # beyond a float64: ParseFloat's range error
+    return _go_float32_text(value)
+
+
+def _go_float32_text(value: float) -> str:
+    """Go's strconv.FormatFloat(value, 'g', -1, 32): the shortest digits that read back as
+    the same float32, in %e form when the exponent is below -4 or at least 6."""
+    try:
+        single = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = math.copysign(math.inf, value)
+    if math.isinf(single):  # beyond a float32: Go rounds it to an infinity
+        return _SPECIAL_FLOAT_KEYS[single]
+    for precision in range(1, 10):
+        text = f"{single:.{precision - 1}e}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            break
+    mantissa, exponent_text = text.split("e")
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    exponent = int(exponent_text)
+    sign = "-" if mantissa.startswith("-") else ""
+    if exponent < -4 or exponent >= 6:
+        shown = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{shown}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return f"{single:.{max(len(digits) - 1 - exponent, 0)}f}"
 
 
 def read_bool(text: str) -> bool:

@@ -30,10 +30,10 @@ from netpol.load.scalars import (
     json_integer,
     json_number,
     key_text,
+    number_key_text,
     read_bool,
     read_float,
     read_int,
-    special_float_key,
 )
 from netpol.model.diagnostics import Diagnostic, Severity
 
@@ -116,7 +116,7 @@ class _Loader(KubectlResolver, _BaseLoader):
             for key_node, value_node in node.value:
                 if key_node.tag == MERGE_TAG:
                     raise _NeedsGeneralPath
-                key = _key(self, key_node) if key_node.tag == FLOAT_TAG else self._tree(key_node)
+                key = _key(self, key_node) if key_node.tag in _NUMBER_TAGS else self._tree(key_node)
                 if key.__class__ is not str:
                     key = _string_key(key, key_node)
                 if key in key_lines:
@@ -160,13 +160,19 @@ def _string_key(key: object, node: yaml.Node) -> str:
     return text
 
 
+_NUMBER_TAGS = (INT_TAG, FLOAT_TAG)
+
+
 def _key(loader: _Loader, node: yaml.Node) -> Any:
-    """A mapping key's value; ``.inf``/``.nan`` are read there (kubectl writes them as
-    text), though refused as values."""
-    if isinstance(node, yaml.ScalarNode):
-        special = special_float_key(node.tag, node.value)
-        if special is not None:
-            return special
+    """A mapping key's value; a number key is its text as kubectl writes it into JSON
+    (``number_key_text``: ``.inf`` is read there though refused as a value)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
+        try:
+            return number_key_text(node.tag, node.value)
+        except NotJsonError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from exc
+        except ValueError:
+            pass  # not a number of its tag: construct_object says so
     return loader.construct_object(node, deep=True)
 
 
