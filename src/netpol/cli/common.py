@@ -62,6 +62,12 @@ def input_options(func: F) -> F:
             is_flag=True,
             help="Drop invalid objects with a warning instead of refusing to evaluate.",
         ),
+        click.option(
+            "--no-implicit-dns",
+            is_flag=True,
+            help="Model only the input: no KIND CoreDNS and kube-dns Service when it has "
+            "none (docs/addons.md; live mode never adds them).",
+        ),
         *live_options(),
     ]
     for decorator in reversed(decorators):
@@ -78,7 +84,11 @@ def options_from(params: dict[str, Any]) -> Options:
     profile = live_profile(params) or params.get("profile")
     if profile:
         given["profile"] = PROFILES[profile]
-    return Options(skip_invalid=bool(params.get("skip_invalid")), **given)
+    # a live cluster runs its own cluster DNS, or truly lacks it: nothing is added there
+    implicit_dns = not params.get("no_implicit_dns") and requested_target(params) is None
+    return Options(
+        skip_invalid=bool(params.get("skip_invalid")), implicit_dns=implicit_dns, **given
+    )
 
 
 def require_paths(paths: tuple[str, ...]) -> None:
@@ -94,8 +104,7 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         result: LoadResult = load_cluster(paths, options)
     else:
         result = check_and_build(live_cluster(target).documents(), [], options)
-    for diagnostic in result.diagnostics:
-        click.echo(diagnostic.text(), err=True)
+    echo_diagnostics(result)
     context = click.get_current_context(silent=True)
     if context is not None and context.params.get("verbose") and result.cluster.skipped_kinds:
         skipped = ", ".join(f"{kind} x{count}" for kind, count in result.cluster.skipped_kinds)
@@ -109,6 +118,22 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         )
         sys.exit(EXIT_BAD_INPUT)
     return result.cluster
+
+
+def echo_diagnostics(result: LoadResult) -> None:
+    """Every diagnostic on stderr; the add-on note (load/addons.py) once per command, as
+    a verb may load twice (diff), and not at all when nothing is evaluated."""
+    context = click.get_current_context(silent=True)
+    told: set[str] = context.find_root().meta.setdefault(_ADDON_NOTES, set()) if context else set()
+    for diagnostic in result.diagnostics:
+        if diagnostic.reason == "ImplicitAddon":
+            if not result.ok or diagnostic.message in told:
+                continue
+            told.add(diagnostic.message)
+        click.echo(diagnostic.text(), err=True)
+
+
+_ADDON_NOTES = "netpol.addon-notes"
 
 
 def parse_port_options(

@@ -64,3 +64,5 @@ class Options:
     nodes: int = 3
     default_namespace: str = "default"
     skip_invalid: bool = False
+    # model KIND's CoreDNS and kube-dns Service when the input has none (load/addons.py)
+    implicit_dns: bool = True
