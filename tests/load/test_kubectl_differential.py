@@ -67,12 +67,25 @@ spec:
     - port: {port}
 """
 DEFAULTS = {"name": "web", "label_key": "app", "label_value": "web", "port": "80"}
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+  namespace: default
+spec:
+  selector: {{app: web}}
+  ports:
+  - port: 80
+    targetPort: {port}
+"""
 PLACES = {
     "label value": (POD, "label_value"),
     "label key": (POD, "label_key"),
     "name": (POD, "name"),
     "container port": (POD, "port"),
     "policy port": (POLICY, "port"),
+    "service target port": (SERVICE, "port"),
 }
 
 SPELLINGS = [
@@ -113,8 +126,31 @@ SPELLINGS = [
     "!!str 80",
     # words that look special to some reader
     "2001-12-14",
+    "2001-12-14T21:59:43.10-05:00",
     "=",
     "<<",
+    # more number spellings at the edges of Go's parsers
+    "0x_1F",
+    "1__000",
+    "-0",
+    "+.5",
+    "0.",
+    "0b",
+    "0xG",
+    "1e",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "!!int 80",
+    "!!float 80",
+    '!!int "80"',
+    "!!bool yes",
+    "!!null ''",
+    # strings with YAML's indicators inside
+    "a:b",
+    "a #b",
+    "'a''b'",
+    '"\\x41"',
 ]
 # rows where a place cannot hold a spelling at all in YAML (an empty key): left out
 UNWRITABLE = {("label key", "")}
@@ -380,13 +416,20 @@ def kubectl_reads(text: str, kubeconfig: Path, workdir: Path) -> Reading:
     )
     if done.returncode != 0:
         return Reading(None, done.stderr.strip())
-    decoder = json.JSONDecoder()
+    # kubectl prints a float64 that holds an integer beyond int64 as its shortest digits
+    # (2**63 as 9223372036854776000): read it back as the float64 it is
+    decoder = json.JSONDecoder(parse_int=_json_int)
     objects, at, out = [], 0, done.stdout
     while out[at:].strip():
         at += len(out[at:]) - len(out[at:].lstrip())
         value, at = decoder.raw_decode(out, at)
         objects.append(value)
     return Reading(objects)
+
+
+def _json_int(text: str) -> int | float:
+    number = int(text)
+    return number if -(2**63) <= number < 2**63 else float(number)
 
 
 def netpol_reads(text: str) -> Reading:

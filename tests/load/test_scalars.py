@@ -58,7 +58,8 @@ READ_AS_KUBECTL_READS = [
     ("1.2.3", "1.2.3"),
     ("1__0", 10),
     ("9223372036854775807", 2**63 - 1),
-    ("18446744073709551615", 2**64 - 1),  # Go's ParseUint
+    ("9223372036854775808", float(2**63)),  # Go's ParseUint, then a float64 in the API
+    ("18446744073709551615", float(2**64 - 1)),  # server's JSON decoding (kubectl agrees)
     ("18446744073709551616", float(2**64)),  # neither: a float, too large for an int64
     ("1e400", "1e400"),  # Go's ParseFloat: out of range, so go-yaml keeps the text
     ("-1e400", "-1e400"),
@@ -257,3 +258,19 @@ def test_an_integer_key_beyond_int64_is_refused_as_kubectl_refuses_it() -> None:
         "64-bit integer: kubectl refuses the file (unsupported map key of type: uint64); "
         'quote it for the key "18446744073709551615"'
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("v: 9223372036854775808\n", "x.yaml"),  # go-yaml: an uint64
+        ("v: 18446744073709551615\n", "x.yaml"),
+        ('\t{"v": 9223372036854775808}', "x.json"),  # the JSON reader
+    ],
+)
+def test_integers_beyond_int64_are_the_float64_the_api_server_decodes(text: str, path: str) -> None:
+    # kubectl v1.32 prints them back as 9223372036854776000 and 18446744073709552000
+    docs, problems = parse_text(text, path)
+    assert problems == []
+    value = docs[0].data["v"]
+    assert type(value) is float and value == float(int(text.split(":")[1].strip(" }\n")))

@@ -89,12 +89,13 @@ def _go_int(digits: str) -> int | None:
     return number if number < (_INT64 if sign else 2 * _INT64) else None
 
 
-def read_int(text: str) -> int:
-    """An ``!!int`` scalar; ValueError when it is none."""
+def read_int(text: str) -> int | float:
+    """An ``!!int`` scalar; ValueError when it is none. Beyond a signed 64-bit integer
+    (go-yaml's uint64) it is the float64 the API server's JSON decoding makes of it."""
     number = _go_int(text.replace("_", ""))
     if number is None:
         raise ValueError(text)
-    return number
+    return number if number < _INT64 else float(number)
 
 
 class NotJsonError(ValueError):
@@ -141,7 +142,9 @@ def number_key_text(tag: str, text: str) -> str:
     float as Go's FormatFloat(f, 'g', -1, 32) writes it (``1e6`` is "1e+06", ``80.0`` is
     "80", ``.inf`` is ".inf"). ValueError when ``text`` is not of ``tag``."""
     if tag == INT_TAG:
-        number = read_int(text)
+        number = _go_int(text.replace("_", ""))
+        if number is None:
+            raise ValueError(text)
         if number >= _INT64:
             raise NotJsonError(
                 f"mapping key {text} is beyond a signed 64-bit integer: kubectl refuses the "
@@ -202,11 +205,13 @@ def json_number(text: str) -> int | float:
 
 
 def json_integer(text: str) -> int | float:
-    """A JSON integer; ValueError beyond a float, as Go's JSON decoder refuses it (and
-    before Python's int() refuses thousands of digits)."""
+    """A JSON integer; beyond a signed 64-bit one the float64 the API server's decoding
+    makes of it; ValueError beyond a float, as Go's JSON decoder refuses it (and before
+    Python's int() refuses thousands of digits)."""
     if len(text.lstrip("-")) > _MAX_DECIMAL_DIGITS:
         return json_number(text)
-    return int(text)
+    number = int(text)
+    return number if -_INT64 <= number < _INT64 else float(number)
 
 
 def _shown(text: str) -> str:
