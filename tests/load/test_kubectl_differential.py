@@ -283,6 +283,12 @@ metadata: {name: a, name: b}
 """,
     ),
     Row(
+        "JSON document with integers beyond int64 (read by the JSON reader: a tab)",
+        '\t{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": '
+        '"default"}, "spec": {"ports": [{"port": 80, "targetPort": 9223372036854775808}, '
+        '{"port": 81, "targetPort": -9223372036854775809}, {"port": 82, "targetPort": 7}]}}\n',
+    ),
+    Row(
         "JSON document",
         '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {"x": "1e3"}}}\n',
     ),

@@ -89,3 +89,19 @@ def test_the_synthetic_cluster_parses_the_same_both_ways() -> None:
 
     fast, general = _both(synth.generate(400, 5))
     assert fast == general
+
+
+@pytest.mark.parametrize("path", ["x.yaml", "x.yml", "-", "x.json"])
+def test_json_that_the_yaml_reader_refuses_is_read_as_json_whatever_the_file_is_called(
+    path: str,
+) -> None:
+    # a tab before a key: YAML refuses it, JSON does not; kubectl sniffs "{" and reads JSON
+    docs, problems = parse_text('{\n\t"kind": "Namespace",\n\t"metadata": {"name": "a"}\n}\n', path)
+    assert problems == []
+    assert docs[0].data == {"kind": "Namespace", "metadata": {"name": "a"}}
+
+
+def test_text_that_is_neither_yaml_nor_json_keeps_the_yaml_error() -> None:
+    _, problems = parse_text("a: 1\n\tb: 2\n", "x.yaml")
+    assert [p.reason for p in problems] == ["ParseError"]
+    assert "invalid YAML" in problems[0].message

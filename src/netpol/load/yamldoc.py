@@ -354,7 +354,8 @@ def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic
         line = mark.line + 1 if mark is not None else 0
         if _libyaml_depth_limit(exc):
             return docs, [_error(path, line, f"document nested deeper than {MAX_DEPTH} levels")]
-        if path.endswith(".json"):
+        if path.endswith(".json") or text.lstrip().startswith("{"):
+            # kubectl decodes a stream that starts with "{" as JSON, whatever its name
             return _parse_json(text, path, docs, exc)
         return docs, [
             _error(path, line, f"invalid YAML: {_yaml_problem(exc)}", reason="ParseError")
