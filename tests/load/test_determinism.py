@@ -156,7 +156,7 @@ def test_the_tutorial_names_and_addresses_are_pinned() -> None:
     from netpol.load.paths import read_paths
 
     docs, _ = read_paths([str(Path(__file__).resolve().parents[2] / "examples" / "tutorial")])
-    cluster = build_cluster(docs, Options(implicit_dns=False))
+    cluster = build_cluster(docs, Options())  # with KIND's CoreDNS, as every verb models it
     assert [(p.name, p.ips[0], p.node) for p in cluster.pods] == [
         ("backend-deploy-5c694bf5fc-6vgxk", "10.244.160.12", "kind-worker"),
         ("db-sts-0", "10.244.50.34", "kind-worker"),
