@@ -32,7 +32,7 @@ status: {{podIP: {ip}}}
 
 
 def diff_report(old: str, new: str, granularity: str, **kwargs: object) -> str:
-    options = Options()
+    options = Options(implicit_dns=False)
     report = diff(
         compile_cluster(cluster_from_yaml(old, options), options),
         compile_cluster(cluster_from_yaml(new, options), options),

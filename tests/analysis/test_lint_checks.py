@@ -21,7 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def lint_text(text: str, disabled: tuple[str, ...] = ()) -> LintReport:
-    options = Options()
+    options = Options(implicit_dns=False)
     return run_checks(compile_cluster(cluster_from_yaml(text, options), options), CHECKS, disabled)
 
 
@@ -142,7 +142,7 @@ def test_fail_on_threshold() -> None:
 
 
 def lint_file(path: Path) -> LintReport:
-    options = Options()
+    options = Options(implicit_dns=False)
     result = load_cluster([str(path)], options)
     assert result.ok, [d.one_line() for d in result.diagnostics]
     return run_checks(compile_cluster(result.cluster, options), CHECKS)

@@ -15,7 +15,7 @@ from netpol.model.options import Options
 
 
 def findings(text: str, check: str) -> list[Finding]:
-    options = Options()
+    options = Options(implicit_dns=False)
     cc = compile_cluster(cluster_from_yaml(BASE + text, options), options)
     return [f for f in run_checks(cc, CHECKS).findings if f.check == check]
 
@@ -200,7 +200,7 @@ def anp(name: str, priority: int, direction: str, action: str, port: str | None)
 
 
 def two_webs_messages(text: str, check: str) -> list[tuple[str, str, str]]:
-    options = Options()
+    options = Options(implicit_dns=False)
     cc = compile_cluster(cluster_from_yaml(TWO_WEBS + text, options), options)
     return [
         (f.obj, f.field, f.message) for f in run_checks(cc, CHECKS).findings if f.check == check

@@ -63,9 +63,9 @@ def test_md_and_csv() -> None:
     md = run(
         *shared(), "--new", "examples/tutorial/06-frontend-netpol.yaml", "-o", "md", "--explain"
     )
-    assert md.output.startswith("**netpol diff**") and "<details>" in md.output
+    assert md.stdout.startswith("**netpol diff**") and "<details>" in md.stdout
     csv = run(*shared(), "--new", "examples/tutorial/06-frontend-netpol.yaml", "-o", "csv")
-    assert csv.output.splitlines()[0] == "change,src,dst,before,after,lost,kept,gained,mixed"
+    assert csv.stdout.splitlines()[0] == "change,src,dst,before,after,lost,kept,gained,mixed"
 
 
 @pytest.mark.parametrize(

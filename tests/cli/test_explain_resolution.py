@@ -55,7 +55,9 @@ spec:
 def test_a_pod_and_a_service_of_one_name_are_never_guessed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "a.yaml").write_text(AMBIGUOUS)
 
-    ambiguous = CliRunner().invoke(command, [str(tmp_path), "--from", "a/web", "--to", "a/web:80"])
+    ambiguous = CliRunner().invoke(
+        command, [str(tmp_path), "--from", "a/web", "--to", "a/web:80", "--no-implicit-dns"]
+    )
     service = CliRunner().invoke(
         command, [str(tmp_path), "--from", "pod/a/web", "--to", "svc/a/web:80"]
     )

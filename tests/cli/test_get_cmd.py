@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner, Result
+from tests.conftest import without_addon_note
 
 from netpol.cli.main import cli
 from netpol.cli.matrix_cmd import command as matrix
@@ -59,7 +60,7 @@ def test_namespace_filter_and_no_resources_found() -> None:
     empty = get("pods", TUTORIAL, "-n", "nowhere")
     assert empty.exit_code == 0
     assert empty.stdout == ""
-    assert empty.stderr == "No resources found in nowhere namespace.\n"
+    assert without_addon_note(empty.stderr) == "No resources found in nowhere namespace.\n"
 
 
 def test_services_show_node_ports_headless_and_endpoints() -> None:
@@ -108,7 +109,7 @@ def test_workloads_and_kind_short_names() -> None:
         "coredns",
     ]
     assert [r[1] for r in table(get("sts", TUTORIAL))[1:]] == ["db-sts"]
-    assert get("ds", TUTORIAL).stderr == "No resources found.\n"
+    assert without_addon_note(get("ds", TUTORIAL).stderr) == "No resources found.\n"
 
 
 def test_namespaces_and_nodes() -> None:

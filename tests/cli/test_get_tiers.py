@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from tests.conftest import without_addon_note
 
 from netpol.cli.main import cli
 from netpol.model.options import Options
@@ -154,7 +155,11 @@ def test_tiers_in_evaluation_order_with_the_built_in_ones() -> None:
 
 def test_no_tiered_policies_found() -> None:
     result = get("anp", "examples/tutorial")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No resources found.\n")
+    assert (result.exit_code, result.stdout, without_addon_note(result.stderr)) == (
+        0,
+        "",
+        "No resources found.\n",
+    )
 
 
 # -- manifests -------------------------------------------------------------------------------

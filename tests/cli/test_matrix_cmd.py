@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner, Result
+from tests.conftest import without_addon_note
 
 from netpol.cli.matrix_cmd import command
 
@@ -33,7 +34,7 @@ def run(*args: str) -> Result:
 
 def ok(*args: str) -> str:
     result = run(*args)
-    assert (result.exit_code, result.stderr) == (0, "")
+    assert (result.exit_code, without_addon_note(result.stderr)) == (0, "")
     return result.stdout
 
 

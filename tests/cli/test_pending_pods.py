@@ -18,7 +18,7 @@ def test_explain_refuses_a_pod_without_ip_in_one_line() -> None:
         ["--from", "a/server", "--to", "a/pend:80"],
         ["--from", "a/pend", "--to", "a/server:80"],
     ):
-        result = CliRunner().invoke(explain, [PENDING, *args])
+        result = CliRunner().invoke(explain, [PENDING, "--no-implicit-dns", *args])
         assert result.exit_code == 2
         assert result.stderr == (
             "error: pod a/pend has no IP (Pending): it can neither send nor receive\n"

@@ -30,7 +30,7 @@ spec:
 def test_too_many_endpoints_list_pairs_instead(tmp_path: Path) -> None:
     (tmp_path / "many.yaml").write_text(MANY)
 
-    result = CliRunner().invoke(command, [str(tmp_path)])
+    result = CliRunner().invoke(command, [str(tmp_path), "--no-implicit-dns"])
 
     assert result.exit_code == 0
     assert result.stderr.startswith(
@@ -67,7 +67,7 @@ def test_too_many_namespaces_suggest_only_what_is_coarser(tmp_path: Path) -> Non
 def test_by_workload_is_a_table_again(tmp_path: Path) -> None:
     (tmp_path / "many.yaml").write_text(MANY)
 
-    result = CliRunner().invoke(command, [str(tmp_path), "--by", "workload"])
+    result = CliRunner().invoke(command, [str(tmp_path), "--by", "workload", "--no-implicit-dns"])
 
     assert result.exit_code == 0
     assert result.stderr.count("truth table") == 0

@@ -59,7 +59,7 @@ def test_the_tutorial_is_valid() -> None:
     assert result.stderr == ""
     (line,) = result.stdout.splitlines()
     assert re.fullmatch(
-        r"examples/tutorial: \d+ objects in \d+ files \(\d+ Namespaces, \d+ Deployments, "
+        r"examples/tutorial: \d+ objects in \d+ files \(\d+ Namespaces?, \d+ Deployments, "
         r"\d+ Services, 1 StatefulSet, 3 NetworkPolicies.*\), all valid",
         line,
     ), line

@@ -173,7 +173,7 @@ class World:
 
     @cached_property
     def options(self) -> Options:
-        return Options(profile=PROFILES[self.profile])
+        return Options(profile=PROFILES[self.profile], implicit_dns=False)
 
     @cached_property
     def cc(self) -> CompiledCluster:

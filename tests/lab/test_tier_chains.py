@@ -76,7 +76,7 @@ def ruleset_of(tmp_path: Path, *documents: str) -> Ruleset:
 
 def ruleset_of_paths(*paths: Path) -> Ruleset:
     """The lab's table for the cluster of ``paths`` (every pod with an address runs)."""
-    options = Options()
+    options = Options(implicit_dns=False)
     result = load_cluster([str(p) for p in paths], options)
     assert result.ok, [d.message for d in result.diagnostics]
     cluster = result.cluster

@@ -28,7 +28,6 @@ BASE = [
     "01-frontend.yaml",
     "02-backend.yaml",
     "03-db.yaml",
-    "kube-system-coredns.yaml",
 ]
 POLICIES = ["04-db-netpol.yaml", "05-revised-backend-netpol.yaml", "06-frontend-netpol.yaml"]
 FIXED_BACKEND = EXAMPLES / "three-tier" / "05-revised-backend-netpol.yaml"

@@ -12,10 +12,11 @@ from netpol.model.options import Options
 
 
 def build(text: str, options: Options | None = None, path: str = "test.yaml") -> Cluster:
-    """The cluster ``text`` describes, built without validation (build must cope alone)."""
+    """The cluster ``text`` describes, built without validation (build must cope alone)
+    and without the cluster add-ons (load/addons.py) unless ``options`` asks for them."""
     docs, problems = parse_text(textwrap.dedent(text), path)
     assert not problems, [p.one_line() for p in problems]
-    return build_cluster(docs, options or Options())
+    return build_cluster(docs, options or Options(implicit_dns=False))
 
 
 def lines(cluster: Cluster, severity: Severity | None = None) -> list[str]:

@@ -394,7 +394,7 @@ def test_validated_input_warns_once_and_builds() -> None:
     docs, problems = parse_text(
         anp_rule("{action: Allow, to: [{domainNames: [a.io]}, {namespaces: {}}]}"), "test.yaml"
     )
-    result = check_and_build(docs, problems, Options())
+    result = check_and_build(docs, problems, Options(implicit_dns=False))
     assert result.ok
     assert [d.one_line() for d in result.diagnostics] == [
         f'{W} spec.egress[0].to[0].domainNames: {DOMAINS} (value: "a.io")'

@@ -405,7 +405,6 @@ LOADER_ERRORS = [
         "spec.ingress[0].destination.ports",
         "ports may only be specified with protocol TCP, UDP or SCTP",
     ),
-    ("order infinite", "order: .inf", "spec.order", "must be a finite number"),
     ("types in lowercase", "types: [ingress]", "spec.types[0]", "must be Ingress or Egress"),
     (
         "protocol number out of range",

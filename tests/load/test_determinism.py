@@ -86,7 +86,8 @@ def test_status_ips_are_never_handed_out_again() -> None:
     claimed = [pod(f"p{i}", f"10.1.0.{i}") for i in range(1, 6)]
     loose = [pod(f"q{i}") for i in range(2)]
     cluster = build(
-        "---\n".join(d + "\n" for d in claimed + loose), Options(pod_cidr="10.1.0.0/29")
+        "---\n".join(d + "\n" for d in claimed + loose),
+        Options(implicit_dns=False, pod_cidr="10.1.0.0/29"),
     )
     assert [p.ips for p in cluster.pods if p.name.startswith("q")] == [("10.1.0.6",), ()]
     assert lines(cluster, Severity.ERROR) == [
@@ -98,7 +99,9 @@ def test_status_ips_are_never_handed_out_again() -> None:
 
 def test_network_and_broadcast_addresses_are_never_pod_ips() -> None:
     pods = [pod(f"p{i}") for i in range(2)]
-    cluster = build("---\n".join(d + "\n" for d in pods), Options(pod_cidr="10.1.0.0/30"))
+    cluster = build(
+        "---\n".join(d + "\n" for d in pods), Options(implicit_dns=False, pod_cidr="10.1.0.0/30")
+    )
     assert sorted(p.ips[0] for p in cluster.pods) == ["10.1.0.1", "10.1.0.2"]
 
 
@@ -127,18 +130,18 @@ def test_headless_services_stay_headless() -> None:
 
 
 def test_node_ips_are_kind_like_and_outside_the_pod_cidr() -> None:
-    cluster = build(text([0]), Options(nodes=3))
+    cluster = build(text([0]), Options(implicit_dns=False, nodes=3))
     assert [(n.name, n.ips) for n in cluster.nodes] == [
         ("kind-control-plane", ("172.18.0.2",)),
         ("kind-worker", ("172.18.0.3",)),
         ("kind-worker2", ("172.18.0.4",)),
     ]
-    clash = build(text([0]), Options(pod_cidr="172.16.0.0/12"))
+    clash = build(text([0]), Options(implicit_dns=False, pod_cidr="172.16.0.0/12"))
     assert clash.nodes[0].ips == ("192.168.0.2",)
 
 
 def test_an_invalid_pod_cidr_is_reported_once() -> None:
-    cluster = build(text([5]), Options(pod_cidr="banana"))
+    cluster = build(text([5]), Options(implicit_dns=False, pod_cidr="banana"))
     assert cluster.pods[0].ips == ()
     assert lines(cluster, Severity.ERROR) == [
         '<input>: error: pod CIDR "banana" is not a network (e.g. 10.244.0.0/16)'
@@ -153,7 +156,7 @@ def test_the_tutorial_names_and_addresses_are_pinned() -> None:
     from netpol.load.paths import read_paths
 
     docs, _ = read_paths([str(Path(__file__).resolve().parents[2] / "examples" / "tutorial")])
-    cluster = build_cluster(docs, Options())
+    cluster = build_cluster(docs, Options())  # with KIND's CoreDNS, as every verb models it
     assert [(p.name, p.ips[0], p.node) for p in cluster.pods] == [
         ("backend-deploy-5c694bf5fc-6vgxk", "10.244.160.12", "kind-worker"),
         ("db-sts-0", "10.244.50.34", "kind-worker"),
@@ -170,7 +173,7 @@ def test_the_tutorial_names_and_addresses_are_pinned() -> None:
 
 
 def test_an_ipv6_pod_cidr_gives_ipv6_pods() -> None:
-    cluster = build(text([1]), Options(pod_cidr="fd00:10:244::/64"))
+    cluster = build(text([1]), Options(implicit_dns=False, pod_cidr="fd00:10:244::/64"))
     network = ipaddress.ip_network("fd00:10:244::/64")
     assert all(ipaddress.ip_address(p.ips[0]) in network for p in cluster.pods)
     assert all(p.ips[0] != "fd00:10:244::" for p in cluster.pods)

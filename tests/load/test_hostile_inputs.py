@@ -347,7 +347,9 @@ def _match(pattern: str, text: str) -> bool:
 
 def _load(paths: list[str], stdin: bytes | None = None) -> tuple[LoadResult, float]:
     start = time.perf_counter()
-    result = load_cluster(paths, Options(), io.BytesIO(stdin) if stdin is not None else None)
+    result = load_cluster(
+        paths, Options(implicit_dns=False), io.BytesIO(stdin) if stdin is not None else None
+    )
     return result, time.perf_counter() - start
 
 

@@ -112,7 +112,9 @@ def test_used_but_undeclared_namespaces_are_implicit_with_one_warning_each() -> 
 def test_objects_without_namespace_use_the_default_namespace() -> None:
     text = "{apiVersion: v1, kind: Pod, metadata: {name: a}, spec: {containers: []}}\n"
     assert [p.id for p in build(text).pods] == ["default/a"]
-    assert [p.id for p in build(text, Options(default_namespace="dev")).pods] == ["dev/a"]
+    assert [
+        p.id for p in build(text, Options(implicit_dns=False, default_namespace="dev")).pods
+    ] == ["dev/a"]
 
 
 def test_default_and_kube_system_exist_only_when_declared_or_used() -> None:

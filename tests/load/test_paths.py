@@ -41,14 +41,16 @@ def test_directories_are_read_recursively_and_in_order(tmp_path: Path) -> None:
         "b/c.json",
         "b/deeper/d.yaml",
     ]
-    result = load_cluster([str(tmp_path)], Options())
+    result = load_cluster([str(tmp_path)], Options(implicit_dns=False))
     assert result.ok
     assert [n.name for n in result.cluster.namespaces] == ["a", "c", "d", "z"]
 
 
 def test_stdin_is_read_with_dash_and_named_dash() -> None:
     result = load_cluster(
-        ["-"], Options(), io.BytesIO((ns("from-stdin") + "---\n" + ns("second")).encode())
+        ["-"],
+        Options(implicit_dns=False),
+        io.BytesIO((ns("from-stdin") + "---\n" + ns("second")).encode()),
     )
     assert result.ok
     assert [(n.name, n.source.at()) for n in result.cluster.namespaces] == [
@@ -80,7 +82,7 @@ def test_files_directories_and_stdin_combine(tmp_path: Path) -> None:
     (tmp_path / "dir" / "two.yaml").write_text(ns("two"))
     result = load_cluster(
         [str(tmp_path / "one.yaml"), str(tmp_path / "dir"), "-"],
-        Options(),
+        Options(implicit_dns=False),
         io.BytesIO(ns("three").encode()),
     )
     assert result.ok

@@ -4,7 +4,6 @@ and what netpol writes reads back as written."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -59,7 +58,8 @@ READ_AS_KUBECTL_READS = [
     ("1.2.3", "1.2.3"),
     ("1__0", 10),
     ("9223372036854775807", 2**63 - 1),
-    ("18446744073709551615", 2**64 - 1),  # Go's ParseUint
+    ("9223372036854775808", float(2**63)),  # Go's ParseUint, then a float64 in the API
+    ("18446744073709551615", float(2**64 - 1)),  # server's JSON decoding (kubectl agrees)
     ("18446744073709551616", float(2**64)),  # neither: a float, too large for an int64
     ("1e400", "1e400"),  # Go's ParseFloat: out of range, so go-yaml keeps the text
     ("-1e400", "-1e400"),
@@ -107,15 +107,16 @@ def test_the_general_path_reads_scalars_the_same(written: str, read: Any) -> Non
     assert (type(value), value) == (type(read), read)
 
 
-@pytest.mark.parametrize(
-    ("written", "read"), [(".inf", math.inf), ("-.Inf", -math.inf), ("+.INF", math.inf)]
-)
-def test_infinities(written: str, read: float) -> None:
-    assert _value(written) == read
-
-
-def test_nan() -> None:
-    assert math.isnan(_value(".NaN"))
+@pytest.mark.parametrize("written", [".inf", "-.Inf", "+.INF", ".NaN", "!!float .nan"])
+def test_infinities_and_nan_are_refused_as_kubectl_refuses_them(written: str) -> None:
+    # go-yaml reads them, but kubectl's YAML-to-JSON step fails: json: unsupported value
+    _, problems = parse_text(f"a: 1\nv: {written}\n", "x.yaml")
+    shown = written.removeprefix("!!float ")
+    assert [p.one_line() for p in problems] == [
+        f'x.yaml:2: error: invalid YAML: "{shown}" is a YAML float (infinite or NaN) that JSON '
+        f"cannot carry: kubectl refuses the file (json: unsupported value); quote it for the "
+        f'string "{shown}"'
+    ]
 
 
 @pytest.mark.parametrize(
@@ -216,3 +217,60 @@ def test_a_label_key_y_is_the_label_true_as_kubectl_sends_it() -> None:
     docs, problems = parse_text(text, "ns.yaml")
     assert problems == []
     assert dict(docs[0].data["metadata"]["labels"]) == {"true": "b"}
+
+
+NUMBER_KEYS = [
+    # (written as a key, the key kubectl writes into JSON) -- floats as Go's
+    # FormatFloat(f, 'g', -1, 32), the precision sigs.k8s.io/yaml uses for keys
+    ("80", "80"),
+    ("0x1F", "31"),
+    ("9223372036854775807", "9223372036854775807"),
+    ("-9223372036854775808", "-9223372036854775808"),
+    ("-9223372036854775809", "-9.223372e+18"),  # beyond int64: a float
+    ("1e3", "1000"),
+    ("1e6", "1e+06"),
+    ("80.0", "80"),
+    ("1234567.5", "1.2345675e+06"),
+    ("3.14159265358979", "3.1415927"),  # float32 digits
+    ("0.00001", "1e-05"),
+    ("0.000123", "0.000123"),
+    ("-0.0", "-0"),
+    ("08", "8"),
+    ("1e300", ".inf"),  # beyond a float32
+    (".Inf", ".inf"),
+    ("-.inf", "-.inf"),
+    (".NaN", ".nan"),
+]
+
+
+@pytest.mark.parametrize(("written", "key"), NUMBER_KEYS)
+def test_number_keys_are_written_as_kubectl_writes_them(written: str, key: str) -> None:
+    for text in (f"{written}: v\n", f"{written}: v\nw: &a [1]\nx: *a\n"):  # both paths
+        docs, problems = parse_text(text, "x.yaml")
+        assert problems == []
+        assert next(iter(docs[0].data)) == key
+
+
+def test_an_integer_key_beyond_int64_is_refused_as_kubectl_refuses_it() -> None:
+    _, problems = parse_text("a: 1\n18446744073709551615: v\n", "x.yaml")
+    assert [p.one_line() for p in problems] == [
+        "x.yaml:2: error: invalid YAML: mapping key 18446744073709551615 is beyond a signed "
+        "64-bit integer: kubectl refuses the file (unsupported map key of type: uint64); "
+        'quote it for the key "18446744073709551615"'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("v: 9223372036854775808\n", "x.yaml"),  # go-yaml: an uint64
+        ("v: 18446744073709551615\n", "x.yaml"),
+        ('\t{"v": 9223372036854775808}', "x.json"),  # the JSON reader
+    ],
+)
+def test_integers_beyond_int64_are_the_float64_the_api_server_decodes(text: str, path: str) -> None:
+    # kubectl v1.32 prints them back as 9223372036854776000 and 18446744073709552000
+    docs, problems = parse_text(text, path)
+    assert problems == []
+    value = docs[0].data["v"]
+    assert type(value) is float and value == float(int(text.split(":")[1].strip(" }\n")))

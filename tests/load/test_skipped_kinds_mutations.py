@@ -40,6 +40,6 @@ def test_verbose_names_the_api_version_of_a_skipped_known_kind(tmp_path: Path) -
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
         "apiVersion: example.com/v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n"
     )
-    result = CliRunner().invoke(get, ["ns", str(tmp_path), "--verbose"])
+    result = CliRunner().invoke(get, ["ns", str(tmp_path), "--verbose", "--no-implicit-dns"])
     assert result.exit_code == 0, result.output
     assert result.stderr == "skipped (kinds netpol does not model): Pod (example.com/v1) x1\n"

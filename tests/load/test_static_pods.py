@@ -27,7 +27,7 @@ status: {podIP: 172.18.0.2, phase: Running}
 def test_a_node_owned_pod_is_a_bare_pod(tmp_path: Path) -> None:
     (tmp_path / "static.yaml").write_text(STATIC)
 
-    cluster = load_cluster([str(tmp_path)], Options()).cluster
+    cluster = load_cluster([str(tmp_path)], Options(implicit_dns=False)).cluster
 
     assert [(w.kind, w.id) for w in cluster.workloads] == [
         ("Pod", "kube-system/etcd-kind-control-plane")

@@ -21,7 +21,9 @@ def test_same_seed_same_text_other_seed_other_text() -> None:
 def test_it_loads_cleanly_with_exactly_the_pods_asked_for(tmp_path: Path) -> None:
     paths = synth.write(str(tmp_path), 700, 3)
     assert len(paths) == 5
-    result = load_cluster([str(tmp_path)], Options(pod_cidr=synth.pod_cidr(700)))
+    result = load_cluster(
+        [str(tmp_path)], Options(implicit_dns=False, pod_cidr=synth.pod_cidr(700))
+    )
     assert result.ok, [d.one_line() for d in result.errors[:3]]
     assert not result.warnings
     cluster = result.cluster

@@ -25,7 +25,7 @@ def test_a_policy_kind_not_evaluated_is_a_warning(api_version: str, kind: str) -
     docs, problems = parse_text(text, "policies.yaml")
     assert problems == []
 
-    cluster = build_cluster(docs, Options())
+    cluster = build_cluster(docs, Options(implicit_dns=False))
 
     assert [d.one_line() for d in cluster.diagnostics] == [
         f"policies.yaml:1: warning: {kind}: kind: {kind} ({api_version}) is not evaluated yet: "
@@ -38,7 +38,7 @@ def test_a_policy_kind_not_evaluated_is_a_warning(api_version: str, kind: str) -
 def test_other_unknown_kinds_are_only_counted() -> None:
     docs, _ = parse_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n", "cm.yaml")
 
-    cluster = build_cluster(docs, Options())
+    cluster = build_cluster(docs, Options(implicit_dns=False))
 
     assert cluster.diagnostics == ()
     assert dict(cluster.skipped_kinds) == {"ConfigMap": 1}
@@ -51,8 +51,8 @@ def test_verbose_lists_the_skipped_kinds(tmp_path: Path) -> None:
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, namespace: a}\n---\n"
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: a}\n"
     )
-    quiet = CliRunner().invoke(get, ["ns", str(tmp_path)])
-    verbose = CliRunner().invoke(get, ["ns", str(tmp_path), "--verbose"])
+    quiet = CliRunner().invoke(get, ["ns", str(tmp_path), "--no-implicit-dns"])
+    verbose = CliRunner().invoke(get, ["ns", str(tmp_path), "--verbose", "--no-implicit-dns"])
 
     assert quiet.stderr == ""
     assert verbose.stderr == "skipped (kinds netpol does not model): ConfigMap x2, Secret x1\n"

@@ -89,7 +89,7 @@ def test_statefulset_pods_are_numbered_with_hostname_and_subdomain() -> None:
 
 
 def test_daemonset_runs_one_pod_per_node() -> None:
-    cluster = build(workload("DaemonSet"), Options(nodes=4))
+    cluster = build(workload("DaemonSet"), Options(implicit_dns=False, nodes=4))
     assert sorted(p.node for p in cluster.pods) == sorted(n.name for n in cluster.nodes)
     assert [n.name for n in cluster.nodes] == [
         "kind-control-plane",
@@ -194,7 +194,7 @@ def test_workloads_avoid_the_kind_control_plane() -> None:
     cluster = build(workload("Deployment", "  replicas: 20\n"))
     nodes = {p.node for p in cluster.pods}
     assert nodes == {"kind-worker", "kind-worker2"}
-    single = build(workload("Deployment", "  replicas: 2\n"), Options(nodes=1))
+    single = build(workload("Deployment", "  replicas: 2\n"), Options(implicit_dns=False, nodes=1))
     assert {p.node for p in single.pods} == {"kind-control-plane"}
 
 

@@ -12,7 +12,7 @@ MIXED = str(Path(__file__).with_name("mixed_members.yaml"))
 
 
 def run(*args: str) -> str:
-    result = CliRunner().invoke(command, [MIXED, *args])
+    result = CliRunner().invoke(command, [MIXED, "--no-implicit-dns", *args])
     assert result.exit_code == 0, result.output
     return result.stdout
 

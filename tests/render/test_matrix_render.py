@@ -275,7 +275,7 @@ spec:
 def namespace_view_of(tmp_path: Path, text: str) -> MatrixView:
     manifest = tmp_path / "cluster.yaml"
     manifest.write_text(text)
-    options = Options()
+    options = Options(implicit_dns=False)
     result = load_cluster((str(manifest),), options)
     assert result.ok, [d.one_line() for d in result.diagnostics]
     return MatrixView(class_matrix(compile_cluster(result.cluster, options)), "namespace")

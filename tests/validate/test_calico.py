@@ -253,19 +253,6 @@ BAD = [
         [("BadRequest", "spec.order", "must be a number, not a string", "first", 7)],
     ),
     (
-        "order infinite",
-        "order: .inf",
-        [
-            (
-                "Invalid",
-                "spec.order",
-                "must be a finite number (JSON has no infinity or NaN)",
-                float("inf"),
-                7,
-            )
-        ],
-    ),
-    (
         "protocol neither a name nor a number",
         "ingress: [{action: Allow, protocol: [TCP]}]",
         [

@@ -69,6 +69,12 @@ def input_options(func: F) -> F:
             help="Drop invalid objects with a warning instead of refusing to evaluate.",
         ),
         *_read_option_list(),
+        click.option(
+            "--no-implicit-dns",
+            is_flag=True,
+            help="Model only the input: no KIND CoreDNS and kube-dns Service when it has "
+            "none (docs/addons.md; live mode never adds them).",
+        ),
         *live_options(),
     ]
     for decorator in reversed(decorators):
@@ -132,8 +138,13 @@ def options_from(params: dict[str, Any]) -> Options:
     profile = live_profile(params) or params.get("profile")
     if profile:
         given["profile"] = PROFILES[profile]
+    # a live cluster runs its own cluster DNS, or truly lacks it: nothing is added there
+    implicit_dns = not params.get("no_implicit_dns") and requested_target(params) is None
     return Options(
-        skip_invalid=bool(params.get("skip_invalid")), input_limits=limits_from(params), **given
+        skip_invalid=bool(params.get("skip_invalid")),
+        input_limits=limits_from(params),
+        implicit_dns=implicit_dns,
+        **given,
     )
 
 
@@ -151,8 +162,7 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         result: LoadResult = load_cluster(paths, options, progress=progress)
     else:
         result = check_and_build(live_cluster(target).documents(), [], options, progress)
-    for diagnostic in result.diagnostics:
-        click.echo(diagnostic.text(), err=True)
+    echo_diagnostics(result)
     context = click.get_current_context(silent=True)
     if context is not None and context.params.get("verbose") and result.cluster.skipped_kinds:
         skipped = ", ".join(f"{kind} x{count}" for kind, count in result.cluster.skipped_kinds)
@@ -168,6 +178,22 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         )
         sys.exit(EXIT_BAD_INPUT)
     return result.cluster
+
+
+def echo_diagnostics(result: LoadResult) -> None:
+    """Every diagnostic on stderr; the add-on note (load/addons.py) once per command, as
+    a verb may load twice (diff), and not at all when nothing is evaluated."""
+    context = click.get_current_context(silent=True)
+    told: set[str] = context.find_root().meta.setdefault(_ADDON_NOTES, set()) if context else set()
+    for diagnostic in result.diagnostics:
+        if diagnostic.reason == "ImplicitAddon":
+            if not result.ok or diagnostic.message in told:
+                continue
+            told.add(diagnostic.message)
+        click.echo(diagnostic.text(), err=True)
+
+
+_ADDON_NOTES = "netpol.addon-notes"
 
 
 def parse_port_options(

@@ -12,6 +12,7 @@ from netpol.analysis.revisions import RevisionError, check_revision, load_revisi
 from netpol.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
+    echo_diagnostics,
     echo_json_text,
     fail,
     input_options,
@@ -37,8 +38,7 @@ def _load_git(
         result = load_revision(revision, paths, options)
     except RevisionError as exc:
         fail(str(exc))
-    for diagnostic in result.diagnostics:
-        click.echo(diagnostic.text(), err=True)
+    echo_diagnostics(result)
     if not result.ok:
         click.echo(f"error: the {label} side has invalid input; nothing compared", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -102,8 +102,7 @@ def command(
     \b
     Examples:
       netpol diff examples/tutorial examples/three-tier --by workload
-      netpol diff examples/tutorial/0[0-5]*.yaml examples/tutorial/kube-system-coredns.yaml \\
-          --new examples/tutorial/06-frontend-netpol.yaml
+      netpol diff examples/tutorial/0[0-5]*.yaml --new examples/tutorial/06-frontend-netpol.yaml
       netpol diff --git main..HEAD deploy/ -o md --exit-code
     """
     options = options_from(params)

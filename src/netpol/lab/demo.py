@@ -45,8 +45,7 @@ BASE_FILES = (
     "01-frontend.yaml",
     "02-backend.yaml",
     "03-db.yaml",
-    "kube-system-coredns.yaml",
-)
+)  # CoreDNS is the loader's add-on (load/addons.py), as in the cluster the tutorial uses
 POLICY_FILES = ("04-db-netpol.yaml", "05-revised-backend-netpol.yaml", "06-frontend-netpol.yaml")
 BACKEND_POLICY = "05-revised-backend-netpol.yaml"
 
@@ -130,7 +129,6 @@ class EngineBackend(Backend):
     def replace(self, objs: list[dict[str, Any]]) -> LabView:
         options = Options()
         store, _ = lab_view.objects_input(objs, options)
-        store, _ = lab_view.with_cluster_dns(store, options.default_namespace)
         self.view = lab_view.build_view(store, options, False, "engine")
         return self.view
 

@@ -16,7 +16,6 @@ from netpol.load.services import CLUSTER_DOMAIN, all_backends
 from netpol.model.cluster import Cluster
 
 TTL = 5
-KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
 
 
 def search_domains(namespace: str) -> list[str]:
@@ -87,50 +86,3 @@ def answer(query: bytes, records: Mapping[str, list[str]]) -> bytes | None:
         elif qtype == QTYPE.AAAA:
             continue  # the lab is IPv4 only: NOERROR with no answer, as for any v4-only name
     return bytes(reply.pack())
-
-
-def coredns_objects(have_kube_system: bool) -> list[dict[str, object]]:
-    """What the lab adds when the input has no cluster DNS: KIND's CoreDNS, one replica."""
-    objects: list[dict[str, object]] = []
-    if not have_kube_system:
-        objects.append(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}
-        )
-    labels = {"k8s-app": "kube-dns"}
-    ports = [
-        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
-        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
-    ]
-    objects.append(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "containers": [{"name": "coredns", "image": "coredns", "ports": ports}]
-                    },
-                },
-            },
-        }
-    )
-    objects.append(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
-            "spec": {
-                "clusterIP": "10.96.0.10",
-                "selector": labels,
-                "ports": [
-                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
-                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
-                ],
-            },
-        }
-    )
-    return objects

@@ -46,7 +46,6 @@ from netpol.lab.view import (
     probe_endpoints,
     probed_ports,
     read_input,
-    with_cluster_dns,
 )
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
@@ -124,10 +123,7 @@ def _up(
             topology.teardown(names, previous)
             say(f"removed what an earlier run of lab {lab} left behind")
         store, _ = read()
-        store, dns_note = with_cluster_dns(store, options.default_namespace)
         view = build_view(store, options, run_commands, lab)
-        if dns_note:
-            view.notes.insert(0, dns_note)
         state = LabState(
             name=lab,
             profile=options.profile.name,
@@ -135,6 +131,7 @@ def _up(
                 "pod_cidr": options.pod_cidr,
                 "nodes": options.nodes,
                 "default_namespace": options.default_namespace,
+                "implicit_dns": options.implicit_dns,
             },
             run_commands=run_commands,
             notes=list(view.notes),
@@ -291,14 +288,13 @@ def apply(paths: Sequence[str], lab: str, say: Say = _quiet) -> Change:
 
 
 def replace(objects: Sequence[dict[str, Any]], lab: str, say: Say = _quiet) -> Change:
-    """The lab's objects become exactly ``objects`` (plus its cluster DNS); rules follow."""
+    """The lab's objects become exactly ``objects`` (the loader adds the cluster DNS if they
+    have none); rules follow."""
     with locked(lab):
         state = require_up(lab)
         options = options_of(state)
         old = load_store(state.names.documents_file)
-        store, _ = with_cluster_dns(
-            objects_of_data(objects, options.default_namespace), options.default_namespace
-        )
+        store = objects_of_data(objects, options.default_namespace)
         return _commit(state, old, build_view(store, options, state.run_commands, lab), say)
 
 

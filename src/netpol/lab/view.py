@@ -15,10 +15,8 @@ from typing import Any
 
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.lab import dns
-from netpol.lab.dns import KUBE_DNS_LABEL
 from netpol.lab.documents import (
     StoredObject,
-    merged,
     objects_of,
     objects_of_data,
     raw_documents,
@@ -81,6 +79,7 @@ def options_of(state: LabState) -> Options:
         nodes=int(saved.get("nodes", 3)),
         default_namespace=saved.get("default_namespace", "default"),
         skip_invalid=False,
+        implicit_dns=bool(saved.get("implicit_dns", True)),
     )
 
 
@@ -92,7 +91,8 @@ def build_view(
     if not result.ok:
         raise LabInputError("the lab's objects do not make a valid cluster", result.errors)
     cluster = result.cluster
-    notes: list[str] = []
+    # the cluster DNS the loader added when the input has none (load/addons.py)
+    notes = [d.message for d in cluster.diagnostics if d.reason == "ImplicitAddon"]
     pods: list[LabPod] = []
     for pod in sorted(cluster.pods, key=lambda p: p.id):
         if pod.host_network:
@@ -132,37 +132,6 @@ def build_view(
         nameserver=nameserver,
         notes=notes,
     )
-
-
-def with_cluster_dns(
-    store: list[StoredObject], default_namespace: str
-) -> tuple[list[StoredObject], str | None]:
-    """``store`` plus a CoreDNS pod and the kube-dns Service when the input has none."""
-    has_pod = any(_runs_kube_dns(o) for o in store)
-    has_service = any(o.key == ("Service", "kube-system", "kube-dns") for o in store)
-    if has_pod and has_service:
-        return store, None
-    has_ns = any(o.key == ("Namespace", "", "kube-system") for o in store)
-    extra = [
-        o
-        for o in objects_of_data(dns.coredns_objects(has_ns), default_namespace)
-        if not (o.kind == "Deployment" and has_pod) and not (o.kind == "Service" and has_service)
-    ]
-    added = ", ".join(o.label for o in extra)
-    return merged(store, extra), f"the input has no cluster DNS; the lab added {added}"
-
-
-def _runs_kube_dns(obj: StoredObject) -> bool:
-    """A pod, or a workload whose pods are, labelled k8s-app=kube-dns in kube-system."""
-    if obj.namespace != "kube-system":
-        return False
-    if obj.kind == "Pod":
-        meta = obj.data.get("metadata") or {}
-    else:
-        template = (obj.data.get("spec") or {}).get("template") or {}
-        meta = template.get("metadata") or {} if isinstance(template, dict) else {}
-    labels = meta.get("labels") if isinstance(meta, dict) else None
-    return isinstance(labels, dict) and labels.get(KUBE_DNS_LABEL[0]) == KUBE_DNS_LABEL[1]
 
 
 def read_input(paths: Sequence[str], options: Options) -> tuple[list[StoredObject], Cluster]:

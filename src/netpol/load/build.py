@@ -14,6 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from netpol.load.addons import (
+    DNS_NAMESPACE,
+    DNS_SERVICE,
+    ClusterDnsFound,
+    dns_addon,
+    runs_cluster_dns,
+)
 from netpol.load.addresses import (
     SERVICE_CIDR,
     Allocator,
@@ -81,6 +88,8 @@ def build_cluster(docs: list[RawDocument], options: Options) -> Cluster:
         builder = _Builder(options)
         for doc in docs:
             builder.add(doc)
+        if options.implicit_dns and builder.seen:  # an empty input stays an empty cluster
+            builder.add_cluster_dns()
         return builder.finish()
 
 
@@ -350,6 +359,20 @@ class _Builder:
 
     def add_service_account(self, account: ServiceAccount) -> None:
         self.service_accounts[(account.namespace, account.name)] = account
+
+    def add_cluster_dns(self) -> None:
+        """KIND's CoreDNS and kube-dns Service, as far as the input lacks them (addons)."""
+        found = ClusterDnsFound(
+            namespace=DNS_NAMESPACE in self.namespaces,
+            pods=any(runs_cluster_dns(w.namespace, w.labels) for w in self.workloads.values())
+            or any(runs_cluster_dns(p.namespace, p.labels) for p in self.pods.values()),
+            service=(DNS_NAMESPACE, DNS_SERVICE) in self.services,
+        )
+        docs, note = dns_addon(found, (s.cluster_ip or "" for s in self.services.values()))
+        for doc in docs:
+            self.add(doc)
+        if note is not None:
+            self.diagnostics.append(note)
 
     # -- putting it together -------------------------------------------------------------
 

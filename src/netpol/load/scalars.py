@@ -9,13 +9,16 @@ string (PyYAML: a tag it cannot construct). A whole float such as ``80.0`` trave
 the JSON number ``80``, so it reads as an integer. Dates stay strings: go-yaml keeps a
 timestamp as its text when decoding into an untyped value, and so does a number beyond
 a float (``1e400``: Go's ParseFloat fails with a range error), and ``<<`` anywhere but
-as a mapping key.
+as a mapping key. ``.inf`` and ``.nan`` are floats go-yaml reads but JSON cannot carry:
+kubectl refuses the file (``json: unsupported value: +Inf``), except as a mapping key,
+which it writes as text.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import struct
 from typing import Any
 
 import yaml
@@ -86,20 +89,28 @@ def _go_int(digits: str) -> int | None:
     return number if number < (_INT64 if sign else 2 * _INT64) else None
 
 
-def read_int(text: str) -> int:
-    """An ``!!int`` scalar; ValueError when it is none."""
+def read_int(text: str) -> int | float:
+    """An ``!!int`` scalar; ValueError when it is none. Beyond a signed 64-bit integer
+    (go-yaml's uint64) it is the float64 the API server's JSON decoding makes of it."""
     number = _go_int(text.replace("_", ""))
     if number is None:
         raise ValueError(text)
-    return number
+    return number if number < _INT64 else float(number)
+
+
+class NotJsonError(ValueError):
+    """A value go-yaml reads that JSON cannot carry, so kubectl refuses the file."""
 
 
 def read_float(text: str) -> int | float:
     """A ``!!float`` scalar; ValueError when it is none. A whole number comes back as an
-    int, as it reaches the API server (JSON ``80``, not ``80.0``)."""
-    special = _SPECIAL_FLOATS.get(text)
-    if special is not None:
-        return special
+    int, as it reaches the API server (JSON ``80``, not ``80.0``). Infinities and NaN
+    raise NotJsonError: kubectl's YAML-to-JSON step refuses them."""
+    if text in _SPECIAL_FLOATS:
+        raise NotJsonError(
+            f'"{text}" is a YAML float (infinite or NaN) that JSON cannot carry: kubectl '
+            f'refuses the file (json: unsupported value); quote it for the string "{text}"'
+        )
     digits = text.replace("_", "")
     number = _go_int(digits)
     if number is not None:
@@ -122,6 +133,60 @@ def _go_float(digits: str) -> int | float | None:
         return None
 
 
+_SPECIAL_FLOAT_KEYS = {math.inf: ".inf", -math.inf: "-.inf"}
+
+
+def number_key_text(tag: str, text: str) -> str:
+    """A number as a mapping key, as sigs.k8s.io/yaml writes it into JSON: an integer in
+    decimal (NotJsonError beyond a signed 64-bit one: kubectl refuses an uint64 key), a
+    float as Go's FormatFloat(f, 'g', -1, 32) writes it (``1e6`` is "1e+06", ``80.0`` is
+    "80", ``.inf`` is ".inf"). ValueError when ``text`` is not of ``tag``."""
+    if tag == INT_TAG:
+        number = _go_int(text.replace("_", ""))
+        if number is None:
+            raise ValueError(text)
+        if number >= _INT64:
+            raise NotJsonError(
+                f"mapping key {text} is beyond a signed 64-bit integer: kubectl refuses the "
+                f'file (unsupported map key of type: uint64); quote it for the key "{text}"'
+            )
+        return str(number)
+    special = _SPECIAL_FLOATS.get(text)
+    if special is not None:
+        return ".nan" if math.isnan(special) else _SPECIAL_FLOAT_KEYS[special]
+    digits = text.replace("_", "")
+    whole = _go_int(digits)
+    if whole is None and not _GO_FLOAT.match(digits):
+        raise ValueError(text)
+    value = float(whole if whole is not None else digits)
+    if not math.isfinite(value):
+        raise ValueError(text)  # beyond a float64: ParseFloat's range error
+    return _go_float32_text(value)
+
+
+def _go_float32_text(value: float) -> str:
+    """Go's strconv.FormatFloat(value, 'g', -1, 32): the shortest digits that read back as
+    the same float32, in %e form when the exponent is below -4 or at least 6."""
+    try:
+        single = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = math.copysign(math.inf, value)
+    if math.isinf(single):  # beyond a float32: Go rounds it to an infinity
+        return _SPECIAL_FLOAT_KEYS[single]
+    for precision in range(1, 10):
+        text = f"{single:.{precision - 1}e}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            break
+    mantissa, exponent_text = text.split("e")
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    exponent = int(exponent_text)
+    sign = "-" if mantissa.startswith("-") else ""
+    if exponent < -4 or exponent >= 6:
+        shown = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{shown}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return f"{single:.{max(len(digits) - 1 - exponent, 0)}f}"
+
+
 def read_bool(text: str) -> bool:
     """A ``!!bool`` scalar; ValueError when it is none."""
     try:
@@ -140,11 +205,13 @@ def json_number(text: str) -> int | float:
 
 
 def json_integer(text: str) -> int | float:
-    """A JSON integer; ValueError beyond a float, as Go's JSON decoder refuses it (and
-    before Python's int() refuses thousands of digits)."""
+    """A JSON integer; beyond a signed 64-bit one the float64 the API server's decoding
+    makes of it; ValueError beyond a float, as Go's JSON decoder refuses it (and before
+    Python's int() refuses thousands of digits)."""
     if len(text.lstrip("-")) > _MAX_DECIMAL_DIGITS:
         return json_number(text)
-    return int(text)
+    number = int(text)
+    return number if -_INT64 <= number < _INT64 else float(number)
 
 
 def _shown(text: str) -> str:

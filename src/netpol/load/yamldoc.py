@@ -25,11 +25,13 @@ from netpol.load.scalars import (
     SEQ_TAG,
     STR_TAG,
     KubectlResolver,
+    NotJsonError,
     construct,
     construct_merge,
     json_integer,
     json_number,
     key_text,
+    number_key_text,
     read_bool,
     read_float,
     read_int,
@@ -83,6 +85,8 @@ class _Loader(KubectlResolver, _BaseLoader):
             return super().construct_object(node, deep)
         except yaml.YAMLError:
             raise
+        except NotJsonError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from exc
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
             # an explicit tag on text it does not fit (`!!int abc`), as go-yaml refuses it
             raise yaml.constructor.ConstructorError(
@@ -113,7 +117,7 @@ class _Loader(KubectlResolver, _BaseLoader):
             for key_node, value_node in node.value:
                 if key_node.tag == MERGE_TAG:
                     raise _NeedsGeneralPath
-                key = self._tree(key_node)
+                key = _key(self, key_node) if key_node.tag in _NUMBER_TAGS else self._tree(key_node)
                 if key.__class__ is not str:
                     key = _string_key(key, key_node)
                 if key in key_lines:
@@ -157,22 +161,46 @@ def _string_key(key: object, node: yaml.Node) -> str:
     return text
 
 
+_NUMBER_TAGS = (INT_TAG, FLOAT_TAG)
+
+
+def _key(loader: _Loader, node: yaml.Node) -> Any:
+    """A mapping key's value; a number key is its text as kubectl writes it into JSON
+    (``number_key_text``: ``.inf`` is read there though refused as a value)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
+        try:
+            return number_key_text(node.tag, node.value)
+        except NotJsonError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from exc
+        except ValueError:
+            pass  # not a number of its tag: construct_object says so
+    return loader.construct_object(node, deep=True)
+
+
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LocatedMap]:
     data = LocatedMap()
     data.line = node.start_mark.line + 1
     yield data
+    written = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
     loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = _string_key(loader.construct_object(key_node, deep=True), key_node)
-        if key in data.key_lines:
+    # flatten_mapping puts the merged pairs first, earlier maps after later ones: a key
+    # written in the mapping overrides a merged one, the first merged map wins (go-yaml);
+    # only a key written twice in the mapping itself is a duplicate
+    merged = len(node.value) - written
+    for index, (key_node, value_node) in enumerate(node.value):
+        key = _string_key(_key(loader, key_node), key_node)
+        line = key_node.start_mark.line + 1
+        if index >= merged and key in data.key_lines and data.key_lines[key] >= 0:
             raise _DuplicateKeyError(
                 None,
                 None,
                 f'duplicate key "{key}" (first at line {data.key_lines[key]})',
                 key_node.start_mark,
             )
-        data.key_lines[key] = key_node.start_mark.line + 1
+        data.key_lines[key] = line if index >= merged else -line
         data[key] = loader.construct_object(value_node)
+    for key, line in data.key_lines.items():
+        data.key_lines[key] = abs(line)
 
 
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[LocatedList]:
@@ -327,7 +355,8 @@ def parse_text(text: str, path: str) -> tuple[list[RawDocument], list[Diagnostic
         line = mark.line + 1 if mark is not None else 0
         if _libyaml_depth_limit(exc):
             return docs, [_error(path, line, f"document nested deeper than {MAX_DEPTH} levels")]
-        if path.endswith(".json"):
+        if path.endswith(".json") or text.lstrip().startswith("{"):
+            # kubectl decodes a stream that starts with "{" as JSON, whatever its name
             return _parse_json(text, path, docs, exc)
         return docs, [
             _error(path, line, f"invalid YAML: {_yaml_problem(exc)}", reason="ParseError")

@@ -77,3 +77,5 @@ class Options:
     default_namespace: str = "default"
     skip_invalid: bool = False
     input_limits: InputLimits = InputLimits()
+    # model KIND's CoreDNS and kube-dns Service when the input has none (load/addons.py)
+    implicit_dns: bool = True
