@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from tests.conftest import without_addon_note
 
 from netpol.cli.common import OUTPUT_FORMATS, SCOPE_HELP
 from netpol.cli.main import cli
@@ -286,7 +287,7 @@ def test_errors_name_the_bad_part(args: tuple[str, ...], message: str, tmp_path:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [message]
+    assert without_addon_note(result.stderr).splitlines() == [message]
 
 
 @pytest.mark.parametrize(
@@ -346,7 +347,7 @@ def test_generate_offers_the_near_workload(tmp_path: Path) -> None:
     result = run("generate", THREE_TIER, "--flows", str(typo))
 
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert without_addon_note(result.stderr).splitlines() == [
         f"error: {typo}: no workload app1-ns/frontend-depoy in the input (did you mean "
         "frontend-deploy?)"
     ]
@@ -370,7 +371,7 @@ def test_verify_reads_workload_names_as_every_verb_does(tmp_path: Path) -> None:
     result = run("verify", TUTORIAL, "--expect", str(expectations))
 
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == [
+    assert without_addon_note(result.stderr).splitlines() == [
         f"error: {expectations}:7: expectations[1] (a typo): from: 'app1-ns/frontend-depoy': "
         "no pod or workload 'frontend-depoy' in namespace app1-ns (did you mean "
         "frontend-deploy?)"
@@ -400,11 +401,11 @@ def test_an_unknown_namespace_in_a_file_offers_the_near_one(tmp_path: Path) -> N
     generated = run("generate", TUTORIAL, "--flows", str(flows))
 
     assert (verified.exit_code, generated.exit_code) == (2, 2)
-    assert verified.stderr.splitlines() == [
+    assert without_addon_note(verified.stderr).splitlines() == [
         f"error: {expectations}:2: expectations[0] (ns): from: namespace app1-n: no namespace "
         "'app1-n' in the input (did you mean app1-ns?)"
     ]
-    assert generated.stderr.splitlines() == [
+    assert without_addon_note(generated.stderr).splitlines() == [
         f"error: {flows}: namespace app1-n: no namespace 'app1-n' in the input (did you mean "
         "app1-ns?)"
     ]
