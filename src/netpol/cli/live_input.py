@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from netpol.analysis.cni import CniReport, choose_profile, detect_cni
-from netpol.load.live import LiveCluster, LiveError, LiveTarget, Progress, read_cluster
 from netpol.model.options import Options
+
+if TYPE_CHECKING:  # the live client is imported only when a command reads a live cluster
+    from netpol.analysis.cni import CniReport
+    from netpol.load.live import LiveCluster, LiveTarget, Progress
 
 _CACHE_KEY = "netpol.live"
 
@@ -64,6 +66,8 @@ def requested_target(params: dict[str, Any] | None = None) -> LiveTarget | None:
         return None
     if params.get("paths"):
         raise click.UsageError("give PATHs or --kubeconfig/--context/--live, not both")
+    from netpol.load.live import LiveTarget
+
     return LiveTarget(
         kubeconfig=kubeconfig,
         context=context,
@@ -79,6 +83,8 @@ def live_cluster(target: LiveTarget) -> LiveCluster:
     cached = cache.get(_CACHE_KEY)
     if cached is not None and cached[0] == target:
         return cached[1]
+    from netpol.load.live import LiveError, read_cluster
+
     progress = terminal_progress(sys.stderr)
     try:
         live = read_cluster(target, progress)
@@ -99,6 +105,8 @@ def live_cluster(target: LiveTarget) -> LiveCluster:
 
 
 def cni_of(live: LiveCluster) -> CniReport:
+    from netpol.analysis.cni import detect_cni
+
     return detect_cni(live.daemonsets, live.cni_pods())
 
 
@@ -113,6 +121,8 @@ def live_profile(params: dict[str, Any]) -> str | None:
     ctx = click.get_current_context(silent=True)
     source = ctx.get_parameter_source("profile") if ctx is not None else None
     user_set = source is not None and source is not click.core.ParameterSource.DEFAULT
+    from netpol.analysis.cni import choose_profile
+
     choice = choose_profile(
         cni_of(live_cluster(target)), user_set, params.get("profile") or Options().profile.name
     )
