@@ -23,7 +23,7 @@ from netpol.load.bundled import DESCRIPTIONS, example_files, example_names, exam
     "--copy",
     "copy_to",
     metavar="DIR",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     help="Copy NAME (or every example) into DIR/NAME; refuses to overwrite a file.",
 )
 def command(name: str | None, show_path: bool, copy_to: str | None) -> None:
@@ -72,6 +72,8 @@ def _copy(names: list[str], target: Path) -> None:
         for each in names
         for relative in example_files(each)
     ]
+    if target.exists() and not target.is_dir():
+        fail(f"--copy {target}: not a folder")
     in_the_way = [dest for _, dest in plan if dest.exists() or dest.is_symlink()]
     if in_the_way:
         more = f" and {len(in_the_way) - 1} more" if len(in_the_way) > 1 else ""

@@ -127,6 +127,18 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_verb(cmd_name) if cmd_name in VERBS else None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and name not in VERBS and not name.startswith("-"):
+            import difflib  # only on this error path
+
+            near = difflib.get_close_matches(name, list(VERBS), n=1)
+            if near:
+                ctx.fail(f"No such command {name!r} (did you mean {near[0]!r}?).")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Stand-ins carrying only the short help: click shortens them exactly as it would the
         # real commands, and `netpol --help` imports no verb module.
