@@ -119,3 +119,23 @@ def test_a_verb_runs_through_the_lazy_group() -> None:
     result = CliRunner().invoke(cli, ["profiles"])
     assert result.exit_code == 0, result.output
     assert "calico" in result.output
+
+
+def test_completing_a_verb_lists_it_from_the_table_without_importing_it() -> None:
+    code = """
+import os, sys
+os.environ.update(_NETPOL_COMPLETE="bash_complete", COMP_WORDS="netpol ex", COMP_CWORD="1")
+from netpol.cli.main import main
+try:
+    main([])
+except SystemExit:
+    pass
+"""
+    probe = f"{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    *completions, modules = done.stdout.strip().splitlines()
+    assert completions == ["plain,examples", "plain,explain"]
+    assert [m for m in json.loads(modules) if m.endswith("_cmd")] == []

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from netpol import __version__
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 # name -> ("module:attribute" of its click command, its short help as `netpol --help` shows it)
 VERBS: dict[str, tuple[str, str]] = {
@@ -140,13 +144,27 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Stand-ins carrying only the short help: click shortens them exactly as it would the
-        # real commands, and `netpol --help` imports no verb module.
-        standins = {name: click.Command(name, help=VERBS[name][1]) for name in VERBS}
-        limit = formatter.width - 6 - max(map(len, standins))
-        rows = [(name, standins[name].get_short_help_str(limit)) for name in sorted(standins)]
+        limit = formatter.width - 6 - max(map(len, VERBS))
+        rows = [(name, _standin(name).get_short_help_str(limit)) for name in sorted(VERBS)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        # `netpol <TAB>` lists the verbs from the table; click's own would import every one
+        from click.shell_completion import CompletionItem
+
+        verbs = [
+            CompletionItem(name, help=_standin(name).get_short_help_str())
+            for name in sorted(VERBS)
+            if name.startswith(incomplete)
+        ]
+        return verbs + click.Command.shell_complete(self, ctx, incomplete)
+
+
+def _standin(name: str) -> click.Command:
+    """A command carrying only verb ``name``'s short help: click shortens it exactly as it
+    would the real command's help, and nothing is imported."""
+    return click.Command(name, help=VERBS[name][1])
 
 
 @click.group(
