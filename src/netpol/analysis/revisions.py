@@ -62,9 +62,8 @@ def read_revision(
     """Every manifest under ``paths`` (relative to ``cwd``) as it is at ``revision``."""
     here = cwd or os.getcwd()
     top = check_revision(revision, here)
-    listing = _git(
-        ["ls-tree", "-r", "-z", "--full-name", "--name-only", revision, "--", *paths], here
-    )
+    in_tree = [_follow_links(revision, _from_top(path, here, top), top) for path in paths]
+    listing = _git(["ls-tree", "-r", "-z", "--name-only", revision, "--", *in_tree], top)
     files = sorted(
         name
         for name in listing.decode("utf-8", "replace").split("\0")
@@ -86,6 +85,34 @@ def read_revision(
         docs += found
         problems += parse_problems
     return docs, problems
+
+
+def _from_top(path: str, here: str, top: str) -> str:
+    """``path`` (relative to ``here``) relative to the top of the repository."""
+    return os.path.relpath(os.path.join(os.path.realpath(here), path), os.path.realpath(top))
+
+
+def _follow_links(revision: str, path: str, top: str) -> str:
+    """``path`` with the symbolic links the tree at ``revision`` has along it followed, as a
+    checkout would (a clone's ``examples`` is a link into the package); links that leave
+    the repository are kept as written."""
+    parts = [p for p in os.path.normpath(path).split(os.sep) if p not in ("", ".")]
+    done: list[str] = []
+    hops = 0
+    while parts:
+        candidate = "/".join([*done, parts.pop(0)])
+        entry = _git(["ls-tree", "-z", revision, "--", candidate], top).split(b"\0")[0]
+        if not entry.startswith(b"120000 ") or hops >= 40:
+            done = candidate.split("/")
+            continue
+        hops += 1
+        target = _git(["show", f"{revision}:{candidate}"], top).decode("utf-8", "replace")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(candidate), target))
+        if resolved.startswith("..") or os.path.isabs(target):
+            return path
+        parts = [p for p in resolved.split(os.sep) if p not in ("", ".")] + parts
+        done = []
+    return "/".join(done) or "."
 
 
 def load_revision(
