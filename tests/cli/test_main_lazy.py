@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from netpol.cli.main import VERBS, cli, load_verb
+from netpol.cli.main import VERBS, LazyGroup, cli, load_verb
 
 HEAVY = ("numpy", "netpol.lab", "kubernetes", "jsonschema")
 
@@ -139,3 +139,21 @@ except SystemExit:
     *completions, modules = done.stdout.strip().splitlines()
     assert completions == ["plain,examples", "plain,explain"]
     assert [m for m in json.loads(modules) if m.endswith("_cmd")] == []
+
+
+def test_a_command_added_the_usual_way_is_listed_and_runs_beside_the_table() -> None:
+    @click.command("zz-extra")
+    def extra() -> None:
+        """An extra verb, added eagerly."""
+        click.echo("extra ran")
+
+    group = LazyGroup("netpol", context_settings=cli.context_settings)
+    group.add_command(extra)
+    runner = CliRunner()
+    assert runner.invoke(group, ["zz-extra"]).output == "extra ran\n"
+    listing = runner.invoke(group, ["--help"]).output
+    assert "zz-extra  An extra verb, added eagerly." in listing
+    assert "validate  Check every object" in listing
+    assert runner.invoke(group, ["zz-extr"]).output.splitlines()[-1] == (
+        "Error: No such command 'zz-extr' (did you mean 'zz-extra'?)."
+    )

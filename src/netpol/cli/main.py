@@ -123,29 +123,36 @@ def load_verb(name: str) -> click.Command:
 
 
 class LazyGroup(click.Group):
-    """A group whose verbs are imported when they run, not when the group is built."""
+    """A group whose verbs are imported when they run, not when the group is built.
+
+    Commands added the usual way (``add_command``) are listed and run beside the table's.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(VERBS)
+        return sorted({*VERBS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
         return load_verb(cmd_name) if cmd_name in VERBS else None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name and name not in VERBS and not name.startswith("-"):
+        known = self.list_commands(ctx)
+        if name and name not in known and not name.startswith("-"):
             import difflib  # only on this error path
 
-            near = difflib.get_close_matches(name, list(VERBS), n=1)
+            near = difflib.get_close_matches(name, known, n=1)
             if near:
                 ctx.fail(f"No such command {name!r} (did you mean {near[0]!r}?).")
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        limit = formatter.width - 6 - max(map(len, VERBS))
-        rows = [(name, _standin(name).get_short_help_str(limit)) for name in sorted(VERBS)]
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(name, self._summary(name).get_short_help_str(limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -154,17 +161,17 @@ class LazyGroup(click.Group):
         from click.shell_completion import CompletionItem
 
         verbs = [
-            CompletionItem(name, help=_standin(name).get_short_help_str())
-            for name in sorted(VERBS)
+            CompletionItem(name, help=self._summary(name).get_short_help_str())
+            for name in self.list_commands(ctx)
             if name.startswith(incomplete)
         ]
         return verbs + click.Command.shell_complete(self, ctx, incomplete)
 
-
-def _standin(name: str) -> click.Command:
-    """A command carrying only verb ``name``'s short help: click shortens it exactly as it
-    would the real command's help, and nothing is imported."""
-    return click.Command(name, help=VERBS[name][1])
+    def _summary(self, name: str) -> click.Command:
+        """The command itself if it was added, else a stand-in carrying only the table's
+        short help: click shortens that exactly as it would the real command's help, and
+        nothing is imported."""
+        return self.commands.get(name) or click.Command(name, help=VERBS[name][1])
 
 
 @click.group(
@@ -176,8 +183,12 @@ def cli() -> None:
     """Kubernetes NetworkPolicy, end to end: validate, explain, matrix, verify, lint, diff,
     generate, graph, and a lab that enforces the same policies on real packets.
 
+    The examples name examples/...: in a clone they are there; after a pip install,
+    `netpol examples --copy examples` puts them in the current folder.
+
     \b
     Examples:
+      netpol examples --copy examples
       netpol validate examples/tutorial
       netpol explain examples/three-tier --from app1-ns/frontend-deploy --to backend-svc:5678
       netpol matrix examples/three-tier
