@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.engine.endpoints import POD
-from netpol.engine.matrix import NetworkPolicySides, network_policy_sides
-from netpol.engine.tiered_matrix import Step, TieredMatrix
 from netpol.engine.tiers import NETWORK_POLICIES, PASS
 from netpol.model.diagnostics import Severity
 from netpol.model.tiers import ANP_KIND, CNP_KIND, TieredPolicy, order_number
 from netpol.model.wording import first_few
+
+if TYPE_CHECKING:  # the fill needs numpy; lint imports it only when the input has tiers
+    from netpol.engine.matrix import NetworkPolicySides
+    from netpol.engine.tiered_matrix import Step, TieredMatrix
 
 MAX_TIER_CLASSES = 3_000  # K x K matrices per direction; beyond this the checks give up
 DIRECTIONS = ("Ingress", "Egress")
@@ -45,6 +48,9 @@ def _fill(ctx: LintContext, check_id: str) -> TierFill | None:
         return None  # nothing to check: no rule can be shadowed, no Pass, no tie
     found = ctx.cache.get("tier-fill")
     if found is None:
+        from netpol.engine.matrix import network_policy_sides
+        from netpol.engine.tiered_matrix import TieredMatrix
+
         sides = network_policy_sides(ctx.cc, include_external=True, include_nodes=True)
         if len(sides.partition) > MAX_TIER_CLASSES:
             ctx.gave_up[check_id] = (

@@ -56,53 +56,14 @@ def check_revision(revision: str, cwd: str | None = None) -> str:
     return top
 
 
-def _repository_path(path: str, cwd: str, top: str) -> str:
-    """``path`` (relative to ``cwd``) relative to the repository's top, links left as written."""
-    return os.path.relpath(os.path.abspath(os.path.join(cwd, path)), top)
-
-
-# a symbolic link in a tree, as ``git ls-tree`` shows its mode
-_LINK_MODE = "120000"
-
-
-def _through_links(revision: str, path: str, top: str) -> str:
-    """``path`` with every symbolic link that the tree at ``revision`` has on its way followed.
-
-    ``git ls-tree`` lists nothing under a link, so ``examples/tutorial`` where ``examples`` is a
-    link (as in this repository) would read as empty; the working tree's links are not those of
-    the revision, so they are read from the revision itself. Links leaving the repository are kept
-    as written, and so read nothing.
-    """
-    parts = [] if path == "." else path.split("/")
-    done: list[str] = []
-    for _ in range(40):  # as many links as a path may cross before the kernel gives up (ELOOP)
-        while parts:
-            prefix = "/".join([*done, parts[0]])
-            entry = _git(["ls-tree", "-z", revision, "--", prefix], top).decode("utf-8", "replace")
-            if not entry.startswith(_LINK_MODE + " "):
-                done.append(parts.pop(0))
-                continue
-            target = _git(["show", f"{revision}:{prefix}"], top).decode("utf-8", "replace")
-            joined = os.path.normpath(os.path.join("/".join(done), target, *parts[1:]))
-            if joined.startswith("../") or os.path.isabs(joined):
-                return path
-            parts, done = ([] if joined == "." else joined.split("/")), []
-            break
-        else:
-            return "/".join(done) or "."
-    return path
-
-
 def read_revision(
     revision: str, paths: Sequence[str], cwd: str | None = None
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Every manifest under ``paths`` (relative to ``cwd``) as it is at ``revision``."""
     here = cwd or os.getcwd()
     top = check_revision(revision, here)
-    in_tree = [_through_links(revision, _repository_path(path, here, top), top) for path in paths]
-    listing = _git(
-        ["ls-tree", "-r", "-z", "--full-name", "--name-only", revision, "--", *in_tree], top
-    )
+    in_tree = [_follow_links(revision, _from_top(path, here, top), top) for path in paths]
+    listing = _git(["ls-tree", "-r", "-z", "--name-only", revision, "--", *in_tree], top)
     files = sorted(
         name
         for name in listing.decode("utf-8", "replace").split("\0")
@@ -124,6 +85,34 @@ def read_revision(
         docs += found
         problems += parse_problems
     return docs, problems
+
+
+def _from_top(path: str, here: str, top: str) -> str:
+    """``path`` (relative to ``here``) relative to the top of the repository."""
+    return os.path.relpath(os.path.join(os.path.realpath(here), path), os.path.realpath(top))
+
+
+def _follow_links(revision: str, path: str, top: str) -> str:
+    """``path`` with the symbolic links the tree at ``revision`` has along it followed, as a
+    checkout would (a clone's ``examples`` is a link into the package); links that leave
+    the repository are kept as written."""
+    parts = [p for p in os.path.normpath(path).split(os.sep) if p not in ("", ".")]
+    done: list[str] = []
+    hops = 0
+    while parts:
+        candidate = "/".join([*done, parts.pop(0)])
+        entry = _git(["ls-tree", "-z", revision, "--", candidate], top).split(b"\0")[0]
+        if not entry.startswith(b"120000 ") or hops >= 40:
+            done = candidate.split("/")
+            continue
+        hops += 1
+        target = _git(["show", f"{revision}:{candidate}"], top).decode("utf-8", "replace")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(candidate), target))
+        if resolved.startswith("..") or os.path.isabs(target):
+            return path
+        parts = [p for p in resolved.split(os.sep) if p not in ("", ".")] + parts
+        done = []
+    return "/".join(done) or "."
 
 
 def load_revision(

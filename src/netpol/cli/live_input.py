@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from netpol.analysis.cni import CniReport, choose_profile, detect_cni
 from netpol.cli.progress import per_resource, progress_for_command
-from netpol.load.live import LiveCluster, LiveError, LiveTarget, read_cluster
 from netpol.model.options import Options
 from netpol.model.safe_text import MESSAGE_LIMIT, visible
+
+if TYPE_CHECKING:  # the live client is imported only when a command reads a live cluster
+    from netpol.analysis.cni import CniReport
+    from netpol.load.live import LiveCluster, LiveTarget
 
 _CACHE_KEY = "netpol.live"
 
@@ -67,6 +69,8 @@ def requested_target(params: dict[str, Any] | None = None) -> LiveTarget | None:
         return None
     if params.get("paths"):
         raise click.UsageError("give PATHs or --kubeconfig/--context/--live, not both")
+    from netpol.load.live import LiveTarget
+
     return LiveTarget(
         kubeconfig=kubeconfig,
         context=context,
@@ -85,6 +89,8 @@ def live_cluster(target: LiveTarget) -> LiveCluster:
     cached = cache.get(_CACHE_KEY)
     if cached is not None and cached[0] == target:
         return cached[1]
+    from netpol.load.live import LiveError, read_cluster
+
     try:
         live = read_cluster(target, per_resource(progress_for_command()))
     except LiveError as exc:
@@ -98,6 +104,8 @@ def live_cluster(target: LiveTarget) -> LiveCluster:
 
 
 def cni_of(live: LiveCluster) -> CniReport:
+    from netpol.analysis.cni import detect_cni
+
     return detect_cni(live.daemonsets, live.cni_pods())
 
 
@@ -112,6 +120,8 @@ def live_profile(params: dict[str, Any]) -> str | None:
     ctx = click.get_current_context(silent=True)
     source = ctx.get_parameter_source("profile") if ctx is not None else None
     user_set = source is not None and source is not click.core.ParameterSource.DEFAULT
+    from netpol.analysis.cni import choose_profile
+
     choice = choose_profile(
         cni_of(live_cluster(target)), user_set, params.get("profile") or Options().profile.name
     )

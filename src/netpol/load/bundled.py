@@ -9,6 +9,18 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+# One line per example for `netpol examples`; tests/load/test_bundled.py keeps it in step
+# with the folders.
+DESCRIPTIONS = {
+    "admin-tiers": "three-tier under cluster-wide guard rails: AdminNetworkPolicies that always"
+    " allow DNS and a Prometheus scrape, and a baseline default-deny",
+    "three-tier": "the tutorial with its label mismatch fixed (the backend admits role: frontend);"
+    " flows.yaml for `netpol generate`",
+    "three-tier-db-ns": 'the tutorial\'s "task for you": the database in its own namespace, db-ns',
+    "tutorial": "the NetworkPolicy tutorial as published: frontend, backend and MySQL in app1-ns;"
+    " the backend admits role: web, so the frontend cannot reach it",
+}
+
 
 def examples_root() -> Path:
     """The folder that holds one sub-folder per bundled example."""
@@ -20,4 +32,14 @@ def example_names() -> list[str]:
     root = examples_root()
     return sorted(
         p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
+    )
+
+
+def example_files(name: str) -> list[Path]:
+    """The files of example ``name``, relative to its folder, in a stable order."""
+    folder = examples_root() / name
+    return sorted(
+        p.relative_to(folder)
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
     )
