@@ -140,4 +140,5 @@ def test_git_range_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.skip("shallow clone: the first commit is not here")
     result = run("--git", f"{FIRST_COMMIT}..HEAD", "examples/tutorial", "--exit-code")
     assert result.exit_code == 0, result.stderr
-    assert result.output == "no connectivity change (25 pod pairs compared)\n"
+    # the first commit's tutorial carried CoreDNS in a file; today's is modelled as KIND runs it
+    assert result.stdout == "no connectivity change (25 pod pairs compared)\n"

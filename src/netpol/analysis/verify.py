@@ -18,7 +18,6 @@ from netpol.engine.class_verdicts import AllowedByClass
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint
 from netpol.engine.explain import Explanation
-from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -257,6 +256,8 @@ def check_default(
             expectations.line_of_scope or expectations.line_of_default,
             f"defaultScope: no namespace {unknown[0]!r} in the input (namespaces: {known})",
         )
+    from netpol.engine.matrix import class_matrix  # numpy: only for a default, not at start-up
+
     matrix = class_matrix(cc)
     members: dict[int, list[Pod]] = {}
     for pod in cc.cluster.pods:
