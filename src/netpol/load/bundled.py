@@ -18,4 +18,6 @@ def examples_root() -> Path:
 def example_names() -> list[str]:
     """The bundled examples, by name, in a stable order."""
     root = examples_root()
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    return sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
+    )

@@ -1,0 +1,228 @@
+"""What two objects may not both claim: a pod IP, a NodePort, a Service's cluster IP.
+
+The API server's allocators refuse a NodePort or a cluster IP already taken ("provided port
+is already allocated"); IPAM never gives two running pods one address. Each document alone
+is fine, so these checks look across documents, after each was validated on its own. The
+object written later (in the order the documents were read, as ``kubectl apply`` creates
+them) gets the error, naming the one that holds the value. An object defined twice is one
+object (the later definition is used, as everywhere), so it never collides with itself.
+
+Two Services whose NodePorts or cluster IPs collide would make the lab's nftables maps
+refuse the ruleset, and two pods with one IP would be two endpoints to the engine but one
+host to the lab's probes: refusing them here keeps every verb and the lab in agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from netpol.load.addresses import KUBE_DNS_SERVICE_IP, KUBERNETES_SERVICE_IP
+from netpol.load.fields import api_group
+from netpol.load.yamldoc import LocatedMap, RawDocument, locate
+from netpol.model.cidr import parse_ip_sloppy
+from netpol.model.diagnostics import Diagnostic, Severity
+from netpol.validate.metadata import DEFAULT_NAMESPACE
+
+FINISHED_PHASES = ("Succeeded", "Failed")  # a finished pod's IP is free for another
+NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
+TAKEN_PORT = "provided port is already allocated"
+TWO_PODS = "no two running pods have the same IP"
+# The Services every cluster has at fixed addresses (kubeadm and KIND), unless the input
+# declares them itself: the loader's allocator and the lab's cluster DNS use these.
+WELL_KNOWN_SERVICES = {
+    ("kube-system", "kube-dns"): KUBE_DNS_SERVICE_IP,
+    ("default", "kubernetes"): KUBERNETES_SERVICE_IP,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Object:
+    """One core object of a document (a List's items one by one)."""
+
+    doc: RawDocument
+    data: LocatedMap
+    kind: str
+    namespace: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+    def at(self, field: str) -> str:
+        line = locate(self.data, field) or self.data.line or self.doc.line
+        return f"{self.doc.path}:{line}" if line else self.doc.path
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """``owner`` holds ``value`` (an address or a port), written at ``field``."""
+
+    owner: _Object
+    field: str
+    text: str
+
+
+Collision = tuple[RawDocument, Diagnostic]  # the document of the object that gets the error
+
+
+def validate_collisions(
+    docs: Sequence[RawDocument], default_namespace: str = DEFAULT_NAMESPACE
+) -> list[Collision]:
+    """Every pod IP, NodePort and cluster IP claimed by two objects, on the later one."""
+    pods: dict[tuple[str, str], _Object] = {}
+    services: dict[tuple[str, str], _Object] = {}
+    for obj in _core_objects(docs, default_namespace):
+        table = pods if obj.kind == "Pod" else services if obj.kind == "Service" else None
+        if table is not None:
+            table.pop((obj.namespace, obj.name), None)  # the later definition is used
+            table[(obj.namespace, obj.name)] = obj
+    found: list[Collision] = []
+    found += _collisions(
+        [c for pod in pods.values() for c in _pod_ips(pod)],
+        lambda holder: (
+            f"Duplicate value: also the IP of {holder.owner.id} "
+            f"({holder.owner.at(holder.field)}); {TWO_PODS}"
+        ),
+        "Duplicate",
+    )
+    found += _collisions(
+        [c for service in services.values() for c in _node_ports(service)],
+        lambda holder: f"{TAKEN_PORT} (by {holder.owner.id}, {holder.owner.at(holder.field)})",
+        "Invalid",
+    )
+    declared = set(services)
+    reserved = [
+        _Claim(_Object(RawDocument("", 0, LocatedMap()), LocatedMap(), "Service", ns, n), "", ip)
+        for (ns, n), ip in WELL_KNOWN_SERVICES.items()
+        if (ns, n) not in declared
+    ]
+    found += _collisions(
+        reserved + [c for service in services.values() for c in _cluster_ips(service)],
+        lambda holder: (
+            f"failed to allocate IP {holder.text}: provided IP is already allocated "
+            + (
+                f"(by {holder.owner.id}, {holder.owner.at(holder.field)})"
+                if holder.field
+                else f"(by {holder.owner.id}, which kubeadm and KIND clusters give this address)"
+            )
+        ),
+        "Invalid",
+    )
+    return found
+
+
+def _collisions(
+    claims: list[_Claim], message: Callable[[_Claim], str], reason: str
+) -> list[Collision]:
+    """A diagnostic for each claim of a value an earlier claim (of another object) holds."""
+    holders: dict[object, _Claim] = {}
+    out: list[Collision] = []
+    for claim in claims:
+        key = _key(claim.text)
+        holder = holders.get(key)
+        if holder is None:
+            holders[key] = claim
+            continue
+        if holder.owner is claim.owner:
+            continue  # one object saying it twice (podIP and podIPs[0])
+        value: object = int(claim.text) if claim.text.isdigit() else claim.text
+        diagnostic = Diagnostic(
+            Severity.ERROR,
+            message(holder),
+            path=claim.owner.doc.path,
+            line=locate(claim.owner.data, claim.field) or claim.owner.data.line,
+            obj=claim.owner.id,
+            field=claim.field,
+            value=value,
+            reason=reason,
+        )
+        out.append((claim.owner.doc, diagnostic))
+    return out
+
+
+def _key(text: str) -> object:
+    """Two spellings of one address are one address (``2001:DB8::1``, ``2001:db8:0::1``)."""
+    return parse_ip_sloppy(text) or text
+
+
+def _pod_ips(pod: _Object) -> list[_Claim]:
+    spec, status = _mapping(pod.data, "spec"), _mapping(pod.data, "status")
+    if spec.get("hostNetwork") is True or status.get("phase") in FINISHED_PHASES:
+        return []  # the node's IP, shared; or a pod that no longer holds its IP
+    claims = []
+    if isinstance(status.get("podIP"), str) and status["podIP"]:
+        claims.append(_Claim(pod, "status.podIP", status["podIP"]))
+    items = status.get("podIPs")
+    for i, entry in enumerate(items if isinstance(items, list) else []):
+        ip = entry.get("ip") if isinstance(entry, dict) else None
+        if isinstance(ip, str) and ip:
+            claims.append(_Claim(pod, f"status.podIPs[{i}].ip", ip))
+    return claims
+
+
+def _node_ports(service: _Object) -> list[_Claim]:
+    """The NodePorts of a NodePort or LoadBalancer Service: one port number per node, for
+    every protocol (the allocator does not tell TCP from UDP)."""
+    spec = _mapping(service.data, "spec")
+    if spec.get("type") not in NODE_PORT_TYPES:
+        return []
+    ports = spec.get("ports")
+    claims = []
+    for i, port in enumerate(ports if isinstance(ports, list) else []):
+        number = port.get("nodePort") if isinstance(port, dict) else None
+        if type(number) is int and number:
+            claims.append(_Claim(service, f"spec.ports[{i}].nodePort", str(number)))
+    return claims
+
+
+def _cluster_ips(service: _Object) -> list[_Claim]:
+    spec = _mapping(service.data, "spec")
+    texts = [("spec.clusterIP", spec.get("clusterIP"))]
+    items = spec.get("clusterIPs")
+    texts += [(f"spec.clusterIPs[{i}]", t) for i, t in enumerate(items or [])]
+    return [
+        _Claim(service, field, text)
+        for field, text in texts
+        if isinstance(text, str) and text and text != "None"
+    ]
+
+
+def _core_objects(docs: Sequence[RawDocument], default_namespace: str) -> Iterator[_Object]:
+    """Each Pod and Service (``v1``) of ``docs``, the items of a List one by one."""
+    for doc in docs:
+        yield from _objects_of(doc, doc.data, None, None, default_namespace)
+
+
+def _objects_of(
+    doc: RawDocument,
+    data: LocatedMap,
+    default_kind: object,
+    default_version: object,
+    default_namespace: str,
+) -> Iterator[_Object]:
+    kind = data.get("kind", default_kind)
+    version = data.get("apiVersion", default_version)
+    if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in data):
+        items = data.get("items")
+        item_kind, item_version = (None, None) if kind == "List" else (kind[:-4], version)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, LocatedMap):
+                yield from _objects_of(doc, item, item_kind, item_version, default_namespace)
+        return
+    if kind not in ("Pod", "Service") or api_group(version) != "":
+        return
+    metadata = _mapping(data, "metadata")
+    name, namespace = metadata.get("name"), metadata.get("namespace")
+    if isinstance(name, str) and name:
+        namespace = namespace if isinstance(namespace, str) and namespace else default_namespace
+        yield _Object(doc, data, kind, namespace, name)
+
+
+def _mapping(data: LocatedMap, key: str) -> LocatedMap:
+    value = data.get(key)
+    return value if isinstance(value, LocatedMap) else LocatedMap()
+
+
+__all__ = ["Collision", "validate_collisions"]
