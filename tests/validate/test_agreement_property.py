@@ -4,7 +4,8 @@ passes, every evaluating verb runs (no exit 2, no traceback) and the lab can pla
 The grammar mixes valid values with the near misses that once split ``validate`` from the
 other verbs (issue 14): pod IPs with leading zeros or in special ranges, shared pod IPs,
 NodePorts and cluster IPs, null list items, odd ``http.server`` ports, selectors with
-empty values, policies with odd peers and ports. Derandomized, so it cannot flake.
+empty values, policies with odd peers and ports, Calico and admin policies with odd
+selectors, nets, ports and priorities. Derandomized, so it cannot flake.
 """
 
 from __future__ import annotations
@@ -234,6 +235,81 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+CALICO_SELECTORS = (
+    ["all()", "app == 'p'", "has(app)", "app in {'p', 'q'}", "!has(role)", ""],
+    ["app ==", "(" * 3 + "all()" + ")" * 3, "has(x) || " * 20 + "all()"],
+)
+CALICO_PORTS: tuple[list[Any], list[Any]] = ([80, "1:1024", "http", 53], [0, 70000, "2:1", None])
+ANP_NETWORKS = (["10.0.0.0/8", "0.0.0.0/0", "::/0", "10.0.0.1/32"], ["10.0.0.0/33", None, "x"])
+
+
+@st.composite
+def calico_policies(draw: st.DrawFn) -> dict[str, Any]:
+    rule: dict[str, Any] = {"action": draw(_mostly((["Allow", "Deny", "Pass"], ["allow"])))}
+    if draw(st.booleans()):
+        rule["protocol"] = draw(_mostly((["TCP", "UDP"], ["ICMP"])))
+        rule["destination"] = {"ports": [draw(_mostly(CALICO_PORTS))]}
+    if draw(st.booleans()):
+        rule["source"] = {
+            "selector": draw(_mostly(CALICO_SELECTORS)),
+            "nets": [draw(_mostly(ANP_NETWORKS))],
+        }
+    spec: dict[str, Any] = {
+        "selector": draw(_mostly(CALICO_SELECTORS)),
+        "types": draw(st.lists(_mostly((["Ingress", "Egress"], [None])), min_size=1, max_size=2)),
+        "ingress": [rule],
+        "egress": [{"action": "Allow"}],
+    }
+    if draw(st.booleans()):
+        spec["order"] = draw(_mostly(([1, 100.5, 0], [-1])))
+    glob = draw(st.booleans())
+    metadata: dict[str, Any] = {"name": draw(_pick(NAMES))}
+    if not glob:
+        metadata["namespace"] = draw(_pick(NAMESPACES))
+    return {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "GlobalNetworkPolicy" if glob else "NetworkPolicy",
+        "metadata": metadata,
+        "spec": spec,
+    }
+
+
+@st.composite
+def admin_policies(draw: st.DrawFn) -> dict[str, Any]:
+    peer = draw(
+        st.sampled_from(
+            [
+                {"networks": [draw(_mostly(ANP_NETWORKS))]},
+                {"namespaces": draw(selectors())},
+                {
+                    "pods": {
+                        "namespaceSelector": draw(selectors()),
+                        "podSelector": draw(selectors()),
+                    }
+                },
+            ]
+        )
+    )
+    rule: dict[str, Any] = {
+        "name": "r",
+        "action": draw(_mostly((["Allow", "Deny", "Pass"], ["Accept"]))),
+        "to": [peer],
+    }
+    if draw(st.booleans()):
+        port = draw(_mostly(([80, 53, 65535], [0, 70000])))
+        rule["ports"] = [{"portNumber": {"protocol": draw(_mostly(PROTOCOLS)), "port": port}}]
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {"name": draw(_pick(NAMES))},
+        "spec": {
+            "priority": draw(_mostly(([0, 10, 1000], [1001, -1]))),
+            "subject": {"namespaces": draw(selectors())},
+            "egress": [rule],
+        },
+    }
+
+
 def namespaces(name: str, labels: dict[str, str]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
@@ -243,9 +319,11 @@ MANIFESTS = st.tuples(
     st.lists(st.one_of(pods(), deployments()), min_size=1, max_size=4),
     st.lists(services(), max_size=3),
     st.lists(policies(), max_size=3),
+    st.lists(st.one_of(calico_policies(), admin_policies()), max_size=2),
 )
 
 VERBS_CHECKED = 0  # examples that validate passed (the test asserts that enough did)
+TIERED_CHECKED = 0  # of those, the ones with a Calico or an admin policy
 
 
 def _run(args: list[str]) -> int:
@@ -267,11 +345,11 @@ def _run(args: list[str]) -> int:
 )
 @given(MANIFESTS)
 def check_what_validate_passes_every_verb_and_the_lab_plan_accept(
-    manifests: tuple[list[Any], list[Any], list[Any], list[Any]],
+    manifests: tuple[list[Any], list[Any], list[Any], list[Any], list[Any]],
 ) -> None:
-    global VERBS_CHECKED
-    declared, workloads, svcs, pols = manifests
-    docs = [namespaces(n, labels) for n, labels in declared] + workloads + svcs + pols
+    global VERBS_CHECKED, TIERED_CHECKED
+    declared, workloads, svcs, pols, tiered = manifests
+    docs = [namespaces(n, labels) for n, labels in declared] + workloads + svcs + pols + tiered
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "in.yaml")
         Path(path).write_text(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True))
@@ -279,6 +357,7 @@ def check_what_validate_passes_every_verb_and_the_lab_plan_accept(
         if not validate_all(raw, problems).valid:
             return
         VERBS_CHECKED += 1
+        TIERED_CHECKED += bool(tiered)
         loaded = load_cluster([path], Options())
         assert loaded.ok, [d.one_line() for d in loaded.errors]
         for verb in (["get", "pods"], ["get", "services"], ["matrix"], ["lint"], ["graph"]):
@@ -294,7 +373,8 @@ def check_what_validate_passes_every_verb_and_the_lab_plan_accept(
 
 
 def test_what_validate_passes_every_verb_and_the_lab_plan_accept() -> None:
-    """The property, and that it is not vacuous: a good share of its inputs (25 of 150 when
-    written) pass validate and so reach the verbs."""
+    """The property, and that it is not vacuous: a good share of its inputs (31 of 150 when
+    written, 7 of them with Calico or admin policies) pass validate and reach the verbs."""
     check_what_validate_passes_every_verb_and_the_lab_plan_accept()
     assert VERBS_CHECKED >= 15
+    assert TIERED_CHECKED >= 3
