@@ -309,3 +309,25 @@ def test_the_verbs_and_the_lab_accept_exactly_what_validate_accepts(
     else:  # every verb refuses it with validate's own lines
         validated = {d.one_line() for d in validate_all(docs, problems).diagnostics}
         assert {d.one_line() for d in loaded.errors} <= validated
+
+
+def test_items_of_a_list_collide_like_documents(tmp_path: Path) -> None:
+    items = "".join(
+        f"  - {{apiVersion: v1, kind: Pod, metadata: {{name: {n}, namespace: a}}, "
+        "spec: {containers: [{name: c, image: x}]}, status: {podIP: 10.0.0.1}}\n"
+        for n in ("p", "q")
+    )
+    docs, problems = read_paths([_write(tmp_path, f"apiVersion: v1\nkind: List\nitems:\n{items}")])
+    found = [(d.obj, d.field, d.line) for d in validate_all(docs, problems).diagnostics]
+    assert found == [("Pod/a/q", "status.podIP", 5)]
+
+
+def test_skip_invalid_keeps_the_first_claim_and_drops_the_later(tmp_path: Path) -> None:
+    text = NAMESPACE + pod("p", "{podIP: 10.0.0.1}") + pod("q", "{podIP: 10.0.0.1}")
+    loaded = load_cluster([_write(tmp_path, text)], Options(skip_invalid=True))
+    assert loaded.ok
+    assert [p.id for p in loaded.cluster.pods] == ["a/p"]
+    assert [d.message for d in loaded.warnings if d.reason == "Duplicate"] == [
+        "Duplicate value: also the IP of Pod/a/p (in.yaml:9); no two running pods have the "
+        "same IP (object skipped)".replace("in.yaml", f"{tmp_path}/in.yaml")
+    ]

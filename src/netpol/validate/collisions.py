@@ -57,11 +57,19 @@ class _Object:
 
 @dataclass(frozen=True, slots=True)
 class _Claim:
-    """``owner`` holds ``value`` (an address or a port), written at ``field``."""
+    """``holder`` holds ``value`` (an address or a port), written at ``field`` of ``owner``;
+    no ``owner`` for a Service every cluster has, which the input does not declare."""
 
-    owner: _Object
+    holder: str  # Kind/namespace/name
     field: str
-    text: str
+    value: str | int
+    owner: _Object | None = None
+
+    def where(self) -> str:
+        """``file:line`` of the claim, or why the cluster holds the value anyway."""
+        if self.owner is None:
+            return "which kubeadm and KIND clusters give this address"
+        return self.owner.at(self.field)
 
 
 Collision = tuple[RawDocument, Diagnostic]  # the document of the object that gets the error
@@ -81,32 +89,24 @@ def validate_collisions(
     found: list[Collision] = []
     found += _collisions(
         [c for pod in pods.values() for c in _pod_ips(pod)],
-        lambda holder: (
-            f"Duplicate value: also the IP of {holder.owner.id} "
-            f"({holder.owner.at(holder.field)}); {TWO_PODS}"
-        ),
+        lambda held: f"Duplicate value: also the IP of {held.holder} ({held.where()}); {TWO_PODS}",
         "Duplicate",
     )
     found += _collisions(
         [c for service in services.values() for c in _node_ports(service)],
-        lambda holder: f"{TAKEN_PORT} (by {holder.owner.id}, {holder.owner.at(holder.field)})",
+        lambda held: f"{TAKEN_PORT} (by {held.holder}, {held.where()})",
         "Invalid",
     )
-    declared = set(services)
     reserved = [
-        _Claim(_Object(RawDocument("", 0, LocatedMap()), LocatedMap(), "Service", ns, n), "", ip)
-        for (ns, n), ip in WELL_KNOWN_SERVICES.items()
-        if (ns, n) not in declared
+        _Claim(f"Service/{namespace}/{name}", "", ip)
+        for (namespace, name), ip in WELL_KNOWN_SERVICES.items()
+        if (namespace, name) not in services
     ]
     found += _collisions(
         reserved + [c for service in services.values() for c in _cluster_ips(service)],
-        lambda holder: (
-            f"failed to allocate IP {holder.text}: provided IP is already allocated "
-            + (
-                f"(by {holder.owner.id}, {holder.owner.at(holder.field)})"
-                if holder.field
-                else f"(by {holder.owner.id}, which kubeadm and KIND clusters give this address)"
-            )
+        lambda held: (
+            f"failed to allocate IP {held.value}: provided IP is already allocated "
+            f"(by {held.holder}, {held.where()})"
         ),
         "Invalid",
     )
@@ -120,31 +120,28 @@ def _collisions(
     holders: dict[object, _Claim] = {}
     out: list[Collision] = []
     for claim in claims:
-        key = _key(claim.text)
-        holder = holders.get(key)
-        if holder is None:
-            holders[key] = claim
-            continue
-        if holder.owner is claim.owner:
-            continue  # one object saying it twice (podIP and podIPs[0])
-        value: object = int(claim.text) if claim.text.isdigit() else claim.text
+        key = _key(claim.value)
+        held = holders.setdefault(key, claim)
+        owner = claim.owner
+        if held is claim or owner is None or held.owner is owner:
+            continue  # the first claim, or one object saying it twice (podIP and podIPs[0])
         diagnostic = Diagnostic(
             Severity.ERROR,
-            message(holder),
-            path=claim.owner.doc.path,
-            line=locate(claim.owner.data, claim.field) or claim.owner.data.line,
-            obj=claim.owner.id,
+            message(held),
+            path=owner.doc.path,
+            line=locate(owner.data, claim.field) or owner.data.line,
+            obj=owner.id,
             field=claim.field,
-            value=value,
+            value=claim.value,
             reason=reason,
         )
-        out.append((claim.owner.doc, diagnostic))
+        out.append((owner.doc, diagnostic))
     return out
 
 
-def _key(text: str) -> object:
+def _key(value: str | int) -> object:
     """Two spellings of one address are one address (``2001:DB8::1``, ``2001:db8:0::1``)."""
-    return parse_ip_sloppy(text) or text
+    return (parse_ip_sloppy(value) or value) if isinstance(value, str) else value
 
 
 def _pod_ips(pod: _Object) -> list[_Claim]:
@@ -153,12 +150,12 @@ def _pod_ips(pod: _Object) -> list[_Claim]:
         return []  # the node's IP, shared; or a pod that no longer holds its IP
     claims = []
     if isinstance(status.get("podIP"), str) and status["podIP"]:
-        claims.append(_Claim(pod, "status.podIP", status["podIP"]))
+        claims.append(_Claim(pod.id, "status.podIP", status["podIP"], pod))
     items = status.get("podIPs")
     for i, entry in enumerate(items if isinstance(items, list) else []):
         ip = entry.get("ip") if isinstance(entry, dict) else None
         if isinstance(ip, str) and ip:
-            claims.append(_Claim(pod, f"status.podIPs[{i}].ip", ip))
+            claims.append(_Claim(pod.id, f"status.podIPs[{i}].ip", ip, pod))
     return claims
 
 
@@ -173,7 +170,7 @@ def _node_ports(service: _Object) -> list[_Claim]:
     for i, port in enumerate(ports if isinstance(ports, list) else []):
         number = port.get("nodePort") if isinstance(port, dict) else None
         if type(number) is int and number:
-            claims.append(_Claim(service, f"spec.ports[{i}].nodePort", str(number)))
+            claims.append(_Claim(service.id, f"spec.ports[{i}].nodePort", number, service))
     return claims
 
 
@@ -183,7 +180,7 @@ def _cluster_ips(service: _Object) -> list[_Claim]:
     items = spec.get("clusterIPs")
     texts += [(f"spec.clusterIPs[{i}]", t) for i, t in enumerate(items or [])]
     return [
-        _Claim(service, field, text)
+        _Claim(service.id, field, text, service)
         for field, text in texts
         if isinstance(text, str) and text and text != "None"
     ]
