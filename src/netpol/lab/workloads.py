@@ -7,16 +7,15 @@ directory of its own) or when the user passes ``--run-commands``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from netpol.model.http_server import read_http_server
 from netpol.model.objects import Container, Pod
 
 LAB_PROTOCOLS = ("TCP", "UDP")
 DNS_PORT = 53
 ECHO, DNS = "echo", "dns"
 HTTP_SERVER = "http.server"
-_PYTHONS = ("python", "python3")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,34 +46,8 @@ class PodWork:
 
 def recognise_http_server(container: Container) -> int | None:
     """The port of ``python3 -m http.server [PORT] [--bind ADDR] [--directory DIR]``, else None."""
-    argv = list(container.command) + list(container.args)
-    if len(argv) < 3:
-        return None
-    name = os.path.basename(argv[0])
-    if name not in _PYTHONS and not _versioned(name):
-        return None
-    if argv[1:3] != ["-m", "http.server"]:
-        return None
-    port = 8000
-    rest = argv[3:]
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        if arg in ("-b", "--bind", "-d", "--directory") and i + 1 < len(rest):
-            i += 2  # the lab binds every address of the pod and serves its own directory
-            continue
-        # ASCII digits only: "²".isdigit() holds, and int("²") raises (as http.server would)
-        if arg.isascii() and arg.isdigit() and 0 < int(arg) < 65536:
-            port = int(arg)
-            i += 1
-            continue
-        return None  # anything else (--cgi, -p, ...) is not the plain file server
-    return port
-
-
-def _versioned(name: str) -> bool:
-    minor = name[len("python3.") :]
-    return name.startswith("python3.") and minor.isascii() and minor.isdigit()
+    command = read_http_server((*container.command, *container.args))
+    return command.port if command is not None else None
 
 
 def is_dns_pod(pod: Pod) -> bool:

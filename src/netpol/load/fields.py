@@ -120,7 +120,8 @@ def boolean(value: Any, field: str) -> bool:
 
 
 def strings(value: Any, field: str) -> tuple[str, ...]:
-    items = sequence(value, field)
+    """``[]string``; a null item reads as "", as the API server's JSON decoding reads it."""
+    items = ["" if item is None else item for item in sequence(value, field)]
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise FieldError(f"{field}[{i}]", f"must be a string, not {type_name(item)}", item)

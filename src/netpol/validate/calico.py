@@ -159,7 +159,7 @@ def _types(r: Report, spec: LocatedMap) -> None:
     seen: set[str] = set()
     for i, item in enumerate(items):
         field = f"spec.types[{i}]"
-        text = r.string(item, field)
+        text = r.item_string(item, field)
         if text is None:
             continue
         if text not in TYPES:
@@ -250,7 +250,7 @@ def _entity(
         r.known_fields(accounts, f"{path}.serviceAccounts", ("names", "selector"))
         names = r.sequence(accounts.get("names"), f"{path}.serviceAccounts.names")
         for i, name in enumerate(names):
-            text = r.string(name, f"{path}.serviceAccounts.names[{i}]")
+            text = r.item_string(name, f"{path}.serviceAccounts.names[{i}]")
             for message in name_is_dns_subdomain(text) if text is not None else ():
                 r.invalid(f"{path}.serviceAccounts.names[{i}]", text, message)
         _selector(r, accounts.get("selector"), f"{path}.serviceAccounts.selector")
@@ -261,7 +261,7 @@ def _entity(
         items = r.sequence(entity.get(key), f"{path}.{key}")
         for i, item in enumerate(items):
             field = f"{path}.{key}[{i}]"
-            text = r.string(item, field, item_line(items, i, 0))
+            text = r.item_string(item, field, item_line(items, i, 0))
             if text is None:
                 continue
             network = parse_net(text)

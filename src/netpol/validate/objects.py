@@ -12,6 +12,9 @@ from typing import Any
 
 from netpol.load.yamldoc import LocatedMap
 from netpol.model.cidr import parse_ip_sloppy
+from netpol.model.diagnostics import Severity
+from netpol.model.http_server import read_http_server
+from netpol.validate.addresses import INVALID_IP, pod_ip_problems, special_ip_problems
 from netpol.validate.metadata import validate_metadata
 from netpol.validate.names import (
     is_dns1123_label,
@@ -27,7 +30,6 @@ from netpol.validate.selectors import validate_labels, validate_selector
 CONTAINER_PROTOCOLS = ("SCTP", "TCP", "UDP")  # sorted, as the API server lists them here
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 NODE_PORT_RANGE = (30000, 32767)
-INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 JOB_RESTART_POLICIES = ("OnFailure", "Never")
 CRONJOB_NAME_MAX = 52  # 63 minus the 11 characters the controller appends
 
@@ -63,14 +65,14 @@ def validate_pod(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> No
     status = r.mapping(data.get("status"), "status")
     if status is None:
         return
-    # Not validated by the API server (it resets status on create), but netpol honours
-    # status.podIP(s) from `kubectl get -o yaml`, so they must be addresses.
-    _ip(r, status.get("podIP"), "status.podIP")
+    # Not validated on create (the API server resets status), but netpol honours
+    # status.podIP(s) from `kubectl get -o yaml`: they must be addresses a pod can have.
+    _pod_ip(r, status.get("podIP"), "status.podIP")
     _ip(r, status.get("hostIP"), "status.hostIP")
     for i, item in enumerate(r.sequence(status.get("podIPs"), "status.podIPs")):
         entry = r.mapping(item, f"status.podIPs[{i}]")
         if entry is not None:
-            _ip(r, entry.get("ip"), f"status.podIPs[{i}].ip")
+            _pod_ip(r, entry.get("ip"), f"status.podIPs[{i}].ip")
 
 
 def workload_validator(kind: str) -> Validator:
@@ -120,12 +122,9 @@ def validate_service(r: Report, data: LocatedMap, metadata: LocatedMap | None) -
     if service_type not in SERVICE_TYPES:
         r.not_supported("spec.type", service_type, SERVICE_TYPES)
     cluster_ip = r.string(spec.get("clusterIP"), "spec.clusterIP")
-    if cluster_ip and cluster_ip != "None" and parse_ip_sloppy(cluster_ip) is None:
-        r.invalid("spec.clusterIP", cluster_ip, INVALID_IP)
+    _cluster_ip(r, cluster_ip, "spec.clusterIP")
     for i, item in enumerate(r.sequence(spec.get("clusterIPs"), "spec.clusterIPs")):
-        text = r.string(item, f"spec.clusterIPs[{i}]")
-        if text and text != "None" and parse_ip_sloppy(text) is None:
-            r.invalid(f"spec.clusterIPs[{i}]", text, INVALID_IP)
+        _cluster_ip(r, r.string(item, f"spec.clusterIPs[{i}]"), f"spec.clusterIPs[{i}]")
     validate_labels(r, spec.get("selector"), "spec.selector")
     if service_type == "ExternalName":
         external = r.string(spec.get("externalName"), "spec.externalName")
@@ -145,7 +144,9 @@ def _service_ports(r: Report, ports: list[Any], service_type: str) -> None:
         path = f"spec.ports[{i}]"
         port = r.mapping(item, path)
         if port is None:
-            continue
+            if item is not None:
+                continue  # wrong type, reported
+            port = LocatedMap()  # a null item decodes to a zero ServicePort: port 0
         name = r.string(port.get("name"), f"{path}.name") or ""
         if not name and len(ports) > 1:
             r.required(f"{path}.name")
@@ -271,11 +272,32 @@ def _container(r: Report, value: object, path: str, names: set[str]) -> None:
             r.duplicate(f"{path}.name", name)
         names.add(name)
     r.string(container.get("image"), f"{path}.image")
+    argv: list[tuple[str, str, int]] = []  # (text, field, line) of each argument
     for key in ("command", "args"):
         items = r.sequence(container.get(key), f"{path}.{key}")
         for i, item in enumerate(items):
-            r.string(item, f"{path}.{key}[{i}]", line=item_line(items, i, 0))
+            line = item_line(items, i, 0)
+            text = r.string(item, f"{path}.{key}[{i}]", line=line)
+            argv.append(("" if text is None else text, f"{path}.{key}[{i}]", line))
+    _http_server(r, argv)
     _container_ports(r, container.get("ports"), f"{path}.ports")
+
+
+def _http_server(r: Report, argv: list[tuple[str, str, int]]) -> None:
+    """The one command the lab runs itself: a port Python refuses is worth a warning."""
+    command = read_http_server([text for text, _, _ in argv])
+    if command is None or not command.problem or command.port_index is None:
+        return
+    text, field, line = argv[command.port_index]
+    r.add(
+        "Warning",
+        field,
+        f"python3 -m http.server would not start ({command.problem}); the lab does not run "
+        "it and listens on the declared ports instead",
+        text,
+        line=line,
+        severity=Severity.WARNING,
+    )
 
 
 def _container_ports(r: Report, value: object, path: str) -> None:
@@ -347,3 +369,18 @@ def _ip(r: Report, value: object, field: str) -> None:
     text = r.string(value, field)
     if text and parse_ip_sloppy(text) is None:
         r.invalid(field, text, INVALID_IP)
+
+
+def _pod_ip(r: Report, value: object, field: str) -> None:
+    text = r.string(value, field)
+    for message in pod_ip_problems(text) if text else []:
+        r.invalid(field, text, message)
+
+
+def _cluster_ip(r: Report, text: str | None, field: str) -> None:
+    """An address (as sloppy as the API server reads it) a VIP can be; "" and None are fine."""
+    if not text or text == "None":
+        return
+    address = parse_ip_sloppy(text)
+    for message in [INVALID_IP] if address is None else special_ip_problems(address, text):
+        r.invalid(field, text, message)

@@ -13,6 +13,7 @@ from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Diagnostic, Severity
 from netpol.model.options import Options
 from netpol.model.progress import SILENT, Progress
+from netpol.validate.collisions import validate_collisions
 from netpol.validate.documents import validate_document
 
 
@@ -67,6 +68,12 @@ def check_and_build(
             invalid += 1
         else:
             valid.append(doc)
+    # What two objects claim (a pod IP, a NodePort, a cluster IP): the later one is invalid
+    collisions = validate_collisions(valid, options.default_namespace)
+    diagnostics += [diagnostic for _, diagnostic in collisions]
+    colliding = {id(doc) for doc, _ in collisions}
+    invalid += len(colliding)
+    valid = [doc for doc in valid if id(doc) not in colliding]
     if invalid and options.skip_invalid:
         diagnostics = [
             replace(d, severity=Severity.WARNING, message=f"{d.message} (object skipped)")

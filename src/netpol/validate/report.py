@@ -104,6 +104,14 @@ class Report:
         self.wrong_type(field, value, "a string", line)
         return None
 
+    def item_string(self, value: object, field: str, line: int = 0) -> str | None:
+        """A string item of a custom resource's list: its schema refuses a null item (a
+        built-in type's decoder would read it as "")."""
+        if value is None:
+            self.bad_request(field, "must be a string, not null", line=line)
+            return None
+        return self.string(value, field, line)
+
     def integer(self, value: object, field: str) -> int | None:
         """An int32 (bools and floats are refused, as Go's JSON decoder refuses them)."""
         if value is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from netpol.load.yamldoc import RawDocument
 from netpol.model.diagnostics import Diagnostic, Severity
+from netpol.validate.collisions import validate_collisions
 from netpol.validate.documents import KINDS, object_kinds, validate_document
 
 READ_REASONS = ("ReadError", "ParseError")
@@ -59,8 +60,12 @@ def validate_all(
     kinds: Counter[str] = Counter()
     unchecked: Counter[str] = Counter()
     objects = 0
+    clean: list[RawDocument] = []
     for doc in docs:
-        diagnostics += validate_document(doc)
+        problems = validate_document(doc)
+        diagnostics += problems
+        if not any(p.severity is Severity.ERROR for p in problems):
+            clean.append(doc)
         for found in object_kinds(doc):
             objects += 1
             if found.checked:
@@ -69,6 +74,7 @@ def validate_all(
                 unchecked[f"{found.kind} ({found.api_version})"] += 1
             elif found.kind:  # an object without a kind is an error, reported as such
                 unchecked[found.kind] += 1
+    diagnostics += [diagnostic for _, diagnostic in validate_collisions(clean)]
     files = {doc.path for doc in docs} | {d.path for d in read_problems if d.path}
     return ValidationResult(tuple(diagnostics), objects, len(files), kinds, unchecked)
 
