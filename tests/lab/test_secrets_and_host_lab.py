@@ -108,7 +108,9 @@ def test_the_state_is_root_s_alone_and_keeps_no_secret_or_env_value(
     secret.write_text(SECRET)
     secret.chmod(0o600)
     (inputs / "token.yaml").symlink_to(secret)
-    done = netpol("lab", "up", "--name", lab, str(inputs), umask=0)  # umask 0: worst case
+    # --follow-symlinks: the link is read (without it the loader refuses it), and still the
+    # Secret it leads to is not kept; umask 0: the worst case for the state's modes
+    done = netpol("lab", "up", "--name", lab, "--follow-symlinks", str(inputs), umask=0)
     assert done.returncode == 0, done.stderr
     names = LabNames(lab)
     for directory in (STATE_ROOT.parent, STATE_ROOT, names.state_dir):
