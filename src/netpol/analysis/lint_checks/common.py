@@ -1,0 +1,123 @@
+"""What several lint families share: rule paths and wording, the pods a policy selects,
+verdicts per endpoint class, destinations and Service backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from netpol.analysis.lint import LintContext
+from netpol.engine.classes import Partition
+from netpol.engine.compile import CompiledPolicy, CompiledRule
+from netpol.engine.endpoints import Endpoint
+from netpol.engine.verdict import Verdict, evaluate
+from netpol.load.services import Backend, all_backends
+from netpol.model.diagnostics import Severity
+from netpol.model.objects import Pod
+from netpol.model.wording import first_few
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+DNS_LABEL = ("k8s-app", "kube-dns")
+DNS_NAMESPACE = "kube-system"
+SYSTEM_NAMESPACE_PREFIX = "kube-"
+
+
+def peer_word(direction: str) -> str:
+    return "from" if direction == "Ingress" else "to"
+
+
+def rules_path(direction: str) -> str:
+    return f"spec.{direction.lower()}"
+
+
+def peer_path(rule: CompiledRule, peer_index: int) -> str:
+    return f"{rules_path(rule.direction)}[{rule.index}].{peer_word(rule.direction)}[{peer_index}]"
+
+
+def rule_path(rule: CompiledRule) -> str:
+    return f"{rules_path(rule.direction)}[{rule.index}]"
+
+
+def all_rules(compiled: CompiledPolicy) -> Iterator[CompiledRule]:
+    """Rules of both directions, whether or not policyTypes lets them count."""
+    yield from compiled.ingress
+    yield from compiled.egress
+
+
+def counting_rules(compiled: CompiledPolicy) -> Iterator[CompiledRule]:
+    yield from compiled.rules("Ingress")
+    yield from compiled.rules("Egress")
+
+
+def subject_pods(ctx: LintContext, compiled: CompiledPolicy) -> list[Pod]:
+    """The pods ``compiled`` selects (cached per policy: several checks ask)."""
+    cache: dict[int, list[Pod]] = ctx.cache.setdefault("subjects", {})  # type: ignore[assignment]
+    found = cache.get(id(compiled))
+    if found is None:
+        namespace = ctx.pods_by_namespace.get(compiled.policy.namespace, [])
+        found = [p for p in namespace if compiled.selects(p)]
+        cache[id(compiled)] = found
+    return found
+
+
+def workloads_text(pods: Iterable[Pod]) -> str:
+    return first_few(sorted({p.workload_id for p in pods}), 4)
+
+
+def endpoint_of(ctx: LintContext, pod: Pod) -> Endpoint:
+    return ctx.cc.endpoint(pod)
+
+
+def pod_partition(ctx: LintContext) -> Partition:
+    found = ctx.cache.get("partition")
+    if found is None:
+        found = Partition(ctx.cc)
+        ctx.cache["partition"] = found
+    return found  # type: ignore[return-value]
+
+
+def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
+    """evaluate(src, dst), shared by every pod pair of the same two endpoint classes."""
+    classes = pod_partition(ctx).class_of_pod
+    key = (classes.get(src.id), classes.get(dst.id))
+    if key[0] is None or key[1] is None or key[0] == key[1]:
+        return evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
+    cache: dict[tuple[int | None, int | None], Verdict] = ctx.cache.setdefault("verdicts", {})  # type: ignore[assignment]
+    found = cache.get(key)
+    if found is None:
+        found = evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
+        cache[key] = found
+    return found
+
+
+def by_class(ctx: LintContext, pods: Iterable[Pod]) -> list[list[Pod]]:
+    """``pods`` grouped by endpoint class (members every policy treats alike)."""
+    classes = pod_partition(ctx).class_of_pod
+    groups: dict[int, list[Pod]] = {}
+    for pod in pods:
+        groups.setdefault(classes.get(pod.id, -1 - len(groups)), []).append(pod)
+    return list(groups.values())
+
+
+def is_explicit(rule: CompiledRule) -> bool:
+    """The rule names both its peers (a non-empty podSelector) and its ports."""
+    return bool(rule.rule.ports) and any(
+        cp.peer.pod_selector is not None and not cp.peer.pod_selector.is_empty for cp in rule.peers
+    )
+
+
+def destination_pods(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> list[Pod]:
+    """Pods the rule's ports are resolved on: ingress - the subjects; egress - the peers."""
+    if rule.direction == "Ingress":
+        return subject_pods(ctx, compiled)
+    if rule.any_peer:
+        return list(ctx.pods)
+    ids = frozenset().union(*(p.pod_ids for p in rule.peers))
+    return [p for p in ctx.pods if p.id in ids]
+
+
+def service_backends(ctx: LintContext) -> dict[str, list[Backend]]:
+    found = ctx.cache.get("backends")
+    if found is None:
+        found = all_backends(ctx.cluster)
+        ctx.cache["backends"] = found
+    return found  # type: ignore[return-value]

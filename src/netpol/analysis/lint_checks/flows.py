@@ -1,0 +1,164 @@
+"""Services and flows: one side of a connection opened, the other forgotten."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netpol.analysis.lint import Finding, LintContext, by_id, check
+from netpol.analysis.lint_checks.common import (
+    WARNING,
+    by_class,
+    class_verdict,
+    counting_rules,
+    is_explicit,
+    peer_path,
+    service_backends,
+    subject_pods,
+    workloads_text,
+)
+from netpol.engine.ports import ConnectionSet
+from netpol.model.objects import Pod
+
+
+def _explicit_clients(ctx: LintContext, server: Pod, protocol: str, port: int) -> list[Pod]:
+    """Egress-isolated pods with an explicit egress rule (podSelector and ports) that allows
+    ``server`` on protocol/port; found from the rules, so no pod pair is evaluated."""
+    found: dict[str, Pod] = {}
+    for compiled in ctx.cc.policies:
+        for rule in compiled.rules("Egress"):
+            if not is_explicit(rule) or not rule.connections_to(server).contains(protocol, port):
+                continue
+            if not any(cp.peer.ip_block is None and server.id in cp.pod_ids for cp in rule.peers):
+                continue
+            for pod in subject_pods(ctx, compiled):
+                found.setdefault(pod.id, pod)
+    return list(found.values())
+
+
+@check(
+    "service-port-unreachable",
+    WARNING,
+    "a Service port whose targetPort no ingress rule admits, while clients' egress allows it",
+    "The Service's backends are ingress-isolated and none of their ingress rules allows the "
+    "targetPort, yet some pod has an explicit egress rule (a non-empty podSelector matching "
+    "the backends, and that port listed): the client side was opened and the server side "
+    "forgotten.",
+    "Add an ingress rule for the targetPort to the backends' policy (from the clients).",
+    pitfall="spec 3, 7.10",
+    needs_pods=True,
+)
+def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
+    me = by_id("service-port-unreachable")
+    for service_id, backends in sorted(service_backends(ctx).items()):
+        service = ctx.service(service_id)
+        if service is None:
+            continue
+        for i, port in enumerate(service.ports):
+            targets = [b for b in backends if b.service_port == port and b.target_port is not None]
+            isolated = [b for b in targets if ctx.cc.isolated(b.pod, "Ingress")]
+            if not isolated or len(isolated) != len(targets):
+                continue
+            closed = [
+                b
+                for b in isolated
+                if not any(
+                    r.connections_to(b.pod).contains(port.protocol, b.target_port or 0)
+                    for c in ctx.cc.applying(b.pod, "Ingress")
+                    for r in c.rules("Ingress")
+                )
+            ]
+            if len(closed) != len(isolated):
+                continue
+            backend = closed[0]
+            target = backend.target_port or 0
+            clients = [
+                p
+                for p in _explicit_clients(ctx, backend.pod, port.protocol, target)
+                if p.id != backend.pod.id
+            ]
+            if not clients:
+                continue
+            yield me.finding(
+                f"port {port.port}/{port.protocol} -> targetPort {backend.target_port}: no ingress rule of "
+                f"{', '.join(c.policy.id for c in ctx.cc.applying(backend.pod, 'Ingress'))} admits it, "
+                f"yet the egress of {workloads_text(clients)} allows it",
+                f"Service/{service_id}",
+                service.source,
+                f"spec.ports[{i}]",
+            )
+
+
+@check(
+    "one-sided-flow",
+    WARNING,
+    "one side's policy names the other, but the other side's policy blocks the connection",
+    "A connection needs the client's egress and the server's ingress. When an explicit egress "
+    "rule (a non-empty podSelector and listed ports) names the server's pods and the server's "
+    "ingress (isolated) admits none of those ports from the client - or an explicit ingress "
+    "rule names the client while the client's isolated egress denies them - the written "
+    "intent is half-implemented. This is how the tutorial's frontend -> backend flow breaks.",
+    "Add the missing rule on the other side (the message names it), or drop the dead one.",
+    pitfall="spec 4.2; tutorial Step 5",
+    needs_pods=True,
+)
+def _one_sided(ctx: LintContext) -> Iterator[Finding]:
+    me = by_id("one-sided-flow")
+    for compiled in ctx.cc.policies:
+        subjects = by_class(ctx, subject_pods(ctx, compiled))
+        for rule in counting_rules(compiled):
+            if not is_explicit(rule):
+                continue
+            for cp in rule.peers:
+                selector = cp.peer.pod_selector
+                if cp.peer.ip_block is not None or selector is None or selector.is_empty:
+                    continue
+                peers = by_class(ctx, (p for p in ctx.pods if p.id in cp.pod_ids))
+                outbound = rule.direction == "Egress"
+                blocked_mine: list[Pod] = []
+                blocked_theirs: list[Pod] = []
+                conns = ConnectionSet.none()
+                isolating: dict[str, None] = {}
+                for mine_pods in subjects:
+                    for their_pods in peers:
+                        me_pod, other = mine_pods[0], their_pods[0]
+                        if other.id == me_pod.id:
+                            if len(their_pods) < 2:
+                                continue
+                            other = their_pods[1]
+                        verdict = (
+                            class_verdict(ctx, me_pod, other)
+                            if outbound
+                            else class_verdict(ctx, other, me_pod)
+                        )
+                        mine = verdict.egress if outbound else verdict.ingress
+                        theirs = verdict.ingress if outbound else verdict.egress
+                        wanted = next(
+                            (o.allowed for o in mine.outcomes if o.rule is rule),
+                            ConnectionSet.none(),
+                        )
+                        if wanted.is_empty or not theirs.isolated:
+                            continue
+                        if not (wanted & theirs.allowed).is_empty:
+                            continue
+                        for policy in theirs.policies:
+                            isolating.setdefault(policy.id, None)
+                        blocked_mine += mine_pods
+                        blocked_theirs += their_pods
+                        conns |= wanted
+                if not blocked_mine:
+                    continue
+                policies = ", ".join(isolating)
+                src, dst = (
+                    (blocked_mine, blocked_theirs) if outbound else (blocked_theirs, blocked_mine)
+                )
+                other_side = "ingress" if outbound else "egress"
+                yield me.on_policy(
+                    compiled.policy,
+                    f"{rule.label} allows {workloads_text(src)} -> {workloads_text(dst)} on "
+                    f"{conns.text()}, but the {other_side} of {workloads_text(blocked_theirs)} "
+                    f"(isolated by {policies}) denies all of it",
+                    peer_path(rule, cp.index),
+                    f"allow it in the {other_side} of {workloads_text(blocked_theirs)} (in "
+                    f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
+                    "rule; `netpol explain` on the pair shows the evidence",
+                )
