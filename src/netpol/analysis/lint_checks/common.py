@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from netpol.analysis.lint import LintContext
+from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import Partition
-from netpol.engine.compile import CompiledPolicy, CompiledRule
-from netpol.engine.endpoints import Endpoint
+from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
+from netpol.engine.endpoints import POD, Endpoint
 from netpol.engine.verdict import Verdict, evaluate
 from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import Pod
+from netpol.model.selectors import LabelSelector
 from netpol.model.wording import first_few
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -49,14 +51,70 @@ def counting_rules(compiled: CompiledPolicy) -> Iterator[CompiledRule]:
 
 
 def subject_pods(ctx: LintContext, compiled: CompiledPolicy) -> list[Pod]:
-    """The pods ``compiled`` selects (cached per policy: several checks ask)."""
+    """The pods ``compiled`` selects, in input order (cached per policy: several checks ask)."""
     cache: dict[int, list[Pod]] = ctx.cache.setdefault("subjects", {})  # type: ignore[assignment]
     found = cache.get(id(compiled))
     if found is None:
-        namespace = ctx.pods_by_namespace.get(compiled.policy.namespace, [])
-        found = [p for p in namespace if compiled.selects(p)]
-        cache[id(compiled)] = found
+        found = cache[id(compiled)] = pods_of(ctx, subject_classes(ctx, compiled))
     return found
+
+
+def subject_classes(ctx: LintContext, compiled: CompiledPolicy) -> int:
+    """The endpoint classes ``compiled`` selects, as bits."""
+    return pod_sets(ctx).subjects(compiled.policy.namespace, compiled.policy.pod_selector)
+
+
+def peer_classes(ctx: LintContext, cp: CompiledPeer) -> int:
+    """The endpoint classes a selector peer matches, as bits (none for an ipBlock: selector
+    peers are what lint asks about; ipBlocks cover addresses, see ipblocks.py)."""
+    if cp.peer.ip_block is not None:
+        return 0
+    return pod_sets(ctx).peer_bits(cp)
+
+
+def peer_pods(ctx: LintContext, cp: CompiledPeer) -> list[Pod]:
+    """The pods a selector peer matches, in input order (``cp.pod_ids``, found per class)."""
+    return pods_of(ctx, peer_classes(ctx, cp))
+
+
+def pod_sets(ctx: LintContext) -> ClassSets:
+    """Who a selector or a peer covers, asked once per endpoint class instead of per pod."""
+    found = ctx.cache.get("pod_sets")
+    if found is None:
+        found = ctx.cache["pod_sets"] = ClassSets(ctx.cc, pod_partition(ctx))
+    return found  # type: ignore[return-value]
+
+
+ANY_NAMESPACE = ("any namespace",)  # a cache key no namespace name or selector can equal
+
+
+def classes_matching(ctx: LintContext, selector: LabelSelector) -> int:
+    """The pod classes whose labels ``selector`` matches, in any namespace, as bits."""
+    sets = pod_sets(ctx)
+    return sets.pods_matching(sets.pod_classes, selector, ANY_NAMESPACE)
+
+
+def namespaces_of(ctx: LintContext, classes: int) -> set[str]:
+    partition = pod_partition(ctx)
+    return {partition.classes[i].namespace for i in ClassSets.iter_bits(classes)}
+
+
+def pods_of(ctx: LintContext, classes: int) -> list[Pod]:
+    """The pods of these endpoint classes, in input order (the order checks report in)."""
+    position: dict[str, int] | None = ctx.cache.get("pod_position")  # type: ignore[assignment]
+    if position is None:
+        position = ctx.cache["pod_position"] = {p.id: i for i, p in enumerate(ctx.pods)}
+    partition = pod_partition(ctx)
+    found = [pod for i in ClassSets.iter_bits(classes) for pod in partition.classes[i].pods]
+    if len(found) == len(position):
+        return list(ctx.pods)
+    found.sort(key=lambda pod: position[pod.id])
+    return found
+
+
+def class_pods(ctx: LintContext) -> list[list[Pod]]:
+    """The pods of each pod class (pods every policy treats alike), classes in input order."""
+    return [c.pods for c in pod_partition(ctx).classes if c.kind == POD]
 
 
 def workloads_text(pods: Iterable[Pod]) -> str:
@@ -109,10 +167,19 @@ def destination_pods(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledR
     """Pods the rule's ports are resolved on: ingress - the subjects; egress - the peers."""
     if rule.direction == "Ingress":
         return subject_pods(ctx, compiled)
+    return pods_of(ctx, destination_classes(ctx, compiled, rule))
+
+
+def destination_classes(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> int:
+    """The endpoint classes of ``destination_pods``, as bits."""
+    if rule.direction == "Ingress":
+        return subject_classes(ctx, compiled)
     if rule.any_peer:
-        return list(ctx.pods)
-    ids = frozenset().union(*(p.pod_ids for p in rule.peers))
-    return [p for p in ctx.pods if p.id in ids]
+        return pod_sets(ctx).pod_classes
+    bits = 0
+    for cp in rule.peers:
+        bits |= peer_classes(ctx, cp)
+    return bits
 
 
 def service_backends(ctx: LintContext) -> dict[str, list[Backend]]:

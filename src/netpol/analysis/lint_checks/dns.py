@@ -11,6 +11,7 @@ from netpol.analysis.lint_checks.common import (
     WARNING,
     endpoint_of,
     peer_path,
+    pod_partition,
     rule_path,
     workloads_text,
 )
@@ -19,7 +20,15 @@ from netpol.model.objects import Container, ContainerPort, Pod
 
 
 def dns_pods(ctx: LintContext) -> list[Pod]:
-    """The cluster DNS pods of the input, or a stand-in CoreDNS pod when the input has none."""
+    """The cluster DNS pods of the input, or a stand-in CoreDNS pod when the input has none
+    (found once: every pod's DNS check asks)."""
+    found = ctx.cache.get("dns_pods")
+    if found is None:
+        found = ctx.cache["dns_pods"] = _find_dns_pods(ctx)
+    return found  # type: ignore[return-value]
+
+
+def _find_dns_pods(ctx: LintContext) -> list[Pod]:
     key, value = DNS_LABEL
     found = [p for p in ctx.pods if p.labels.get(key) == value]
     if found:
@@ -51,13 +60,33 @@ def dns_namespaces(ctx: LintContext) -> set[str]:
 
 
 def dns_reach(ctx: LintContext, pod: Pod) -> tuple[bool, bool, list[SideVerdict]]:
-    """(UDP 53 allowed to some DNS pod, TCP 53 likewise, the egress sides evaluated)."""
+    """(UDP 53 allowed to some DNS pod, TCP 53 likewise, the egress sides evaluated);
+    the same for every pod of an endpoint class, so evaluated once per class."""
+    cache: dict[int, DnsReach] = ctx.cache.setdefault("dns_reach", {})  # type: ignore[assignment]
+    if pod.id in _dns_pod_ids(ctx):
+        return True, True, []  # a DNS pod asks itself
+    cls = pod_partition(ctx).class_of_pod[pod.id]
+    found = cache.get(cls)
+    if found is None:
+        found = cache[cls] = _dns_reach(ctx, pod)
+    return found
+
+
+DnsReach = tuple[bool, bool, list[SideVerdict]]
+
+
+def _dns_pod_ids(ctx: LintContext) -> frozenset[str]:
+    found = ctx.cache.get("dns_pod_ids")
+    if found is None:
+        found = ctx.cache["dns_pod_ids"] = frozenset(p.id for p in dns_pods(ctx))
+    return found  # type: ignore[return-value]
+
+
+def _dns_reach(ctx: LintContext, pod: Pod) -> DnsReach:
     src = endpoint_of(ctx, pod)
     udp = tcp = False
     sides = []
     for dns in dns_pods(ctx):
-        if dns.id == pod.id:
-            return True, True, []
         verdict = evaluate(ctx.cc, src, endpoint_of(ctx, dns))
         udp = udp or verdict.allows("UDP", 53)
         tcp = tcp or verdict.allows("TCP", 53)

@@ -11,7 +11,10 @@ from netpol.analysis.lint_checks.common import (
     class_verdict,
     counting_rules,
     is_explicit,
+    peer_classes,
     peer_path,
+    peer_pods,
+    pod_partition,
     service_backends,
     subject_pods,
     workloads_text,
@@ -24,11 +27,14 @@ def _explicit_clients(ctx: LintContext, server: Pod, protocol: str, port: int) -
     """Egress-isolated pods with an explicit egress rule (podSelector and ports) that allows
     ``server`` on protocol/port; found from the rules, so no pod pair is evaluated."""
     found: dict[str, Pod] = {}
+    server_class = pod_partition(ctx).class_of_pod.get(server.id)
+    if server_class is None:
+        return []  # no IP, or node traffic: no selector matches it
     for compiled in ctx.cc.policies:
         for rule in compiled.rules("Egress"):
             if not is_explicit(rule) or not rule.connections_to(server).contains(protocol, port):
                 continue
-            if not any(cp.peer.ip_block is None and server.id in cp.pod_ids for cp in rule.peers):
+            if not any(peer_classes(ctx, cp) >> server_class & 1 for cp in rule.peers):
                 continue
             for pod in subject_pods(ctx, compiled):
                 found.setdefault(pod.id, pod)
@@ -112,7 +118,7 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 selector = cp.peer.pod_selector
                 if cp.peer.ip_block is not None or selector is None or selector.is_empty:
                     continue
-                peers = by_class(ctx, (p for p in ctx.pods if p.id in cp.pod_ids))
+                peers = by_class(ctx, peer_pods(ctx, cp))
                 outbound = rule.direction == "Egress"
                 blocked_mine: list[Pod] = []
                 blocked_theirs: list[Pod] = []

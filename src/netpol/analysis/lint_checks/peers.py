@@ -8,12 +8,14 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
     all_rules,
+    classes_matching,
     counting_rules,
+    namespaces_of,
+    peer_classes,
     peer_path,
     peer_word,
 )
 from netpol.engine.compile import CompiledPeer
-from netpol.engine.selectors import matches
 from netpol.model.selectors import LabelSelector
 
 
@@ -76,10 +78,10 @@ def and_split(ctx: LintContext, cp: CompiledPeer) -> tuple[set[str], set[str]] |
     peer = cp.peer
     if peer.namespace_selector is None or peer.pod_selector is None or peer.ip_block is not None:
         return None
-    if peer.namespace_selector.is_empty or peer.pod_selector.is_empty or cp.pod_ids:
+    if peer.namespace_selector.is_empty or peer.pod_selector.is_empty or peer_classes(ctx, cp):
         return None
-    ns_side = {p.namespace for p in ctx.pods if cp.namespace_matches(p.namespace)}
-    pod_side = {p.namespace for p in ctx.pods if matches(peer.pod_selector, p.labels)}
+    ns_side = {n for n in ctx.pods_by_namespace if cp.namespace_matches(n)}
+    pod_side = namespaces_of(ctx, classes_matching(ctx, peer.pod_selector))
     if ns_side and pod_side:
         return ns_side, pod_side
     return None

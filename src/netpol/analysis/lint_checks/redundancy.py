@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
@@ -10,13 +11,103 @@ from netpol.analysis.lint_checks.common import (
     counting_rules,
     rule_path,
 )
+from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, POD
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.verdict import side_verdict
 
-MAX_REDUNDANCY_PAIRS = 250_000  # class pairs; beyond this the redundancy checks are skipped
+
+@dataclass(eq=False)
+class _SubjectSide:
+    """One direction of one subject class: the rules that apply to it (in policy order), its
+    peer classes in groups that every one of those rules treats alike, and per rule and group
+    what the rule allows. Greedy removal reads, for a rule at position i, the union of the
+    rules before it (not decided yet, so kept) and of the kept rules after it."""
+
+    rules: list[CompiledRule]
+    position: dict[int, int]  # id(rule) -> index in rules
+    allows: list[list[ConnectionSet]]  # [rule][group]
+    before: list[list[ConnectionSet]]  # [rule][group]: union of allows of the rules before it
+    kept_after: list[ConnectionSet]  # [group]: union over the decided rules that were kept
+
+
+class _Sides:
+    """Per (direction, subject class), built when a rule of that subject is first decided:
+    every decided rule visits all its subjects' sides, so a side built later has no kept
+    rule to catch up on."""
+
+    def __init__(self, ctx: LintContext, partition: Partition, sets: ClassSets) -> None:
+        self.ctx = ctx
+        self.partition = partition
+        self.sets = sets
+        self.peers = 0  # the classes a rule can face: pods and external blocks, not nodes
+        for c in partition.classes:
+            if c.kind in (POD, EXTERNAL):
+                self.peers |= 1 << c.index
+        self.found: dict[tuple[str, int], _SubjectSide] = {}
+
+    def get(self, direction: str, subject: int) -> _SubjectSide:
+        key = (direction, subject)
+        found = self.found.get(key)
+        if found is None:
+            found = self.found[key] = self._build(direction, subject)
+        return found
+
+    def _build(self, direction: str, subject: int) -> _SubjectSide:
+        cls = self.partition.classes[subject]
+        pod = cls.representative.pod
+        assert pod is not None
+        rules = [r for c in self.ctx.cc.applying(pod, direction) for r in c.rules(direction)]
+        universe = self.peers
+        if len(cls.pods) < 2:
+            universe &= ~(1 << subject)  # a pod reaches itself whatever the rules say
+        groups = [universe] if universe else []
+        for rule in rules:
+            groups = _split(groups, self.sets.rule_peers(rule))
+            if direction == "Egress":  # named ports resolve on each peer
+                for name, protocol in rule.named:
+                    for bits in self.sets.named_port_classes(name, protocol).values():
+                        groups = _split(groups, bits)
+        allows = []
+        classes = self.partition.classes
+        for rule in rules:
+            matched = self.sets.rule_peers(rule)
+            row = []
+            for group in groups:
+                peer = (group & -group).bit_length() - 1
+                if not matched >> peer & 1:
+                    row.append(ConnectionSet.none())
+                elif direction == "Ingress":
+                    row.append(rule.connections_to(pod))
+                else:
+                    target = classes[peer]
+                    row.append(
+                        rule.connections_to(
+                            target.representative.pod if target.kind == POD else None
+                        )
+                    )
+            allows.append(row)
+        before = []
+        running = [ConnectionSet.none()] * len(groups)
+        for row in allows:
+            before.append(running)
+            running = [a | b for a, b in zip(running, row, strict=True)]
+        return _SubjectSide(
+            rules,
+            {id(r): i for i, r in enumerate(rules)},
+            allows,
+            before,
+            [ConnectionSet.none()] * len(groups),
+        )
+
+
+def _split(groups: list[int], bits: int) -> list[int]:
+    out = []
+    for group in groups:
+        inside, outside = group & bits, group & ~bits
+        out += [g for g in (inside, outside) if g]
+    return out
 
 
 def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPolicy]] | None:
@@ -24,42 +115,18 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
 
     Per endpoint class pair, a rule is redundant when what it allows is also allowed by
     the rules still kept; a policy when all its rules are and each of its pods stays
-    isolated through another kept policy.
+    isolated through another kept policy. Pairs are visited a group of peer classes at a
+    time (the peers every rule of the subject treats alike), and the rules still kept are
+    kept as running unions, so the work grows with rules x groups, not rules squared.
     """
     if "redundancy" in ctx.cache:
         return ctx.cache["redundancy"]  # type: ignore[return-value]
     partition = Partition(ctx.cc, include_external=True)
-    classes = [c for c in partition.classes if c.kind in (POD, EXTERNAL)]
-    pod_classes = [c for c in classes if c.kind == POD]
-    if len(pod_classes) * len(classes) > MAX_REDUNDANCY_PAIRS:
-        why = (
-            f"{len(pod_classes)} x {len(classes)} endpoint classes is more than "
-            f"{MAX_REDUNDANCY_PAIRS:,} pairs"
-        )
-        ctx.gave_up["redundant-policy"] = ctx.gave_up["redundant-rule"] = why
-        ctx.cache["redundancy"] = None
-        return None
-    # side outcomes: (direction, subject class, peer class) -> {rule id: allowed}
-    sides: dict[tuple[str, int, int], dict[int, ConnectionSet]] = {}
-    subjects_of: dict[int, list[int]] = {}
-    for compiled in ctx.cc.policies:
-        subjects_of[id(compiled)] = [
-            c.index
-            for c in pod_classes
-            if c.representative.pod is not None and compiled.selects(c.representative.pod)
-        ]
-    by_index = {c.index: c for c in classes}
-
-    def side(direction: str, subject: int, peer: int) -> dict[int, ConnectionSet]:
-        key = (direction, subject, peer)
-        found = sides.get(key)
-        if found is None:
-            s, p = by_index[subject].representative, by_index[peer].representative
-            verdict = side_verdict(ctx.cc, s, p, direction)
-            found = {id(o.rule): o.allowed for o in verdict.outcomes}
-            sides[key] = found
-        return found
-
+    sets = ClassSets(ctx.cc, partition)
+    subjects_of = {
+        id(c): sets.subjects(c.policy.namespace, c.policy.pod_selector) for c in ctx.cc.policies
+    }
+    sides = _Sides(ctx, partition, sets)
     removed: set[int] = set()
     redundant_rules: list[CompiledRule] = []
     for compiled in reversed(ctx.cc.policies):
@@ -69,19 +136,16 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
         for rule in reversed(list(counting_rules(compiled))):
             useful = False
             redundant = True
-            for s in subjects:
-                for peer in classes:
-                    if peer.index == s and len(by_index[s].pods) < 2:
-                        continue
-                    outcomes = side(rule.direction, s, peer.index)
-                    mine = outcomes.get(id(rule), ConnectionSet.none())
+            for s in sets.iter_bits(subjects):
+                side = sides.get(rule.direction, s)
+                i = side.position[id(rule)]
+                for mine, before, after in zip(
+                    side.allows[i], side.before[i], side.kept_after, strict=True
+                ):
                     if mine.is_empty:
                         continue
                     useful = True
-                    rest = ConnectionSet.union_of(
-                        a for r, a in outcomes.items() if r != id(rule) and r not in removed
-                    )
-                    if not mine <= rest:
+                    if not mine <= before | after:
                         redundant = False
                         break
                 if not redundant:
@@ -89,8 +153,37 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
             if useful and redundant:
                 removed.add(id(rule))
                 redundant_rules.append(rule)
-    redundant_policies: list[CompiledPolicy] = []
-    gone: set[int] = set()
+                continue
+            for s in sets.iter_bits(subjects):  # kept: later decisions see it
+                side = sides.get(rule.direction, s)
+                row = side.allows[side.position[id(rule)]]
+                side.kept_after = [a | b for a, b in zip(side.kept_after, row, strict=True)]
+    result = (redundant_rules, _redundant_policies(ctx, subjects_of, removed, sets))
+    ctx.cache["redundancy"] = result
+    return result
+
+
+def _redundant_policies(
+    ctx: LintContext, subjects_of: dict[int, int], removed: set[int], sets: ClassSets
+) -> list[CompiledPolicy]:
+    """Policies whose rules are all redundant and whose pods another kept policy isolates.
+
+    ``isolating[(direction, class)]`` counts the kept policies that isolate the class in
+    that direction: [all of them, the rule-less ones].
+    """
+    isolating: dict[tuple[str, int], list[int]] = {}
+
+    def count(compiled: CompiledPolicy, step: int) -> None:
+        ruleless = not any(counting_rules(compiled))
+        for direction in dict.fromkeys(compiled.policy.policy_types):
+            for s in sets.iter_bits(subjects_of[id(compiled)]):
+                counts = isolating.setdefault((direction, s), [0, 0])
+                counts[0] += step
+                counts[1] += step if ruleless else 0
+
+    for compiled in ctx.cc.policies:
+        count(compiled, 1)
+    found: list[CompiledPolicy] = []
     for compiled in reversed(ctx.cc.policies):
         subjects = subjects_of[id(compiled)]
         if not subjects:
@@ -101,26 +194,14 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
         # A rule-less policy (a default-deny) is a safety net: the allow policies that
         # isolate the same pods today do not make it redundant, only another deny does.
         deny_only = not rules
-        covered = True
-        for direction in compiled.policy.policy_types:
-            for s in subjects:
-                others = [
-                    o
-                    for o in ctx.cc.policies
-                    if o is not compiled
-                    and id(o) not in gone
-                    and direction in o.policy.policy_types
-                    and s in subjects_of[id(o)]
-                    and not (deny_only and any(counting_rules(o)))
-                ]
-                if not others:
-                    covered = False
-        if covered:
-            gone.add(id(compiled))
-            redundant_policies.append(compiled)
-    result = (redundant_rules, redundant_policies)
-    ctx.cache["redundancy"] = result
-    return result
+        if all(
+            isolating[(direction, s)][1 if deny_only else 0] > 1  # itself and another
+            for direction in compiled.policy.policy_types
+            for s in sets.iter_bits(subjects)
+        ):
+            count(compiled, -1)
+            found.append(compiled)
+    return found
 
 
 @check(
