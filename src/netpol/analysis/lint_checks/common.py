@@ -94,6 +94,25 @@ def classes_matching(ctx: LintContext, selector: LabelSelector) -> int:
     return sets.pods_matching(sets.pod_classes, selector, ANY_NAMESPACE)
 
 
+def namespace_classes(ctx: LintContext) -> dict[str, int]:
+    """namespace -> its pod classes, as bits."""
+    cached = ctx.cache.get("namespace_classes")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: dict[str, int] = {}
+    for c in pod_partition(ctx).classes:
+        if c.kind == POD:
+            found[c.namespace] = found.get(c.namespace, 0) | 1 << c.index
+    ctx.cache["namespace_classes"] = found
+    return found
+
+
+def representative_pods(ctx: LintContext, classes: int) -> dict[int, Pod]:
+    """class index -> one pod of the class, for questions every pod of it answers alike."""
+    partition = pod_partition(ctx)
+    return {i: partition.classes[i].pods[0] for i in ClassSets.iter_bits(classes)}
+
+
 def namespaces_of(ctx: LintContext, classes: int) -> set[str]:
     partition = pod_partition(ctx)
     return {partition.classes[i].namespace for i in ClassSets.iter_bits(classes)}

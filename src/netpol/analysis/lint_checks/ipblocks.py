@@ -33,20 +33,33 @@ def _pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
             found.sort()
         ctx.cache["pod_addresses"] = index = built
     entries: list[tuple[int, str]] = index[block.network.version]  # type: ignore[index]
-    start = int(block.network.network_address)
+    covered: dict[IPBlock, list[Pod]] = ctx.cache.setdefault("pods_in_block", {})  # type: ignore[assignment]
+    if block not in covered:
+        spans = [_span(entries, block.network)]
+        for x in block.except_networks:
+            if x.version == block.network.version:
+                spans = _without(spans, _span(entries, x))
+        ids = {pod_id for lo, hi in spans for _, pod_id in entries[lo:hi]}
+        by_id = ctx.cluster.pod_by_id
+        covered[block] = [by_id[i] for i in sorted(ids)]
+    return covered[block]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _span(entries: list[tuple[int, str]], network: Network) -> tuple[int, int]:
+    """The slice of the sorted (address, pod id) entries that ``network`` holds."""
+    start = int(network.network_address)
     lo = bisect.bisect_left(entries, (start, ""))
-    hi = bisect.bisect_left(entries, (start + block.network.num_addresses, ""))
-    ids = {
-        pod_id
-        for value, pod_id in entries[lo:hi]
-        if not any(
-            x.version == block.network.version
-            and int(x.network_address) <= value < int(x.network_address) + x.num_addresses
-            for x in block.except_networks
-        )
-    }
-    by_id = ctx.cluster.pod_by_id
-    return [by_id[i] for i in sorted(ids)]
+    return lo, bisect.bisect_left(entries, (start + network.num_addresses, ""))
+
+
+def _without(spans: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
+    out = []
+    for lo, hi in spans:
+        out += [s for s in ((lo, min(hi, cut[0])), (max(lo, cut[1]), hi)) if s[0] < s[1]]
+    return out
 
 
 @check(

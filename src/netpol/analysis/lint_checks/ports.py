@@ -9,12 +9,14 @@ from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
     counting_rules,
+    destination_classes,
     destination_pods,
+    pod_partition,
     rule_path,
     service_backends,
     workloads_text,
 )
-from netpol.model.objects import Pod
+from netpol.engine.class_sets import ClassSets
 
 
 @check(
@@ -65,17 +67,52 @@ def _named_port(ctx: LintContext) -> Iterator[Finding]:
                 yield me.on_policy(compiled.policy, message, f"{rule_path(rule)}.ports[{j}]", hint)
 
 
-def _services_of(ctx: LintContext, pods: list[Pod]) -> list[tuple[str, int, int | None, str]]:
-    """(service id, service port, pod target port, protocol) of Services backed by ``pods``."""
-    ids = {p.id for p in pods}
-    out = []
-    for service_id, backends in service_backends(ctx).items():
-        for b in backends:
-            if b.pod.id in ids:
-                out.append(
-                    (service_id, b.service_port.port, b.target_port, b.service_port.protocol)
-                )
-    return sorted(set(out), key=lambda t: (t[0], t[1], t[3], t[2] or 0))
+ServicePort = tuple[str, int, int | None, str]  # service id, port, pod target port, protocol
+
+
+def _services_of(ctx: LintContext, classes: int) -> list[ServicePort]:
+    """The Service ports backed by pods of these endpoint classes, sorted."""
+    cache: dict[int, list[ServicePort]] = ctx.cache.setdefault("services_of", {})  # type: ignore[assignment]
+    found = cache.get(classes)
+    if found is None:
+        per_class = _per_class(ctx)[1]
+        ports = {s for i in ClassSets.iter_bits(classes) for s in per_class.get(i, ())}
+        found = cache[classes] = sorted(ports, key=lambda t: (t[0], t[1], t[3], t[2] or 0))
+    return found
+
+
+def _declared(ctx: LintContext, classes: int) -> set[tuple[int, str]]:
+    """(port, protocol) of the container ports the pods of these classes declare (ports
+    that no policy names are not part of a class, so each pod of it is read once)."""
+    cache: dict[int, set[tuple[int, str]]] = ctx.cache.setdefault("declared", {})  # type: ignore[assignment]
+    found = cache.get(classes)
+    if found is None:
+        per_class = _per_class(ctx)[0]
+        found = cache[classes] = {d for i in ClassSets.iter_bits(classes) for d in per_class[i]}
+    return found
+
+
+def _per_class(
+    ctx: LintContext,
+) -> tuple[list[set[tuple[int, str]]], dict[int, set[ServicePort]]]:
+    """Per endpoint class: the container ports its pods declare, the Service ports they back."""
+    found = ctx.cache.get("ports_per_class")
+    if found is None:
+        partition = pod_partition(ctx)
+        declared = [
+            {(cp.port, cp.protocol) for p in c.pods for cp in p.container_ports}
+            for c in partition.classes
+        ]
+        services: dict[int, set[ServicePort]] = {}
+        for service_id, backends in service_backends(ctx).items():
+            for b in backends:
+                index = partition.class_of_pod.get(b.pod.id)
+                if index is not None:
+                    services.setdefault(index, set()).add(
+                        (service_id, b.service_port.port, b.target_port, b.service_port.protocol)
+                    )
+        found = ctx.cache["ports_per_class"] = (declared, services)
+    return found  # type: ignore[return-value]
 
 
 @check(
@@ -101,9 +138,9 @@ def _service_port(ctx: LintContext) -> Iterator[Finding]:
             ]
             if not numeric:
                 continue
-            pods = destination_pods(ctx, compiled, rule)
-            declared = {(cp.port, cp.protocol) for p in pods for cp in p.container_ports}
-            services = _services_of(ctx, pods)
+            destinations = destination_classes(ctx, compiled, rule)
+            declared = _declared(ctx, destinations)
+            services = _services_of(ctx, destinations)
             for j, entry in numeric:
                 if (entry.port, entry.protocol) in declared:
                     continue
@@ -142,8 +179,7 @@ def _port_protocol(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("port-protocol-mismatch")
     for compiled in ctx.cc.policies:
         for rule in counting_rules(compiled):
-            pods = destination_pods(ctx, compiled, rule)
-            declared = {(cp.port, cp.protocol) for p in pods for cp in p.container_ports}
+            declared = _declared(ctx, destination_classes(ctx, compiled, rule))
             for j, entry in enumerate(rule.rule.ports):
                 if not isinstance(entry.port, int) or entry.end_port is not None:
                     continue

@@ -9,15 +9,23 @@ from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
     class_verdict,
+    classes_matching,
     counting_rules,
+    namespace_classes,
+    namespaces_of,
+    peer_classes,
     peer_path,
     peer_word,
+    pod_sets,
+    pods_of,
+    representative_pods,
+    subject_classes,
     subject_pods,
     workloads_text,
 )
 from netpol.analysis.lint_checks.peers import and_split
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
-from netpol.engine.selectors import matches, requirement_holds
+from netpol.engine.selectors import requirement_holds
 from netpol.model.objects import METADATA_NAME_LABEL, Pod
 from netpol.model.selectors import LabelSelector, Requirement
 
@@ -40,11 +48,7 @@ def _policy_nothing(ctx: LintContext) -> Iterator[Finding]:
         if subject_pods(ctx, compiled):
             continue
         elsewhere = sorted(
-            {
-                p.namespace
-                for p in ctx.pods
-                if p.namespace != policy.namespace and matches(policy.pod_selector, p.labels)
-            }
+            namespaces_of(ctx, classes_matching(ctx, policy.pod_selector)) - {policy.namespace}
         )
         hint = ""
         if elsewhere:
@@ -57,7 +61,7 @@ def _policy_nothing(ctx: LintContext) -> Iterator[Finding]:
                 _closest_hint(
                     ctx,
                     policy.pod_selector,
-                    ctx.pods_by_namespace.get(policy.namespace, []),
+                    namespace_classes(ctx).get(policy.namespace, 0),
                     policy.namespace,
                 )
                 or ""
@@ -70,24 +74,32 @@ def _policy_nothing(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-def _closest_hint(ctx: LintContext, selector: LabelSelector, pods: list[Pod], where: str) -> str:
-    """What the failing requirements' keys carry on the pods that pass the others."""
+def _closest_hint(ctx: LintContext, selector: LabelSelector, classes: int, where: str) -> str:
+    """What the failing requirements' keys carry on the pods (of these endpoint classes)
+    that pass the others. A selector's keys are among those that make the classes, so a
+    class's representative answers for all its pods."""
     hints = []
     requirements = selector.requirements()
+    representatives = representative_pods(ctx, classes)
     for req in requirements:
         others = [r for r in requirements if r is not req]
-        near = [p for p in pods if all(requirement_holds(r, p.labels) for r in others)]
-        if not near or any(requirement_holds(req, p.labels) for p in near):
+        near = {
+            i: p
+            for i, p in representatives.items()
+            if all(requirement_holds(r, p.labels) for r in others)
+        }
+        if not near or any(requirement_holds(req, p.labels) for p in near.values()):
             continue
-        values: dict[str, list[Pod]] = {}
-        for p in near:
+        values: dict[str, int] = {}
+        for i, p in near.items():
             if req.key in p.labels:
-                values.setdefault(p.labels[req.key], []).append(p)
+                values[p.labels[req.key]] = values.get(p.labels[req.key], 0) | 1 << i
         if not values:
             hints.append(f"no pod in {where} has a label {req.key}")
             continue
         shown = ", ".join(
-            f"{req.key}={v} ({workloads_text(ps)})" for v, ps in sorted(values.items())
+            f"{req.key}={v} ({workloads_text(pods_of(ctx, bits))})"
+            for v, bits in sorted(values.items())
         )
         hints.append(f"no pod in {where} has {requirement_text(req)}; pods there carry {shown}")
     return "; ".join(hints)
@@ -98,13 +110,14 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
 
     Ingress: pods whose egress is isolated and allows the rule's subjects on the rule's
     ports. Egress: pods whose ingress is isolated and admits the subjects on those ports.
+    Asked once per endpoint class: the verdicts and the named ports are the class's.
     """
-    subjects = subject_pods(ctx, compiled)
-    found = []
-    for other in ctx.pods:
+    subjects = representative_pods(ctx, subject_classes(ctx, compiled)).values()
+    direction = "Egress" if rule.direction == "Ingress" else "Ingress"
+    found = 0
+    for index, other in representative_pods(ctx, pod_sets(ctx).pod_classes).items():
         if other.namespace == compiled.policy.namespace and compiled.selects(other):
             continue
-        direction = "Egress" if rule.direction == "Ingress" else "Ingress"
         if not ctx.cc.isolated(other, direction):
             continue
         for subject in subjects:
@@ -115,16 +128,16 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
                 side = class_verdict(ctx, subject, other).ingress
                 ports = rule.connections_to(other)
             if not (side.allowed & ports).is_empty:
-                found.append(other)
+                found |= 1 << index
                 break
-    return found
+    return pods_of(ctx, found)
 
 
 def _peer_hint(
     ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule, cp: CompiledPeer
 ) -> str:
     selector = cp.peer.pod_selector
-    namespaces = sorted({p.namespace for p in ctx.pods if cp.namespace_matches(p.namespace)})
+    namespaces = sorted(n for n in ctx.pods_by_namespace if cp.namespace_matches(n))
     if selector is None:
         return ""
     if not namespaces:
@@ -144,8 +157,11 @@ def _peer_hint(
                 f"{workloads_text(pod_group)}, whose {role} this traffic, carries {labels} "
                 f"(the peer asks for {', '.join(requirement_text(r) for r in wrong)})"
             )
-    pods = [p for p in ctx.pods if p.namespace in namespaces]
-    closest = _closest_hint(ctx, selector, pods, ", ".join(namespaces))
+    by_namespace = namespace_classes(ctx)
+    classes = 0
+    for namespace in namespaces:
+        classes |= by_namespace.get(namespace, 0)
+    closest = _closest_hint(ctx, selector, classes, ", ".join(namespaces))
     if closest and not parts:
         parts.append(closest)
     return "; ".join(parts)
@@ -191,7 +207,7 @@ def _peer_nothing(ctx: LintContext) -> Iterator[Finding]:
     for compiled in ctx.cc.policies:
         for rule in counting_rules(compiled):
             for cp in rule.peers:
-                if cp.peer.ip_block is not None or cp.pod_ids:
+                if cp.peer.ip_block is not None or peer_classes(ctx, cp):
                     continue
                 ns_sel = cp.peer.namespace_selector
                 if ns_sel is not None and _missing_ns_keys(ctx, ns_sel):
