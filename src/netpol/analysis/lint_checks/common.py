@@ -152,6 +152,24 @@ def pod_partition(ctx: LintContext) -> Partition:
     return found  # type: ignore[return-value]
 
 
+def policies_applying(ctx: LintContext, pod: Pod, direction: str) -> tuple[CompiledPolicy, ...]:
+    """``cc.applying``, asked once per endpoint class (selection is the same for its pods)."""
+    partition = pod_partition(ctx)
+    index = partition.class_of_pod.get(pod.id)
+    if index is None or partition.classes[index].kind != POD:
+        return ctx.cc.applying(pod, direction)  # not selectable: no policy applies
+    cache: dict[tuple[int, str], tuple[CompiledPolicy, ...]] = ctx.cache.setdefault("applying", {})  # type: ignore[assignment]
+    key = (index, direction)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = ctx.cc.applying(partition.classes[index].pods[0], direction)
+    return found
+
+
+def is_isolated(ctx: LintContext, pod: Pod, direction: str) -> bool:
+    return bool(policies_applying(ctx, pod, direction))
+
+
 def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
     """evaluate(src, dst), shared by every pod pair of the same two endpoint classes."""
     classes = pod_partition(ctx).class_of_pod

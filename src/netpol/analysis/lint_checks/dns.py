@@ -12,6 +12,7 @@ from netpol.analysis.lint_checks.common import (
     endpoint_of,
     peer_path,
     pod_partition,
+    policies_applying,
     rule_path,
     workloads_text,
 )
@@ -102,7 +103,7 @@ def talkers(ctx: LintContext) -> dict[str, list[Pod]]:
     """
     found: dict[str, list[Pod]] = {}
     for pod in ctx.pods:
-        applying = ctx.cc.applying(pod, "Egress")
+        applying = policies_applying(ctx, pod, "Egress")
         if not applying or not any(c.rules("Egress") for c in applying):
             continue
         found.setdefault(applying[0].policy.id, []).append(pod)

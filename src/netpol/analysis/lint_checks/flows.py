@@ -11,14 +11,18 @@ from netpol.analysis.lint_checks.common import (
     class_verdict,
     counting_rules,
     is_explicit,
+    is_isolated,
     peer_classes,
     peer_path,
     peer_pods,
     pod_partition,
+    pod_sets,
+    policies_applying,
     service_backends,
     subject_pods,
     workloads_text,
 )
+from netpol.engine.compile import CompiledPolicy, CompiledRule
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -30,15 +34,34 @@ def _explicit_clients(ctx: LintContext, server: Pod, protocol: str, port: int) -
     server_class = pod_partition(ctx).class_of_pod.get(server.id)
     if server_class is None:
         return []  # no IP, or node traffic: no selector matches it
-    for compiled in ctx.cc.policies:
-        for rule in compiled.rules("Egress"):
-            if not is_explicit(rule) or not rule.connections_to(server).contains(protocol, port):
-                continue
-            if not any(peer_classes(ctx, cp) >> server_class & 1 for cp in rule.peers):
-                continue
-            for pod in subject_pods(ctx, compiled):
-                found.setdefault(pod.id, pod)
+    for compiled, rule, peers in _explicit_egress(ctx):
+        if not peers >> server_class & 1:
+            continue
+        if not rule.connections_to(server).contains(protocol, port):
+            continue
+        for pod in subject_pods(ctx, compiled):
+            found.setdefault(pod.id, pod)
     return list(found.values())
+
+
+def _explicit_egress(ctx: LintContext) -> list[tuple[CompiledPolicy, CompiledRule, int]]:
+    """The explicit egress rules, in policy order, with the classes their selector peers match."""
+    found = ctx.cache.get("explicit_egress")
+    if found is None:
+        found = ctx.cache["explicit_egress"] = [
+            (compiled, rule, _selector_peer_classes(ctx, rule))
+            for compiled in ctx.cc.policies
+            for rule in compiled.rules("Egress")
+            if is_explicit(rule)
+        ]
+    return found  # type: ignore[return-value]
+
+
+def _selector_peer_classes(ctx: LintContext, rule: CompiledRule) -> int:
+    bits = 0
+    for cp in rule.peers:
+        bits |= peer_classes(ctx, cp)
+    return bits
 
 
 @check(
@@ -61,7 +84,7 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
             continue
         for i, port in enumerate(service.ports):
             targets = [b for b in backends if b.service_port == port and b.target_port is not None]
-            isolated = [b for b in targets if ctx.cc.isolated(b.pod, "Ingress")]
+            isolated = [b for b in targets if is_isolated(ctx, b.pod, "Ingress")]
             if not isolated or len(isolated) != len(targets):
                 continue
             closed = [
@@ -69,7 +92,7 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
                 for b in isolated
                 if not any(
                     r.connections_to(b.pod).contains(port.protocol, b.target_port or 0)
-                    for c in ctx.cc.applying(b.pod, "Ingress")
+                    for c in policies_applying(ctx, b.pod, "Ingress")
                     for r in c.rules("Ingress")
                 )
             ]
@@ -86,7 +109,7 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
                 continue
             yield me.finding(
                 f"port {port.port}/{port.protocol} -> targetPort {backend.target_port}: no ingress rule of "
-                f"{', '.join(c.policy.id for c in ctx.cc.applying(backend.pod, 'Ingress'))} admits it, "
+                f"{', '.join(c.policy.id for c in policies_applying(ctx, backend.pod, 'Ingress'))} admits it, "
                 f"yet the egress of {workloads_text(clients)} allows it",
                 f"Service/{service_id}",
                 service.source,
@@ -120,8 +143,11 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                     continue
                 peers = by_class(ctx, peer_pods(ctx, cp))
                 outbound = rule.direction == "Egress"
-                blocked_mine: list[Pod] = []
-                blocked_theirs: list[Pod] = []
+                other_side = "Ingress" if outbound else "Egress"
+                # pod groups (classes) by identity: a class blocked with several others
+                # is listed once
+                blocked_mine: dict[int, list[Pod]] = {}
+                blocked_theirs: dict[int, list[Pod]] = {}
                 conns = ConnectionSet.none()
                 isolating: dict[str, None] = {}
                 for mine_pods in subjects:
@@ -131,40 +157,67 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                             if len(their_pods) < 2:
                                 continue
                             other = their_pods[1]
-                        verdict = (
-                            class_verdict(ctx, me_pod, other)
-                            if outbound
-                            else class_verdict(ctx, other, me_pod)
-                        )
-                        mine = verdict.egress if outbound else verdict.ingress
-                        theirs = verdict.ingress if outbound else verdict.egress
-                        wanted = next(
-                            (o.allowed for o in mine.outcomes if o.rule is rule),
-                            ConnectionSet.none(),
-                        )
-                        if wanted.is_empty or not theirs.isolated:
+                        # the rule matches ``other`` (a pod of its peer): it allows its ports,
+                        # resolved on the destination
+                        wanted = rule.connections_to(other if outbound else me_pod)
+                        if wanted.is_empty:
                             continue
-                        if not (wanted & theirs.allowed).is_empty:
+                        theirs = _side(ctx, other_side, other, me_pod)
+                        if theirs is None or not (wanted & theirs[1]).is_empty:
                             continue
-                        for policy in theirs.policies:
-                            isolating.setdefault(policy.id, None)
-                        blocked_mine += mine_pods
-                        blocked_theirs += their_pods
+                        for policy_id in theirs[0]:
+                            isolating.setdefault(policy_id, None)
+                        blocked_mine[id(mine_pods)] = mine_pods
+                        blocked_theirs[id(their_pods)] = their_pods
                         conns |= wanted
                 if not blocked_mine:
                     continue
                 policies = ", ".join(isolating)
+                mine_blocked = [p for group in blocked_mine.values() for p in group]
+                theirs_blocked = [p for group in blocked_theirs.values() for p in group]
                 src, dst = (
-                    (blocked_mine, blocked_theirs) if outbound else (blocked_theirs, blocked_mine)
+                    (mine_blocked, theirs_blocked) if outbound else (theirs_blocked, mine_blocked)
                 )
-                other_side = "ingress" if outbound else "egress"
+                other_side = other_side.lower()
                 yield me.on_policy(
                     compiled.policy,
                     f"{rule.label} allows {workloads_text(src)} -> {workloads_text(dst)} on "
-                    f"{conns.text()}, but the {other_side} of {workloads_text(blocked_theirs)} "
+                    f"{conns.text()}, but the {other_side} of {workloads_text(theirs_blocked)} "
                     f"(isolated by {policies}) denies all of it",
                     peer_path(rule, cp.index),
-                    f"allow it in the {other_side} of {workloads_text(blocked_theirs)} (in "
+                    f"allow it in the {other_side} of {workloads_text(theirs_blocked)} (in "
                     f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
                     "rule; `netpol explain` on the pair shows the evidence",
                 )
+
+
+def _side(
+    ctx: LintContext, direction: str, subject: Pod, peer: Pod
+) -> tuple[tuple[str, ...], ConnectionSet] | None:
+    """``subject``'s side of a connection with ``peer`` (its ingress from it, or its egress
+    to it): the NetworkPolicies that isolate it and what it allows; None when not isolated.
+    Computed once per pair of endpoint classes, from the rules' peer classes."""
+    applying = policies_applying(ctx, subject, direction)
+    if not applying:
+        return None
+    classes = pod_partition(ctx).class_of_pod
+    key = (direction, classes[subject.id], classes[peer.id])
+    cache: dict[tuple[str, int, int], ConnectionSet] = ctx.cache.setdefault("flow_sides", {})  # type: ignore[assignment]
+    allowed = cache.get(key)
+    if allowed is None:
+        if ctx.cc.tiered is not None:  # admin and baseline tiers decide on top
+            if direction == "Ingress":
+                allowed = class_verdict(ctx, peer, subject).ingress.allowed
+            else:
+                allowed = class_verdict(ctx, subject, peer).egress.allowed
+        else:
+            sets = pod_sets(ctx)
+            destination = subject if direction == "Ingress" else peer
+            allowed = ConnectionSet.union_of(
+                rule.connections_to(destination)
+                for compiled in applying
+                for rule in compiled.rules(direction)
+                if sets.rule_peers(rule) >> key[2] & 1
+            )
+        cache[key] = allowed
+    return tuple(c.policy.id for c in applying), allowed

@@ -56,6 +56,8 @@ def _span(entries: list[tuple[int, str]], network: Network) -> tuple[int, int]:
 
 
 def _without(spans: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
+    if cut[0] >= cut[1]:
+        return spans  # the except holds no pod address
     out = []
     for lo, hi in spans:
         out += [s for s in ((lo, min(hi, cut[0])), (max(lo, cut[1]), hi)) if s[0] < s[1]]

@@ -9,6 +9,7 @@ from netpol.analysis.lint_checks.common import (
     INFO,
     SYSTEM_NAMESPACE_PREFIX,
     WARNING,
+    is_isolated,
     workloads_text,
 )
 from netpol.model.objects import Pod
@@ -44,8 +45,8 @@ def _not_isolated(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("pods-not-isolated")
     for namespace, pods in sorted(ctx.pods_by_namespace.items()):
         for direction in ("Ingress", "Egress"):
-            isolated = [p for p in pods if ctx.cc.isolated(p, direction)]
-            open_ = [p for p in pods if not ctx.cc.isolated(p, direction)]
+            isolated = [p for p in pods if is_isolated(ctx, p, direction)]
+            open_ = [p for p in pods if not is_isolated(ctx, p, direction)]
             if not isolated or not open_:
                 continue
             yield me.finding(

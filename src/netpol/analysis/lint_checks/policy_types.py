@@ -9,6 +9,7 @@ from netpol.analysis.lint_checks.common import (
     ERROR,
     INFO,
     WARNING,
+    policies_applying,
     rules_path,
     subject_pods,
     workloads_text,
@@ -41,7 +42,7 @@ def _egress_deny_all(ctx: LintContext) -> Iterator[Finding]:
                 pods = [
                     p
                     for p in pods
-                    if not any(c.rules("Egress") for c in ctx.cc.applying(p, "Egress"))
+                    if not any(c.rules("Egress") for c in policies_applying(ctx, p, "Egress"))
                 ]
                 if ctx.cc.tiered is not None:  # an admin policy may let them reach DNS
                     pods = [p for p in pods if not any(dns_reach(ctx, p)[:2])]

@@ -11,6 +11,7 @@ from netpol.analysis.lint_checks.common import (
     class_verdict,
     classes_matching,
     counting_rules,
+    is_isolated,
     namespace_classes,
     namespaces_of,
     peer_classes,
@@ -118,7 +119,7 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
     for index, other in representative_pods(ctx, pod_sets(ctx).pod_classes).items():
         if other.namespace == compiled.policy.namespace and compiled.selects(other):
             continue
-        if not ctx.cc.isolated(other, direction):
+        if not is_isolated(ctx, other, direction):
             continue
         for subject in subjects:
             if rule.direction == "Ingress":
