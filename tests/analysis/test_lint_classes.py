@@ -75,6 +75,15 @@ def reference_destinations(
     return [p for p in ctx.pods if p.id in pod_ids]
 
 
+def reference_groups(ctx: LintContext, pods: list[Pod]) -> list[list[str]]:
+    """``pods`` grouped by endpoint class, groups in the order of their first pod."""
+    classes = common.pod_partition(ctx).class_of_pod
+    groups: dict[int, list[str]] = {}
+    for pod in pods:
+        groups.setdefault(classes[pod.id], []).append(pod.id)
+    return list(groups.values())
+
+
 def reference_pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
     found = set()
     for pod in ctx.pods:
@@ -198,7 +207,10 @@ def test_selections_per_class_equal_the_pod_scans(c: Cluster) -> None:
                 assert got == declared
                 for cp in rule.peers:
                     want_peers = [p for p in ctx.pods if p.id in cp.pod_ids]
-                    assert ids(common.peer_pods(ctx, cp)) == ids(want_peers)
+                    classes = common.peer_classes(ctx, cp)
+                    assert ids(common.pods_of(ctx, classes)) == ids(want_peers)
+                    groups = [ids(g) for g in common.class_groups(ctx, classes)]
+                    assert groups == reference_groups(ctx, want_peers)
                     if cp.peer.ip_block is not None:
                         block = cp.peer.ip_block
                         assert ids(ipblocks._pods_in_block(ctx, block)) == ids(

@@ -10,6 +10,7 @@ from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import POD, Endpoint
+from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import Verdict, evaluate
 from netpol.load.services import Backend, all_backends
 from netpol.model.diagnostics import Severity
@@ -70,11 +71,6 @@ def peer_classes(ctx: LintContext, cp: CompiledPeer) -> int:
     if cp.peer.ip_block is not None:
         return 0
     return pod_sets(ctx).peer_bits(cp)
-
-
-def peer_pods(ctx: LintContext, cp: CompiledPeer) -> list[Pod]:
-    """The pods a selector peer matches, in input order (``cp.pod_ids``, found per class)."""
-    return pods_of(ctx, peer_classes(ctx, cp))
 
 
 def pod_sets(ctx: LintContext) -> ClassSets:
@@ -140,6 +136,39 @@ def workloads_text(pods: Iterable[Pod]) -> str:
     return first_few(sorted({p.workload_id for p in pods}), 4)
 
 
+def groups_workloads_text(ctx: LintContext, groups: Iterable[list[Pod]]) -> str:
+    """``workloads_text`` of the pods of ``class_groups`` lists, each list's workloads
+    gathered once."""
+    cache: dict[int, set[str]] = ctx.cache.setdefault("group_workloads", {})  # type: ignore[assignment]
+    names: set[str] = set()
+    for group in groups:
+        found = cache.get(id(group))
+        if found is None:
+            found = cache[id(group)] = {p.workload_id for p in group}
+        names |= found
+    return first_few(sorted(names), 4)
+
+
+def rule_connections(ctx: LintContext, rule: CompiledRule, destination: Pod) -> ConnectionSet:
+    """``rule.connections_to(destination)``; named ports resolve alike on a class's pods,
+    so once per class."""
+    if not rule.named:
+        return rule.numeric
+    cache: dict[tuple[int, int], ConnectionSet] = ctx.cache.setdefault("rule_connections", {})  # type: ignore[assignment]
+    key = (id(rule), pod_partition(ctx).class_of_pod[destination.id])
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = rule.connections_to(destination)
+    return found
+
+
+def class_groups(ctx: LintContext, classes: int) -> list[list[Pod]]:
+    """The pods of these endpoint classes, one list per class, classes in the order of their
+    first pod in the input (pods grouped by class, without visiting each pod)."""
+    partition = pod_partition(ctx)
+    return [partition.classes[i].pods for i in ClassSets.iter_bits(classes)]
+
+
 def endpoint_of(ctx: LintContext, pod: Pod) -> Endpoint:
     return ctx.cc.endpoint(pod)
 
@@ -182,15 +211,6 @@ def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
         found = evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
         cache[key] = found
     return found
-
-
-def by_class(ctx: LintContext, pods: Iterable[Pod]) -> list[list[Pod]]:
-    """``pods`` grouped by endpoint class (members every policy treats alike)."""
-    classes = pod_partition(ctx).class_of_pod
-    groups: dict[int, list[Pod]] = {}
-    for pod in pods:
-        groups.setdefault(classes.get(pod.id, -1 - len(groups)), []).append(pod)
-    return list(groups.values())
 
 
 def is_explicit(rule: CompiledRule) -> bool:

@@ -7,18 +7,20 @@ from collections.abc import Iterator
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
-    by_class,
+    class_groups,
     class_verdict,
     counting_rules,
+    groups_workloads_text,
     is_explicit,
     is_isolated,
     peer_classes,
     peer_path,
-    peer_pods,
     pod_partition,
     pod_sets,
     policies_applying,
+    rule_connections,
     service_backends,
+    subject_classes,
     subject_pods,
     workloads_text,
 )
@@ -133,7 +135,7 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
 def _one_sided(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("one-sided-flow")
     for compiled in ctx.cc.policies:
-        subjects = by_class(ctx, subject_pods(ctx, compiled))
+        subjects = class_groups(ctx, subject_classes(ctx, compiled))
         for rule in counting_rules(compiled):
             if not is_explicit(rule):
                 continue
@@ -141,7 +143,7 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 selector = cp.peer.pod_selector
                 if cp.peer.ip_block is not None or selector is None or selector.is_empty:
                     continue
-                peers = by_class(ctx, peer_pods(ctx, cp))
+                peers = class_groups(ctx, peer_classes(ctx, cp))
                 outbound = rule.direction == "Egress"
                 other_side = "Ingress" if outbound else "Egress"
                 # pod groups (classes) by identity: a class blocked with several others
@@ -159,7 +161,7 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                             other = their_pods[1]
                         # the rule matches ``other`` (a pod of its peer): it allows its ports,
                         # resolved on the destination
-                        wanted = rule.connections_to(other if outbound else me_pod)
+                        wanted = rule_connections(ctx, rule, other if outbound else me_pod)
                         if wanted.is_empty:
                             continue
                         theirs = _side(ctx, other_side, other, me_pod)
@@ -173,22 +175,36 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 if not blocked_mine:
                     continue
                 policies = ", ".join(isolating)
-                mine_blocked = [p for group in blocked_mine.values() for p in group]
-                theirs_blocked = [p for group in blocked_theirs.values() for p in group]
-                src, dst = (
-                    (mine_blocked, theirs_blocked) if outbound else (theirs_blocked, mine_blocked)
-                )
+                mine_text = groups_workloads_text(ctx, blocked_mine.values())
+                theirs_text = groups_workloads_text(ctx, blocked_theirs.values())
+                src, dst = (mine_text, theirs_text) if outbound else (theirs_text, mine_text)
                 other_side = other_side.lower()
                 yield me.on_policy(
                     compiled.policy,
-                    f"{rule.label} allows {workloads_text(src)} -> {workloads_text(dst)} on "
-                    f"{conns.text()}, but the {other_side} of {workloads_text(theirs_blocked)} "
+                    f"{rule.label} allows {src} -> {dst} on "
+                    f"{conns.text()}, but the {other_side} of {theirs_text} "
                     f"(isolated by {policies}) denies all of it",
                     peer_path(rule, cp.index),
-                    f"allow it in the {other_side} of {workloads_text(theirs_blocked)} (in "
+                    f"allow it in the {other_side} of {theirs_text} (in "
                     f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
                     "rule; `netpol explain` on the pair shows the evidence",
                 )
+
+
+def _union(ctx: LintContext, rules: list[CompiledRule], destination: Pod) -> ConnectionSet:
+    """What ``rules`` allow towards ``destination`` together; many class pairs share the
+    same matching rules, so the union is kept per rule set (and, with named ports, per
+    destination class)."""
+    named = any(rule.named for rule in rules)
+    where = pod_partition(ctx).class_of_pod[destination.id] if named else -1
+    key = (where, *(id(rule) for rule in rules))
+    cache: dict[tuple[int, ...], ConnectionSet] = ctx.cache.setdefault("rule_unions", {})  # type: ignore[assignment]
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = ConnectionSet.union_of(
+            rule_connections(ctx, r, destination) for r in rules
+        )
+    return found
 
 
 def _side(
@@ -213,11 +229,12 @@ def _side(
         else:
             sets = pod_sets(ctx)
             destination = subject if direction == "Ingress" else peer
-            allowed = ConnectionSet.union_of(
-                rule.connections_to(destination)
+            matching = [
+                rule
                 for compiled in applying
                 for rule in compiled.rules(direction)
                 if sets.rule_peers(rule) >> key[2] & 1
-            )
+            ]
+            allowed = _union(ctx, matching, destination)
         cache[key] = allowed
     return tuple(c.policy.id for c in applying), allowed
