@@ -18,7 +18,7 @@ from tests.engine.builders import cluster
 from tests.engine.test_properties import NODES, clusters
 
 from netpol.analysis.lint import LintContext
-from netpol.analysis.lint_checks import common, dns, flows, ipblocks, ports, redundancy
+from netpol.analysis.lint_checks import common, dns, ipblocks, ports, redundancy, selection
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, CompiledPolicy, CompiledRule, compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -105,6 +105,30 @@ def reference_dns_reach(ctx: LintContext, pod: Pod) -> tuple[bool, bool, list[st
         tcp = tcp or verdict.allows("TCP", 53)
         sides.append(verdict.egress)
     return udp, tcp, [o.rule.label for s in sides for o in s.allowing()]
+
+
+def reference_intended_peers(
+    ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule
+) -> list[Pod]:
+    subjects = reference_subjects(ctx, compiled)
+    found = []
+    for other in ctx.pods:
+        if other.namespace == compiled.policy.namespace and compiled.selects(other):
+            continue
+        direction = "Egress" if rule.direction == "Ingress" else "Ingress"
+        if not ctx.cc.isolated(other, direction):
+            continue
+        for subject in subjects:
+            if rule.direction == "Ingress":
+                side = evaluate(ctx.cc, ctx.cc.endpoint(other), ctx.cc.endpoint(subject)).egress
+                ports = rule.connections_to(subject)
+            else:
+                side = evaluate(ctx.cc, ctx.cc.endpoint(subject), ctx.cc.endpoint(other)).ingress
+                ports = rule.connections_to(other)
+            if not (side.allowed & ports).is_empty:
+                found.append(other)
+                break
+    return found
 
 
 def reference_redundancy(
@@ -240,11 +264,21 @@ def test_flow_sides_per_class_equal_the_side_verdicts(c: Cluster) -> None:
                     verdict = side_verdict(
                         ctx.cc, ctx.cc.endpoint(subject), ctx.cc.endpoint(peer), direction
                     )
-                    got = flows._side(ctx, direction, subject, peer)
+                    got = common.side_allowed(ctx, direction, subject, peer)
                     if not verdict.isolated:
                         assert got is None
                         continue
                     assert got == (tuple(p.id for p in verdict.policies), verdict.allowed)
+
+
+@AGREEMENT
+@given(clusters())
+def test_intended_peers_per_class_equal_the_pod_scan(c: Cluster) -> None:
+    for ctx in contexts(c):
+        for compiled in ctx.cc.policies:
+            for rule in common.counting_rules(compiled):
+                got = selection._intended_peers(ctx, compiled, rule)
+                assert ids(got) == ids(reference_intended_peers(ctx, compiled, rule))
 
 
 def test_select_all_duplicates_keep_only_the_first_policy() -> None:

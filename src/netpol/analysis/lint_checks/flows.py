@@ -8,7 +8,6 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
     class_groups,
-    class_verdict,
     counting_rules,
     groups_workloads_text,
     is_explicit,
@@ -16,10 +15,10 @@ from netpol.analysis.lint_checks.common import (
     peer_classes,
     peer_path,
     pod_partition,
-    pod_sets,
     policies_applying,
     rule_connections,
     service_backends,
+    side_allowed,
     subject_classes,
     subject_pods,
     workloads_text,
@@ -164,7 +163,7 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                         wanted = rule_connections(ctx, rule, other if outbound else me_pod)
                         if wanted.is_empty:
                             continue
-                        theirs = _side(ctx, other_side, other, me_pod)
+                        theirs = side_allowed(ctx, other_side, other, me_pod)
                         if theirs is None or not (wanted & theirs[1]).is_empty:
                             continue
                         for policy_id in theirs[0]:
@@ -189,52 +188,3 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                     f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
                     "rule; `netpol explain` on the pair shows the evidence",
                 )
-
-
-def _union(ctx: LintContext, rules: list[CompiledRule], destination: Pod) -> ConnectionSet:
-    """What ``rules`` allow towards ``destination`` together; many class pairs share the
-    same matching rules, so the union is kept per rule set (and, with named ports, per
-    destination class)."""
-    named = any(rule.named for rule in rules)
-    where = pod_partition(ctx).class_of_pod[destination.id] if named else -1
-    key = (where, *(id(rule) for rule in rules))
-    cache: dict[tuple[int, ...], ConnectionSet] = ctx.cache.setdefault("rule_unions", {})  # type: ignore[assignment]
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = ConnectionSet.union_of(
-            rule_connections(ctx, r, destination) for r in rules
-        )
-    return found
-
-
-def _side(
-    ctx: LintContext, direction: str, subject: Pod, peer: Pod
-) -> tuple[tuple[str, ...], ConnectionSet] | None:
-    """``subject``'s side of a connection with ``peer`` (its ingress from it, or its egress
-    to it): the NetworkPolicies that isolate it and what it allows; None when not isolated.
-    Computed once per pair of endpoint classes, from the rules' peer classes."""
-    applying = policies_applying(ctx, subject, direction)
-    if not applying:
-        return None
-    classes = pod_partition(ctx).class_of_pod
-    key = (direction, classes[subject.id], classes[peer.id])
-    cache: dict[tuple[str, int, int], ConnectionSet] = ctx.cache.setdefault("flow_sides", {})  # type: ignore[assignment]
-    allowed = cache.get(key)
-    if allowed is None:
-        if ctx.cc.tiered is not None:  # admin and baseline tiers decide on top
-            if direction == "Ingress":
-                allowed = class_verdict(ctx, peer, subject).ingress.allowed
-            else:
-                allowed = class_verdict(ctx, subject, peer).egress.allowed
-        else:
-            sets = pod_sets(ctx)
-            destination = subject if direction == "Ingress" else peer
-            matching = [
-                rule
-                for compiled in applying
-                for rule in compiled.rules(direction)
-                if sets.rule_peers(rule) >> key[2] & 1
-            ]
-            allowed = _union(ctx, matching, destination)
-        cache[key] = allowed
-    return tuple(c.policy.id for c in applying), allowed

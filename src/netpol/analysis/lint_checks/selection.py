@@ -8,10 +8,8 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
-    class_verdict,
     classes_matching,
     counting_rules,
-    is_isolated,
     namespace_classes,
     namespaces_of,
     peer_classes,
@@ -20,6 +18,8 @@ from netpol.analysis.lint_checks.common import (
     pod_sets,
     pods_of,
     representative_pods,
+    rule_connections,
+    side_allowed,
     subject_classes,
     subject_pods,
     workloads_text,
@@ -113,25 +113,41 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
     ports. Egress: pods whose ingress is isolated and admits the subjects on those ports.
     Asked once per endpoint class: the verdicts and the named ports are the class's.
     """
-    subjects = representative_pods(ctx, subject_classes(ctx, compiled)).values()
+    subjects = subject_classes(ctx, compiled)
     direction = "Egress" if rule.direction == "Ingress" else "Ingress"
+    if ctx.cc.tiered is None:
+        candidates = _naming(ctx, direction, subjects)
+    else:  # an admin or baseline rule may allow what no NetworkPolicy rule names
+        candidates = pod_sets(ctx).pod_classes
     found = 0
-    for index, other in representative_pods(ctx, pod_sets(ctx).pod_classes).items():
+    for index, other in representative_pods(ctx, candidates).items():
         if other.namespace == compiled.policy.namespace and compiled.selects(other):
             continue
-        if not is_isolated(ctx, other, direction):
-            continue
-        for subject in subjects:
-            if rule.direction == "Ingress":
-                side = class_verdict(ctx, other, subject).egress
-                ports = rule.connections_to(subject)
-            else:
-                side = class_verdict(ctx, subject, other).ingress
-                ports = rule.connections_to(other)
-            if not (side.allowed & ports).is_empty:
+        for subject in representative_pods(ctx, subjects).values():
+            side = side_allowed(ctx, direction, other, subject)
+            if side is None:
+                break  # not isolated in that direction: its policy expects nothing
+            ports = rule_connections(ctx, rule, subject if rule.direction == "Ingress" else other)
+            if not (side[1] & ports).is_empty:
                 found |= 1 << index
                 break
     return pods_of(ctx, found)
+
+
+def _naming(ctx: LintContext, direction: str, peers: int) -> int:
+    """The classes selected by a policy with a ``direction`` rule whose peers meet ``peers``:
+    the only pods whose NetworkPolicies can allow anything towards (or from) them."""
+    rules: list[tuple[int, int]] = ctx.cache.setdefault(f"rule_classes {direction}", [])  # type: ignore[assignment]
+    if not rules:
+        sets = pod_sets(ctx)
+        for compiled in ctx.cc.policies:
+            for r in compiled.rules(direction):
+                rules.append((sets.rule_peers(r), subject_classes(ctx, compiled)))
+    found = 0
+    for matched, selected in rules:
+        if matched & peers:
+            found |= selected
+    return found
 
 
 def _peer_hint(
