@@ -23,6 +23,7 @@ from netpol.analysis.lint_checks.common import (
     subject_pods,
     workloads_text,
 )
+from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPolicy, CompiledRule
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
@@ -35,10 +36,10 @@ def _explicit_clients(ctx: LintContext, server: Pod, protocol: str, port: int) -
     server_class = pod_partition(ctx).class_of_pod.get(server.id)
     if server_class is None:
         return []  # no IP, or node traffic: no selector matches it
-    for compiled, rule, peers in _explicit_egress(ctx):
-        if not peers >> server_class & 1:
-            continue
-        if not rule.connections_to(server).contains(protocol, port):
+    explicit = _explicit_egress(ctx)
+    for position in _explicit_egress_towards(ctx, explicit).get(server_class, ()):
+        compiled, rule, _ = explicit[position]
+        if not rule_connections(ctx, rule, server).contains(protocol, port):
             continue
         for pod in subject_pods(ctx, compiled):
             found.setdefault(pod.id, pod)
@@ -56,6 +57,21 @@ def _explicit_egress(ctx: LintContext) -> list[tuple[CompiledPolicy, CompiledRul
             if is_explicit(rule)
         ]
     return found  # type: ignore[return-value]
+
+
+def _explicit_egress_towards(
+    ctx: LintContext, explicit: list[tuple[CompiledPolicy, CompiledRule, int]]
+) -> dict[int, list[int]]:
+    """class -> positions in ``explicit`` of the rules whose selector peers match it."""
+    cached = ctx.cache.get("explicit_egress_towards")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: dict[int, list[int]] = {}
+    for position, (_, _, peers) in enumerate(explicit):
+        for index in ClassSets.iter_bits(peers):
+            found.setdefault(index, []).append(position)
+    ctx.cache["explicit_egress_towards"] = found
+    return found
 
 
 def _selector_peer_classes(ctx: LintContext, rule: CompiledRule) -> int:
@@ -92,7 +108,7 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
                 b
                 for b in isolated
                 if not any(
-                    r.connections_to(b.pod).contains(port.protocol, b.target_port or 0)
+                    rule_connections(ctx, r, b.pod).contains(port.protocol, b.target_port or 0)
                     for c in policies_applying(ctx, b.pod, "Ingress")
                     for r in c.rules("Ingress")
                 )

@@ -13,6 +13,7 @@ from netpol.analysis.lint_checks.common import (
     workloads_text,
 )
 from netpol.model.objects import Pod
+from netpol.model.policy import NetworkPolicy
 from netpol.model.source import Source
 from netpol.model.tiers import DENY, NODES, TierRule
 
@@ -72,14 +73,14 @@ def _not_isolated(ctx: LintContext) -> Iterator[Finding]:
 )
 def _no_default_deny(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("namespace-without-default-deny")
+    select_all: dict[str, list[NetworkPolicy]] = {}
+    for c in ctx.cc.policies:
+        if c.policy.pod_selector.is_empty:
+            select_all.setdefault(c.policy.namespace, []).append(c.policy)
     for namespace in sorted(ctx.pods_by_namespace):
         if namespace.startswith(SYSTEM_NAMESPACE_PREFIX):
             continue
-        covering = [
-            c.policy
-            for c in ctx.cc.policies
-            if c.policy.namespace == namespace and c.policy.pod_selector.is_empty
-        ]
+        covering = select_all.get(namespace, [])
         missing = [
             d
             for d in ("Ingress", "Egress")
