@@ -18,7 +18,7 @@ from tests.engine.builders import cluster
 from tests.engine.test_properties import NODES, clusters
 
 from netpol.analysis.lint import LintContext
-from netpol.analysis.lint_checks import common, dns, ipblocks, ports, redundancy, selection
+from netpol.analysis.lint_checks import common, dns, flows, ipblocks, ports, redundancy, selection
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, CompiledPolicy, CompiledRule, compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -279,6 +279,35 @@ def test_intended_peers_per_class_equal_the_pod_scan(c: Cluster) -> None:
             for rule in common.counting_rules(compiled):
                 got = selection._intended_peers(ctx, compiled, rule)
                 assert ids(got) == ids(reference_intended_peers(ctx, compiled, rule))
+
+
+@AGREEMENT
+@given(clusters())
+def test_one_sided_closed_sides_equal_the_side_verdicts(c: Cluster) -> None:
+    """FlowSides.closed(side, theirs, mine, wanted): their side denies all of ``wanted``."""
+    for ctx in contexts(c):
+        sides = flows.FlowSides(ctx)
+        classes = common.pod_partition(ctx).classes
+        wanted_sets = [ConnectionSet.all()]
+        wanted_sets += [r.numeric for p in ctx.cc.policies for r in common.all_rules(p)]
+        for theirs, their_class in enumerate(classes):
+            for mine, mine_class in enumerate(classes):
+                if their_class.kind != POD or mine_class.kind != POD:
+                    continue  # hostNetwork pods: node traffic, never a flow's side
+                if mine == theirs and len(mine_class.pods) < 2:
+                    continue
+                their_pod = their_class.pods[0]
+                mine_pod = mine_class.pods[1 if mine == theirs else 0]
+                for direction in ("Ingress", "Egress"):
+                    verdict = side_verdict(
+                        ctx.cc, ctx.cc.endpoint(their_pod), ctx.cc.endpoint(mine_pod), direction
+                    )
+                    for wanted in wanted_sets:
+                        got = sides.closed(direction, theirs, mine, wanted)
+                        if verdict.isolated and (wanted & verdict.allowed).is_empty:
+                            assert got == tuple(p.id for p in verdict.policies)
+                        else:
+                            assert got is None
 
 
 def test_select_all_duplicates_keep_only_the_first_policy() -> None:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
-    class_groups,
     counting_rules,
     groups_workloads_text,
     is_explicit,
@@ -15,6 +14,7 @@ from netpol.analysis.lint_checks.common import (
     peer_classes,
     peer_path,
     pod_partition,
+    pod_sets,
     policies_applying,
     rule_connections,
     service_backends,
@@ -149,8 +149,10 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
 )
 def _one_sided(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("one-sided-flow")
+    classes = pod_partition(ctx).classes
+    flow_sides = FlowSides(ctx)
     for compiled in ctx.cc.policies:
-        subjects = class_groups(ctx, subject_classes(ctx, compiled))
+        subjects = subject_classes(ctx, compiled)
         for rule in counting_rules(compiled):
             if not is_explicit(rule):
                 continue
@@ -158,37 +160,39 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 selector = cp.peer.pod_selector
                 if cp.peer.ip_block is not None or selector is None or selector.is_empty:
                     continue
-                peers = class_groups(ctx, peer_classes(ctx, cp))
+                peers = peer_classes(ctx, cp)
                 outbound = rule.direction == "Egress"
                 other_side = "Ingress" if outbound else "Egress"
-                # pod groups (classes) by identity: a class blocked with several others
-                # is listed once
+                # pod groups (classes) by class: a class blocked with several others is
+                # listed once
                 blocked_mine: dict[int, list[Pod]] = {}
                 blocked_theirs: dict[int, list[Pod]] = {}
-                conns = ConnectionSet.none()
+                wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
                 isolating: dict[str, None] = {}
-                for mine_pods in subjects:
-                    for their_pods in peers:
-                        me_pod, other = mine_pods[0], their_pods[0]
-                        if other.id == me_pod.id:
-                            if len(their_pods) < 2:
-                                continue
-                            other = their_pods[1]
-                        # the rule matches ``other`` (a pod of its peer): it allows its ports,
-                        # resolved on the destination
-                        wanted = rule_connections(ctx, rule, other if outbound else me_pod)
+                for mine in ClassSets.iter_bits(subjects):
+                    mine_pods = classes[mine].pods
+                    for theirs in ClassSets.iter_bits(peers):
+                        their_pods = classes[theirs].pods
+                        if theirs == mine and len(their_pods) < 2:
+                            continue  # the one pod and itself
+                        # the rule matches their pods: it allows its ports, resolved on the
+                        # destination
+                        wanted = rule_connections(
+                            ctx, rule, their_pods[0] if outbound else mine_pods[0]
+                        )
                         if wanted.is_empty:
                             continue
-                        theirs = side_allowed(ctx, other_side, other, me_pod)
-                        if theirs is None or not (wanted & theirs[1]).is_empty:
+                        closed_by = flow_sides.closed(other_side, theirs, mine, wanted)
+                        if closed_by is None:
                             continue
-                        for policy_id in theirs[0]:
+                        for policy_id in closed_by:
                             isolating.setdefault(policy_id, None)
-                        blocked_mine[id(mine_pods)] = mine_pods
-                        blocked_theirs[id(their_pods)] = their_pods
-                        conns |= wanted
+                        blocked_mine[mine] = mine_pods
+                        blocked_theirs[theirs] = their_pods
+                        wanted_sets[id(wanted)] = wanted
                 if not blocked_mine:
                     continue
+                conns = ConnectionSet.union_of(wanted_sets.values())
                 policies = ", ".join(isolating)
                 mine_text = groups_workloads_text(ctx, blocked_mine.values())
                 theirs_text = groups_workloads_text(ctx, blocked_theirs.values())
@@ -204,3 +208,65 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                     f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
                     "rule; `netpol explain` on the pair shows the evidence",
                 )
+
+
+class FlowSides:
+    """Whether the other side of a flow (a class's ingress from, or egress to, a class of
+    the rule's subjects) denies all of what the rule wants.
+
+    Without admin tiers, the side allows ``wanted`` towards ``mine`` exactly when some rule
+    of its isolating policies that matches ``mine`` shares a connection with ``wanted``; the
+    classes those rules match are gathered once per (side, class, wanted), so the many
+    pairs of one rule and its peers cost a bit test each.
+    """
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        self.classes = pod_partition(ctx).classes
+        self.sets = pod_sets(ctx)
+        self.opened: dict[tuple[str, int, object], int] = {}
+        self.sides: dict[
+            tuple[str, int], tuple[tuple[str, ...], list[CompiledRule], bool] | None
+        ] = {}
+
+    def closed(
+        self, direction: str, theirs: int, mine: int, wanted: ConnectionSet
+    ) -> tuple[str, ...] | None:
+        """The policies isolating ``theirs`` when they deny all of ``wanted``, else None."""
+        side = self._side(direction, theirs)
+        if side is None:
+            return None
+        policy_ids, rules, per_pair = side
+        their_pod = self.classes[theirs].pods[0]
+        if per_pair:
+            mine_pod = self.classes[mine].pods[1 if mine == theirs else 0]
+            found = side_allowed(self.ctx, direction, their_pod, mine_pod)
+            assert found is not None
+            return policy_ids if (wanted & found[1]).is_empty else None
+        key = (direction, theirs, wanted.parts)
+        opened = self.opened.get(key)
+        if opened is None:
+            opened = 0
+            for rule in rules:
+                if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
+                    opened |= self.sets.rule_peers(rule)
+            self.opened[key] = opened
+        return None if opened >> mine & 1 else policy_ids
+
+    def _side(
+        self, direction: str, theirs: int
+    ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
+        """(isolating policy ids, their rules, whether to ask pair by pair); None: open."""
+        key = (direction, theirs)
+        if key not in self.sides:
+            applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
+            rules = [r for c in applying for r in c.rules(direction)]
+            # Resolved on the destination: theirs for their ingress (fixed here), mine for
+            # their egress, where named ports make the answer depend on mine; admin tiers
+            # decide on top of the rules
+            per_pair = self.ctx.cc.tiered is not None or (
+                direction == "Egress" and any(r.named for r in rules)
+            )
+            ids = tuple(c.policy.id for c in applying)
+            self.sides[key] = (ids, rules, per_pair) if applying else None
+        return self.sides[key]
