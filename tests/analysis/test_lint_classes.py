@@ -18,7 +18,7 @@ from tests.engine.builders import cluster
 from tests.engine.test_properties import NODES, clusters
 
 from netpol.analysis.lint import LintContext
-from netpol.analysis.lint_checks import common, dns, flows, ipblocks, ports, redundancy, selection
+from netpol.analysis.lint_checks import common, dns, ipblocks, ports, redundancy, selection
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, CompiledPolicy, CompiledRule, compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -286,7 +286,7 @@ def test_intended_peers_per_class_equal_the_pod_scan(c: Cluster) -> None:
 def test_one_sided_closed_sides_equal_the_side_verdicts(c: Cluster) -> None:
     """FlowSides.closed(side, theirs, mine, wanted): their side denies all of ``wanted``."""
     for ctx in contexts(c):
-        sides = flows.FlowSides(ctx)
+        sides = common.FlowSides(ctx)
         classes = common.pod_partition(ctx).classes
         wanted_sets = [ConnectionSet.all()]
         wanted_sets += [r.numeric for p in ctx.cc.policies for r in common.all_rules(p)]

@@ -294,3 +294,113 @@ def side_allowed(
             allowed = _rules_union(ctx, matching, destination)
         cache[key] = allowed
     return tuple(c.policy.id for c in applying), allowed
+
+
+class FlowSides:
+    """Whether the other side of a flow (a class's ingress from, or egress to, a class of
+    the rule's subjects) denies all of what the rule wants.
+
+    Without admin tiers, the side allows ``wanted`` towards ``mine`` exactly when some rule
+    of its isolating policies that matches ``mine`` shares a connection with ``wanted``; the
+    classes those rules match are gathered once per (side, class, wanted), so the many
+    pairs of one rule and its peers cost a bit test each.
+    """
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        self.classes = pod_partition(ctx).classes
+        self.sets = pod_sets(ctx)
+        self.opened: dict[tuple[str, int, int], int] = {}
+        self.keys: dict[object, int] = {}
+        self.sides: dict[
+            tuple[str, int], tuple[tuple[str, ...], list[CompiledRule], bool] | None
+        ] = {}
+
+    def closed(
+        self, direction: str, theirs: int, mine: int, wanted: ConnectionSet
+    ) -> tuple[str, ...] | None:
+        """The policies isolating ``theirs`` when they deny all of ``wanted``, else None."""
+        side = self._side(direction, theirs)
+        if side is None:
+            return None
+        policy_ids, rules, per_pair = side
+        if per_pair:
+            their_pod = self.classes[theirs].pods[0]
+            mine_pod = self.classes[mine].pods[1 if mine == theirs else 0]
+            found = side_allowed(self.ctx, direction, their_pod, mine_pod)
+            assert found is not None
+            return policy_ids if (wanted & found[1]).is_empty else None
+        key = (direction, theirs, self._key(wanted))
+        opened = self.opened.get(key)
+        if opened is None:
+            opened = self._open(key, rules, wanted)
+        return None if opened >> mine & 1 else policy_ids
+
+    def closing(
+        self, direction: str, theirs: list[int], mine: int, wanted: ConnectionSet
+    ) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """``closed`` for many of theirs (ascending) and one ``wanted``: (theirs, policies)
+        of those that deny all of it. The loop of every rule and its peer classes."""
+        wanted_key = self._key(wanted)
+        sides, opened, single = self.sides, self.opened, len(self.classes[mine].pods) < 2
+        for index in theirs:
+            if index == mine and single:
+                continue  # the one pod and itself
+            side = (
+                sides[(direction, index)]
+                if (direction, index) in sides
+                else self._side(direction, index)
+            )
+            if side is None:
+                continue
+            if side[2]:
+                found = self.closed(direction, index, mine, wanted)
+                if found is not None:
+                    yield index, found
+                continue
+            key = (direction, index, wanted_key)
+            bits = opened.get(key)
+            if bits is None:
+                bits = self._open(key, side[1], wanted)
+            if not bits >> mine & 1:
+                yield index, side[0]
+
+    def _key(self, wanted: ConnectionSet) -> int:
+        """A small number per distinct connection set (its parts hashed once)."""
+        return self.keys.setdefault(wanted.parts, len(self.keys))
+
+    def _open(
+        self, key: tuple[str, int, int], rules: list[CompiledRule], wanted: ConnectionSet
+    ) -> int:
+        their_pod = self.classes[key[1]].pods[0]
+        opened = 0
+        for rule in rules:
+            if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
+                opened |= self.sets.rule_peers(rule)
+        self.opened[key] = opened
+        return opened
+
+    def _side(
+        self, direction: str, theirs: int
+    ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
+        """(isolating policy ids, their rules, whether to ask pair by pair); None: open."""
+        key = (direction, theirs)
+        if key not in self.sides:
+            applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
+            rules = [r for c in applying for r in c.rules(direction)]
+            # Resolved on the destination: theirs for their ingress (fixed here), mine for
+            # their egress, where named ports make the answer depend on mine; admin tiers
+            # decide on top of the rules
+            per_pair = self.ctx.cc.tiered is not None or (
+                direction == "Egress" and any(r.named for r in rules)
+            )
+            ids = tuple(c.policy.id for c in applying)
+            self.sides[key] = (ids, rules, per_pair) if applying else None
+        return self.sides[key]
+
+
+def flow_sides(ctx: LintContext) -> FlowSides:
+    found = ctx.cache.get("flow_sides_index")
+    if found is None:
+        found = ctx.cache["flow_sides_index"] = FlowSides(ctx)
+    return found  # type: ignore[return-value]

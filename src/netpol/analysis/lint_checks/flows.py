@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
     counting_rules,
+    flow_sides,
     groups_workloads_text,
     is_explicit,
     is_isolated,
@@ -18,7 +19,6 @@ from netpol.analysis.lint_checks.common import (
     policies_applying,
     rule_connections,
     service_backends,
-    side_allowed,
     subject_classes,
     subject_pods,
     workloads_text,
@@ -150,7 +150,7 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
 def _one_sided(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("one-sided-flow")
     classes = pod_partition(ctx).classes
-    flow_sides = FlowSides(ctx)
+    sides = flow_sides(ctx)
     for compiled in ctx.cc.policies:
         subjects = subject_classes(ctx, compiled)
         for rule in counting_rules(compiled):
@@ -169,26 +169,35 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 blocked_theirs: dict[int, list[Pod]] = {}
                 wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
                 isolating: dict[str, None] = {}
+                theirs_list = pod_sets(ctx).indexes(peers).tolist()
                 for mine in ClassSets.iter_bits(subjects):
                     mine_pods = classes[mine].pods
-                    for theirs in ClassSets.iter_bits(peers):
-                        their_pods = classes[theirs].pods
-                        if theirs == mine and len(their_pods) < 2:
-                            continue  # the one pod and itself
-                        # the rule matches their pods: it allows its ports, resolved on the
-                        # destination
-                        wanted = rule_connections(
-                            ctx, rule, their_pods[0] if outbound else mine_pods[0]
+                    if outbound and rule.named:  # the wanted ports resolve on each of theirs
+                        closing: Iterable[tuple[int, tuple[str, ...], ConnectionSet]] = (
+                            (theirs, found, wanted)
+                            for theirs in theirs_list
+                            if (theirs != mine or len(mine_pods) > 1)
+                            and not (
+                                wanted := rule_connections(ctx, rule, classes[theirs].pods[0])
+                            ).is_empty
+                            and (found := sides.closed(other_side, theirs, mine, wanted))
+                            is not None
                         )
+                    else:  # the rule's ports, or resolved on mine: the same for all of theirs
+                        wanted = rule_connections(ctx, rule, mine_pods[0])
                         if wanted.is_empty:
                             continue
-                        closed_by = flow_sides.closed(other_side, theirs, mine, wanted)
-                        if closed_by is None:
-                            continue
+                        closing = (
+                            (theirs, found, wanted)
+                            for theirs, found in sides.closing(
+                                other_side, theirs_list, mine, wanted
+                            )
+                        )
+                    for theirs, closed_by, wanted in closing:
                         for policy_id in closed_by:
                             isolating.setdefault(policy_id, None)
                         blocked_mine[mine] = mine_pods
-                        blocked_theirs[theirs] = their_pods
+                        blocked_theirs[theirs] = classes[theirs].pods
                         wanted_sets[id(wanted)] = wanted
                 if not blocked_mine:
                     continue
@@ -208,65 +217,3 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                     f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
                     "rule; `netpol explain` on the pair shows the evidence",
                 )
-
-
-class FlowSides:
-    """Whether the other side of a flow (a class's ingress from, or egress to, a class of
-    the rule's subjects) denies all of what the rule wants.
-
-    Without admin tiers, the side allows ``wanted`` towards ``mine`` exactly when some rule
-    of its isolating policies that matches ``mine`` shares a connection with ``wanted``; the
-    classes those rules match are gathered once per (side, class, wanted), so the many
-    pairs of one rule and its peers cost a bit test each.
-    """
-
-    def __init__(self, ctx: LintContext) -> None:
-        self.ctx = ctx
-        self.classes = pod_partition(ctx).classes
-        self.sets = pod_sets(ctx)
-        self.opened: dict[tuple[str, int, object], int] = {}
-        self.sides: dict[
-            tuple[str, int], tuple[tuple[str, ...], list[CompiledRule], bool] | None
-        ] = {}
-
-    def closed(
-        self, direction: str, theirs: int, mine: int, wanted: ConnectionSet
-    ) -> tuple[str, ...] | None:
-        """The policies isolating ``theirs`` when they deny all of ``wanted``, else None."""
-        side = self._side(direction, theirs)
-        if side is None:
-            return None
-        policy_ids, rules, per_pair = side
-        their_pod = self.classes[theirs].pods[0]
-        if per_pair:
-            mine_pod = self.classes[mine].pods[1 if mine == theirs else 0]
-            found = side_allowed(self.ctx, direction, their_pod, mine_pod)
-            assert found is not None
-            return policy_ids if (wanted & found[1]).is_empty else None
-        key = (direction, theirs, wanted.parts)
-        opened = self.opened.get(key)
-        if opened is None:
-            opened = 0
-            for rule in rules:
-                if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
-                    opened |= self.sets.rule_peers(rule)
-            self.opened[key] = opened
-        return None if opened >> mine & 1 else policy_ids
-
-    def _side(
-        self, direction: str, theirs: int
-    ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
-        """(isolating policy ids, their rules, whether to ask pair by pair); None: open."""
-        key = (direction, theirs)
-        if key not in self.sides:
-            applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
-            rules = [r for c in applying for r in c.rules(direction)]
-            # Resolved on the destination: theirs for their ingress (fixed here), mine for
-            # their egress, where named ports make the answer depend on mine; admin tiers
-            # decide on top of the rules
-            per_pair = self.ctx.cc.tiered is not None or (
-                direction == "Egress" and any(r.named for r in rules)
-            )
-            ids = tuple(c.policy.id for c in applying)
-            self.sides[key] = (ids, rules, per_pair) if applying else None
-        return self.sides[key]

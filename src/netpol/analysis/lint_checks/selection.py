@@ -10,6 +10,8 @@ from netpol.analysis.lint_checks.common import (
     WARNING,
     classes_matching,
     counting_rules,
+    flow_sides,
+    is_isolated,
     namespace_classes,
     namespaces_of,
     peer_classes,
@@ -19,7 +21,6 @@ from netpol.analysis.lint_checks.common import (
     pods_of,
     representative_pods,
     rule_connections,
-    side_allowed,
     subject_classes,
     subject_pods,
     workloads_text,
@@ -120,16 +121,17 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
     else:  # an admin or baseline rule may allow what no NetworkPolicy rule names
         candidates = pod_sets(ctx).pod_classes
     found = 0
+    sides = flow_sides(ctx)
+    mine = representative_pods(ctx, subjects)
     for index, other in representative_pods(ctx, candidates).items():
         if other.namespace == compiled.policy.namespace and compiled.selects(other):
             continue
-        for subject in representative_pods(ctx, subjects).values():
-            side = side_allowed(ctx, direction, other, subject)
-            if side is None:
-                break  # not isolated in that direction: its policy expects nothing
+        if not is_isolated(ctx, other, direction):
+            continue
+        for subject_index, subject in mine.items():
             ports = rule_connections(ctx, rule, subject if rule.direction == "Ingress" else other)
-            if not (side[1] & ports).is_empty:
-                found |= 1 << index
+            if sides.closed(direction, index, subject_index, ports) is None:
+                found |= 1 << index  # their side allows some of the rule's ports
                 break
     return pods_of(ctx, found)
 
