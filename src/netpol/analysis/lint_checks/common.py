@@ -176,7 +176,9 @@ def endpoint_of(ctx: LintContext, pod: Pod) -> Endpoint:
 def pod_partition(ctx: LintContext) -> Partition:
     found = ctx.cache.get("partition")
     if found is None:
-        found = Partition(ctx.cc)
+        # with the external blocks (after the pod classes, so pod class indexes are those
+        # of the plain partition): redundancy needs them, and one partition serves all
+        found = Partition(ctx.cc, include_external=True)
         ctx.cache["partition"] = found
     return found  # type: ignore[return-value]
 

@@ -9,6 +9,8 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     counting_rules,
+    pod_partition,
+    pod_sets,
     rule_path,
 )
 from netpol.engine.class_sets import ClassSets
@@ -121,8 +123,8 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
     """
     if "redundancy" in ctx.cache:
         return ctx.cache["redundancy"]  # type: ignore[return-value]
-    partition = Partition(ctx.cc, include_external=True)
-    sets = ClassSets(ctx.cc, partition)
+    partition = pod_partition(ctx)
+    sets = pod_sets(ctx)
     subjects_of = {
         id(c): sets.subjects(c.policy.namespace, c.policy.pod_selector) for c in ctx.cc.policies
     }
