@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from tests.conftest import without_addon_note
 
 from netpol.cli.common import OUTPUT_FORMATS, SCOPE_HELP
-from netpol.cli.main import cli
+from netpol.cli.main import cli, load_verb
 from netpol.engine.ports import ConnectionSet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def run(*args: str) -> Result:
 
 
 def _options(verb: str) -> dict[str, click.Option]:
-    command = cli.commands[verb]
+    command = load_verb(verb)  # the group is lazy: its table names each verb's command
     return {
         name: p
         for p in command.params

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from netpol.analysis import lint_checks, lint_tiers
 from netpol.analysis.lint import CHECKS, by_id
+from netpol.analysis.lint_checks import FAMILIES
 
-REGISTERED_BY = (lint_checks, lint_tiers)
+REGISTERED_BY = FAMILIES
 
 __all__ = ["CHECKS", "REGISTERED_BY", "by_id"]

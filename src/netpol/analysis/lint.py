@@ -1,6 +1,6 @@
 """The lint framework: checks with an id and a severity, findings with file:line and a hint.
 
-The catalogue itself lives in ``netpol.analysis.lint_checks`` and ``lint_tiers``,
+The catalogue itself lives in the package ``netpol.analysis.lint_checks`` (one module per family),
 gathered by ``netpol.analysis.checks``; ``docs/lint.md`` is generated from it (``python3 -m netpol.analysis.lint_catalogue``), so it cannot drift.
 A policy silences checks for itself with the annotation
 ``lint.netpol.io/disable: "id,id"`` (or ``all``); the command line with ``--disable``.

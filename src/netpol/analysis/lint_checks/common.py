@@ -1,0 +1,408 @@
+"""What several lint families share: rule paths and wording, the pods a policy selects,
+verdicts per endpoint class, destinations and Service backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from netpol.analysis.lint import LintContext
+from netpol.engine.class_sets import ClassSets
+from netpol.engine.classes import Partition
+from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
+from netpol.engine.endpoints import POD, Endpoint
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.verdict import Verdict, evaluate
+from netpol.load.services import Backend, all_backends
+from netpol.model.diagnostics import Severity
+from netpol.model.objects import Pod
+from netpol.model.selectors import LabelSelector
+from netpol.model.wording import first_few
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+DNS_LABEL = ("k8s-app", "kube-dns")
+DNS_NAMESPACE = "kube-system"
+SYSTEM_NAMESPACE_PREFIX = "kube-"
+
+
+def peer_word(direction: str) -> str:
+    return "from" if direction == "Ingress" else "to"
+
+
+def rules_path(direction: str) -> str:
+    return f"spec.{direction.lower()}"
+
+
+def peer_path(rule: CompiledRule, peer_index: int) -> str:
+    return f"{rules_path(rule.direction)}[{rule.index}].{peer_word(rule.direction)}[{peer_index}]"
+
+
+def rule_path(rule: CompiledRule) -> str:
+    return f"{rules_path(rule.direction)}[{rule.index}]"
+
+
+def all_rules(compiled: CompiledPolicy) -> Iterator[CompiledRule]:
+    """Rules of both directions, whether or not policyTypes lets them count."""
+    yield from compiled.ingress
+    yield from compiled.egress
+
+
+def counting_rules(compiled: CompiledPolicy) -> Iterator[CompiledRule]:
+    yield from compiled.rules("Ingress")
+    yield from compiled.rules("Egress")
+
+
+def subject_pods(ctx: LintContext, compiled: CompiledPolicy) -> list[Pod]:
+    """The pods ``compiled`` selects, in input order (cached per policy: several checks ask)."""
+    cache: dict[int, list[Pod]] = ctx.cache.setdefault("subjects", {})  # type: ignore[assignment]
+    found = cache.get(id(compiled))
+    if found is None:
+        found = cache[id(compiled)] = pods_of(ctx, subject_classes(ctx, compiled))
+    return found
+
+
+def subject_classes(ctx: LintContext, compiled: CompiledPolicy) -> int:
+    """The endpoint classes ``compiled`` selects, as bits."""
+    return pod_sets(ctx).subjects(compiled.policy.namespace, compiled.policy.pod_selector)
+
+
+def peer_classes(ctx: LintContext, cp: CompiledPeer) -> int:
+    """The endpoint classes a selector peer matches, as bits (none for an ipBlock: selector
+    peers are what lint asks about; ipBlocks cover addresses, see ipblocks.py)."""
+    if cp.peer.ip_block is not None:
+        return 0
+    return pod_sets(ctx).peer_bits(cp)
+
+
+def pod_sets(ctx: LintContext) -> ClassSets:
+    """Who a selector or a peer covers, asked once per endpoint class instead of per pod."""
+    found = ctx.cache.get("pod_sets")
+    if found is None:
+        found = ctx.cache["pod_sets"] = ClassSets(ctx.cc, pod_partition(ctx))
+    return found  # type: ignore[return-value]
+
+
+ANY_NAMESPACE = ("any namespace",)  # a cache key no namespace name or selector can equal
+
+
+def classes_matching(ctx: LintContext, selector: LabelSelector) -> int:
+    """The pod classes whose labels ``selector`` matches, in any namespace, as bits."""
+    sets = pod_sets(ctx)
+    return sets.pods_matching(sets.pod_classes, selector, ANY_NAMESPACE)
+
+
+def namespace_classes(ctx: LintContext) -> dict[str, int]:
+    """namespace -> its pod classes, as bits."""
+    cached = ctx.cache.get("namespace_classes")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: dict[str, int] = {}
+    for c in pod_partition(ctx).classes:
+        if c.kind == POD:
+            found[c.namespace] = found.get(c.namespace, 0) | 1 << c.index
+    ctx.cache["namespace_classes"] = found
+    return found
+
+
+def representative_pods(ctx: LintContext, classes: int) -> dict[int, Pod]:
+    """class index -> one pod of the class, for questions every pod of it answers alike."""
+    partition = pod_partition(ctx)
+    return {i: partition.classes[i].pods[0] for i in ClassSets.iter_bits(classes)}
+
+
+def namespaces_of(ctx: LintContext, classes: int) -> set[str]:
+    partition = pod_partition(ctx)
+    return {partition.classes[i].namespace for i in ClassSets.iter_bits(classes)}
+
+
+def pods_of(ctx: LintContext, classes: int) -> list[Pod]:
+    """The pods of these endpoint classes, in input order (the order checks report in)."""
+    position: dict[str, int] | None = ctx.cache.get("pod_position")  # type: ignore[assignment]
+    if position is None:
+        position = ctx.cache["pod_position"] = {p.id: i for i, p in enumerate(ctx.pods)}
+    partition = pod_partition(ctx)
+    found = [pod for i in ClassSets.iter_bits(classes) for pod in partition.classes[i].pods]
+    if len(found) == len(position):
+        return list(ctx.pods)
+    found.sort(key=lambda pod: position[pod.id])
+    return found
+
+
+def class_pods(ctx: LintContext) -> list[list[Pod]]:
+    """The pods of each pod class (pods every policy treats alike), classes in input order."""
+    return [c.pods for c in pod_partition(ctx).classes if c.kind == POD]
+
+
+def workloads_text(pods: Iterable[Pod]) -> str:
+    return first_few(sorted({p.workload_id for p in pods}), 4)
+
+
+def groups_workloads_text(ctx: LintContext, groups: Iterable[list[Pod]]) -> str:
+    """``workloads_text`` of the pods of ``class_groups`` lists, each list's workloads
+    gathered once."""
+    cache: dict[int, set[str]] = ctx.cache.setdefault("group_workloads", {})  # type: ignore[assignment]
+    names: set[str] = set()
+    for group in groups:
+        found = cache.get(id(group))
+        if found is None:
+            found = cache[id(group)] = {p.workload_id for p in group}
+        names |= found
+    return first_few(sorted(names), 4)
+
+
+def rule_connections(ctx: LintContext, rule: CompiledRule, destination: Pod) -> ConnectionSet:
+    """``rule.connections_to(destination)``; named ports resolve alike on a class's pods,
+    so once per class."""
+    if not rule.named:
+        return rule.numeric
+    cache: dict[tuple[int, int], ConnectionSet] = ctx.cache.setdefault("rule_connections", {})  # type: ignore[assignment]
+    key = (id(rule), pod_partition(ctx).class_of_pod[destination.id])
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = rule.connections_to(destination)
+    return found
+
+
+def class_groups(ctx: LintContext, classes: int) -> list[list[Pod]]:
+    """The pods of these endpoint classes, one list per class, classes in the order of their
+    first pod in the input (pods grouped by class, without visiting each pod)."""
+    partition = pod_partition(ctx)
+    return [partition.classes[i].pods for i in ClassSets.iter_bits(classes)]
+
+
+def endpoint_of(ctx: LintContext, pod: Pod) -> Endpoint:
+    return ctx.cc.endpoint(pod)
+
+
+def pod_partition(ctx: LintContext) -> Partition:
+    found = ctx.cache.get("partition")
+    if found is None:
+        # with the external blocks (after the pod classes, so pod class indexes are those
+        # of the plain partition): redundancy needs them, and one partition serves all
+        found = Partition(ctx.cc, include_external=True)
+        ctx.cache["partition"] = found
+    return found  # type: ignore[return-value]
+
+
+def policies_applying(ctx: LintContext, pod: Pod, direction: str) -> tuple[CompiledPolicy, ...]:
+    """``cc.applying``, asked once per endpoint class (selection is the same for its pods)."""
+    partition = pod_partition(ctx)
+    index = partition.class_of_pod.get(pod.id)
+    if index is None or partition.classes[index].kind != POD:
+        return ctx.cc.applying(pod, direction)  # not selectable: no policy applies
+    cache: dict[tuple[int, str], tuple[CompiledPolicy, ...]] = ctx.cache.setdefault("applying", {})  # type: ignore[assignment]
+    key = (index, direction)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = ctx.cc.applying(partition.classes[index].pods[0], direction)
+    return found
+
+
+def is_isolated(ctx: LintContext, pod: Pod, direction: str) -> bool:
+    return bool(policies_applying(ctx, pod, direction))
+
+
+def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
+    """evaluate(src, dst), shared by every pod pair of the same two endpoint classes."""
+    classes = pod_partition(ctx).class_of_pod
+    key = (classes.get(src.id), classes.get(dst.id))
+    if key[0] is None or key[1] is None or key[0] == key[1]:
+        return evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
+    cache: dict[tuple[int | None, int | None], Verdict] = ctx.cache.setdefault("verdicts", {})  # type: ignore[assignment]
+    found = cache.get(key)
+    if found is None:
+        found = evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
+        cache[key] = found
+    return found
+
+
+def is_explicit(rule: CompiledRule) -> bool:
+    """The rule names both its peers (a non-empty podSelector) and its ports."""
+    return bool(rule.rule.ports) and any(
+        cp.peer.pod_selector is not None and not cp.peer.pod_selector.is_empty for cp in rule.peers
+    )
+
+
+def destination_pods(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> list[Pod]:
+    """Pods the rule's ports are resolved on: ingress - the subjects; egress - the peers."""
+    if rule.direction == "Ingress":
+        return subject_pods(ctx, compiled)
+    return pods_of(ctx, destination_classes(ctx, compiled, rule))
+
+
+def destination_classes(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> int:
+    """The endpoint classes of ``destination_pods``, as bits."""
+    if rule.direction == "Ingress":
+        return subject_classes(ctx, compiled)
+    if rule.any_peer:
+        return pod_sets(ctx).pod_classes
+    bits = 0
+    for cp in rule.peers:
+        bits |= peer_classes(ctx, cp)
+    return bits
+
+
+def service_backends(ctx: LintContext) -> dict[str, list[Backend]]:
+    found = ctx.cache.get("backends")
+    if found is None:
+        found = all_backends(ctx.cluster)
+        ctx.cache["backends"] = found
+    return found  # type: ignore[return-value]
+
+
+def _rules_union(ctx: LintContext, rules: list[CompiledRule], destination: Pod) -> ConnectionSet:
+    """What ``rules`` allow towards ``destination`` together; many class pairs share the
+    same matching rules, so the union is kept per rule set (and, with named ports, per
+    destination class)."""
+    named = any(rule.named for rule in rules)
+    where = pod_partition(ctx).class_of_pod[destination.id] if named else -1
+    key = (where, *(id(rule) for rule in rules))
+    cache: dict[tuple[int, ...], ConnectionSet] = ctx.cache.setdefault("rule_unions", {})  # type: ignore[assignment]
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = ConnectionSet.union_of(
+            rule_connections(ctx, r, destination) for r in rules
+        )
+    return found
+
+
+def side_allowed(
+    ctx: LintContext, direction: str, subject: Pod, peer: Pod
+) -> tuple[tuple[str, ...], ConnectionSet] | None:
+    """``subject``'s side of a connection with ``peer`` (its ingress from it, or its egress
+    to it): the NetworkPolicies that isolate it and what it allows; None when not isolated.
+    Computed once per pair of endpoint classes, from the rules' peer classes."""
+    applying = policies_applying(ctx, subject, direction)
+    if not applying:
+        return None
+    classes = pod_partition(ctx).class_of_pod
+    key = (direction, classes[subject.id], classes[peer.id])
+    cache: dict[tuple[str, int, int], ConnectionSet] = ctx.cache.setdefault("flow_sides", {})  # type: ignore[assignment]
+    allowed = cache.get(key)
+    if allowed is None:
+        if ctx.cc.tiered is not None:  # admin and baseline tiers decide on top
+            if direction == "Ingress":
+                allowed = class_verdict(ctx, peer, subject).ingress.allowed
+            else:
+                allowed = class_verdict(ctx, subject, peer).egress.allowed
+        else:
+            sets = pod_sets(ctx)
+            destination = subject if direction == "Ingress" else peer
+            matching = [
+                rule
+                for compiled in applying
+                for rule in compiled.rules(direction)
+                if sets.rule_peers(rule) >> key[2] & 1
+            ]
+            allowed = _rules_union(ctx, matching, destination)
+        cache[key] = allowed
+    return tuple(c.policy.id for c in applying), allowed
+
+
+class FlowSides:
+    """Whether the other side of a flow (a class's ingress from, or egress to, a class of
+    the rule's subjects) denies all of what the rule wants.
+
+    Without admin tiers, the side allows ``wanted`` towards ``mine`` exactly when some rule
+    of its isolating policies that matches ``mine`` shares a connection with ``wanted``; the
+    classes those rules match are gathered once per (side, class, wanted), so the many
+    pairs of one rule and its peers cost a bit test each.
+    """
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        self.classes = pod_partition(ctx).classes
+        self.sets = pod_sets(ctx)
+        self.opened: dict[tuple[str, int, int], int] = {}
+        self.keys: dict[object, int] = {}
+        self.sides: dict[
+            tuple[str, int], tuple[tuple[str, ...], list[CompiledRule], bool] | None
+        ] = {}
+
+    def closed(
+        self, direction: str, theirs: int, mine: int, wanted: ConnectionSet
+    ) -> tuple[str, ...] | None:
+        """The policies isolating ``theirs`` when they deny all of ``wanted``, else None."""
+        side = self._side(direction, theirs)
+        if side is None:
+            return None
+        policy_ids, rules, per_pair = side
+        if per_pair:
+            their_pod = self.classes[theirs].pods[0]
+            mine_pod = self.classes[mine].pods[1 if mine == theirs else 0]
+            found = side_allowed(self.ctx, direction, their_pod, mine_pod)
+            assert found is not None
+            return policy_ids if (wanted & found[1]).is_empty else None
+        key = (direction, theirs, self._key(wanted))
+        opened = self.opened.get(key)
+        if opened is None:
+            opened = self._open(key, rules, wanted)
+        return None if opened >> mine & 1 else policy_ids
+
+    def closing(
+        self, direction: str, theirs: list[int], mine: int, wanted: ConnectionSet
+    ) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """``closed`` for many of theirs (ascending) and one ``wanted``: (theirs, policies)
+        of those that deny all of it. The loop of every rule and its peer classes."""
+        wanted_key = self._key(wanted)
+        sides, opened, single = self.sides, self.opened, len(self.classes[mine].pods) < 2
+        for index in theirs:
+            if index == mine and single:
+                continue  # the one pod and itself
+            side = (
+                sides[(direction, index)]
+                if (direction, index) in sides
+                else self._side(direction, index)
+            )
+            if side is None:
+                continue
+            if side[2]:
+                found = self.closed(direction, index, mine, wanted)
+                if found is not None:
+                    yield index, found
+                continue
+            key = (direction, index, wanted_key)
+            bits = opened.get(key)
+            if bits is None:
+                bits = self._open(key, side[1], wanted)
+            if not bits >> mine & 1:
+                yield index, side[0]
+
+    def _key(self, wanted: ConnectionSet) -> int:
+        """A small number per distinct connection set (its parts hashed once)."""
+        return self.keys.setdefault(wanted.parts, len(self.keys))
+
+    def _open(
+        self, key: tuple[str, int, int], rules: list[CompiledRule], wanted: ConnectionSet
+    ) -> int:
+        their_pod = self.classes[key[1]].pods[0]
+        opened = 0
+        for rule in rules:
+            if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
+                opened |= self.sets.rule_peers(rule)
+        self.opened[key] = opened
+        return opened
+
+    def _side(
+        self, direction: str, theirs: int
+    ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
+        """(isolating policy ids, their rules, whether to ask pair by pair); None: open."""
+        key = (direction, theirs)
+        if key not in self.sides:
+            applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
+            rules = [r for c in applying for r in c.rules(direction)]
+            # Resolved on the destination: theirs for their ingress (fixed here), mine for
+            # their egress, where named ports make the answer depend on mine; admin tiers
+            # decide on top of the rules
+            per_pair = self.ctx.cc.tiered is not None or (
+                direction == "Egress" and any(r.named for r in rules)
+            )
+            ids = tuple(c.policy.id for c in applying)
+            self.sides[key] = (ids, rules, per_pair) if applying else None
+        return self.sides[key]
+
+
+def flow_sides(ctx: LintContext) -> FlowSides:
+    found = ctx.cache.get("flow_sides_index")
+    if found is None:
+        found = ctx.cache["flow_sides_index"] = FlowSides(ctx)
+    return found  # type: ignore[return-value]

@@ -1,0 +1,219 @@
+"""Services and flows: one side of a connection opened, the other forgotten."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from netpol.analysis.lint import Finding, LintContext, by_id, check
+from netpol.analysis.lint_checks.common import (
+    WARNING,
+    counting_rules,
+    flow_sides,
+    groups_workloads_text,
+    is_explicit,
+    is_isolated,
+    peer_classes,
+    peer_path,
+    pod_partition,
+    pod_sets,
+    policies_applying,
+    rule_connections,
+    service_backends,
+    subject_classes,
+    subject_pods,
+    workloads_text,
+)
+from netpol.engine.class_sets import ClassSets
+from netpol.engine.compile import CompiledPolicy, CompiledRule
+from netpol.engine.ports import ConnectionSet
+from netpol.model.objects import Pod
+
+
+def _explicit_clients(ctx: LintContext, server: Pod, protocol: str, port: int) -> list[Pod]:
+    """Egress-isolated pods with an explicit egress rule (podSelector and ports) that allows
+    ``server`` on protocol/port; found from the rules, so no pod pair is evaluated."""
+    found: dict[str, Pod] = {}
+    server_class = pod_partition(ctx).class_of_pod.get(server.id)
+    if server_class is None:
+        return []  # no IP, or node traffic: no selector matches it
+    explicit = _explicit_egress(ctx)
+    for position in _explicit_egress_towards(ctx, explicit).get(server_class, ()):
+        compiled, rule, _ = explicit[position]
+        if not rule_connections(ctx, rule, server).contains(protocol, port):
+            continue
+        for pod in subject_pods(ctx, compiled):
+            found.setdefault(pod.id, pod)
+    return list(found.values())
+
+
+def _explicit_egress(ctx: LintContext) -> list[tuple[CompiledPolicy, CompiledRule, int]]:
+    """The explicit egress rules, in policy order, with the classes their selector peers match."""
+    found = ctx.cache.get("explicit_egress")
+    if found is None:
+        found = ctx.cache["explicit_egress"] = [
+            (compiled, rule, _selector_peer_classes(ctx, rule))
+            for compiled in ctx.cc.policies
+            for rule in compiled.rules("Egress")
+            if is_explicit(rule)
+        ]
+    return found  # type: ignore[return-value]
+
+
+def _explicit_egress_towards(
+    ctx: LintContext, explicit: list[tuple[CompiledPolicy, CompiledRule, int]]
+) -> dict[int, list[int]]:
+    """class -> positions in ``explicit`` of the rules whose selector peers match it."""
+    cached = ctx.cache.get("explicit_egress_towards")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: dict[int, list[int]] = {}
+    for position, (_, _, peers) in enumerate(explicit):
+        for index in ClassSets.iter_bits(peers):
+            found.setdefault(index, []).append(position)
+    ctx.cache["explicit_egress_towards"] = found
+    return found
+
+
+def _selector_peer_classes(ctx: LintContext, rule: CompiledRule) -> int:
+    bits = 0
+    for cp in rule.peers:
+        bits |= peer_classes(ctx, cp)
+    return bits
+
+
+@check(
+    "service-port-unreachable",
+    WARNING,
+    "a Service port whose targetPort no ingress rule admits, while clients' egress allows it",
+    "The Service's backends are ingress-isolated and none of their ingress rules allows the "
+    "targetPort, yet some pod has an explicit egress rule (a non-empty podSelector matching "
+    "the backends, and that port listed): the client side was opened and the server side "
+    "forgotten.",
+    "Add an ingress rule for the targetPort to the backends' policy (from the clients).",
+    pitfall="spec 3, 7.10",
+    needs_pods=True,
+)
+def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
+    me = by_id("service-port-unreachable")
+    for service_id, backends in sorted(service_backends(ctx).items()):
+        service = ctx.service(service_id)
+        if service is None:
+            continue
+        for i, port in enumerate(service.ports):
+            targets = [b for b in backends if b.service_port == port and b.target_port is not None]
+            isolated = [b for b in targets if is_isolated(ctx, b.pod, "Ingress")]
+            if not isolated or len(isolated) != len(targets):
+                continue
+            closed = [
+                b
+                for b in isolated
+                if not any(
+                    rule_connections(ctx, r, b.pod).contains(port.protocol, b.target_port or 0)
+                    for c in policies_applying(ctx, b.pod, "Ingress")
+                    for r in c.rules("Ingress")
+                )
+            ]
+            if len(closed) != len(isolated):
+                continue
+            backend = closed[0]
+            target = backend.target_port or 0
+            clients = [
+                p
+                for p in _explicit_clients(ctx, backend.pod, port.protocol, target)
+                if p.id != backend.pod.id
+            ]
+            if not clients:
+                continue
+            yield me.finding(
+                f"port {port.port}/{port.protocol} -> targetPort {backend.target_port}: no ingress rule of "
+                f"{', '.join(c.policy.id for c in policies_applying(ctx, backend.pod, 'Ingress'))} admits it, "
+                f"yet the egress of {workloads_text(clients)} allows it",
+                f"Service/{service_id}",
+                service.source,
+                f"spec.ports[{i}]",
+            )
+
+
+@check(
+    "one-sided-flow",
+    WARNING,
+    "one side's policy names the other, but the other side's policy blocks the connection",
+    "A connection needs the client's egress and the server's ingress. When an explicit egress "
+    "rule (a non-empty podSelector and listed ports) names the server's pods and the server's "
+    "ingress (isolated) admits none of those ports from the client - or an explicit ingress "
+    "rule names the client while the client's isolated egress denies them - the written "
+    "intent is half-implemented. This is how the tutorial's frontend -> backend flow breaks.",
+    "Add the missing rule on the other side (the message names it), or drop the dead one.",
+    pitfall="spec 4.2; tutorial Step 5",
+    needs_pods=True,
+)
+def _one_sided(ctx: LintContext) -> Iterator[Finding]:
+    me = by_id("one-sided-flow")
+    classes = pod_partition(ctx).classes
+    sides = flow_sides(ctx)
+    for compiled in ctx.cc.policies:
+        subjects = subject_classes(ctx, compiled)
+        for rule in counting_rules(compiled):
+            if not is_explicit(rule):
+                continue
+            for cp in rule.peers:
+                selector = cp.peer.pod_selector
+                if cp.peer.ip_block is not None or selector is None or selector.is_empty:
+                    continue
+                peers = peer_classes(ctx, cp)
+                outbound = rule.direction == "Egress"
+                other_side = "Ingress" if outbound else "Egress"
+                # pod groups (classes) by class: a class blocked with several others is
+                # listed once
+                blocked_mine: dict[int, list[Pod]] = {}
+                blocked_theirs: dict[int, list[Pod]] = {}
+                wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
+                isolating: dict[str, None] = {}
+                theirs_list = pod_sets(ctx).indexes(peers).tolist()
+                for mine in ClassSets.iter_bits(subjects):
+                    mine_pods = classes[mine].pods
+                    if outbound and rule.named:  # the wanted ports resolve on each of theirs
+                        closing: Iterable[tuple[int, tuple[str, ...], ConnectionSet]] = (
+                            (theirs, found, wanted)
+                            for theirs in theirs_list
+                            if (theirs != mine or len(mine_pods) > 1)
+                            and not (
+                                wanted := rule_connections(ctx, rule, classes[theirs].pods[0])
+                            ).is_empty
+                            and (found := sides.closed(other_side, theirs, mine, wanted))
+                            is not None
+                        )
+                    else:  # the rule's ports, or resolved on mine: the same for all of theirs
+                        wanted = rule_connections(ctx, rule, mine_pods[0])
+                        if wanted.is_empty:
+                            continue
+                        closing = (
+                            (theirs, found, wanted)
+                            for theirs, found in sides.closing(
+                                other_side, theirs_list, mine, wanted
+                            )
+                        )
+                    for theirs, closed_by, wanted in closing:
+                        for policy_id in closed_by:
+                            isolating.setdefault(policy_id, None)
+                        blocked_mine[mine] = mine_pods
+                        blocked_theirs[theirs] = classes[theirs].pods
+                        wanted_sets[id(wanted)] = wanted
+                if not blocked_mine:
+                    continue
+                conns = ConnectionSet.union_of(wanted_sets.values())
+                policies = ", ".join(isolating)
+                mine_text = groups_workloads_text(ctx, blocked_mine.values())
+                theirs_text = groups_workloads_text(ctx, blocked_theirs.values())
+                src, dst = (mine_text, theirs_text) if outbound else (theirs_text, mine_text)
+                other_side = other_side.lower()
+                yield me.on_policy(
+                    compiled.policy,
+                    f"{rule.label} allows {src} -> {dst} on "
+                    f"{conns.text()}, but the {other_side} of {theirs_text} "
+                    f"(isolated by {policies}) denies all of it",
+                    peer_path(rule, cp.index),
+                    f"allow it in the {other_side} of {theirs_text} (in "
+                    f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
+                    "rule; `netpol explain` on the pair shows the evidence",
+                )
