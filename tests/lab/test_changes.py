@@ -9,7 +9,7 @@ from tests.conftest import EXAMPLES
 from netpol.lab import truth
 from netpol.lab.demo import BASE_FILES, objects
 from netpol.lab.inventory import LabSummary, age_text, summary_lines
-from netpol.lab.view import LabView, build_view, objects_input, predicted_report, with_cluster_dns
+from netpol.lab.view import LabView, build_view, objects_input, predicted_report
 from netpol.model.options import Options
 
 
@@ -21,7 +21,6 @@ def view_of(*names: str, fixed: bool = False) -> LabView:
         objs += objects(EXAMPLES / "three-tier" / "05-revised-backend-netpol.yaml")
     options = Options()
     store, _ = objects_input(objs, options)
-    store, _ = with_cluster_dns(store, options.default_namespace)
     return build_view(store, options, False, "t")
 
 

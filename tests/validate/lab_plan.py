@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from netpol.lab.nftables import Ruleset, compile_ruleset
-from netpol.lab.view import LabView, build_view, read_input, with_cluster_dns
+from netpol.lab.view import LabView, build_view, read_input
 from netpol.model.options import Options
 
 _BLOCK = re.compile(r"^  (set|map) (\S+) \{$")
@@ -22,7 +22,6 @@ def lab_plan(paths: Sequence[str], options: Options | None = None) -> tuple[LabV
     """What ``lab up PATHS`` would build (LabInputError when it refuses the input)."""
     options = options or Options()
     store, _ = read_input(paths, options)
-    store, _ = with_cluster_dns(store, options.default_namespace)
     view = build_view(store, options, run_commands=False, lab="check")
     return view, compile_ruleset(view.cc, view.pods, view.routes)
 

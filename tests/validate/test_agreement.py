@@ -324,7 +324,7 @@ def test_items_of_a_list_collide_like_documents(tmp_path: Path) -> None:
 
 def test_skip_invalid_keeps_the_first_claim_and_drops_the_later(tmp_path: Path) -> None:
     text = NAMESPACE + pod("p", "{podIP: 10.0.0.1}") + pod("q", "{podIP: 10.0.0.1}")
-    loaded = load_cluster([_write(tmp_path, text)], Options(skip_invalid=True))
+    loaded = load_cluster([_write(tmp_path, text)], Options(skip_invalid=True, implicit_dns=False))
     assert loaded.ok
     assert [p.id for p in loaded.cluster.pods] == ["a/p"]
     assert [d.message for d in loaded.warnings if d.reason == "Duplicate"] == [

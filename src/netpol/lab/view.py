@@ -138,7 +138,7 @@ def read_input(paths: Sequence[str], options: Options) -> tuple[list[StoredObjec
     """The objects of ``paths``, validated as the API server would (LabInputError if not)."""
     if not paths:
         raise LabError("no input: give one or more files or directories")
-    docs, problems = read_paths(paths)
+    docs, problems = read_paths(paths, limits=options.input_limits)
     result = check_and_build(docs, problems, options)
     if not result.ok:
         count = len(result.errors)
