@@ -22,7 +22,8 @@ from netpol.model.objects import Container, ContainerPort, Pod
         ((), (), None),
         # a digit that is no ASCII digit: not a port (it crashed the lab with ValueError)
         (("python3", "-m", "http.server", "²"), (), None),
-        (("python3", "-m", "http.server", "٨٠"), (), None),
+        # Python's own int() reads Arabic-Indic digits: http.server ٨٠ listens on 80
+        (("python3", "-m", "http.server", "٨٠"), (), 80),
         (("python3.١١", "-m", "http.server"), (), None),
     ],
 )
@@ -95,3 +96,27 @@ def test_dns_pods_answer_dns_on_53_both_protocols_and_sctp_is_skipped_with_a_not
         (9153, "TCP", ECHO),
     ]
     assert any("SCTP" in n for n in work.notes)
+
+
+def test_coredns_own_binary_is_never_run_even_with_run_commands():
+    # the lab is the cluster DNS; CoreDNS's args would be run as a command of their own
+    work = plan_pod(
+        pod(
+            [
+                Container(
+                    "coredns",
+                    args=("-conf", "/etc/coredns/Corefile"),
+                    ports=(ContainerPort(53, "UDP", "dns"), ContainerPort(9153)),
+                )
+            ],
+            namespace="kube-system",
+            labels={"k8s-app": "kube-dns"},
+        ),
+        run_commands=True,
+    )
+    assert work.commands == ()
+    assert [(x.port, x.protocol, x.kind) for x in work.listeners] == [
+        (53, "TCP", DNS),
+        (53, "UDP", DNS),
+        (9153, "TCP", ECHO),
+    ]

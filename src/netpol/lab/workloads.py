@@ -59,6 +59,9 @@ def plan_pod(pod: Pod, run_commands: bool) -> PodWork:
     notes: list[str] = []
     commands: list[Command] = []
     served: set[tuple[int, str]] = set()
+    # the lab answers cluster DNS itself (lab/dns.py): CoreDNS's own binary is never run,
+    # and its other declared ports (metrics 9153) get the lab's listeners like any pod's
+    dns = is_dns_pod(pod)
     for container in pod.containers:
         port = recognise_http_server(container)
         if port is not None:
@@ -70,7 +73,7 @@ def plan_pod(pod: Pod, run_commands: bool) -> PodWork:
             served.add((port, "TCP"))
             continue
         argv = tuple(container.command) + tuple(container.args)
-        if not argv:
+        if not argv or dns:
             continue
         if run_commands:
             declared = tuple(
@@ -84,7 +87,7 @@ def plan_pod(pod: Pod, run_commands: bool) -> PodWork:
                 "(not a known harmless server; --run-commands runs it); the lab listens instead"
             )
     listeners: dict[tuple[int, str], Listener] = {}
-    if is_dns_pod(pod):
+    if dns:
         for protocol in LAB_PROTOCOLS:
             listeners[(DNS_PORT, protocol)] = Listener(DNS_PORT, protocol, DNS)
     for cp in pod.container_ports:
