@@ -26,7 +26,10 @@ from netpol.load.scalars import json_integer, json_number
 from netpol.load.yamldoc import MAX_DEPTH, LocatedList, LocatedMap, RawDocument
 
 _SPACE = re.compile(r"[ \t\n\r]*")
-_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")  # after a key, up to its value
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_KEY = re.compile(_STRING + r"[ \t\n\r]*:[ \t\n\r]*")  # a key, up to its value
+# a string value, up to the next key or item, or past the closing bracket(s) of what ends
+_STRING_VALUE = re.compile(_STRING + r"[ \t\n\r]*[,}\]][ \t\n\r]*")
 # after a value: up to the next key or item, or past the closing bracket(s) of what ends
 _AFTER_VALUE = re.compile(r"[ \t\n\r]*[,}\]][ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -111,8 +114,8 @@ class _Walk:
             raise _NotFastJson
         text = self.text
         count = text.count
-        find = text.find
-        colon = _COLON.match
+        key_end = _KEY.match
+        string_end = _STRING_VALUE.match
         after = _AFTER_VALUE.match
         line = self.line + count("\n", self.counted, start)
         data.line = line
@@ -124,17 +127,12 @@ class _Walk:
             line += count("\n", counted, at)
             counted = at
             key_lines[key] = line
-            end = find('"', at + 1)
-            if text[end - 1] == "\\":
-                end = int(scanstring(text, at + 1)[1]) - 1
-            at = colon(text, end + 1).end()  # type: ignore[union-attr]
+            at = key_end(text, at).end()  # type: ignore[union-attr]
             first = text[at]
             if first == '"':
-                end = find('"', at + 1)
-                if text[end - 1] == "\\":
-                    end = int(scanstring(text, at + 1)[1]) - 1
-                at = end + 1
-            elif first == "{" or first == "[":
+                at = string_end(text, at).end()  # type: ignore[union-attr]
+                continue
+            if first == "{" or first == "[":
                 self.line, self.counted = line, counted
                 if first == "{":
                     at = self.mapping(value, at, depth + 1)
