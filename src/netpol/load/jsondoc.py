@@ -27,9 +27,9 @@ from netpol.load.yamldoc import MAX_DEPTH, LocatedList, LocatedMap, RawDocument
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_KEY = re.compile(_STRING + r"[ \t\n\r]*:[ \t\n\r]*")  # a key, up to its value
-# a string value, up to the next key or item, or past the closing bracket(s) of what ends
-_STRING_VALUE = re.compile(_STRING + r"[ \t\n\r]*[,}\]][ \t\n\r]*")
+# a key up to its value; with that value too if it is a string (most are), and then up to
+# the next key or past the closing bracket (group 1 tells which)
+_KEY = re.compile(_STRING + r"[ \t\n\r]*:[ \t\n\r]*(" + _STRING + r"[ \t\n\r]*[,}\]][ \t\n\r]*)?")
 # after a value: up to the next key or item, or past the closing bracket(s) of what ends
 _AFTER_VALUE = re.compile(r"[ \t\n\r]*[,}\]][ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -115,7 +115,6 @@ class _Walk:
         text = self.text
         count = text.count
         key_end = _KEY.match
-        string_end = _STRING_VALUE.match
         after = _AFTER_VALUE.match
         line = self.line + count("\n", self.counted, start)
         data.line = line
@@ -127,11 +126,11 @@ class _Walk:
             line += count("\n", counted, at)
             counted = at
             key_lines[key] = line
-            at = key_end(text, at).end()  # type: ignore[union-attr]
+            found = key_end(text, at)
+            at = found.end()  # type: ignore[union-attr]
+            if found.lastindex:  # type: ignore[union-attr]
+                continue  # a string value, passed with its key
             first = text[at]
-            if first == '"':
-                at = string_end(text, at).end()  # type: ignore[union-attr]
-                continue
             if first == "{" or first == "[":
                 self.line, self.counted = line, counted
                 if first == "{":
