@@ -62,6 +62,8 @@ def starts_as_json(text: str) -> bool:
 def parse_json(text: str, path: str) -> list[RawDocument] | None:
     """The one document of a JSON text, every mapping and list located; None when the
     text is not plain JSON (the YAML reader then reads it and reports what is wrong)."""
+    if not _breaks_are_newlines(text):
+        return None
     start = _SPACE.match(text).end()  # type: ignore[union-attr]
     try:
         data = _DECODER.decode(text)
@@ -72,6 +74,15 @@ def parse_json(text: str, path: str) -> list[RawDocument] | None:
     except (_NotFastJson, ValueError, RecursionError):
         return None
     return [RawDocument(path, data.line, data)]
+
+
+def _breaks_are_newlines(text: str) -> bool:
+    """Whether every line break of ``text`` is a newline (CRLF included): YAML also breaks
+    lines at a lone CR, NEL, LS and PS, which JSON allows raw inside strings, and the lines
+    must be the YAML reader's. The rare text with them is left to the YAML reader."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return False
+    return "\x85" not in text and "\u2028" not in text and "\u2029" not in text
 
 
 class _Walk:
