@@ -217,3 +217,50 @@ def test_a_cluster_as_a_json_list_is_the_cluster_of_its_yaml_files(tmp_path: Any
     for service in from_json.cluster.services:
         namespace, name = service.id.split("/")
         assert service.source.line == starts[("Service", namespace, name)]
+
+
+_DUMP = """{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "v1", "kind": "ConfigMap",
+  "metadata": {"name": "settings", "namespace": "default"},
+  "data": {"a": "{\\"x\\": [1, 2]}", "b": "]"}, "binaryData": {}},
+ {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}},
+ {"kind": "Event", "apiVersion": "v1", "metadata": {"name": "e"}, "involved": [[], {}]},
+ {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+  "metadata": {"name": "typo", "namespace": "default"},
+  "spec": {"podSelector": {},
+   "ingres": []}}
+]}
+"""
+
+
+def test_objects_of_kinds_netpol_never_reads_keep_their_line_and_the_rest_theirs(
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "dump.json"
+    path.write_text(_DUMP)
+    docs = jsondoc.parse_json(_DUMP, "dump.json")
+    assert docs is not None
+    items = docs[0].data["items"]
+    assert items.item_lines == [2, 5, 6, 7]
+    assert [item.line for item in items] == [2, 5, 6, 7]
+    assert items[0]["data"] == {"a": '{"x": [1, 2]}', "b": "]"}
+    result = load_cluster([str(path)], Options())
+    assert [d.one_line().replace(str(tmp_path), "DIR") for d in result.errors] == [
+        "DIR/dump.json:10: error: NetworkPolicy/default/typo: spec.ingres: unknown field "
+        '"ingres" (did you mean "ingress"?)'
+    ]
+    path.write_text(_DUMP.replace('"ingres"', '"ingress"'))
+    result = load_cluster([str(path)], Options())
+    assert result.ok
+    assert dict(result.cluster.skipped_kinds) == {"ConfigMap": 1, "Event": 1, "Secret": 1}
+
+
+def test_an_unread_kind_nested_too_deep_is_still_refused_on_its_line() -> None:
+    text = (
+        '{"apiVersion": "v1", "kind": "List", "items": [\n'
+        '{"apiVersion": "v1", "kind": "ConfigMap", "data":\n' + "[" * 250 + "]" * 250 + "}]}"
+    )
+    _, problems = parse_text(text, "x.json")
+    assert [p.one_line() for p in problems] == [
+        "x.json:3: error: document nested deeper than 200 levels"
+    ]

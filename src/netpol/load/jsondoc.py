@@ -35,6 +35,28 @@ _AFTER_VALUE = re.compile(r"[ \t\n\r]*[,}\]][ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _LITERAL_LENGTH = {"t": 4, "f": 5, "n": 4}
 
+# Kinds that neither the validator nor the builder reads (counted as skipped, by kind and
+# line): their fields' lines would never be asked for.
+UNREAD_KINDS = frozenset(
+    {
+        "ConfigMap",
+        "Secret",
+        "Event",
+        "Lease",
+        "ControllerRevision",
+        "Endpoints",
+        "EndpointSlice",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PersistentVolumeClaim",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+    }
+)
+
 
 class _NotFastJson(Exception):
     """Text the fast path leaves to the YAML reader (its messages and lines are the rule)."""
@@ -157,6 +179,19 @@ class _Walk:
             at = after(text, at).end()  # type: ignore[union-attr]
         return at
 
+    def unread(self, item: LocatedMap, start: int, depth: int) -> tuple[LocatedMap, int]:
+        """An object of a kind netpol never reads, in a list (``kubectl get -A -o json``
+        dumps are mostly such objects): only its own line, its fields are not located.
+        Decoded again, in C, only to find where it ends; walked as any other when it
+        names no apiVersion (whose error names the line of the key) or nests deeply."""
+        if not isinstance(item.get("apiVersion"), str) or not item["apiVersion"]:
+            return item, self.mapping(item, start, depth)
+        copy, end = _DECODER.raw_decode(self.text, start)
+        if self.text.count("{", start, end) + self.text.count("[", start, end) + depth > MAX_DEPTH:
+            return item, self.mapping(item, start, depth)
+        copy.line = self.line_at(start)
+        return copy, end
+
     def sequence(self, items: list[Any], start: int, depth: int) -> tuple[LocatedList, int]:
         """``items`` (its ``[`` at ``start``) as a LocatedList; where the token after it starts."""
         if depth > MAX_DEPTH:
@@ -170,7 +205,9 @@ class _Walk:
         for item in items:
             lines.append(self.line_at(at))
             first = text[at]
-            if first == "{":
+            if first == "{" and item.get("kind") in UNREAD_KINDS:
+                item, at = self.unread(item, at, depth + 1)
+            elif first == "{":
                 at = self.mapping(item, at, depth + 1)
             elif first == "[":
                 item, at = self.sequence(item, at, depth + 1)
