@@ -59,21 +59,25 @@ def suffixes(seed: str, count: int) -> list[str]:
     """
     out: list[str] = []
     seen: set[str] = set()
-    base = len(ALPHANUMS)
+    blake2b = hashlib.blake2b
+    from_bytes = int.from_bytes
     counter = 0
     while len(out) < count:
-        digest = hashlib.blake2b(f"{seed}#{counter}".encode(), digest_size=8).digest()
+        digest = blake2b(f"{seed}#{counter}".encode(), digest_size=8).digest()
         counter += 1
-        number = int.from_bytes(digest, "big")
-        chars = []
-        for _ in range(SUFFIX_LENGTH):
-            number, index = divmod(number, base)
-            chars.append(ALPHANUMS[index])
-        suffix = "".join(chars)
+        # the five lowest base-27 digits of the digest, two at a time from a table (one
+        # suffix per pod: 100,000 of them for a large cluster)
+        low = from_bytes(digest, "big") % _SUFFIX_SPACE
+        suffix = _TWO_DIGITS[low % 729] + _TWO_DIGITS[low // 729 % 729] + ALPHANUMS[low // 531441]
         if suffix not in seen:
             seen.add(suffix)
             out.append(suffix)
     return out
+
+
+_SUFFIX_SPACE = len(ALPHANUMS) ** SUFFIX_LENGTH
+# base-27 numbers below 27^2 as their two digits, the lowest first
+_TWO_DIGITS = [a + b for b in ALPHANUMS for a in ALPHANUMS]
 
 
 def pod_names(kind: str, name: str, count: int, template: Any) -> list[str]:
