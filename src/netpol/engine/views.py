@@ -125,6 +125,8 @@ class MatrixView:
     def _exact(self, i: int, j: int) -> tuple[int, int] | None:
         """(union id, intersection id) over the member pairs of i and j, a member never paired
         with itself; None when there is no such pair."""
+        if not self._holds_node_traffic(i) and not self._holds_node_traffic(j):
+            return self._exact_by_class(i, j)
         matrix, table = self.matrix, self.matrix.table
         union, inter, seen = MaskTable.NOTHING, MaskTable.EVERYTHING, False
         sources, targets = self._members(i), self._members(j)
@@ -141,6 +143,34 @@ class MatrixView:
                 )
                 union, inter = table.union(union, value), table.intersect(inter, value)
         return (union, inter) if seen else None
+
+    def _holds_node_traffic(self, i: int) -> bool:
+        classes = self.matrix.partition.classes
+        return any(classes[c].kind == NODE for c in set(self.endpoints[i].classes))
+
+    def _exact_by_class(self, i: int, j: int) -> tuple[int, int] | None:
+        """``_exact`` when no member is node traffic: no node exception applies, so where a
+        member runs does not matter and its class says all (classes x classes, not pods)."""
+        sources = Counter(self.endpoints[i].classes)
+        targets = sources if i == j else Counter(self.endpoints[j].classes)
+        rows = np.array(list(sources), dtype=np.intp)
+        columns = np.array(list(targets), dtype=np.intp)
+        block = self.matrix.ids[np.ix_(rows, columns)]
+        if i == j:
+            # a class pairs with itself only through two distinct members
+            alone = np.array([sources[c] == 1 for c in sources], dtype=bool)
+            keep = np.ones(block.shape, dtype=bool)
+            keep[np.diag_indices(len(rows))] = ~alone
+            values = block[keep]
+        else:
+            values = block.ravel()
+        if values.size == 0:
+            return None
+        table = self.matrix.table
+        union, inter = MaskTable.NOTHING, MaskTable.EVERYTHING
+        for value in np.unique(values).tolist():
+            union, inter = table.union(union, value), table.intersect(inter, value)
+        return union, inter
 
     def _mask(self, array: Ids, i: int, j: int) -> int:
         return self.matrix.table.masks[int(array[i, j])]
@@ -354,8 +384,13 @@ def _special(cls: EndpointClass) -> ViewEndpoint:
 
 
 def _fold(table: MaskTable, rows: Ids, intersect: bool) -> Ids:
-    """Union (or intersection) of the rows of ``rows``, elementwise."""
-    result = rows[0]
-    for row in rows[1:]:
-        result = table.combine(result, row, INTERSECT if intersect else UNION)
-    return result
+    """Union (or intersection) of the rows of ``rows``, elementwise: halves combined in
+    one call per level (log2 of the rows calls, not one per row: a namespace of a large
+    cluster holds thousands of classes). Both operations are associative and commutative,
+    so the order does not change the result."""
+    operation = INTERSECT if intersect else UNION
+    while len(rows) > 1:
+        half = len(rows) // 2
+        combined = table.combine(rows[:half], rows[half : 2 * half], operation)
+        rows = np.concatenate([combined, rows[2 * half :]]) if len(rows) % 2 else combined
+    return rows[0]
