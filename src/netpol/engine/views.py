@@ -172,6 +172,9 @@ class MatrixView:
             union, inter = table.union(union, value), table.intersect(inter, value)
         return union, inter
 
+    def _connections_of_id(self, mask_id: int) -> ConnectionSet:
+        return self.matrix.atoms.connections(self.matrix.table.masks[mask_id])
+
     def _mask(self, array: Ids, i: int, j: int) -> int:
         return self.matrix.table.masks[int(array[i, j])]
 
@@ -294,19 +297,19 @@ class MatrixView:
         has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
         keep = (has_pods[src] | has_pods[dst]) & (src != dst)
         src, dst = src[keep], dst[keep]
-        table = self.matrix.table
         union_ids = self._union[src, dst].tolist()
         inter_ids = self._inter[src, dst].tolist()
-        connections = self.matrix.atoms.connections
-        masks = [table.masks[i] for i in union_ids]
-        commons = [table.masks[i] for i in inter_ids]
+        # by small id, not by mask: a mask is a wide int, hashed at every lookup
+        sets = {i: self._connections_of_id(i) for i in set(union_ids) | set(inter_ids)}
         diagonal = {i: self._self_pair(i) for i in range(n) if has_pods[i]}
         next_diagonal = 0  # self pairs are emitted in row-major position
-        for s, d, mask, common in zip(src.tolist(), dst.tolist(), masks, commons, strict=True):
+        for s, d, union, common in zip(
+            src.tolist(), dst.tolist(), union_ids, inter_ids, strict=True
+        ):
             while next_diagonal < s or (next_diagonal == s and d > s):
                 yield from self._diagonal(diagonal, next_diagonal, all_pairs)
                 next_diagonal += 1
-            yield ViewPair(s, d, connections(mask), connections(common))
+            yield ViewPair(s, d, sets[union], sets[common])
         for i in range(next_diagonal, n):
             yield from self._diagonal(diagonal, i, all_pairs)
 
