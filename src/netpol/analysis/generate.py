@@ -18,10 +18,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
+from netpol.engine.masks import MaskTable
 from netpol.engine.matrix import ClassMatrix, class_matrix
 from netpol.engine.names import AmbiguousName, Names, ResolveError, did_you_mean
 from netpol.engine.ports import ConnectionSet
@@ -549,9 +552,29 @@ class _Planner:
                 by_source.setdefault(wid, _FlowIndex()).add(flow, flow.dst, self._members(flow.dst))
             for wid in self._members(flow.dst):
                 by_target.setdefault(wid, _FlowIndex()).add(flow, flow.src, self._members(flow.src))
+        # every pair of units is checked, but a restricted source with no flow towards a
+        # unit's workload expects nothing there: those pairs are compared as a whole row
+        # (mask id 0 is "nothing"), and only the others are worked out one by one
+        columns = np.array([v.cls.index for v in units], dtype=np.intp)
+        by_workload: dict[str, list[int]] = {}
+        for j, v in enumerate(units):
+            by_workload.setdefault(v.workload, []).append(j)
         differences = []
         for u in units:
-            for v in units:
+            row = matrix.ids[u.cls.index, columns]
+            out = by_source.get(u.workload)
+            if u.workload in self.restricted and (out is None or not out.others):
+                worked = sorted(
+                    j for w in (out.by_workload if out else ()) for j in by_workload.get(w, ())
+                )
+                nothing = np.ones(len(units), dtype=bool)
+                nothing[worked] = False
+                flagged = np.flatnonzero(nothing & (row != MaskTable.NOTHING)).tolist()
+                order = sorted([*worked, *flagged])
+            else:
+                order = list(range(len(units)))
+            for j in order:
+                v = units[j]
                 if u.pod is None and v.pod is None:
                     continue
                 if u is v and u.count < 2:

@@ -15,7 +15,8 @@ from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import POD, Endpoint
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.verdict import evaluate
+from netpol.engine.verdict import allowed
+from netpol.model.objects import Pod
 
 
 class AllowedByClass:
@@ -32,19 +33,32 @@ class AllowedByClass:
     def allowed(self, src: Endpoint, dst: Endpoint) -> ConnectionSet:
         key = self._key(src, dst)
         if key is None:
-            return evaluate(self.cc, src, dst).allowed
+            return allowed(self.cc, src, dst)
         found = self._known.get(key)
         if found is None:
-            found = self._known[key] = evaluate(self.cc, src, dst).allowed
+            found = self._known[key] = allowed(self.cc, src, dst)
         return found
+
+    def between_pods(self, src: Pod, dst: Pod) -> ConnectionSet:
+        """``allowed`` for two pods, their endpoints made only when their classes are new
+        (describe asks it of one pod against every other)."""
+        key = self._pod_key(src, dst) if self.cc.is_policy_pod(src) else None
+        if key is not None and self.cc.is_policy_pod(dst):
+            found = self._known.get(key)
+            if found is not None:
+                return found
+        return self.allowed(self.cc.endpoint(src), self.cc.endpoint(dst))
 
     def _key(self, src: Endpoint, dst: Endpoint) -> tuple[int, int, bool] | None:
         if src.kind != POD or dst.kind != POD or src.pod is None or dst.pod is None:
             return None
-        if src.pod.id == dst.pod.id:
+        return self._pod_key(src.pod, dst.pod)
+
+    def _pod_key(self, src: Pod, dst: Pod) -> tuple[int, int, bool] | None:
+        if src.id == dst.id:
             return None  # a pod always reaches itself: not a property of its class
-        a = self._class_of_pod.get(src.pod.id)
-        b = self._class_of_pod.get(dst.pod.id)
+        a = self._class_of_pod.get(src.id)
+        b = self._class_of_pod.get(dst.id)
         if a is None or b is None:
             return None
-        return a, b, src.pod.node == dst.pod.node
+        return a, b, src.node == dst.node

@@ -135,10 +135,19 @@ class CompiledCluster:
         self.policies: tuple[CompiledPolicy, ...] = tuple(
             self._compile(p) for p in cluster.policies
         )
-        by_namespace: dict[str, list[CompiledPolicy]] = {}
-        for compiled in self.policies:
-            by_namespace.setdefault(compiled.policy.namespace, []).append(compiled)
-        self._by_namespace = by_namespace
+        # the policies of a namespace, indexed by one (key, value) their podSelector's
+        # matchLabels requires, so a pod is checked only against the policies that can
+        # select it (its namespace's unkeyed ones and those its own labels name)
+        self._unkeyed: dict[str, list[tuple[int, CompiledPolicy]]] = {}
+        self._keyed: dict[tuple[str, str, str], list[tuple[int, CompiledPolicy]]] = {}
+        for order, compiled in enumerate(self.policies):
+            policy = compiled.policy
+            required = policy.pod_selector.match_labels
+            if required:
+                key, value = required[0]
+                self._keyed.setdefault((policy.namespace, key, value), []).append((order, compiled))
+            else:
+                self._unkeyed.setdefault(policy.namespace, []).append((order, compiled))
         self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
@@ -194,7 +203,16 @@ class CompiledCluster:
         """Every policy whose podSelector selects ``pod`` (whatever its policyTypes)."""
         if not self.is_policy_pod(pod):
             return ()
-        return tuple(c for c in self._by_namespace.get(pod.namespace, ()) if c.selects(pod))
+        namespace = pod.namespace
+        candidates = list(self._unkeyed.get(namespace, ()))
+        keyed = self._keyed
+        for key, value in pod.labels.items():
+            found = keyed.get((namespace, key, value))
+            if found is not None:
+                candidates += found
+        if len(candidates) > 1:
+            candidates.sort(key=lambda entry: entry[0])  # policy order, as before the index
+        return tuple(c for _, c in candidates if c.selects(pod))
 
     def applying(self, pod: Pod, direction: str) -> tuple[CompiledPolicy, ...]:
         """Policies that select ``pod`` and have ``direction`` in their (defaulted) policyTypes."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netpol.engine.class_verdicts import AllowedByClass
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import Endpoint, node_endpoint
 from netpol.engine.names import Names, ResolveError, did_you_mean, first_pod
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import selector_holds
 from netpol.engine.tiers import CompiledTieredPolicy, CompiledTierRule, TieredModel
-from netpol.engine.verdict import evaluate
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import CalicoSelector
 from netpol.model.objects import Pod
@@ -85,17 +85,17 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
     A pod without an IP reaches nobody and nobody reaches it, but the policies that select
     it are still named (they will isolate it once it runs).
     """
-    me = cc.endpoint(pod)
     reaches = []
     reached_by = []
+    # pods of one class get one answer: evaluated once per class (and same node or not)
+    verdicts = AllowedByClass(cc)
     for other in cc.cluster.pods if pod.ips else ():
         if other.id == pod.id or not other.ips:
             continue
-        them = cc.endpoint(other)
-        out = evaluate(cc, me, them).allowed
+        out = verdicts.between_pods(pod, other)
         if not out.is_empty:
             reaches.append((other.id, out))
-        into = evaluate(cc, them, me).allowed
+        into = verdicts.between_pods(other, pod)
         if not into.is_empty:
             reached_by.append((other.id, into))
 

@@ -48,6 +48,14 @@ class PortAtoms:
         self._mask_cache: dict[ConnectionSet, int] = {}
         self._port_cache: dict[tuple[str, int], int] = {}
         self._set_cache: dict[int, ConnectionSet] = {}
+        # atoms as arrays, for turning a mask back into intervals without a loop per group
+        self._atom_group = np.array(self._group_of_atom, dtype=np.intp)
+        self._atom_lo = np.array([lo for _, lo, _ in atoms], dtype=np.int64)
+        self._atom_hi = np.array([hi for _, _, hi in atoms], dtype=np.int64)
+        self._segments: list[tuple[int, int]] = []  # atoms of each protocol, in PROTOCOLS order
+        for protocol in PROTOCOLS:
+            first = self._atom_index[(protocol, 1)]
+            self._segments.append((first, first + len(self._cuts[protocol]) - 1))
 
     @staticmethod
     def _bounds(sets: list[ConnectionSet], protocol: str) -> set[int]:
@@ -86,11 +94,26 @@ class PortAtoms:
     def connections(self, mask: int) -> ConnectionSet:
         found = self._set_cache.get(mask)
         if found is None:
-            found = ConnectionSet.union_of(
-                self.group_sets[g] for g in range(self.groups) if mask >> g & 1
-            )
-            self._set_cache[mask] = found
+            found = self._set_cache[mask] = self._intervals_of(mask)
         return found
+
+    def _intervals_of(self, mask: int) -> ConnectionSet:
+        """The union of the mask's groups: runs of adjacent chosen atoms become intervals
+        (atoms are ordered and tile each protocol's ports), which is the merged form
+        ``ConnectionSet.union_of`` would give, without walking thousands of groups in Python."""
+        raw = np.frombuffer(mask.to_bytes(max(1, (self.groups + 7) // 8), "little"), np.uint8)
+        chosen = np.unpackbits(raw, bitorder="little")[: self.groups].astype(bool)[self._atom_group]
+        parts: list[tuple[tuple[int, int], ...]] = []
+        for start, end in self._segments:
+            picked = chosen[start:end]
+            if not picked.any():
+                parts.append(())
+                continue
+            edges = np.diff(np.concatenate(([0], picked.astype(np.int8), [0])))
+            lows = self._atom_lo[start + np.flatnonzero(edges == 1)]
+            highs = self._atom_hi[start + np.flatnonzero(edges == -1) - 1]
+            parts.append(tuple(zip(lows.tolist(), highs.tolist(), strict=True)))
+        return ConnectionSet((parts[0], parts[1], parts[2]))
 
     @property
     def full(self) -> int:

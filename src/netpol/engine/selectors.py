@@ -41,6 +41,8 @@ def matches(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
     for key, value in selector.match_labels:
         if labels.get(key) != value:
             return False
+    if not selector.match_expressions:
+        return True  # most selectors: skip building a generator for nothing
     return all(requirement_holds(r, labels) for r in selector.match_expressions)
 
 

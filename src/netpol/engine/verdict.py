@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledRule
 from netpol.engine.endpoints import NODE, POD, Endpoint, endpoint_ips
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.selectors import first_mismatch
+from netpol.engine.selectors import first_mismatch, matches
 from netpol.engine.tiers import NETWORK_POLICIES, Decision
 from netpol.model.objects import Pod
 from netpol.model.policy import NetworkPolicy
@@ -108,8 +108,38 @@ def evaluate(cc: CompiledCluster, src: Endpoint, dst: Endpoint) -> Verdict:
 
 
 def allowed(cc: CompiledCluster, src: Endpoint, dst: Endpoint) -> ConnectionSet:
-    """The connection set only (the prediction the lab and the matrix are checked against)."""
-    return evaluate(cc, src, dst).allowed
+    """The connection set only (the prediction the lab and the matrix are checked against):
+    ``evaluate(cc, src, dst).allowed`` without the evidence, whose words cost most of a
+    verdict (describe asks it of a pod against every other)."""
+    if cc.tiered is not None:
+        return evaluate(cc, src, dst).allowed
+    if src.same_pod(dst):
+        return ConnectionSet.all()
+    egress = _side_allowed(cc, src, dst, "Egress")
+    if egress.is_empty:
+        return egress
+    return egress & _side_allowed(cc, dst, src, "Ingress")
+
+
+def _side_allowed(
+    cc: CompiledCluster, subject: Endpoint, peer: Endpoint, direction: str
+) -> ConnectionSet:
+    """``side_verdict(...).allowed`` for a cluster without tiered policies."""
+    if subject.kind != POD or subject.pod is None:
+        return ConnectionSet.all()
+    policies = cc.applying(subject.pod, direction)
+    if not policies:
+        return ConnectionSet.all()
+    same_node = peer.kind == NODE and bool(peer.node_name) and peer.node_name == subject.node_name
+    if same_node and (direction == "Ingress" or cc.profile.pod_to_own_node):
+        return ConnectionSet.all()
+    dst_pod = subject.pod if direction == "Ingress" else (peer.pod if peer.kind == POD else None)
+    return ConnectionSet.union_of(
+        rule.connections_to(dst_pod)
+        for compiled in policies
+        for rule in compiled.rules(direction)
+        if rule.any_peer or any(peer_matches(cc, p, peer) for p in rule.peers)
+    )
 
 
 def side_verdict(
@@ -169,6 +199,8 @@ def peer_miss(
     cc: CompiledCluster, compiled_peer: CompiledPeer, endpoint: Endpoint
 ) -> PeerMiss | None:
     """None when ``compiled_peer`` matches ``endpoint``; otherwise which part failed and why."""
+    if peer_matches(cc, compiled_peer, endpoint):
+        return None
     index = compiled_peer.index
     peer = compiled_peer.peer
     block = peer.ip_block
@@ -224,6 +256,27 @@ def peer_miss(
                 f"({_labels_text(pod.labels)}): {_failure(failed)} fails",
             )
     return None
+
+
+def peer_matches(cc: CompiledCluster, compiled_peer: CompiledPeer, endpoint: Endpoint) -> bool:
+    """Whether ``compiled_peer`` matches ``endpoint`` (``peer_miss`` says why not)."""
+    peer = compiled_peer.peer
+    block = peer.ip_block
+    if block is not None:
+        if endpoint.kind == POD and not cc.profile.ipblock_matches_pod_ips:
+            return False
+        if endpoint.kind == NODE and not cc.profile.ipblock_matches_node_ips:
+            return False
+        return any(block.contains(ip) for ip in endpoint_ips(endpoint))
+    if endpoint.kind != POD or endpoint.pod is None:
+        return False
+    pod = endpoint.pod
+    if peer.namespace_selector is None:
+        if pod.namespace != compiled_peer.policy_namespace:
+            return False
+    elif not matches(peer.namespace_selector, cc.namespace_labels(pod.namespace)):
+        return False
+    return peer.pod_selector is None or matches(peer.pod_selector, pod.labels)
 
 
 def _failure(req: Requirement) -> str:

@@ -125,6 +125,8 @@ class MatrixView:
     def _exact(self, i: int, j: int) -> tuple[int, int] | None:
         """(union id, intersection id) over the member pairs of i and j, a member never paired
         with itself; None when there is no such pair."""
+        if not self._holds_node_traffic(i) and not self._holds_node_traffic(j):
+            return self._exact_by_class(i, j)
         matrix, table = self.matrix, self.matrix.table
         union, inter, seen = MaskTable.NOTHING, MaskTable.EVERYTHING, False
         sources, targets = self._members(i), self._members(j)
@@ -141,6 +143,37 @@ class MatrixView:
                 )
                 union, inter = table.union(union, value), table.intersect(inter, value)
         return (union, inter) if seen else None
+
+    def _holds_node_traffic(self, i: int) -> bool:
+        classes = self.matrix.partition.classes
+        return any(classes[c].kind == NODE for c in set(self.endpoints[i].classes))
+
+    def _exact_by_class(self, i: int, j: int) -> tuple[int, int] | None:
+        """``_exact`` when no member is node traffic: no node exception applies, so where a
+        member runs does not matter and its class says all (classes x classes, not pods)."""
+        sources = Counter(self.endpoints[i].classes)
+        targets = sources if i == j else Counter(self.endpoints[j].classes)
+        rows = np.array(list(sources), dtype=np.intp)
+        columns = np.array(list(targets), dtype=np.intp)
+        block = self.matrix.ids[np.ix_(rows, columns)]
+        if i == j:
+            # a class pairs with itself only through two distinct members
+            alone = np.array([sources[c] == 1 for c in sources], dtype=bool)
+            keep = np.ones(block.shape, dtype=bool)
+            keep[np.diag_indices(len(rows))] = ~alone
+            values = block[keep]
+        else:
+            values = block.ravel()
+        if values.size == 0:
+            return None
+        table = self.matrix.table
+        union, inter = MaskTable.NOTHING, MaskTable.EVERYTHING
+        for value in np.unique(values).tolist():
+            union, inter = table.union(union, value), table.intersect(inter, value)
+        return union, inter
+
+    def _connections_of_id(self, mask_id: int) -> ConnectionSet:
+        return self.matrix.atoms.connections(self.matrix.table.masks[mask_id])
 
     def _mask(self, array: Ids, i: int, j: int) -> int:
         return self.matrix.table.masks[int(array[i, j])]
@@ -264,19 +297,19 @@ class MatrixView:
         has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
         keep = (has_pods[src] | has_pods[dst]) & (src != dst)
         src, dst = src[keep], dst[keep]
-        table = self.matrix.table
         union_ids = self._union[src, dst].tolist()
         inter_ids = self._inter[src, dst].tolist()
-        connections = self.matrix.atoms.connections
-        masks = [table.masks[i] for i in union_ids]
-        commons = [table.masks[i] for i in inter_ids]
+        # by small id, not by mask: a mask is a wide int, hashed at every lookup
+        sets = {i: self._connections_of_id(i) for i in set(union_ids) | set(inter_ids)}
         diagonal = {i: self._self_pair(i) for i in range(n) if has_pods[i]}
         next_diagonal = 0  # self pairs are emitted in row-major position
-        for s, d, mask, common in zip(src.tolist(), dst.tolist(), masks, commons, strict=True):
+        for s, d, union, common in zip(
+            src.tolist(), dst.tolist(), union_ids, inter_ids, strict=True
+        ):
             while next_diagonal < s or (next_diagonal == s and d > s):
                 yield from self._diagonal(diagonal, next_diagonal, all_pairs)
                 next_diagonal += 1
-            yield ViewPair(s, d, connections(mask), connections(common))
+            yield ViewPair(s, d, sets[union], sets[common])
         for i in range(next_diagonal, n):
             yield from self._diagonal(diagonal, i, all_pairs)
 
@@ -354,8 +387,13 @@ def _special(cls: EndpointClass) -> ViewEndpoint:
 
 
 def _fold(table: MaskTable, rows: Ids, intersect: bool) -> Ids:
-    """Union (or intersection) of the rows of ``rows``, elementwise."""
-    result = rows[0]
-    for row in rows[1:]:
-        result = table.combine(result, row, INTERSECT if intersect else UNION)
-    return result
+    """Union (or intersection) of the rows of ``rows``, elementwise: halves combined in
+    one call per level (log2 of the rows calls, not one per row: a namespace of a large
+    cluster holds thousands of classes). Both operations are associative and commutative,
+    so the order does not change the result."""
+    operation = INTERSECT if intersect else UNION
+    while len(rows) > 1:
+        half = len(rows) // 2
+        combined = table.combine(rows[:half], rows[half : 2 * half], operation)
+        rows = np.concatenate([combined, rows[2 * half :]]) if len(rows) % 2 else combined
+    return rows[0]

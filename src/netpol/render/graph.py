@@ -69,17 +69,28 @@ class Graph:
     focus: str | None = None
     title: str = "netpol: allowed connections"
 
+    # node key -> node and endpoint id -> node key, rebuilt when ``nodes`` has grown: asked
+    # once or twice per edge, and a namespace graph of a large cluster has thousands of edges
+    _by_key: dict[str, GraphNode] = field(default_factory=dict, repr=False, compare=False)
+    _key_of: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(0, -1), repr=False, compare=False)
+
+    def _index(self) -> None:
+        if self._indexed != (id(self.nodes), len(self.nodes)):
+            self._indexed = (id(self.nodes), len(self.nodes))
+            self._by_key = {}
+            self._key_of = {}
+            for node in self.nodes:
+                self._by_key.setdefault(node.key, node)
+                self._key_of.setdefault(node.id, node.key)
+
     def node(self, key: str) -> GraphNode:
-        for node in self.nodes:
-            if node.key == key:
-                return node
-        raise KeyError(key)
+        self._index()
+        return self._by_key[key]
 
     def key_of(self, endpoint_id: str) -> str | None:
-        for node in self.nodes:
-            if node.id == endpoint_id:
-                return node.key
-        return None
+        self._index()
+        return self._key_of.get(endpoint_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,29 +152,59 @@ def endpoint_json(endpoint: ViewEndpoint) -> dict[str, object]:
     }
 
 
+INDENTED_UP_TO = 5000  # connections; a longer document is written on one line
+
+
 def matrix_json(
     view: MatrixView, profile: str, ports: ConnectionSet | None, all_pairs: bool
 ) -> str:
     """The ``ConnectivityMatrix`` contract of docs/json.md."""
-    connections = []
-    for src, dst, allowed, mixed in pair_rows(view, ports, all_pairs):
-        entry: dict[str, object] = {
-            "src": src,
-            "dst": dst,
-            "allowed": allowed.to_json(),
-            "text": allowed.text(),
-        }
-        if mixed:
-            entry["mixed"] = True
-        connections.append(entry)
-    document = {
+    pairs = shown_pairs(view, ports, all_pairs)
+    document: dict[str, object] = {
         "kind": "ConnectivityMatrix",
         "granularity": view.granularity,
         "profile": profile,
         "endpoints": [endpoint_json(e) for e in view.endpoints],
-        "connections": connections,
+        "connections": [],
     }
-    return json.dumps(document, indent=1 if len(connections) < 5000 else None)
+    if len(pairs) >= INDENTED_UP_TO:
+        return _one_line_json(view, document, pairs)
+    ids = [e.id for e in view.endpoints]
+    connections = []
+    for pair in pairs:
+        allowed = pair.connections
+        entry: dict[str, object] = {
+            "src": ids[pair.src],
+            "dst": ids[pair.dst],
+            "allowed": allowed.to_json(),
+            "text": allowed.text(),
+        }
+        if pair.mixed:
+            entry["mixed"] = True
+        connections.append(entry)
+    document["connections"] = connections
+    return json.dumps(document, indent=1)
+
+
+def _one_line_json(view: MatrixView, document: dict[str, object], pairs: list[ViewPair]) -> str:
+    """What ``json.dumps(document, indent=None)`` writes with ``pairs`` as its connections
+    (the last key), byte for byte, built from pieces encoded once: a pair list of a large
+    cluster holds a million entries that share a few hundred connection sets."""
+    head = json.dumps(document)
+    assert head.endswith("[]}"), "connections is the document's last key, empty here"
+    ids = [json.dumps(e.id) for e in view.endpoints]
+    # keyed by identity, the set kept alive beside its text so its id is never reused
+    encoded: dict[int, tuple[ConnectionSet, str]] = {}
+    entries = []
+    for pair in pairs:
+        allowed = pair.connections
+        found = encoded.get(id(allowed))
+        if found is None:
+            text = f', "allowed": {json.dumps(allowed.to_json())}, "text": {json.dumps(allowed.text())}'
+            found = encoded[id(allowed)] = (allowed, text)
+        mixed = ', "mixed": true}' if pair.mixed else "}"
+        entries.append(f'{{"src": {ids[pair.src]}, "dst": {ids[pair.dst]}{found[1]}{mixed}')
+    return f"{head[:-2]}{', '.join(entries)}]}}"
 
 
 def matrix_csv(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:

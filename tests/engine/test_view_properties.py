@@ -1,0 +1,88 @@
+"""Every view and describe equal pairwise ``explain`` on random small clusters.
+
+The views reduce the class matrix (per class, never per pod pair) and describe asks one
+verdict per pair of classes; the evidence-free ``allowed`` skips the words of a verdict.
+Each is checked here against ``evaluate`` (what ``explain`` prints) asked of every member
+pod pair, under every profile, with nodes and hostNetwork pods in play.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+
+from netpol.engine.compile import CompiledCluster, compile_cluster
+from netpol.engine.describe import describe_pod
+from netpol.engine.matrix import class_matrix
+from netpol.engine.ports import ConnectionSet
+from netpol.engine.verdict import allowed, evaluate
+from netpol.engine.views import GRANULARITIES, MatrixView
+from netpol.model.cluster import Cluster
+from netpol.model.options import PROFILES, Options
+
+from .test_properties import clusters, describe, endpoints
+
+VIEWS = settings(max_examples=150, deadline=None, derandomize=True)
+
+
+def _explained(cc: CompiledCluster, a: str, b: str) -> ConnectionSet:
+    pods = cc.cluster.pod_by_id
+    return evaluate(cc, cc.endpoint(pods[a]), cc.endpoint(pods[b])).allowed
+
+
+@VIEWS
+@given(clusters())
+def test_allowed_is_the_verdicts_connection_set(c: Cluster) -> None:
+    for profile in PROFILES.values():
+        cc = compile_cluster(c, Options(profile=profile))
+        for src in endpoints(cc):
+            for dst in endpoints(cc):
+                fast = allowed(cc, src.engine, dst.engine)
+                full = evaluate(cc, src.engine, dst.engine).allowed
+                assert fast == full, f"{src.name} -> {dst.name} under {profile.name}\n{describe(c)}"
+
+
+@VIEWS
+@given(clusters())
+def test_every_view_pair_is_the_union_and_common_part_of_its_members(c: Cluster) -> None:
+    for profile in PROFILES.values():
+        cc = compile_cluster(c, Options(profile=profile))
+        matrix = class_matrix(cc, include_nodes=True)
+        for granularity in GRANULARITIES:
+            view = MatrixView(matrix, granularity)
+            listed = {(p.src, p.dst): p for p in view.pairs(all_pairs=True)}
+            for i, src in enumerate(view.endpoints):
+                for j, dst in enumerate(view.endpoints):
+                    members = [
+                        _explained(cc, a.id, b.id)
+                        for a in src.pods
+                        for b in dst.pods
+                        if a.id != b.id and a.ips and b.ips
+                    ]
+                    pair = listed.get((i, j))
+                    show = f"{src.id} -> {dst.id} by {granularity} under {profile.name}"
+                    if not members:
+                        assert pair is None or not (src.pods and dst.pods), show
+                        continue
+                    assert pair is not None, show
+                    union = ConnectionSet.union_of(members)
+                    common = members[0]
+                    for m in members[1:]:
+                        common &= m
+                    assert (pair.connections, pair.common) == (union, common), (
+                        f"{show}: view {pair.connections.text()} / {pair.common.text()}, "
+                        f"explain {union.text()} / {common.text()}\n{describe(c)}"
+                    )
+
+
+@VIEWS
+@given(clusters())
+def test_describe_pod_lists_whom_explain_allows(c: Cluster) -> None:
+    for profile in PROFILES.values():
+        cc = compile_cluster(c, Options(profile=profile))
+        for pod in c.pods:
+            described = describe_pod(cc, pod)
+            others = [o for o in c.pods if o.id != pod.id and o.ips and pod.ips]
+            reaches = [(o.id, _explained(cc, pod.id, o.id)) for o in others]
+            reached_by = [(o.id, _explained(cc, o.id, pod.id)) for o in others]
+            assert described.reaches == tuple((i, s) for i, s in reaches if not s.is_empty)
+            assert described.reached_by == tuple((i, s) for i, s in reached_by if not s.is_empty)
