@@ -22,13 +22,14 @@ def command(shell: str) -> None:
     """Print the completion script for SHELL; load it once and TAB completes verbs, options
     and their values.
 
+    kubectl netpol <TAB> needs no script: put kubectl_complete-netpol (installed with
+    netpol) on PATH next to kubectl-netpol.
+
     \b
     Examples:
       eval "$(netpol completion bash)"                  # in ~/.bashrc
       netpol completion zsh > "${fpath[1]}/_netpol"     # then start a new zsh
       netpol completion fish > ~/.config/fish/completions/netpol.fish
-    kubectl netpol <TAB> needs no script: put kubectl_complete-netpol (installed with
-    netpol) on PATH next to kubectl-netpol.
     """
     from netpol.cli.main import cli
 
