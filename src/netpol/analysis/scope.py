@@ -6,14 +6,17 @@ and the verdicts are the same with or without a scope; only what is shown change
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import Finding, LintReport
-from netpol.analysis.verify import FAIL, PASS, ExpectationResult, VerifyReport
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint
 from netpol.engine.names import Scope
 from netpol.load.services import service_backends
 from netpol.model.objects import Pod
+
+if TYPE_CHECKING:  # lint scopes its report too, and need not load verify to start
+    from netpol.analysis.verify import ExpectationResult, VerifyReport
 
 
 def finding_namespace(finding: Finding) -> str | None:
@@ -87,5 +90,7 @@ def _narrowed(result: ExpectationResult, scope: Scope) -> ExpectationResult | No
     pairs = tuple(p for p in result.pairs if _touches(scope, p.src, p.dst))
     if not pairs:
         return None
+    from netpol.analysis.verify import FAIL, PASS
+
     status = PASS if all(p.ok for p in pairs) else FAIL
     return replace(result, pairs=pairs, status=status)
