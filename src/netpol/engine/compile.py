@@ -6,7 +6,7 @@ plane cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -57,9 +57,29 @@ class CompiledPeer:
     @cached_property
     def pod_ids(self) -> frozenset[str]:
         """Pods this peer's selectors match (never hostNetwork pods, never pods without IPs)."""
+        return frozenset(p.id for p in self._matching_pods())
+
+    @cached_property
+    def matches_some_pod(self) -> bool:
+        """Whether any pod matches (stops at the first: explain asks it of every peer)."""
+        return next(self._matching_pods(), None) is not None
+
+    def _matching_pods(self) -> Iterator[Pod]:
+        # namespace first, from the index: a peer's pods are in the namespaces it admits,
+        # so a pod of any other namespace is never looked at
         if self.peer.ip_block is not None:
-            return frozenset()
-        return frozenset(p.id for p in self.compiled.policy_pods if self.matches_pod(p))
+            return
+        by_namespace = self.compiled.policy_pods_by_namespace
+        selector = self.peer.namespace_selector
+        if selector is None:
+            namespaces: Iterable[str] = (self.policy_namespace,)
+        else:
+            namespaces = [n for n in by_namespace if self.namespace_matches(n)]
+        pod_selector = self.peer.pod_selector
+        for namespace in namespaces:
+            for pod in by_namespace.get(namespace, ()):
+                if pod_selector is None or matches(pod_selector, pod.labels):
+                    yield pod
 
 
 @dataclass(eq=False)
@@ -182,6 +202,14 @@ class CompiledCluster:
     def policy_pods(self) -> tuple[Pod, ...]:
         """Pods NetworkPolicy can select or isolate: with an IP, not node traffic."""
         return tuple(p for p in self.cluster.pods if self.is_policy_pod(p))
+
+    @cached_property
+    def policy_pods_by_namespace(self) -> dict[str, list[Pod]]:
+        """``policy_pods`` by namespace, in input order."""
+        found: dict[str, list[Pod]] = {}
+        for pod in self.policy_pods:
+            found.setdefault(pod.namespace, []).append(pod)
+        return found
 
     @cached_property
     def _endpoint_of(self) -> dict[str, Endpoint]:

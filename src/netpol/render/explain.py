@@ -129,7 +129,7 @@ def _miss_reason(e: Explanation, outcome: RuleOutcome) -> str:
             word = "from" if outcome.rule.direction == "Ingress" else "to"
             text = f"{word}[{miss.peer_index}] {miss.detail}"
             compiled = outcome.rule.peers[miss.peer_index]
-            if compiled.peer.ip_block is None and not compiled.pod_ids:
+            if compiled.peer.ip_block is None and not compiled.matches_some_pod:
                 text += " — this peer matches no pod at all"
             reasons.append(text)
         return "peer does not match: " + "; ".join(reasons)
