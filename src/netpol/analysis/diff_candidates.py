@@ -35,25 +35,30 @@ def candidate_pairs(old: MatrixView, new: MatrixView) -> set[tuple[str, str]] | 
     class_old, class_new = old.matrix.partition.class_of_pod, new.matrix.partition.class_of_pod
     kinds_old = [c.kind for c in old.matrix.classes]
     kinds_new = [c.kind for c in new.matrix.classes]
-    joint: dict[tuple[int, int], int] = {}
-    members: list[set[str]] = []
+    # the endpoints holding the pods of each joint class (old class, new class)
+    members: dict[tuple[int, int], set[str]] = {}
     volatile: set[str] = set()
     for pod_id in endpoint_old.keys() | endpoint_new.keys():
         a, b = class_old.get(pod_id), class_new.get(pod_id)
         e_old, e_new = endpoint_old.get(pod_id), endpoint_new.get(pod_id)
-        if a is None or b is None or e_old != e_new or kinds_old[a] != POD or kinds_new[b] != POD:
+        if (
+            a is None
+            or b is None
+            or e_old is None
+            or e_old != e_new
+            or kinds_old[a] != POD
+            or kinds_new[b] != POD
+        ):
             volatile.update(e for e in (e_old, e_new) if e is not None)
             continue
-        index = joint.setdefault((a, b), len(joint))
-        if index == len(members):
-            members.append(set())
-        members[index].add(e_old)  # type: ignore[arg-type]  # e_old == e_new, not None
+        members.setdefault((a, b), set()).add(e_old)
     everything = set(endpoint_old.values()) | set(endpoint_new.values())
     if len(volatile) > MOST_ENDPOINTS_VOLATILE * max(1, len(everything)):
         return None
     found: set[tuple[str, str]] = set()
-    for x, y in _changed_joint_pairs(old, new, list(joint)):
-        found.update((s, d) for s in members[x] for d in members[y])
+    joint = list(members)
+    for x, y in _changed_joint_pairs(old, new, joint):
+        found.update((s, d) for s in members[joint[x]] for d in members[joint[y]])
     for v in volatile:
         found.update((v, e) for e in everything)
         found.update((e, v) for e in everything)
