@@ -29,12 +29,17 @@ def run(argv: list[str] | None = None) -> None:
     with the one line ``interrupted``."""
     _signal.signal(_signal.SIGINT, _raise_interrupted)
     try:
-        from netpol.cli import terminal
+        try:
+            from netpol.cli import terminal
 
-        terminal.install()
-        from netpol.cli.main import main
+            terminal.install()
+            from netpol.cli.main import main
 
-        main(argv)
+            main(argv)
+        finally:
+            # the run is over (or interrupted): a Ctrl-C now, while the interpreter shuts
+            # down and has put the default handler back, would kill it by the signal (-2)
+            _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
     except (Interrupted, KeyboardInterrupt):
         _interrupted()
 
