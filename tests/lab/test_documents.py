@@ -124,7 +124,7 @@ def test_the_store_keeps_only_modelled_kinds_and_no_env_value() -> None:
         "Deployment/default/d",
         "CronJob/default/j",
         "Pod/default/p",
-        "CiliumNetworkPolicy/default/n",  # not evaluated, but warned about: kept
+        "CiliumNetworkPolicy/default/n",  # evaluated under the cilium profile: kept
     ]
     assert "hunter2" not in json.dumps([o.data for o in kept])
     assert "PASSWORD" in json.dumps([o.data for o in kept])

@@ -20,11 +20,9 @@ from netpol.lab.state import write_json_atomic
 from netpol.load.build import (
     CALICO_GROUPS,
     KINDS,
-    UNEVALUATED_POLICY_KINDS,
     is_namespaced,
     kind_entry,
 )
-from netpol.load.fields import api_group
 from netpol.load.live.convert import redacted
 from netpol.load.yamldoc import RawDocument, locate_plain
 
@@ -154,10 +152,7 @@ def _collect(
 
 def modelled(kind: str, api_version: object) -> bool:
     """Whether the loader reads objects of this kind (the rest are only counted as skipped)."""
-    return (
-        kind_entry(kind, api_version) is not None
-        or (kind, api_group(api_version)) in UNEVALUATED_POLICY_KINDS
-    )
+    return kind_entry(kind, api_version) is not None
 
 
 def _plain(data: Any) -> Any:

@@ -35,6 +35,7 @@ from netpol.load.admin_policies import (
     parse_cluster_network_policy,
 )
 from netpol.load.calico import parse_calico_policy, parse_service_account, parse_tier
+from netpol.load.cilium import parse_cidr_group, parse_cilium_policy
 from netpol.load.fields import (
     FieldError,
     FieldWarning,
@@ -57,6 +58,14 @@ from netpol.load.workloads import (
     parse_workload,
 )
 from netpol.load.yamldoc import LocatedMap, RawDocument, locate
+from netpol.model.cilium import (
+    CCNP_KIND,
+    CIDR_GROUP_KIND,
+    CILIUM_GROUP,
+    CNP_KIND,
+    CIDRGroup,
+    CiliumPolicy,
+)
 from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Diagnostic, Severity
 from netpol.model.objects import (
@@ -139,29 +148,14 @@ class _Builder:
         self.policies: dict[tuple[str, str], NetworkPolicy] = {}
         self.tiered: dict[tuple[str, str, str], TieredPolicy] = {}
         self.tiers: dict[str, Tier] = {}
+        self.cilium: dict[tuple[str, str, str], CiliumPolicy] = {}
+        self.cidr_groups: dict[str, CIDRGroup] = {}
         self.service_accounts: dict[tuple[str, str], ServiceAccount] = {}
         self.seen: dict[tuple[str, str, str], Source] = {}
         self.pod_network = parse_network(options.pod_cidr)
         self.schedulable: list[str] = []
 
     # -- reading documents ---------------------------------------------------------------
-
-    def warn_unevaluated_policy(self, source: Source, kind: str, api_version: object) -> None:
-        """Policies of other APIs change real verdicts: never drop them silently."""
-        if (kind, api_group(api_version)) not in UNEVALUATED_POLICY_KINDS:
-            return
-        self.diagnostics.append(
-            Diagnostic(
-                Severity.WARNING,
-                f"{kind} ({api_version}) is not evaluated yet: verdicts ignore it, so traffic it "
-                "denies may be reported as allowed",
-                path=source.path,
-                line=source.line,
-                obj=kind,
-                field="kind",
-                reason="Unsupported",
-            )
-        )
 
     def add(self, doc: RawDocument, item_kind: str | None = None, item_api: object = None) -> None:
         """One document; ``item_kind``/``item_api`` are what a ``<Kind>List`` gives its items."""
@@ -179,7 +173,6 @@ class _Builder:
         if entry is None:
             label = f"{kind} ({api_version})" if any(k == kind for k, _ in KINDS) else kind
             self.skipped[label] += 1
-            self.warn_unevaluated_policy(source, kind, api_version)
             return
         namespaced, handler = entry
         meta = self.meta(data, kind, namespaced, source, api_version)
@@ -389,6 +382,8 @@ class _Builder:
             policies=tuple(self.policies[k] for k in sorted(self.policies)),
             tiered_policies=tuple(self.tiered[k] for k in sorted(self.tiered)),
             tiers=tuple(self.tiers[k] for k in sorted(self.tiers)),
+            cilium_policies=tuple(self.cilium[k] for k in sorted(self.cilium)),
+            cidr_groups=tuple(self.cidr_groups[k] for k in sorted(self.cidr_groups)),
             service_accounts=tuple(self.service_accounts[k] for k in sorted(self.service_accounts)),
             diagnostics=tuple(self.diagnostics),
             skipped_kinds=tuple(sorted(self.skipped.items())),
@@ -788,14 +783,16 @@ def _calico_tier(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
 # Calico's API, and the CRDs it is stored in (the same spec)
 CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 
-# (kind, API group) of policies netpol reads but does not evaluate: each gets a warning
-# that verdicts ignore it (besides being counted in Cluster.skipped_kinds)
-UNEVALUATED_POLICY_KINDS = frozenset(
-    {
-        ("CiliumNetworkPolicy", "cilium.io"),
-        ("CiliumClusterwideNetworkPolicy", "cilium.io"),
-    }
-)
+
+def _cilium_policy(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    policy = parse_cilium_policy(data, meta.kind, meta.namespace, meta.name, meta.source)
+    builder.cilium[(meta.kind, meta.namespace or "", meta.name)] = policy
+
+
+def _cidr_group(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    builder.cidr_groups[meta.name] = parse_cidr_group(data, meta.name, meta.source)
+
+
 # (kind, API group) -> (namespaced, handler); a kind not listed is counted in
 # Cluster.skipped_kinds. One name may live in several groups (NetworkPolicy in
 # networking.k8s.io and in projectcalico.org).
@@ -819,6 +816,9 @@ KINDS: dict[tuple[str, str], tuple[bool, _Handler]] = {
     ("NetworkPolicy", "networking.k8s.io"): (True, _Builder.add_policy),
     ("ServiceAccount", ""): (True, _service_account),
     **{("Tier", group): (False, _calico_tier) for group in CALICO_GROUPS},
+    (CNP_KIND, CILIUM_GROUP): (True, _cilium_policy),
+    (CCNP_KIND, CILIUM_GROUP): (False, _cilium_policy),
+    (CIDR_GROUP_KIND, CILIUM_GROUP): (False, _cidr_group),
 }
 
 

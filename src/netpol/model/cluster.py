@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from netpol.model.cilium import CIDRGroup, CiliumPolicy
 from netpol.model.diagnostics import Diagnostic
 from netpol.model.objects import (
     METADATA_NAME_LABEL,
@@ -38,6 +39,9 @@ class Cluster:
     # admin, baseline and Calico policies, and the Calico tiers declared in the input
     tiered_policies: tuple[TieredPolicy, ...] = ()
     tiers: tuple[Tier, ...] = ()
+    # CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy and CiliumCIDRGroup, as written
+    cilium_policies: tuple[CiliumPolicy, ...] = ()
+    cidr_groups: tuple[CIDRGroup, ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     skipped_kinds: tuple[tuple[str, int], ...] = ()

@@ -1,38 +1,15 @@
-"""Policies of APIs netpol does not evaluate yet are announced, never dropped silently."""
+"""Kinds netpol does not model are counted, and listed with --verbose."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from netpol.cli.get_cmd import command as get
 from netpol.load.build import build_cluster
 from netpol.load.yamldoc import parse_text
-from netpol.model.diagnostics import Severity
 from netpol.model.options import Options
-
-
-@pytest.mark.parametrize(
-    ("api_version", "kind"),
-    [
-        ("cilium.io/v2", "CiliumNetworkPolicy"),
-    ],
-)
-def test_a_policy_kind_not_evaluated_is_a_warning(api_version: str, kind: str) -> None:
-    text = f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: p\nspec: {{}}\n"
-    docs, problems = parse_text(text, "policies.yaml")
-    assert problems == []
-
-    cluster = build_cluster(docs, Options(implicit_dns=False))
-
-    assert [d.one_line() for d in cluster.diagnostics] == [
-        f"policies.yaml:1: warning: {kind}: kind: {kind} ({api_version}) is not evaluated yet: "
-        "verdicts ignore it, so traffic it denies may be reported as allowed"
-    ]
-    assert cluster.diagnostics[0].severity is Severity.WARNING
-    assert dict(cluster.skipped_kinds) == {kind: 1}
 
 
 def test_other_unknown_kinds_are_only_counted() -> None:
