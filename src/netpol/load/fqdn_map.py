@@ -34,7 +34,7 @@ def read_fqdn_map(path: str, limits: InputLimits) -> FqdnMap:
 def parse_fqdn_map(text: str, path: str) -> FqdnMap:
     docs, problems = parse_text(text, path)
     if problems:
-        raise FqdnMapError(problems[0].one_line())
+        raise FqdnMapError(f"{problems[0].location}: {problems[0].message}")
     if len(docs) != 1:
         raise FqdnMapError(f"{path}: expected one mapping of DNS names to addresses")
     data = docs[0].data
