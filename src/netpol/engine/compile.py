@@ -189,7 +189,9 @@ class CompiledCluster:
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
         self.tiered: TieredModel | None = (
-            TieredModel(cluster, self.is_policy_pod) if cluster.tiered_policies else None
+            TieredModel(cluster, self.is_policy_pod, self.relabelled)
+            if cluster.tiered_policies
+            else None
         )
 
     def _compile(self, policy: NetworkPolicy) -> CompiledPolicy:

@@ -190,7 +190,9 @@ class TieredOutcome:
 class TieredModel:
     """The tiers of a cluster, compiled, with the endpoint matching they need."""
 
-    def __init__(self, cluster: Cluster, is_policy_pod: Callable[[Pod], bool]) -> None:
+    def __init__(
+        self, cluster: Cluster, is_policy_pod: Callable[[Pod], bool], relabelled: bool = False
+    ) -> None:
         self.cluster = cluster
         self.is_policy_pod = is_policy_pod
         self.policies = tuple(
@@ -203,6 +205,8 @@ class TieredModel:
         )
         self._calico_labels: dict[str, Mapping[str, str]] = {}
         self._subject_cache: dict[tuple[int, str], bool] = {}
+        # pods carry their Cilium identity labels in ``cluster``, not in the caller's copy
+        self.relabelled = relabelled
 
     @cached_property
     def tiers(self) -> dict[str, Tier]:
@@ -329,7 +333,8 @@ class TieredModel:
         key = (id(compiled), pod.id)
         found = self._subject_cache.get(key)
         if found is None:
-            pod = self.cluster.pod_by_id.get(pod.id, pod)  # under Cilium: identity labels
+            if self.relabelled:  # the caller may hold the pod as loaded, not as Cilium sees it
+                pod = self.cluster.pod_by_id.get(pod.id, pod)
             found = self.is_policy_pod(pod) and self._pod_miss(compiled.policy.subject, pod) is None
             self._subject_cache[key] = found
         return found
