@@ -163,7 +163,8 @@ class CompiledCluster:
         if self.cilium:
             cluster = replace(
                 cluster,
-                tiered_policies=cluster.tiered_policies + cilium_tiered(cluster, options.fqdn_map),
+                tiered_policies=cluster.tiered_policies
+                + cilium_tiered(cluster, options.fqdn_map, options.cilium_l7),
                 tiers=(*cluster.tiers, DENY_TIER),
             )
         self.cluster = cluster
@@ -233,6 +234,15 @@ class CompiledCluster:
     @cached_property
     def _endpoint_of(self) -> dict[str, Endpoint]:
         return {}
+
+    @cached_property
+    def has_l7_rules(self) -> bool:
+        """Whether some Cilium allow has L7 parts (what it allows is L7-filtered)."""
+        return self.tiered is not None and any(
+            rule.rule.note.startswith("L7")
+            for compiled in self.tiered.policies
+            for rule in compiled.ingress + compiled.egress
+        )
 
     def own(self, pod: Pod) -> Pod:
         """The pod as this compiled cluster knows it: under Cilium, with its identity labels

@@ -93,3 +93,5 @@ class Options:
     implicit_dns: bool = True
     # --fqdn-map: DNS names -> addresses, for Cilium toFQDNs rules (None: unresolved)
     fqdn_map: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # False: Cilium allows with L7 parts are left out, to tell what only they allow
+    cilium_l7: bool = True
