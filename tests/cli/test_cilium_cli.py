@@ -109,3 +109,31 @@ def test_a_bad_map_is_one_line(
 
     assert result.exit_code == 2
     assert result.stderr == f"error: --fqdn-map: {tmp_path}/{message}\n"
+
+
+DENY_DB = """apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: deny-db, namespace: app1-ns}
+spec:
+  endpointSelector: {matchLabels: {role: db}}
+  enableDefaultDeny: {ingress: false}
+  ingressDeny:
+  - fromEndpoints: [{matchLabels: {role: backend}}]
+    toPorts: [{ports: [{port: "3306", protocol: TCP}]}]
+"""
+
+
+def test_diff_reads_both_sides_under_cilium(examples_dir: Path, tmp_path: Path) -> None:
+    from netpol.cli.diff_cmd import command as diff
+
+    deny = tmp_path / "deny.yaml"
+    deny.write_text(DENY_DB)
+    tutorial = str(examples_dir / "tutorial")
+
+    result = run(diff, "--by", "workload", tutorial, "--new", str(deny))
+
+    assert result.exit_code == 0
+    changed = [line.split()[:3] for line in result.stdout.splitlines()[1:] if line.strip()]
+    # the deny closes what the NetworkPolicy opened; nothing else moves (the same profile
+    # reads the NetworkPolicies on both sides, so ipBlock 0.0.0.0/0 stays world-only)
+    assert changed[:-1] == [["removed", "app1-ns/backend-deploy", "app1-ns/db-sts"]]
