@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,31 @@ def test_diff_reads_both_sides_under_cilium(examples_dir: Path, tmp_path: Path) 
     # the deny closes what the NetworkPolicy opened; nothing else moves (the same profile
     # reads the NetworkPolicies on both sides, so ipBlock 0.0.0.0/0 stays world-only)
     assert changed[:-1] == [["removed", "app1-ns/backend-deploy", "app1-ns/db-sts"]]
+
+
+EXPECT_API = """apiVersion: netpol/v1alpha1
+kind: Expectations
+expectations:
+- {name: api, from: app1-ns/backend-deploy, to: 203.0.113.10, port: 443, expect: allow}
+- {name: other-port, from: app1-ns/backend-deploy, to: 203.0.113.10, port: 80, expect: deny}
+"""
+
+
+def test_verify_says_a_verdict_depends_on_dns(
+    examples_dir: Path, cnp: Path, tmp_path: Path
+) -> None:
+    from netpol.cli.verify_cmd import command as verify
+
+    expectations = tmp_path / "expect.yaml"
+    expectations.write_text(EXPECT_API)
+    tutorial = str(examples_dir / "tutorial")
+
+    result = run(verify, tutorial, str(cnp), "--expect", str(expectations), "-o", "json")
+
+    assert result.exit_code == 1
+    actual = {r["name"]: r["actual"] for r in json.loads(result.stdout)["results"]}
+    # port 80 is decided whatever DNS says: the FQDN rule only opens 443
+    assert actual == {
+        "api": "unknown (depends on DNS: toFQDNs, see --fqdn-map)",
+        "other-port": "denied",
+    }

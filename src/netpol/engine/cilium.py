@@ -40,6 +40,7 @@ from netpol.model.cilium import (
 )
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
+from netpol.model.options import Options
 from netpol.model.policy import IPNetwork, PolicyPort
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.model.tiers import (
@@ -98,6 +99,7 @@ DROPPED_KEYS = frozenset(
 )
 KEPT_PREFIXES = ("app.kubernetes.io/",)  # longer include beats the ignore of kubernetes.io
 
+DEPENDS_ON_DNS = "depends on DNS"  # an unresolved toFQDNs peer says so when it misses
 SUBJECT_NODE = "\0subject"  # stands for the subject's node until rules are expanded per node
 NOT_MODELLED = {
     "health": "cilium-health endpoints",
@@ -163,14 +165,15 @@ class _Context:
     fqdn_map: tuple[tuple[str, tuple[str, ...]], ...]
     nodes: tuple[str, ...]
     l7: bool  # False: allows with L7 parts match nothing (what only they allow shows)
+    fqdn_as_world: bool  # an unresolved toFQDNs peer matches every world address
 
 
-def cilium_tiered(
-    cluster: Cluster, fqdn_map: tuple[tuple[str, tuple[str, ...]], ...] = (), l7: bool = True
-) -> tuple[TieredPolicy, ...]:
+def cilium_tiered(cluster: Cluster, options: Options) -> tuple[TieredPolicy, ...]:
     """Every CNP and CCNP rule as tiered policies, plus allow-localhost."""
     names = {n.name for n in cluster.nodes} | {p.node for p in cluster.pods if p.node}
-    ctx = _Context(cluster, fqdn_map, tuple(sorted(names)), l7)
+    ctx = _Context(
+        cluster, options.fqdn_map, tuple(sorted(names)), options.cilium_l7, options.fqdn_as_world
+    )
     found: list[TieredPolicy] = []
     for policy in cluster.cilium_policies:
         for rule in policy.rules:
@@ -467,12 +470,15 @@ def _fqdn_matches(selectors: tuple[FQDNSelector, ...], ctx: _Context) -> list[En
             for ip in addresses
         ]
         shown = f"toFQDNs {selector.text()}"
+        if not ips and ctx.fqdn_as_world:
+            found.append(EndpointMatch(scope=WORLD, shown=f"{shown} (any world address)"))
+            continue
         if not ips:
             found.append(
                 EndpointMatch(
                     scope=NOTHING,
                     shown=shown,
-                    why_nothing=f"{shown} depends on DNS: netpol cannot resolve it offline "
+                    why_nothing=f"{shown} {DEPENDS_ON_DNS}: netpol cannot resolve it offline "
                     "(give --fqdn-map)",
                 )
             )
@@ -620,6 +626,7 @@ __all__ = [
     "ALLOW_LOCALHOST",
     "CCNP_KIND",
     "DENY_TIER",
+    "DEPENDS_ON_DNS",
     "cilium_tiered",
     "go_port_number",
     "identity_labels",
