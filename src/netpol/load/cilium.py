@@ -26,6 +26,7 @@ from netpol.model.cilium import (
     FQDNSelector,
     ServiceRef,
 )
+from netpol.model.cilium_ports import port_key
 from netpol.model.policy import IPNetwork
 from netpol.model.selectors import EVERYTHING, LabelSelector
 from netpol.model.source import Source
@@ -238,7 +239,8 @@ def _port(value: Any, field: str) -> CiliumPort:
     port = data.get("port")
     if isinstance(port, int) and not isinstance(port, bool):
         port = str(port)  # the CRD refuses an integer (validate says so); read it as meant
-    text = string(port, f"{field}.port") or "0"
+    # as the agent keeps it: "010" is port 8 (Go's base 0), "HTTP" the name "http"
+    text = port_key(string(port, f"{field}.port") or "0")
     protocol = string(data.get("protocol"), f"{field}.protocol") or ANY_PROTOCOL_NAME
     return CiliumPort(
         port=text, protocol=protocol, end_port=integer(data.get("endPort"), f"{field}.endPort")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from netpol.load.yamldoc import LocatedMap
 from netpol.model.cilium import CCNP_KIND, CNP_KIND, EGRESS, EGRESS_DENY, INGRESS, INGRESS_DENY
 from netpol.validate.cilium_layers import (
+    AGENT_SKIPS_PREFIX,
     name_api_server_layer,
     non_empty_list,
     object_items,
@@ -100,7 +101,7 @@ def validate_cilium_cidr_group(r: Report, data: LocatedMap, metadata: LocatedMap
         if spec.get("externalCIDRs") is None:
             r.required("spec.externalCIDRs")
         for at, text, line in string_items(r, spec.get("externalCIDRs"), "spec.externalCIDRs"):
-            validate_cidr(r, text, at, line)
+            validate_cidr(r, text, at, line, AGENT_SKIPS_PREFIX)
     name_api_server_layer(r, start)
 
 

@@ -18,14 +18,24 @@ from netpol.validate.schema import schema_object
 
 CRD = "kubectl apply refuses it: CRD schema"
 AGENT = "the API server accepts it, but Cilium's agent refuses the policy: it has no effect"
-AGENT_REFUSED = (
-    "AgentRefused"  # the reason of the agent's refusals (the others are the API server's)
+# a CiliumCIDRGroup is no rule: the agent drops a prefix it cannot parse, not the group
+AGENT_SKIPS_PREFIX = (
+    "the API server accepts it, but Cilium's agent cannot parse it: the group does not hold it"
 )
+# the reason of the agent's refusals (the others are the API server's)
+AGENT_REFUSED = "AgentRefused"
 
 
-def refuse(r: Report, field: str, message: str, value: object = None, line: int = 0) -> None:
+def refuse(
+    r: Report,
+    field: str,
+    message: str,
+    value: object = None,
+    line: int = 0,
+    consequence: str = AGENT,
+) -> None:
     """An error of the agent's layer (``Rule.Sanitize`` and parsing)."""
-    r.add(AGENT_REFUSED, field, f"{message} ({AGENT})", value, line=line)
+    r.add(AGENT_REFUSED, field, f"{message} ({consequence})", value, line=line)
 
 
 def name_api_server_layer(r: Report, start: int) -> None:

@@ -9,7 +9,7 @@ from ipaddress import IPv4Network, IPv6Network
 from netpol.load.yamldoc import LocatedMap
 from netpol.model.cidr import parse_cidr, parse_prefix
 from netpol.model.cilium import ENTITIES
-from netpol.validate.cilium_layers import object_items, refuse, string_items
+from netpol.validate.cilium_layers import AGENT, object_items, refuse, string_items
 from netpol.validate.names import is_dns1123_subdomain, is_qualified_name, is_valid_label_value
 from netpol.validate.report import Report
 from netpol.validate.schema import max_items
@@ -72,7 +72,9 @@ def _label_key(r: Report, key: str, path: str, line: int = 0) -> None:
     if not colon:
         source, name = "", key.removeprefix("$")
     elif not _SOURCE.fullmatch(source):
-        refuse(r, path, f'label source "{source}" must be letters and digits ({key})', key, line)
+        refuse(
+            r, path, f'key "{key}": its source (before ":") must be letters and digits', key, line
+        )
         return
     for message in is_qualified_name(name):
         refuse(r, path, f'key "{key}": {message}', key, line)
@@ -170,7 +172,7 @@ def _entities(r: Report, value: object, path: str) -> None:
 
 
 def validate_cidr(
-    r: Report, text: str, path: str, line: int = 0
+    r: Report, text: str, path: str, line: int = 0, consequence: str = AGENT
 ) -> IPv4Network | IPv6Network | None:
     """``format: cidr`` for the API server (Go's sloppy parser), then netip.ParsePrefix for
     the agent; the network as the agent reads it, or None."""
@@ -179,7 +181,7 @@ def validate_cidr(
         return None
     network = parse_prefix(text)
     if network is None:
-        refuse(r, path, STRICT_CIDR, text, line)
+        refuse(r, path, STRICT_CIDR, text, line, consequence)
     return network
 
 

@@ -149,7 +149,7 @@ def _port(r: Report, data: LocatedMap, path: str) -> _Port | None:
         return None
     if is_service_name(text):
         if end:
-            r.warning(f"{path}.endPort", f"ignored: port {text!r} is a name, not a number", end)
+            r.warning(f"{path}.endPort", f'ignored: port "{text}" is a name, not a number', end)
         return _Port(protocol or "ANY", zero=False, span=False)
     parsed = parse_port_number(text)
     if parsed.value is None:
@@ -173,7 +173,7 @@ def _port(r: Report, data: LocatedMap, path: str) -> _Port | None:
             f'leading 0 is octal): write "{parsed.value}"',
             text,
         )
-    if end and parsed.value and end < parsed.value:
+    if end is not None and 0 < end < parsed.value:
         r.warning(
             f"{path}.endPort",
             f"below port {parsed.value}: only port {parsed.value} is matched",
