@@ -112,7 +112,7 @@ def validate_peers(
     rule that one item names one kind of peer."""
     for at, selector in object_items(r, item.get(f"{side}Endpoints"), f"{path}.{side}Endpoints"):
         validate_endpoint_selector(r, selector, at)
-    _entities(r, item.get(f"{side}Entities"), f"{path}.{side}Entities")
+    _entities(r, item.get(f"{side}Entities"), f"{path}.{side}Entities", side)
     for at, text, line in string_items(r, item.get(f"{side}CIDR"), f"{path}.{side}CIDR"):
         validate_cidr(r, text, at, line)
     for at, rule in object_items(r, item.get(f"{side}CIDRSet"), f"{path}.{side}CIDRSet"):
@@ -157,7 +157,7 @@ def _one_kind_of_peer(r: Report, item: LocatedMap, path: str, peers: tuple[str, 
         )
 
 
-def _entities(r: Report, value: object, path: str) -> None:
+def _entities(r: Report, value: object, path: str, side: str) -> None:
     listed = ", ".join(f'"{e}"' for e in CRD_ENTITIES)
     for at, text, line in string_items(r, value, path):
         if text in CRD_ENTITIES:
@@ -166,7 +166,7 @@ def _entities(r: Report, value: object, path: str) -> None:
         if text in AGENT_ONLY_ENTITIES:
             note = (
                 f' ("{text}" is known to Cilium\'s agent but missing from the v1.20 CRD enum: '
-                f'use "world", or toCIDR 0.0.0.0/0 or ::/0)'
+                f'use "world", or {side}CIDR 0.0.0.0/0 or ::/0)'
             )
         r.add("NotSupported", at, f"supported values: {listed}{note}", text, line=line)
 
