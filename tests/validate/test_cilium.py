@@ -1334,3 +1334,41 @@ def test_the_loader_reads_ports_as_the_agent_does() -> None:
         ("http", "ANY"),
         ("1000", "UDP"),
     ]
+
+
+def test_edge_20_namespace_label_keys_of_the_longest_legal_length() -> None:
+    """A selector on a namespace label names the label's key after the Cilium prefix: the
+    longest legal label key (a 253-character prefix, a 63-character name) is accepted."""
+    key = f"{'p' * 253}/{'n' * 63}"
+    text = cnp(
+        f"""\
+        ingress:
+        - fromEndpoints:
+          - matchLabels: {{"k8s:io.cilium.k8s.namespace.labels.{key}": {"v" * 63}}}
+          - matchExpressions:
+            - {{key: "io.cilium.k8s.namespace.labels.{key}", operator: Exists}}
+        """
+    )
+    assert lines_of(text) == []
+
+
+def test_edge_20_a_namespace_label_key_too_long_is_refused_by_the_agent() -> None:
+    key = f"io.cilium.k8s.namespace.labels.{'n' * 64}"
+    text = cnp(
+        f"""\
+        ingress:
+        - fromEndpoints:
+          - matchLabels: {{"{key}": v}}
+        """
+    )
+    shown = f"{key[:59]}...(97 bytes)"  # a long value is cut in the one line
+    assert lines_of(text) == [
+        f'10: error: {P}: spec.ingress[0].fromEndpoints[0].matchLabels: key "{key}": name part must be no more than 63 characters{AGENT} (value: "{shown})'
+    ]
+
+
+def test_an_empty_specs_list_is_a_policy_that_does_nothing() -> None:
+    text = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c}\nspecs: []\n"
+    assert lines_of(text) == [
+        "4: warning: CiliumClusterwideNetworkPolicy/c: specs: an empty list and no spec: the policy has no rule and does nothing"
+    ]

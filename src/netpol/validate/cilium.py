@@ -118,6 +118,8 @@ def _policy(r: Report, data: LocatedMap, metadata: LocatedMap | None, kind: str)
         _rule(r, rule, "spec", kind)
     for at, item in object_items(r, data.get("specs"), "specs"):
         _rule(r, item, at, kind)
+    if data.get("spec") is None and data.get("specs") == []:
+        r.warning("specs", "an empty list and no spec: the policy has no rule and does nothing")
     name_api_server_layer(r, start)
 
 
