@@ -1372,3 +1372,33 @@ def test_an_empty_specs_list_is_a_policy_that_does_nothing() -> None:
     assert lines_of(text) == [
         "4: warning: CiliumClusterwideNetworkPolicy/c: specs: an empty list and no spec: the policy has no rule and does nothing"
     ]
+
+
+def test_an_l7_reason_is_given_once_for_all_the_ports_it_concerns() -> None:
+    text = cnp(
+        """\
+        egress:
+        - toPorts:
+          - ports: [{port: "80", protocol: UDP}, {port: "8080", protocol: UDP}, {port: "0"}]
+            rules: {http: [{}]}
+        """
+    )
+    assert lines_of(text) == [
+        f"11: error: {P}: spec.egress[0].toPorts[0].rules: L7 rules can only apply to TCP (not UDP) except for DNS rules{AGENT}",
+        f"11: error: {P}: spec.egress[0].toPorts[0].rules: L7 rules can only apply to TCP (not ANY) except for DNS rules{AGENT}",
+        f'11: error: {P}: spec.egress[0].toPorts[0].rules: L7 rules can not be used when a port is "0" (every port){AGENT}',
+    ]
+
+
+def test_dns_rules_beside_refused_ports_do_not_claim_there_is_no_port() -> None:
+    text = cnp(
+        """\
+        egress:
+        - toPorts:
+          - ports: [{port: 53}]
+            rules: {dns: [{matchPattern: "*"}]}
+        """
+    )
+    assert lines_of(text) == [
+        f'10: error: {P}: spec.egress[0].toPorts[0].ports[0].port: must be a string, not an integer: quote it (port: "53"){CRD} (value: 53)'
+    ]

@@ -121,7 +121,7 @@ def validate_port_rules(r: Report, value: object, path: str, section: str) -> No
         max_items(r, f"{at}.ports", [item for _, item in items], MAX_PORTS)
         ports = [p for p in (_port(r, item, item_at) for item_at, item in items) if p]
         if not deny:
-            _l7(r, rule, at, section, ports)
+            _l7(r, rule, at, section, ports, bool(items))
 
 
 def _port(r: Report, data: LocatedMap, path: str) -> _Port | None:
@@ -206,7 +206,9 @@ def _protocol(r: Report, value: object, path: str) -> str | None:
     return protocol
 
 
-def _l7(r: Report, rule: LocatedMap, path: str, section: str, ports: list[_Port]) -> None:
+def _l7(
+    r: Report, rule: LocatedMap, path: str, section: str, ports: list[_Port], has_ports: bool
+) -> None:
     """L7 rules: one protocol each, on TCP ports (DNS: TCP, UDP, ANY), never on port 0;
     DNS only on egress, with ports and no range; serverNames and listener."""
     rules = r.mapping(rule.get("rules"), f"{path}.rules")
@@ -228,6 +230,10 @@ def _l7(r: Report, rule: LocatedMap, path: str, section: str, ports: list[_Port]
         kinds = [k for k in (*L7_FIELDS, *LEGACY_L7_FIELDS) if non_empty_list(rules.get(k))]
         if "http" in kinds and "dns" in kinds:
             refuse(r, at, "multiple L7 protocol rule types specified in single rule (http and dns)")
+        if "dns" in kinds and section.startswith("ingress"):
+            refuse(r, f"{at}.dns", "DNS rules are not allowed on ingress")
+        if "dns" in kinds and not has_ports:
+            refuse(r, f"{at}.dns", "DNS rules need a port (53)")
         if kinds:
             _l7_ports(r, at, section, kinds, ports)
     names = string_items(r, rule.get("serverNames"), f"{path}.serverNames")
@@ -242,24 +248,22 @@ def _l7(r: Report, rule: LocatedMap, path: str, section: str, ports: list[_Port]
 
 
 def _l7_ports(r: Report, path: str, section: str, kinds: list[str], ports: list[_Port]) -> None:
+    """What the agent refuses of L7 rules on these ports, each reason once."""
     dns = "dns" in kinds
-    if dns and section.startswith("ingress"):
-        refuse(r, f"{path}.dns", "DNS rules are not allowed on ingress")
-    if dns and not ports:
-        refuse(r, f"{path}.dns", "DNS rules need a port (53)")
+    reasons: dict[str, None] = {}
     for port in ports:
         if dns and port.protocol not in ("TCP", "UDP", "ANY"):
-            refuse(r, path, f"DNS rules can only apply to TCP, UDP or ANY (not {port.protocol})")
+            reasons[f"DNS rules can only apply to TCP, UDP or ANY (not {port.protocol})"] = None
         elif not dns and port.protocol != "TCP":
-            refuse(
-                r,
-                path,
-                f"L7 rules can only apply to TCP (not {port.protocol}) except for DNS rules",
-            )
+            reasons[
+                f"L7 rules can only apply to TCP (not {port.protocol}) except for DNS rules"
+            ] = None
         if port.zero:
-            refuse(r, path, 'L7 rules can not be used when a port is "0" (every port)')
+            reasons['L7 rules can not be used when a port is "0" (every port)'] = None
         if dns and port.span:
-            refuse(r, path, "DNS rules do not support port ranges")
+            reasons["DNS rules do not support port ranges"] = None
+    for reason in reasons:
+        refuse(r, path, reason)
 
 
 def _tls(r: Report, value: object, path: str) -> None:
