@@ -1300,6 +1300,23 @@ GOOD = [
         """,
         id="cidr-groups-v2alpha1-and-v2",
     ),
+    pytest.param(
+        """\
+        apiVersion: cilium.io/v2
+        kind: CiliumNetworkPolicy
+        metadata: {name: ports, namespace: ns}
+        spec:
+          endpointSelector: {matchLabels: {app: server}}
+          ingress:
+          - toPorts: [{ports: [{port: "80"}]}]
+          - toPorts: [{ports: [{port: "0", protocol: TCP}, {port: "0", endPort: 100}]}]
+          - toPorts: [{ports: [{port: "4096", endPort: 8191}]}]
+          - fromEndpoints: [{}]
+            toPorts: [{}]
+          - icmps: [{fields: [{type: 8}]}]
+        """,
+        id="edge-38-39-40-45-46-ports",
+    ),
 ]
 
 
