@@ -1419,3 +1419,18 @@ def test_dns_rules_beside_refused_ports_do_not_claim_there_is_no_port() -> None:
     assert lines_of(text) == [
         f'10: error: {P}: spec.egress[0].toPorts[0].ports[0].port: must be a string, not an integer: quote it (port: "53"){CRD} (value: 53)'
     ]
+
+
+def test_the_loader_reads_cidrs_as_the_agent_does() -> None:
+    """netip.ParsePrefix keeps an IPv4-mapped prefix IPv6: it never matches an IPv4 address."""
+    text = cnp(
+        "egress:\n- toCIDRSet: [{cidr: '::ffff:10.0.0.0/104', except: ['::ffff:10.1.0.0/112']}]"
+    )
+    docs, _ = parse_text(text, "t.yaml")
+    assert lines_of(text) == []
+    (policy,) = build_cluster(docs, Options(implicit_dns=False)).cilium_policies
+    ((rule,),) = [entry.cidrs for entry in policy.rules[0].entries]
+    assert (str(rule.cidr), [str(e) for e in rule.excepts]) == (
+        "::ffff:a00:0/104",
+        ["::ffff:a01:0/112"],
+    )

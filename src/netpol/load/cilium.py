@@ -12,7 +12,7 @@ from typing import Any
 
 from netpol.load.fields import FieldError, boolean, integer, mapping, sequence, string, string_map
 from netpol.load.policies import selector
-from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.cidr import parse_prefix
 from netpol.model.cilium import (
     ANY_PROTOCOL_NAME,
     SECTIONS,
@@ -169,7 +169,8 @@ def _strings(items: list[Any] | None, field: str) -> tuple[str, ...] | None:
 
 def _network(value: Any, field: str) -> IPNetwork:
     text = string(value, field) or ""
-    network = parse_cidr_sloppy(text)
+    # as the agent reads it (netip.ParsePrefix): an IPv4-mapped prefix stays IPv6
+    network = parse_prefix(text)
     if network is None:
         raise FieldError(field, f"{text!r} is not a CIDR (address/prefix length)", text)
     return network
