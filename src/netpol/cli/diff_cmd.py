@@ -22,6 +22,7 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.views import GRANULARITIES
 from netpol.model.cluster import Cluster
@@ -134,6 +135,7 @@ def command(
         new = load_or_exit(paths[1:], options)
         old_label, new_label = paths[0], paths[1]
     scope = scope_from(params, _both_sides(old, new))
+    progress = progress_for_command()
     report = diff(
         compile_cluster(old, options),
         compile_cluster(new, options),
@@ -143,7 +145,9 @@ def command(
         old_label,
         new_label,
         None if scope.everything else scope.admits,
+        progress,
     )
+    progress.phase("writing")
     if output in ("json", "yaml"):
         echo_json_text(diff_json(report), output)
     elif output == "md":
