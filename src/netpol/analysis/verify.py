@@ -9,7 +9,7 @@ be covered by an ``allow`` expectation (``default: allow`` is the mirror image).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
@@ -20,6 +20,7 @@ from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint
 from netpol.engine.explain import Explanation
 from netpol.engine.ports import ConnectionSet
+from netpol.model.objects import Pod
 from netpol.model.progress import SILENT, Progress
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
@@ -112,6 +113,18 @@ class DefaultResult:
         if explained is not None:
             return list(explained())
         return [v for v in self.violations if v.evidence is not None]
+
+    def touching(self, admits: Callable[[Pod], bool]) -> DefaultResult:
+        """Only the violations with a source or destination pod that ``admits`` keeps."""
+        narrowed = getattr(self.violations, "touching", None)  # DefaultViolations
+        if narrowed is not None:
+            return replace(self, violations=narrowed(admits))  # counted per class pair
+        kept = tuple(
+            v
+            for v in self.violations
+            if any(e.pod is not None and admits(e.pod) for e in (v.src, v.dst))
+        )
+        return replace(self, violations=kept)
 
     @property
     def name(self) -> str:
