@@ -66,6 +66,9 @@ class DefaultViolations(Sequence[DefaultViolation]):
         self._input_order = pods
         self._class_of = partition.class_of_pod
         self._classes = np.array([self._class_of[p.id] for p in self._pods], dtype=np.intp)
+        # per end, which of the sorted pods it admits
+        self._admitted = [self._admitted_by(end) for end in ends]
+        self._length: int | None = None
         ids = self._ids = matrix.ids
         masks, atoms = matrix.table.masks, matrix.atoms
         self._allowed_of = {int(i): atoms.connections(masks[int(i)]) for i in np.unique(ids)}
@@ -160,6 +163,8 @@ class DefaultViolations(Sequence[DefaultViolation]):
         narrowed = object.__new__(DefaultViolations)
         narrowed.__dict__.update(self.__dict__)
         narrowed.ends = (*self.ends, admits)
+        narrowed._admitted = [*self._admitted, self._admitted_by(admits)]
+        narrowed._length = None
         return narrowed
 
     def explained(self) -> list[DefaultViolation]:
@@ -186,7 +191,7 @@ class DefaultViolations(Sequence[DefaultViolation]):
         alone_by_src: dict[str, list[str]] = {}
         for s, d in self._exceptions:
             alone_by_src.setdefault(s, []).append(d)
-        admitted = [np.array([end(p) for p in pods], dtype=bool) for end in self.ends]
+        admitted = self._admitted
         row_class, row = -1, np.zeros(0, dtype=np.intp)
         for i, src in enumerate(pods):
             a = self._class_of[src.id]
@@ -210,8 +215,10 @@ class DefaultViolations(Sequence[DefaultViolation]):
     def _counts(self) -> npt.NDArray[np.int64]:
         """[class, combination of ends]: how many of the class's pods admit just those ends."""
         counts = np.zeros((len(self._ids), 1 << len(self.ends)), dtype=np.int64)
-        for pod in self._pods:
-            counts[self._class_of[pod.id], self._ends_of(pod)] += 1
+        kinds = np.zeros(len(self._pods), dtype=np.intp)
+        for i, admits in enumerate(self._admitted):
+            kinds |= admits.astype(np.intp) << i
+        np.add.at(counts, (self._classes, kinds), 1)
         return counts
 
     def _kept_kinds(self) -> npt.NDArray[np.int64]:
@@ -226,8 +233,13 @@ class DefaultViolations(Sequence[DefaultViolation]):
         return pairs - int(counts[a, -1]) if a == b else pairs
 
     def __len__(self) -> int:
-        """Counted per class pair: the member pairs kept in the violating blocks, minus the
-        pairs decided alone there that do not violate, plus those outside that do."""
+        if self._length is None:
+            self._length = self._count()
+        return self._length
+
+    def _count(self) -> int:
+        """Per class pair: the member pairs kept in the violating blocks, minus the pairs
+        decided alone there that do not violate, plus those outside that do."""
         counts = self._counts()
         reach = self._kept_kinds() @ counts.T  # [x, b]
         total = 0
@@ -244,8 +256,8 @@ class DefaultViolations(Sequence[DefaultViolation]):
                 total += (not alone.extra.is_empty) - in_block
         return total
 
-    def _ends_of(self, pod: Pod) -> int:
-        return sum(1 << i for i, end in enumerate(self.ends) if end(pod))
+    def _admitted_by(self, end: PodTest) -> npt.NDArray[np.bool_]:
+        return np.array([end(p) for p in self._pods], dtype=bool)
 
     @overload
     def __getitem__(self, index: int) -> DefaultViolation: ...
