@@ -71,7 +71,8 @@ class DefaultViolations(Sequence[DefaultViolation]):
         self._length: int | None = None
         ids = self._ids = matrix.ids
         masks, atoms = matrix.table.masks, matrix.atoms
-        self._allowed_of = {int(i): atoms.connections(masks[int(i)]) for i in np.unique(ids)}
+        present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(masks)))  # no sort
+        self._allowed_of = {int(i): atoms.connections(masks[int(i)]) for i in present}
         none = ConnectionSet.none()
         self._extra_of = {i: self._extra(a, none) for i, a in self._allowed_of.items()}
         violating = np.zeros(len(masks), dtype=bool)
