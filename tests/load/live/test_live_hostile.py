@@ -176,23 +176,25 @@ def test_slow_endless_paging_ends_at_the_listing_deadline(
         f"the API server at {apiserver.url} kept paging list pods: stopped after 1s and "
         f"{pages} pages"
     )
-    assert 2 <= pages < 1000
-    assert seconds < 1.0 + 2 * TIMEOUT  # the deadline, then at most one more request
+    assert 2 <= pages <= 1.0 / 0.2 + 1  # each page takes 0.2 s at least: then the deadline
+    assert seconds < 30  # a hang check: the page cap alone takes 200 s
 
 
 def test_the_listing_deadline_is_ten_request_timeouts_by_default(
     apiserver: FakeApiServer, kubeconfig: str
 ) -> None:
     apiserver.hostile, apiserver.delay = "endless-continue", 0.1
-    code, stderr, seconds = _netpol(kubeconfig, "--request-timeout", "0.5")
+    code, stderr, seconds = _netpol(kubeconfig, "--request-timeout", "1")
     assert code == 2, stderr
     assert stderr.count("\n") == 1, stderr[:2000]
     assert re.fullmatch(
         f"error: the API server at {re.escape(apiserver.url)} kept paging list pods: stopped "
-        r"after 5s \(10 times --request-timeout\) and \d+ pages\n",
+        r"after 10s \(10 times --request-timeout\) and \d+ pages\n",
         stderr,
     ), stderr
-    assert seconds < 5 + 0.5 + STARTUP
+    pages = len([r for r in apiserver.requests if r.path == "/api/v1/pods"])
+    assert pages <= 10 / 0.1 + 1  # each page takes 0.1 s at least: then the deadline
+    assert seconds < 60  # a hang check: the page cap alone takes 100 s
 
 
 def test_the_page_cap_leaves_real_listings_alone(apiserver: FakeApiServer, tmp_path: Path) -> None:
