@@ -7,13 +7,14 @@ sends, without the client's slow model objects, and in the form the file loader 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from netpol.load import jsontext
 from netpol.load.live.bounded import RequestDeadline, ResponseTooLarge
-from netpol.load.live.client import Connection, LiveError, client_module
+from netpol.load.live.client import LISTING_TIMEOUTS, Connection, LiveError, client_module
 from netpol.load.paths import format_size
 
 RBAC_DOC = "docs/rbac/netpol-reader.yaml"
@@ -168,6 +169,8 @@ def list_items(
     seen: set[str] = set()  # every continue token of this listing: one again is a cycle
     listed: set[tuple[str, ...] | None] = set()  # identities of the objects listed so far
     restarts = pages = 0
+    # checked before each page, so a listing ends within its deadline plus one request
+    deadline = time.monotonic() + conn.target.listing_deadline
     while True:
         pages += 1
         if pages > conn.target.max_pages:
@@ -175,6 +178,11 @@ def list_items(
                 f"the API server at {conn.server} kept paging list {resource.title}{scope}: "
                 f"stopped after {conn.target.max_pages} pages of {conn.target.page_size}, "
                 "more than any cluster needs"
+            )
+        if pages > 1 and time.monotonic() > deadline:
+            raise LiveError(
+                f"the API server at {conn.server} kept paging list {resource.title}{scope}: "
+                f"stopped after {_deadline_text(conn)} and {pages - 1} pages"
             )
         kwargs: dict[str, Any] = {
             "limit": conn.target.page_size,
@@ -227,6 +235,13 @@ def list_items(
             progress(resource.title, len(items), not token)
         if not token:
             return items
+
+
+def _deadline_text(conn: Connection) -> str:
+    seconds = f"{conn.target.listing_deadline:g}s"
+    if conn.target.listing_timeout is None:
+        return f"{seconds} ({LISTING_TIMEOUTS} times --request-timeout)"
+    return seconds
 
 
 def _identity(item: dict[str, Any]) -> tuple[str, ...] | None:
