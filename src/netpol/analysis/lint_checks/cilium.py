@@ -1,0 +1,427 @@
+"""Cilium pitfalls: rules that read one way and mean another under Cilium (docs/cilium.md;
+Cilium semantics §4.2, §4.5, §5.4, §6.2, §7.2, §8).
+
+Each check reads the policies as written (``cluster.cilium_policies``, and the
+NetworkPolicies when Cilium enforces them) and compares entries through
+``cilium_grants``: no pod pair is ever visited, so lint stays linear in the input's
+rules (a deny is compared with the allows of its direction only).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from netpol.analysis.lint import Finding, LintContext, by_id, check
+from netpol.analysis.lint_checks.cilium_grants import (
+    Grant,
+    PortItem,
+    cilium_grants,
+    entry_path,
+    knp_grants,
+    subnet,
+)
+from netpol.analysis.lint_checks.common import (
+    ERROR,
+    INFO,
+    WARNING,
+    cilium_in_play,
+    workloads_text,
+)
+from netpol.engine.selectors import matches
+from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.cilium import CCNP_KIND, CIDRRule, CiliumEntry, CiliumPolicy
+from netpol.model.diagnostics import Severity
+from netpol.model.objects import Pod
+from netpol.model.policy import IPNetwork
+from netpol.model.wording import first_few
+
+TRAP = "docs/cilium.md, trap"  # its section "The traps" explains each check
+
+
+def _entries(ctx: LintContext) -> Iterator[tuple[CiliumPolicy, str, CiliumEntry]]:
+    """(policy, entry field path, entry) for every entry of every Cilium policy."""
+    for policy in ctx.cluster.cilium_policies:
+        for rule in policy.rules:
+            for entry in rule.entries:
+                yield policy, entry_path(rule, entry), entry
+
+
+def _on(
+    check_id: str,
+    policy: CiliumPolicy,
+    field: str,
+    message: str,
+    severity: Severity | None = None,
+) -> Finding:
+    return by_id(check_id).finding(
+        message, policy.id, policy.source, field, policy=policy.id, severity=severity
+    )
+
+
+def _on_grant(check_id: str, grant: Grant, field: str, message: str, hint: str = "") -> Finding:
+    return by_id(check_id).finding(message, grant.obj, grant.source, field, hint, grant.policy_id)
+
+
+def _grants(ctx: LintContext) -> list[Grant]:
+    """Every entry of every Cilium policy and, as Cilium reads them, every NetworkPolicy
+    rule (computed once for the checks that compare them)."""
+    found = ctx.cache.get("cilium_grants")
+    if found is None:
+        found = [*cilium_grants(ctx.cluster.cilium_policies), *knp_grants(ctx.cluster.policies)]
+        ctx.cache["cilium_grants"] = found
+    return found  # type: ignore[return-value]
+
+
+@check(
+    "cilium-empty-rule",
+    WARNING,
+    "a Cilium allow entry `{}` matches nothing: it denies the direction instead of allowing it",
+    "In a NetworkPolicy, `ingress: [{}]` allows everything. In a CiliumNetworkPolicy or "
+    "CiliumClusterwideNetworkPolicy an entry with no peer field and no `toPorts`/`icmps` "
+    "matches nothing, while its presence switches the direction to default deny: "
+    "`ingress: [{}]` denies all ingress of the pods it selects (the connectivity suite's "
+    "all-ingress-deny). Written as allow-all, it cuts the pods off.",
+    "To allow everything write `fromEntities: [all]` (`toEntities: [all]`), or an L4-only "
+    "entry (`toPorts` with no peer field); to leave the direction alone remove the section; "
+    "if deny-all is the intent, say it with a comment and disable this check.",
+    pitfall=f"{TRAP} '`[{{}}]` denies'",
+)
+def _empty_rule(ctx: LintContext) -> Iterator[Finding]:
+    for policy, field, entry in _entries(ctx):
+        if entry.deny or entry.has_peer_field or entry.has_ports:
+            continue
+        direction = entry.direction.lower()
+        yield _on(
+            "cilium-empty-rule",
+            policy,
+            field,
+            f"{entry.section}[{entry.index}] is `{{}}`: under Cilium it matches no peer, and "
+            f"the rule's {direction} is default-deny, so all {direction} of the pods it "
+            "selects is denied (a NetworkPolicy's `{}` would allow it all)",
+        )
+
+
+def _networks(ctx: LintContext, rule: CIDRRule) -> list[IPNetwork]:
+    """The prefixes a CIDR rule names: its own, or those of the CiliumCIDRGroups it picks."""
+    if rule.cidr is not None:
+        return [rule.cidr]
+    groups = ctx.cluster.cidr_groups
+    if rule.group_ref is not None:
+        return [c for g in groups if g.name == rule.group_ref for c in g.cidrs]
+    assert rule.group_selector is not None
+    return [c for g in groups if matches(rule.group_selector, dict(g.labels)) for c in g.cidrs]
+
+
+def _excepted(address: IPNetwork, excepts: tuple[IPNetwork, ...]) -> bool:
+    """Whether ``address`` (an address or the meeting of two prefixes) lies inside an except."""
+    return any(subnet(address, x) for x in excepts)
+
+
+def _inside(ip: str, network: IPNetwork, excepts: tuple[IPNetwork, ...]) -> bool:
+    address = ipaddress.ip_network(ip)
+    return subnet(address, network) and not _excepted(address, excepts)
+
+
+def _in_cluster(ctx: LintContext, network: IPNetwork, excepts: tuple[IPNetwork, ...]) -> str:
+    """What of the cluster a prefix (less its excepts) covers, in words; "" when nothing."""
+    parts = []
+    pod_cidr = parse_cidr_sloppy(ctx.cluster.pod_cidr)
+    if pod_cidr is not None and pod_cidr.version == network.version and network.overlaps(pod_cidr):
+        meeting = pod_cidr if pod_cidr.prefixlen >= network.prefixlen else network
+        if not _excepted(meeting, excepts):
+            parts.append(f"the pod CIDR {ctx.cluster.pod_cidr}")
+    pods: list[Pod] = [
+        p
+        for p in ctx.cluster.pods
+        if not p.host_network and any(_inside(ip, network, excepts) for ip in p.ips)
+    ]
+    if pods:
+        parts.append(f"the IPs of {len(pods)} pod(s) ({workloads_text(pods)})")
+    nodes = [
+        n.name for n in ctx.cluster.nodes if any(_inside(ip, network, excepts) for ip in n.ips)
+    ]
+    if nodes:
+        parts.append(f"node IPs ({first_few(nodes, 3)})")
+    return " and ".join(parts)
+
+
+def _cidr_message(what: str, covered: str, deny: bool) -> str:
+    effect = "deny" if deny else "allow"
+    return (
+        f"{what} covers {covered}, but Cilium matches CIDRs only against addresses outside "
+        f"the cluster (world): it does not {effect} them"
+    )
+
+
+@check(
+    "cilium-cidr-selects-pods",
+    WARNING,
+    "a CIDR rule or ipBlock aimed at pod or node IPs: under Cilium it matches only the world",
+    "Cilium matches pods by their identity (labels), never by their IP: `toCIDR`, "
+    "`fromCIDRSet`, a CiliumCIDRGroup, and a NetworkPolicy `ipBlock` enforced by Cilium "
+    "match only addresses outside the cluster. A prefix covering the pod CIDR, a pod or a "
+    "node neither allows nor denies them (`toCIDR: 10.0.0.0/8` does not reach pods in "
+    "10.244.0.0/16), deny rules included. A prefix of every address (`0.0.0.0/0`) is a "
+    "note: it is usually meant as the world.",
+    "Select pods with `toEndpoints`/`fromEndpoints` (or namespaceSelector/podSelector), "
+    "nodes with `toEntities: [host, remote-node]` (or `cluster` for both); `except` the "
+    "pod CIDR from prefixes meant for the outside.",
+    pitfall=f"{TRAP} 'CIDR never reaches pods'",
+)
+def _cidr_pods(ctx: LintContext) -> Iterator[Finding]:
+    for policy, _, entry in _entries(ctx):
+        for rule in entry.cidrs or ():
+            for network in _networks(ctx, rule):
+                covered = _in_cluster(ctx, network, rule.excepts)
+                if not covered:
+                    continue
+                yield by_id("cilium-cidr-selects-pods").finding(
+                    _cidr_message(
+                        f"{entry.section}[{entry.index}] {rule.text()}", covered, entry.deny
+                    ),
+                    policy.id,
+                    policy.source,
+                    rule.path,
+                    policy=policy.id,
+                    severity=INFO if network.prefixlen == 0 else None,
+                )
+                break  # one finding per CIDR rule, even for a group of several prefixes
+    if cilium_in_play(ctx):
+        yield from _ip_blocks_pods(ctx)
+
+
+def _ip_blocks_pods(ctx: LintContext) -> Iterator[Finding]:
+    """The NetworkPolicy half: every rule counts, policyTypes or not (Cilium <= 1.20.1,
+    Cilium semantics §8)."""
+    for policy in ctx.cluster.policies:
+        for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
+            word = "from" if direction == "ingress" else "to"
+            for i, rule in enumerate(rules):
+                for j, peer in enumerate(rule.peers):
+                    block = peer.ip_block
+                    if block is None:
+                        continue
+                    covered = _in_cluster(ctx, block.network, block.except_networks)
+                    if not covered:
+                        continue
+                    yield by_id("cilium-cidr-selects-pods").on_policy(
+                        policy,
+                        _cidr_message(f"{word}[{j}] ipBlock {block.text()}", covered, False),
+                        f"spec.{direction}[{i}].{word}[{j}]",
+                        severity=INFO if block.network.prefixlen == 0 else None,
+                    )
+
+
+# entities that cover the nodes and the hostNetwork pods an `{}` endpoint peer misses
+NODE_ENTITIES = ({"all"}, {"cluster"}, {"host", "remote-node"})
+
+
+@check(
+    "cilium-endpoints-not-nodes",
+    INFO,
+    "an endpoint peer `{}` never matches nodes or hostNetwork pods",
+    "`fromEndpoints: [{}]` in a CiliumClusterwideNetworkPolicy selects every pod of every "
+    "namespace, and in a CiliumNetworkPolicy every pod of its namespace, but never a node, "
+    "nor a hostNetwork pod (they carry the node's identity, host or remote-node): traffic "
+    "from kubelets, node-local agents and hostNetwork pods is not matched. A warning when "
+    "the input has hostNetwork pods it would seem to cover, a note otherwise.",
+    "Add `fromEntities: [cluster]` (every pod, node and hostNetwork pod), or "
+    "`[host, remote-node]` for the nodes only, in an entry beside it.",
+    pitfall=f"{TRAP} '`fromEndpoints: [{{}}]` is the namespace only (and never a node)'",
+)
+def _endpoints_not_nodes(ctx: LintContext) -> Iterator[Finding]:
+    host_pods = [p for p in ctx.cluster.pods if p.host_network]
+    for policy in ctx.cluster.cilium_policies:
+        if policy.kind == CCNP_KIND:
+            missed = host_pods
+            if not missed and not ctx.cluster.nodes:
+                continue
+        else:
+            missed = [p for p in host_pods if p.namespace == policy.namespace]
+            if not missed:
+                continue
+        for rule in policy.rules:
+            for entry in rule.entries:
+                if _entities_cover_nodes(rule.entries, entry):
+                    continue
+                for j, selector in enumerate(entry.endpoints or ()):
+                    if not selector.is_empty:
+                        continue
+                    yield _on(
+                        "cilium-endpoints-not-nodes",
+                        policy,
+                        f"{entry_path(rule, entry)}.{entry.prefix}Endpoints[{j}]",
+                        _not_nodes_message(ctx, policy, entry, j, missed),
+                        severity=WARNING if missed else None,
+                    )
+
+
+def _entities_cover_nodes(entries: tuple[CiliumEntry, ...], entry: CiliumEntry) -> bool:
+    """Whether the rule already names the nodes for this entry's section."""
+    named = {e for other in entries if other.section == entry.section for e in other.entities or ()}
+    return any(needed <= named for needed in NODE_ENTITIES)
+
+
+def _not_nodes_message(
+    ctx: LintContext, policy: CiliumPolicy, entry: CiliumEntry, index: int, missed: list[Pod]
+) -> str:
+    scope = "every namespace" if policy.namespace is None else f"namespace {policy.namespace}"
+    if missed:
+        whom = f"the hostNetwork pods {workloads_text(missed)}"
+    else:
+        whom = f"the nodes ({first_few([n.name for n in ctx.cluster.nodes], 3)})"
+    verb = "denies" if entry.deny else "allows"
+    return (
+        f"{entry.section}[{entry.index}] {entry.prefix}Endpoints[{index}] `{{}}` {verb} every "
+        f"pod of {scope} but not {whom}: nodes and hostNetwork pods are host/remote-node, "
+        "never endpoints"
+    )
+
+
+@check(
+    "cilium-allow-denied",
+    WARNING,
+    "an allow that a Cilium deny entry overrides entirely",
+    "In Cilium a matching `ingressDeny`/`egressDeny` entry beats every allow, of a "
+    "CiliumNetworkPolicy, a CiliumClusterwideNetworkPolicy or a NetworkPolicy alike. An "
+    "allow whose every peer and port is denied by a deny entry applying to the same pods "
+    "allows nothing: it is dead, or the deny is broader than meant. Read off the "
+    "manifests: the deny must name the same or fewer pod labels, the same or more peers "
+    "(or none, L4 only, or `all`) and the same or more ports.",
+    "Narrow the deny (peers or ports) so the allow can act, or delete the allow.",
+    pitfall=f"{TRAP} 'An allow shadowed by a deny'",
+)
+def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
+    grants = _grants(ctx)
+    denies = [g for g in grants if g.deny and not g.nothing]
+    if not denies:
+        return
+    for allow in grants:
+        if allow.deny or allow.nothing:
+            continue
+        for deny in denies:
+            if (
+                allow.applies_within(deny)
+                and allow.peers.within(deny.peers)
+                and allow.ports.within(deny.ports)
+            ):
+                yield _on_grant(
+                    "cilium-allow-denied",
+                    allow,
+                    allow.field,
+                    f"{allow.label} allows nothing: {deny.label} denies every peer and port "
+                    "it allows, for the same pods (a deny wins over any allow)",
+                )
+                break
+
+
+@check(
+    "cilium-l7-void",
+    WARNING,
+    "L7 rules on a port another allow already opens at L4: the L7 filter never applies",
+    "When another allow entry (of any policy, NetworkPolicies included) lets the same peers "
+    "reach the same pods on the same port without L7 rules, Cilium allows the connection at "
+    "L4 and the proxy never filters it: 'the layer 7 portions of the latter rule will have "
+    "no effect'. The HTTP paths or DNS names the L7 rule lists look enforced and are not.",
+    "Narrow the L4 allow (other ports, or other peers), or move the L7 rules onto it.",
+    pitfall=f"{TRAP} 'An L7 rule on a port open at L4'",
+)
+def _l7_void(ctx: LintContext) -> Iterator[Finding]:
+    grants = _grants(ctx)
+    opening = [g for g in grants if not g.deny and not g.l4_ports.nothing and not g.peers.nothing]
+    for grant in grants:
+        if grant.deny or grant.peers.nothing or grant.entry is None:
+            continue
+        for index, kinds, ports in grant.l7:
+            if ports.nothing:
+                continue
+            wider = next(
+                (
+                    g
+                    for g in opening
+                    if grant.applies_within(g)
+                    and grant.peers.within(g.peers)
+                    and ports.within(g.l4_ports)
+                ),
+                None,
+            )
+            if wider is None:
+                continue
+            yield _on_grant(
+                "cilium-l7-void",
+                grant,
+                f"{grant.field}.toPorts[{index}]",
+                f"{grant.label} toPorts[{index}]: its {kinds} rules never apply: "
+                f"{wider.label} already allows the same peers on {ports.text()} at L4",
+            )
+
+
+@check(
+    "cilium-policy-types-enforced",
+    ERROR,
+    "a NetworkPolicy with rules for a direction its policyTypes leaves out: Cilium enforces them",
+    "Upstream, rules of a direction missing from an explicit `policyTypes` are ignored. "
+    "Cilium up to 1.20.1 translates them anyway (cilium/cilium#48703): `policyTypes: "
+    "[Egress]` with an `ingress:` list makes its pods ingress-isolated, allowing only those "
+    "rules. The same manifest isolates on one Cilium version and not on the next.",
+    "Add the direction to policyTypes if the rules are meant, or delete them.",
+    pitfall=f"{TRAP} 'A NetworkPolicy whose `policyTypes` Cilium ignores'",
+)
+def _policy_types(ctx: LintContext) -> Iterator[Finding]:
+    if not cilium_in_play(ctx):
+        return
+    for policy in ctx.cluster.policies:
+        for direction, rules in (("Ingress", policy.ingress), ("Egress", policy.egress)):
+            if not rules or direction in policy.policy_types:
+                continue
+            yield by_id("cilium-policy-types-enforced").on_policy(
+                policy,
+                f"policyTypes [{', '.join(policy.policy_types)}] leaves out {direction}, but "
+                f"the policy has {len(rules)} {direction.lower()} rule(s): Cilium up to 1.20.1 "
+                f"enforces them (its pods become {direction.lower()}-isolated), upstream "
+                "ignores them",
+                f"spec.{direction.lower()}",
+            )
+
+
+def _dns_proxied(grant: Grant) -> bool:
+    """Whether an egress allow sends DNS (port 53) through the proxy with L7 DNS rules."""
+    port = PortItem("UDP", 53, 53)
+    tcp = PortItem("TCP", 53, 53)
+    return any(
+        "dns" in kinds.split(",") and any(port.within(i) or tcp.within(i) for i in ports.items)
+        for _, kinds, ports in grant.l7
+    )
+
+
+@check(
+    "cilium-fqdn-without-dns-proxy",
+    WARNING,
+    "toFQDNs without an L7 DNS rule for the same pods: the FQDN rule allows nothing",
+    "Cilium learns the addresses of `toFQDNs` names from the DNS answers its proxy sees. "
+    "The proxy sees them only for pods with an egress allow on port 53 carrying "
+    "`rules: {dns: [...]}`. Without one, no name is ever resolved and the FQDN rule "
+    "allows nothing (while its egress entry still turns egress default deny on).",
+    "Add an egress entry to kube-dns on port 53 (UDP and TCP) with "
+    '`rules: {dns: [{matchPattern: "*"}]}` for the same pods (the same rule is simplest).',
+    pitfall=f"{TRAP} '`toFQDNs` without DNS visibility'",
+)
+def _fqdn_without_dns(ctx: LintContext) -> Iterator[Finding]:
+    grants = _grants(ctx)
+    dns = [g for g in grants if not g.deny and g.direction == "Egress" and _dns_proxied(g)]
+    for grant in grants:
+        entry = grant.entry
+        if entry is None or not entry.fqdns or grant.deny or grant.nothing:
+            continue
+        if any(grant.applies_within(d) for d in dns):
+            continue
+        names = first_few([f.text() for f in entry.fqdns], 3)
+        yield _on_grant(
+            "cilium-fqdn-without-dns-proxy",
+            grant,
+            f"{grant.field}.toFQDNs",
+            f"{grant.label} toFQDNs ({names}) allows nothing: no egress rule of the same "
+            "pods sends DNS on port 53 through Cilium's proxy (`rules: {dns: ...}`), so the "
+            "names are never resolved",
+        )
