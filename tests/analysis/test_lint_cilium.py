@@ -8,14 +8,18 @@ import ipaddress
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import cluster_from_yaml
 
 from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import Finding, run_checks
 from netpol.analysis.lint_checks.cilium_grants import (
+    Grant,
     Peers,
     PortItem,
     Ports,
+    SubjectIndex,
     cilium_port_items,
     requirements,
     selector_covers,
@@ -26,6 +30,7 @@ from netpol.engine.compile import compile_cluster
 from netpol.model.cilium import CIDRRule
 from netpol.model.options import PROFILES, Options
 from netpol.model.selectors import LabelSelector, Requirement
+from netpol.model.source import Source
 from netpol.render.sarif import lint_sarif
 
 REPORTED = {c.id for c in CHECKS if c.id.startswith("cilium-")} | {
@@ -684,3 +689,44 @@ def test_a_port_item_spreads_any_over_the_three_protocols() -> None:
         PortItem("UDP", 53, 53),
         PortItem("SCTP", 53, 53),
     )
+
+
+LABELS = st.sampled_from(["app", "tier", "io.kubernetes.pod.namespace"])
+VALUES = st.sampled_from(["a", "b"])
+REQUIREMENT = st.one_of(
+    st.builds(lambda k, v: Requirement(k, "In", (v,)), LABELS, VALUES),
+    st.builds(lambda k: Requirement(k, "In", ("a", "b")), LABELS),
+    st.builds(lambda k: Requirement(k, "Exists"), LABELS),
+    st.builds(lambda k, v: Requirement(k, "NotIn", (v,)), LABELS, VALUES),
+)
+SUBJECT = st.lists(REQUIREMENT, max_size=3).map(
+    lambda rs: requirements(LabelSelector(match_expressions=tuple(rs)))
+)
+
+
+def grant(subject: frozenset[tuple[str, str, tuple[str, ...]]], name: str) -> Grant:
+    return Grant(
+        label=name,
+        obj=name,
+        policy_id=name,
+        source=Source("test.yaml"),
+        field="spec.ingress[0]",
+        direction="Ingress",
+        deny=True,
+        subject=subject,
+        peers=Peers(every=True),
+        ports=Ports(True),
+        l4_ports=Ports(True),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SUBJECT, max_size=8), SUBJECT)
+def test_the_subject_index_finds_what_comparing_every_pair_finds(
+    filed: list[frozenset[tuple[str, str, tuple[str, ...]]]],
+    asking: frozenset[tuple[str, str, tuple[str, ...]]],
+) -> None:
+    grants = [grant(s, f"g{i}") for i, s in enumerate(filed)]
+    me = grant(asking, "me")
+    found = [g.label for g in SubjectIndex(grants).covering(me)]
+    assert found == [g.label for g in grants if selector_covers(g.subject, asking)]

@@ -16,6 +16,8 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.cilium_grants import (
     Grant,
     PortItem,
+    Selector,
+    SubjectIndex,
     cilium_grants,
     entry_path,
     knp_grants,
@@ -66,11 +68,27 @@ def _on_grant(check_id: str, grant: Grant, field: str, message: str, hint: str =
 def _grants(ctx: LintContext) -> list[Grant]:
     """Every entry of every Cilium policy and, as Cilium reads them, every NetworkPolicy
     rule (computed once for the checks that compare them)."""
-    found = ctx.cache.get("cilium_grants")
-    if found is None:
-        found = [*cilium_grants(ctx.cluster.cilium_policies), *knp_grants(ctx.cluster.policies)]
-        ctx.cache["cilium_grants"] = found
-    return found  # type: ignore[return-value]
+    cached = ctx.cache.get("cilium_grants")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: list[Grant] = []
+    if ctx.cluster.cilium_policies:  # every comparison starts from a Cilium entry
+        found += cilium_grants(ctx.cluster.cilium_policies)
+        found += knp_grants(ctx.cluster.policies)
+    ctx.cache["cilium_grants"] = found
+    return found
+
+
+Shape = tuple[object, ...]
+
+
+def _distinct(grants: list[Grant], ports: str = "ports") -> dict[Shape, Grant]:
+    """The first grant of each (direction, subject, peers, ports): copies of a policy, or
+    of one entry in many policies, are compared once (lint stays linear in copies)."""
+    found: dict[Shape, Grant] = {}
+    for g in grants:
+        found.setdefault((g.direction, g.subject, g.peers, getattr(g, ports)), g)
+    return found
 
 
 @check(
@@ -294,26 +312,32 @@ def _not_nodes_message(
 )
 def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
     grants = _grants(ctx)
-    denies = [g for g in grants if g.deny and not g.nothing]
-    if not denies:
+    denies = SubjectIndex(_distinct([g for g in grants if g.deny and not g.nothing]).values())
+    if not denies.grants:
         return
+    known: dict[Shape, Grant | None] = {}
     for allow in grants:
         if allow.deny or allow.nothing:
             continue
-        for deny in denies:
-            if (
-                allow.applies_within(deny)
-                and allow.peers.within(deny.peers)
-                and allow.ports.within(deny.ports)
-            ):
-                yield _on_grant(
-                    "cilium-allow-denied",
-                    allow,
-                    allow.field,
-                    f"{allow.label} allows nothing: {deny.label} denies every peer and port "
-                    "it allows, for the same pods (a deny wins over any allow)",
-                )
-                break
+        shape = (allow.direction, allow.subject, allow.peers, allow.ports)
+        if shape not in known:
+            known[shape] = next(
+                (
+                    d
+                    for d in denies.covering(allow)
+                    if allow.peers.within(d.peers) and allow.ports.within(d.ports)
+                ),
+                None,
+            )
+        deny = known[shape]
+        if deny is not None:
+            yield _on_grant(
+                "cilium-allow-denied",
+                allow,
+                allow.field,
+                f"{allow.label} allows nothing: {deny.label} denies every peer and port "
+                "it allows, for the same pods (a deny wins over any allow)",
+            )
 
 
 @check(
@@ -330,22 +354,25 @@ def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
 def _l7_void(ctx: LintContext) -> Iterator[Finding]:
     grants = _grants(ctx)
     opening = [g for g in grants if not g.deny and not g.l4_ports.nothing and not g.peers.nothing]
+    distinct = SubjectIndex(_distinct(opening, "l4_ports").values())
+    known: dict[Shape, Grant | None] = {}
     for grant in grants:
         if grant.deny or grant.peers.nothing or grant.entry is None:
             continue
         for index, kinds, ports in grant.l7:
             if ports.nothing:
                 continue
-            wider = next(
-                (
-                    g
-                    for g in opening
-                    if grant.applies_within(g)
-                    and grant.peers.within(g.peers)
-                    and ports.within(g.l4_ports)
-                ),
-                None,
-            )
+            shape = (grant.direction, grant.subject, grant.peers, ports)
+            if shape not in known:
+                known[shape] = next(
+                    (
+                        g
+                        for g in distinct.covering(grant)
+                        if grant.peers.within(g.peers) and ports.within(g.l4_ports)
+                    ),
+                    None,
+                )
+            wider = known[shape]
             if wider is None:
                 continue
             yield _on_grant(
@@ -409,12 +436,21 @@ def _dns_proxied(grant: Grant) -> bool:
 )
 def _fqdn_without_dns(ctx: LintContext) -> Iterator[Finding]:
     grants = _grants(ctx)
-    dns = [g for g in grants if not g.deny and g.direction == "Egress" and _dns_proxied(g)]
+    dns = SubjectIndex(
+        {
+            g.subject: g
+            for g in grants
+            if not g.deny and g.direction == "Egress" and _dns_proxied(g)
+        }.values()
+    )
+    seen: dict[Selector, bool] = {}
     for grant in grants:
         entry = grant.entry
         if entry is None or not entry.fqdns or grant.deny or grant.nothing:
             continue
-        if any(grant.applies_within(d) for d in dns):
+        if grant.subject not in seen:
+            seen[grant.subject] = next(dns.covering(grant), None) is not None
+        if seen[grant.subject]:
             continue
         names = first_few([f.text() for f in entry.fqdns], 3)
         yield _on_grant(

@@ -12,7 +12,7 @@ input would show. So the checks built on it never report what is not there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 
@@ -302,6 +302,40 @@ class Grant:
     def applies_within(self, other: Grant) -> bool:
         """Whether ``other`` applies to every pod this one applies to, same direction."""
         return self.direction == other.direction and selector_covers(other.subject, self.subject)
+
+
+class SubjectIndex:
+    """Grants found by the pods they apply to, without comparing every pair.
+
+    A subject covers another only if each of its requirements follows from one on the
+    same key; a single-value ``In`` (what ``matchLabels`` writes) follows only from the
+    very same requirement. So each grant is filed under one such requirement of its
+    subject (a label other than the namespace when it has one), and the candidates for
+    a subject are the grants filed under one of its own requirements, plus the few
+    without any (``{}``, expressions only). Each candidate is then checked in full.
+    """
+
+    def __init__(self, grants: Iterable[Grant]) -> None:
+        self.grants = list(grants)
+        self.filed: dict[Req, list[int]] = {}
+        self.loose: list[int] = []
+        for i, grant in enumerate(self.grants):
+            singles = sorted(r for r in grant.subject if r[1] == "In" and len(r[2]) == 1)
+            if not singles:
+                self.loose.append(i)
+                continue
+            labels = [r for r in singles if r[0] != NAMESPACE_KEY]
+            self.filed.setdefault((labels or singles)[0], []).append(i)
+
+    def covering(self, grant: Grant) -> Iterator[Grant]:
+        """The grants of ``grant``'s direction that apply to every pod it applies to,
+        in input order."""
+        found = set(self.loose)
+        for requirement in grant.subject:
+            found.update(self.filed.get(requirement, ()))
+        for i in sorted(found):
+            if grant.applies_within(self.grants[i]):
+                yield self.grants[i]
 
 
 def entry_path(rule: CiliumRule, entry: CiliumEntry) -> str:
