@@ -99,6 +99,20 @@ EMPTY_RULE = [
             )
         ],
     ),
+    (
+        "ingress [{}] without default deny",
+        cilium_policy("web", WEB + "  enableDefaultDeny: {ingress: false}\n  ingress:\n    - {}\n"),
+        [
+            (
+                "cilium-empty-rule",
+                "warning",
+                "spec.ingress[0]",
+                "ingress[0] is `{}`: under Cilium it matches no peer, and with "
+                "enableDefaultDeny.ingress false it changes nothing (a NetworkPolicy's `{}` "
+                "would allow it all)",
+            )
+        ],
+    ),
     ("a deny [{}]", cilium_policy("web", WEB + "  ingressDeny:\n    - {}\n"), []),
     (
         "L4 only: every peer on a port",

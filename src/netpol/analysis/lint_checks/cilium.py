@@ -32,7 +32,7 @@ from netpol.analysis.lint_checks.common import (
 )
 from netpol.engine.selectors import matches
 from netpol.model.cidr import parse_cidr_sloppy
-from netpol.model.cilium import CCNP_KIND, CIDRRule, CiliumEntry, CiliumPolicy
+from netpol.model.cilium import CCNP_KIND, CIDRRule, CiliumEntry, CiliumPolicy, CiliumRule
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import Pod
 from netpol.model.policy import IPNetwork
@@ -41,12 +41,12 @@ from netpol.model.wording import first_few
 TRAP = "docs/cilium.md, trap"  # its section "The traps" explains each check
 
 
-def _entries(ctx: LintContext) -> Iterator[tuple[CiliumPolicy, str, CiliumEntry]]:
-    """(policy, entry field path, entry) for every entry of every Cilium policy."""
+def _entries(ctx: LintContext) -> Iterator[tuple[CiliumPolicy, CiliumRule, CiliumEntry]]:
+    """(policy, rule, entry) for every entry of every Cilium policy."""
     for policy in ctx.cluster.cilium_policies:
         for rule in policy.rules:
             for entry in rule.entries:
-                yield policy, entry_path(rule, entry), entry
+                yield policy, rule, entry
 
 
 def _on(
@@ -106,17 +106,23 @@ def _distinct(grants: list[Grant], ports: str = "ports") -> dict[Shape, Grant]:
     pitfall=f"{TRAP} '`[{{}}]` denies'",
 )
 def _empty_rule(ctx: LintContext) -> Iterator[Finding]:
-    for policy, field, entry in _entries(ctx):
+    for policy, rule, entry in _entries(ctx):
         if entry.deny or entry.has_peer_field or entry.has_ports:
             continue
         direction = entry.direction.lower()
+        if rule.default_deny(entry.direction):
+            effect = (
+                f"the rule's {direction} is default-deny, so all {direction} of the pods it "
+                "selects is denied"
+            )
+        else:
+            effect = f"with enableDefaultDeny.{direction} false it changes nothing"
         yield _on(
             "cilium-empty-rule",
             policy,
-            field,
+            entry_path(rule, entry),
             f"{entry.section}[{entry.index}] is `{{}}`: under Cilium it matches no peer, and "
-            f"the rule's {direction} is default-deny, so all {direction} of the pods it "
-            "selects is denied (a NetworkPolicy's `{}` would allow it all)",
+            f"{effect} (a NetworkPolicy's `{{}}` would allow it all)",
         )
 
 
