@@ -36,6 +36,7 @@ from netpol.render.sarif import lint_sarif
 REPORTED = {c.id for c in CHECKS if c.id.startswith("cilium-")} | {
     "rules-ignored",
     "ipblock-covers-pods",
+    "tier-rule-shadowed",  # never on Cilium's rules: they have no order
 }
 
 
@@ -402,6 +403,43 @@ ALLOW_DENIED = [
         [],
     ),
 ]
+
+SERVICE_ACCOUNT = "{matchLabels: {io.cilium.k8s.policy.serviceaccount: default}}"
+
+
+def test_what_only_the_pods_show_is_found_on_the_engine_fill() -> None:
+    # Every pod of x runs as the default account: the deny and the L4 allow cover the
+    # other entries for these pods, which selectors alone cannot tell.
+    text = cilium_policy(
+        "web",
+        WEB
+        + f"  ingress:\n    - {API_8080}\n"
+        + f"  ingressDeny:\n    - fromEndpoints: [{SERVICE_ACCOUNT}]\n",
+    ) + cilium_policy(
+        "api",
+        "  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n"
+        + f'    - {{fromEndpoints: [{SERVICE_ACCOUNT}], toPorts: [{{ports: [{{port: "5678"}}]}}]}}\n'
+        + L7_RULE.replace("app: api", "app: web").replace("8080", "5678"),
+    )
+    assert seen(text) == [
+        (
+            "cilium-allow-denied",
+            "warning",
+            "spec.ingress[0]",
+            "CiliumNetworkPolicy x/web ingress[0] allows nothing to the input's pods (x/web): "
+            "all it matches is denied first by CiliumNetworkPolicy x/web ingressDeny[0] (a "
+            "deny wins over any allow)",
+        ),
+        (
+            "cilium-l7-void",
+            "warning",
+            "spec.ingress[1]",
+            "CiliumNetworkPolicy x/api ingress[1]: its L7 rules never apply to the input's "
+            "pods (x/api): all it matches is allowed at L4 first by CiliumNetworkPolicy x/api "
+            "ingress[0]",
+        ),
+    ]
+
 
 L7_RULE = (
     "    - fromEndpoints: [{matchLabels: {app: api}}]\n"

@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
+from netpol.analysis.lint_checks.cilium_fill import DeadAllow, dead_allows
 from netpol.analysis.lint_checks.cilium_grants import (
     Grant,
     PortItem,
@@ -311,8 +312,9 @@ def _not_nodes_message(
     "CiliumNetworkPolicy, a CiliumClusterwideNetworkPolicy or a NetworkPolicy alike. An "
     "allow whose every peer and port is denied by a deny entry applying to the same pods "
     "allows nothing: it is dead, or the deny is broader than meant. Read off the "
-    "manifests: the deny must name the same or fewer pod labels, the same or more peers "
-    "(or none, L4 only, or `all`) and the same or more ports.",
+    "manifests (the deny names the same or fewer pod labels, the same or more peers, or "
+    "none, or `all`, and the same or more ports), and, for covers only the input's pods "
+    "show, off the engine's evaluation per endpoint class.",
     "Narrow the deny (peers or ports) so the allow can act, or delete the allow.",
     pitfall=f"{TRAP} 'An allow shadowed by a deny'",
 )
@@ -320,8 +322,9 @@ def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
     grants = _grants(ctx)
     denies = SubjectIndex(_distinct([g for g in grants if g.deny and not g.nothing]).values())
     if not denies.grants:
-        return
+        return  # no deny at all: nothing is denied first either
     known: dict[Shape, Grant | None] = {}
+    reported: set[tuple[str, str]] = set()
     for allow in grants:
         if allow.deny or allow.nothing:
             continue
@@ -337,6 +340,7 @@ def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
             )
         deny = known[shape]
         if deny is not None:
+            reported.add((allow.obj, allow.field))
             yield _on_grant(
                 "cilium-allow-denied",
                 allow,
@@ -344,6 +348,21 @@ def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
                 f"{allow.label} allows nothing: {deny.label} denies every peer and port "
                 "it allows, for the same pods (a deny wins over any allow)",
             )
+    for dead in dead_allows(ctx, "cilium-allow-denied"):
+        if dead.allowed_by or not dead.denied_by or (dead.policy.id, dead.field) in reported:
+            continue
+        yield _on_dead(
+            "cilium-allow-denied",
+            dead,
+            f"{dead.label} allows nothing to the input's pods ({dead.workloads}): all it "
+            f"matches is denied first by {first_few(list(dead.denied_by), 3)} (a deny wins "
+            "over any allow)",
+        )
+
+
+def _on_dead(check_id: str, dead: DeadAllow, message: str) -> Finding:
+    policy = dead.policy
+    return by_id(check_id).finding(message, policy.id, policy.source, dead.field, "", policy.id)
 
 
 @check(
@@ -353,7 +372,8 @@ def _allow_denied(ctx: LintContext) -> Iterator[Finding]:
     "When another allow entry (of any policy, NetworkPolicies included) lets the same peers "
     "reach the same pods on the same port without L7 rules, Cilium allows the connection at "
     "L4 and the proxy never filters it: 'the layer 7 portions of the latter rule will have "
-    "no effect'. The HTTP paths or DNS names the L7 rule lists look enforced and are not.",
+    "no effect'. The HTTP paths or DNS names the L7 rule lists look enforced and are not. "
+    "Read off the manifests, and off the engine's evaluation per endpoint class.",
     "Narrow the L4 allow (other ports, or other peers), or move the L7 rules onto it.",
     pitfall=f"{TRAP} 'An L7 rule on a port open at L4'",
 )
@@ -362,6 +382,7 @@ def _l7_void(ctx: LintContext) -> Iterator[Finding]:
     opening = [g for g in grants if not g.deny and not g.l4_ports.nothing and not g.peers.nothing]
     distinct = SubjectIndex(_distinct(opening, "l4_ports").values())
     known: dict[Shape, Grant | None] = {}
+    reported: set[tuple[str, str]] = set()
     for grant in grants:
         if grant.deny or grant.peers.nothing or grant.entry is None:
             continue
@@ -381,6 +402,7 @@ def _l7_void(ctx: LintContext) -> Iterator[Finding]:
             wider = known[shape]
             if wider is None:
                 continue
+            reported.add((grant.obj, grant.field))
             yield _on_grant(
                 "cilium-l7-void",
                 grant,
@@ -388,6 +410,15 @@ def _l7_void(ctx: LintContext) -> Iterator[Finding]:
                 f"{grant.label} toPorts[{index}]: its {kinds} rules never apply: "
                 f"{wider.label} already allows the same peers on {ports.text()} at L4",
             )
+    for dead in dead_allows(ctx, "cilium-l7-void"):
+        if not dead.l7 or not dead.allowed_by or (dead.policy.id, dead.field) in reported:
+            continue
+        yield _on_dead(
+            "cilium-l7-void",
+            dead,
+            f"{dead.label}: its L7 rules never apply to the input's pods ({dead.workloads}): "
+            f"all it matches is allowed at L4 first by {first_few(list(dead.allowed_by), 3)}",
+        )
 
 
 @check(
@@ -402,9 +433,10 @@ def _l7_void(ctx: LintContext) -> Iterator[Finding]:
     pitfall=f"{TRAP} 'A NetworkPolicy whose `policyTypes` Cilium ignores'",
 )
 def _policy_types(ctx: LintContext) -> Iterator[Finding]:
-    if not cilium_in_play(ctx):
+    if ctx.cc.profile.honours_policy_types:
         return
-    for policy in ctx.cluster.policies:
+    # as written: the compiled cluster reads them as this Cilium does (types added)
+    for policy in ctx.cc.input_cluster.policies:
         for direction, rules in (("Ingress", policy.ingress), ("Egress", policy.egress)):
             if not rules or direction in policy.policy_types:
                 continue

@@ -27,7 +27,7 @@ SYSTEM_NAMESPACE_PREFIX = "kube-"
 def cilium_in_play(ctx: LintContext) -> bool:
     """Whether Cilium enforces the input: it holds Cilium policies, or asks for the profile
     (NetworkPolicy checks that depend on the CNI then speak for Cilium)."""
-    return ctx.cc.profile.name == "cilium" or bool(ctx.cluster.cilium_policies)
+    return ctx.cc.profile.cilium_identity or bool(ctx.cluster.cilium_policies)
 
 
 def peer_word(direction: str) -> str:

@@ -9,7 +9,6 @@ from netpol.analysis.lint_checks.common import (
     ERROR,
     INFO,
     WARNING,
-    cilium_in_play,
     policies_applying,
     rules_path,
     subject_pods,
@@ -97,7 +96,7 @@ def _egress_implies_ingress(ctx: LintContext) -> Iterator[Finding]:
     pitfall="spec 4.1, 5.8; edge cases 21-22",
 )
 def _rules_ignored(ctx: LintContext) -> Iterator[Finding]:
-    if cilium_in_play(ctx):
+    if not ctx.cc.profile.honours_policy_types:
         return  # Cilium <= 1.20.1 enforces them: cilium-policy-types-enforced says so
     me = by_id("rules-ignored")
     for compiled in ctx.cc.policies:
