@@ -782,3 +782,31 @@ def test_the_subject_index_finds_what_comparing_every_pair_finds(
     me = grant(asking, "me")
     found = [g.label for g in SubjectIndex(grants).covering(me)]
     assert found == [g.label for g in grants if selector_covers(g.subject, asking)]
+
+
+def isolation(text: str) -> list[str]:
+    options = Options(implicit_dns=False)
+    cc = compile_cluster(cluster_from_yaml(BASE + text, options), options)
+    wanted = ("pods-not-isolated", "namespace-without-default-deny")
+    return [f.message for f in run_checks(cc, CHECKS).findings if f.check in wanted]
+
+
+def test_a_cilium_rule_isolates_like_a_network_policy() -> None:
+    web_only = cilium_policy("web", WEB + "  ingress:\n    - fromEntities: [all]\n")
+    assert isolation(web_only) == [
+        "x/api: not ingress-isolated, while 1 other pod(s) of x are",
+        "namespace x has no default-deny for ingress and egress",
+        "namespace z has no default-deny for ingress and egress",
+    ]
+    whole_x = cilium_policy(
+        "all", "  endpointSelector: {}\n  ingress: [{fromEntities: [cluster]}]\n"
+    )
+    assert isolation(whole_x) == [
+        "namespace x has no default-deny for egress",
+        "namespace z has no default-deny for ingress and egress",
+    ]
+    not_isolating = whole_x.replace("spec:\n", "spec:\n  enableDefaultDeny: {ingress: false}\n")
+    assert isolation(not_isolating) == [
+        "namespace x has no default-deny for ingress and egress",
+        "namespace z has no default-deny for ingress and egress",
+    ]
