@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -32,6 +33,7 @@ from netpol.model.options import PROFILES, Options
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.model.source import Source
 from netpol.render.sarif import lint_sarif
+from netpol.validate.pipeline import load_cluster
 
 REPORTED = {c.id for c in CHECKS if c.id.startswith("cilium-")} | {
     "rules-ignored",
@@ -810,3 +812,25 @@ def test_a_cilium_rule_isolates_like_a_network_policy() -> None:
         "namespace x has no default-deny for ingress and egress",
         "namespace z has no default-deny for ingress and egress",
     ]
+
+
+PITFALLS = Path(__file__).resolve().parents[2] / "examples" / "three-tier-cilium-pitfalls"
+PLANTED = {
+    "10-pitfall-empty-ingress-rule.yaml": "cilium-empty-rule",
+    "11-pitfall-cidr-to-pods.yaml": "cilium-cidr-selects-pods",
+    "12-pitfall-ccnp-empty-selector-for-nodes.yaml": "cilium-endpoints-not-nodes",
+    "13-pitfall-allow-shadowed-by-deny.yaml": "cilium-allow-denied",
+    "14-pitfall-l7-on-a-port-open-at-l4.yaml": "cilium-l7-void",
+    "15-pitfall-policytypes-ignored.yaml": "cilium-policy-types-enforced",
+    "16-pitfall-fqdn-without-dns-visibility.yaml": "cilium-fqdn-without-dns-proxy",
+}
+
+
+@pytest.mark.skipif(not PITFALLS.is_dir(), reason="examples/three-tier-cilium-pitfalls not merged")
+def test_each_planted_pitfall_is_flagged_by_its_check() -> None:
+    options = Options()
+    result = load_cluster([str(PITFALLS)], options)
+    assert result.ok, [d.one_line() for d in result.diagnostics]
+    findings = run_checks(compile_cluster(result.cluster, options), CHECKS).findings
+    flagged = {(Path(f.path).name, f.check) for f in findings if f.check.startswith("cilium-")}
+    assert flagged == set(PLANTED.items())
