@@ -3,16 +3,17 @@ Cilium semantics §4.2, §4.5, §5.4, §6.2, §7.2, §8).
 
 Each check reads the policies as written (``cluster.cilium_policies``, and the
 NetworkPolicies when Cilium enforces them) and compares entries through
-``cilium_grants``: no pod pair is ever visited, so lint stays linear in the input's
-rules (a deny is compared with the allows of its direction only).
+``cilium_grants`` (an entry only with those filed under its subject's own terms), then,
+for covers only the pods show, reads the engine's fill per endpoint class
+(``cilium_fill``): no pod pair is ever visited.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
+from netpol.analysis.lint_checks.cilium_addresses import in_cluster, networks_of
 from netpol.analysis.lint_checks.cilium_fill import DeadAllow, dead_allows
 from netpol.analysis.lint_checks.cilium_grants import (
     Grant,
@@ -22,7 +23,6 @@ from netpol.analysis.lint_checks.cilium_grants import (
     cilium_grants,
     entry_path,
     knp_grants,
-    subnet,
 )
 from netpol.analysis.lint_checks.common import (
     ERROR,
@@ -31,12 +31,9 @@ from netpol.analysis.lint_checks.common import (
     cilium_in_play,
     workloads_text,
 )
-from netpol.engine.selectors import matches
-from netpol.model.cidr import parse_cidr_sloppy
-from netpol.model.cilium import CCNP_KIND, CIDRRule, CiliumEntry, CiliumPolicy, CiliumRule
+from netpol.model.cilium import CCNP_KIND, CiliumEntry, CiliumPolicy, CiliumRule
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import Pod
-from netpol.model.policy import IPNetwork
 from netpol.model.wording import first_few
 
 TRAP = "docs/cilium.md, trap"  # its section "The traps" explains each check
@@ -62,8 +59,8 @@ def _on(
     )
 
 
-def _on_grant(check_id: str, grant: Grant, field: str, message: str, hint: str = "") -> Finding:
-    return by_id(check_id).finding(message, grant.obj, grant.source, field, hint, grant.policy_id)
+def _on_grant(check_id: str, grant: Grant, field: str, message: str) -> Finding:
+    return by_id(check_id).finding(message, grant.obj, grant.source, field, "", grant.policy_id)
 
 
 def _grants(ctx: LintContext) -> list[Grant]:
@@ -127,50 +124,6 @@ def _empty_rule(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-def _networks(ctx: LintContext, rule: CIDRRule) -> list[IPNetwork]:
-    """The prefixes a CIDR rule names: its own, or those of the CiliumCIDRGroups it picks."""
-    if rule.cidr is not None:
-        return [rule.cidr]
-    groups = ctx.cluster.cidr_groups
-    if rule.group_ref is not None:
-        return [c for g in groups if g.name == rule.group_ref for c in g.cidrs]
-    assert rule.group_selector is not None
-    return [c for g in groups if matches(rule.group_selector, dict(g.labels)) for c in g.cidrs]
-
-
-def _excepted(address: IPNetwork, excepts: tuple[IPNetwork, ...]) -> bool:
-    """Whether ``address`` (an address or the meeting of two prefixes) lies inside an except."""
-    return any(subnet(address, x) for x in excepts)
-
-
-def _inside(ip: str, network: IPNetwork, excepts: tuple[IPNetwork, ...]) -> bool:
-    address = ipaddress.ip_network(ip)
-    return subnet(address, network) and not _excepted(address, excepts)
-
-
-def _in_cluster(ctx: LintContext, network: IPNetwork, excepts: tuple[IPNetwork, ...]) -> str:
-    """What of the cluster a prefix (less its excepts) covers, in words; "" when nothing."""
-    parts = []
-    pod_cidr = parse_cidr_sloppy(ctx.cluster.pod_cidr)
-    if pod_cidr is not None and pod_cidr.version == network.version and network.overlaps(pod_cidr):
-        meeting = pod_cidr if pod_cidr.prefixlen >= network.prefixlen else network
-        if not _excepted(meeting, excepts):
-            parts.append(f"the pod CIDR {ctx.cluster.pod_cidr}")
-    pods: list[Pod] = [
-        p
-        for p in ctx.cluster.pods
-        if not p.host_network and any(_inside(ip, network, excepts) for ip in p.ips)
-    ]
-    if pods:
-        parts.append(f"the IPs of {len(pods)} pod(s) ({workloads_text(pods)})")
-    nodes = [
-        n.name for n in ctx.cluster.nodes if any(_inside(ip, network, excepts) for ip in n.ips)
-    ]
-    if nodes:
-        parts.append(f"node IPs ({first_few(nodes, 3)})")
-    return " and ".join(parts)
-
-
 def _cidr_message(what: str, covered: str, deny: bool) -> str:
     effect = "deny" if deny else "allow"
     return (
@@ -197,8 +150,8 @@ def _cidr_message(what: str, covered: str, deny: bool) -> str:
 def _cidr_pods(ctx: LintContext) -> Iterator[Finding]:
     for policy, _, entry in _entries(ctx):
         for rule in entry.cidrs or ():
-            for network in _networks(ctx, rule):
-                covered = _in_cluster(ctx, network, rule.excepts)
+            for network in networks_of(ctx, rule):
+                covered = in_cluster(ctx, network, rule.excepts)
                 if not covered:
                     continue
                 yield by_id("cilium-cidr-selects-pods").finding(
@@ -227,7 +180,7 @@ def _ip_blocks_pods(ctx: LintContext) -> Iterator[Finding]:
                     block = peer.ip_block
                     if block is None:
                         continue
-                    covered = _in_cluster(ctx, block.network, block.except_networks)
+                    covered = in_cluster(ctx, block.network, block.except_networks)
                     if not covered:
                         continue
                     yield by_id("cilium-cidr-selects-pods").on_policy(

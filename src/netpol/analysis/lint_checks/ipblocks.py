@@ -21,7 +21,7 @@ from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 
 
-def _pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
+def pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
     """Pods with an address in ``block`` (cidr minus excepts), by bisecting sorted addresses."""
     index = ctx.cache.get("pod_addresses")
     if index is None:
@@ -89,7 +89,7 @@ def _ipblock_pods(ctx: LintContext) -> Iterator[Finding]:
                 block = cp.peer.ip_block
                 if block is None:
                     continue
-                covered = _pods_in_block(ctx, block)
+                covered = pods_in_block(ctx, block)
                 if not covered:
                     continue
                 broad = block.network.prefixlen <= 8
