@@ -38,6 +38,7 @@ from netpol.model.cilium import (
     FQDNSelector,
     ServiceRef,
 )
+from netpol.model.cilium_ports import parse_port_number
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 from netpol.model.options import Options
@@ -521,21 +522,6 @@ def _peers(policy: CiliumPolicy, entry: CiliumEntry, ctx: _Context) -> list[Endp
     return peers
 
 
-def go_port_number(text: str) -> int | None:
-    """Go's ``strconv.ParseUint(text, 0, 16)``: ``0x`` hex, ``0o``/leading-0 octal, ``0b``."""
-    body = text.replace("_", "") if "_" in text and text[:2].lower() in ("0x", "0o", "0b") else text
-    try:
-        if body[:2].lower() in ("0x", "0o", "0b"):
-            value = int(body, 0)
-        elif len(body) > 1 and body.startswith("0"):
-            value = int(body, 8)
-        else:
-            value = int(body, 10)
-    except ValueError:
-        return None
-    return value if 0 <= value <= 65535 else None
-
-
 def _policy_ports(port: CiliumPort) -> list[PolicyPort]:
     """One port item as tiered ports (``ANY`` is every protocol a container port can have:
     TCP, UDP and SCTP); a protocol netpol does not model gives none."""
@@ -546,7 +532,7 @@ def _policy_ports(port: CiliumPort) -> list[PolicyPort]:
         return []
     if port.is_named:
         return [PolicyPort(protocol, port.port.lower())]
-    number = go_port_number(port.port)
+    number = parse_port_number(port.port).value
     if number is None:
         return []
     if number == 0:
@@ -628,7 +614,6 @@ __all__ = [
     "DENY_TIER",
     "DEPENDS_ON_DNS",
     "cilium_tiered",
-    "go_port_number",
     "identity_labels",
     "identity_view",
     "with_policy_types_ignored",
