@@ -77,7 +77,7 @@ def _default_deny(rule: CiliumRule, direction: str) -> str:
             f"no default deny ({field}: false): its entries allow or deny, what they do "
             "not match is left to other policies"
         )
-    return f"not enforced: no {direction.lower()} entry"
+    return f"not enforced by this rule (no {direction.lower()} entry)"
 
 
 def _entry_lines(d: CiliumPolicyDescription, entry: CiliumEntry) -> list[str]:

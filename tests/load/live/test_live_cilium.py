@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from netpol.cli.main import cli
 from netpol.load.live import LiveError, LiveTarget, connect, read_cluster
 from netpol.load.live.listing import CILIUM_POLICIES, list_items
 from netpol.model.options import Options
@@ -185,3 +187,22 @@ def test_a_misbehaving_cilium_list_fails_the_read_in_one_line(
         read_cluster(LiveTarget(config, max_pages=3, max_response_bytes=1 << 20))
     assert str(caught.value) == f"the API server at {cilium.url} {said}"
     assert TOKEN not in str(caught.value)
+
+
+def test_get_and_describe_read_cilium_policies_live(config: str) -> None:
+    def netpol(*args: str) -> list[str]:
+        result = CliRunner().invoke(cli, [*args, "--kubeconfig", config], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout.splitlines()
+
+    assert netpol("get", "cnp", "-n", "app1-ns", "-o", "name") == [
+        "ciliumnetworkpolicy.cilium.io/backend-l7",
+        "ciliumnetworkpolicy.cilium.io/db",
+    ]
+    assert [line.split()[:2] for line in netpol("get", "ccg")] == [
+        ["NAME", "CIDRS"],
+        ["partners", "203.0.113.0/24,"],
+    ]
+    described = netpol("describe", "cnp", "app1-ns/backend-l7")
+    assert described[3] == "Source:       live"
+    assert "  Selects:    1 pod(s): app1-ns/backend-deploy-5c694bf5fc-6vgxk" in described
