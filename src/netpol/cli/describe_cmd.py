@@ -95,10 +95,12 @@ def command(
     """Describe a NetworkPolicy (what it isolates, each rule in words, and the pods,
     namespaces and IP ranges every peer matches right now, flagging peers that match
     nothing), an admin, baseline or Calico policy (its tier and order, the pods it
-    selects, each rule with its action and what every peer matches), a Cilium policy
-    (each rule's subject, the pods it selects, its default deny per direction, and each
-    entry: allow or deny, peers, ports, L7), or a pod (the policies isolating it and whom
-    it reaches).
+    selects, each rule with its action and what every peer matches), or a pod (the
+    policies isolating it and whom it reaches).
+
+    A Cilium policy (ciliumnp, ccnp) is described rule by rule: its subject, the pods it
+    selects, its default deny per direction, and each entry (allow or deny, peers, ports,
+    L7).
 
     \b
     KIND: policy (netpol), pod (po), anp, banp, cnp, gnp, cnetpol (a Calico

@@ -178,9 +178,9 @@ def command(
     ciliumclusterwidenetworkpolicies (ccnp), ciliumcidrgroups (ccg).
 
     -n lists one namespace's objects, -A (the default) every namespace's; -l keeps the
-    objects whose labels match (pods, namespaces, nodes and Cilium CIDR groups by their own
-    labels, workloads by their pods' template labels). json and yaml print Kubernetes manifests, loadable
-    again.
+    objects whose labels match (pods, namespaces, nodes and Cilium CIDR groups by their
+    own labels, workloads by their pods' template labels). json and yaml print Kubernetes
+    manifests, loadable again.
 
     \b
     Examples:
@@ -254,7 +254,12 @@ def _labelled(items: list[Any], kind: Resource, selector: LabelSelector) -> list
         )
     if kind.key == "Workload":
         return [w for w in items if matches(selector, w.pod_labels)]
-    return [i for i in items if matches(selector, dict(i.labels))]
+    # a CIDR group keeps its labels as pairs; the other kinds as a mapping
+    return [
+        i
+        for i in items
+        if matches(selector, dict(i.labels) if isinstance(i, CIDRGroup) else i.labels)
+    ]
 
 
 def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]:

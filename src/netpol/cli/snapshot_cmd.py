@@ -55,9 +55,9 @@ def command(
 ) -> None:
     """Read a live cluster (get and list only) and save it as manifests: Namespaces,
     Nodes, Pods (with their IPs, nodes and owners), Services, NetworkPolicies and, where
-    the cluster has them, ServiceAccounts, admin and baseline policies, Calico's tiers
-    and policies, and Cilium's policies and CIDR groups. Every verb then gives offline what it gives live; attach the snapshot
-    to a bug report.
+    the cluster has them, ServiceAccounts, admin and baseline policies and Calico's tiers
+    and policies. Cilium's policies and CIDR groups are saved too. Every verb then gives
+    offline what it gives live; attach the snapshot to a bug report.
 
     \b
     Examples:
