@@ -4,10 +4,12 @@ resolve to: table-driven over the selector forms Cilium reads."""
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
 from netpol.engine.cilium_describe import describe_cilium, find_cilium
+from netpol.engine.compile import compile_cluster
 from netpol.engine.names import ResolveError
 from netpol.model.cilium import (
     CCNP_KIND,
@@ -21,8 +23,10 @@ from netpol.model.cilium import (
 from netpol.model.cilium import EGRESS_DENY as DENY_SECTION
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Namespace, Pod
+from netpol.model.options import Options
 from netpol.model.policy import IPNetwork
 from netpol.model.selectors import LabelSelector, Requirement
+from netpol.validate.pipeline import load_cluster
 
 PODS = (
     Pod("shop", "web", {"app": "web"}, ("10.244.1.2",), service_account="front"),
@@ -159,3 +163,42 @@ def test_find(kind: str, namespace: str | None, name: str, message: str | None) 
     with pytest.raises(ResolveError) as caught:
         find_cilium(cluster, kind, namespace, name)
     assert str(caught.value) == message
+
+
+def test_the_pods_described_are_those_the_engine_applies_each_policy_to() -> None:
+    """describe and the verdicts agree: on the tutorial with tests/fixtures/cilium (and
+    a pod whose only matching label is one Cilium's identity filter drops), the pods a
+    policy's rules select are the pods its translated tiered policies select."""
+    repo = Path(__file__).resolve().parents[2]
+    loaded = load_cluster(
+        [str(repo / "examples/tutorial"), str(repo / "tests/fixtures/cilium")], Options()
+    )
+    assert loaded.ok
+    cc = compile_cluster(loaded.cluster, Options())
+    assert cc.tiered is not None
+    for policy in loaded.cluster.cilium_policies:
+        members = [
+            m
+            for m in cc.tiered.policies
+            if (m.policy.kind, m.policy.name, m.policy.namespace)
+            == (policy.kind, policy.name, policy.namespace)
+        ]
+        engine = {
+            p.id for p in loaded.cluster.pods if any(cc.tiered.selects(m, p) for m in members)
+        }
+        assert set(describe_cilium(loaded.cluster, policy).selected) == engine, policy.id
+        assert engine, policy.id  # every fixture policy selects some pod
+
+
+def test_a_label_the_identity_filter_drops_selects_no_pod() -> None:
+    """``pod-template-hash`` never reaches a Cilium identity (docs/cilium.md "Pod identity
+    labels"): a rule selecting on it selects nothing, as the agent would."""
+    pod = Pod("shop", "api", {"app": "api", "pod-template-hash": "5c694bf5fc"}, ("10.244.1.9",))
+    cluster = Cluster(namespaces=CLUSTER.namespaces, pods=(pod,))
+    for selector, expected in (
+        (LabelSelector((("pod-template-hash", "5c694bf5fc"),)), ()),
+        (LabelSelector((("app", "api"),)), ("shop/api",)),
+    ):
+        rule = CiliumRule("spec", endpoint_selector=selector)
+        policy = CiliumPolicy(CNP_KIND, "p", "shop", (rule,))
+        assert describe_cilium(cluster, policy).selected == expected

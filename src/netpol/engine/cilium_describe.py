@@ -1,30 +1,26 @@
 """A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy with the cluster in view: the pods
 each rule selects, and what its CIDR group references resolve to.
 
-A rule's ``endpointSelector`` is matched against a pod's Cilium identity as docs/cilium.md
-"Pod identity labels" builds it, kept simple: the pod's labels, its namespace
-(``io.kubernetes.pod.namespace``), its service account and its namespace's labels
-(``io.cilium.k8s.namespace.labels.*``); a selector key's ``k8s:`` or ``any:`` source is
-dropped, and a ``reserved:`` key never matches a pod. A CNP selects only pods of its own
+A rule's ``endpointSelector`` is matched against a pod's Cilium identity as the engine
+builds it (``engine.cilium.identity_labels``, docs/cilium.md "Pod identity labels"): the
+pod's labels less those the agent's filter drops, its namespace, service account,
+cluster and namespace labels; a selector key's ``k8s:`` or ``any:`` source is dropped,
+and a ``reserved:`` key never matches a pod. A CNP selects only pods of its own
 namespace (Cilium semantics §3.1); hostNetwork pods are never subjects (§1.3); a
 ``nodeSelector`` rule selects nodes, never a pod.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from netpol.engine.cilium import NAMESPACE_KEY, identity_labels
 from netpol.engine.names import ResolveError, did_you_mean
 from netpol.engine.selectors import matches
 from netpol.model.cilium import CCNP_KIND, CIDRGroup, CIDRRule, CiliumPolicy, CiliumRule
 from netpol.model.cluster import Cluster
-from netpol.model.objects import Pod
 from netpol.model.selectors import LabelSelector, Requirement
 
-NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
-SERVICE_ACCOUNT_LABEL = "io.cilium.k8s.policy.serviceaccount"
-NAMESPACE_LABELS_PREFIX = "io.cilium.k8s.namespace.labels."
 # the label sources that match a pod's labels; ``reserved:`` (and the others) never do
 POD_SOURCES = ("k8s:", "any:")
 
@@ -77,20 +73,10 @@ def describe_cilium(cluster: Cluster, policy: CiliumPolicy) -> CiliumPolicyDescr
                 for p in pods
                 if (policy.namespace is None or p.namespace == policy.namespace)
                 and subject is not None
-                and matches(subject, identity(p, cluster.namespace_labels(p.namespace)))
+                and matches(subject, identity_labels(p, cluster.namespace_labels(p.namespace)))
             )
         rules.append(CiliumRuleDescription(rule, selected))
     return CiliumPolicyDescription(policy, tuple(rules), cluster.cidr_groups)
-
-
-def identity(pod: Pod, namespace_labels: Mapping[str, str]) -> dict[str, str]:
-    """The labels a pod's Cilium identity carries (without the agent's label filter)."""
-    labels = dict(pod.labels)
-    labels[NAMESPACE_LABEL] = pod.namespace
-    labels[SERVICE_ACCOUNT_LABEL] = pod.service_account
-    for key, value in namespace_labels.items():
-        labels[NAMESPACE_LABELS_PREFIX + key] = value
-    return labels
 
 
 def _pod_selector(selector: LabelSelector, namespaced: bool) -> LabelSelector | None:
@@ -99,7 +85,7 @@ def _pod_selector(selector: LabelSelector, namespaced: bool) -> LabelSelector | 
     overwrites a ``k8s:io.kubernetes.pod.namespace`` label with the policy's (§3.1)."""
     labels = []
     for key, value in selector.match_labels:
-        if namespaced and key == f"k8s:{NAMESPACE_LABEL}":
+        if namespaced and key == f"k8s:{NAMESPACE_KEY}":
             continue
         plain = _pod_key(key)
         if plain is None:

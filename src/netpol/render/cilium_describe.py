@@ -4,12 +4,8 @@ deny, its peers, ports and L7 parts."""
 
 from __future__ import annotations
 
-from netpol.engine.cilium_describe import (
-    NAMESPACE_LABEL,
-    NAMESPACE_LABELS_PREFIX,
-    CiliumPolicyDescription,
-    CiliumRuleDescription,
-)
+from netpol.engine.cilium import NAMESPACE_KEY, NAMESPACE_LABELS_PREFIX
+from netpol.engine.cilium_describe import CiliumPolicyDescription, CiliumRuleDescription
 from netpol.model.cilium import ANY_PROTOCOL_NAME, CIDRRule, CiliumEntry, CiliumPolicy, CiliumRule
 from netpol.model.selectors import LabelSelector
 from netpol.model.wording import first_few
@@ -130,7 +126,7 @@ def _endpoint_scope(policy: CiliumPolicy, selector: LabelSelector) -> str:
     if any(k.startswith(("reserved:", "$")) for k in keys):
         return "reserved identities"
     plain = {k.partition(":")[2] if k.startswith(("k8s:", "any:")) else k for k in keys}
-    if NAMESPACE_LABEL in plain:
+    if NAMESPACE_KEY in plain:
         return "the namespaces it names"
     if policy.namespace is None:
         return "pods of every namespace"
