@@ -191,6 +191,9 @@ def test_a_snapshot_with_cilium_policies_round_trips(tmp_path: Path, output: str
         config = str(server.kubeconfig(tmp_path / "kubeconfig"))
         result = run(snapshot, "--kubeconfig", config, "-o", target)
         live = check_and_build(read_cluster(LiveTarget(config)).documents(), [], Options())
+        matrix_live = run(matrix, "--kubeconfig", config, *MATRIX).stdout
+    # the Cilium policies decide verdicts: the snapshot's matrix is the live one
+    assert run(matrix, target, *MATRIX).stdout == matrix_live
     assert result.stdout.splitlines()[0].endswith(
         "(context kind-kind): 6 namespaces, 3 nodes, 16 pods, 5 services, 3 networkpolicies, "
         "2 ciliumnetworkpolicies, 2 ciliumclusterwidenetworkpolicies, 1 ciliumcidrgroups"
