@@ -16,6 +16,7 @@ from netpol.load import jsontext
 from netpol.load.live.bounded import RequestDeadline, ResponseTooLarge
 from netpol.load.live.client import LISTING_TIMEOUTS, Connection, LiveError, client_module
 from netpol.load.paths import format_size
+from netpol.model.cilium import CCNP_KIND, CIDR_GROUP_KIND, CILIUM_GROUP, CNP_KIND
 
 RBAC_DOC = "docs/rbac/netpol-reader.yaml"
 
@@ -154,6 +155,18 @@ def calico_resources(api_version: str) -> tuple[Resource, ...]:
 CALICO_API = calico_resources("projectcalico.org/v3")
 CALICO_CRDS = calico_resources("crd.projectcalico.org/v1")
 
+# Cilium's policies (its CRDs, docs/cilium.md): the one version every release serves
+CILIUM_POLICIES = (
+    custom_resource("ciliumnetworkpolicies", CNP_KIND, f"{CILIUM_GROUP}/v2", True),
+    custom_resource("ciliumclusterwidenetworkpolicies", CCNP_KIND, f"{CILIUM_GROUP}/v2", False),
+)
+# CiliumCIDRGroup began in v2alpha1 and is also served as v2 by recent releases; either
+# version holds the same objects, so the first one served is read
+CILIUM_CIDR_GROUPS = tuple(
+    custom_resource("ciliumcidrgroups", CIDR_GROUP_KIND, f"{CILIUM_GROUP}/{version}", False)
+    for version in ("v2alpha1", "v2")
+)
+
 
 def list_items(
     conn: Connection,
@@ -286,7 +299,8 @@ def get_version(conn: Connection) -> dict[str, Any]:
 
 TIERED_NEEDS = (
     "serviceaccounts, adminnetworkpolicies, baselineadminnetworkpolicies, "
-    "clusternetworkpolicies and Calico's tiers, networkpolicies, globalnetworkpolicies"
+    "clusternetworkpolicies, Calico's tiers, networkpolicies, globalnetworkpolicies and "
+    "Cilium's ciliumnetworkpolicies, ciliumclusterwidenetworkpolicies, ciliumcidrgroups"
 )
 READ_NEEDS = (
     "netpol needs get and list on namespaces, nodes, pods, services, networkpolicies; for "
