@@ -33,7 +33,16 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("example", ["tutorial", "three-tier", "three-tier-db-ns"])
+@pytest.mark.parametrize(
+    "example",
+    [
+        "tutorial",
+        "three-tier",
+        "three-tier-db-ns",
+        "three-tier-cilium",
+        "three-tier-cilium-pitfalls",
+    ],
+)
 def test_examples_validate(example: str) -> None:
     path = REPO / "examples" / example / "expectations.yaml"
     jsonschema.validate(yaml.safe_load(path.read_text()), SCHEMA)

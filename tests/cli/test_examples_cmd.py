@@ -28,7 +28,14 @@ def test_the_list_has_one_line_per_example_with_its_description() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == example_names()
-    assert example_names() == ["admin-tiers", "three-tier", "three-tier-db-ns", "tutorial"]
+    assert example_names() == [
+        "admin-tiers",
+        "three-tier",
+        "three-tier-cilium",
+        "three-tier-cilium-pitfalls",
+        "three-tier-db-ns",
+        "tutorial",
+    ]
     for line, name in zip(lines, example_names(), strict=True):
         assert line.endswith(DESCRIPTIONS[name])
 
@@ -47,7 +54,7 @@ def test_copy_makes_every_example_under_dir(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     total = sum(len(example_files(n)) for n in example_names())
     assert result.output.splitlines() == [
-        f"copied admin-tiers, three-tier, three-tier-db-ns, tutorial ({total} files) into examples",
+        f"copied {', '.join(example_names())} ({total} files) into examples",
         f"the --help examples run from {tmp_path.resolve()}",
     ]
     for name in example_names():
@@ -111,17 +118,19 @@ def test_copy_where_an_example_folder_is_a_file_is_one_line(tmp_path: Path) -> N
         (
             "thre-tier",
             "error: no example 'thre-tier' (did you mean three-tier or three-tier-db-ns?);"
-            " the examples are admin-tiers, three-tier, three-tier-db-ns, tutorial",
+            " the examples are admin-tiers, three-tier, three-tier-cilium,"
+            " three-tier-cilium-pitfalls, three-tier-db-ns, tutorial",
         ),
         (
             "tutorail",
             "error: no example 'tutorail' (did you mean tutorial?);"
-            " the examples are admin-tiers, three-tier, three-tier-db-ns, tutorial",
+            " the examples are admin-tiers, three-tier, three-tier-cilium,"
+            " three-tier-cilium-pitfalls, three-tier-db-ns, tutorial",
         ),
         (
             "zzz",
-            "error: no example 'zzz'; the examples are admin-tiers, three-tier, three-tier-db-ns,"
-            " tutorial",
+            "error: no example 'zzz'; the examples are admin-tiers, three-tier, three-tier-cilium,"
+            " three-tier-cilium-pitfalls, three-tier-db-ns, tutorial",
         ),
     ],
 )

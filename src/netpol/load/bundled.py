@@ -16,6 +16,10 @@ DESCRIPTIONS = {
     " allow DNS and a Prometheus scrape, and a baseline default-deny",
     "three-tier": "the tutorial with its label mismatch fixed (the backend admits role: frontend);"
     " flows.yaml for `netpol generate`",
+    "three-tier-cilium": "three-tier protected by CiliumNetworkPolicies, a clusterwide DNS policy"
+    " through the DNS proxy, and a Cilium deny that closes what a NetworkPolicy opened",
+    "three-tier-cilium-pitfalls": "three-tier-cilium's traps, one per file: [{}] that denies, a CIDR"
+    " aimed at pods, a deny shadowing an allow, a void L7 rule, ... (`netpol lint` flags them)",
     "three-tier-db-ns": 'the tutorial\'s "task for you": the database in its own namespace, db-ns',
     "tutorial": "the NetworkPolicy tutorial as published: frontend, backend and MySQL in app1-ns;"
     " the backend admits role: web, so the frontend cannot reach it",
