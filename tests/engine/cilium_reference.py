@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -217,7 +217,7 @@ class Entry:
     direction: str  # "Ingress" or "Egress"
     deny: bool
     default_deny: bool
-    subject: Callable[[Pod], bool]
+    subject: tuple[Term, ...]  # after §3.1 (CNP) or §8 (NetworkPolicy) rewriting
     peers: list[RefPeer] | None  # None: an explicit empty peer list (matches nothing)
     ports: list[PortEntry] | None  # None: no toPorts and no icmps
     cache: dict[tuple[str, str, str, str], bool] = field(default_factory=dict)
@@ -309,7 +309,6 @@ def cilium_entries(cluster: Cluster, knobs: Knobs, policy: CiliumPolicy) -> list
         if rule.endpoint_selector is None:
             continue  # a host policy (nodeSelector) never selects a pod (§1.3)
         subject = tuple(subject_terms(policy, rule.endpoint_selector))
-        selects = partial(_selects, cluster, knobs, subject)
         for e in rule.entries:
             found.append(
                 Entry(
@@ -317,16 +316,12 @@ def cilium_entries(cluster: Cluster, knobs: Knobs, policy: CiliumPolicy) -> list
                     e.direction,
                     e.deny,
                     rule_default_deny(knobs, rule, e.direction),
-                    selects,
+                    subject,
                     cilium_peers(cluster, policy, e),
                     cilium_ports(e),
                 )
             )
     return found
-
-
-def _selects(cluster: Cluster, knobs: Knobs, subject: tuple[Term, ...], pod: Pod) -> bool:
-    return holds(subject, pod_identity(cluster, knobs, pod))
 
 
 # --- §8 NetworkPolicy as Cilium enforces it -------------------------------------------------
@@ -365,7 +360,6 @@ def knp_entries(cluster: Cluster, knobs: Knobs, policy: NetworkPolicy) -> list[E
         *terms(policy.pod_selector, "k8s"),
         ("k8s", NAMESPACE_KEY, "In", (policy.namespace,)),
     )
-    selects = partial(_selects, cluster, knobs, subject)
     types = policy.policy_types
     found = []
     for direction, rules in (("Ingress", policy.ingress), ("Egress", policy.egress)):
@@ -375,12 +369,12 @@ def knp_entries(cluster: Cluster, knobs: Knobs, policy: NetworkPolicy) -> list[E
             peers = [knp_peer(policy, p) for p in rule.peers] or [WILDCARD]
             origin = f"NetworkPolicy {policy.namespace}/{policy.name} {direction.lower()}[{i}]"
             found.append(
-                Entry(origin, direction, False, True, selects, peers, knp_ports(rule.ports))
+                Entry(origin, direction, False, True, subject, peers, knp_ports(rule.ports))
             )
         isolates = direction in types or (direction == "Ingress" and "Egress" not in types)
         if not rules and isolates:  # the default-deny entry: matches nothing
             origin = f"NetworkPolicy {policy.namespace}/{policy.name} default deny"
-            found.append(Entry(origin, direction, False, True, selects, None, None))
+            found.append(Entry(origin, direction, False, True, subject, None, None))
     return found
 
 
@@ -394,6 +388,9 @@ class CiliumReference:
         self.cluster = cluster
         self.knobs = knobs
         self.entries: list[Entry] = []
+        self._identities: dict[str, frozenset[Label]] = {}
+        self._applying: dict[tuple[str, str], list[Entry]] = {}
+        self._cuts: dict[str, list[int]] = {}
         for cp in cluster.cilium_policies:
             self.entries += cilium_entries(cluster, knobs, cp)
         for np in cluster.policies:
@@ -460,7 +457,7 @@ class CiliumReference:
 
     def side(self, pod: Pod, peer: Ep, d: str, proto: str, port: int) -> bool:
         """§7.2 for the subject ``pod`` in direction ``d``."""
-        es = [e for e in self.entries if e.direction == d and e.subject(pod)]
+        es = self.applying(pod, d)
         if not es:
             return True
         dd = any(e.default_deny for e in es)
@@ -490,15 +487,32 @@ class CiliumReference:
             self.side(dst.pod, src, "Ingress", proto, port) if is_pod(dst) and dst.pod else True
         )
 
+    def identity(self, pod: Pod) -> frozenset[Label]:
+        if pod.id not in self._identities:
+            self._identities[pod.id] = pod_identity(self.cluster, self.knobs, pod)
+        return self._identities[pod.id]
+
+    def applying(self, pod: Pod, d: str) -> list[Entry]:
+        """§7.1: the entries of direction ``d`` whose subject selects ``pod``."""
+        if (pod.id, d) not in self._applying:
+            ids = self.identity(pod)
+            self._applying[pod.id, d] = [
+                e for e in self.entries if e.direction == d and holds(e.subject, ids)
+            ]
+        return self._applying[pod.id, d]
+
     def cut_points(self, proto: str) -> list[int]:
         """Ports where an answer can change: the NetworkPolicy reference's cuts (their
         ports, declared container ports) and every Cilium port bound."""
+        if proto in self._cuts:
+            return self._cuts[proto]
         cuts = set(reference.cut_points(self.cluster, proto))
         for e in self.entries:
             for p_proto, p, end, name in e.ports or ():
                 if p_proto == proto and not name and p:
                     cuts.update((p, max(end, p) + 1))
-        return sorted(cuts)
+        self._cuts[proto] = sorted(cuts)
+        return self._cuts[proto]
 
     def allowed_intervals(self, src: Ep, dst: Ep) -> dict[str, list[tuple[int, int]]]:
         """Per protocol, the merged port intervals ``allowed`` says yes to."""
