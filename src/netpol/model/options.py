@@ -37,9 +37,9 @@ KNOB_HELP = {
     "pod_to_own_node": "a pod may always connect to its own node, even when egress-isolated (spec 2.6)",
     "host_network_is_node": "hostNetwork pods are node traffic: never isolated, never matched by selectors (spec 2.6)",
     "cilium_identity": "selectors see Cilium's identity labels (namespace, service account, cluster, "
-    "namespace labels; no pod-template-hash), and CiliumNetworkPolicies are evaluated (docs/cilium.md)",
+    "namespace labels; no pod-template-hash), and CiliumNetworkPolicies are evaluated (Cilium spec 2.2, docs/cilium.md)",
     "honours_policy_types": "a NetworkPolicy's rules of a direction missing from its policyTypes "
-    "are ignored (Cilium <= 1.20.1 enforces them: cilium/cilium#48703)",
+    "are ignored (Cilium spec 8: Cilium <= 1.20.1 enforces them, cilium/cilium#48703)",
 }
 
 PROFILES: dict[str, Profile] = {
@@ -93,3 +93,8 @@ class Options:
     implicit_dns: bool = True
     # --fqdn-map: DNS names -> addresses, for Cilium toFQDNs rules (None: unresolved)
     fqdn_map: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # False: Cilium allows with L7 parts are left out, to tell what only they allow
+    cilium_l7: bool = True
+    # True: an unresolved toFQDNs peer matches every world address, to tell which verdicts
+    # depend on DNS (those that differ from the default, where it matches nothing)
+    fqdn_as_world: bool = False
