@@ -65,7 +65,7 @@ from .test_properties import (
 from .test_tier_properties import ACCOUNTS, endpoints
 
 CILIUM = PROFILES["cilium"]
-AGREEMENT = settings(max_examples=120, deadline=None, derandomize=True)
+AGREEMENT = settings(max_examples=60, deadline=None, derandomize=True)
 
 WORKER_LABELS = {"kubernetes.io/hostname": "n2"}
 ENTITY_NAMES = (  # the ones that match something modelled twice as often
