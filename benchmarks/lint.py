@@ -1,10 +1,13 @@
 """Lint benchmark: `netpol lint` as a user runs it (fresh process), every check.
 
-Usage: python3 benchmarks/lint.py [--select-all 1000,2000,3000] [--sizes 1000,10000] [--seed 7]
+Usage: python3 benchmarks/lint.py [--select-all 1000,2000,3000] [--cilium 1000,3000]
+                                  [--sizes 1000,10000] [--seed 7]
 
-Two inputs:
+Three inputs:
 - N select-all policies (`podSelector: {}`, ingress from everyone) over 4 pods: every
   policy but the first is redundant, the case where redundancy was quadratic;
+- N CiliumNetworkPolicies, each for its own pods, with an L7 allow, an L3 allow, a deny
+  and an FQDN rule: every Cilium check compares entries, and must not compare every pair;
 - `benchmarks/synth.py` clusters of N pods, each also timed with
   `netpol matrix DIR --by workload -o json` (the issue 13 target: lint < 3 x that).
 
@@ -41,6 +44,25 @@ def select_all_documents(policies: int) -> str:
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
             f"metadata: {{name: all-{i}, namespace: app}}\n"
             "spec:\n  podSelector: {}\n  ingress:\n  - {}\n"
+        )
+    return "---\n".join(docs)
+
+
+def cilium_documents(policies: int) -> str:
+    """``policies`` distinct CNPs over 4 pods; each entry is flagged by one Cilium check
+    (the L7 rule voided by the L3 allow, the FQDN rule without DNS visibility)."""
+    docs = select_all_documents(0).split("---\n")
+    for i in range(policies):
+        docs.append(
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+            f"metadata: {{name: c{i}, namespace: app}}\n"
+            f"spec:\n  endpointSelector: {{matchLabels: {{app: a{i}}}}}\n"
+            "  ingress:\n"
+            f"  - fromEndpoints: [{{matchLabels: {{app: b{i}}}}}]\n"
+            '    toPorts: [{ports: [{port: "80", protocol: TCP}], rules: {http: [{method: GET}]}}]\n'
+            f"  - fromEndpoints: [{{matchLabels: {{app: b{i}}}}}]\n"
+            f"  ingressDeny: [{{fromEndpoints: [{{matchLabels: {{app: d{i}}}}}]}}]\n"
+            f"  egress: [{{toFQDNs: [{{matchName: a{i}.example.com}}]}}]\n"
         )
     return "---\n".join(docs)
 
@@ -98,6 +120,7 @@ HEADER = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--select-all", default="1000,2000,3000")
+    parser.add_argument("--cilium", default="1000,3000")
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -109,6 +132,11 @@ def main() -> None:
             with open(os.path.join(directory, "all.yaml"), "w", encoding="utf-8") as handle:
                 handle.write(select_all_documents(count))
             print(lint_row(f"{count:,} select-all policies", directory, [], None), flush=True)
+    for count in (int(s) for s in args.cilium.split(",") if s):
+        with tempfile.TemporaryDirectory(prefix="netpol-lint-") as directory:
+            with open(os.path.join(directory, "all.yaml"), "w", encoding="utf-8") as handle:
+                handle.write(cilium_documents(count))
+            print(lint_row(f"{count:,} CiliumNetworkPolicies", directory, [], None), flush=True)
     for pods in (int(s) for s in args.sizes.split(",") if s):
         with tempfile.TemporaryDirectory(prefix="netpol-lint-") as directory:
             synth.write(directory, pods, args.seed)

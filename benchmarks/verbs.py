@@ -73,6 +73,7 @@ class Inputs:
     cluster: str  # directory of YAML files
     as_list: str  # the same documents as one JSON List
     expectations: str
+    default_deny: str  # default: deny and nothing listed: every allowed pod pair violates
     flows: str
     one_changed: str  # directory: one policy changed
     half_changed: str  # directory: every other policy changed
@@ -180,6 +181,10 @@ def prepare(pods: int, workdir: str) -> Inputs:
     workloads = [w for w in _workloads(docs) if w[3]]
     expectations = os.path.join(base, "expectations.yaml")
     flows = os.path.join(base, "flows.yaml")
+    default_deny = os.path.join(base, "default-deny.yaml")
+    with open(default_deny, "w", encoding="utf-8") as handle:
+        handle.write("apiVersion: netpol/v1alpha1\nkind: Expectations\n")
+        handle.write("default: deny\nexpectations: []\n")
     # 1,000 pairs spread over the cluster: sources and destinations walk it at two strides
     n = len(workloads)
     pairs = [(workloads[(7 * i) % n], workloads[(13 * i + 1) % n]) for i in range(1000)]
@@ -242,6 +247,7 @@ def prepare(pods: int, workdir: str) -> Inputs:
         cluster=cluster,
         as_list=as_list,
         expectations=expectations,
+        default_deny=default_deny,
         flows=flows,
         one_changed=one_changed,
         half_changed=half_changed,
@@ -276,6 +282,7 @@ def grid(i: Inputs) -> Iterator[tuple[str, str, list[str]]]:
     )
     yield "explain", "one pair", ["explain", d, "--from", i.pair[0], "--to", i.pair[1], *cidr]
     yield "verify", "1,000 expectations", ["verify", d, "--expect", i.expectations, *cidr]
+    yield "verify", "default: deny", ["verify", d, "--expect", i.default_deny, *cidr]
     yield "lint", "every check", ["lint", d, *cidr]
     yield "diff", "one policy changed", ["diff", d, i.one_changed, *cidr]
     yield "diff", "half the policies changed", ["diff", d, i.half_changed, *cidr]

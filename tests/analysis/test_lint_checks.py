@@ -12,16 +12,17 @@ from tests.conftest import cluster_from_yaml
 from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import DISABLE_ANNOTATION, LintReport, run_checks
 from netpol.analysis.lint_examples import BASE, CASES
+from netpol.analysis.lint_examples_cilium import CILIUM_CASES
 from netpol.engine.compile import compile_cluster
 from netpol.model.diagnostics import Severity
-from netpol.model.options import Options
+from netpol.model.options import PROFILES, Options
 from netpol.validate.pipeline import load_cluster
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def lint_text(text: str, disabled: tuple[str, ...] = ()) -> LintReport:
-    options = Options(implicit_dns=False)
+def lint_text(text: str, disabled: tuple[str, ...] = (), profile: str = "") -> LintReport:
+    options = Options(implicit_dns=False, profile=PROFILES[profile or "upstream"])
     return run_checks(compile_cluster(cluster_from_yaml(text, options), options), CHECKS, disabled)
 
 
@@ -32,13 +33,18 @@ def lint_example(name: str) -> LintReport:
     return run_checks(compile_cluster(result.cluster, options), CHECKS)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.title for c in CASES])
+ALL_CASES = CASES + CILIUM_CASES
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.title for c in ALL_CASES])
 def test_check_fires_on_bad_and_not_on_good(case: object) -> None:
     from netpol.analysis.lint_examples import Case
 
     assert isinstance(case, Case)
-    bad = [f for f in lint_text(BASE + case.bad).findings if f.check == case.check]
-    good = [f for f in lint_text(BASE + case.good).findings if f.check == case.check]
+    bad = lint_text(BASE + case.bad, profile=case.profile).findings
+    good = lint_text(BASE + case.good, profile=case.profile).findings
+    bad = [f for f in bad if f.check == case.check]
+    good = [f for f in good if f.check == case.check]
     assert bad, f"{case.check} did not fire on its failing manifest"
     assert not good, f"{case.check} fired on its passing manifest: {good[0].message}"
     for finding in bad:
@@ -48,7 +54,7 @@ def test_check_fires_on_bad_and_not_on_good(case: object) -> None:
 
 
 def test_every_check_has_a_case() -> None:
-    assert {c.id for c in CHECKS} == {case.check for case in CASES}
+    assert {c.id for c in CHECKS} == {case.check for case in ALL_CASES}
 
 
 def test_every_spec_section_7_pitfall_has_a_firing_case() -> None:

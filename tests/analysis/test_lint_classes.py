@@ -84,7 +84,7 @@ def reference_groups(ctx: LintContext, pods: list[Pod]) -> list[list[str]]:
     return list(groups.values())
 
 
-def reference_pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
+def referencepods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
     found = set()
     for pod in ctx.pods:
         for ip in pod.ips:
@@ -237,8 +237,8 @@ def test_selections_per_class_equal_the_pod_scans(c: Cluster) -> None:
                     assert groups == reference_groups(ctx, want_peers)
                     if cp.peer.ip_block is not None:
                         block = cp.peer.ip_block
-                        assert ids(ipblocks._pods_in_block(ctx, block)) == ids(
-                            reference_pods_in_block(ctx, block)
+                        assert ids(ipblocks.pods_in_block(ctx, block)) == ids(
+                            referencepods_in_block(ctx, block)
                         )
 
 

@@ -259,7 +259,7 @@ NS = "app1-ns"
         (
             ("get", "svc", TUTORIAL, "-l", "app"),
             "error: -l/--selector: netpol keeps no labels of services; it filters pods, "
-            "workloads, namespaces and nodes",
+            "workloads, namespaces, nodes and Cilium CIDR groups",
         ),
         (
             ("describe", "anp", TUTORIAL, "-l", "app"),

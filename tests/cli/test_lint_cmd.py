@@ -36,7 +36,7 @@ def test_tutorial_warns_and_fail_on_sets_the_exit_code() -> None:
 def test_three_tier_passes_even_on_warnings() -> None:
     result = run("examples/three-tier", "--fail-on", "warning")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "29 checks: 0 errors, 0 warnings, 3 infos"
+    assert result.output.splitlines()[-1] == "36 checks: 0 errors, 0 warnings, 3 infos"
 
 
 def test_an_error_finding_exits_1(tmp_path: Path) -> None:

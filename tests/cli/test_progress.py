@@ -119,3 +119,59 @@ def test_a_short_run_in_a_pipe_prints_nothing_on_stderr() -> None:
     command = [sys.executable, "-m", "netpol", "matrix", str(TUTORIAL), "--no-implicit-dns"]
     piped = subprocess.run(command, capture_output=True, text=True, env=env)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+THREE_TIER = SRC / "netpol" / "examples" / "three-tier"
+# verbs whose work may run long, and a phase each must show (without the add-on's info
+# line, which is not progress)
+QUIET_DNS = "--no-implicit-dns"
+LONG_VERBS = [
+    (["lint", str(TUTORIAL), QUIET_DNS], "netpol: linting "),
+    (
+        ["verify", str(THREE_TIER), "--expect", str(THREE_TIER / "expectations.yaml"), QUIET_DNS],
+        "netpol: checking default: deny over ",
+    ),
+    (
+        ["diff", str(TUTORIAL), str(THREE_TIER), "--explain", QUIET_DNS],
+        "netpol: explaining the changes",
+    ),
+]
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """netpol ARGS with stderr on a pseudo-terminal and no delay before the line is drawn."""
+    master, replica = os.openpty()
+    code = (
+        "import sys, netpol.cli.progress as p; p.DELAY = 0.0; "
+        "from netpol.cli.entry import run; run(sys.argv[1:])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL, stderr=replica, env=env
+    )
+    os.close(replica)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    return child.wait(timeout=120), seen.decode()
+
+
+@pytest.mark.parametrize(("args", "phase"), LONG_VERBS, ids=["lint", "verify", "diff"])
+def test_long_verbs_show_their_phases_on_a_terminal_only(args: list[str], phase: str) -> None:
+    code, screen = _on_a_terminal(args)
+    assert code in (0, 1), screen
+    assert "\r\x1b[K" + phase in screen
+    assert "\r\x1b[Knetpol: writing" in screen
+    assert screen.endswith("\r\x1b[K")  # erased at the end
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    piped = subprocess.run(
+        [sys.executable, "-m", "netpol", *args], capture_output=True, text=True, env=env
+    )
+    assert piped.returncode == code and piped.stderr == ""

@@ -38,7 +38,7 @@ def test_lint_table_lists_location_and_check() -> None:
     text = lint_table(report("tutorial"))
     assert text.splitlines()[0].split() == ["SEVERITY", "CHECK", "LOCATION", "OBJECT", "MESSAGE"]
     assert "examples/tutorial/05-revised-backend-netpol.yaml:17" in text
-    assert text.splitlines()[-1] == "29 checks: 0 errors, 2 warnings, 3 infos"
+    assert text.splitlines()[-1] == "36 checks: 0 errors, 2 warnings, 3 infos"
 
 
 def test_lint_json_contract() -> None:

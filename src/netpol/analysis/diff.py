@@ -23,6 +23,7 @@ from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import evaluate
 from netpol.engine.views import MatrixView
 from netpol.model.objects import Pod
+from netpol.model.progress import SILENT, Prefixed, Progress
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 MAX_EVIDENCE_TRIES = 64  # member pod pairs tried when looking for one that shows a change
@@ -94,8 +95,13 @@ class _Side:
     index: dict[str, int]
 
 
-def _side(cc: CompiledCluster, granularity: str, admits: Callable[[Pod], bool] | None) -> _Side:
-    matrix = class_matrix(cc)
+def _side(
+    cc: CompiledCluster,
+    granularity: str,
+    admits: Callable[[Pod], bool] | None,
+    progress: Progress,
+) -> _Side:
+    matrix = class_matrix(cc, progress=progress)
     view = MatrixView(matrix, granularity, admits)
     return _Side(cc, matrix, view, {e.id: i for i, e in enumerate(view.endpoints)})
 
@@ -109,10 +115,12 @@ def diff(
     old_label: str = "old",
     new_label: str = "new",
     admits: Callable[[Pod], bool] | None = None,
+    progress: Progress = SILENT,
 ) -> DiffReport:
     """Every ordered pair whose allowed connections differ between ``old`` and ``new``;
     ``admits`` keeps only the pods in scope (``-n``/``-l``) on both sides."""
-    a, b = _side(old, granularity, admits), _side(new, granularity, admits)
+    a = _side(old, granularity, admits, Prefixed(progress, "old: "))
+    b = _side(new, granularity, admits, Prefixed(progress, "new: "))
     endpoints: dict[str, DiffEndpoint] = {}
     for side, attr in ((a, "pods_old"), (b, "pods_new")):
         for e in side.view.endpoints:
@@ -121,6 +129,7 @@ def diff(
             found = endpoints.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
             endpoints[e.id] = _with_pods(found, attr, tuple(e.pods))
     ids = sorted(endpoints)
+    progress.phase(f"comparing {len(ids):,} {granularity} endpoints")
     candidates = candidate_pairs(a.view, b.view)
     if candidates is None:
         before_pairs, after_pairs = _nonempty(a), _nonempty(b)
@@ -139,11 +148,17 @@ def diff(
         )
     compared = len(ids) * len(ids)
     if include_external:
+        progress.phase("comparing the external blocks")
         external, count = _external_changes(a, b, [endpoints[i] for i in ids])
         changes += external
         compared += count
     if evidence:
-        changes = [_with_evidence(old, new, c) for c in changes]
+        progress.phase("explaining the changes", len(changes))
+        explained = []
+        for change in changes:
+            explained.append(_with_evidence(old, new, change))
+            progress.advance()
+        changes = explained
     only_old = tuple(i for i in ids if not endpoints[i].pods_new)
     only_new = tuple(i for i in ids if not endpoints[i].pods_old)
     return DiffReport(

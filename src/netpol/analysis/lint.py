@@ -16,6 +16,7 @@ from netpol.engine.compile import CompiledCluster
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import Namespace, Pod, Service
 from netpol.model.policy import NetworkPolicy
+from netpol.model.progress import SILENT, Progress
 from netpol.model.source import Source
 from netpol.model.tiers import TieredPolicy
 
@@ -197,7 +198,10 @@ class LintReport:
 
 
 def run_checks(
-    cc: CompiledCluster, checks: Sequence[Check], disabled: Iterable[str] = ()
+    cc: CompiledCluster,
+    checks: Sequence[Check],
+    disabled: Iterable[str] = (),
+    progress: Progress = SILENT,
 ) -> LintReport:
     """Every enabled check over ``cc``; findings sorted by file, line, then check id."""
     off = set(disabled)
@@ -209,7 +213,9 @@ def run_checks(
     skipped = []
     findings: list[Finding] = []
     suppressed = 0
+    progress.phase(f"linting {len(policies):,} policies, check", len(checks))
     for check in checks:
+        progress.advance()
         if check.id in off:
             skipped.append((check.id, "disabled on the command line"))
             continue

@@ -10,6 +10,7 @@ from netpol.analysis.checks import CHECKS
 from netpol.analysis.lint import DISABLE_ANNOTATION
 from netpol.analysis.lint_checks.tiers import MAX_TIER_CLASSES
 from netpol.analysis.lint_examples import BASE, CASES
+from netpol.analysis.lint_examples_cilium import CILIUM_CASES
 
 
 def catalogue_markdown() -> str:
@@ -54,6 +55,15 @@ def catalogue_markdown() -> str:
         "1.3 times its workload matrix (benchmarks/RESULTS.md, section Lint). The tier",
         f"checks give up (and the summary says why) above {MAX_TIER_CLASSES:,} endpoint classes.",
         "",
+        "The `cilium-*` checks are Cilium's pitfalls (docs/cilium.md). They read",
+        "CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies as written, and the",
+        "NetworkPolicies too when Cilium enforces the input (Cilium policies in it, or",
+        "`--profile cilium`); then `rules-ignored` and `ipblock-covers-pods` leave the word",
+        "to `cilium-policy-types-enforced` and `cilium-cidr-selects-pods`. Whether one entry",
+        "covers another (a deny an allow, an L4 allow an L7 rule, a DNS rule an FQDN rule's",
+        "pods) is read off the selectors, peers and ports: a finding is always a real cover,",
+        "while a cover only the input's pods would show is not reported.",
+        "",
         "| id | severity | what |",
         "|---|---|---|",
     ]
@@ -69,7 +79,7 @@ def catalogue_markdown() -> str:
             meta.append(f"see {check.pitfall}")
         lines += [" · ".join(meta), "", f"*{check.title}.*", "", check.description, ""]
         lines += [f"**Fix:** {check.hint}", ""]
-        for case in (c for c in CASES if c.check == check.id):
+        for case in (c for c in CASES + CILIUM_CASES if c.check == check.id):
             label = f" ({case.name.split('(', 1)[1]}" if "(" in case.name else ""
             lines += [f"Fires on{label}:", "", "```yaml", case.bad.strip("-\n"), "```", ""]
             lines += ["Silent on:", "", "```yaml", case.good.strip("-\n"), "```", ""]

@@ -142,6 +142,7 @@ class Case:
     good: str  # added to BASE: the check is silent
     pitfalls: tuple[int, ...] = ()  # spec section 7 items demonstrated
     name: str = ""
+    profile: str = ""  # run under this profile (`--profile cilium`); "" = the default
 
     @property
     def title(self) -> str:

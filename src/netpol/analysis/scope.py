@@ -75,8 +75,7 @@ def verify_in_scope(report: VerifyReport, scope: Scope) -> VerifyReport:
     results = [_narrowed(r, scope) for r in report.results]
     default = report.default
     if default is not None:
-        violations = tuple(v for v in default.violations if _touches(scope, v.src, v.dst))
-        default = replace(default, violations=violations)
+        default = default.touching(scope.admits)
     return replace(report, results=tuple(r for r in results if r is not None), default=default)
 
 

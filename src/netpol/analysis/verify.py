@@ -9,6 +9,7 @@ be covered by an ``allow`` expectation (``default: allow`` is the mirror image).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
@@ -20,6 +21,7 @@ from netpol.engine.endpoints import Endpoint
 from netpol.engine.explain import Explanation
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
+from netpol.model.progress import SILENT, Progress
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 MAX_EVIDENCE = 5  # explained failures per expectation; the rest are listed
@@ -103,7 +105,7 @@ class DefaultResult:
     default: str  # "deny" or "allow"
     scope: tuple[str, ...]
     pairs_checked: int
-    violations: tuple[DefaultViolation, ...]
+    violations: Sequence[DefaultViolation]  # a DefaultViolations, unless made by hand
     line: int = 0
     error: str = ""  # the scope names a namespace the input does not have
 
@@ -112,6 +114,26 @@ class DefaultResult:
         if self.error:
             return ERROR
         return FAIL if self.violations else PASS
+
+    @property
+    def explained(self) -> list[DefaultViolation]:
+        """The violations that carry evidence, in order."""
+        explained = getattr(self.violations, "explained", None)  # DefaultViolations
+        if explained is not None:
+            return list(explained())
+        return [v for v in self.violations if v.evidence is not None]
+
+    def touching(self, admits: Callable[[Pod], bool]) -> DefaultResult:
+        """Only the violations with a source or destination pod that ``admits`` keeps."""
+        narrowed = getattr(self.violations, "touching", None)  # DefaultViolations
+        if narrowed is not None:
+            return replace(self, violations=narrowed(admits))  # counted per class pair
+        kept = tuple(
+            v
+            for v in self.violations
+            if any(e.pod is not None and admits(e.pod) for e in (v.src, v.dst))
+        )
+        return replace(self, violations=kept)
 
     @property
     def name(self) -> str:
@@ -142,15 +164,23 @@ class VerifyReport:
         return ok and (self.default is None or self.default.status == PASS)
 
 
-def verify(cc: CompiledCluster, expectations: ExpectationsFile) -> VerifyReport:
+def verify(
+    cc: CompiledCluster, expectations: ExpectationsFile, progress: Progress = SILENT
+) -> VerifyReport:
     """Every expectation of the file checked against ``cc``, plus the default if one is set."""
     resolver = EndpointResolver(cc, expectations.namespace)
     allowed = AllowedByClass(cc)
-    results = tuple(check(cc, resolver, e, allowed) for e in expectations.expectations)
+    progress.phase(
+        f"checking {len(expectations.expectations):,} expectations", len(expectations.expectations)
+    )
+    results = []
+    for expectation in expectations.expectations:
+        results.append(check(cc, resolver, expectation, allowed))
+        progress.advance()
     default = None
     if expectations.default != "none":
-        default = check_default(cc, expectations, results)
-    return VerifyReport(expectations.path, results, default, cc.profile.name)
+        default = check_default(cc, expectations, tuple(results), progress)
+    return VerifyReport(expectations.path, tuple(results), default, cc.profile.name)
 
 
 def _wanted(
@@ -239,7 +269,10 @@ def _pair(
 
 
 def check_default(
-    cc: CompiledCluster, expectations: ExpectationsFile, results: tuple[ExpectationResult, ...]
+    cc: CompiledCluster,
+    expectations: ExpectationsFile,
+    results: tuple[ExpectationResult, ...],
+    progress: Progress = SILENT,
 ) -> DefaultResult:
     """Every pod pair in scope: nothing beyond the listed allows (deny), or nothing denied
     beyond the listed denies (allow)."""
@@ -266,41 +299,16 @@ def check_default(
             expectations.line_of_scope or expectations.line_of_default,
             f"defaultScope: no namespace {unknown[0]!r} in the input (namespaces: {known})",
         )
-    from netpol.engine.matrix import class_matrix  # numpy: only for a default, not at start-up
+    from netpol.analysis.verify_default import DefaultViolations  # numpy: only for a default
+    from netpol.engine.matrix import class_matrix
 
-    matrix = class_matrix(cc)
-    members: dict[int, list[Pod]] = {}
-    for pod in cc.cluster.pods:
-        cls = matrix.partition.class_of_pod.get(pod.id)
-        if cls is not None:
-            members.setdefault(cls, []).append(pod)
-    class_pairs = [(a, b) for a in members for b in members]
-    violations: list[DefaultViolation] = []
-    resolver = EndpointResolver(cc)
-    for a, b in class_pairs:
-        allowed = matrix.connections(a, b)
-        if mode == "deny" and allowed.is_empty:
-            continue  # allows nothing, so nothing unlisted
-        for src in members[a]:
-            for dst in members[b]:
-                if src.id == dst.id:
-                    continue
-                if scope and src.namespace not in scope and dst.namespace not in scope:
-                    continue
-                have = covered.get((src.id, dst.id), ConnectionSet.none())
-                extra = allowed - have if mode == "deny" else ~have - allowed
-                if extra.is_empty:
-                    continue
-                s, d = resolver.pod(src), resolver.pod(dst)
-                evidence = None
-                if len(violations) < MAX_EVIDENCE * 4:
-                    protocol, port, _ = next(iter(extra))
-                    evidence = explain_pair(cc, s, d, protocol, port)
-                violations.append(DefaultViolation(s, d, extra, allowed, evidence))
-    violations.sort(key=lambda v: (v.src.id, v.dst.id))
-    pods = [p for group in members.values() for p in group]
+    matrix = class_matrix(cc, progress=progress)
+    pods = [p for p in cc.cluster.pods if p.id in matrix.partition.class_of_pod]
     outside = sum(1 for p in pods if scope and p.namespace not in scope)
     checked = len(pods) * (len(pods) - 1) - outside * (outside - 1)
+    progress.phase(f"checking default: {mode} over {checked:,} pod pairs")
+    ends = (lambda pod: pod.namespace in scope,) if scope else ()
+    violations = DefaultViolations(cc, matrix, mode, covered, ends, MAX_EVIDENCE * 4)
     return DefaultResult(
-        mode, tuple(sorted(scope)), checked, tuple(violations), expectations.line_of_default
+        mode, tuple(sorted(scope)), checked, violations, expectations.line_of_default
     )

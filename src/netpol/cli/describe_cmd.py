@@ -17,6 +17,8 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.short_names import SHARED, cnp_kind
+from netpol.engine.cilium_describe import describe_cilium, find_cilium
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.describe import (
     describe_pod,
@@ -28,7 +30,10 @@ from netpol.engine.describe import (
 )
 from netpol.engine.names import Scope
 from netpol.engine.resolve import ResolveError
+from netpol.model.cilium import CCNP_KIND, CILIUM_KINDS
+from netpol.model.cilium import CNP_KIND as CILIUM_CNP_KIND
 from netpol.model.tiers import ANP_KIND, BANP_KIND, CALICO_GNP_KIND, CALICO_NP_KIND, CNP_KIND
+from netpol.render.cilium_describe import cilium_json, cilium_text
 from netpol.render.describe import (
     pod_json,
     pod_text,
@@ -51,6 +56,20 @@ KINDS = {
     **{
         alias: CALICO_NP_KIND
         for alias in ("caliconetworkpolicy", "cnetpol", "networkpolicy.projectcalico.org")
+    },
+    # Cilium's; "cnp" (above) means CiliumNetworkPolicy with NS/NAME or where the input has
+    # no ClusterNetworkPolicy (short_names)
+    **{
+        alias: CILIUM_CNP_KIND
+        for alias in ("ciliumnp", "ciliumnetworkpolicy", "ciliumnetworkpolicy.cilium.io")
+    },
+    **{
+        alias: CCNP_KIND
+        for alias in (
+            "ccnp",
+            "ciliumclusterwidenetworkpolicy",
+            "ciliumclusterwidenetworkpolicy.cilium.io",
+        )
     },
 }
 # the Calico NetworkPolicy is the one tiered kind that lives in a namespace
@@ -79,9 +98,14 @@ def command(
     selects, each rule with its action and what every peer matches), or a pod (the
     policies isolating it and whom it reaches).
 
+    A Cilium policy (ciliumnp, ccnp) is described rule by rule: its subject, the pods it
+    selects, its default deny per direction, and each entry (allow or deny, peers, ports,
+    L7).
+
     \b
     KIND: policy (netpol), pod (po), anp, banp, cnp, gnp, cnetpol (a Calico
-    NetworkPolicy, namespaced).
+    NetworkPolicy, namespaced), ciliumnp (cnp with NS/NAME, or where the input has no
+    ClusterNetworkPolicy), ccnp.
 
     NAME is read as every verb reads it: NS/NAME (or -n NS), a workload (its first pod),
     or the only workload a short name begins; a pod name alone, without -n, is looked up
@@ -97,6 +121,7 @@ def command(
       netpol describe pod -l role=db examples/tutorial
       netpol describe anp app1-boundary examples/admin-tiers
       netpol describe banp default examples/admin-tiers
+      netpol describe cnp app1-ns/backend-l7 --live
     """
     options = options_from(params)
     if selector is not None and name is not None:
@@ -117,8 +142,15 @@ def command(
         namespace, name = name.split("/", 1)
     given = namespace
     namespace = namespace or options.default_namespace
+    if kind.lower() == SHARED:
+        chosen, warning = cnp_kind(cluster, namespaced=given is not None)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     try:
-        if chosen not in ("policy", "pod"):
+        if chosen in CILIUM_KINDS:
+            cilium = describe_cilium(cluster, find_cilium(cluster, chosen, namespace, name))
+            document, text = cilium_json(cilium), cilium_text(cilium)
+        elif chosen not in ("policy", "pod"):
             scope_ns = None if chosen in CLUSTER_SCOPED else namespace
             tiered = describe_tiered(cc, find_tiered(cc, chosen, scope_ns, name))
             document, text = tiered_json(tiered), tiered_text(tiered)

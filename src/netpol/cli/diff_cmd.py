@@ -23,6 +23,7 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.engine.views import GRANULARITIES
 from netpol.model.cluster import Cluster
@@ -138,6 +139,7 @@ def command(
     if (old.cilium_policies or new.cilium_policies) and not options.profile.cilium_identity:
         # both sides under Cilium, or adding a CNP would also read every NetworkPolicy anew
         options = replace(options, profile=PROFILES["cilium"])
+    progress = progress_for_command()
     report = diff(
         compile_cluster(old, options),
         compile_cluster(new, options),
@@ -147,7 +149,9 @@ def command(
         old_label,
         new_label,
         None if scope.everything else scope.admits,
+        progress,
     )
+    progress.phase("writing")
     if output in ("json", "yaml"):
         echo_json_text(diff_json(report), output)
     elif output == "md":

@@ -19,9 +19,18 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.short_names import SHARED, cnp_kind
 from netpol.engine.selectors import matches
 from netpol.engine.tiers import effective_tiers
 from netpol.load.scalars import SafeDumper
+from netpol.model.cilium import (
+    CCNP_KIND,
+    CIDR_GROUP_KIND,
+    CILIUM_GROUP,
+    CIDRGroup,
+    CiliumPolicy,
+)
+from netpol.model.cilium import CNP_KIND as CILIUM_CNP_KIND
 from netpol.model.cluster import Cluster
 from netpol.model.selectors import LabelSelector
 from netpol.model.tiers import (
@@ -33,6 +42,7 @@ from netpol.model.tiers import (
     Tier,
     TieredPolicy,
 )
+from netpol.render.cilium_manifests import cilium_manifest
 from netpol.render.get_tables import CALICO_GROUP, resource_table
 from netpol.render.manifests import manifest
 from netpol.render.table import render_table
@@ -112,8 +122,21 @@ _RESOURCES = (
         ),
         Resource(f"networkpolicies.{CALICO_GROUP}", CALICO_NP_KIND, True, group=CALICO_GROUP),
     ),
+    # Cilium's (its CRDs' names and short names; "cnp" above is shared, see short_names)
+    (
+        (
+            f"ciliumnetworkpolicies.{CILIUM_GROUP}",
+            "ciliumnetworkpolicies",
+            "ciliumnetworkpolicy",
+            "ciliumnp",
+        ),
+        Resource("ciliumnetworkpolicies", CILIUM_CNP_KIND, True, group=CILIUM_GROUP),
+    ),
+    _grouped("ciliumclusterwidenetworkpolicies", CCNP_KIND, CILIUM_GROUP, "ccnp"),
+    _grouped("ciliumcidrgroups", CIDR_GROUP_KIND, CILIUM_GROUP, "ccg"),
 )
 RESOURCES: dict[str, Resource] = {alias: r for aliases, r in _RESOURCES for alias in aliases}
+CILIUM_NETWORK_POLICIES = RESOURCES["ciliumnp"]
 
 
 @click.command("get")
@@ -150,12 +173,14 @@ def command(
     jobs, cronjobs (cj); the policy tiers: adminnetworkpolicies (anp),
     baselineadminnetworkpolicies (banp), clusternetworkpolicies (cnp),
     globalnetworkpolicies (gnp), networkpolicies.projectcalico.org
-    (caliconetworkpolicies, cnetpol), tiers.
+    (caliconetworkpolicies, cnetpol), tiers; Cilium's ciliumnetworkpolicies
+    (ciliumnp; cnp when the input has no clusternetworkpolicies),
+    ciliumclusterwidenetworkpolicies (ccnp), ciliumcidrgroups (ccg).
 
     -n lists one namespace's objects, -A (the default) every namespace's; -l keeps the
-    objects whose labels match (pods, namespaces and nodes by their own labels, workloads
-    by their pods' template labels). json and yaml print Kubernetes manifests, loadable
-    again.
+    objects whose labels match (pods, namespaces, nodes and Cilium CIDR groups by their
+    own labels, workloads by their pods' template labels). json and yaml print Kubernetes
+    manifests, loadable again.
 
     \b
     Examples:
@@ -163,6 +188,7 @@ def command(
       netpol get netpol examples/tutorial -n app1-ns
       netpol get pods examples/tutorial -l 'role in (frontend,backend)'
       netpol get anp examples/admin-tiers -o yaml
+      netpol get cnp -n app1-ns --live
       helm template ./chart | netpol get svc -
     """
     kind = RESOURCES.get(resource.lower())
@@ -172,13 +198,17 @@ def command(
         )
     scope = scope_from({**params, "namespace": namespace})  # kubectl: an unknown -n lists none
     cluster = load_or_exit(paths, options_from(params))
+    if resource.lower() == SHARED:
+        meant, warning = cnp_kind(cluster)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+        if meant == CILIUM_CNP_KIND:
+            kind = CILIUM_NETWORK_POLICIES
     items = _items(cluster, kind, namespace)
     if scope.selector is not None:
         items = _labelled(items, kind, scope.selector)
     if output in ("json", "yaml"):
-        printed = [
-            tiered_manifest(i) if isinstance(i, TieredPolicy | Tier) else manifest(i) for i in items
-        ]
+        printed = [_manifest(i) for i in items]
         document = {"apiVersion": "v1", "kind": "List", "items": printed}
         if output == "json":
             click.echo(json.dumps(document, indent=2))
@@ -207,16 +237,29 @@ def command(
     click.echo(render_table(headers, rows))
 
 
+def _manifest(item: Any) -> dict[str, Any]:
+    if isinstance(item, TieredPolicy | Tier):
+        return tiered_manifest(item)
+    if isinstance(item, CiliumPolicy | CIDRGroup):
+        return cilium_manifest(item)
+    return manifest(item)
+
+
 def _labelled(items: list[Any], kind: Resource, selector: LabelSelector) -> list[Any]:
     """The items whose labels match ``-l``; exit 2 for kinds whose labels netpol drops."""
-    if kind.key not in ("Namespace", "Node", "Pod", "Workload"):
+    if kind.key not in ("Namespace", "Node", "Pod", "Workload", CIDR_GROUP_KIND):
         fail(
             f"-l/--selector: netpol keeps no labels of {kind.name}; it filters pods, "
-            "workloads, namespaces and nodes"
+            "workloads, namespaces, nodes and Cilium CIDR groups"
         )
     if kind.key == "Workload":
         return [w for w in items if matches(selector, w.pod_labels)]
-    return [i for i in items if matches(selector, i.labels)]
+    # a CIDR group keeps its labels as pairs; the other kinds as a mapping
+    return [
+        i
+        for i in items
+        if matches(selector, dict(i.labels) if isinstance(i, CIDRGroup) else i.labels)
+    ]
 
 
 def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]:
@@ -229,7 +272,12 @@ def _items(cluster: Cluster, kind: Resource, namespace: str | None) -> list[Any]
         "Workload": cluster.workloads,
         "Tier": effective_tiers(cluster),
     }.get(kind.key, ())
-    if kind.group and kind.kind != "Tier":
+    if kind.group == CILIUM_GROUP:
+        everything = [
+            *(p for p in cluster.cilium_policies if p.kind == kind.kind),
+            *(g for g in cluster.cidr_groups if kind.kind == CIDR_GROUP_KIND),
+        ]
+    elif kind.group and kind.kind != "Tier":
         everything = [p for p in cluster.tiered_policies if p.kind == kind.kind]
     items = list(everything)
     if kind.workload_kind:

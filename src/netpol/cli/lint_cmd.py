@@ -20,6 +20,7 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.render.lint import lint_json, lint_table, lint_text
 from netpol.render.sarif import lint_sarif
@@ -89,7 +90,9 @@ def command(
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
-    report = lint_in_scope(cc, run_checks(cc, CHECKS, disabled), scope)
+    progress = progress_for_command()
+    report = lint_in_scope(cc, run_checks(cc, CHECKS, disabled, progress), scope)
+    progress.phase("writing")
     if output in ("json", "yaml"):
         echo_json_text(lint_json(report), output)
     elif output == "sarif":

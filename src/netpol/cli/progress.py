@@ -87,7 +87,7 @@ def progress_for_command() -> Progress:
     meta = ctx.find_root().meta
     progress = meta.get(_META_KEY)
     if progress is None:
-        progress = meta[_META_KEY] = TerminalProgress(stream)
+        progress = meta[_META_KEY] = TerminalProgress(stream, DELAY)
         on_write(progress.clear)
         ctx.find_root().call_on_close(progress.clear)
     return progress

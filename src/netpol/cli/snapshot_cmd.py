@@ -56,8 +56,8 @@ def command(
     """Read a live cluster (get and list only) and save it as manifests: Namespaces,
     Nodes, Pods (with their IPs, nodes and owners), Services, NetworkPolicies and, where
     the cluster has them, ServiceAccounts, admin and baseline policies and Calico's tiers
-    and policies. Every verb then gives offline what it gives live; attach the snapshot
-    to a bug report.
+    and policies. Cilium's policies and CIDR groups are saved too. Every verb then gives
+    offline what it gives live; attach the snapshot to a bug report.
 
     \b
     Examples:

@@ -20,6 +20,7 @@ from netpol.cli.common import (
     scope_from,
     scope_options,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.engine.compile import compile_cluster
 from netpol.render.junit import verify_junit
 from netpol.render.verify import verify_json, verify_text
@@ -63,11 +64,13 @@ def command(
         return
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
-    report = verify(compile_cluster(cluster, options), expectations)
+    progress = progress_for_command()
+    report = verify(compile_cluster(cluster, options), expectations, progress)
     unmatched = _unmatched(report)
     if unmatched:
         fail(unmatched)
     report = verify_in_scope(report, scope)
+    progress.phase("writing")
     if output in ("json", "yaml"):
         echo_json_text(verify_json(report), output)
     elif output == "junit":

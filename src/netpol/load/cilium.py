@@ -178,7 +178,7 @@ def _network(value: Any, field: str) -> IPNetwork:
 
 def _cidr(value: Any, field: str) -> CIDRRule:
     text = string(value, field) or ""
-    return CIDRRule(cidr=_network(text, field), cidr_text=text)
+    return CIDRRule(cidr=_network(text, field), cidr_text=text, path=field)
 
 
 def _cidr_set(value: Any, field: str) -> CIDRRule:
@@ -189,14 +189,16 @@ def _cidr_set(value: Any, field: str) -> CIDRRule:
     if data.get("cidr") is not None:
         text = string(data.get("cidr"), f"{field}.cidr") or ""
         network = _network(text, f"{field}.cidr")
-        return CIDRRule(cidr=network, cidr_text=text, excepts=networks, except_text=shown)
+        return CIDRRule(
+            cidr=network, cidr_text=text, excepts=networks, except_text=shown, path=field
+        )
     if data.get("cidrGroupRef") is not None:
         ref = string(data.get("cidrGroupRef"), f"{field}.cidrGroupRef")
-        return CIDRRule(group_ref=ref, excepts=networks, except_text=shown)
+        return CIDRRule(group_ref=ref, excepts=networks, except_text=shown, path=field)
     group_selector = selector(data.get("cidrGroupSelector"), f"{field}.cidrGroupSelector")
     if group_selector is None:
         raise FieldError(field, "needs one of cidr, cidrGroupRef or cidrGroupSelector")
-    return CIDRRule(group_selector=group_selector, excepts=networks, except_text=shown)
+    return CIDRRule(group_selector=group_selector, excepts=networks, except_text=shown, path=field)
 
 
 def _service(value: Any, field: str) -> ServiceRef:

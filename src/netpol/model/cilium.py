@@ -10,7 +10,7 @@ evaluates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netpol.model.policy import IPNetwork
 from netpol.model.selectors import LabelSelector
@@ -90,6 +90,8 @@ class CIDRRule:
     group_selector: LabelSelector | None = None
     excepts: tuple[IPNetwork, ...] = ()
     except_text: tuple[str, ...] = ()
+    # where it is written ("spec.egress[0].toCIDRSet[1]"): the two lists share this shape
+    path: str = field(default="", compare=False)
 
     def text(self) -> str:
         if self.cidr is not None:

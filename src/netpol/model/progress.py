@@ -26,3 +26,18 @@ class Silent:
 
 
 SILENT: Progress = Silent()
+
+
+class Prefixed:
+    """``progress`` with each phase named after the part of the work it belongs to (a diff
+    builds the classes of two sides: ``old: building classes``, ``new: ...``)."""
+
+    def __init__(self, progress: Progress, prefix: str) -> None:
+        self.progress = progress
+        self.prefix = prefix
+
+    def phase(self, name: str, total: int = 0) -> None:
+        self.progress.phase(self.prefix + name, total)
+
+    def advance(self, steps: int = 1) -> None:
+        self.progress.advance(steps)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from netpol.load.services import all_backends
+from netpol.model.cilium import CCNP_KIND, CIDR_GROUP_KIND
+from netpol.model.cilium import CNP_KIND as CILIUM_CNP_KIND
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Container, Namespace, Node, Pod, Service, Workload
 from netpol.model.policy import NetworkPolicy
@@ -24,6 +26,7 @@ from netpol.model.tiers import (
     TieredPolicy,
     order_number,
 )
+from netpol.render.cilium_tables import cidr_group_table, cilium_policy_table
 from netpol.render.tier_manifests import CNP_TIERS_SHOWN
 
 CALICO_GROUP = "projectcalico.org"
@@ -64,6 +67,9 @@ def _table(cluster: Cluster, key: str, items: list[Any], wide: bool) -> Table:
         CALICO_GNP_KIND: _calico_table,
         f"{CALICO_NP_KIND}.{CALICO_GROUP}": _calico_table,
         "Tier": _tier_table,
+        CILIUM_CNP_KIND: cilium_policy_table,
+        CCNP_KIND: cilium_policy_table,
+        CIDR_GROUP_KIND: cidr_group_table,
     }
     return builders[key](cluster, items, wide)
 

@@ -120,7 +120,7 @@ def _default_detail(d: DefaultResult) -> str:
         lines.append(f"  {v.src.id} -> {v.dst.id}: {v.extra.text()}")
     if len(d.violations) > MAX_LISTED:
         lines.append(f"  ... and {len(d.violations) - MAX_LISTED} more pairs")
-    shown = [v for v in d.violations if v.evidence is not None][:3]
+    shown = d.explained[:3]
     for v in shown:
         assert v.evidence is not None
         lines.append(_indent(explanation_text([v.evidence]), "  "))

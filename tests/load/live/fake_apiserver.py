@@ -65,6 +65,16 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
             ("networkpolicies", "NetworkPolicy", True),
         )
     },
+    # Cilium's CRDs; CiliumCIDRGroup under both versions (v2 keyed apart, as v2.cilium.io)
+    **{
+        f"{plural}.cilium.io": ("/apis/cilium.io/v2", kind, namespaced)
+        for plural, kind, namespaced in (
+            ("ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+            ("ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
+        )
+    },
+    "ciliumcidrgroups.cilium.io": ("/apis/cilium.io/v2alpha1", "CiliumCIDRGroup", False),
+    "ciliumcidrgroups.v2.cilium.io": ("/apis/cilium.io/v2", "CiliumCIDRGroup", False),
 }
 GROUPS = {
     prefix: prefix.removeprefix("/api/v1").removeprefix("/apis/").rpartition("/")[0]
@@ -147,7 +157,7 @@ class FakeApiServer:
 
     def uninstall(self, group: str) -> None:
         """Stop serving every resource of API ``group`` (its CRDs or API server removed)."""
-        for key in [k for k in self.objects if is_custom(k) and k.partition(".")[2] == group]:
+        for key in [k for k in self.objects if is_custom(k) and GROUPS[RESOURCES[k][0]] == group]:
             del self.objects[key]
 
     def kubeconfig(self, path: Path, token: str | None = None, context: str = "kind-kind") -> Path:

@@ -16,8 +16,9 @@ from .fake_apiserver import USER, FakeApiServer, closed_port, serve
 RBAC = (
     "netpol needs get and list on namespaces, nodes, pods, services, networkpolicies; for "
     "tiered policies also on serviceaccounts, adminnetworkpolicies, "
-    "baselineadminnetworkpolicies, clusternetworkpolicies and Calico's tiers, "
-    "networkpolicies, globalnetworkpolicies (docs/rbac/netpol-reader.yaml)"
+    "baselineadminnetworkpolicies, clusternetworkpolicies, Calico's tiers, "
+    "networkpolicies, globalnetworkpolicies and Cilium's ciliumnetworkpolicies, "
+    "ciliumclusterwidenetworkpolicies, ciliumcidrgroups (docs/rbac/netpol-reader.yaml)"
 )
 
 

@@ -7,6 +7,7 @@ test run that never ends; the timing bound is a hang check (generous), not a tar
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -93,12 +94,19 @@ def test_a_huge_message_is_cut(apiserver: FakeApiServer, kubeconfig: str) -> Non
     assert line.endswith(f"(500 Internal Server Error): {'y' * 300}...({HUGE} bytes)")
 
 
-def _read(kubeconfig: str, max_pages: int) -> tuple[str, float]:
+def _read(
+    kubeconfig: str, max_pages: int, listing_timeout: float | None = None
+) -> tuple[str, float]:
     """read_cluster's LiveError (in a thread: a hang fails the test, it does not block it)."""
     outcome: list[str] = []
 
     def read() -> None:
-        target = LiveTarget(kubeconfig=kubeconfig, request_timeout=TIMEOUT, max_pages=max_pages)
+        target = LiveTarget(
+            kubeconfig=kubeconfig,
+            request_timeout=TIMEOUT,
+            max_pages=max_pages,
+            listing_timeout=listing_timeout,
+        )
         try:
             read_cluster(target)
         except LiveError as exc:
@@ -154,6 +162,39 @@ def test_paging_that_would_never_end_stops(
     assert len(sent) == len(tokens or []) or len(sent) == max_pages
     if tokens is not None:
         assert sent == tokens
+
+
+def test_slow_endless_paging_ends_at_the_listing_deadline(
+    apiserver: FakeApiServer, kubeconfig: str
+) -> None:
+    """Empty pages under ever new tokens, each a little slow: the page cap alone would take
+    1000 of them (200 s here); the listing's deadline ends it after about a second."""
+    apiserver.hostile, apiserver.delay = "endless-continue", 0.2
+    message, seconds = _read(kubeconfig, max_pages=1000, listing_timeout=1.0)
+    pages = len([r for r in apiserver.requests if r.path == "/api/v1/pods"])
+    assert message == (
+        f"the API server at {apiserver.url} kept paging list pods: stopped after 1s and "
+        f"{pages} pages"
+    )
+    assert 2 <= pages <= 1.0 / 0.2 + 1  # each page takes 0.2 s at least: then the deadline
+    assert seconds < 30  # a hang check: the page cap alone takes 200 s
+
+
+def test_the_listing_deadline_is_ten_request_timeouts_by_default(
+    apiserver: FakeApiServer, kubeconfig: str
+) -> None:
+    apiserver.hostile, apiserver.delay = "endless-continue", 0.1
+    code, stderr, seconds = _netpol(kubeconfig, "--request-timeout", "1")
+    assert code == 2, stderr
+    assert stderr.count("\n") == 1, stderr[:2000]
+    assert re.fullmatch(
+        f"error: the API server at {re.escape(apiserver.url)} kept paging list pods: stopped "
+        r"after 10s \(10 times --request-timeout\) and \d+ pages\n",
+        stderr,
+    ), stderr
+    pages = len([r for r in apiserver.requests if r.path == "/api/v1/pods"])
+    assert pages <= 10 / 0.1 + 1  # each page takes 0.1 s at least: then the deadline
+    assert seconds < 60  # a hang check: the page cap alone takes 100 s
 
 
 def test_the_page_cap_leaves_real_listings_alone(apiserver: FakeApiServer, tmp_path: Path) -> None:

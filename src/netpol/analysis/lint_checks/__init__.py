@@ -23,6 +23,7 @@ CATALOGUE_ORDER = (
     "redundancy",
     "flows",  # Services and one-sided flows
     "tiers",  # admin, baseline and Calico tiers
+    "cilium",  # CiliumNetworkPolicy and NetworkPolicy under Cilium
 )
 
 FAMILIES: tuple[ModuleType, ...] = tuple(

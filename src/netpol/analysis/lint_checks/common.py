@@ -13,6 +13,7 @@ from netpol.engine.endpoints import POD, Endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import Verdict, evaluate
 from netpol.load.services import Backend, all_backends
+from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import Pod
 from netpol.model.selectors import LabelSelector
@@ -22,6 +23,12 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 DNS_LABEL = ("k8s-app", "kube-dns")
 DNS_NAMESPACE = "kube-system"
 SYSTEM_NAMESPACE_PREFIX = "kube-"
+
+
+def cilium_in_play(ctx: LintContext) -> bool:
+    """Whether Cilium enforces the input: it holds Cilium policies, or asks for the profile
+    (NetworkPolicy checks that depend on the CNI then speak for Cilium)."""
+    return ctx.cc.profile.cilium_identity or bool(ctx.cluster.cilium_policies)
 
 
 def peer_word(direction: str) -> str:
@@ -199,6 +206,26 @@ def policies_applying(ctx: LintContext, pod: Pod, direction: str) -> tuple[Compi
 
 def is_isolated(ctx: LintContext, pod: Pod, direction: str) -> bool:
     return bool(policies_applying(ctx, pod, direction))
+
+
+def cilium_isolates(ctx: LintContext, pod: Pod, direction: str) -> bool:
+    """Whether a Cilium rule with default deny on for ``direction`` selects ``pod`` (it
+    isolates the pod as a NetworkPolicy would), asked once per endpoint class."""
+    tiered = ctx.cc.tiered
+    if tiered is None or not ctx.cluster.cilium_policies:
+        return False
+    index = pod_partition(ctx).class_of_pod.get(pod.id)
+    cache: dict[tuple[int | None, str], bool] = ctx.cache.setdefault("cilium_isolates", {})  # type: ignore[assignment]
+    key = (index, direction)
+    found = cache.get(key)
+    if found is None or index is None:
+        found = cache[key] = any(
+            c.policy.kind in CILIUM_KINDS
+            and c.policy.isolating(direction)
+            and tiered.selects(c, pod)
+            for c in tiered.policies
+        )
+    return found
 
 
 def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:

@@ -10,6 +10,7 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
+    cilium_in_play,
     counting_rules,
     peer_path,
     peer_word,
@@ -20,7 +21,7 @@ from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 
 
-def _pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
+def pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
     """Pods with an address in ``block`` (cidr minus excepts), by bisecting sorted addresses."""
     index = ctx.cache.get("pod_addresses")
     if index is None:
@@ -71,13 +72,16 @@ def _without(spans: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[i
     "Whether an ipBlock matches traffic of pods whose IP it covers is implementation-defined: "
     "upstream e2e tests and Calico say yes, Cilium says no (pods are matched by identity). A "
     "policy that relies on it behaves differently across CNIs. For an internet-wide block "
-    "(prefix /8 or shorter) this is a note: it also admits every pod whose egress is open.",
+    "(prefix /8 or shorter) this is a note: it also admits every pod whose egress is open. "
+    "Under Cilium, cilium-cidr-selects-pods reports them instead.",
     "Use pod/namespace selectors for pods, and `except` the pod CIDR in ipBlocks meant for "
     "the outside world.",
     pitfall="spec 2.5, 7.11; edge case 36",
     needs_pods=True,
 )
 def _ipblock_pods(ctx: LintContext) -> Iterator[Finding]:
+    if cilium_in_play(ctx):
+        return  # not a portability question any more: cilium-cidr-selects-pods reports it
     me = by_id("ipblock-covers-pods")
     for compiled in ctx.cc.policies:
         for rule in counting_rules(compiled):
@@ -85,7 +89,7 @@ def _ipblock_pods(ctx: LintContext) -> Iterator[Finding]:
                 block = cp.peer.ip_block
                 if block is None:
                     continue
-                covered = _pods_in_block(ctx, block)
+                covered = pods_in_block(ctx, block)
                 if not covered:
                     continue
                 broad = block.network.prefixlen <= 8

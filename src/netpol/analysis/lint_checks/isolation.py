@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     SYSTEM_NAMESPACE_PREFIX,
     WARNING,
+    cilium_isolates,
     is_isolated,
     workloads_text,
 )
+from netpol.engine.cilium import identity_labels
+from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.objects import Pod
 from netpol.model.policy import NetworkPolicy
 from netpol.model.source import Source
@@ -46,8 +50,8 @@ def _not_isolated(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("pods-not-isolated")
     for namespace, pods in sorted(ctx.pods_by_namespace.items()):
         for direction in ("Ingress", "Egress"):
-            isolated = [p for p in pods if is_isolated(ctx, p, direction)]
-            open_ = [p for p in pods if not is_isolated(ctx, p, direction)]
+            isolated = [p for p in pods if _isolated(ctx, p, direction)]
+            open_ = [p for p in pods if not _isolated(ctx, p, direction)]
             if not isolated or not open_:
                 continue
             yield me.finding(
@@ -56,6 +60,11 @@ def _not_isolated(ctx: LintContext) -> Iterator[Finding]:
                 f"Namespace/{namespace}",
                 _namespace_source(ctx, namespace),
             )
+
+
+def _isolated(ctx: LintContext, pod: Pod, direction: str) -> bool:
+    """By a NetworkPolicy or, under Cilium, by a Cilium rule with default deny on."""
+    return is_isolated(ctx, pod, direction) or cilium_isolates(ctx, pod, direction)
 
 
 @check(
@@ -102,10 +111,14 @@ def _tier_default_deny(ctx: LintContext, namespace: str, direction: str) -> bool
     tiered = ctx.cc.tiered
     if tiered is None:
         return False
-    newcomer = ctx.cc.endpoint(Pod(namespace, "a-new-pod"))
+    newcomer = ctx.cc.endpoint(_newcomer(ctx, namespace))
     for compiled in tiered.policies:
         policy = compiled.policy
         if direction not in policy.types or tiered.miss(policy.subject, newcomer) is not None:
+            continue
+        if policy.kind in CILIUM_KINDS:  # a Cilium rule isolates whatever it holds
+            if policy.isolating(direction):
+                return True
             continue
         rules = compiled.rules(direction)
         if not rules and tiered.tiers[policy.tier].default_action == DENY:
@@ -113,6 +126,15 @@ def _tier_default_deny(ctx: LintContext, namespace: str, direction: str) -> bool
         if any(r.rule.action == DENY and _covers_everyone(r.rule) for r in rules):
             return True
     return False
+
+
+def _newcomer(ctx: LintContext, namespace: str) -> Pod:
+    """A pod with no labels of its own, as policies would see it in ``namespace`` (under
+    Cilium, with the identity labels every pod gets)."""
+    pod = Pod(namespace, "a-new-pod")
+    if not ctx.cc.relabelled:
+        return pod
+    return replace(pod, labels=identity_labels(pod, ctx.cluster.namespace_labels(namespace)))
 
 
 def _covers_everyone(rule: TierRule) -> bool:

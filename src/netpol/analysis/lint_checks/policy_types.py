@@ -89,12 +89,15 @@ def _egress_implies_ingress(ctx: LintContext) -> Iterator[Finding]:
     ERROR,
     "rules for a direction that policyTypes does not list are ignored",
     "A policy's ingress rules count only if Ingress is in policyTypes, its egress rules only "
-    "if Egress is. The API server accepts the others and every CNI ignores them: they neither "
-    "isolate nor allow.",
+    "if Egress is. The API server accepts the others and CNIs ignore them: they neither "
+    "isolate nor allow (except Cilium up to 1.20.1: under Cilium, "
+    "cilium-policy-types-enforced reports them instead).",
     "Add the direction to policyTypes, or delete the rules that do nothing.",
     pitfall="spec 4.1, 5.8; edge cases 21-22",
 )
 def _rules_ignored(ctx: LintContext) -> Iterator[Finding]:
+    if not ctx.cc.profile.honours_policy_types:
+        return  # Cilium <= 1.20.1 enforces them: cilium-policy-types-enforced says so
     me = by_id("rules-ignored")
     for compiled in ctx.cc.policies:
         policy = compiled.policy

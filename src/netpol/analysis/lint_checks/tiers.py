@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.engine.endpoints import POD
-from netpol.engine.tiers import NETWORK_POLICIES, PASS
+from netpol.engine.tiers import IMPLICIT_KIND, NETWORK_POLICIES, PASS
+from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.diagnostics import Severity
 from netpol.model.tiers import ANP_KIND, CNP_KIND, TieredPolicy, order_number
 from netpol.model.wording import first_few
@@ -22,6 +23,8 @@ if TYPE_CHECKING:  # the fill needs numpy; lint imports it only when the input h
     from netpol.engine.matrix import NetworkPolicySides
     from netpol.engine.tiered_matrix import Step, TieredMatrix
 
+# tiered policies the engine makes of Cilium's (and its implicit allow-localhost)
+CILIUM_TIERED_KINDS = (*CILIUM_KINDS, IMPLICIT_KIND)
 MAX_TIER_CLASSES = 3_000  # K x K matrices per direction; beyond this the checks give up
 DIRECTIONS = ("Ingress", "Egress")
 
@@ -85,7 +88,8 @@ def _on_rule(check_id: str, step: Step, message: str, hint: str = "") -> Finding
     "Admin, baseline and Calico rules are evaluated in order: tier, then priority or order, "
     "then the rule's position. A rule whose every connection (for the input's pods, nodes "
     "and external addresses) is already allowed, denied or passed by something before it "
-    "can never act: it is dead, and usually a sign that the order is not the intended one.",
+    "can never act: it is dead, and usually a sign that the order is not the intended one. "
+    "Cilium's rules have no order: cilium-allow-denied and cilium-l7-void speak for them.",
     "Move the rule before the one that decides first (or give its policy a smaller "
     "priority/order), or delete it.",
     pitfall="spec 6.3",
@@ -101,6 +105,8 @@ def _shadowed(ctx: LintContext) -> Iterator[Finding]:
             rule = step.rule
             if rule is None or step.took or not step.rows or not step.cols:
                 continue
+            if rule.policy.kind in CILIUM_TIERED_KINDS:
+                continue  # Cilium has no rule order: the cilium-* checks say what it means
             if rule.rule.unmatchable or (rule.numeric.is_empty and not rule.has_named):
                 continue  # it matches nothing by itself: not a question of order
             earlier = [

@@ -1,7 +1,7 @@
 """Live clusters, read-only, through the official ``kubernetes`` client (imported lazily).
 
 ``read_cluster`` lists what netpol models (Namespaces, Nodes, Pods, Services,
-NetworkPolicies, the tiered kinds where served, and DaemonSets for CNI detection) with get
+NetworkPolicies, the tiered kinds and Cilium's policies where served, and DaemonSets for CNI detection) with get
 and list only; ``documents``
 turns the result into the same RawDocuments the file loader makes, so validation and
 ``build_cluster`` are reused unchanged. Every failure is a ``LiveError`` with one line.

@@ -24,6 +24,10 @@ DEFAULT_KUBECONFIG = "~/.kube/config"
 # Pages of one listing: at the default 500 items a page, 500,000 objects of one kind, more
 # than any cluster has; a server handing out ever new continue tokens stops here.
 MAX_PAGES = 1000
+# Seconds one listing may take, all its pages together, in request timeouts: a real listing of
+# 200 pages ends in a minute or two; a server answering empty pages, each just before the
+# request timeout, under ever new continue tokens would otherwise take MAX_PAGES of them.
+LISTING_TIMEOUTS = 10
 MIN_SECRET = 8
 # Where a pod finds its service account (kubernetes.config.incluster_config uses the same).
 SERVICE_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -60,6 +64,15 @@ class LiveTarget:
     page_size: int = 500
     max_response_bytes: int = MAX_INPUT_BYTES  # of each answer (--max-input-size)
     max_pages: int = MAX_PAGES  # of one listing
+    listing_timeout: float | None = None  # seconds for all pages of one listing (None: see below)
+
+    @property
+    def listing_deadline(self) -> float:
+        """Seconds one listing may take, all its pages: LISTING_TIMEOUTS request timeouts
+        unless given."""
+        if self.listing_timeout is not None:
+            return self.listing_timeout
+        return LISTING_TIMEOUTS * self.request_timeout
 
 
 @dataclass(frozen=True)

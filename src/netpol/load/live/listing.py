@@ -7,14 +7,16 @@ sends, without the client's slow model objects, and in the form the file loader 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from netpol.load import jsontext
 from netpol.load.live.bounded import RequestDeadline, ResponseTooLarge
-from netpol.load.live.client import Connection, LiveError, client_module
+from netpol.load.live.client import LISTING_TIMEOUTS, Connection, LiveError, client_module
 from netpol.load.paths import format_size
+from netpol.model.cilium import CCNP_KIND, CIDR_GROUP_KIND, CILIUM_GROUP, CNP_KIND
 
 RBAC_DOC = "docs/rbac/netpol-reader.yaml"
 
@@ -153,6 +155,18 @@ def calico_resources(api_version: str) -> tuple[Resource, ...]:
 CALICO_API = calico_resources("projectcalico.org/v3")
 CALICO_CRDS = calico_resources("crd.projectcalico.org/v1")
 
+# Cilium's policies (its CRDs, docs/cilium.md): the one version every release serves
+CILIUM_POLICIES = (
+    custom_resource("ciliumnetworkpolicies", CNP_KIND, f"{CILIUM_GROUP}/v2", True),
+    custom_resource("ciliumclusterwidenetworkpolicies", CCNP_KIND, f"{CILIUM_GROUP}/v2", False),
+)
+# CiliumCIDRGroup began in v2alpha1 and is also served as v2 by recent releases; either
+# version holds the same objects, so the first one served is read
+CILIUM_CIDR_GROUPS = tuple(
+    custom_resource("ciliumcidrgroups", CIDR_GROUP_KIND, f"{CILIUM_GROUP}/{version}", False)
+    for version in ("v2alpha1", "v2")
+)
+
 
 def list_items(
     conn: Connection,
@@ -168,6 +182,8 @@ def list_items(
     seen: set[str] = set()  # every continue token of this listing: one again is a cycle
     listed: set[tuple[str, ...] | None] = set()  # identities of the objects listed so far
     restarts = pages = 0
+    # checked before each page, so a listing ends within its deadline plus one request
+    deadline = time.monotonic() + conn.target.listing_deadline
     while True:
         pages += 1
         if pages > conn.target.max_pages:
@@ -175,6 +191,11 @@ def list_items(
                 f"the API server at {conn.server} kept paging list {resource.title}{scope}: "
                 f"stopped after {conn.target.max_pages} pages of {conn.target.page_size}, "
                 "more than any cluster needs"
+            )
+        if pages > 1 and time.monotonic() > deadline:
+            raise LiveError(
+                f"the API server at {conn.server} kept paging list {resource.title}{scope}: "
+                f"stopped after {_deadline_text(conn)} and {pages - 1} pages"
             )
         kwargs: dict[str, Any] = {
             "limit": conn.target.page_size,
@@ -229,6 +250,13 @@ def list_items(
             return items
 
 
+def _deadline_text(conn: Connection) -> str:
+    seconds = f"{conn.target.listing_deadline:g}s"
+    if conn.target.listing_timeout is None:
+        return f"{seconds} ({LISTING_TIMEOUTS} times --request-timeout)"
+    return seconds
+
+
 def _identity(item: dict[str, Any]) -> tuple[str, ...] | None:
     """What tells one listed object from another: its uid, else its namespace and name."""
     metadata = item.get("metadata")
@@ -271,7 +299,8 @@ def get_version(conn: Connection) -> dict[str, Any]:
 
 TIERED_NEEDS = (
     "serviceaccounts, adminnetworkpolicies, baselineadminnetworkpolicies, "
-    "clusternetworkpolicies and Calico's tiers, networkpolicies, globalnetworkpolicies"
+    "clusternetworkpolicies, Calico's tiers, networkpolicies, globalnetworkpolicies and "
+    "Cilium's ciliumnetworkpolicies, ciliumclusterwidenetworkpolicies, ciliumcidrgroups"
 )
 READ_NEEDS = (
     "netpol needs get and list on namespaces, nodes, pods, services, networkpolicies; for "

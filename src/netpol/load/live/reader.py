@@ -10,7 +10,9 @@ ServiceAccounts Calico rules select) are read when the cluster serves them: a ki
 not serve (404, no CRD) is nothing to read; one the user may not list (403) is a note, since
 verdicts then ignore it. Calico's are read from its API server (``projectcalico.org/v3``)
 or, when that is not served, from the CRDs that store them (``crd.projectcalico.org/v1``):
-never both, they are the same objects.
+never both, they are the same objects. Cilium's policies (CiliumNetworkPolicy,
+CiliumClusterwideNetworkPolicy, ``cilium.io/v2``) and CIDR groups (``cilium.io/v2alpha1``,
+else ``v2``) are read the same way: a cluster without Cilium's CRDs answers 404, silently.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from netpol.load.live.listing import (
     ADMIN_POLICIES,
     CALICO_API,
     CALICO_CRDS,
+    CILIUM_CIDR_GROUPS,
+    CILIUM_POLICIES,
     DAEMON_SETS,
     NAMESPACES,
     NETWORK_POLICIES,
@@ -148,6 +152,7 @@ def _optional(
 IGNORED = {
     SERVICE_ACCOUNTS.name: "Calico rules that select service accounts by label see none",
     "tiers": "Calico's policies are placed as in tiers with no order, after every other tier",
+    "ciliumcidrgroups": "Cilium rules that name CIDR groups match no address",
 }
 IGNORED_POLICIES = "verdicts ignore them, and any the cluster has can change what is allowed"
 
@@ -165,9 +170,14 @@ class _Listing:
 def _tiered(
     conn: Connection, scope: tuple[str, ...], progress: Progress | None, notes: list[str]
 ) -> list[dict[str, Any]]:
-    """ServiceAccounts, admin policies and Calico's, where served; notes for what was refused."""
-    listings = [_listing(conn, r, scope, progress) for r in (SERVICE_ACCOUNTS, *ADMIN_POLICIES)]
-    listings += _calico(conn, scope, progress)
+    """ServiceAccounts, admin policies, Calico's and Cilium's, where served; notes for what
+    was refused."""
+    listings = [
+        _listing(conn, r, scope, progress)
+        for r in (SERVICE_ACCOUNTS, *ADMIN_POLICIES, *CILIUM_POLICIES)
+    ]
+    listings += _first_served(conn, scope, progress, CALICO_API, CALICO_CRDS)
+    listings += _first_served(conn, scope, progress, *((r,) for r in CILIUM_CIDR_GROUPS))
     objects: list[dict[str, Any]] = []
     for listing in listings:
         objects += listing.items
@@ -175,16 +185,24 @@ def _tiered(
     return objects
 
 
-def _calico(conn: Connection, scope: tuple[str, ...], progress: Progress | None) -> list[_Listing]:
-    """Calico's kinds from its API server if it serves any, else from its CRDs."""
-    served = [_listing(conn, r, scope, progress) for r in CALICO_API]
+def _first_served(
+    conn: Connection,
+    scope: tuple[str, ...],
+    progress: Progress | None,
+    preferred: tuple[Resource, ...],
+    fallback: tuple[Resource, ...],
+) -> list[_Listing]:
+    """The same objects served two ways (Calico's kinds from its API server, else from its
+    CRDs; a CiliumCIDRGroup as v2alpha1, else v2): the first way any of them is served,
+    never both."""
+    served = [_listing(conn, r, scope, progress) for r in preferred]
     if any(listing.answered for listing in served):
         return served
-    stored = [_listing(conn, r, scope, progress) for r in CALICO_CRDS]
+    stored = [_listing(conn, r, scope, progress) for r in fallback]
     if any(listing.answered for listing in stored):
         return stored
     # Neither could be read: say once per kind what was refused (nothing if neither exists)
-    return [api if api.refused else crd for api, crd in zip(served, stored, strict=True)]
+    return [first if first.refused else then for first, then in zip(served, stored, strict=True)]
 
 
 def _listing(

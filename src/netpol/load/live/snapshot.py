@@ -1,8 +1,8 @@
 """A live read as manifests, to repeat the analysis offline or attach to a bug report.
 
 The files hold Namespaces, Nodes, Pods, Services, NetworkPolicies and, where the cluster
-has them, ServiceAccounts, admin and baseline policies and Calico's tiers and policies,
-exactly as read (less managedFields, literal env values and last-applied annotations), so
+has them, ServiceAccounts, admin and baseline policies, Calico's tiers and policies and
+Cilium's policies and CIDR groups, exactly as read (less managedFields, literal env values and last-applied annotations), so
 ``netpol matrix SNAPSHOT`` builds the same cluster as ``netpol matrix --kubeconfig``.
 """
 
@@ -18,9 +18,11 @@ from netpol.load.fields import api_group
 from netpol.load.live.convert import redacted
 from netpol.load.live.reader import LiveCluster
 from netpol.load.scalars import SafeDumper
+from netpol.model.cilium import CCNP_KIND, CIDR_GROUP_KIND, CILIUM_GROUP, CNP_KIND
 
 CALICO = ("projectcalico.org", "crd.projectcalico.org")
 ADMIN = ("policy.networking.k8s.io",)
+CILIUM = (CILIUM_GROUP,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,14 @@ FILES = (
         CALICO,
     ),
     SnapshotFile("calico-networkpolicies.yaml", "Calico networkpolicies", "NetworkPolicy", CALICO),
+    SnapshotFile("ciliumnetworkpolicies.yaml", "ciliumnetworkpolicies", CNP_KIND, CILIUM),
+    SnapshotFile(
+        "ciliumclusterwidenetworkpolicies.yaml",
+        "ciliumclusterwidenetworkpolicies",
+        CCNP_KIND,
+        CILIUM,
+    ),
+    SnapshotFile("ciliumcidrgroups.yaml", "ciliumcidrgroups", CIDR_GROUP_KIND, CILIUM),
 )
 
 
