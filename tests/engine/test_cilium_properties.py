@@ -315,31 +315,13 @@ def known_engine_gaps(c: Cluster) -> set[str]:
     of ``test_cilium_edge_cases`` (a strict xfail there): the agreement property covers
     everything else, and an entry goes when its review case passes."""
     found = set()
-    for p in c.cilium_policies:
-        for r in p.rules:
-            if r.endpoint_selector is None:
-                continue
-            for d, flag in (("Ingress", r.default_deny_ingress), ("Egress", r.default_deny_egress)):
-                if flag and not r.entries_of(d):
-                    found.add("review-explicit-default-deny-without-entries-of-that-direction")
-            for e in r.entries:
-                for s in e.endpoints or ():
-                    written = s.keys()  # a selector's keys, not a dict's
-                    reserved = [k for k in written if k.startswith("reserved:")]
-                    if reserved and (s.match_expressions or len(s.match_labels) > 1):
-                        found.add("review-reserved-selector-with-expressions")
-                    if "reserved:kube-apiserver" in reserved:
-                        found.add("review-reserved-kube-apiserver-selector")
-                    names_namespace = any("namespace" in k for k in written)
-                    if names_namespace and not reserved and _all_negative([s]):
-                        found.add("review-negative-namespace-terms-match-non-pods")
     for np in c.policies:
         for rule in np.ingress + np.egress:
             for peer in rule.peers:
                 if peer.namespace_selector is None or peer.namespace_selector.is_empty:
                     continue
                 if _all_negative([peer.namespace_selector, peer.pod_selector]):
-                    found.add("review-negative-namespace-terms-match-non-pods")
+                    found.add("review-negative-namespace-terms-match-non-pods-knp")
     return found
 
 

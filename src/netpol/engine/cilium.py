@@ -195,7 +195,8 @@ def _rule_policies(policy: CiliumPolicy, rule: CiliumRule, ctx: _Context) -> lis
         for made in _tier_rules(policy, entry, f"{prefix}{entry.section}", ctx):
             kind = "deny" if entry.deny else ("l7" if made.note.startswith("L7") else "l4")
             rules.setdefault((kind, entry.direction), []).append(made)
-    isolates = tuple(d for d in DIRECTIONS if rule.default_deny(d))
+    # a direction without entries is not enforced, whatever enableDefaultDeny says (7.2)
+    isolates = tuple(d for d in DIRECTIONS if rule.default_deny(d) and rule.entries_of(d))
     base = TieredPolicy(
         kind=policy.kind,
         api_version=policy.api_version,
@@ -296,44 +297,93 @@ def _subject(policy: CiliumPolicy, rule: CiliumRule) -> EndpointMatch:
     return EndpointMatch(scope=PODS, namespace=policy.namespace, pods=selector)
 
 
-def _endpoint_peer(policy: CiliumPolicy, written: LabelSelector) -> EndpointMatch:
-    """A ``fromEndpoints``/``toEndpoints`` item after Cilium's rewriting (section 3.2)."""
-    written_keys = written.keys()
-    sources = {_source_and_key(k)[0] for k in written_keys}
-    if "reserved" in sources:
-        return _reserved_peer(written)
+def _endpoint_peers(policy: CiliumPolicy, written: LabelSelector) -> list[EndpointMatch]:
+    """A ``fromEndpoints``/``toEndpoints`` item after Cilium's rewriting (section 3.2).
+
+    A selector is matched against identities, not only pods: unless the rewriting adds a
+    namespace term (a CNP's own namespace, a CCNP's ``Exists``), the selector also selects
+    every non-pod identity whose labels it matches, a node (``reserved:host`` or
+    ``reserved:remote-node``, plus ``reserved:kube-apiserver`` on the control plane) or a
+    world address (``reserved:world``): ``{reserved:host: ""}``, or a selector made only of
+    NotIn/DoesNotExist terms, which no k8s label of those identities can fail.
+    """
     selector = _normalised(written)
     shown = f"endpoints {{{written.text()}}}" if not written.is_empty else "endpoints {}"
     keys = selector.keys()
-    if NAMESPACE_KEY in keys:
-        return EndpointMatch(scope=PODS, pods=selector, shown=shown)
-    if policy.namespace is not None:
-        if any(k.startswith(NAMESPACE_LABELS_PREFIX) for k in keys):
-            return EndpointMatch(scope=PODS, pods=selector, shown=shown)
-        return EndpointMatch(
-            scope=PODS,
-            namespace=policy.namespace,
-            pods=selector,
-            shown=f"{shown} in namespace {policy.namespace}",
-        )
-    return EndpointMatch(scope=PODS, pods=selector, shown=f"{shown} in every namespace")
-
-
-def _reserved_peer(written: LabelSelector) -> EndpointMatch:
-    """A selector naming ``reserved:`` labels selects those entities (``reserved:host``)."""
-    names = [
-        _source_and_key(k)[1]
-        for k, _ in written.match_labels
-        if _source_and_key(k)[0] == "reserved"
-    ]
-    if len(names) == 1 and len(written.requirements()) == 1:
-        return _entity(names[0])
-    return EndpointMatch(
-        scope=NOTHING,
-        shown=f"endpoints {{{written.text()}}}",
-        why_nothing="a selector over several reserved: labels, or mixing them with others, "
-        "is not modelled",
+    reserved = {k for k in keys if k.startswith("reserved:")}
+    names_namespace = NAMESPACE_KEY in keys or (
+        policy.namespace is not None and any(k.startswith(NAMESPACE_LABELS_PREFIX) for k in keys)
     )
+    found = []
+    # pods carry no reserved label: the reserved terms are read on none, the rest on the pod
+    pod_terms = _without_keys(selector, reserved)
+    if matches(_only_keys(selector, reserved), {}):
+        if reserved or names_namespace:
+            found.append(EndpointMatch(scope=PODS, pods=pod_terms, shown=shown))
+        elif policy.namespace is not None:
+            where = f"{shown} in namespace {policy.namespace}"
+            found.append(
+                EndpointMatch(scope=PODS, namespace=policy.namespace, pods=pod_terms, shown=where)
+            )
+        else:
+            found.append(
+                EndpointMatch(scope=PODS, pods=pod_terms, shown=f"{shown} in every namespace")
+            )
+    if reserved or names_namespace:
+        found += [m for labels, m in _non_pod_identities(shown) if matches(selector, labels)]
+    if not found:
+        found.append(
+            EndpointMatch(
+                scope=NOTHING,
+                shown=shown,
+                why_nothing=f"{shown} matches no identity (pod, node or world)",
+            )
+        )
+    return found
+
+
+def _only_keys(selector: LabelSelector, keys: set[str]) -> LabelSelector:
+    return LabelSelector(
+        tuple(kv for kv in selector.match_labels if kv[0] in keys),
+        tuple(r for r in selector.match_expressions if r.key in keys),
+    )
+
+
+def _without_keys(selector: LabelSelector, keys: set[str]) -> LabelSelector:
+    return LabelSelector(
+        tuple(kv for kv in selector.match_labels if kv[0] not in keys),
+        tuple(r for r in selector.match_expressions if r.key not in keys),
+    )
+
+
+CONTROL_PLANE = LabelSelector(match_expressions=(Requirement(CONTROL_PLANE_LABEL, "Exists"),))
+NOT_CONTROL_PLANE = LabelSelector(
+    match_expressions=(Requirement(CONTROL_PLANE_LABEL, "DoesNotExist"),)
+)
+
+
+def _non_pod_identities(shown: str) -> list[tuple[dict[str, str], EndpointMatch]]:
+    """Every identity that is not a pod, as (its labels, the endpoints that carry it):
+    the subject's node and the other nodes (the control plane also serving the API),
+    and world addresses of each family."""
+    found: list[tuple[dict[str, str], EndpointMatch]] = []
+    for name, relative in (("host", "node_name"), ("remote-node", "not_node_name")):
+        for apiserver, nodes in ((False, NOT_CONTROL_PLANE), (True, CONTROL_PLANE)):
+            labels = {f"reserved:{name}": ""}
+            if apiserver:
+                labels["reserved:kube-apiserver"] = ""
+            what = f"{shown} ({name}{', kube-apiserver' if apiserver else ''})"
+            on = SUBJECT_NODE if relative == "node_name" else None
+            off = SUBJECT_NODE if relative == "not_node_name" else None
+            match = EndpointMatch(
+                scope=NODES, nodes=nodes, node_name=on, not_node_name=off, shown=what
+            )
+            found.append((labels, match))
+    for version in (4, 6):
+        labels = {"reserved:world": "", f"reserved:world-ipv{version}": ""}
+        match = EndpointMatch(scope=WORLD, ip_version=version, shown=f"{shown} (world)")
+        found.append((labels, match))
+    return found
 
 
 # -- entities, CIDRs, services, FQDNs ---------------------------------------------------
@@ -495,7 +545,7 @@ def _fqdn_matches(selectors: tuple[FQDNSelector, ...], ctx: _Context) -> list[En
 def _peers(policy: CiliumPolicy, entry: CiliumEntry, ctx: _Context) -> list[EndpointMatch]:
     peers: list[EndpointMatch] = []
     for written in entry.endpoints or ():
-        peers.append(_endpoint_peer(policy, written))
+        peers += _endpoint_peers(policy, written)
     for name in entry.entities or ():
         peers.append(_apiserver(ctx) if name == "kube-apiserver" else _entity(name))
     for rule in entry.cidrs or ():
