@@ -237,7 +237,8 @@ def decision(output: str, side: str) -> str:
             "app1-ns/frontend-deploy",
             "db-sts-0.db-svc.app1-ns.svc.cluster.local:3306",
             "Ingress to app1-ns/db-sts-0",
-            "[CiliumNetworkPolicy app1-ns/db-deny-frontend ingressDeny[0]] Deny",
+            "[CiliumNetworkPolicy app1-ns/db-deny-frontend ingressDeny[0]] Deny"
+            " beats [NetworkPolicy app1-ns/db-from-frontend ingress[0]] Allow",
             id="the-cilium-deny-closes-the-databases-ingress",
         ),
         pytest.param(
@@ -270,7 +271,8 @@ def decision(output: str, side: str) -> str:
             "app1-ns/backend-deploy",
             "db-sts-0.db-svc.app1-ns.svc.cluster.local:3306",
             "Ingress to app1-ns/db-sts-0",
-            "[CiliumNetworkPolicy app1-ns/db-backend-only ingressDeny[0]] Deny",
+            "[CiliumNetworkPolicy app1-ns/db-backend-only ingressDeny[0]] Deny"
+            " beats [CiliumNetworkPolicy app1-ns/db-backend-only ingress[0]] Allow",
             id="the-deny-shadows-the-allow",
         ),
     ],

@@ -117,8 +117,8 @@ class CompiledTierRule:
         on it)."""
         return self._compute(dst_pod) if self.has_named else self.numeric
 
-    def _compute(self, dst_pod: Pod | None) -> ConnectionSet:
-        if self.rule.unmatchable:
+    def _compute(self, dst_pod: Pod | None, as_written: bool = False) -> ConnectionSet:
+        if self.rule.unmatchable and not as_written:
             return ConnectionSet.none()
         if self.rule.ports:
             positive = ConnectionSet.union_of(_entry_set(e, dst_pod) for e in self.rule.ports)
@@ -126,6 +126,11 @@ class CompiledTierRule:
             positive = ConnectionSet.all()
         negative = ConnectionSet.union_of(_entry_set(e, dst_pod) for e in self.rule.not_ports)
         return positive & self.protocols - negative
+
+    def written_connections(self, dst_pod: Pod | None) -> ConnectionSet:
+        """What the rule's ports say, even when it can never match (an explanation shows
+        an unmatchable rule on the ports it names: ``{}`` names every port)."""
+        return self._compute(dst_pod, as_written=True)
 
     @property
     def label(self) -> str:
@@ -170,6 +175,9 @@ class Decision:
     connections: ConnectionSet
     rule: CompiledTierRule | None = None  # None for NetworkPolicy and defaults
     reason: str = ""  # for defaults: "no rule matched", "not selected by any tier"
+    # a Cilium deny: the allows of the later tiers it overrides on these connections,
+    # as rules, or NETWORK_POLICIES for the NetworkPolicies' allow
+    beats: tuple[CompiledTierRule | str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,10 +390,47 @@ class TieredModel:
                         continue  # a Cilium rule expanded per node: not this pod's node
                     reason = self.why_not(rule, subject, peer)
                     if reason is not None:
-                        found.append(RuleMiss(rule, reason, rule.connections_to(dst_pod)))
+                        found.append(RuleMiss(rule, reason, rule.written_connections(dst_pod)))
         return tuple(found)
 
     # -- one side of a connection -------------------------------------------------------
+
+    def _beaten(
+        self,
+        deciding: TierPlan,
+        subject: Endpoint,
+        peer: Endpoint,
+        direction: str,
+        denied: ConnectionSet,
+        np_allowed: ConnectionSet,
+    ) -> tuple[CompiledTierRule | str, ...]:
+        """The allows of the tiers after ``deciding`` that would have let part of
+        ``denied`` through: what a Cilium deny beats, for the explanation."""
+        assert subject.pod is not None
+        dst_pod = destination_pod(subject, peer, direction)
+        found: list[CompiledTierRule | str] = []
+        later = False
+        for plan, members in zip(self.plans, self.applying(subject.pod, direction), strict=True):
+            if plan is deciding:
+                later = True
+                continue
+            if not later:
+                continue
+            for member in members:
+                if isinstance(member, str):
+                    if not (np_allowed & denied).is_empty:
+                        found.append(member)
+                    continue
+                if member.policy.kind == IMPLICIT_KIND:
+                    continue
+                for rule in member.rules(direction):
+                    if rule.rule.action != ALLOW:
+                        continue
+                    if (rule.connections_to(dst_pod) & denied).is_empty:
+                        continue
+                    if self.rule_matches(rule, subject, peer):
+                        found.append(rule)
+        return tuple(found)
 
     def applying(self, pod: Pod, direction: str) -> tuple[tuple[Member, ...], ...]:
         """Per plan, the members that apply to ``pod`` in ``direction``: the NetworkPolicy
@@ -444,8 +489,13 @@ class TieredModel:
                     conns = rule.connections_to(dst_pod) & undecided
                     if conns.is_empty or not self.rule_matches(rule, subject, peer):
                         continue
+                    beats: tuple[CompiledTierRule | str, ...] = ()
+                    if rule.rule.action == DENY and self.relabelled:
+                        beats = self._beaten(plan, subject, peer, direction, conns, np_allowed)
                     decisions.append(
-                        Decision(tier, member.policy.label, rule.rule.action, conns, rule)
+                        Decision(
+                            tier, member.policy.label, rule.rule.action, conns, rule, beats=beats
+                        )
                     )
                     if rule.rule.action == LOG:
                         continue

@@ -85,6 +85,14 @@ def _chain_lines(e: Explanation, side: SideVerdict) -> list[str]:
     return lines
 
 
+def _beaten_text(beaten: CompiledTierRule | str, side: SideVerdict, e: Explanation) -> str:
+    """``[NetworkPolicy app1-ns/backend-policy ingress[0]] Allow``: an allow a deny beats."""
+    if isinstance(beaten, str):
+        named = ", ".join(o.rule.label for o in _allowing(e, side)) or NETWORK_POLICIES
+        return f"[{NETWORK_POLICIES} {named}] Allow"
+    return f"[{beaten.label}] Allow"
+
+
 def _step_text(side: SideVerdict, decision: Decision, e: Explanation) -> str:
     """``[AdminNetworkPolicy allow-dns egress[0] "dns"] Allow``; ``[NetworkPolicy
     app1-ns/db-policy] Deny (no rule matched)``; ``[no tier decided] Allow (default)``."""
@@ -92,7 +100,9 @@ def _step_text(side: SideVerdict, decision: Decision, e: Explanation) -> str:
         return "[no tier decided] Allow (default)"
     if decision.rule is not None:
         note = f" ({decision.rule.rule.note})" if decision.rule.rule.note else ""
-        return f"[{decision.rule.label}] {decision.action}{note}"
+        beaten = [_beaten_text(b, side, e) for b in decision.beats]
+        beats = f" beats {', '.join(beaten)}" if beaten else ""
+        return f"[{decision.rule.label}] {decision.action}{note}{beats}"
     if decision.reason:
         tier = "" if decision.tier == DEFAULT_TIER.name else f" (end of tier {decision.tier})"
         return f"[{decision.by}] {decision.action} ({decision.reason}){tier}"
@@ -207,7 +217,7 @@ def _misses_json(misses: tuple[RuleMiss, ...]) -> list[dict[str, object]]:
 
 def _decision_json(decision: Decision) -> dict[str, object]:
     rule = decision.rule
-    return {
+    found: dict[str, object] = {
         "tier": decision.tier or None,
         "by": decision.by or None,
         "action": decision.action,
@@ -217,6 +227,12 @@ def _decision_json(decision: Decision) -> dict[str, object]:
         "connections": decision.connections.to_json(),
         "connectionsText": decision.connections.text(),
     }
+    if decision.beats:  # a Cilium deny: the allows it overrides
+        found["beats"] = [
+            {"policy": NETWORK_POLICIES} if isinstance(b, str) else _rule_ref(b)
+            for b in decision.beats
+        ]
+    return found
 
 
 def explanation_json(explanations: list[Explanation]) -> dict[str, object]:
