@@ -11,6 +11,7 @@ from netpol.engine.names import Names, ResolveError, did_you_mean, first_pod
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import selector_holds
 from netpol.engine.tiers import IMPLICIT_KIND, CompiledTieredPolicy, CompiledTierRule, TieredModel
+from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import CalicoSelector
 from netpol.model.objects import Pod
@@ -102,11 +103,23 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
     def isolating(direction: str) -> tuple[str, ...]:
         if pod.host_network and cc.profile.host_network_is_node:
             return ()
-        return tuple(
+        found = [
             c.policy.id
             for c in cc.policies
             if c.selects(pod) and direction in c.policy.policy_types
-        )
+        ]
+        if cc.cilium and cc.tiered is not None:
+            # a Cilium rule with default deny on isolates like a NetworkPolicy: both sit
+            # in the tier whose default is Deny
+            found += [
+                member.policy.id
+                for member in cc.tiered.policies
+                if member.policy.kind in CILIUM_KINDS
+                and direction in member.policy.types
+                and member.policy.isolating(direction)
+                and cc.tiered.selects(member, pod)
+            ]
+        return tuple(dict.fromkeys(found))
 
     def tiered(direction: str) -> tuple[str, ...]:
         if cc.tiered is None or not cc.is_policy_pod(pod):
