@@ -1,13 +1,15 @@
 """CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy on real packets (docs/cilium.md):
 random clusters with random Cilium policies (deny and allow sections, entities, CIDRs,
 L4-only and empty items, enableDefaultDeny off) beside NetworkPolicies, observed ==
-predicted port by port, the outside client included (it is Cilium's world); then issue
+predicted port by port, the outside client included (it is Cilium's world) as a source
+and, on three TCP ports, as a destination of every pod's egress; then issue
 15's story directed: a NetworkPolicy opens frontend -> backend, a CNP ``ingressDeny``
 closes it, a CCNP denying the world closes the outside client's way in, and deleting them
 opens both again."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +26,11 @@ from tests.lab.conftest import (
 )
 from tests.lab.tier_generator import yaml_text
 
-from netpol.lab import inventory, lifecycle
-from netpol.lab.view import read_input
+from netpol.engine.endpoints import ip_endpoint
+from netpol.engine.verdict import allowed
+from netpol.lab import inventory, lifecycle, system
+from netpol.lab.names import OUTSIDE_IP
+from netpol.lab.view import LabView, read_input
 from netpol.model.options import PROFILES, Options
 
 pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
@@ -46,6 +51,51 @@ def test_lab_matrix_equals_engine_matrix_under_cilium_policies(
     path.write_text(yaml_text(random_cilium_case(seed)))
     view = assert_lab_agrees(cilium_lab, path, "cilium", f"seed {seed}")
     assert view.cluster.cilium_policies
+    # the probe's destinations are pods: egress to the world is checked here, towards
+    # listeners of the outside client
+    problems = world_disagreements(cilium_lab, view)
+    assert not problems, f"seed {seed}: egress to the world:\n  " + "\n  ".join(problems)
+
+
+WORLD_PORTS = (80, 443, 9000)  # TCP ports the generated rules name
+
+
+def world_disagreements(lab: str, view: LabView) -> list[str]:
+    """Every pod -> the outside client on ``WORLD_PORTS``, connected or refused on
+    packets, where the engine predicts otherwise."""
+    state = lifecycle.require_up(lab)
+    listeners = []
+    with system.in_netns(state.names.outside_netns):
+        for port in WORLD_PORTS:
+            server = socket.socket()
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind((OUTSIDE_IP, port))
+            server.listen(len(view.pods) + 1)  # the kernel completes the handshakes
+            listeners.append(server)
+    found = []
+    world = ip_endpoint(OUTSIDE_IP)
+    try:
+        for lp in view.pods:
+            predicted = allowed(view.cc, view.cc.endpoint(lp.pod), world)
+            for port in WORLD_PORTS:
+                with system.in_netns(state.pods[lp.pod.id].netns):
+                    client = socket.socket()
+                client.settimeout(2.0)
+                try:
+                    client.connect((OUTSIDE_IP, port))
+                    observed = "connected"
+                except ConnectionRefusedError:
+                    observed = "refused"
+                except OSError as exc:
+                    observed = f"failed ({exc})"
+                finally:
+                    client.close()
+                if (observed == "connected") != predicted.contains("TCP", port):
+                    found.append(f"{lp.pod.id} -> {OUTSIDE_IP}:{port}: observed {observed}")
+    finally:
+        for server in listeners:
+            server.close()
+    return found
 
 
 # -- issue 15's story, directed -----------------------------------------------------------------
