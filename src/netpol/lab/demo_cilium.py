@@ -4,7 +4,7 @@ policies close what Kubernetes NetworkPolicies opened (docs/cilium.md).
 The story: the three tiers come up with the tutorial's policies and the one-line fix, read
 as Cilium enforces them (an ipBlock never matches a pod, so frontend-policy's 0.0.0.0/0
 admits the outside client and no pod); every pair is probed and Step 5's checks hold. A
-CiliumClusterwideNetworkPolicy denies the ``world`` entity: the lab's outside client is
+CiliumClusterwideNetworkPolicy denies app1-ns the ``world`` entity: the lab's outside client is
 world, and its way in on port 80 closes. Then a CiliumNetworkPolicy ``ingressDeny`` on the
 backend closes frontend -> backend although backend-policy still allows it: Cilium's deny
 tier comes before every allow; the decision chain before and after is printed. Deleting
