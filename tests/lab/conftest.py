@@ -7,17 +7,20 @@ import contextlib
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from netpol.engine.matrix import class_matrix
 from netpol.lab import inventory, lifecycle
 from netpol.lab.probe import ProbeReport
 from netpol.lab.system import missing_requirements
 from netpol.lab.topology import NODE_SYSCTLS, POD_SYSCTLS
 from netpol.lab.truth import describe_cell
-from netpol.lab.view import LabView
+from netpol.lab.view import LabView, read_input
 from netpol.model.options import PROFILES, Options
 
 _MISSING = missing_requirements()
@@ -68,9 +71,65 @@ def probed_against_engine(
     return report, view, [describe_cell(c, report.labels) for c in report.disagreements]
 
 
+def write(tmp_path: Path, name: str, text: str) -> str:
+    """``text`` (dedented) as the file ``name`` in ``tmp_path``; its path."""
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
 def pod_label(report: ProbeReport, endpoint: str) -> str:
     """The table's label of ``endpoint`` without its namespace (``backend-deploy``)."""
     return report.labels.get(endpoint, endpoint).rpartition("/")[2]
+
+
+def matrix_disagreements(report: ProbeReport, view: LabView) -> list[str]:
+    """The class matrix (what ``matrix`` prints) against the packets, pod pairs only."""
+    matrix = class_matrix(view.cc)
+    found = []
+    for cell in report.cells:
+        a = cell.attempt
+        if a.src not in view.cluster.pod_by_id:
+            continue
+        predicted = matrix.pod_connections(a.src, a.dst).contains(a.protocol, a.port)
+        if predicted != cell.observed:
+            found.append(
+                f"class matrix: {a.src} -> {a.dst} {a.port}/{a.protocol}: predicted "
+                f"{'allow' if predicted else 'deny'}, observed {cell.outcome}"
+            )
+    return found
+
+
+def assert_lab_agrees(lab: str, path: Path, profile: str, case: str) -> LabView:
+    """The objects of ``path`` in force in ``lab``, read through the loader every verb uses
+    (as a user's manifests go): every pair probed agrees with the engine's verdict and with
+    the class matrix."""
+    objects, _ = read_input([str(path)], Options(profile=PROFILES[profile]))
+    report, view, problems = probed_against_engine(lab, [o.data for o in objects])
+    assert view.cc.tiered is not None
+    problems += matrix_disagreements(report, view)
+    assert not problems, (
+        f"{case}: the lab disagrees with the engine:\n  "
+        + "\n  ".join(problems)
+        + "\ninput:\n"
+        + path.read_text()
+    )
+    return view
+
+
+def connects(lab: str, src: str, dst: str, port: int) -> bool:
+    """The packets' answer for one pair, after checking every cell agrees with the engine."""
+    report, _ = lifecycle.probe_lab(lab, timeout=2.0, reference=True)
+    assert not report.disagreements, [describe_cell(c, report.labels) for c in report.disagreements]
+    found = {
+        c.observed
+        for c in report.cells
+        if pod_label(report, c.attempt.src).startswith(src)
+        and pod_label(report, c.attempt.dst) == dst
+        and c.attempt.port == port
+    }
+    assert len(found) == 1, (src, dst, port, sorted(set(report.labels.values())))
+    return found.pop()
 
 
 def host_network() -> dict[str, str]:

@@ -34,6 +34,12 @@ from netpol.lab.documents import merged, objects_of_data, resolve_kind
         ("NetworkPolicy.crd.projectcalico.org", "NetworkPolicy.projectcalico.org"),
         ("deployments.apps", "Deployment"),
         ("sa", "ServiceAccount"),
+        ("ciliumnetworkpolicies", "CiliumNetworkPolicy"),
+        ("ciliumnp", "CiliumNetworkPolicy"),
+        ("ciliumnetworkpolicies.cilium.io", "CiliumNetworkPolicy"),
+        ("ccnp", "CiliumClusterwideNetworkPolicy"),
+        ("CiliumClusterwideNetworkPolicy", "CiliumClusterwideNetworkPolicy"),
+        ("ccg", "CiliumCIDRGroup"),
     ],
 )
 def test_kinds_resolve_like_kubectl_names(text: str, kind: str) -> None:
@@ -41,7 +47,15 @@ def test_kinds_resolve_like_kubectl_names(text: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["cnp", "policy", "networkpolicies.example.com", "adminnetworkpolicies.apps", ""]
+    "text",
+    [
+        "cnp",
+        "policy",
+        "networkpolicies.example.com",
+        "adminnetworkpolicies.apps",
+        "ccnp.projectcalico.org",
+        "",
+    ],
 )
 def test_names_no_kind_has_resolve_to_nothing(text: str) -> None:
     assert resolve_kind(text) is None

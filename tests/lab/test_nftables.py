@@ -85,11 +85,11 @@ def test_the_ruleset_replaces_the_table_in_one_transaction():
     assert lines[:3] == ["table inet netpol {}", "delete table inet netpol", "table inet netpol {"]
 
 
-def test_cilium_ipblocks_never_cover_pod_ips():
+def test_cilium_ipblocks_never_cover_pod_or_node_ips():
     # The frontend admits ipBlock 0.0.0.0/0 on port 80: any source under upstream (no
-    # address match at all), every address but the pods' under cilium.
+    # address match at all), every address but the pods' and the nodes' under cilium.
     _, pods, upstream = tutorial("upstream")
-    _, _, cilium = tutorial("cilium")
+    cluster, _, cilium = tutorial("cilium")
     assert "    meta l4proto tcp th dport 80 accept" in upstream.text
     line = next(x for x in cilium.text.splitlines() if x.endswith("th dport 80 accept"))
     set_name = line.split("@")[1].split()[0]
@@ -100,10 +100,13 @@ def test_cilium_ipblocks_never_cover_pod_ips():
         for e in elements.split(",")
         if e.strip()
     ]
-    for lp in pods:
-        value = int(ipaddress.ip_address(lp.ip))
-        assert not any(lo <= value <= hi for lo, hi in ranges), lp.pod.id
+    taken = [(lp.pod.id, lp.ip) for lp in pods] + [(n.name, n.ips[0]) for n in cluster.nodes]
+    assert len(taken) == len(pods) + 3
+    for name, ip in taken:
+        value = int(ipaddress.ip_address(ip))
+        assert not any(lo <= value <= hi for lo, hi in ranges), name
     assert any(lo == 0 for lo, _ in ranges)
+    assert any(lo <= int(ipaddress.ip_address("203.0.113.10")) <= hi for lo, hi in ranges)
 
 
 V4 = st.integers(0, 2**32 - 1)

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.conftest import EXAMPLES
-from tests.lab.conftest import lab_name, pod_label, probed_against_engine, random_lab, requires_lab
+from tests.lab.conftest import (
+    assert_lab_agrees,
+    connects,
+    lab_name,
+    random_lab,
+    requires_lab,
+    write,
+)
 from tests.lab.test_cleanup_lab import leftovers
 from tests.lab.tier_generator import random_tiered_case, yaml_text
 
-from netpol.engine.matrix import class_matrix
 from netpol.lab import inventory, lifecycle
-from netpol.lab.probe import ProbeReport
 from netpol.lab.system import LabError
-from netpol.lab.truth import describe_cell
-from netpol.lab.view import LabView, read_input
-from netpol.model.options import PROFILES, Options
+from netpol.lab.view import read_input
+from netpol.model.options import Options
 
 pytestmark = [pytest.mark.lab, requires_lab, pytest.mark.usefixtures("host_untouched")]
 
@@ -46,37 +49,10 @@ def cilium_lab() -> Iterator[str]:
 
 
 def check(lab: str, seed: int, tmp_path: Path, profile: str) -> None:
-    # through a YAML file and the loader every verb uses, as a user's manifests go
     path = tmp_path / f"case-{seed}.yaml"
     path.write_text(yaml_text(random_tiered_case(seed)))
-    objects, cluster = read_input([str(path)], Options(profile=PROFILES[profile]))
-    assert cluster.tiered_policies
-    report, view, problems = probed_against_engine(lab, [o.data for o in objects])
-    assert view.cc.tiered is not None
-    problems += matrix_disagreements(report, view)
-    assert not problems, (
-        f"seed {seed}: the lab disagrees with the engine:\n  "
-        + "\n  ".join(problems)
-        + "\ninput:\n"
-        + path.read_text()
-    )
-
-
-def matrix_disagreements(report: ProbeReport, view: LabView) -> list[str]:
-    """The class matrix (what ``matrix`` prints) against the packets, pod pairs only."""
-    matrix = class_matrix(view.cc)
-    found = []
-    for cell in report.cells:
-        a = cell.attempt
-        if a.src not in view.cluster.pod_by_id:
-            continue
-        predicted = matrix.pod_connections(a.src, a.dst).contains(a.protocol, a.port)
-        if predicted != cell.observed:
-            found.append(
-                f"class matrix: {a.src} -> {a.dst} {a.port}/{a.protocol}: predicted "
-                f"{'allow' if predicted else 'deny'}, observed {cell.outcome}"
-            )
-    return found
+    view = assert_lab_agrees(lab, path, profile, f"seed {seed}")
+    assert view.cluster.tiered_policies
 
 
 @pytest.mark.parametrize("seed", range(CASES))
@@ -137,12 +113,6 @@ spec:
 """
 
 
-def write(tmp_path: Path, name: str, text: str) -> str:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def three_tier() -> Iterator[str]:
     name = lab_name("t8three")
@@ -151,21 +121,6 @@ def three_tier() -> Iterator[str]:
         yield name
     finally:
         inventory.down(name)
-
-
-def connects(lab: str, src: str, dst: str, port: int) -> bool:
-    """The packets' answer for one pair, after checking every cell agrees with the engine."""
-    report, _ = lifecycle.probe_lab(lab, timeout=2.0, reference=True)
-    assert not report.disagreements, [describe_cell(c, report.labels) for c in report.disagreements]
-    found = {
-        c.observed
-        for c in report.cells
-        if pod_label(report, c.attempt.src).startswith(src)
-        and pod_label(report, c.attempt.dst) == dst
-        and c.attempt.port == port
-    }
-    assert len(found) == 1, (src, dst, port, sorted(set(report.labels.values())))
-    return found.pop()
 
 
 def reset(lab: str) -> None:

@@ -54,6 +54,8 @@ def _policies_text(cluster: Cluster) -> str:
     text = f"{len(cluster.policies)} policies"
     if cluster.tiered_policies:
         text += f" + {len(cluster.tiered_policies)} admin/baseline/Calico policies"
+    if cluster.cilium_policies:
+        text += f" + {len(cluster.cilium_policies)} Cilium policies"
     return text
 
 

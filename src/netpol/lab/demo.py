@@ -97,11 +97,12 @@ class Backend:
 class LabBackend(Backend):
     real = True
 
-    def __init__(self, lab: str) -> None:
+    def __init__(self, lab: str, options: Options | None = None) -> None:
         self.lab = lab
+        self.options = options or Options()
 
     def start(self, objs: list[dict[str, Any]]) -> LabView:
-        return lifecycle.up_objects(objs, self.lab, Options())
+        return lifecycle.up_objects(objs, self.lab, self.options)
 
     def replace(self, objs: list[dict[str, Any]]) -> LabView:
         return lifecycle.replace(objs, self.lab).view
@@ -120,14 +121,15 @@ class LabBackend(Backend):
 class EngineBackend(Backend):
     """The same story without root: every "connection" is the engine's verdict."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: Options | None = None) -> None:
         self.view: LabView | None = None
+        self.options = options or Options()
 
     def start(self, objs: list[dict[str, Any]]) -> LabView:
         return self.replace(objs)
 
     def replace(self, objs: list[dict[str, Any]]) -> LabView:
-        options = Options()
+        options = self.options
         store, _ = lab_view.objects_input(objs, options)
         self.view = lab_view.build_view(store, options, False, "engine")
         return self.view
@@ -184,7 +186,7 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _probe(backend: Backend, outcome: Outcome) -> ProbeReport:
+def probe_again(backend: Backend, outcome: Outcome) -> ProbeReport:
     """Every pair probed again, counted into ``outcome``."""
     report = backend.matrix()
     outcome.probed += len(report.cells)
@@ -205,17 +207,50 @@ def _check_line(exp: Expectation, check: NameCheck, labels: dict[str, str], sour
     return f"  {prompt:<70} {got}  [{verdict}]"
 
 
+def where_told(backend: Backend) -> str:
+    return "on real packets in the lab" if backend.real else "on the engine alone (no real packets)"
+
+
+def say_checks(
+    say: Say,
+    backend: Backend,
+    title: str,
+    expectations: Sequence[Expectation],
+    labels: dict[str, str],
+) -> bool:
+    """``title``, then each check run as the tutorial types it; whether all went as expected."""
+    say("")
+    say(title)
+    lines, holds = check_lines(backend, expectations, labels)
+    for line in lines:
+        say(line)
+    return holds
+
+
+def check_lines(
+    backend: Backend, expectations: Sequence[Expectation], labels: dict[str, str]
+) -> tuple[list[str], bool]:
+    """Each check run as the tutorial types it, one line each; whether all went as expected."""
+    results = backend.check(expectations)
+    lines = []
+    for exp, check in results:
+        source = exp.source.split("/", 1)[1]
+        pods = [pid for pid in labels if pid.startswith(exp.source)]
+        if len(pods) == 1:
+            source = labels[pods[0]].rpartition("/")[2]  # a prompt: the pod alone
+        lines.append(_check_line(exp, check, labels, source))
+    return lines, all(check.connected == exp.connects for exp, check in results)
+
+
 def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
     """Tell the whole story through ``say``; the caller decides whether to stop the backend."""
     tutorial = examples / "tutorial"
     fixed_backend = examples / "three-tier" / BACKEND_POLICY
     outcome = Outcome()
-    where = (
-        "on real packets in the lab" if backend.real else "on the engine alone (no real packets)"
-    )
+    where = where_told(backend)
 
     def matrix(title: str) -> ProbeReport:
-        report = _probe(backend, outcome)
+        report = probe_again(backend, outcome)
         say("")
         say(title)
         for line in truth.render(report, report.labels):
@@ -223,21 +258,12 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
         return report
 
     def checks(title: str, expectations: list[Expectation], labels: dict[str, str]) -> bool:
-        say("")
-        say(title)
-        results = backend.check(expectations)
-        for exp, check in results:
-            source = exp.source.split("/", 1)[1]
-            pods = [pid for pid in labels if pid.startswith(exp.source)]
-            if len(pods) == 1:
-                source = labels[pods[0]].rpartition("/")[2]  # a prompt: the pod alone
-            say(_check_line(exp, check, labels, source))
-        return all(check.connected == exp.connects for exp, check in results)
+        return say_checks(say, backend, title, expectations, labels)
 
     say(f"netpol demo: the tutorial's 3-tier app, {where}.")
     say("")
     say(
-        f"Step 2: namespace app1-ns, frontend (nginx :80), backend (http.server :5678), db (StatefulSet :3306), CoreDNS ({_shown(tutorial)})"
+        f"Step 2: namespace app1-ns, frontend (nginx :80), backend (http.server :5678), db (StatefulSet :3306), CoreDNS ({shown(tutorial)})"
     )
     started = time.perf_counter()
     base = objects(*(tutorial / f for f in BASE_FILES))
@@ -258,7 +284,7 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
     for name in POLICY_FILES:
         applied += objects(tutorial / name)
         backend.replace(applied)
-        after = _probe(backend, outcome)
+        after = probe_again(backend, outcome)
         closed, opened = truth.changes(report, after)
         say(f"  kubectl apply -f {name}: {truth.changes_summary(closed, opened)}")
         for line in truth.changes_lines(closed, opened, 8):
@@ -294,16 +320,16 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
             for line in hooks.lint(published):
                 say("  " + line)
         say("")
-        say(f"The fix, one line in {BACKEND_POLICY} ({_shown(fixed_backend)} has it):")
+        say(f"The fix, one line in {BACKEND_POLICY} ({shown(fixed_backend)} has it):")
         for line in _diff(tutorial / BACKEND_POLICY, fixed_backend):
             say("  " + line)
         applied = [o for o in applied if not _is_policy(o, "backend-policy")] + objects(
             fixed_backend
         )
         backend.replace(applied)
-        after = _probe(backend, outcome)
+        after = probe_again(backend, outcome)
         closed, opened = truth.changes(report, after)
-        say(f"  kubectl apply -f {_shown(fixed_backend)}: {truth.changes_summary(closed, opened)}")
+        say(f"  kubectl apply -f {shown(fixed_backend)}: {truth.changes_summary(closed, opened)}")
         for line in truth.changes_lines(closed, opened, len(closed) + len(opened)):
             say(f"      {line}")
         report = after
@@ -334,6 +360,12 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
     _guard_rail(say, backend, applied, labels, checks, hooks, outcome)
 
     say("")
+    say_total(say, backend, outcome)
+    return outcome
+
+
+def say_total(say: Say, backend: Backend, outcome: Outcome) -> None:
+    """How many real connections the story probed, and whether all agreed with the engine."""
     if backend.real:
         verdict = (
             "every one agreed with the engine"
@@ -341,7 +373,6 @@ def run(say: Say, backend: Backend, examples: Path, hooks: Hooks) -> Outcome:
             else f"{outcome.disagreements} DISAGREED with the engine"
         )
         say(f"{outcome.probed} real connections probed in all; {verdict}.")
-    return outcome
 
 
 GUARD_RAIL = "freeze-db"
@@ -392,14 +423,14 @@ def _guard_rail(
         f"{GUARD_RAIL}, priority 10: Deny ingress from every namespace)"
     )
     frozen = backend.replace([*applied, guard_rail("Deny")])
-    _probe(backend, outcome)  # every pair again: the tier segments on real packets
+    probe_again(backend, outcome)  # every pair again: the tier segments on real packets
     denied = Expectation(to_db.source, to_db.host, 3306, False, "the admin Deny comes first")
     checks(
         "  db-policy still allows the backend, but the admin tier decides first:", [denied], labels
     )
     chain(frozen.cluster)
     passed = backend.replace([*applied, guard_rail("Pass")])
-    _probe(backend, outcome)
+    probe_again(backend, outcome)
     checks(
         f"  {GUARD_RAIL} with action Pass hands the connection back to db-policy:", [to_db], labels
     )
@@ -408,7 +439,7 @@ def _guard_rail(
     say(f"  ({GUARD_RAIL} removed; the tiers in docs/tiers.md)")
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """``path`` relative to the working directory when it is below it."""
     try:
         return str(path.relative_to(Path.cwd()))

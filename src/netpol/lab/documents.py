@@ -81,6 +81,16 @@ KIND_ALIASES = {
     "caliconetworkpolicies": "NetworkPolicy.projectcalico.org",
     "tier": "Tier",
     "tiers": "Tier",
+    # Cilium's (kubectl's short names; "cnp" stays out here too)
+    "ciliumnetworkpolicy": "CiliumNetworkPolicy",
+    "ciliumnetworkpolicies": "CiliumNetworkPolicy",
+    "ciliumnp": "CiliumNetworkPolicy",
+    "ciliumclusterwidenetworkpolicy": "CiliumClusterwideNetworkPolicy",
+    "ciliumclusterwidenetworkpolicies": "CiliumClusterwideNetworkPolicy",
+    "ccnp": "CiliumClusterwideNetworkPolicy",
+    "ciliumcidrgroup": "CiliumCIDRGroup",
+    "ciliumcidrgroups": "CiliumCIDRGroup",
+    "ccg": "CiliumCIDRGroup",
 }
 
 

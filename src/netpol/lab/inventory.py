@@ -103,7 +103,7 @@ def summaries() -> list[LabSummary]:
                 len(view.pods),
                 len(view.cluster.services),
                 len(view.cluster.policies),
-                len(view.cluster.tiered_policies),
+                len(view.cluster.tiered_policies) + len(view.cluster.cilium_policies),
                 state.rules,
             )
         )
@@ -215,7 +215,7 @@ def status_lines(st: Status) -> list[str]:
         lines.append(f"  {tiered.id} (tier {tiered.tier}{order}; {', '.join(tiered.types)})")
     for policy in view.cluster.policies:
         lines.append(f"  {policy.id} ({', '.join(policy.policy_types)})")
-    if not view.cluster.policies and not view.cluster.tiered_policies:
+    if not (view.cluster.policies or view.cluster.tiered_policies or view.cluster.cilium_policies):
         lines.append("  none: every pod can reach every pod")
     notes = list(state.notes)
     if state.probe_ports:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster, CompiledRule
-from netpol.engine.endpoints import Endpoint
+from netpol.engine.endpoints import NODE, Endpoint, endpoint_ips, node_endpoint
 from netpol.engine.ports import MAX_PORT, MIN_PORT, ConnectionSet, merge_intervals
 from netpol.lab.ranges import ALL_V4, Ranges, network_range, range_text, subtract
 from netpol.lab.services import ServiceRoute
@@ -64,6 +64,21 @@ class RulesetBuilder:
         self.pod_ranges = merge_intervals((v, v) for v in self.ip_of.values())
         self.pod_by_ip = {self.ip_of[lp.pod.id]: lp.pod for lp in self.pods}
         self.ipblock_matches_pods = self.cc.profile.ipblock_matches_pod_ips
+        self.ipblock_matches_nodes = self.cc.profile.ipblock_matches_node_ips
+        # what the engine takes for a node: node IPs, and hostNetwork pods where they are
+        # node traffic; no lab packet comes from one, but a rule must still say the same
+        self.node_addresses: list[tuple[Endpoint, Ranges]] = []
+        nodes = [node_endpoint(n) for n in self.cc.cluster.nodes]
+        nodes += [e for p in self.cc.cluster.pods if (e := self.cc.endpoint(p)).kind == NODE]
+        for endpoint in nodes:
+            ranges = merge_intervals(
+                (int(ip), int(ip)) for ip in endpoint_ips(endpoint) if ip.version == 4
+            )
+            if ranges:
+                self.node_addresses.append((endpoint, ranges))
+        self.node_ranges = merge_intervals(r for _, ranges in self.node_addresses for r in ranges)
+        # pods and nodes: every other address is outside the cluster (Cilium's world)
+        self.cluster_ranges = merge_intervals([*self.pod_ranges, *self.node_ranges])
 
     # -- peers -------------------------------------------------------------------------
 
@@ -101,6 +116,8 @@ class RulesetBuilder:
             allowed = subtract(allowed, holes)
             if not self.ipblock_matches_pods:
                 allowed = subtract(allowed, self.pod_ranges)
+            if not self.ipblock_matches_nodes:
+                allowed = subtract(allowed, self.node_ranges)
             parts += allowed
         return merge_intervals(parts)
 

@@ -6,7 +6,10 @@ Deny, ``goto <next segment>`` for Pass, a bare ``log`` for Log (nftables goes on
 next rule, as Calico does). The segment ends with the tier's default: ``goto deny`` when
 its default action is Deny, else on to the next segment; after the last one, ``accept``.
 Segments are built from the last tier up, so every Pass knows where it goes, and
-identical segments are shared between pods like the plain NetworkPolicy chains.
+identical segments are shared between pods like the plain NetworkPolicy chains. A policy
+that selects a pod without isolating it (a Cilium rule with ``enableDefaultDeny`` off,
+allow-localhost) adds its rules but never the Deny default. Cilium's deny tier comes
+first among the plans, so its segment precedes the ``default`` one (docs/cilium.md).
 
 Everything comes from the engine's ``TieredModel`` (the same plans, matches and
 connection sets the verdict walks), never from the manifests.
@@ -20,7 +23,7 @@ from netpol.engine.ports import ConnectionSet, merge_intervals
 from netpol.engine.tiers import ALLOW, DENY, LOG, PASS, CompiledTierRule, TieredModel
 from netpol.lab.ranges import ALL_V4, Ranges, network_ranges, subtract
 from netpol.model.objects import Pod
-from netpol.model.tiers import ANY, EndpointMatch
+from netpol.model.tiers import ANY, WORLD, EndpointMatch
 
 if TYPE_CHECKING:
     from netpol.lab.nftables import RulesetBuilder
@@ -51,11 +54,18 @@ def tiered_chain(b: RulesetBuilder, pod: Pod, direction: str) -> str | None:
             selected = selected or member.policy.isolating(direction)
             for rule in member.rules(direction):
                 lines += _rule_lines(b, model, rule, pod, direction, _verdict(rule, onward))
-        if not selected:
-            continue
-        ending = "goto deny" if plan.tier.default_action == DENY else onward
+        # a member that selects without isolating (a Cilium rule with enableDefaultDeny
+        # off, allow-localhost) has its rules here, but never the tier's Deny default
+        ending = "goto deny" if selected and plan.tier.default_action == DENY else onward
+        if ending == onward and (not lines or (not selected and _all_go(lines, onward))):
+            continue  # the segment would only go on: leave it out
         following = b.chain_for(prefix, [*lines, ending])
     return following
+
+
+def _all_go(lines: list[str], onward: str) -> bool:
+    """Whether every line ends in ``onward`` (accept, or the next segment)."""
+    return all(line == onward or line.endswith(f" {onward}") for line in lines)
 
 
 def _verdict(rule: CompiledTierRule, onward: str) -> str:
@@ -115,16 +125,23 @@ def _peer_ranges(b: RulesetBuilder, model: TieredModel, rule: CompiledTierRule) 
 
 
 def _match_ranges(b: RulesetBuilder, model: TieredModel, match: EndpointMatch) -> Ranges:
-    # pods are checked one by one, as the verdict does (a match of scope "any" still
-    # applies its pod conditions, a GlobalNetworkPolicy's lone notSelector, to pods); node
-    # peers never see lab traffic (a pod's packets to its node are delivered locally)
-    pods = [
+    """Every lab address ``match`` covers, as ``TieredModel.miss`` decides it: pods one by
+    one (a match of scope "any" still applies its pod conditions, a GlobalNetworkPolicy's
+    lone notSelector, to pods), nodes one by one (Cilium's host and remote-node are node
+    conditions), and every other address when the scope reaches outside the cluster (any,
+    or Cilium's world; never with a node condition, an outside address is on no node)."""
+    parts = [
         (b.ip_of[p.id], b.ip_of[p.id])
         for p in b.pods_in(None)
         if model.miss(match, b.endpoint(p)) is None
     ]
-    if match.scope != ANY or match.ip_version == 6:
-        return merge_intervals(pods)
-    inside = network_ranges(match.nets) if match.nets else ALL_V4
-    others = subtract(subtract(inside, network_ranges(match.not_nets)), b.pod_ranges)
-    return merge_intervals([*others, *pods])
+    if match.ip_version == 6:
+        return merge_intervals(parts)
+    for endpoint, ranges in b.node_addresses:
+        if model.miss(match, endpoint) is None:
+            parts += ranges
+    outside = match.scope in (ANY, WORLD) and match.node_name is None
+    if outside and match.not_node_name is None:
+        inside = network_ranges(match.nets) if match.nets else ALL_V4
+        parts += subtract(subtract(inside, network_ranges(match.not_nets)), b.cluster_ranges)
+    return merge_intervals(parts)
