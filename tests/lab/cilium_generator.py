@@ -123,7 +123,13 @@ def _port(rng: random.Random) -> dict[str, Any]:
         start = rng.choice((50, 80, 443, 5000, 8080))
         end = start + rng.choice((-10, 0, 10, 1000, 8000))
         return {"port": str(start), "endPort": end, "protocol": rng.choice(("TCP", "UDP"))}
-    return {"port": "0", "protocol": rng.choice(("TCP", "UDP"))} if rng.random() < 0.7 else {}
+    # every port of one protocol, or of TCP, UDP and SCTP (a port must be written: the
+    # agent refuses an item without one)
+    return (
+        {"port": "0", "protocol": rng.choice(("TCP", "UDP"))}
+        if rng.random() < 0.7
+        else {"port": "0"}
+    )
 
 
 def _entry(rng: random.Random, section: str) -> dict[str, Any]:
