@@ -10,17 +10,15 @@ policies must equal the relation the flows describe, pair by pair (docs/generate
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import itertools
-import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
+from netpol.analysis.generate_yaml import PolicyPlan, RulePlan, render_yaml
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -29,7 +27,6 @@ from netpol.engine.matrix import ClassMatrix, class_matrix
 from netpol.engine.names import AmbiguousName, Names, ResolveError, did_you_mean
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
-from netpol.load.scalars import STR_TAG, plain_tag
 from netpol.load.services import service_backends, target_port
 from netpol.load.yamldoc import parse_text
 from netpol.model.cidr import parse_cidr_sloppy
@@ -44,7 +41,6 @@ DNS_MODES = ("none", "cluster", "auto")
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = (("k8s-app", "kube-dns"),)
 DNS_SERVICE = "kube-system/kube-dns"
-MANAGED_BY = ("app.kubernetes.io/managed-by", "netpol")
 MAX_DIFFERENCES = 8
 
 
@@ -61,26 +57,6 @@ class GenerateSettings:
     default_deny: bool = False
     dns: str = "auto"  # one of DNS_MODES
     numeric_ports: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RulePlan:
-    """A rule to write: its peers, ports, and the flow it serves (for the comment)."""
-
-    peers: tuple[Peer, ...]
-    ports: tuple[PolicyPort, ...]
-    comment: str
-
-
-@dataclass
-class PolicyPlan:
-    namespace: str
-    name: str
-    selector: LabelSelector
-    comment: str
-    ingress: list[RulePlan] = field(default_factory=list)
-    egress: list[RulePlan] = field(default_factory=list)
-    workload: str = ""
 
 
 @dataclass(frozen=True)
@@ -756,122 +732,6 @@ def _block(cidr: str, excepts: Iterable[str] = ()) -> IPBlock:
 
 def _labels_text(labels: Mapping[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-
-
-# --- YAML ---------------------------------------------------------------------------------
-
-_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-
-
-def _scalar(value: str | int) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return _string(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _string(value: str) -> str:
-    """Plain when kubectl reads it back as this same string (not 80, y, 1e3, null...),
-    else quoted."""
-    if _PLAIN.fullmatch(value) and plain_tag(value) == STR_TAG:
-        return value
-    return json.dumps(value)
-
-
-def _selector_lines(selector: LabelSelector, indent: str) -> list[str]:
-    if selector.is_empty:
-        return []
-    lines = []
-    if selector.match_labels:
-        lines.append(f"{indent}matchLabels:")
-        lines += [f"{indent}  {_scalar(k)}: {_scalar(v)}" for k, v in selector.match_labels]
-    if selector.match_expressions:
-        lines.append(f"{indent}matchExpressions:")
-        for req in selector.match_expressions:
-            lines.append(f"{indent}  - key: {_scalar(req.key)}")
-            lines.append(f"{indent}    operator: {req.operator}")
-            if req.values:
-                lines.append(f"{indent}    values: [{', '.join(_scalar(v) for v in req.values)}]")
-    return lines
-
-
-def _selector_field(name: str, selector: LabelSelector, indent: str, first: str) -> list[str]:
-    body = _selector_lines(selector, indent + "  ")
-    head = f"{first}{name}:" + ("" if body else " {}")
-    return [head, *body]
-
-
-def _peer_lines(peer: Peer, indent: str) -> list[str]:
-    lead = f"{indent}- "
-    inner = indent + "  "
-    lines: list[str] = []
-    if peer.ip_block is not None:
-        lines = [f"{lead}ipBlock:", f"{inner}  cidr: {_scalar(peer.ip_block.cidr)}"]
-        if peer.ip_block.except_:
-            lines.append(f"{inner}  except:")
-            lines += [f"{inner}    - {_scalar(e)}" for e in peer.ip_block.except_]
-        return lines
-    first = lead
-    if peer.namespace_selector is not None:
-        lines += _selector_field("namespaceSelector", peer.namespace_selector, inner, first)
-        first = inner
-    if peer.pod_selector is not None:
-        lines += _selector_field("podSelector", peer.pod_selector, inner, first)
-    return lines
-
-
-def _rule_lines(rule: RulePlan, word: str) -> list[str]:
-    lines = [f"    # {rule.comment}"]
-    lines.append(f"    - {word}:")
-    for peer in rule.peers:
-        lines += _peer_lines(peer, "        ")
-    if rule.ports:
-        lines.append("      ports:")
-        for port in rule.ports:
-            lines.append(f"        - protocol: {port.protocol}")
-            if port.port is not None:
-                lines.append(f"          port: {_scalar(port.port)}")
-            if port.end_port is not None and port.end_port != port.port:
-                lines.append(f"          endPort: {port.end_port}")
-    return lines
-
-
-def render_yaml(plans: list[PolicyPlan], flows_path: str) -> str:
-    """The plans as a multi-document YAML stream with a comment on every rule."""
-    docs = []
-    for plan in plans:
-        lines = [
-            f"# {plan.comment}",
-            f"# Generated by `netpol generate --flows {flows_path}`; edit the flows, not this file.",
-            "apiVersion: networking.k8s.io/v1",
-            "kind: NetworkPolicy",
-            "metadata:",
-            f"  name: {_scalar(plan.name)}",
-            f"  namespace: {_scalar(plan.namespace)}",
-            "  labels:",
-            f"    {MANAGED_BY[0]}: {MANAGED_BY[1]}",
-            "spec:",
-        ]
-        lines += _selector_field("podSelector", plan.selector, "  ", "  ")
-        lines += ["  policyTypes:", "    - Ingress", "    - Egress"]
-        if not plan.workload:
-            lines += ["  ingress: []", "  egress: []"]
-        elif plan.ingress:
-            lines.append("  ingress:")
-            for rule in plan.ingress:
-                lines += _rule_lines(rule, "from")
-        else:
-            lines.append("  ingress: []  # no flow comes in: all ingress denied")
-        if not plan.workload:
-            pass
-        elif plan.egress:
-            lines.append("  egress:")
-            for rule in plan.egress:
-                lines += _rule_lines(rule, "to")
-        else:
-            lines.append("  egress: []  # no flow goes out: all egress denied (DNS too)")
-        docs.append("\n".join(lines))
-    return "---\n".join(d + "\n" for d in docs)
 
 
 __all__ = [
