@@ -13,11 +13,12 @@ from __future__ import annotations
 import ipaddress
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
+from netpol.analysis.generate_cilium import render_cilium_yaml
 from netpol.analysis.generate_yaml import PolicyPlan, RulePlan, render_yaml
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
@@ -30,14 +31,17 @@ from netpol.engine.selectors import matches
 from netpol.load.services import service_backends, target_port
 from netpol.load.yamldoc import parse_text
 from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.cilium import CiliumPolicy
 from netpol.model.cluster import Cluster
 from netpol.model.objects import METADATA_NAME_LABEL, Pod, Service, ServicePort, Workload
-from netpol.model.options import Options
+from netpol.model.options import PROFILES, Options
 from netpol.model.policy import IPBlock, NetworkPolicy, Peer, PolicyPort
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.validate.pipeline import check_and_build
 
 DNS_MODES = ("none", "cluster", "auto")
+NETWORK_POLICY, CILIUM = "networkpolicy", "cilium"
+KINDS = (NETWORK_POLICY, CILIUM)
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = (("k8s-app", "kube-dns"),)
 DNS_SERVICE = "kube-system/kube-dns"
@@ -57,12 +61,13 @@ class GenerateSettings:
     default_deny: bool = False
     dns: str = "auto"  # one of DNS_MODES
     numeric_ports: bool = False
+    kind: str = NETWORK_POLICY  # one of KINDS: what the policies are written as
 
 
 @dataclass(frozen=True)
 class GenerateResult:
     yaml: str
-    policies: tuple[NetworkPolicy, ...]
+    policies: tuple[NetworkPolicy, ...] | tuple[CiliumPolicy, ...]  # as settings.kind asks
     cluster: Cluster  # the input cluster under the generated policies
     flows: tuple[Flow, ...]  # the user's flows plus the DNS flows added
     notes: tuple[str, ...] = ()
@@ -71,10 +76,16 @@ class GenerateResult:
 def generate(
     cluster: Cluster, flows: FlowsFile, options: Options, settings: GenerateSettings
 ) -> GenerateResult:
-    """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS)."""
+    """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS).
+
+    CiliumNetworkPolicies are proved under the cilium profile, as Cilium enforces them.
+    """
+    cilium = settings.kind == CILIUM
+    if cilium:
+        options = replace(options, profile=PROFILES[CILIUM])
     planner = _Planner(cluster, options, settings)
     plans, all_flows, notes = planner.plan(flows.flows)
-    text = render_yaml(plans, flows.path)
+    text = (render_cilium_yaml if cilium else render_yaml)(plans, flows.path)
     docs, problems = parse_text(text, "<generated>")
     loaded = check_and_build(docs, problems, options)
     if not loaded.ok:
@@ -82,24 +93,42 @@ def generate(
             "the generated YAML does not validate (a bug): "
             + "; ".join(d.one_line() for d in loaded.errors[:3])
         )
-    policies = loaded.cluster.policies
-    result_cluster = cluster.with_policies(policies)
+    policies: tuple[NetworkPolicy, ...] | tuple[CiliumPolicy, ...]
+    if cilium:
+        # the generated CNPs replace the input's NetworkPolicies and CNPs; CCNPs stay
+        policies = loaded.cluster.cilium_policies
+        wide = tuple(p for p in cluster.cilium_policies if p.namespace is None)
+        result_cluster = replace(cluster, policies=(), cilium_policies=wide + policies)
+    else:
+        policies = loaded.cluster.policies
+        result_cluster = cluster.with_policies(policies)
     differences = planner.check(result_cluster, all_flows)
     if differences:
         shown = "\n  ".join(differences[:MAX_DIFFERENCES])
         more = len(differences) - MAX_DIFFERENCES
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        tiers = (
-            f" under the input's {len(cluster.tiered_policies)} admin, baseline or Calico "
-            "policies (they decide before or after the NetworkPolicies; see docs/tiers.md)"
-            if cluster.tiered_policies
-            else ""
-        )
         raise GenerateError(
-            f"the generated policies would not give exactly the flows{tiers} "
+            f"the generated policies would not give exactly the flows{_kept_note(result_cluster)} "
             "(nothing written):\n  " + shown + tail
         )
     return GenerateResult(text, policies, result_cluster, tuple(all_flows), tuple(notes))
+
+
+def _kept_note(cluster: Cluster) -> str:
+    """The input's policies that decide beside the generated ones, if any."""
+    wide = sum(1 for p in cluster.cilium_policies if p.namespace is None)
+    kept = []
+    if cluster.tiered_policies:
+        kept.append(
+            f"{len(cluster.tiered_policies)} admin, baseline or Calico policies (they decide "
+            "before or after the NetworkPolicies; see docs/tiers.md)"
+        )
+    if wide:
+        kept.append(
+            f"{wide} CiliumClusterwideNetworkPolicies (their denies beat every allow, their "
+            "allows add to ours; see docs/cilium.md)"
+        )
+    return f" under the input's {' and '.join(kept)}" if kept else ""
 
 
 def differences(
@@ -121,6 +150,8 @@ class _Planner:
     def __init__(self, cluster: Cluster, options: Options, settings: GenerateSettings) -> None:
         if settings.dns not in DNS_MODES:
             raise ValueError(f"dns must be one of {', '.join(DNS_MODES)}")
+        if settings.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         self.cluster = cluster
         self.options = options
         self.settings = settings
@@ -214,10 +245,14 @@ class _Planner:
 
     def _smallest_selector(self, workload: Workload) -> LabelSelector:
         if workload.host_network:
-            raise GenerateError(
-                f"{workload.id} runs with hostNetwork: NetworkPolicy cannot select or isolate "
-                "it (its traffic is node traffic, spec 2.6)"
+            why = (
+                "a CiliumNetworkPolicy cannot select or isolate it (it has its node's "
+                "identity, host or remote-node: docs/cilium.md)"
+                if self.settings.kind == CILIUM
+                else "NetworkPolicy cannot select or isolate it (its traffic is node traffic, "
+                "spec 2.6)"
             )
+            raise GenerateError(f"{workload.id} runs with hostNetwork: {why}")
         labels = dict(workload.pod_labels)
         if not labels:
             raise GenerateError(
@@ -299,27 +334,32 @@ class _Planner:
         return blocks
 
     # ports ------------------------------------------------------------------------------
-    def ports_for(self, flow: Flow, workload: Workload | None) -> tuple[PolicyPort, ...] | None:
+    def ports_for(
+        self, flow: Flow, workload: Workload | None, numeric: bool = False
+    ) -> tuple[PolicyPort, ...] | None:
         """Policy ports for the flow towards ``workload`` (None: the flow never reaches it).
 
         Service ports become the backend's target ports; a port the container names is
-        written by name unless numeric ports were asked for. () means every connection.
+        written by name unless numeric ports were asked for (``numeric`` or the settings).
+        () means every connection.
         """
+        numeric = numeric or self.settings.numeric_ports
         if flow.dst.kind == "service":
-            return self._service_ports(flow, self.service(flow.dst), workload)
+            return self._service_ports(flow, self.service(flow.dst), workload, numeric)
         if not flow.ports:
             return ()
-        return tuple(self._policy_port(spec, workload) for spec in flow.ports)
+        return tuple(self._policy_port(spec, workload, numeric) for spec in flow.ports)
 
-    def _policy_port(self, spec: PortSpec, workload: Workload | None) -> PolicyPort:
+    def _policy_port(self, spec: PortSpec, workload: Workload | None, numeric: bool) -> PolicyPort:
         if spec.lo is None:
             return PolicyPort(spec.protocol)
         if not spec.single:
             return PolicyPort(spec.protocol, spec.lo, spec.hi)
-        return self._named_or_number(spec.protocol, spec.lo, workload)
+        return self._named_or_number(spec.protocol, spec.lo, None if numeric else workload)
 
     def _named_or_number(self, protocol: str, port: int, workload: Workload | None) -> PolicyPort:
-        if workload is not None and not self.settings.numeric_ports:
+        """The container's name for ``port`` when it has exactly one (None: the number)."""
+        if workload is not None:
             names = {
                 p.name
                 for c in workload.containers
@@ -339,7 +379,7 @@ class _Planner:
         return PolicyPort(protocol, port)
 
     def _service_ports(
-        self, flow: Flow, service: Service, workload: Workload | None
+        self, flow: Flow, service: Service, workload: Workload | None, numeric: bool
     ) -> tuple[PolicyPort, ...] | None:
         chosen: list[ServicePort] = []
         if not flow.ports:
@@ -362,7 +402,8 @@ class _Planner:
         out: list[PolicyPort] = []
         for sp in dict.fromkeys(chosen):
             if isinstance(sp.target, int):
-                out.append(self._named_or_number(sp.protocol, sp.target, workload))
+                named_from = None if numeric else workload
+                out.append(self._named_or_number(sp.protocol, sp.target, named_from))
                 continue
             numbers = {n for n in (target_port(p, sp) for p in pods) if n is not None}
             if not numbers and workload is not None:
@@ -374,7 +415,7 @@ class _Planner:
                 }
             if not numbers:
                 continue  # kube-proxy sends nothing to this backend on that port
-            if self.settings.numeric_ports:
+            if numeric:
                 out += [PolicyPort(sp.protocol, n) for n in sorted(numbers)]
             else:
                 out.append(PolicyPort(sp.protocol, sp.target))
@@ -404,7 +445,7 @@ class _Planner:
             self._add_flow(flow, plans)
         dns_flows = self._dns_flows([p for p in plans.values() if p.egress])
         for flow in dns_flows:
-            self._add_flow(flow, plans)
+            self._add_flow(flow, plans, dns=True)
         for wid, w in sorted(named.items()):
             if wid not in plans:
                 plans[wid] = self._new_plan(w)
@@ -454,8 +495,12 @@ class _Planner:
             plans[workload.id] = found
         return found
 
-    def _add_flow(self, flow: Flow, plans: dict[str, PolicyPlan]) -> None:
+    def _add_flow(self, flow: Flow, plans: dict[str, PolicyPlan], dns: bool = False) -> None:
+        """The rules ``flow`` needs: egress on restricted sources, ingress on restricted
+        targets. The egress rule of a ``dns`` flow becomes a Cilium ``dns`` L7 rule, whose
+        ports are written as numbers (the DNS proxy listens on numbers)."""
         comment = f"{flow.label()}: {flow.text()}"
+        numeric = dns and self.settings.kind == CILIUM
         sources = self.workloads(flow.src)
         targets = self.workloads(flow.dst)
         by_workload = flow.dst.kind in ("workload", "service")
@@ -466,17 +511,18 @@ class _Planner:
             if by_workload:
                 grouped: dict[tuple[PolicyPort, ...], list[Peer]] = {}
                 for d in targets:
-                    ports = self.ports_for(flow, d)
+                    ports = self.ports_for(flow, d, numeric)
                     if ports is None:
                         continue
                     grouped.setdefault(ports, []).append(self.peer_for_workload(d, w.namespace))
                 for ports, peers in grouped.items():
-                    plan.egress.append(RulePlan(tuple(dict.fromkeys(peers)), ports, comment))
+                    unique = tuple(dict.fromkeys(peers))
+                    plan.egress.append(RulePlan(unique, ports, comment, dns))
             else:
                 ports = self.ports_for(flow, None)
                 if ports is not None:
                     peers = self.peers_for(flow.dst, w.namespace)
-                    plan.egress.append(RulePlan(tuple(peers), ports, comment))
+                    plan.egress.append(RulePlan(tuple(peers), ports, comment, dns))
         for d in targets:
             if d.id not in self.restricted:
                 continue
@@ -735,7 +781,10 @@ def _labels_text(labels: Mapping[str, str]) -> str:
 
 
 __all__ = [
+    "CILIUM",
     "DNS_MODES",
+    "KINDS",
+    "NETWORK_POLICY",
     "FlowResolveError",
     "GenerateError",
     "GenerateResult",
