@@ -1,0 +1,197 @@
+"""generate --kind cilium: CiliumNetworkPolicies from flows, proved exact by the engine
+under the cilium profile, and equal in effect to the NetworkPolicies for the same flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.analysis.generate_support import (
+    SERVICE_CLUSTER,
+    SHOP_FLOWS,
+    THREE_TIER,
+    connectivity,
+    load,
+)
+
+from netpol.analysis.flows import parse_flows, read_flows
+from netpol.analysis.generate import CILIUM, GenerateError, GenerateSettings, generate
+from netpol.analysis.generate_cilium import NAMESPACE_KEY, peer_selector
+from netpol.load.yamldoc import parse_text
+from netpol.model.cilium import CNP_KIND, CiliumPolicy, CiliumRule
+from netpol.model.cluster import Cluster
+from netpol.model.options import PROFILES, Options
+from netpol.model.policy import Peer
+from netpol.model.selectors import LabelSelector, Requirement
+from netpol.validate.pipeline import check_and_build, load_cluster
+
+CILIUM_OPTIONS = Options(profile=PROFILES["cilium"])
+THREE_TIER_FLOWS = (THREE_TIER / "flows.yaml").read_text()
+
+# The shop's flows, plus every pod labelled role=metrics anywhere -> web, and web out.
+SHOP_FLOWS_MORE = (
+    SHOP_FLOWS
+    + """\
+  - from: {labels: {role: metrics}}
+    to: {workload: web}
+    ports: [9000-9100/TCP]
+  - from: {workload: web}
+    to: {cidr: 192.0.2.0/24}
+    ports: [UDP]
+"""
+)
+
+
+def run(flows_text: str, cluster: Cluster, options: Options = CILIUM_OPTIONS, **settings: object):
+    flows = parse_flows(flows_text, "flows.yaml", "default")
+    return generate(cluster, flows, options, GenerateSettings(kind=CILIUM, **settings))  # type: ignore[arg-type]
+
+
+def rule_of(result, name: str) -> CiliumRule:
+    policy = next(p for p in result.policies if p.name == name)
+    assert isinstance(policy, CiliumPolicy) and policy.kind == CNP_KIND
+    (rule,) = policy.rules
+    return rule
+
+
+def reload(text: str) -> tuple[CiliumPolicy, ...]:
+    docs, problems = parse_text(text, "generated.yaml")
+    loaded = check_and_build(docs, problems, CILIUM_OPTIONS)
+    assert problems == [] and loaded.ok, [d.one_line() for d in loaded.diagnostics]
+    assert loaded.cluster.policies == ()
+    return loaded.cluster.cilium_policies
+
+
+@pytest.mark.parametrize("default_deny", [False, True])
+def test_three_tier_flows_give_the_connectivity_of_the_networkpolicies(default_deny: bool) -> None:
+    """Both kinds are proved equal to the same flows; so, the engine says, to each other."""
+    cluster = load(THREE_TIER, CILIUM_OPTIONS)
+    flows = read_flows(str(THREE_TIER / "flows.yaml"))
+    cnps = generate(
+        cluster, flows, CILIUM_OPTIONS, GenerateSettings(kind=CILIUM, default_deny=default_deny)
+    )
+    nps = generate(cluster, flows, CILIUM_OPTIONS, GenerateSettings(default_deny=default_deny))
+    assert cnps.cluster.policies == () and len(cnps.cluster.cilium_policies) == 3 + default_deny
+    assert connectivity(cnps.cluster, CILIUM_OPTIONS) == connectivity(nps.cluster, CILIUM_OPTIONS)
+
+
+def test_the_check_runs_under_the_cilium_profile_whatever_the_options_say() -> None:
+    result = run(THREE_TIER_FLOWS, load(THREE_TIER), Options())
+    assert {p.kind for p in result.policies} == {CNP_KIND}
+    assert connectivity(result.cluster, CILIUM_OPTIONS) == connectivity(
+        run(THREE_TIER_FLOWS, load(THREE_TIER)).cluster, CILIUM_OPTIONS
+    )
+
+
+def test_the_written_yaml_loads_back_to_the_policies_that_were_proved() -> None:
+    result = run(THREE_TIER_FLOWS, load(THREE_TIER))
+    assert reload(result.yaml) == result.policies
+    frontend = rule_of(result, "frontend-deploy-policy")
+    assert frontend.endpoint_selector == LabelSelector((("role", "frontend"),))
+    (outside,) = frontend.entries_of("Ingress")
+    assert outside.cidrs is not None and [c.text() for c in outside.cidrs] == [
+        "0.0.0.0/0 except 10.244.0.0/16"
+    ]
+    assert [p.text() for p in outside.ports] == ["80/TCP"]
+    api, dns = frontend.entries_of("Egress")
+    assert api.endpoints == (LabelSelector((("role", "backend"),)),)
+    assert [p.text() for p in api.ports] == ["5678/TCP"] and api.l7 == ()
+    assert dns.endpoints == (
+        LabelSelector(((NAMESPACE_KEY, "kube-system"), ("k8s-app", "kube-dns"))),
+    )
+    assert [p.text() for p in dns.ports] == ["53/UDP", "53/TCP"] and dns.l7 == ("dns",)
+
+
+def test_a_direction_without_flows_is_closed_with_enable_default_deny() -> None:
+    result = run(THREE_TIER_FLOWS, load(THREE_TIER), default_deny=True)
+    db = rule_of(result, "db-sts-policy")
+    assert db.entries_of("Egress") == () and db.default_deny_egress is True
+    assert db.default_deny_ingress is None and db.default_deny("Ingress")  # it has rules
+    # the namespace's default deny allows nothing: both flags, and one entry from nobody
+    deny = rule_of(result, "default-deny")
+    assert deny.endpoint_selector == LabelSelector()
+    assert (deny.default_deny_ingress, deny.default_deny_egress) == (True, True)
+    (nobody,) = deny.entries
+    assert (nobody.section, nobody.entities, nobody.ports) == ("ingress", ("none",), ())
+    assert "Cilium imports a rule only with a non-empty section" in result.yaml
+
+
+def test_peers_in_other_namespaces_name_the_namespace_label(yaml_cluster) -> None:
+    result = run(SHOP_FLOWS_MORE, yaml_cluster(SERVICE_CLUSTER), dns="none")
+    web = rule_of(result, "web-policy")
+    client, scraper, anywhere = web.entries_of("Ingress")
+    assert client.endpoints == (LabelSelector((("app", "client"),)),)  # same namespace
+    assert [p.text() for p in client.ports] == ["https/TCP"]
+    assert scraper.endpoints == (
+        LabelSelector(((NAMESPACE_KEY, "monitoring"), ("role", "metrics"))),
+    )
+    assert anywhere.endpoints == (
+        LabelSelector((("role", "metrics"),), (Requirement(NAMESPACE_KEY, "Exists"),)),
+    )
+    assert [p.text() for p in anywhere.ports] == ["9000-9100/TCP"]
+    (out,) = web.entries_of("Egress")
+    assert out.cidrs is not None and [c.text() for c in out.cidrs] == ["192.0.2.0/24"]
+    assert [p.text() for p in out.ports] == ["every port/UDP"]
+    assert "toCIDR:\n" in result.yaml  # no exception: the plain form
+
+
+def test_peer_selector_refuses_a_namespace_form_the_planner_never_writes() -> None:
+    peer = Peer(LabelSelector(), LabelSelector((("team", "a"),)))
+    with pytest.raises(ValueError, match="no CiliumNetworkPolicy peer for namespaceSelector"):
+        peer_selector(peer)
+
+
+HOST_NETWORK_AGENT = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: shop}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers: [{name: a, image: agent}]
+"""
+
+
+def test_a_host_network_workload_cannot_be_expressed(yaml_cluster) -> None:
+    cluster = yaml_cluster(SERVICE_CLUSTER + "---\n" + HOST_NETWORK_AGENT)
+    flows = SHOP_FLOWS_MORE.replace("from: {workload: client}", "from: {workload: agent}")
+    with pytest.raises(GenerateError) as caught:
+        run(flows, cluster, dns="none")
+    assert str(caught.value) == (
+        "shop/agent runs with hostNetwork: a CiliumNetworkPolicy cannot select or isolate it "
+        "(it has its node's identity, host or remote-node: docs/cilium.md)"
+    )
+
+
+# A clusterwide deny of the input: backend may not reach the database, whatever allows it.
+DENY_DATABASE = """
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: no-database}
+spec:
+  endpointSelector: {matchLabels: {role: db}}
+  enableDefaultDeny: {ingress: false}
+  ingressDeny:
+    - fromEndpoints: [{matchLabels: {role: backend}}]
+"""
+
+
+def test_an_input_clusterwide_deny_makes_the_flows_inexpressible(tmp_path: Path) -> None:
+    (tmp_path / "deny.yaml").write_text(DENY_DATABASE)
+    loaded = load_cluster([str(THREE_TIER), str(tmp_path)], CILIUM_OPTIONS)
+    assert loaded.ok, [d.one_line() for d in loaded.errors]
+    with pytest.raises(GenerateError) as caught:
+        run(THREE_TIER_FLOWS, loaded.cluster)
+    message = str(caught.value)
+    assert message.startswith(
+        "the generated policies would not give exactly the flows under the input's "
+        "1 CiliumClusterwideNetworkPolicies (their denies beat every allow, their allows add "
+        "to ours; see docs/cilium.md) (nothing written):\n  "
+    )
+    assert (
+        "app1-ns/backend-deploy -> app1-ns/db-sts: the flows allow TCP 3306, "
+        "the generated policies No Connections"
+    ) in message
