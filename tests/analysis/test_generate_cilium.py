@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.analysis.generate_support import (
     SERVICE_CLUSTER,
     SHOP_FLOWS,
@@ -15,7 +17,14 @@ from tests.analysis.generate_support import (
 )
 
 from netpol.analysis.flows import parse_flows, read_flows
-from netpol.analysis.generate import CILIUM, GenerateError, GenerateSettings, generate
+from netpol.analysis.generate import (
+    CILIUM,
+    NETWORK_POLICY,
+    FlowResolveError,
+    GenerateError,
+    GenerateSettings,
+    generate,
+)
 from netpol.analysis.generate_cilium import NAMESPACE_KEY, peer_selector
 from netpol.load.yamldoc import parse_text
 from netpol.model.cilium import CNP_KIND, CiliumPolicy, CiliumRule
@@ -195,3 +204,57 @@ def test_an_input_clusterwide_deny_makes_the_flows_inexpressible(tmp_path: Path)
         "app1-ns/backend-deploy -> app1-ns/db-sts: the flows allow TCP 3306, "
         "the generated policies No Connections"
     ) in message
+
+
+# Ends and ports the random flows are made of, over the shop (two namespaces, a Service,
+# named ports) and the cluster DNS netpol models for it.
+ENDS = (
+    "{workload: client}",
+    "{workload: web}",
+    "{workload: monitoring/scraper}",
+    "{namespace: monitoring}",
+    "{labels: {role: metrics}}",
+    "{namespace: shop, labels: {app: client}}",
+    "{external: true}",
+    "{cidr: 192.0.2.0/24}",
+)
+PORTS = ("", "[8443/TCP]", "[53/UDP, 80]", "[9000-9100/TCP]", "[UDP]", "[SCTP]")
+
+
+@st.composite
+def shop_flows(draw: st.DrawFn) -> str:
+    items = []
+    for _ in range(draw(st.integers(1, 4))):
+        src, dst = draw(st.sampled_from(ENDS)), draw(st.sampled_from(ENDS))
+        ports = draw(st.sampled_from(PORTS))
+        if draw(st.booleans()):  # the Service end takes only its own port
+            src, dst, ports = draw(st.sampled_from(ENDS)), "{service: web-svc}", "[443/TCP]"
+        items.append(f"  - {{from: {src}, to: {dst}" + (f", ports: {ports}}}" if ports else "}"))
+    return "apiVersion: netpol/v1alpha1\nkind: Flows\nnamespace: shop\nflows:\n" + "\n".join(items)
+
+
+@pytest.fixture(scope="module")
+def shop() -> Cluster:
+    docs, problems = parse_text(SERVICE_CLUSTER, "shop.yaml")
+    loaded = check_and_build(docs, problems, CILIUM_OPTIONS)  # with the modelled CoreDNS
+    assert loaded.ok, [d.one_line() for d in loaded.diagnostics]
+    return loaded.cluster
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(flows=shop_flows(), default_deny=st.booleans(), dns=st.sampled_from(["auto", "none"]))
+def test_random_flows_give_the_same_connectivity_as_networkpolicies(
+    shop: Cluster, flows: str, default_deny: bool, dns: str
+) -> None:
+    """Whatever the flows, the CNPs are proved exact exactly when the NetworkPolicies
+    are, and then the engine finds the two sets equal pair by pair."""
+    outcomes = []
+    for kind in (NETWORK_POLICY, CILIUM):
+        settings_ = GenerateSettings(kind=kind, default_deny=default_deny, dns=dns)
+        try:
+            result = generate(shop, parse_flows(flows, "flows.yaml"), CILIUM_OPTIONS, settings_)
+        except (GenerateError, FlowResolveError) as exc:
+            outcomes.append(type(exc).__name__)
+            continue
+        outcomes.append(str(sorted(connectivity(result.cluster, CILIUM_OPTIONS).items())))
+    assert outcomes[0] == outcomes[1]
