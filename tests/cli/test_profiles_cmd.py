@@ -13,12 +13,16 @@ KNOBS = [
     "ipblock_matches_node_ips",
     "pod_to_own_node",
     "host_network_is_node",
+    "cilium_identity",
+    "honours_policy_types",
 ]
 EXPECTED = {  # knob -> (upstream, calico, cilium)
     "ipblock_matches_pod_ips": (True, True, False),
     "ipblock_matches_node_ips": (True, True, False),
     "pod_to_own_node": (True, False, False),
     "host_network_is_node": (True, True, True),
+    "cilium_identity": (False, False, True),
+    "honours_policy_types": (True, True, False),
 }
 
 
@@ -32,7 +36,7 @@ def test_table_lists_every_knob_for_the_three_profiles() -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["KNOB", "UPSTREAM", "CALICO", "CILIUM", "MEANING"]
-    rows = {line.split()[0]: line.split()[1:4] for line in lines[1:5]}
+    rows = {line.split()[0]: line.split()[1:4] for line in lines[1 : 1 + len(KNOBS)]}
     assert list(rows) == KNOBS
     for knob, values in EXPECTED.items():
         assert rows[knob] == ["yes" if v else "no" for v in values], knob
@@ -44,10 +48,11 @@ def test_table_lists_every_knob_for_the_three_profiles() -> None:
 def test_table_ends_with_one_description_per_profile() -> None:
     lines = run().stdout.splitlines()
 
-    assert lines[5] == ""
-    assert [line.split(":")[0] for line in lines[6:]] == ["upstream", "calico", "cilium"]
-    assert lines[6] == "upstream: what the upstream e2e tests expect (default)"
-    assert "cilium/cilium#9209" in lines[8]
+    end = 1 + len(KNOBS)
+    assert lines[end] == ""
+    assert [line.split(":")[0] for line in lines[end + 1 :]] == ["upstream", "calico", "cilium"]
+    assert lines[end + 1] == "upstream: what the upstream e2e tests expect (default)"
+    assert "cilium/cilium#9209" in lines[end + 3]
 
 
 def test_json_shape() -> None:

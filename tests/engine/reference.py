@@ -76,10 +76,16 @@ def sel_match(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
 # --- 1.2 defaulting, 2.4 namespace labels, 2.5 CIDRs -----------------------------------
 
 
-def effective_types(p: NetworkPolicy) -> tuple[str, ...]:
-    """D2, computed again from the rule lists when the API server chose the types."""
+def effective_types(p: NetworkPolicy, profile: Profile | None = None) -> tuple[str, ...]:
+    """D2, computed again from the rule lists when the API server chose the types; a
+    profile that does not honour policyTypes (Cilium <= 1.20.1) adds every direction
+    that has rules."""
     if p.policy_types_defaulted:
         return ("Ingress", "Egress") if p.egress else ("Ingress",)
+    if profile is not None and not profile.honours_policy_types:
+        ingress = "Ingress" in p.policy_types or bool(p.ingress)
+        egress = "Egress" in p.policy_types or bool(p.egress)
+        return tuple(d for d, on in (("Ingress", ingress), ("Egress", egress)) if on)
     return p.policy_types
 
 
@@ -101,12 +107,14 @@ def in_cidr(ip: str, cidr: str) -> bool:
 # --- 4.6 -------------------------------------------------------------------------------
 
 
-def applying(cluster: Cluster, pod: Pod, d: str) -> list[NetworkPolicy]:
+def applying(
+    cluster: Cluster, pod: Pod, d: str, profile: Profile | None = None
+) -> list[NetworkPolicy]:
     return [
         p
         for p in cluster.policies
         if p.namespace == pod.namespace
-        and d in effective_types(p)
+        and d in effective_types(p, profile)
         and sel_match(p.pod_selector, pod.labels)
     ]
 
@@ -177,7 +185,7 @@ def side_ok(
     dst_ip: str,
 ) -> bool:
     assert subject.pod is not None
-    ps = applying(cluster, subject.pod, d)
+    ps = applying(cluster, subject.pod, d, profile)
     if not ps:
         return True  # not isolated
     if d == "Ingress" and peer.is_local_node_of(subject.pod):

@@ -231,7 +231,7 @@ def np_member(
 ) -> str | None:
     """ "selected", "allow", or None when no NetworkPolicy isolates the subject here."""
     assert subject.pod is not None
-    policies = reference.applying(cluster, subject.pod, d)
+    policies = reference.applying(cluster, subject.pod, d, profile)
     if not policies:
         return None
     dst_pod = subject.pod if d == "Ingress" else (peer.pod if peer.kind == "pod" else None)

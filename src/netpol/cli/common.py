@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from netpol.cli.live_input import live_cluster, live_options, live_profile, requested_target
 from netpol.cli.progress import progress_for_command
 from netpol.engine.names import Scope, did_you_mean, parse_selector
 from netpol.engine.resolve import ResolveError, parse_port_spec
+from netpol.load.fqdn_map import FqdnMapError, read_fqdn_map
 from netpol.load.paths import format_size, parse_size
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, InputLimits, Options
@@ -69,6 +71,12 @@ def input_options(func: F) -> F:
             help="Drop invalid objects with a warning instead of refusing to evaluate.",
         ),
         *_read_option_list(),
+        click.option(
+            "--fqdn-map",
+            type=click.Path(dir_okay=False),
+            help="YAML or JSON mapping of DNS names to addresses, so Cilium toFQDNs rules "
+            "match them (without it they match nothing: the verdict depends on DNS).",
+        ),
         click.option(
             "--no-implicit-dns",
             is_flag=True,
@@ -140,6 +148,11 @@ def options_from(params: dict[str, Any]) -> Options:
         given["profile"] = PROFILES[profile]
     # a live cluster runs its own cluster DNS, or truly lacks it: nothing is added there
     implicit_dns = not params.get("no_implicit_dns") and requested_target(params) is None
+    if params.get("fqdn_map"):
+        try:
+            given["fqdn_map"] = read_fqdn_map(params["fqdn_map"], limits_from(params))
+        except FqdnMapError as exc:
+            fail(f"--fqdn-map: {exc}")
     return Options(
         skip_invalid=bool(params.get("skip_invalid")),
         input_limits=limits_from(params),
@@ -163,6 +176,8 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
     else:
         result = check_and_build(live_cluster(target).documents(), [], options, progress)
     echo_diagnostics(result)
+    if result.ok:
+        _refuse_other_profile(result.cluster)
     context = click.get_current_context(silent=True)
     if context is not None and context.params.get("verbose") and result.cluster.skipped_kinds:
         skipped = ", ".join(f"{kind} x{count}" for kind, count in result.cluster.skipped_kinds)
@@ -178,6 +193,24 @@ def load_or_exit(paths: tuple[str, ...], options: Options) -> Cluster:
         )
         sys.exit(EXIT_BAD_INPUT)
     return result.cluster
+
+
+def _refuse_other_profile(cluster: Cluster) -> None:
+    """Cilium policies are only meaningful under Cilium: an explicit other --profile is a
+    contradiction the user must resolve (left at its default, the cilium profile is used)."""
+    context = click.get_current_context(silent=True)
+    if context is None or not cluster.cilium_policies:
+        return
+    profile = context.params.get("profile")
+    explicit = context.get_parameter_source("profile") == ParameterSource.COMMANDLINE
+    if explicit and profile and not PROFILES[profile].cilium_identity:
+        first = cluster.cilium_policies[0]
+        fail(
+            f"{first.source.at()}: {first.id}: the input holds {len(cluster.cilium_policies)} "
+            f"Cilium polic{'ies' if len(cluster.cilium_policies) != 1 else 'y'}, which only "
+            f"Cilium enforces, but --profile {profile} was given (drop it, or use "
+            "--profile cilium)"
+        )
 
 
 def echo_diagnostics(result: LoadResult) -> None:

@@ -129,7 +129,9 @@ class Partition:
                 # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
                 # multiply the classes by the number of nodes
                 account = pod.service_account if accounts else ""
-                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, account)
+                # Cilium's host and remote-node are relative to the pod's node
+                node = pod.node if cc.cilium else ""
+                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, account, node)
                 kind = POD
             else:  # hostNetwork pod: its node's traffic
                 key = (NODE, pod.node, atoms)

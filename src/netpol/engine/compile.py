@@ -7,16 +7,17 @@ plane cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from netpol.engine.cilium import DENY_TIER, cilium_tiered, identity_view, with_policy_types_ignored
 from netpol.engine.endpoints import Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.engine.tiers import TieredModel
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
-from netpol.model.options import Options
+from netpol.model.options import PROFILES, Options
 from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
 
 DIRECTIONS = ("Ingress", "Egress")
@@ -149,6 +150,22 @@ class CompiledCluster:
     """A cluster with its policies compiled; per-pod lookups are computed on demand and cached."""
 
     def __init__(self, cluster: Cluster, options: Options) -> None:
+        # Cilium's own policies are evaluated as Cilium does, whatever profile was asked
+        # for (the command line refuses another explicit profile first)
+        self.cilium = bool(cluster.cilium_policies)
+        if self.cilium and not options.profile.cilium_identity:
+            options = replace(options, profile=PROFILES["cilium"])
+        self.relabelled = options.profile.cilium_identity
+        if self.relabelled:
+            cluster = identity_view(cluster)
+        if not options.profile.honours_policy_types:
+            cluster = with_policy_types_ignored(cluster)
+        if self.cilium:
+            cluster = replace(
+                cluster,
+                tiered_policies=cluster.tiered_policies + cilium_tiered(cluster, options.fqdn_map),
+                tiers=(*cluster.tiers, DENY_TIER),
+            )
         self.cluster = cluster
         self.options = options
         self.profile = options.profile
@@ -215,11 +232,17 @@ class CompiledCluster:
     def _endpoint_of(self) -> dict[str, Endpoint]:
         return {}
 
+    def own(self, pod: Pod) -> Pod:
+        """The pod as this compiled cluster knows it: under Cilium, with its identity labels
+        (a caller may hold the pod of the cluster as loaded)."""
+        return self.cluster.pod_by_id.get(pod.id, pod) if self.relabelled else pod
+
     def endpoint(self, pod: Pod) -> Endpoint:
         """The pod as policy sees it, with its node (whose labels node peers read); made once
         per pod (verbs that resolve a workload many times would parse its IPs each time)."""
         found = self._endpoint_of.get(pod.id)
         if found is None:
+            pod = self.own(pod)
             node = self.cluster.node_by_name.get(pod.node)
             found = self._endpoint_of[pod.id] = pod_endpoint(pod, self.profile, node)
         return found
@@ -231,6 +254,7 @@ class CompiledCluster:
         """Every policy whose podSelector selects ``pod`` (whatever its policyTypes)."""
         if not self.is_policy_pod(pod):
             return ()
+        pod = self.own(pod)
         namespace = pod.namespace
         candidates = list(self._unkeyed.get(namespace, ()))
         keyed = self._keyed

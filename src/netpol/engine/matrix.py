@@ -49,7 +49,9 @@ class ClassMatrix:
             return False
         src_kind, dst_kind = self.partition.classes[src].kind, self.partition.classes[dst].kind
         if src_kind == NODE and dst_kind == POD:
-            return True
+            # under Cilium the classes carry their node and allow-localhost is a rule that
+            # a deny can beat: the class matrix is exact there
+            return not self.partition.cc.cilium
         return src_kind == POD and dst_kind == NODE and self.profile.pod_to_own_node
 
     @property

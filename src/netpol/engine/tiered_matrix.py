@@ -198,7 +198,8 @@ class TieredMatrix:
                 subjects = self.subject_bits(member) if direction in member.policy.types else 0
                 if not subjects:
                     continue
-                selected |= subjects
+                if member.policy.isolating(direction):
+                    selected |= subjects
                 for rule in member.rules(direction):
                     local = rule.rule.local
                     rows = subjects & (self.match_bits(local) if local is not None else subjects)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from netpol.engine.endpoints import NODE, POD, Endpoint, endpoint_ips
+from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, endpoint_ips
 from netpol.engine.ports import PROTOCOLS, ConnectionSet
 from netpol.engine.selectors import selector_holds
 from netpol.model.cluster import Cluster
@@ -30,13 +30,16 @@ from netpol.model.tiers import (
     ALLOW,
     ANY_PROTOCOL,
     BUILTIN_TIERS,
+    CLUSTER,
     DEFAULT_TIER,
     DENY,
     LOG,
     NETWORK_POLICY_ORDER,
     NODES,
+    NOTHING,
     PASS,
     PODS,
+    WORLD,
     EndpointMatch,
     Selector,
     Tier,
@@ -54,6 +57,7 @@ NAMESPACE_PREFIX, ACCOUNT_PREFIX = "pcns.", "pcsa."
 
 WHOLE_FAMILIES = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 NETWORK_POLICIES = "NetworkPolicy"  # the member standing for every Kubernetes NetworkPolicy
+IMPLICIT_KIND = "Cilium"  # a rule the CNI adds (allow-localhost): no explanation owed for a miss
 
 
 def port_entry_set(entry: PolicyPort) -> ConnectionSet:
@@ -127,7 +131,8 @@ class CompiledTierRule:
     def label(self) -> str:
         """``AdminNetworkPolicy allow-dns egress[0] "dns"``: how evidence names a rule."""
         name = f' "{self.rule.name}"' if self.rule.name else ""
-        return f"{self.policy.label} {self.direction.lower()}[{self.rule.index}]{name}"
+        section = self.rule.section or self.direction.lower()
+        return f"{self.policy.label} {section}[{self.rule.index}]{name}"
 
 
 def _entry_set(entry: PolicyPort, pod: Pod | None) -> ConnectionSet:
@@ -258,6 +263,9 @@ class TieredModel:
             return f"{endpoint.id} is not a pod ({match.text()} matches pods only)"
         if match.scope == NODES and endpoint.kind != NODE:
             return f"{endpoint.id} is not a node ({match.text()} matches nodes only)"
+        found = _cilium_scope_miss(match, endpoint)
+        if found is not None:
+            return found
         found = self._address_miss(match, endpoint)
         if found is not None:
             return found
@@ -321,6 +329,7 @@ class TieredModel:
         key = (id(compiled), pod.id)
         found = self._subject_cache.get(key)
         if found is None:
+            pod = self.cluster.pod_by_id.get(pod.id, pod)  # under Cilium: identity labels
             found = self.is_policy_pod(pod) and self._pod_miss(compiled.policy.subject, pod) is None
             self._subject_cache[key] = found
         return found
@@ -359,9 +368,12 @@ class TieredModel:
             for member in plan.members:
                 if isinstance(member, str) or direction not in member.policy.types:
                     continue
-                if not self.selects(member, subject.pod):
+                if not self.selects(member, subject.pod) or member.policy.kind == IMPLICIT_KIND:
                     continue
                 for rule in member.rules(direction):
+                    local = rule.rule.local
+                    if rule.rule.section and local is not None and self.miss(local, subject):
+                        continue  # a Cilium rule expanded per node: not this pod's node
                     reason = self.why_not(rule, subject, peer)
                     if reason is not None:
                         found.append(RuleMiss(rule, reason, rule.connections_to(dst_pod)))
@@ -405,7 +417,8 @@ class TieredModel:
                 # policy with types [Ingress] and no rules is a default deny)
                 if direction not in member.policy.types or not self.selects(member, subject.pod):
                     continue
-                selectors.append(member.policy.label)
+                if member.policy.isolating(direction):
+                    selectors.append(member.policy.label)
                 for rule in member.rules(direction):
                     conns = rule.connections_to(dst_pod) & undecided
                     if conns.is_empty or not self.rule_matches(rule, subject, peer):
@@ -468,6 +481,28 @@ class TieredModel:
                 ):
                     return True
         return False
+
+
+def _cilium_scope_miss(match: EndpointMatch, endpoint: Endpoint) -> str | None:
+    """Why a match of Cilium's scopes (world, cluster, nothing) or node condition misses."""
+    if match.scope == NOTHING:
+        return match.why_nothing or f"{match.text()} matches nothing in the model"
+    if match.scope == WORLD and endpoint.kind != EXTERNAL:
+        what = "a pod" if endpoint.kind == POD else "a node"
+        return (
+            f"{endpoint.id} is {what}, and {match.text()} matches only addresses outside "
+            "the cluster (world) under Cilium"
+        )
+    if match.scope == CLUSTER and endpoint.kind == EXTERNAL:
+        return f"{endpoint.id} is outside the cluster ({match.text()} matches pods and nodes)"
+    on = endpoint.node_name if endpoint.kind != EXTERNAL else ""
+    if match.node_name is not None and on != match.node_name:
+        where = f"on node {on}" if on else "not on a node"
+        return f"{endpoint.id} is {where}, not on node {match.node_name}"
+    if match.not_node_name is not None and (not on or on == match.not_node_name):
+        where = f"on node {on}" if on else "not on a node"
+        return f"{endpoint.id} is {where} ({match.text()})"
+    return None
 
 
 def destination_pod(subject: Endpoint, peer: Endpoint, direction: str) -> Pod | None:

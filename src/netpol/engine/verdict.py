@@ -154,7 +154,7 @@ def side_verdict(
     same_node = peer.kind == NODE and bool(peer.node_name) and peer.node_name == subject.node_name
     if not policies and cc.tiered is None:
         return SideVerdict(direction, subject, peer, (), (), everything, NOT_ISOLATED)
-    if direction == "Ingress" and same_node:
+    if direction == "Ingress" and same_node and not cc.cilium:  # Cilium: allow-localhost
         return SideVerdict(direction, subject, peer, isolating, (), everything, LOCAL_NODE)
     if direction == "Egress" and same_node and cc.profile.pod_to_own_node:
         return SideVerdict(direction, subject, peer, isolating, (), everything, OWN_NODE)

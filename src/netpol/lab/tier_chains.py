@@ -48,7 +48,7 @@ def tiered_chain(b: RulesetBuilder, pod: Pod, direction: str) -> str | None:
                 continue
             if direction not in member.policy.types or not model.selects(member, pod):
                 continue
-            selected = True
+            selected = selected or member.policy.isolating(direction)
             for rule in member.rules(direction):
                 lines += _rule_lines(b, model, rule, pod, direction, _verdict(rule, onward))
         if not selected:

@@ -17,6 +17,8 @@ class Profile:
     ipblock_matches_node_ips: bool = True
     pod_to_own_node: bool = True
     host_network_is_node: bool = True
+    cilium_identity: bool = False
+    honours_policy_types: bool = True
 
     def knobs(self) -> dict[str, bool]:
         return {
@@ -24,6 +26,8 @@ class Profile:
             "ipblock_matches_node_ips": self.ipblock_matches_node_ips,
             "pod_to_own_node": self.pod_to_own_node,
             "host_network_is_node": self.host_network_is_node,
+            "cilium_identity": self.cilium_identity,
+            "honours_policy_types": self.honours_policy_types,
         }
 
 
@@ -32,6 +36,10 @@ KNOB_HELP = {
     "ipblock_matches_node_ips": "an ipBlock peer matches node IPs and hostNetwork pods (spec 2.5)",
     "pod_to_own_node": "a pod may always connect to its own node, even when egress-isolated (spec 2.6)",
     "host_network_is_node": "hostNetwork pods are node traffic: never isolated, never matched by selectors (spec 2.6)",
+    "cilium_identity": "selectors see Cilium's identity labels (namespace, service account, cluster, "
+    "namespace labels; no pod-template-hash), and CiliumNetworkPolicies are evaluated (Cilium spec 2.2, docs/cilium.md)",
+    "honours_policy_types": "a NetworkPolicy's rules of a direction missing from its policyTypes "
+    "are ignored (Cilium spec 8: Cilium <= 1.20.1 enforces them, cilium/cilium#48703)",
 }
 
 PROFILES: dict[str, Profile] = {
@@ -46,10 +54,14 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "cilium",
-            "Cilium: ipBlock never matches pods, nor node IPs by default (cilium/cilium#9209)",
+            "Cilium v1.20: ipBlock never matches pods, nor node IPs by default "
+            "(cilium/cilium#9209); CiliumNetworkPolicies evaluated; picked automatically when "
+            "the input holds Cilium policies",
             ipblock_matches_pod_ips=False,
             ipblock_matches_node_ips=False,
             pod_to_own_node=False,
+            cilium_identity=True,
+            honours_policy_types=False,
         ),
     )
 }
@@ -79,3 +91,5 @@ class Options:
     input_limits: InputLimits = InputLimits()
     # model KIND's CoreDNS and kube-dns Service when the input has none (load/addons.py)
     implicit_dns: bool = True
+    # --fqdn-map: DNS names -> addresses, for Cilium toFQDNs rules (None: unresolved)
+    fqdn_map: tuple[tuple[str, tuple[str, ...]], ...] = ()

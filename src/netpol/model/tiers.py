@@ -24,9 +24,13 @@ BANP_KIND = "BaselineAdminNetworkPolicy"
 CNP_KIND = "ClusterNetworkPolicy"
 CALICO_NP_KIND = "NetworkPolicy"  # projectcalico.org/v3
 CALICO_GNP_KIND = "GlobalNetworkPolicy"
+CILIUM_NP_KIND = "CiliumNetworkPolicy"  # model.cilium's CNP_KIND, kept here for the id
 
-# what an endpoint match may cover
+# what an endpoint match may cover: pods (never hostNetwork pods), nodes (node IPs and
+# hostNetwork pods), anything; and for Cilium: world (addresses outside the cluster's pods
+# and nodes), cluster (pods and nodes) and nothing (an entity or peer netpol cannot resolve)
 PODS, NODES, ANY = "pods", "nodes", "any"
+WORLD, CLUSTER, NOTHING = "world", "cluster", "nothing"
 
 # a named port whose protocol comes from the container port (ANP namedPort, CNP
 # destinationNamedPort): the name is resolved under every protocol
@@ -57,9 +61,17 @@ class EndpointMatch:
     ip_version: int | None = None  # Calico ipVersion: addresses of this family only
     nets_text: tuple[str, ...] = field(default=(), compare=False)  # as written
     not_nets_text: tuple[str, ...] = field(default=(), compare=False)
+    # on this node / on any other node: Cilium's host and remote-node, relative to the
+    # subject pod, and the subject side of a rule expanded per node
+    node_name: str | None = None
+    not_node_name: str | None = None
+    shown: str = field(default="", compare=False)  # how a Cilium peer is written
+    why_nothing: str = ""  # scope NOTHING: why it matches no endpoint of the model
 
     def text(self) -> str:
         """``namespaces kubernetes.io/metadata.name=kube-system AND pods k8s-app=kube-dns``."""
+        if self.shown:
+            return self.shown
         parts = []
         if self.namespace is not None:
             parts.append(f"namespace {self.namespace}")
@@ -81,6 +93,10 @@ class EndpointMatch:
             parts.append(f"not networks {', '.join(self.not_nets_shown)}")
         if self.ip_version is not None:
             parts.append(f"IPv{self.ip_version}")
+        if self.node_name is not None:
+            parts.append(f"on node {self.node_name}")
+        if self.not_node_name is not None:
+            parts.append(f"not on node {self.not_node_name}")
         if not parts:
             return "everything" if self.scope == ANY else f"all {self.scope}"
         return " AND ".join(parts)
@@ -130,6 +146,8 @@ class TierRule:
     local: EndpointMatch | None = None
     unmatchable: str = ""
     source: Source = GENERATED
+    section: str = ""  # where a Cilium rule is written: "ingressDeny", "specs[1].egress"
+    note: str = ""  # what an allow leaves to others: "L7-filtered (http)"
 
     @property
     def any_peer(self) -> bool:
@@ -166,13 +184,20 @@ class TieredPolicy:
     egress: tuple[TierRule, ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     source: Source = GENERATED
+    # the directions in which selecting a pod puts it in default deny (None: every type);
+    # a Cilium rule with enableDefaultDeny false, or netpol's allow-localhost, selects
+    # without isolating
+    isolates: tuple[str, ...] | None = None
 
     @property
     def id(self) -> str:
-        """``AdminNetworkPolicy/allow-dns``, ``GlobalNetworkPolicy/deny-all`` or, for a
-        namespaced Calico policy, ``NetworkPolicy.projectcalico.org/app1-ns/allow``."""
+        """``AdminNetworkPolicy/allow-dns``, ``GlobalNetworkPolicy/deny-all``, for a
+        namespaced Calico policy ``NetworkPolicy.projectcalico.org/app1-ns/allow``, for a
+        CNP ``CiliumNetworkPolicy/app1-ns/deny``."""
         if self.namespace is None:
             return f"{self.kind}/{self.name}"
+        if self.kind == CILIUM_NP_KIND:
+            return f"{self.kind}/{self.namespace}/{self.name}"
         return f"{self.kind}.projectcalico.org/{self.namespace}/{self.name}"
 
     @property
@@ -180,7 +205,14 @@ class TieredPolicy:
         """How a decision chain names it: ``AdminNetworkPolicy allow-dns``."""
         if self.namespace is None:
             return f"{self.kind} {self.name}"
+        if self.kind == CILIUM_NP_KIND:
+            return f"{self.kind} {self.namespace}/{self.name}"
         return f"Calico NetworkPolicy {self.namespace}/{self.name}"
+
+    def isolating(self, direction: str) -> bool:
+        """Whether selecting a pod puts its ``direction`` in default deny."""
+        isolates = self.types if self.isolates is None else self.isolates
+        return direction in isolates
 
     @property
     def sort_key(self) -> tuple[bool, float, str]:

@@ -91,7 +91,8 @@ def _step_text(side: SideVerdict, decision: Decision, e: Explanation) -> str:
     if not decision.by:
         return "[no tier decided] Allow (default)"
     if decision.rule is not None:
-        return f"[{decision.rule.label}] {decision.action}"
+        note = f" ({decision.rule.rule.note})" if decision.rule.rule.note else ""
+        return f"[{decision.rule.label}] {decision.action}{note}"
     if decision.reason:
         tier = "" if decision.tier == DEFAULT_TIER.name else f" (end of tier {decision.tier})"
         return f"[{decision.by}] {decision.action} ({decision.reason}){tier}"
@@ -193,6 +194,7 @@ def _rule_ref(rule: CompiledTierRule) -> dict[str, object]:
         "direction": rule.direction,
         "index": rule.rule.index,
         "name": rule.rule.name or None,
+        "section": rule.rule.section or None,
     }
 
 
@@ -211,6 +213,7 @@ def _decision_json(decision: Decision) -> dict[str, object]:
         "action": decision.action,
         "rule": None if rule is None else _rule_ref(rule),
         "reason": decision.reason or None,
+        "note": (rule.rule.note or None) if rule is not None else None,
         "connections": decision.connections.to_json(),
         "connectionsText": decision.connections.text(),
     }
