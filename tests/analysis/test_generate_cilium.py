@@ -64,7 +64,7 @@ def rule_of(result, name: str) -> CiliumRule:
 
 
 def reload(text: str) -> tuple[CiliumPolicy, ...]:
-    docs, problems = parse_text(text, "generated.yaml")
+    docs, problems = parse_text(text, "<generated>")  # the name generate loads it by
     loaded = check_and_build(docs, problems, CILIUM_OPTIONS)
     assert problems == [] and loaded.ok, [d.one_line() for d in loaded.diagnostics]
     assert loaded.cluster.policies == ()
@@ -106,7 +106,7 @@ def test_the_written_yaml_loads_back_to_the_policies_that_were_proved() -> None:
     assert api.endpoints == (LabelSelector((("role", "backend"),)),)
     assert [p.text() for p in api.ports] == ["5678/TCP"] and api.l7 == ()
     assert dns.endpoints == (
-        LabelSelector(((NAMESPACE_KEY, "kube-system"), ("k8s-app", "kube-dns"))),
+        LabelSelector.of({NAMESPACE_KEY: "kube-system", "k8s-app": "kube-dns"}),
     )
     assert [p.text() for p in dns.ports] == ["53/UDP", "53/TCP"] and dns.l7 == ("dns",)
 
@@ -132,7 +132,7 @@ def test_peers_in_other_namespaces_name_the_namespace_label(yaml_cluster) -> Non
     assert client.endpoints == (LabelSelector((("app", "client"),)),)  # same namespace
     assert [p.text() for p in client.ports] == ["https/TCP"]
     assert scraper.endpoints == (
-        LabelSelector(((NAMESPACE_KEY, "monitoring"), ("role", "metrics"))),
+        LabelSelector.of({NAMESPACE_KEY: "monitoring", "role": "metrics"}),
     )
     assert anywhere.endpoints == (
         LabelSelector((("role", "metrics"),), (Requirement(NAMESPACE_KEY, "Exists"),)),
@@ -188,17 +188,21 @@ spec:
 """
 
 
-def test_an_input_clusterwide_deny_makes_the_flows_inexpressible(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", [CILIUM, NETWORK_POLICY])
+def test_an_input_clusterwide_deny_makes_the_flows_inexpressible(tmp_path: Path, kind: str) -> None:
+    """Whatever the kind written: with Cilium policies in the input, the check (like the
+    engine) reads everything as Cilium does, even when the options say upstream."""
     (tmp_path / "deny.yaml").write_text(DENY_DATABASE)
-    loaded = load_cluster([str(THREE_TIER), str(tmp_path)], CILIUM_OPTIONS)
+    loaded = load_cluster([str(THREE_TIER), str(tmp_path)], Options())
     assert loaded.ok, [d.one_line() for d in loaded.errors]
+    flows = parse_flows(THREE_TIER_FLOWS, "flows.yaml")
     with pytest.raises(GenerateError) as caught:
-        run(THREE_TIER_FLOWS, loaded.cluster)
+        generate(loaded.cluster, flows, Options(), GenerateSettings(kind=kind))
     message = str(caught.value)
     assert message.startswith(
         "the generated policies would not give exactly the flows under the input's "
-        "1 CiliumClusterwideNetworkPolicies (their denies beat every allow, their allows add "
-        "to ours; see docs/cilium.md) (nothing written):\n  "
+        "1 Cilium policy (a Cilium deny beats every allow, and their allows add to the "
+        "generated ones; see docs/cilium.md) (nothing written):\n  "
     )
     assert (
         "app1-ns/backend-deploy -> app1-ns/db-sts: the flows allow TCP 3306, "
@@ -258,3 +262,80 @@ def test_random_flows_give_the_same_connectivity_as_networkpolicies(
             continue
         outcomes.append(str(sorted(connectivity(result.cluster, CILIUM_OPTIONS).items())))
     assert outcomes[0] == outcomes[1]
+
+
+def two_deployments(web: str, client: str) -> str:
+    """web and client in namespace lab, with the given pod template labels."""
+    return "\n---\n".join(
+        f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: lab}}
+spec:
+  selector: {{matchLabels: {labels}}}
+  template:
+    metadata: {{labels: {labels}}}
+    spec: {{containers: [{{name: c, image: busybox}}]}}"""
+        for name, labels in (("web", web), ("client", client))
+    )
+
+
+LAB_FLOW = "apiVersion: netpol/v1alpha1\nkind: Flows\nnamespace: lab\nflows:\n  - {from: {workload: client}, to: {workload: web}, ports: [80]}\n"
+
+
+def test_selectors_use_only_labels_cilium_keeps_in_identities(yaml_cluster) -> None:
+    """k8s.io/... never reaches an identity: the first key in order would single web out
+    for a NetworkPolicy upstream, but under Cilium the selector must use `team`."""
+    cluster = yaml_cluster(
+        two_deployments("{k8s.io/part: a, team: web}", "{k8s.io/part: b, team: client}")
+    )
+    upstream = generate(cluster, parse_flows(LAB_FLOW), Options(), GenerateSettings(dns="none"))
+    assert {p.name: p.pod_selector.text() for p in upstream.policies} == {  # type: ignore[union-attr]
+        "client-policy": "k8s.io/part=b",
+        "web-policy": "k8s.io/part=a",
+    }
+    cilium = run(LAB_FLOW, cluster, dns="none")
+    assert rule_of(cilium, "web-policy").endpoint_selector == LabelSelector.of({"team": "web"})
+
+
+def test_labels_cilium_drops_cannot_single_a_workload_out(yaml_cluster) -> None:
+    cluster = yaml_cluster(
+        two_deployments("{app: shop, k8s.io/part: web}", "{app: shop, k8s.io/part: client}")
+    )
+    with pytest.raises(GenerateError) as caught:
+        run(LAB_FLOW, cluster, dns="none")
+    assert str(caught.value) == (
+        "no label selector singles out lab/client: another workload or pod in lab carries "
+        "the same pod labels (app=shop) (Cilium leaves k8s.io/part out of identities); give "
+        "its pod template a distinguishing label"
+    )
+
+
+# A clusterwide policy of the input that selects no pod: it changes no verdict, but its
+# presence makes the engine read the whole input as Cilium does.
+IDLE_CCNP = """
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: idle}
+spec:
+  endpointSelector: {matchLabels: {app: nothing-has-this}}
+  ingress: [{fromEntities: [world]}]
+"""
+
+
+def test_networkpolicies_next_to_cilium_policies_are_planned_as_cilium_reads_them(
+    tmp_path: Path,
+) -> None:
+    """An ipBlock over the pod range admits pods upstream but not under Cilium: planned
+    with the options' upstream profile, the check would expect the pods in."""
+    (tmp_path / "idle.yaml").write_text(IDLE_CCNP)
+    loaded = load_cluster([str(THREE_TIER), str(tmp_path)], Options())
+    assert loaded.ok, [d.one_line() for d in loaded.errors]
+    flows = THREE_TIER_FLOWS.replace("{external: true}", "{cidr: 10.0.0.0/8}")
+    result = generate(
+        loaded.cluster, parse_flows(flows, "flows.yaml"), Options(), GenerateSettings()
+    )
+    assert [p.name for p in result.cluster.cilium_policies] == ["idle"]
+    frontend = [p for p in result.cluster.pods if p.name.startswith("frontend")]
+    backend = next(p for p in result.cluster.pods if p.name.startswith("backend"))
+    matrix = connectivity(result.cluster, CILIUM_OPTIONS)
+    assert matrix[(backend.id, frontend[0].id)] == "No Connections"

@@ -20,6 +20,7 @@ import numpy as np
 from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
 from netpol.analysis.generate_cilium import render_cilium_yaml
 from netpol.analysis.generate_yaml import PolicyPlan, RulePlan, render_yaml
+from netpol.engine.cilium import identity_label_kept
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -78,11 +79,11 @@ def generate(
 ) -> GenerateResult:
     """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS).
 
-    CiliumNetworkPolicies are proved under the cilium profile, as Cilium enforces them.
+    CiliumNetworkPolicies, and any policies next to Cilium's own, are proved under the
+    cilium profile, as Cilium enforces them (the engine picks it for such input too).
     """
     cilium = settings.kind == CILIUM
-    if cilium:
-        options = replace(options, profile=PROFILES[CILIUM])
+    options = _checking_options(cluster, options, settings)
     planner = _Planner(cluster, options, settings)
     plans, all_flows, notes = planner.plan(flows.flows)
     text = (render_cilium_yaml if cilium else render_yaml)(plans, flows.path)
@@ -108,25 +109,26 @@ def generate(
         more = len(differences) - MAX_DIFFERENCES
         tail = f"\n  ... and {more} more" if more > 0 else ""
         raise GenerateError(
-            f"the generated policies would not give exactly the flows{_kept_note(result_cluster)} "
+            "the generated policies would not give exactly the flows"
+            f"{_kept_note(result_cluster, policies)} "
             "(nothing written):\n  " + shown + tail
         )
     return GenerateResult(text, policies, result_cluster, tuple(all_flows), tuple(notes))
 
 
-def _kept_note(cluster: Cluster) -> str:
-    """The input's policies that decide beside the generated ones, if any."""
-    wide = sum(1 for p in cluster.cilium_policies if p.namespace is None)
+def _kept_note(cluster: Cluster, generated: tuple[object, ...]) -> str:
+    """The input's policies that decide beside the ``generated`` ones, if any."""
     kept = []
     if cluster.tiered_policies:
         kept.append(
             f"{len(cluster.tiered_policies)} admin, baseline or Calico policies (they decide "
             "before or after the NetworkPolicies; see docs/tiers.md)"
         )
-    if wide:
+    cilium = len([p for p in cluster.cilium_policies if p not in generated])
+    if cilium:
         kept.append(
-            f"{wide} CiliumClusterwideNetworkPolicies (their denies beat every allow, their "
-            "allows add to ours; see docs/cilium.md)"
+            f"{cilium} Cilium polic{'y' if cilium == 1 else 'ies'} (a Cilium deny beats every "
+            "allow, and their allows add to the generated ones; see docs/cilium.md)"
         )
     return f" under the input's {' and '.join(kept)}" if kept else ""
 
@@ -138,9 +140,17 @@ def differences(
 
     The same check ``generate`` runs on its output, usable on any policy set (tests, audits).
     """
-    planner = _Planner(cluster, options, settings)
+    planner = _Planner(cluster, _checking_options(cluster, options, settings), settings)
     _, all_flows, _ = planner.plan(flows.flows)
     return planner.check(cluster, all_flows)
+
+
+def _checking_options(cluster: Cluster, options: Options, settings: GenerateSettings) -> Options:
+    """``options`` under the cilium profile when Cilium policies are written or present,
+    as the engine evaluates them (``engine.compile``): plan and check must agree."""
+    if (settings.kind == CILIUM or cluster.cilium_policies) and not options.profile.cilium_identity:
+        return replace(options, profile=PROFILES[CILIUM])
+    return options
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -254,9 +264,16 @@ class _Planner:
             )
             raise GenerateError(f"{workload.id} runs with hostNetwork: {why}")
         labels = dict(workload.pod_labels)
+        dropped = ""
+        if self.options.profile.cilium_identity:
+            # Cilium matches selectors, NetworkPolicies' too, against identity labels,
+            # which leave some keys out (docs/cilium.md): a selector on one matches nothing
+            gone = sorted(k for k in labels if not identity_label_kept(k))
+            labels = {k: v for k, v in labels.items() if k not in gone}
+            dropped = f" (Cilium leaves {', '.join(gone)} out of identities)" if gone else ""
         if not labels:
             raise GenerateError(
-                f"{workload.id} has no pod labels: no selector can single it out "
+                f"{workload.id} has no pod labels{dropped}: no selector can single it out "
                 "(add a label to its pod template)"
             )
         mine = self.pods_of.get(workload.id, [])
@@ -285,12 +302,18 @@ class _Planner:
             if not matches(selector, other):
                 continue
             extra = sorted(k for k in other if k not in labels)
-            usable = [k for k in extra if not any(k in p.labels for p in mine)]
+            usable = [
+                k
+                for k in extra
+                if not any(k in p.labels for p in mine)
+                and (not self.options.profile.cilium_identity or identity_label_kept(k))
+            ]
             if not usable:
                 raise GenerateError(
                     f"no label selector singles out {workload.id}: another workload or pod in "
                     f"{workload.namespace} carries the same pod labels "
-                    f"({_labels_text(labels)}); give its pod template a distinguishing label"
+                    f"({_labels_text(labels)}){dropped}; give its pod template a "
+                    "distinguishing label"
                 )
             absent.append(usable[0])
         return _with_absent(full, absent)

@@ -27,7 +27,7 @@ from netpol.cli.common import (
     options_from,
     output_option,
 )
-from netpol.model.options import InputLimits
+from netpol.model.options import PROFILES, InputLimits
 from netpol.model.safe_text import MESSAGE_LIMIT, visible
 
 
@@ -43,11 +43,12 @@ def _read_flows(flows_path: str | None, matrix_path: str | None, limits: InputLi
         fail(str(exc))
 
 
-def _profile_given(params: dict[str, object]) -> object:
+def _profile_given(params: dict[str, object]) -> str | None:
     """The --profile the user wrote (None when it is the default)."""
     source = click.get_current_context().get_parameter_source("profile")
     given = source is not None and source is not click.core.ParameterSource.DEFAULT
-    return params.get("profile") if given else None
+    profile = params.get("profile")
+    return profile if given and isinstance(profile, str) else None
 
 
 @click.command("generate")
@@ -122,7 +123,8 @@ def command(
     """
     flows = _read_flows(flows_path, matrix_path, limits_from(params))
     options = options_from(params)
-    if kind == CILIUM and _profile_given(params) not in (None, CILIUM):
+    given = _profile_given(params)
+    if kind == CILIUM and given is not None and not PROFILES[given].cilium_identity:
         fail(
             f"--kind cilium writes CiliumNetworkPolicies, which the check evaluates as Cilium "
             f"does: drop --profile {params['profile']} (or give --profile cilium)"
