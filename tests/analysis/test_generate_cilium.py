@@ -16,7 +16,7 @@ from tests.analysis.generate_support import (
     load,
 )
 
-from netpol.analysis.flows import parse_flows, read_flows
+from netpol.analysis.flows import flows_from_matrix, parse_flows, read_flows
 from netpol.analysis.generate import (
     CILIUM,
     NETWORK_POLICY,
@@ -26,12 +26,16 @@ from netpol.analysis.generate import (
     generate,
 )
 from netpol.analysis.generate_cilium import NAMESPACE_KEY, peer_selector
+from netpol.engine.compile import compile_cluster
+from netpol.engine.matrix import class_matrix
+from netpol.engine.views import MatrixView
 from netpol.load.yamldoc import parse_text
 from netpol.model.cilium import CNP_KIND, CiliumPolicy, CiliumRule
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
 from netpol.model.policy import Peer
 from netpol.model.selectors import LabelSelector, Requirement
+from netpol.render.matrix import matrix_json
 from netpol.validate.pipeline import check_and_build, load_cluster
 
 CILIUM_OPTIONS = Options(profile=PROFILES["cilium"])
@@ -339,3 +343,16 @@ def test_networkpolicies_next_to_cilium_policies_are_planned_as_cilium_reads_the
     backend = next(p for p in result.cluster.pods if p.name.startswith("backend"))
     matrix = connectivity(result.cluster, CILIUM_OPTIONS)
     assert matrix[(backend.id, frontend[0].id)] == "No Connections"
+
+
+def test_from_matrix_moves_todays_networkpolicies_to_cnps_with_the_same_connectivity() -> None:
+    """The tutorial's NetworkPolicies 04-06 as Cilium enforces them, frozen into a matrix
+    and generated back as CNPs: the NetworkPolicies go, the connectivity stays."""
+    today = load(THREE_TIER, CILIUM_OPTIONS, without_policies=False)
+    assert len(today.policies) == 3
+    compiled = compile_cluster(today, CILIUM_OPTIONS)
+    view = MatrixView(class_matrix(compiled, include_external=True), "workload")
+    flows = flows_from_matrix(matrix_json(view, "cilium", None, False), "today.json")
+    result = generate(today, flows, CILIUM_OPTIONS, GenerateSettings(kind=CILIUM, dns="none"))
+    assert result.cluster.policies == () and result.cluster.cilium_policies == result.policies
+    assert connectivity(result.cluster, CILIUM_OPTIONS) == connectivity(today, CILIUM_OPTIONS)
