@@ -462,9 +462,81 @@ def tier_documents() -> list[str]:
     return docs
 
 
-def files(pods: int, seed: int, tiers: bool = False) -> dict[str, str]:
+def _cilium(kind: str, name: str, namespace: str | None, spec: str) -> str:
+    where = f", namespace: {namespace}" if namespace else ""
+    return f"apiVersion: cilium.io/v2\nkind: {kind}\nmetadata: {{name: {name}{where}}}\n{spec}"
+
+
+def cilium_documents(namespaces: list[str]) -> list[str]:
+    """What a Cilium shop writes beside its NetworkPolicies: cluster-wide DNS with an L7
+    rule, no metadata server, kubelet probes from the host; per namespace a deny of dev
+    namespaces towards the databases and an L7 allow of the world to the web tier."""
+    docs = [
+        _cilium(
+            "CiliumClusterwideNetworkPolicy",
+            "dns-visibility",
+            None,
+            """spec:
+  endpointSelector: {}
+  enableDefaultDeny: {egress: false}
+  egress:
+  - toEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
+    toPorts: [{ports: [{port: "53", protocol: ANY}], rules: {dns: [{matchPattern: "*"}]}}]
+""",
+        ),
+        _cilium(
+            "CiliumClusterwideNetworkPolicy",
+            "no-metadata-server",
+            None,
+            """spec:
+  endpointSelector: {}
+  egressDeny: [{toCIDR: [169.254.169.254/32]}]
+  enableDefaultDeny: {egress: false}
+""",
+        ),
+        _cilium(
+            "CiliumClusterwideNetworkPolicy",
+            "probes-from-host",
+            None,
+            """specs:
+- endpointSelector: {matchLabels: {tier: web}}
+  ingress: [{fromEntities: [host, remote-node], toPorts: [{ports: [{port: "9090", protocol: TCP}]}]}]
+  enableDefaultDeny: {ingress: false}
+""",
+        ),
+    ]
+    for namespace in namespaces:
+        docs.append(
+            _cilium(
+                "CiliumNetworkPolicy",
+                "no-dev-to-db",
+                namespace,
+                """spec:
+  endpointSelector: {matchLabels: {tier: db}}
+  ingressDeny: [{fromEndpoints: [{matchLabels: {io.cilium.k8s.namespace.labels.env: dev}}]}]
+  enableDefaultDeny: {ingress: false}
+""",
+            )
+        )
+        docs.append(
+            _cilium(
+                "CiliumNetworkPolicy",
+                "web-from-world",
+                namespace,
+                """spec:
+  endpointSelector: {matchLabels: {tier: web}}
+  ingress:
+  - fromEntities: [world]
+    toPorts: [{ports: [{port: "8080", protocol: TCP}], rules: {http: [{method: GET}]}}]
+""",
+            )
+        )
+    return docs
+
+
+def files(pods: int, seed: int, tiers: bool = False, cilium: bool = False) -> dict[str, str]:
     """File name -> multi-document YAML: namespaces, workloads, services, policies (and,
-    with ``tiers``, admin, baseline and Calico policies)."""
+    with ``tiers``, admin, baseline and Calico policies; with ``cilium``, Cilium's own)."""
     rng = random.Random(seed)
     parts: dict[str, list[str]] = {
         "00-namespaces.yaml": [],
@@ -483,6 +555,9 @@ def files(pods: int, seed: int, tiers: bool = False) -> dict[str, str]:
             parts["30-policies.yaml"].extend(_policies(w, workloads, rng))
     if tiers:
         parts["40-tiers.yaml"] = tier_documents()
+    if cilium:
+        names = [doc.split("name: ", 1)[1].split("\n", 1)[0] for doc in parts["00-namespaces.yaml"]]
+        parts["50-cilium.yaml"] = cilium_documents(names)
     out = {name: "---\n".join(docs) for name, docs in parts.items()}
     out["01-kube-system.yaml"] = COREDNS
     return dict(sorted(out.items()))
@@ -493,11 +568,13 @@ def generate(pods: int, seed: int) -> str:
     return "---\n".join(text for text in files(pods, seed).values() if text)
 
 
-def write(directory: str, pods: int, seed: int, tiers: bool = False) -> list[str]:
+def write(
+    directory: str, pods: int, seed: int, tiers: bool = False, cilium: bool = False
+) -> list[str]:
     """Write the cluster into ``directory`` as a few multi-document files; their paths."""
     os.makedirs(directory, exist_ok=True)
     paths = []
-    for name, text in files(pods, seed, tiers).items():
+    for name, text in files(pods, seed, tiers, cilium).items():
         path = os.path.join(directory, name)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -526,8 +603,9 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tiers", action="store_true", help="add admin/baseline/Calico policies")
+    parser.add_argument("--cilium", action="store_true", help="add Cilium policies (CNP, CCNP)")
     args = parser.parse_args()
-    for path in write(args.directory, args.pods, args.seed, args.tiers):
+    for path in write(args.directory, args.pods, args.seed, args.tiers, args.cilium):
         print(path)
 
 

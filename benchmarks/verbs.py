@@ -79,6 +79,7 @@ class Inputs:
     pair: tuple[str, str]  # explain --from / --to
     policy: str  # NS/NAME
     pod: str  # NS/NAME
+    cilium: str  # a file of CNPs and CCNPs for the same cluster (synth.cilium_documents)
 
 
 def run(argv: list[str], timeout: float) -> tuple[float, float, float, int | None, int]:
@@ -228,6 +229,11 @@ def prepare(pods: int, workdir: str) -> Inputs:
         _changed_copy(one_changed, docs, every=10**9)
     if not os.path.isdir(half_changed):
         _changed_copy(half_changed, docs, every=2)
+    cilium = os.path.join(base, "cilium.yaml")
+    if not os.path.exists(cilium):
+        namespaces = [str(d["metadata"]["name"]) for d in docs if d.get("kind") == "Namespace"]  # type: ignore[index]
+        with open(cilium, "w", encoding="utf-8") as handle:
+            handle.write("---\n".join(synth.cilium_documents(namespaces)))
     policy = next(d for d in docs if d.get("kind") == "NetworkPolicy")["metadata"]
     stateful = next(w for w in workloads if w[2] == "StatefulSet")
     a, b = pairs[0]
@@ -242,6 +248,7 @@ def prepare(pods: int, workdir: str) -> Inputs:
         pair=(_named(a), f"{_named(b)}:{b[3][0]}"),
         policy=f"{policy['namespace']}/{policy['name']}",  # type: ignore[index]
         pod=f"{stateful[0]}/{stateful[1]}-0",
+        cilium=cilium,
     )
 
 
@@ -286,6 +293,24 @@ def grid(i: Inputs) -> Iterator[tuple[str, str, list[str]]]:
     yield "get", "pods -A", ["get", "pods", d, "-A", *cidr]
     yield "validate", "YAML directory", ["validate", d]
     yield "validate", "JSON List", ["validate", i.as_list]
+    # the same cluster with Cilium's own policies beside its NetworkPolicies
+    both = [d, i.cilium]
+    yield (
+        "matrix",
+        "--by workload -o json (with CNPs)",
+        ["matrix", *both, "--by", "workload", "-o", "json", *cidr],
+    )
+    yield (
+        "explain",
+        "one pair (with CNPs)",
+        ["explain", *both, "--from", i.pair[0], "--to", i.pair[1], *cidr],
+    )
+    yield (
+        "verify",
+        "1,000 expectations (with CNPs)",
+        ["verify", *both, "--expect", i.expectations, *cidr],
+    )
+    yield "lint", "every check (with CNPs)", ["lint", *both, *cidr]
 
 
 # issue 13's targets, whole command in a fresh process: (pods, verb, variant prefix) -> seconds

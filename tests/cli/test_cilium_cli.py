@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,59 @@ def test_a_bad_map_is_one_line(
 
     assert result.exit_code == 2
     assert result.stderr == f"error: --fqdn-map: {tmp_path}/{message}\n"
+
+
+DENY_DB = """apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: deny-db, namespace: app1-ns}
+spec:
+  endpointSelector: {matchLabels: {role: db}}
+  enableDefaultDeny: {ingress: false}
+  ingressDeny:
+  - fromEndpoints: [{matchLabels: {role: backend}}]
+    toPorts: [{ports: [{port: "3306", protocol: TCP}]}]
+"""
+
+
+def test_diff_reads_both_sides_under_cilium(examples_dir: Path, tmp_path: Path) -> None:
+    from netpol.cli.diff_cmd import command as diff
+
+    deny = tmp_path / "deny.yaml"
+    deny.write_text(DENY_DB)
+    tutorial = str(examples_dir / "tutorial")
+
+    result = run(diff, "--by", "workload", tutorial, "--new", str(deny))
+
+    assert result.exit_code == 0
+    changed = [line.split()[:3] for line in result.stdout.splitlines()[1:] if line.strip()]
+    # the deny closes what the NetworkPolicy opened; nothing else moves (the same profile
+    # reads the NetworkPolicies on both sides, so ipBlock 0.0.0.0/0 stays world-only)
+    assert changed[:-1] == [["removed", "app1-ns/backend-deploy", "app1-ns/db-sts"]]
+
+
+EXPECT_API = """apiVersion: netpol/v1alpha1
+kind: Expectations
+expectations:
+- {name: api, from: app1-ns/backend-deploy, to: 203.0.113.10, port: 443, expect: allow}
+- {name: other-port, from: app1-ns/backend-deploy, to: 203.0.113.10, port: 80, expect: deny}
+"""
+
+
+def test_verify_says_a_verdict_depends_on_dns(
+    examples_dir: Path, cnp: Path, tmp_path: Path
+) -> None:
+    from netpol.cli.verify_cmd import command as verify
+
+    expectations = tmp_path / "expect.yaml"
+    expectations.write_text(EXPECT_API)
+    tutorial = str(examples_dir / "tutorial")
+
+    result = run(verify, tutorial, str(cnp), "--expect", str(expectations), "-o", "json")
+
+    assert result.exit_code == 1
+    actual = {r["name"]: r["actual"] for r in json.loads(result.stdout)["results"]}
+    # port 80 is decided whatever DNS says: the FQDN rule only opens 443
+    assert actual == {
+        "api": "unknown (depends on DNS: toFQDNs, see --fqdn-map)",
+        "other-port": "denied",
+    }

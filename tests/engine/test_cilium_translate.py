@@ -1,12 +1,12 @@
 """The pieces of engine.cilium that the edge cases only reach together: identity labels,
-Go's port numbers, the subject's namespace rule, FQDN patterns, per-node expansion."""
+the subject's namespace rule, FQDN patterns, per-node expansion."""
 
 from __future__ import annotations
 
 import pytest
 from tests.conftest import cluster_from_yaml
 
-from netpol.engine.cilium import go_port_number, identity_labels
+from netpol.engine.cilium import identity_labels
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import ip_endpoint, node_endpoint
 from netpol.engine.verdict import evaluate
@@ -93,24 +93,6 @@ def test_identity_labels_filter_and_derive(labels: dict[str, str], kept: dict[st
         "io.cilium.k8s.policy.serviceaccount": "robot",
         "io.cilium.k8s.policy.cluster": "default",
     }
-
-
-@pytest.mark.parametrize(
-    ("text", "number"),
-    [
-        ("80", 80),
-        ("0", 0),
-        ("010", 8),
-        ("08", None),
-        ("0x50", 80),
-        ("65535", 65535),
-        ("70000", None),
-        ("http", None),
-        ("", None),
-    ],
-)
-def test_go_port_numbers(text: str, number: int | None) -> None:
-    assert go_port_number(text) == number
 
 
 def cnp(spec: str, name: str = "p") -> str:

@@ -70,7 +70,7 @@ def test_any_shape_yields_diagnostics_not_exceptions(
             assert d.severity in (Severity.ERROR, Severity.WARNING)
             assert d.reason in (
                 "Required", "Invalid", "Forbidden", "NotSupported", "Duplicate", "TooLong",
-                "BadRequest", "Warning",
+                "TooMany", "BadRequest", "Warning", "AgentRefused",
             )  # fmt: skip
             d.one_line()
             d.to_json()

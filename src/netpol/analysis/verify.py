@@ -9,7 +9,7 @@ be covered by an ``allow`` expectation (``default: allow`` is the mirror image).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
 from netpol.analysis.evidence import explain_pair
@@ -36,6 +36,13 @@ class PairCheck:
     allowed: ConnectionSet
     vias: tuple[tuple[str, int, str], ...] = ()  # (protocol, pod port, how the name resolved)
     evidence: Explanation | None = None  # for a failing pair: the first offending port
+    # what unresolved Cilium toFQDNs rules could still allow: its verdict depends on DNS
+    dns: ConnectionSet = field(default_factory=ConnectionSet.none)
+
+    @property
+    def depends_on_dns(self) -> bool:
+        """Whether the verdict on the ports the expectation names depends on DNS."""
+        return not (self.required & self.dns).is_empty
 
     @property
     def ok(self) -> bool:
@@ -71,6 +78,8 @@ class ExpectationResult:
         """The verdict in one word: allowed, denied or partly allowed."""
         if self.status == ERROR:
             return "error"
+        if any(p.depends_on_dns for p in self.pairs):
+            return "unknown (depends on DNS: toFQDNs, see --fqdn-map)"
         verdicts = {not (p.required & p.allowed).is_empty for p in self.pairs}
         full = {p.required <= p.allowed for p in self.pairs}
         if full == {True}:
@@ -225,7 +234,8 @@ def _pair(
     expect: str,
 ) -> PairCheck:
     listed = tuple((proto, port, text) for (proto, port), text in vias.items())
-    return PairCheck(src, dst, expect, required, allowed.allowed(src, dst), listed)
+    dns = allowed.depends_on_dns(src, dst)
+    return PairCheck(src, dst, expect, required, allowed.allowed(src, dst), listed, dns=dns)
 
 
 def check_default(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -25,7 +26,7 @@ from netpol.cli.common import (
 from netpol.engine.compile import compile_cluster
 from netpol.engine.views import GRANULARITIES
 from netpol.model.cluster import Cluster
-from netpol.model.options import Options
+from netpol.model.options import PROFILES, Options
 from netpol.render.diff import diff_csv, diff_json, diff_markdown, diff_text
 
 FORMATS = ("table", "json", "yaml", "md", "csv")
@@ -134,6 +135,9 @@ def command(
         new = load_or_exit(paths[1:], options)
         old_label, new_label = paths[0], paths[1]
     scope = scope_from(params, _both_sides(old, new))
+    if (old.cilium_policies or new.cilium_policies) and not options.profile.cilium_identity:
+        # both sides under Cilium, or adding a CNP would also read every NetworkPolicy anew
+        options = replace(options, profile=PROFILES["cilium"])
     report = diff(
         compile_cluster(old, options),
         compile_cluster(new, options),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -84,7 +85,14 @@ def command(
         cc, include_external=include_external, include_nodes=include_nodes, progress=progress
     )
     progress.phase("writing")
-    view = MatrixView(matrix, granularity, None if scope.everything else scope.admits)
+    admits = None if scope.everything else scope.admits
+    view = MatrixView(matrix, granularity, admits)
+    if cc.has_l7_rules:  # mark what only Cilium's L7-filtered allows let through
+        plain = compile_cluster(cluster, replace(options, cilium_l7=False))
+        without = class_matrix(
+            plain, include_external=include_external, include_nodes=include_nodes
+        )
+        view.mark_l7(MatrixView(without, granularity, admits))
     note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
     if output == "table" and len(view.endpoints) > TABLE_LIMIT:

@@ -38,8 +38,10 @@ from netpol.model.cilium import (
     FQDNSelector,
     ServiceRef,
 )
+from netpol.model.cilium_ports import parse_port_number
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
+from netpol.model.options import Options
 from netpol.model.policy import IPNetwork, PolicyPort
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.model.tiers import (
@@ -61,6 +63,9 @@ from netpol.model.tiers import (
 )
 
 DENY_TIER = Tier("cilium-deny", 999_000, PASS)  # after the admin tier, before default
+# in the default tier, after the NetworkPolicies (order 1000): allows at L4, then allows
+# with L7 parts, so a chain names an L7 rule only when nothing allows at L4
+L4_ALLOW_ORDER, L7_ALLOW_ORDER = 2000.0, 3000.0
 ALLOW_LOCALHOST = "allow-localhost"
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
@@ -95,6 +100,7 @@ DROPPED_KEYS = frozenset(
 )
 KEPT_PREFIXES = ("app.kubernetes.io/",)  # longer include beats the ignore of kubernetes.io
 
+DEPENDS_ON_DNS = "depends on DNS"  # an unresolved toFQDNs peer says so when it misses
 SUBJECT_NODE = "\0subject"  # stands for the subject's node until rules are expanded per node
 NOT_MODELLED = {
     "health": "cilium-health endpoints",
@@ -159,14 +165,16 @@ class _Context:
     cluster: Cluster
     fqdn_map: tuple[tuple[str, tuple[str, ...]], ...]
     nodes: tuple[str, ...]
+    l7: bool  # False: allows with L7 parts match nothing (what only they allow shows)
+    fqdn_as_world: bool  # an unresolved toFQDNs peer matches every world address
 
 
-def cilium_tiered(
-    cluster: Cluster, fqdn_map: tuple[tuple[str, tuple[str, ...]], ...] = ()
-) -> tuple[TieredPolicy, ...]:
+def cilium_tiered(cluster: Cluster, options: Options) -> tuple[TieredPolicy, ...]:
     """Every CNP and CCNP rule as tiered policies, plus allow-localhost."""
     names = {n.name for n in cluster.nodes} | {p.node for p in cluster.pods if p.node}
-    ctx = _Context(cluster, fqdn_map, tuple(sorted(names)))
+    ctx = _Context(
+        cluster, options.fqdn_map, tuple(sorted(names)), options.cilium_l7, options.fqdn_as_world
+    )
     found: list[TieredPolicy] = []
     for policy in cluster.cilium_policies:
         for rule in policy.rules:
@@ -178,13 +186,15 @@ def cilium_tiered(
 
 
 def _rule_policies(policy: CiliumPolicy, rule: CiliumRule, ctx: _Context) -> list[TieredPolicy]:
-    """A rule's allow entries as a policy of the default tier, isolating the directions
-    whose default deny is on; its deny entries as a policy of the deny tier."""
+    """A rule's deny entries as a policy of the deny tier; its allow entries as policies
+    of the default tier, isolating the directions whose default deny is on: those without
+    L7 parts first, so an allow at L4 decides before an L7-filtered one ("L4 wins")."""
     prefix = "" if rule.path == "spec" else f"{rule.path}."
-    rules: dict[tuple[bool, str], list[TierRule]] = {}
+    rules: dict[tuple[str, str], list[TierRule]] = {}
     for entry in rule.entries:
-        made = _tier_rules(policy, entry, f"{prefix}{entry.section}", ctx)
-        rules.setdefault((entry.deny, entry.direction), []).extend(made)
+        for made in _tier_rules(policy, entry, f"{prefix}{entry.section}", ctx):
+            kind = "deny" if entry.deny else ("l7" if made.note.startswith("L7") else "l4")
+            rules.setdefault((kind, entry.direction), []).append(made)
     isolates = tuple(d for d in DIRECTIONS if rule.default_deny(d))
     base = TieredPolicy(
         kind=policy.kind,
@@ -198,18 +208,25 @@ def _rule_policies(policy: CiliumPolicy, rule: CiliumRule, ctx: _Context) -> lis
         source=rule.source,
     )
     found = []
-    for deny in (False, True):
-        types = tuple(d for d in DIRECTIONS if (deny, d) in rules or (not deny and d in isolates))
+    for kind, tier, order in (
+        ("deny", DENY_TIER.name, None),
+        ("l4", DEFAULT_TIER.name, L4_ALLOW_ORDER),
+        ("l7", DEFAULT_TIER.name, L7_ALLOW_ORDER),
+    ):
+        types = tuple(d for d in DIRECTIONS if (kind, d) in rules)
+        if kind == "l4":  # the policy that isolates, rules or not
+            types = tuple(d for d in DIRECTIONS if d in types or d in isolates)
         if not types:
             continue
         found.append(
             replace(
                 base,
-                tier=DENY_TIER.name if deny else DEFAULT_TIER.name,
+                tier=tier,
+                order=order,
                 types=types,
-                isolates=None if deny else isolates,
-                ingress=tuple(rules.get((deny, "Ingress"), ())),
-                egress=tuple(rules.get((deny, "Egress"), ())),
+                isolates=None if kind == "deny" else isolates,
+                ingress=tuple(rules.get((kind, "Ingress"), ())),
+                egress=tuple(rules.get((kind, "Egress"), ())),
             )
         )
     return found
@@ -454,12 +471,15 @@ def _fqdn_matches(selectors: tuple[FQDNSelector, ...], ctx: _Context) -> list[En
             for ip in addresses
         ]
         shown = f"toFQDNs {selector.text()}"
+        if not ips and ctx.fqdn_as_world:
+            found.append(EndpointMatch(scope=WORLD, shown=f"{shown} (any world address)"))
+            continue
         if not ips:
             found.append(
                 EndpointMatch(
                     scope=NOTHING,
                     shown=shown,
-                    why_nothing=f"{shown} depends on DNS: netpol cannot resolve it offline "
+                    why_nothing=f"{shown} {DEPENDS_ON_DNS}: netpol cannot resolve it offline "
                     "(give --fqdn-map)",
                 )
             )
@@ -502,21 +522,6 @@ def _peers(policy: CiliumPolicy, entry: CiliumEntry, ctx: _Context) -> list[Endp
     return peers
 
 
-def go_port_number(text: str) -> int | None:
-    """Go's ``strconv.ParseUint(text, 0, 16)``: ``0x`` hex, ``0o``/leading-0 octal, ``0b``."""
-    body = text.replace("_", "") if "_" in text and text[:2].lower() in ("0x", "0o", "0b") else text
-    try:
-        if body[:2].lower() in ("0x", "0o", "0b"):
-            value = int(body, 0)
-        elif len(body) > 1 and body.startswith("0"):
-            value = int(body, 8)
-        else:
-            value = int(body, 10)
-    except ValueError:
-        return None
-    return value if 0 <= value <= 65535 else None
-
-
 def _policy_ports(port: CiliumPort) -> list[PolicyPort]:
     """One port item as tiered ports (``ANY`` is every protocol a container port can have:
     TCP, UDP and SCTP); a protocol netpol does not model gives none."""
@@ -527,7 +532,7 @@ def _policy_ports(port: CiliumPort) -> list[PolicyPort]:
         return []
     if port.is_named:
         return [PolicyPort(protocol, port.port.lower())]
-    number = go_port_number(port.port)
+    number = parse_port_number(port.port).value
     if number is None:
         return []
     if number == 0:
@@ -564,6 +569,8 @@ def _tier_rules(
     notes = []
     if not entry.deny and entry.l7:
         notes.append(f"L7-filtered ({', '.join(entry.l7)})")
+        if not ctx.l7:
+            unmatchable = unmatchable or "its L7 parts are left out here"
     if not entry.deny and entry.authentication == "required":
         notes.append("needs mutual authentication")
     rule = TierRule(
@@ -605,8 +612,8 @@ __all__ = [
     "ALLOW_LOCALHOST",
     "CCNP_KIND",
     "DENY_TIER",
+    "DEPENDS_ON_DNS",
     "cilium_tiered",
-    "go_port_number",
     "identity_labels",
     "identity_view",
     "with_policy_types_ignored",

@@ -39,6 +39,18 @@ class AllowedByClass:
             found = self._known[key] = allowed(self.cc, src, dst)
         return found
 
+    @cached_property
+    def _under_any_dns(self) -> AllowedByClass | None:
+        variant = self.cc.dns_variant
+        return AllowedByClass(variant) if variant is not None else None
+
+    def depends_on_dns(self, src: Endpoint, dst: Endpoint) -> ConnectionSet:
+        """What unresolved toFQDNs rules could still allow from ``src`` to ``dst``: the
+        verdict on these connections depends on what DNS answers (engine.cilium)."""
+        if self._under_any_dns is None:
+            return ConnectionSet.none()
+        return self._under_any_dns.allowed(src, dst) - self.allowed(src, dst)
+
     def between_pods(self, src: Pod, dst: Pod) -> ConnectionSet:
         """``allowed`` for two pods, their endpoints made only when their classes are new
         (describe asks it of one pod against every other)."""

@@ -118,6 +118,12 @@ class Partition:
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
         self._ports_cache: dict[int, tuple[tuple[str, str, int], ...]] = {}
+        # Cilium's host and remote-node (and allow-localhost) are relative to the pod's
+        # node, and only node peers can be host or remote-node: with node classes present,
+        # the node is part of a pod's class
+        by_node = cc.cilium and (
+            include_nodes or any(not cc.is_policy_pod(p) for p in cc.cluster.pods)
+        )
         for pod in cc.cluster.pods:
             if not pod.ips:
                 continue  # no IP: cannot send or receive (spec 2.3)
@@ -129,8 +135,7 @@ class Partition:
                 # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
                 # multiply the classes by the number of nodes
                 account = pod.service_account if accounts else ""
-                # Cilium's host and remote-node are relative to the pod's node
-                node = pod.node if cc.cilium else ""
+                node = pod.node if by_node else ""
                 key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, account, node)
                 kind = POD
             else:  # hostNetwork pod: its node's traffic

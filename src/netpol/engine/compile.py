@@ -10,7 +10,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from netpol.engine.cilium import DENY_TIER, cilium_tiered, identity_view, with_policy_types_ignored
+from netpol.engine.cilium import (
+    DENY_TIER,
+    DEPENDS_ON_DNS,
+    cilium_tiered,
+    identity_view,
+    with_policy_types_ignored,
+)
 from netpol.engine.endpoints import Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
@@ -153,6 +159,7 @@ class CompiledCluster:
         # Cilium's own policies are evaluated as Cilium does, whatever profile was asked
         # for (the command line refuses another explicit profile first)
         self.cilium = bool(cluster.cilium_policies)
+        self.input_cluster = cluster  # as loaded: what a variant compiles again
         if self.cilium and not options.profile.cilium_identity:
             options = replace(options, profile=PROFILES["cilium"])
         self.relabelled = options.profile.cilium_identity
@@ -163,7 +170,7 @@ class CompiledCluster:
         if self.cilium:
             cluster = replace(
                 cluster,
-                tiered_policies=cluster.tiered_policies + cilium_tiered(cluster, options.fqdn_map),
+                tiered_policies=cluster.tiered_policies + cilium_tiered(cluster, options),
                 tiers=(*cluster.tiers, DENY_TIER),
             )
         self.cluster = cluster
@@ -189,7 +196,9 @@ class CompiledCluster:
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
         self.tiered: TieredModel | None = (
-            TieredModel(cluster, self.is_policy_pod) if cluster.tiered_policies else None
+            TieredModel(cluster, self.is_policy_pod, self.relabelled)
+            if cluster.tiered_policies
+            else None
         )
 
     def _compile(self, policy: NetworkPolicy) -> CompiledPolicy:
@@ -231,6 +240,29 @@ class CompiledCluster:
     @cached_property
     def _endpoint_of(self) -> dict[str, Endpoint]:
         return {}
+
+    @cached_property
+    def has_l7_rules(self) -> bool:
+        """Whether some Cilium allow has L7 parts (what it allows is L7-filtered)."""
+        return self.tiered is not None and any(
+            rule.rule.note.startswith("L7")
+            for compiled in self.tiered.policies
+            for rule in compiled.ingress + compiled.egress
+        )
+
+    @cached_property
+    def dns_variant(self) -> CompiledCluster | None:
+        """The cluster with every unresolved toFQDNs peer matching any world address; None
+        when there is none. A verdict that differs there depends on DNS."""
+        unresolved = self.tiered is not None and any(
+            DEPENDS_ON_DNS in peer.why_nothing
+            for compiled in self.tiered.policies
+            for rule in compiled.ingress + compiled.egress
+            for peer in rule.rule.peers
+        )
+        if not unresolved:
+            return None
+        return CompiledCluster(self.input_cluster, replace(self.options, fqdn_as_world=True))
 
     def own(self, pod: Pod) -> Pod:
         """The pod as this compiled cluster knows it: under Cilium, with its identity labels

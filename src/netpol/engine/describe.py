@@ -10,7 +10,7 @@ from netpol.engine.endpoints import Endpoint, node_endpoint
 from netpol.engine.names import Names, ResolveError, did_you_mean, first_pod
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import selector_holds
-from netpol.engine.tiers import CompiledTieredPolicy, CompiledTierRule, TieredModel
+from netpol.engine.tiers import IMPLICIT_KIND, CompiledTieredPolicy, CompiledTierRule, TieredModel
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import CalicoSelector
 from netpol.model.objects import Pod
@@ -111,14 +111,18 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
     def tiered(direction: str) -> tuple[str, ...]:
         if cc.tiered is None or not cc.is_policy_pod(pod):
             return ()
-        return tuple(
+        # once per policy (Cilium's allows at L4 and with L7 parts are two members), and
+        # not the CNI's own allow-localhost
+        listed = (
             f"{member.policy.id} (tier {plan.tier.name})"
             for plan in cc.tiered.plans
             for member in plan.members
             if not isinstance(member, str)
+            and member.policy.kind != IMPLICIT_KIND
             and direction in member.policy.types
             and cc.tiered.selects(member, pod)
         )
+        return tuple(dict.fromkeys(listed))
 
     return PodDescription(
         pod,

@@ -18,6 +18,7 @@ instead of several per rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,7 @@ from netpol.engine.tiers import (
     CompiledTierRule,
     TieredModel,
 )
+from netpol.model.objects import Pod
 from netpol.model.tiers import EndpointMatch
 
 Index = npt.NDArray[np.intp]
@@ -95,14 +97,26 @@ class TieredMatrix:
             self._match_cache[match] = found
         return found
 
+    @cached_property
+    def _pod_classes(self) -> dict[str, list[tuple[int, Pod]]]:
+        """Pod classes by namespace ("" holds them all), with their representative pod."""
+        found: dict[str, list[tuple[int, Pod]]] = {"": []}
+        for c in self.classes:
+            pod = c.representative.pod
+            if c.kind == POD and pod is not None:
+                found[""].append((c.index, pod))
+                found.setdefault(pod.namespace, []).append((c.index, pod))
+        return found
+
     def subject_bits(self, compiled: CompiledTieredPolicy) -> int:
         found = self._subject_cache.get(id(compiled))
         if found is None:
             found = 0
-            for c in self.classes:
-                pod = c.representative.pod
-                if c.kind == POD and pod is not None and self.model.selects(compiled, pod):
-                    found |= 1 << c.index
+            # a namespaced subject (Calico, Cilium) is only tried on its namespace's classes
+            namespace = compiled.policy.subject.namespace or ""
+            for index, pod in self._pod_classes.get(namespace, ()):
+                if self.model.selects(compiled, pod):
+                    found |= 1 << index
             self._subject_cache[id(compiled)] = found
         return found
 

@@ -190,7 +190,9 @@ class TieredOutcome:
 class TieredModel:
     """The tiers of a cluster, compiled, with the endpoint matching they need."""
 
-    def __init__(self, cluster: Cluster, is_policy_pod: Callable[[Pod], bool]) -> None:
+    def __init__(
+        self, cluster: Cluster, is_policy_pod: Callable[[Pod], bool], relabelled: bool = False
+    ) -> None:
         self.cluster = cluster
         self.is_policy_pod = is_policy_pod
         self.policies = tuple(
@@ -203,6 +205,9 @@ class TieredModel:
         )
         self._calico_labels: dict[str, Mapping[str, str]] = {}
         self._subject_cache: dict[tuple[int, str], bool] = {}
+        self._applying: dict[tuple[str, str], tuple[tuple[Member, ...], ...]] = {}
+        # pods carry their Cilium identity labels in ``cluster``, not in the caller's copy
+        self.relabelled = relabelled
 
     @cached_property
     def tiers(self) -> dict[str, Tier]:
@@ -329,7 +334,8 @@ class TieredModel:
         key = (id(compiled), pod.id)
         found = self._subject_cache.get(key)
         if found is None:
-            pod = self.cluster.pod_by_id.get(pod.id, pod)  # under Cilium: identity labels
+            if self.relabelled:  # the caller may hold the pod as loaded, not as Cilium sees it
+                pod = self.cluster.pod_by_id.get(pod.id, pod)
             found = self.is_policy_pod(pod) and self._pod_miss(compiled.policy.subject, pod) is None
             self._subject_cache[key] = found
         return found
@@ -381,6 +387,25 @@ class TieredModel:
 
     # -- one side of a connection -------------------------------------------------------
 
+    def applying(self, pod: Pod, direction: str) -> tuple[tuple[Member, ...], ...]:
+        """Per plan, the members that apply to ``pod`` in ``direction``: the NetworkPolicy
+        member always (the verdict says whether it isolates), a policy when its types hold
+        the direction and it selects the pod, rules or not (a Calico policy with types
+        [Ingress] and no rules is a default deny). Remembered per pod: a verb asks one pod
+        against many peers."""
+        key = (pod.id, direction)
+        found = self._applying.get(key)
+        if found is None:
+            found = self._applying[key] = tuple(
+                tuple(
+                    m
+                    for m in plan.members
+                    if isinstance(m, str) or (direction in m.policy.types and self.selects(m, pod))
+                )
+                for plan in self.plans
+            )
+        return found
+
     def evaluate(
         self,
         subject: Endpoint,
@@ -396,11 +421,11 @@ class TieredModel:
         dst_pod = destination_pod(subject, peer, direction)
         undecided, allowed = ConnectionSet.all(), ConnectionSet.none()
         decisions: list[Decision] = []
-        for plan in self.plans:
+        for plan, members in zip(self.plans, self.applying(subject.pod, direction), strict=True):
             tier = plan.tier.name
             passed = ConnectionSet.none()
             selectors: list[str] = []
-            for member in plan.members:
+            for member in members:
                 if undecided.is_empty:
                     break
                 if isinstance(member, str):
@@ -412,10 +437,6 @@ class TieredModel:
                         decisions.append(Decision(tier, NETWORK_POLICIES, ALLOW, granted))
                         allowed |= granted
                         undecided -= granted
-                    continue
-                # a policy selects for the directions of its types, rules or not (a Calico
-                # policy with types [Ingress] and no rules is a default deny)
-                if direction not in member.policy.types or not self.selects(member, subject.pod):
                     continue
                 if member.policy.isolating(direction):
                     selectors.append(member.policy.label)

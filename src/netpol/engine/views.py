@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -38,12 +38,17 @@ class ViewEndpoint:
     classes: list[int] = field(default_factory=list)  # one entry per member pod
 
 
+NOTHING = ConnectionSet.none()
+
+
 @dataclass(frozen=True, slots=True)
 class ViewPair:
     src: int
     dst: int
     connections: ConnectionSet  # the union over the member pod pairs
     common: ConnectionSet  # what every member pod pair is allowed
+    # what only Cilium rules with L7 parts allow: open at L4, filtered by the proxy
+    l7: ConnectionSet = NOTHING
 
     @property
     def mixed(self) -> bool:
@@ -54,7 +59,9 @@ class ViewPair:
         """The pair seen through ``ports`` only (members may agree there)."""
         if ports is None:
             return self
-        return ViewPair(self.src, self.dst, self.connections & ports, self.common & ports)
+        return ViewPair(
+            self.src, self.dst, self.connections & ports, self.common & ports, self.l7 & ports
+        )
 
 
 class MatrixView:
@@ -69,6 +76,7 @@ class MatrixView:
             raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
         self.matrix = matrix
         self.granularity = granularity
+        self._without_l7: MatrixView | None = None
         self.endpoints = _group(matrix, granularity, admits)
         # one pod per endpoint: never materialise pods x pods, read the class matrix instead
         self._pod_classes: npt.NDArray[np.intp] | None = None
@@ -178,7 +186,23 @@ class MatrixView:
     def _mask(self, array: Ids, i: int, j: int) -> int:
         return self.matrix.table.masks[int(array[i, j])]
 
+    def mark_l7(self, without_l7: MatrixView) -> None:
+        """Mark on every pair what only L7-filtered rules allow: ``without_l7`` is the same
+        view of the matrix computed with those rules left out (engine.cilium)."""
+        self._without_l7 = without_l7
+
+    def _marked(self, pair: ViewPair) -> ViewPair:
+        if self._without_l7 is None:
+            return pair
+        other = self._without_l7.pair(pair.src, pair.dst)
+        l7 = pair.connections - (other.connections if other is not None else NOTHING)
+        return pair if l7.is_empty else replace(pair, l7=l7)
+
     def pair(self, i: int, j: int) -> ViewPair | None:
+        found = self._pair(i, j)
+        return self._marked(found) if found is not None and self._without_l7 else found
+
+    def _pair(self, i: int, j: int) -> ViewPair | None:
         """The pair's connections, or None when the pair has no two distinct member pods.
 
         Pairs of two non-pod endpoints (external blocks, nodes) are None: NetworkPolicy
@@ -285,6 +309,13 @@ class MatrixView:
 
     def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
         """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
+        if self._without_l7 is None:
+            yield from self._pairs(all_pairs)
+            return
+        for pair in self._pairs(all_pairs):
+            yield self._marked(pair)
+
+    def _pairs(self, all_pairs: bool) -> Iterator[ViewPair]:
         if self._pod_classes is not None:
             yield from self._pod_pairs(all_pairs)
             return

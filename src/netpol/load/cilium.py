@@ -12,7 +12,7 @@ from typing import Any
 
 from netpol.load.fields import FieldError, boolean, integer, mapping, sequence, string, string_map
 from netpol.load.policies import selector
-from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.cidr import parse_prefix
 from netpol.model.cilium import (
     ANY_PROTOCOL_NAME,
     SECTIONS,
@@ -26,6 +26,7 @@ from netpol.model.cilium import (
     FQDNSelector,
     ServiceRef,
 )
+from netpol.model.cilium_ports import port_key
 from netpol.model.policy import IPNetwork
 from netpol.model.selectors import EVERYTHING, LabelSelector
 from netpol.model.source import Source
@@ -168,7 +169,8 @@ def _strings(items: list[Any] | None, field: str) -> tuple[str, ...] | None:
 
 def _network(value: Any, field: str) -> IPNetwork:
     text = string(value, field) or ""
-    network = parse_cidr_sloppy(text)
+    # as the agent reads it (netip.ParsePrefix): an IPv4-mapped prefix stays IPv6
+    network = parse_prefix(text)
     if network is None:
         raise FieldError(field, f"{text!r} is not a CIDR (address/prefix length)", text)
     return network
@@ -238,7 +240,8 @@ def _port(value: Any, field: str) -> CiliumPort:
     port = data.get("port")
     if isinstance(port, int) and not isinstance(port, bool):
         port = str(port)  # the CRD refuses an integer (validate says so); read it as meant
-    text = string(port, f"{field}.port") or "0"
+    # as the agent keeps it: "010" is port 8 (Go's base 0), "HTTP" the name "http"
+    text = port_key(string(port, f"{field}.port") or "0")
     protocol = string(data.get("protocol"), f"{field}.protocol") or ANY_PROTOCOL_NAME
     return CiliumPort(
         port=text, protocol=protocol, end_port=integer(data.get("endPort"), f"{field}.endPort")

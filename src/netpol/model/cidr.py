@@ -68,6 +68,22 @@ def parse_cidr(text: str) -> SloppyCIDR | None:
     return SloppyCIDR(network, n, host != 0, zeros, mapped)
 
 
+def parse_prefix(text: str) -> IPv4Network | IPv6Network | None:
+    """Go's ``netip.ParsePrefix`` (what Cilium's agent reads CIDRs with), or None.
+
+    Stricter than ParseCIDRSloppy: no leading zero in an IPv4 octet or in the prefix length,
+    at most four digits in an IPv6 group; an IPv4-mapped address stays IPv6. Host bits are
+    allowed (and masked in the network returned).
+    """
+    parsed = parse_cidr(text)
+    if parsed is None or parsed.leading_zeros:
+        return None
+    if parsed.ipv4_mapped and parsed.network.version == 4:
+        masked = int(parsed.network.network_address) | 0xFFFF00000000
+        return IPv6Network((masked, parsed.prefix_length))
+    return parsed.network
+
+
 def parse_ip_sloppy(text: str) -> IPv4Address | IPv6Address | None:
     """An IP address as Go's ParseIP (k8s sloppy) reads it; IPv4-mapped IPv6 comes back as IPv4."""
     raw = _parse_ipv4(text)

@@ -93,3 +93,8 @@ class Options:
     implicit_dns: bool = True
     # --fqdn-map: DNS names -> addresses, for Cilium toFQDNs rules (None: unresolved)
     fqdn_map: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # False: Cilium allows with L7 parts are left out, to tell what only they allow
+    cilium_l7: bool = True
+    # True: an unresolved toFQDNs peer matches every world address, to tell which verdicts
+    # depend on DNS (those that differ from the default, where it matches nothing)
+    fqdn_as_world: bool = False

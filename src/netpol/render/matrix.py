@@ -12,6 +12,7 @@ from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView, ViewEndpoint, ViewPair
 
 MIXED_MARK = "*"
+L7_MARK = "~"  # some of it only a Cilium rule with L7 parts allows: the proxy filters it
 
 
 def _cell(connections: ConnectionSet) -> str:
@@ -43,9 +44,7 @@ def truth_tables(
     else:
         grid = [
             [
-                _cell(cells[(i, j)].connections) + (MIXED_MARK if cells[(i, j)].mixed else "")
-                if (i, j) in cells
-                else "-"
+                _cell(cells[(i, j)].connections) + _marks(cells[(i, j)]) if (i, j) in cells else "-"
                 for j in range(len(ids))
             ]
             for i in range(len(ids))
@@ -57,6 +56,8 @@ def truth_tables(
         text += f"\n\n{marks}, '-' no pair (a pod and itself)"
         if MIXED_MARK in text:
             text += f", '{MIXED_MARK}' member pods disagree (listed below)"
+        if any(not p.l7.is_empty for p in cells.values()):
+            text += f", '{L7_MARK}' {L7_LEGEND}"
     port_set = ConnectionSet.union_of(ConnectionSet.of(p, n) for p, n in ports) if ports else None
     listing = disagreements(view, [pair.restricted(port_set) for pair in cells.values()])
     return f"{text}\n\n{listing}" if listing else text
@@ -81,13 +82,21 @@ def disagreements(view: MatrixView, pairs: Sequence[ViewPair]) -> str:
     return "\n".join(lines)
 
 
+L7_LEGEND = "allowed at L4 by a Cilium rule with L7 parts: its proxy filters requests"
+
+
+def _marks(pair: ViewPair) -> str:
+    return (MIXED_MARK if pair.mixed else "") + ("" if pair.l7.is_empty else L7_MARK)
+
+
 def _port_cell(pair: ViewPair | None, protocol: str, port: int) -> str:
     if pair is None:
         return "-"
     allowed = pair.connections.contains(protocol, port)
+    l7 = L7_MARK if pair.l7.contains(protocol, port) else ""
     if allowed and not pair.common.contains(protocol, port):
-        return "." + MIXED_MARK
-    return "." if allowed else "X"
+        return "." + MIXED_MARK + l7
+    return "." + l7 if allowed else "X"
 
 
 def _grid(title: str, ids: list[str], grid: list[list[str]]) -> str:
@@ -113,10 +122,10 @@ def shown_pairs(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) 
 
 def pair_rows(
     view: MatrixView, ports: ConnectionSet | None, all_pairs: bool
-) -> list[tuple[str, str, ConnectionSet, bool]]:
+) -> list[tuple[str, str, ConnectionSet, bool, ConnectionSet]]:
     ids = [e.id for e in view.endpoints]
     return [
-        (ids[p.src], ids[p.dst], p.connections, p.mixed)
+        (ids[p.src], ids[p.dst], p.connections, p.mixed, p.l7)
         for p in shown_pairs(view, ports, all_pairs)
     ]
 
@@ -125,14 +134,17 @@ def wide(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
     pairs = shown_pairs(view, ports, all_pairs)
     ids = [e.id for e in view.endpoints]
     header = ("SOURCE", "DESTINATION", "ALLOWED")
-    table = [header] + [
-        (ids[p.src], ids[p.dst], p.connections.text() + (" (members disagree)" if p.mixed else ""))
-        for p in pairs
-    ]
+    table = [header] + [(ids[p.src], ids[p.dst], p.connections.text() + _notes(p)) for p in pairs]
     widths = [max(len(r[i]) for r in table) for i in range(3)]
     text = "\n".join("   ".join(r[i].ljust(widths[i]) for i in range(3)).rstrip() for r in table)
     listing = disagreements(view, pairs)
     return f"{text}\n\n{listing}" if listing else text
+
+
+def _notes(pair: ViewPair) -> str:
+    """`` (members disagree)``, `` (L7-filtered: TCP 80)``: what a pair list adds."""
+    notes = " (members disagree)" if pair.mixed else ""
+    return notes + ("" if pair.l7.is_empty else f" (L7-filtered: {pair.l7.text()})")
 
 
 def endpoint_json(endpoint: ViewEndpoint) -> dict[str, object]:
@@ -181,6 +193,8 @@ def matrix_json(
         }
         if pair.mixed:
             entry["mixed"] = True
+        if not pair.l7.is_empty:
+            entry["l7Filtered"] = pair.l7.to_json()
         connections.append(entry)
     document["connections"] = connections
     return json.dumps(document, indent=1)
@@ -202,23 +216,29 @@ def _one_line_json(view: MatrixView, document: dict[str, object], pairs: list[Vi
         if found is None:
             text = f', "allowed": {json.dumps(allowed.to_json())}, "text": {json.dumps(allowed.text())}'
             found = encoded[id(allowed)] = (allowed, text)
-        mixed = ', "mixed": true}' if pair.mixed else "}"
-        entries.append(f'{{"src": {ids[pair.src]}, "dst": {ids[pair.dst]}{found[1]}{mixed}')
+        mixed = ', "mixed": true' if pair.mixed else ""
+        l7 = "" if pair.l7.is_empty else f', "l7Filtered": {json.dumps(pair.l7.to_json())}'
+        entries.append(f'{{"src": {ids[pair.src]}, "dst": {ids[pair.dst]}{found[1]}{mixed}{l7}}}')
     return f"{head[:-2]}{', '.join(entries)}]}}"
 
 
 def matrix_csv(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["src", "dst", "allowed", "mixed"])
-    for src, dst, allowed, mixed in pair_rows(view, ports, all_pairs):
-        writer.writerow([src, dst, allowed.text(), "true" if mixed else "false"])
+    rows = pair_rows(view, ports, all_pairs)
+    # the L7 column only where a Cilium rule with L7 parts allows something
+    l7 = any(not row[4].is_empty for row in rows)
+    writer.writerow(["src", "dst", "allowed", "mixed", *(["l7_filtered"] if l7 else [])])
+    for src, dst, allowed, mixed, filtered in rows:
+        extra = [filtered.text() if not filtered.is_empty else ""] if l7 else []
+        writer.writerow([src, dst, allowed.text(), "true" if mixed else "false", *extra])
     return out.getvalue().rstrip("\n")
 
 
 def matrix_markdown(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
     lines = ["| source | destination | allowed |", "|---|---|---|"]
-    for src, dst, allowed, mixed in pair_rows(view, ports, all_pairs):
+    for src, dst, allowed, mixed, l7 in pair_rows(view, ports, all_pairs):
         note = " (members disagree)" if mixed else ""
+        note += "" if l7.is_empty else f" (L7-filtered: {l7.text()})"
         lines.append(f"| `{src}` | `{dst}` | {allowed.text()}{note} |")
     return "\n".join(lines)

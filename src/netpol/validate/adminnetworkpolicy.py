@@ -19,6 +19,7 @@ from netpol.model.cidr import parse_cidr
 from netpol.validate.metadata import validate_metadata
 from netpol.validate.names import byte_len, name_is_dns_subdomain
 from netpol.validate.report import Report
+from netpol.validate.schema import in_range, max_items, min_items, schema_object
 from netpol.validate.selectors import validate_selector
 
 TOP_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
@@ -146,7 +147,7 @@ def _validate(r: Report, data: LocatedMap, metadata: LocatedMap | None, schema: 
     if "priority" in schema.spec_fields:
         priority = _required_integer(r, spec, "priority", "spec")
         if priority is not None:
-            _in_range(r, "spec.priority", priority, 0, MAX_PRIORITY)
+            in_range(r, "spec.priority", priority, 0, MAX_PRIORITY)
     if spec.get("subject") is None:
         r.required("spec.subject")
     else:
@@ -154,7 +155,7 @@ def _validate(r: Report, data: LocatedMap, metadata: LocatedMap | None, schema: 
     for direction, peers in (("ingress", "from"), ("egress", "to")):
         path = f"spec.{direction}"
         rules = r.sequence(spec.get(direction), path)
-        _max_items(r, path, rules, schema.max_rules)
+        max_items(r, path, rules, schema.max_rules)
         for i, rule in enumerate(rules):
             _rule(r, rule, f"{path}[{i}]", peers, schema)
 
@@ -194,7 +195,7 @@ def _namespaced_pod(r: Report, value: object, path: str) -> None:
 
 
 def _rule(r: Report, value: object, path: str, peers_key: str, schema: _Schema) -> None:
-    rule = _object(r, value, path)
+    rule = schema_object(r, value, path)
     if rule is None:
         return
     # the other direction's word and the other API version's ports: common slips
@@ -216,8 +217,8 @@ def _rule(r: Report, value: object, path: str, peers_key: str, schema: _Schema) 
         peers: list[object] = []
     else:
         peers = r.sequence(rule[peers_key], peers_path)
-        _min_items(r, peers_path, peers, rule[peers_key])
-        _max_items(r, peers_path, peers, schema.max_peers)
+        min_items(r, peers_path, peers, rule[peers_key])
+        max_items(r, peers_path, peers, schema.max_peers)
     for j, peer in enumerate(peers):
         _peer(r, peer, f"{peers_path}[{j}]", allowed)
     named = _ports(r, rule.get(schema.ports), f"{path}.{schema.ports}", schema)
@@ -226,7 +227,7 @@ def _rule(r: Report, value: object, path: str, peers_key: str, schema: _Schema) 
 
 
 def _peer(r: Report, value: object, path: str, allowed: tuple[str, ...]) -> None:
-    peer = _object(r, value, path)
+    peer = schema_object(r, value, path)
     if peer is None:
         return
     r.known_fields(peer, path, allowed)
@@ -269,8 +270,8 @@ def _set_of_strings(
     if value is None:
         return
     items = r.sequence(value, path)
-    _min_items(r, path, items, value)
-    _max_items(r, path, items, most)
+    min_items(r, path, items, value)
+    max_items(r, path, items, most)
     seen: set[str] = set()
     for k, item in enumerate(items):
         at = f"{path}[{k}]"
@@ -289,12 +290,12 @@ def _ports(r: Report, value: object, path: str, schema: _Schema) -> bool:
     if value is None:
         return False
     items = r.sequence(value, path)
-    _min_items(r, path, items, value)
-    _max_items(r, path, items, schema.max_ports)
+    min_items(r, path, items, value)
+    max_items(r, path, items, schema.max_ports)
     named = False
     for j, item in enumerate(items):
         at = f"{path}[{j}]"
-        entry = _object(r, item, at)
+        entry = schema_object(r, item, at)
         if entry is None:
             continue
         if schema.ports == "ports":
@@ -312,13 +313,13 @@ def _port(r: Report, port: LocatedMap, path: str) -> bool:
     """
     r.known_fields(port, path, PORT_KINDS)
     _one_property(r, port, path, PORT_KINDS)
-    number = _object(r, port.get("portNumber"), f"{path}.portNumber", null_ok=True)
+    number = schema_object(r, port.get("portNumber"), f"{path}.portNumber", null_ok=True)
     if number is not None:
         at = f"{path}.portNumber"
         r.known_fields(number, at, PORT_NUMBER_FIELDS)
         r.string(number.get("protocol"), f"{at}.protocol")
         _port_number(r, number, "port", at)
-    span = _object(r, port.get("portRange"), f"{path}.portRange", null_ok=True)
+    span = schema_object(r, port.get("portRange"), f"{path}.portRange", null_ok=True)
     if span is not None:
         at = f"{path}.portRange"
         r.known_fields(span, at, PORT_RANGE_FIELDS)
@@ -333,19 +334,19 @@ def _protocol(r: Report, entry: LocatedMap, path: str) -> bool:
     r.known_fields(entry, path, PROTOCOL_KINDS)
     _one_property(r, entry, path, PROTOCOL_KINDS)
     for key in ("tcp", "udp", "sctp"):
-        protocol = _object(r, entry.get(key), f"{path}.{key}", null_ok=True)
+        protocol = schema_object(r, entry.get(key), f"{path}.{key}", null_ok=True)
         if protocol is None:
             continue
         r.known_fields(protocol, f"{path}.{key}", ("destinationPort",))
         at = f"{path}.{key}.destinationPort"
-        port = _object(r, protocol.get("destinationPort"), at, null_ok=True)
+        port = schema_object(r, protocol.get("destinationPort"), at, null_ok=True)
         if port is None:
             continue
         r.known_fields(port, at, DESTINATION_PORT_FIELDS)
         _one_property(r, port, at, DESTINATION_PORT_FIELDS)
         if port.get("number") is not None:
             _port_number(r, port, "number", at)
-        span = _object(r, port.get("range"), f"{at}.range", null_ok=True)
+        span = schema_object(r, port.get("range"), f"{at}.range", null_ok=True)
         if span is not None:
             r.known_fields(span, f"{at}.range", RANGE_FIELDS)
             for key in RANGE_FIELDS:
@@ -356,19 +357,10 @@ def _protocol(r: Report, entry: LocatedMap, path: str) -> bool:
 def _port_number(r: Report, data: LocatedMap, key: str, path: str) -> None:
     number = _required_integer(r, data, key, path)
     if number is not None:
-        _in_range(r, f"{path}.{key}", number, 1, 65535)
+        in_range(r, f"{path}.{key}", number, 1, 65535)
 
 
 # -- the schema's generic checks, with apiextensions' messages ---------------------------
-
-
-def _object(r: Report, value: object, path: str, null_ok: bool = False) -> LocatedMap | None:
-    """A mapping; null is an error where the schema has an object (a list item), unless
-    ``null_ok`` (an optional field, where null means absent)."""
-    if value is None and not null_ok:
-        r.bad_request(path, "must be a mapping (an object), not null")
-        return None
-    return r.mapping(value, path)
 
 
 def _required_string(r: Report, data: LocatedMap, key: str, path: str) -> str | None:
@@ -383,23 +375,6 @@ def _required_integer(r: Report, data: LocatedMap, key: str, path: str) -> int |
         r.required(f"{path}.{key}")
         return None
     return r.integer(data[key], f"{path}.{key}")
-
-
-def _in_range(r: Report, path: str, value: int, low: int, high: int) -> None:
-    if value < low:
-        r.invalid(path, value, f"should be greater than or equal to {low}")
-    elif value > high:
-        r.invalid(path, value, f"should be less than or equal to {high}")
-
-
-def _min_items(r: Report, path: str, items: list[object], raw: object) -> None:
-    if isinstance(raw, list) and not items:
-        r.invalid(path, 0, "should have at least 1 items")
-
-
-def _max_items(r: Report, path: str, items: list[object], most: int) -> None:
-    if len(items) > most:
-        r.add("TooMany", path, f"must have at most {most} items", len(items))
 
 
 def _one_property(r: Report, data: LocatedMap, path: str, keys: tuple[str, ...]) -> None:

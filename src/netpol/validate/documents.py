@@ -25,6 +25,11 @@ from netpol.validate.calico import (
     validate_service_account,
     validate_tier,
 )
+from netpol.validate.cilium import (
+    validate_cilium_cidr_group,
+    validate_cilium_clusterwide_network_policy,
+    validate_cilium_network_policy,
+)
 from netpol.validate.metadata import object_id
 from netpol.validate.networkpolicy import validate_network_policy
 from netpol.validate.objects import (
@@ -89,6 +94,15 @@ KINDS: dict[str, tuple[Kind, ...]] = {
         Kind("crd.projectcalico.org/v1", False, validate_tier),
     ),
     "ServiceAccount": (Kind("v1", True, validate_service_account),),
+    "CiliumNetworkPolicy": (Kind("cilium.io/v2", True, validate_cilium_network_policy),),
+    "CiliumClusterwideNetworkPolicy": (
+        Kind("cilium.io/v2", False, validate_cilium_clusterwide_network_policy),
+    ),
+    # served as v2alpha1, and also as v2 by recent releases
+    "CiliumCIDRGroup": (
+        Kind("cilium.io/v2alpha1", False, validate_cilium_cidr_group),
+        Kind("cilium.io/v2", False, validate_cilium_cidr_group),
+    ),
 }
 
 
@@ -98,12 +112,17 @@ def known_kind(kind: object, api_version: object) -> Kind | None:
     A known kind under a retired version of its own group (``apps/v1beta2``) or of a group
     that once served it (``extensions``) still counts as known: it is reported as an error,
     not skipped as foreign. One name may live in several groups (NetworkPolicy in
-    networking.k8s.io and in projectcalico.org): the group picks.
+    networking.k8s.io and in projectcalico.org): the group picks, and within a group that
+    serves the kind in several versions (CiliumCIDRGroup), the version.
     """
     if not isinstance(kind, str) or not isinstance(api_version, str):
         return None
     group = api_group(api_version)
-    for spec in KINDS.get(kind, ()):
+    specs = KINDS.get(kind, ())
+    exact = next((spec for spec in specs if spec.api_version == api_version), None)
+    if exact is not None:
+        return exact
+    for spec in specs:
         if group == spec.group or group in spec.legacy_groups:
             return spec
     return None

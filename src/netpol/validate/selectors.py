@@ -11,6 +11,9 @@ from netpol.validate.report import Report, item_line
 SELECTOR_FIELDS = ("matchLabels", "matchExpressions")
 REQUIREMENT_FIELDS = ("key", "operator", "values")
 ANNOTATIONS_MAX_BYTES = 256 * 1024
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+VALUES_REQUIRED = "must be specified when `operator` is 'In' or 'NotIn'"
+VALUES_FORBIDDEN = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +117,10 @@ def _requirement(r: Report, value: object, path: str) -> tuple[str, str, tuple[s
 def _check_operator(r: Report, operator: str, count: int, path: str) -> None:
     if operator in ("In", "NotIn"):
         if count == 0:
-            r.required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+            r.required(f"{path}.values", VALUES_REQUIRED)
     elif operator in ("Exists", "DoesNotExist"):
         if count > 0:
-            r.forbidden(
-                f"{path}.values",
-                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-            )
+            r.forbidden(f"{path}.values", VALUES_FORBIDDEN)
     else:
         r.invalid(f"{path}.operator", operator, "not a valid selector operator")
 
