@@ -1,4 +1,5 @@
-"""Least-privilege NetworkPolicies from intended flows, checked by the engine before use.
+"""Least-privilege NetworkPolicies (or CiliumNetworkPolicies, ``analysis.generate_cilium``)
+from intended flows, checked by the engine before use.
 
 Every workload named by a ``workload`` or ``service`` end gets one policy that isolates
 it in both directions and allows exactly its flows (plus DNS when it has egress rules).
