@@ -104,9 +104,10 @@ def command(
     output: str,
     **params: object,
 ) -> None:
-    """Write NetworkPolicies (or, with --kind cilium, CiliumNetworkPolicies) that allow
-    exactly the flows (plus DNS), one per workload the flows name, both directions, with a
-    comment on every rule naming its flow.
+    """Write NetworkPolicies that allow exactly the flows (plus DNS), one per workload the
+    flows name, both directions, with a comment on every rule naming its flow.
+
+    With --kind cilium they are CiliumNetworkPolicies, checked under the cilium profile.
 
     The engine checks the result before anything is written: the connectivity of the
     cluster under the generated policies must equal the flows plus DNS, pair by pair.
