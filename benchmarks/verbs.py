@@ -291,6 +291,12 @@ def grid(i: Inputs) -> Iterator[tuple[str, str, list[str]]]:
     for output in ("dot", "html"):
         yield "graph", f"-o {output}", ["graph", d, "-o", output, *cidr]
     yield "generate", "1,000 flows", ["generate", d, "--flows", i.flows, *cidr]
+    cilium = ["--kind", "cilium"]
+    yield (
+        "generate",
+        "--kind cilium, 1,000 flows",
+        ["generate", d, "--flows", i.flows, *cilium, *cidr],
+    )
     yield "get", "pods -A", ["get", "pods", d, "-A", *cidr]
     yield "validate", "YAML directory", ["validate", d]
     yield "validate", "JSON List", ["validate", i.as_list]

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from pathlib import Path
 
 import pytest
 import yaml
+from tests.analysis.generate_support import (
+    EXAMPLES,
+    SERVICE_CLUSTER,
+    SHOP_FLOWS,
+    THREE_TIER,
+    connectivity,
+    load,
+)
 
 from netpol.analysis.flows import FlowsError, flows_from_matrix, parse_flows, read_flows
 from netpol.analysis.generate import (
@@ -18,19 +25,15 @@ from netpol.analysis.generate import (
     generate,
 )
 from netpol.engine.compile import compile_cluster
-from netpol.engine.endpoints import ip_endpoint, pod_endpoint
 from netpol.engine.matrix import class_matrix
-from netpol.engine.verdict import allowed
 from netpol.engine.views import MatrixView
 from netpol.load.paths import read_paths
 from netpol.load.yamldoc import parse_text
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
 from netpol.render.matrix import matrix_json
-from netpol.validate.pipeline import check_and_build, load_cluster
+from netpol.validate.pipeline import check_and_build
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-THREE_TIER = EXAMPLES / "three-tier"
 TUTORIAL_POLICIES = (
     "04-db-netpol.yaml",
     "05-revised-backend-netpol.yaml",
@@ -54,38 +57,10 @@ flows:
     ports: [3306/TCP]
 """
 
-# Probe addresses for the outside world: public, inside the pod range, a node, IPv6.
-OUTSIDE = ("203.0.113.7", "8.8.8.8", "10.244.255.254", "172.18.0.2", "2001:db8::1")
-
-
-def load(path: Path, options: Options | None = None, without_policies: bool = True) -> Cluster:
-    result = load_cluster([str(path)], options or Options())
-    assert result.ok, [d.one_line() for d in result.errors]
-    cluster = result.cluster
-    return cluster.with_policies(()) if without_policies else cluster
-
 
 def tutorial_policies(options: Options) -> Cluster:
     """The three-tier workloads under the tutorial's policies 04, 05 and 06 only."""
     return load(THREE_TIER, options, without_policies=False)
-
-
-def connectivity(cluster: Cluster, options: Options) -> dict[tuple[str, str], str]:
-    """Every pod pair and every (outside address, pod) pair both ways, as the engine says."""
-    cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc)
-    out = {}
-    pods = [p for p in cluster.pods if p.ips]
-    for a in pods:
-        for b in pods:
-            if a.id != b.id:
-                out[(a.id, b.id)] = matrix.pod_connections(a.id, b.id).text()
-    for ip in OUTSIDE:
-        for p in pods:
-            endpoint = pod_endpoint(p, options.profile)
-            out[(ip, p.id)] = allowed(cc, ip_endpoint(ip), endpoint).text()
-            out[(p.id, ip)] = allowed(cc, endpoint, ip_endpoint(ip)).text()
-    return out
 
 
 def run(flows_text: str, cluster: Cluster, options: Options | None = None, **settings: object):
@@ -189,66 +164,11 @@ def test_default_deny_adds_one_policy_per_namespace_and_still_checks_exact() -> 
     assert deny[0].pod_selector.is_empty and deny[0].ingress == () and deny[0].egress == ()
 
 
-SERVICE_CLUSTER = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, tier: front}}
-    spec:
-      containers:
-        - name: web
-          image: nginx
-          ports: [{containerPort: 8443, name: https}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client, namespace: shop}
-spec:
-  selector: {matchLabels: {app: client}}
-  template:
-    metadata: {labels: {app: client}}
-    spec:
-      containers: [{name: c, image: busybox}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: scraper, namespace: monitoring}
-spec:
-  selector: {matchLabels: {app: scraper}}
-  template:
-    metadata: {labels: {app: scraper, role: metrics}}
-    spec:
-      containers: [{name: s, image: prom}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-svc, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{port: 443, targetPort: https}]
-"""
-
-
 def test_service_ports_become_named_target_ports_and_selectors_cross_namespaces(
     yaml_cluster,
 ) -> None:
     cluster = yaml_cluster(SERVICE_CLUSTER)
-    flows = """
-apiVersion: netpol/v1alpha1
-kind: Flows
-namespace: shop
-flows:
-  - from: {workload: client}
-    to: {service: web-svc}
-    ports: [443/TCP]
-  - from: {namespace: monitoring, labels: {role: metrics}}
-    to: {workload: web}
-    ports: [8443]
-"""
-    result = run(flows, cluster, dns="none")
+    result = run(SHOP_FLOWS, cluster, dns="none")
     web = next(p for p in result.policies if p.name == "web-policy")
     assert [(p.protocol, p.port) for r in web.ingress for p in r.ports] == [
         ("TCP", "https"),

@@ -179,3 +179,61 @@ def test_a_missing_flows_file_reads_as_a_missing_expectations_file(tmp_path: Pat
         == verify.stderr
         == f"error: {missing}: cannot read: no such file or directory\n"
     )
+
+
+def test_kind_cilium_writes_cilium_network_policies_that_validate(tmp_path: Path) -> None:
+    target = tmp_path / "cnp.yaml"
+    result = invoke(
+        "generate", str(THREE_TIER), "--flows", str(FLOWS), "--kind", "cilium", "-w", str(target)
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 policies for 3 flows (+2 DNS); checked by the engine" in result.stderr
+    docs = list(yaml.safe_load_all(target.read_text()))
+    assert {(d["apiVersion"], d["kind"]) for d in docs} == {("cilium.io/v2", "CiliumNetworkPolicy")}
+    validated = invoke("validate", str(target))
+    assert validated.exit_code == 0, validated.output
+    assert (
+        validated.output == f"{target}: 3 objects in 1 file (3 CiliumNetworkPolicies), all valid\n"
+    )
+
+
+def test_kind_cilium_with_another_profile_is_bad_input() -> None:
+    result = invoke(
+        "generate",
+        str(THREE_TIER),
+        "--flows",
+        str(FLOWS),
+        "--kind",
+        "cilium",
+        "--profile",
+        "calico",
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --kind cilium writes CiliumNetworkPolicies, which the check evaluates as "
+        "Cilium does: drop --profile calico (or give --profile cilium)\n"
+    )
+
+
+def test_each_difference_the_check_finds_is_a_line_of_its_own(tmp_path: Path) -> None:
+    """A clusterwide deny of the input blocks the database flow: exit 1, nothing written."""
+    (tmp_path / "deny.yaml").write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\n"
+        "metadata: {name: no-database}\n"
+        "spec:\n  endpointSelector: {matchLabels: {role: db}}\n"
+        "  enableDefaultDeny: {ingress: false}\n"
+        "  ingressDeny: [{fromEndpoints: [{matchLabels: {role: backend}}]}]\n"
+    )
+    target = tmp_path / "out.yaml"
+    result = invoke(
+        "generate", str(THREE_TIER), str(tmp_path / "deny.yaml"), "--flows", str(FLOWS),
+        "--kind", "cilium", "-w", str(target),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: the generated policies would not give exactly the flows")
+    assert lines[1:] == [
+        "  app1-ns/backend-deploy -> app1-ns/db-sts: the flows allow TCP 3306, "
+        "the generated policies No Connections"
+    ]
+    assert not target.exists()

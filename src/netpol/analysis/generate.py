@@ -1,4 +1,5 @@
-"""Least-privilege NetworkPolicies from intended flows, checked by the engine before use.
+"""Least-privilege NetworkPolicies (or CiliumNetworkPolicies, ``analysis.generate_cilium``)
+from intended flows, checked by the engine before use.
 
 Every workload named by a ``workload`` or ``service`` end gets one policy that isolates
 it in both directions and allows exactly its flows (plus DNS when it has egress rules).
@@ -10,17 +11,17 @@ policies must equal the relation the flows describe, pair by pair (docs/generate
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import itertools
-import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from netpol.analysis.flows import Flow, FlowEnd, FlowsFile, PortSpec
+from netpol.analysis.generate_cilium import render_cilium_yaml
+from netpol.analysis.generate_yaml import PolicyPlan, RulePlan, render_yaml
+from netpol.engine.cilium import identity_label_kept
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -29,22 +30,23 @@ from netpol.engine.matrix import ClassMatrix, class_matrix
 from netpol.engine.names import AmbiguousName, Names, ResolveError, did_you_mean
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
-from netpol.load.scalars import STR_TAG, plain_tag
 from netpol.load.services import service_backends, target_port
 from netpol.load.yamldoc import parse_text
 from netpol.model.cidr import parse_cidr_sloppy
+from netpol.model.cilium import CiliumPolicy
 from netpol.model.cluster import Cluster
 from netpol.model.objects import METADATA_NAME_LABEL, Pod, Service, ServicePort, Workload
-from netpol.model.options import Options
+from netpol.model.options import PROFILES, Options
 from netpol.model.policy import IPBlock, NetworkPolicy, Peer, PolicyPort
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.validate.pipeline import check_and_build
 
 DNS_MODES = ("none", "cluster", "auto")
+NETWORK_POLICY, CILIUM = "networkpolicy", "cilium"
+KINDS = (NETWORK_POLICY, CILIUM)
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = (("k8s-app", "kube-dns"),)
 DNS_SERVICE = "kube-system/kube-dns"
-MANAGED_BY = ("app.kubernetes.io/managed-by", "netpol")
 MAX_DIFFERENCES = 8
 
 
@@ -61,32 +63,13 @@ class GenerateSettings:
     default_deny: bool = False
     dns: str = "auto"  # one of DNS_MODES
     numeric_ports: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RulePlan:
-    """A rule to write: its peers, ports, and the flow it serves (for the comment)."""
-
-    peers: tuple[Peer, ...]
-    ports: tuple[PolicyPort, ...]
-    comment: str
-
-
-@dataclass
-class PolicyPlan:
-    namespace: str
-    name: str
-    selector: LabelSelector
-    comment: str
-    ingress: list[RulePlan] = field(default_factory=list)
-    egress: list[RulePlan] = field(default_factory=list)
-    workload: str = ""
+    kind: str = NETWORK_POLICY  # one of KINDS: what the policies are written as
 
 
 @dataclass(frozen=True)
 class GenerateResult:
     yaml: str
-    policies: tuple[NetworkPolicy, ...]
+    policies: tuple[NetworkPolicy, ...] | tuple[CiliumPolicy, ...]  # as settings.kind asks
     cluster: Cluster  # the input cluster under the generated policies
     flows: tuple[Flow, ...]  # the user's flows plus the DNS flows added
     notes: tuple[str, ...] = ()
@@ -95,10 +78,16 @@ class GenerateResult:
 def generate(
     cluster: Cluster, flows: FlowsFile, options: Options, settings: GenerateSettings
 ) -> GenerateResult:
-    """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS)."""
+    """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS).
+
+    CiliumNetworkPolicies, and any policies next to Cilium's own, are proved under the
+    cilium profile, as Cilium enforces them (the engine picks it for such input too).
+    """
+    cilium = settings.kind == CILIUM
+    options = _checking_options(cluster, options, settings)
     planner = _Planner(cluster, options, settings)
     plans, all_flows, notes = planner.plan(flows.flows)
-    text = render_yaml(plans, flows.path)
+    text = (render_cilium_yaml if cilium else render_yaml)(plans, flows.path)
     docs, problems = parse_text(text, "<generated>")
     loaded = check_and_build(docs, problems, options)
     if not loaded.ok:
@@ -106,24 +95,43 @@ def generate(
             "the generated YAML does not validate (a bug): "
             + "; ".join(d.one_line() for d in loaded.errors[:3])
         )
-    policies = loaded.cluster.policies
-    result_cluster = cluster.with_policies(policies)
+    policies: tuple[NetworkPolicy, ...] | tuple[CiliumPolicy, ...]
+    if cilium:
+        # the generated CNPs replace the input's NetworkPolicies and CNPs; CCNPs stay
+        policies = loaded.cluster.cilium_policies
+        wide = tuple(p for p in cluster.cilium_policies if p.namespace is None)
+        result_cluster = replace(cluster, policies=(), cilium_policies=wide + policies)
+    else:
+        policies = loaded.cluster.policies
+        result_cluster = cluster.with_policies(policies)
     differences = planner.check(result_cluster, all_flows)
     if differences:
         shown = "\n  ".join(differences[:MAX_DIFFERENCES])
         more = len(differences) - MAX_DIFFERENCES
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        tiers = (
-            f" under the input's {len(cluster.tiered_policies)} admin, baseline or Calico "
-            "policies (they decide before or after the NetworkPolicies; see docs/tiers.md)"
-            if cluster.tiered_policies
-            else ""
-        )
         raise GenerateError(
-            f"the generated policies would not give exactly the flows{tiers} "
+            "the generated policies would not give exactly the flows"
+            f"{_kept_note(result_cluster, policies)} "
             "(nothing written):\n  " + shown + tail
         )
     return GenerateResult(text, policies, result_cluster, tuple(all_flows), tuple(notes))
+
+
+def _kept_note(cluster: Cluster, generated: tuple[object, ...]) -> str:
+    """The input's policies that decide beside the ``generated`` ones, if any."""
+    kept = []
+    if cluster.tiered_policies:
+        kept.append(
+            f"{len(cluster.tiered_policies)} admin, baseline or Calico policies (they decide "
+            "before or after the NetworkPolicies; see docs/tiers.md)"
+        )
+    cilium = len([p for p in cluster.cilium_policies if p not in generated])
+    if cilium:
+        kept.append(
+            f"{cilium} Cilium polic{'y' if cilium == 1 else 'ies'} (a Cilium deny beats every "
+            "allow, and their allows add to the generated ones; see docs/cilium.md)"
+        )
+    return f" under the input's {' and '.join(kept)}" if kept else ""
 
 
 def differences(
@@ -133,9 +141,17 @@ def differences(
 
     The same check ``generate`` runs on its output, usable on any policy set (tests, audits).
     """
-    planner = _Planner(cluster, options, settings)
+    planner = _Planner(cluster, _checking_options(cluster, options, settings), settings)
     _, all_flows, _ = planner.plan(flows.flows)
     return planner.check(cluster, all_flows)
+
+
+def _checking_options(cluster: Cluster, options: Options, settings: GenerateSettings) -> Options:
+    """``options`` under the cilium profile when Cilium policies are written or present,
+    as the engine evaluates them (``engine.compile``): plan and check must agree."""
+    if (settings.kind == CILIUM or cluster.cilium_policies) and not options.profile.cilium_identity:
+        return replace(options, profile=PROFILES[CILIUM])
+    return options
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -145,6 +161,8 @@ class _Planner:
     def __init__(self, cluster: Cluster, options: Options, settings: GenerateSettings) -> None:
         if settings.dns not in DNS_MODES:
             raise ValueError(f"dns must be one of {', '.join(DNS_MODES)}")
+        if settings.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         self.cluster = cluster
         self.options = options
         self.settings = settings
@@ -238,14 +256,25 @@ class _Planner:
 
     def _smallest_selector(self, workload: Workload) -> LabelSelector:
         if workload.host_network:
-            raise GenerateError(
-                f"{workload.id} runs with hostNetwork: NetworkPolicy cannot select or isolate "
-                "it (its traffic is node traffic, spec 2.6)"
+            why = (
+                "a CiliumNetworkPolicy cannot select or isolate it (it has its node's "
+                "identity, host or remote-node: docs/cilium.md)"
+                if self.settings.kind == CILIUM
+                else "NetworkPolicy cannot select or isolate it (its traffic is node traffic, "
+                "spec 2.6)"
             )
+            raise GenerateError(f"{workload.id} runs with hostNetwork: {why}")
         labels = dict(workload.pod_labels)
+        dropped = ""
+        if self.options.profile.cilium_identity:
+            # Cilium matches selectors, NetworkPolicies' too, against identity labels,
+            # which leave some keys out (docs/cilium.md): a selector on one matches nothing
+            gone = sorted(k for k in labels if not identity_label_kept(k))
+            labels = {k: v for k, v in labels.items() if k not in gone}
+            dropped = f" (Cilium leaves {', '.join(gone)} out of identities)" if gone else ""
         if not labels:
             raise GenerateError(
-                f"{workload.id} has no pod labels: no selector can single it out "
+                f"{workload.id} has no pod labels{dropped}: no selector can single it out "
                 "(add a label to its pod template)"
             )
         mine = self.pods_of.get(workload.id, [])
@@ -274,12 +303,18 @@ class _Planner:
             if not matches(selector, other):
                 continue
             extra = sorted(k for k in other if k not in labels)
-            usable = [k for k in extra if not any(k in p.labels for p in mine)]
+            usable = [
+                k
+                for k in extra
+                if not any(k in p.labels for p in mine)
+                and (not self.options.profile.cilium_identity or identity_label_kept(k))
+            ]
             if not usable:
                 raise GenerateError(
                     f"no label selector singles out {workload.id}: another workload or pod in "
                     f"{workload.namespace} carries the same pod labels "
-                    f"({_labels_text(labels)}); give its pod template a distinguishing label"
+                    f"({_labels_text(labels)}){dropped}; give its pod template a "
+                    "distinguishing label"
                 )
             absent.append(usable[0])
         return _with_absent(full, absent)
@@ -323,27 +358,32 @@ class _Planner:
         return blocks
 
     # ports ------------------------------------------------------------------------------
-    def ports_for(self, flow: Flow, workload: Workload | None) -> tuple[PolicyPort, ...] | None:
+    def ports_for(
+        self, flow: Flow, workload: Workload | None, numeric: bool = False
+    ) -> tuple[PolicyPort, ...] | None:
         """Policy ports for the flow towards ``workload`` (None: the flow never reaches it).
 
         Service ports become the backend's target ports; a port the container names is
-        written by name unless numeric ports were asked for. () means every connection.
+        written by name unless numeric ports were asked for (``numeric`` or the settings).
+        () means every connection.
         """
+        numeric = numeric or self.settings.numeric_ports
         if flow.dst.kind == "service":
-            return self._service_ports(flow, self.service(flow.dst), workload)
+            return self._service_ports(flow, self.service(flow.dst), workload, numeric)
         if not flow.ports:
             return ()
-        return tuple(self._policy_port(spec, workload) for spec in flow.ports)
+        return tuple(self._policy_port(spec, workload, numeric) for spec in flow.ports)
 
-    def _policy_port(self, spec: PortSpec, workload: Workload | None) -> PolicyPort:
+    def _policy_port(self, spec: PortSpec, workload: Workload | None, numeric: bool) -> PolicyPort:
         if spec.lo is None:
             return PolicyPort(spec.protocol)
         if not spec.single:
             return PolicyPort(spec.protocol, spec.lo, spec.hi)
-        return self._named_or_number(spec.protocol, spec.lo, workload)
+        return self._named_or_number(spec.protocol, spec.lo, None if numeric else workload)
 
     def _named_or_number(self, protocol: str, port: int, workload: Workload | None) -> PolicyPort:
-        if workload is not None and not self.settings.numeric_ports:
+        """The container's name for ``port`` when it has exactly one (None: the number)."""
+        if workload is not None:
             names = {
                 p.name
                 for c in workload.containers
@@ -363,7 +403,7 @@ class _Planner:
         return PolicyPort(protocol, port)
 
     def _service_ports(
-        self, flow: Flow, service: Service, workload: Workload | None
+        self, flow: Flow, service: Service, workload: Workload | None, numeric: bool
     ) -> tuple[PolicyPort, ...] | None:
         chosen: list[ServicePort] = []
         if not flow.ports:
@@ -386,7 +426,8 @@ class _Planner:
         out: list[PolicyPort] = []
         for sp in dict.fromkeys(chosen):
             if isinstance(sp.target, int):
-                out.append(self._named_or_number(sp.protocol, sp.target, workload))
+                named_from = None if numeric else workload
+                out.append(self._named_or_number(sp.protocol, sp.target, named_from))
                 continue
             numbers = {n for n in (target_port(p, sp) for p in pods) if n is not None}
             if not numbers and workload is not None:
@@ -398,7 +439,7 @@ class _Planner:
                 }
             if not numbers:
                 continue  # kube-proxy sends nothing to this backend on that port
-            if self.settings.numeric_ports:
+            if numeric:
                 out += [PolicyPort(sp.protocol, n) for n in sorted(numbers)]
             else:
                 out.append(PolicyPort(sp.protocol, sp.target))
@@ -428,7 +469,7 @@ class _Planner:
             self._add_flow(flow, plans)
         dns_flows = self._dns_flows([p for p in plans.values() if p.egress])
         for flow in dns_flows:
-            self._add_flow(flow, plans)
+            self._add_flow(flow, plans, dns=True)
         for wid, w in sorted(named.items()):
             if wid not in plans:
                 plans[wid] = self._new_plan(w)
@@ -478,8 +519,12 @@ class _Planner:
             plans[workload.id] = found
         return found
 
-    def _add_flow(self, flow: Flow, plans: dict[str, PolicyPlan]) -> None:
+    def _add_flow(self, flow: Flow, plans: dict[str, PolicyPlan], dns: bool = False) -> None:
+        """The rules ``flow`` needs: egress on restricted sources, ingress on restricted
+        targets. The egress rule of a ``dns`` flow becomes a Cilium ``dns`` L7 rule, whose
+        ports are written as numbers (the DNS proxy listens on numbers)."""
         comment = f"{flow.label()}: {flow.text()}"
+        numeric = dns and self.settings.kind == CILIUM
         sources = self.workloads(flow.src)
         targets = self.workloads(flow.dst)
         by_workload = flow.dst.kind in ("workload", "service")
@@ -490,17 +535,18 @@ class _Planner:
             if by_workload:
                 grouped: dict[tuple[PolicyPort, ...], list[Peer]] = {}
                 for d in targets:
-                    ports = self.ports_for(flow, d)
+                    ports = self.ports_for(flow, d, numeric)
                     if ports is None:
                         continue
                     grouped.setdefault(ports, []).append(self.peer_for_workload(d, w.namespace))
                 for ports, peers in grouped.items():
-                    plan.egress.append(RulePlan(tuple(dict.fromkeys(peers)), ports, comment))
+                    unique = tuple(dict.fromkeys(peers))
+                    plan.egress.append(RulePlan(unique, ports, comment, dns))
             else:
                 ports = self.ports_for(flow, None)
                 if ports is not None:
                     peers = self.peers_for(flow.dst, w.namespace)
-                    plan.egress.append(RulePlan(tuple(peers), ports, comment))
+                    plan.egress.append(RulePlan(tuple(peers), ports, comment, dns))
         for d in targets:
             if d.id not in self.restricted:
                 continue
@@ -758,124 +804,11 @@ def _labels_text(labels: Mapping[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-# --- YAML ---------------------------------------------------------------------------------
-
-_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-
-
-def _scalar(value: str | int) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return _string(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _string(value: str) -> str:
-    """Plain when kubectl reads it back as this same string (not 80, y, 1e3, null...),
-    else quoted."""
-    if _PLAIN.fullmatch(value) and plain_tag(value) == STR_TAG:
-        return value
-    return json.dumps(value)
-
-
-def _selector_lines(selector: LabelSelector, indent: str) -> list[str]:
-    if selector.is_empty:
-        return []
-    lines = []
-    if selector.match_labels:
-        lines.append(f"{indent}matchLabels:")
-        lines += [f"{indent}  {_scalar(k)}: {_scalar(v)}" for k, v in selector.match_labels]
-    if selector.match_expressions:
-        lines.append(f"{indent}matchExpressions:")
-        for req in selector.match_expressions:
-            lines.append(f"{indent}  - key: {_scalar(req.key)}")
-            lines.append(f"{indent}    operator: {req.operator}")
-            if req.values:
-                lines.append(f"{indent}    values: [{', '.join(_scalar(v) for v in req.values)}]")
-    return lines
-
-
-def _selector_field(name: str, selector: LabelSelector, indent: str, first: str) -> list[str]:
-    body = _selector_lines(selector, indent + "  ")
-    head = f"{first}{name}:" + ("" if body else " {}")
-    return [head, *body]
-
-
-def _peer_lines(peer: Peer, indent: str) -> list[str]:
-    lead = f"{indent}- "
-    inner = indent + "  "
-    lines: list[str] = []
-    if peer.ip_block is not None:
-        lines = [f"{lead}ipBlock:", f"{inner}  cidr: {_scalar(peer.ip_block.cidr)}"]
-        if peer.ip_block.except_:
-            lines.append(f"{inner}  except:")
-            lines += [f"{inner}    - {_scalar(e)}" for e in peer.ip_block.except_]
-        return lines
-    first = lead
-    if peer.namespace_selector is not None:
-        lines += _selector_field("namespaceSelector", peer.namespace_selector, inner, first)
-        first = inner
-    if peer.pod_selector is not None:
-        lines += _selector_field("podSelector", peer.pod_selector, inner, first)
-    return lines
-
-
-def _rule_lines(rule: RulePlan, word: str) -> list[str]:
-    lines = [f"    # {rule.comment}"]
-    lines.append(f"    - {word}:")
-    for peer in rule.peers:
-        lines += _peer_lines(peer, "        ")
-    if rule.ports:
-        lines.append("      ports:")
-        for port in rule.ports:
-            lines.append(f"        - protocol: {port.protocol}")
-            if port.port is not None:
-                lines.append(f"          port: {_scalar(port.port)}")
-            if port.end_port is not None and port.end_port != port.port:
-                lines.append(f"          endPort: {port.end_port}")
-    return lines
-
-
-def render_yaml(plans: list[PolicyPlan], flows_path: str) -> str:
-    """The plans as a multi-document YAML stream with a comment on every rule."""
-    docs = []
-    for plan in plans:
-        lines = [
-            f"# {plan.comment}",
-            f"# Generated by `netpol generate --flows {flows_path}`; edit the flows, not this file.",
-            "apiVersion: networking.k8s.io/v1",
-            "kind: NetworkPolicy",
-            "metadata:",
-            f"  name: {_scalar(plan.name)}",
-            f"  namespace: {_scalar(plan.namespace)}",
-            "  labels:",
-            f"    {MANAGED_BY[0]}: {MANAGED_BY[1]}",
-            "spec:",
-        ]
-        lines += _selector_field("podSelector", plan.selector, "  ", "  ")
-        lines += ["  policyTypes:", "    - Ingress", "    - Egress"]
-        if not plan.workload:
-            lines += ["  ingress: []", "  egress: []"]
-        elif plan.ingress:
-            lines.append("  ingress:")
-            for rule in plan.ingress:
-                lines += _rule_lines(rule, "from")
-        else:
-            lines.append("  ingress: []  # no flow comes in: all ingress denied")
-        if not plan.workload:
-            pass
-        elif plan.egress:
-            lines.append("  egress:")
-            for rule in plan.egress:
-                lines += _rule_lines(rule, "to")
-        else:
-            lines.append("  egress: []  # no flow goes out: all egress denied (DNS too)")
-        docs.append("\n".join(lines))
-    return "---\n".join(d + "\n" for d in docs)
-
-
 __all__ = [
+    "CILIUM",
     "DNS_MODES",
+    "KINDS",
+    "NETWORK_POLICY",
     "FlowResolveError",
     "GenerateError",
     "GenerateResult",

@@ -10,7 +10,9 @@ import yaml
 
 from netpol.analysis.flows import FlowsError, FlowsFile, read_flows, read_matrix
 from netpol.analysis.generate import (
+    CILIUM,
     DNS_MODES,
+    KINDS,
     FlowResolveError,
     GenerateError,
     GenerateSettings,
@@ -25,7 +27,7 @@ from netpol.cli.common import (
     options_from,
     output_option,
 )
-from netpol.model.options import InputLimits
+from netpol.model.options import PROFILES, InputLimits
 from netpol.model.safe_text import MESSAGE_LIMIT, visible
 
 
@@ -39,6 +41,14 @@ def _read_flows(flows_path: str | None, matrix_path: str | None, limits: InputLi
         return read_matrix(matrix_path, limits)
     except FlowsError as exc:
         fail(str(exc))
+
+
+def _profile_given(params: dict[str, object]) -> str | None:
+    """The --profile the user wrote (None when it is the default)."""
+    source = click.get_current_context().get_parameter_source("profile")
+    given = source is not None and source is not click.core.ParameterSource.DEFAULT
+    profile = params.get("profile")
+    return profile if given and isinstance(profile, str) else None
 
 
 @click.command("generate")
@@ -63,6 +73,14 @@ def _read_flows(flows_path: str | None, matrix_path: str | None, limits: InputLi
     "when the input has them, else as cluster).",
 )
 @click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default=KINDS[0],
+    show_default=True,
+    help="What to write: Kubernetes NetworkPolicies, or CiliumNetworkPolicies (checked "
+    "under the cilium profile; DNS through Cilium's DNS proxy).",
+)
+@click.option(
     "--numeric-ports", is_flag=True, help="Write port numbers even where containers name them."
 )
 @click.option(
@@ -80,6 +98,7 @@ def command(
     matrix_path: str | None,
     default_deny: bool,
     dns: str,
+    kind: str,
     numeric_ports: bool,
     write_path: str | None,
     output: str,
@@ -87,6 +106,8 @@ def command(
 ) -> None:
     """Write NetworkPolicies that allow exactly the flows (plus DNS), one per workload the
     flows name, both directions, with a comment on every rule naming its flow.
+
+    With --kind cilium they are CiliumNetworkPolicies, checked under the cilium profile.
 
     The engine checks the result before anything is written: the connectivity of the
     cluster under the generated policies must equal the flows plus DNS, pair by pair.
@@ -97,19 +118,30 @@ def command(
     Examples:
       netpol generate examples/three-tier --flows examples/three-tier/flows.yaml
       netpol generate examples/three-tier --flows flows.yaml --default-deny -w policies.yaml
+      netpol generate examples/three-tier --flows flows.yaml --kind cilium
       netpol matrix examples/three-tier --by workload --include-external -o json > today.json
       netpol generate examples/three-tier --from-matrix today.json
     """
     flows = _read_flows(flows_path, matrix_path, limits_from(params))
     options = options_from(params)
+    given = _profile_given(params)
+    if kind == CILIUM and given is not None and not PROFILES[given].cilium_identity:
+        fail(
+            f"--kind cilium writes CiliumNetworkPolicies, which the check evaluates as Cilium "
+            f"does: drop --profile {params['profile']} (or give --profile cilium)"
+        )
     cluster = load_or_exit(paths, options)
-    settings = GenerateSettings(default_deny=default_deny, dns=dns, numeric_ports=numeric_ports)
+    settings = GenerateSettings(
+        default_deny=default_deny, dns=dns, numeric_ports=numeric_ports, kind=kind
+    )
     try:
         result = generate(cluster, flows, options, settings)
     except FlowResolveError as exc:
         fail(f"{flows.path}: {exc}")
     except GenerateError as exc:
-        click.echo(f"error: {visible(str(exc), MESSAGE_LIMIT)}", err=True)  # names flows
+        # the differences come one per line: each line is made visible on its own
+        lines = (visible(line, MESSAGE_LIMIT) for line in str(exc).splitlines())
+        click.echo("error: " + "\n".join(lines), err=True)
         sys.exit(EXIT_CHECK_FAILED)
     for note in result.notes:
         click.echo(f"note: {visible(note, MESSAGE_LIMIT)}", err=True)
