@@ -115,18 +115,24 @@ def test_the_written_yaml_loads_back_to_the_policies_that_were_proved() -> None:
     assert [p.text() for p in dns.ports] == ["53/UDP", "53/TCP"] and dns.l7 == ("dns",)
 
 
-def test_a_direction_without_flows_is_closed_with_enable_default_deny() -> None:
+def test_a_direction_without_flows_is_closed_with_an_entry_from_nobody() -> None:
     result = run(THREE_TIER_FLOWS, load(THREE_TIER), default_deny=True)
     db = rule_of(result, "db-sts-policy")
-    assert db.entries_of("Egress") == () and db.default_deny_egress is True
+    # Cilium enforces a direction only where the rule has an entry (§7.2): the flag alone
+    # would leave egress open, so one entry to nobody closes it
+    (nobody,) = db.entries_of("Egress")
+    assert (nobody.section, nobody.entities, nobody.ports) == ("egress", ("none",), ())
+    assert db.default_deny_egress is True
     assert db.default_deny_ingress is None and db.default_deny("Ingress")  # it has rules
-    # the namespace's default deny allows nothing: both flags, and one entry from nobody
+    # the namespace's default deny allows nothing: both flags, and one entry each way
     deny = rule_of(result, "default-deny")
     assert deny.endpoint_selector == LabelSelector()
     assert (deny.default_deny_ingress, deny.default_deny_egress) == (True, True)
-    (nobody,) = deny.entries
-    assert (nobody.section, nobody.entities, nobody.ports) == ("ingress", ("none",), ())
-    assert "Cilium imports a rule only with a non-empty section" in result.yaml
+    assert [(e.section, e.entities, e.ports) for e in deny.entries] == [
+        ("ingress", ("none",), ()),
+        ("egress", ("none",), ()),
+    ]
+    assert "Cilium enforces a direction only with an entry" in result.yaml
 
 
 def test_peers_in_other_namespaces_name_the_namespace_label(yaml_cluster) -> None:

@@ -13,11 +13,11 @@ reads them differently (Cilium semantics, docs/cilium.md):
 - the cluster DNS rule carries a ``dns`` L7 rule (any name) so the queries pass Cilium's DNS
   proxy (what ``toFQDNs`` rules rely on); at L4 it allows like a plain rule (§5.4). Its
   ports stay UDP and TCP: ``ANY`` would open SCTP 53 too, which the flows do not ask for;
-- a direction without any rule is closed with ``enableDefaultDeny`` (§1.4); the agent
-  imports a rule only with a non-empty section (§9.2), so a policy that allows nothing at
-  all carries one entry that matches nothing, ``fromEntities: [none]`` (§4.1). Not
-  ``ingress: [{}]``: it denies just as well (§6.2) but reads as the allow-all it is in a
-  NetworkPolicy.
+- a direction without any rule is closed with ``enableDefaultDeny`` (§1.4) and one entry
+  that matches nothing, ``fromEntities: [none]`` / ``toEntities: [none]`` (§4.1): Cilium
+  enforces a direction only where a rule has an entry of it (§7.2), and imports a rule
+  only with a non-empty section (§9.2). Not ``ingress: [{}]``: it denies just as well
+  (§6.2) but reads as the allow-all it is in a NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -148,11 +148,14 @@ def _spec_lines(plan: PolicyPlan) -> list[str]:
             lines.append("  # no flow goes out: egress default deny, with no egress rule (DNS too)")
         lines.append("  enableDefaultDeny:")
         lines += [f"    {section}: true" for section in closed]
-    if len(closed) == 2:
+    for section in closed:
+        # a direction is enforced only where the rule has an entry (§7.2), whatever
+        # enableDefaultDeny says: each closed one gets an entry that matches nothing
+        word = "from" if section == "ingress" else "to"
         lines += [
-            "  # Cilium imports a rule only with a non-empty section: this entry matches nothing",
-            "  ingress:",
-            "    - fromEntities:",
+            "  # Cilium enforces a direction only with an entry: this one matches nothing",
+            f"  {section}:",
+            f"    - {word}Entities:",
             "        - none",
         ]
     for section, word in (_INGRESS, _EGRESS):

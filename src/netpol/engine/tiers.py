@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, endpoint_ips
@@ -93,6 +93,11 @@ class CompiledTierRule:
     rule: TierRule
     policy: TieredPolicy
     direction: str
+    # (rule signature, id of a containers tuple) -> (the tuple, what the rule covers towards
+    # pods with those containers): shared by the rules of one model
+    named_cache: dict[tuple[object, int], tuple[object, ConnectionSet]] = field(
+        default_factory=dict
+    )
 
     @cached_property
     def protocols(self) -> ConnectionSet:
@@ -115,7 +120,24 @@ class CompiledTierRule:
     def connections_to(self, dst_pod: Pod | None) -> ConnectionSet:
         """What the rule's protocols and ports cover towards ``dst_pod`` (named ports resolve
         on it)."""
-        return self._compute(dst_pod) if self.has_named else self.numeric
+        if not self.has_named:
+            return self.numeric
+        if dst_pod is None:
+            return self._compute(None)
+        # named ports depend only on the containers, which a workload's replicas share:
+        # remembered per containers tuple (kept alive beside the answer, so its id is not
+        # reused)
+        key = (self._signature, id(dst_pod.containers))
+        found = self.named_cache.get(key)
+        if found is None:
+            found = self.named_cache[key] = (dst_pod.containers, self._compute(dst_pod))
+        return found[1]
+
+    @cached_property
+    def _signature(self) -> tuple[object, ...]:
+        """What ``_compute`` reads of the rule: rules alike share their answers."""
+        rule = self.rule
+        return (rule.ports, rule.not_ports, rule.protocols, bool(rule.unmatchable))
 
     def _compute(self, dst_pod: Pod | None, as_written: bool = False) -> ConnectionSet:
         if self.rule.unmatchable and not as_written:
@@ -203,11 +225,12 @@ class TieredModel:
     ) -> None:
         self.cluster = cluster
         self.is_policy_pod = is_policy_pod
+        named: dict[tuple[object, int], tuple[object, ConnectionSet]] = {}
         self.policies = tuple(
             CompiledTieredPolicy(
                 p,
-                tuple(CompiledTierRule(r, p, "Ingress") for r in p.ingress),
-                tuple(CompiledTierRule(r, p, "Egress") for r in p.egress),
+                tuple(CompiledTierRule(r, p, "Ingress", named) for r in p.ingress),
+                tuple(CompiledTierRule(r, p, "Egress", named) for r in p.egress),
             )
             for p in cluster.tiered_policies
         )
