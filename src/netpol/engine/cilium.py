@@ -479,14 +479,7 @@ def _service_matches(refs: tuple[ServiceRef, ...], ctx: _Context) -> list[Endpoi
                 continue
             shown = f"pods of service {service.id}"
             if service.selector is None:
-                found.append(
-                    EndpointMatch(
-                        scope=NOTHING,
-                        shown=shown,
-                        why_nothing=f"service {service.id} has no selector, and its "
-                        "Endpoints are not modelled",
-                    )
-                )
+                found.append(_endpoints_match(service.namespace, service.name, ctx))
                 continue
             found.append(
                 EndpointMatch(
@@ -497,6 +490,26 @@ def _service_matches(refs: tuple[ServiceRef, ...], ctx: _Context) -> list[Endpoi
                 )
             )
     return found
+
+
+def _endpoints_match(namespace: str, name: str, ctx: _Context) -> EndpointMatch:
+    """A Service without selector: the addresses of its Endpoints, as CIDRs, so the world
+    only (section 4.4): an Endpoints address that is a pod's never allows that pod."""
+    ips = [
+        ip
+        for ns, service, addresses in ctx.cluster.service_endpoints
+        if (ns, service) == (namespace, name)
+        for ip in addresses
+    ]
+    shown = f"endpoints of service {namespace}/{name}"
+    if not ips:
+        return EndpointMatch(
+            scope=NOTHING,
+            shown=shown,
+            why_nothing=f"service {namespace}/{name} has no selector and no Endpoints in the input",
+        )
+    nets = tuple(ipaddress.ip_network(ip) for ip in ips)
+    return EndpointMatch(scope=WORLD, nets=nets, shown=f"{shown} ({', '.join(ips)})")
 
 
 def _fqdn_pattern(selector: FQDNSelector) -> re.Pattern[str]:

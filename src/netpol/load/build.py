@@ -36,6 +36,7 @@ from netpol.load.admin_policies import (
 )
 from netpol.load.calico import parse_calico_policy, parse_service_account, parse_tier
 from netpol.load.cilium import parse_cidr_group, parse_cilium_policy
+from netpol.load.endpoints import endpoints_addresses, slice_service_and_addresses
 from netpol.load.fields import (
     FieldError,
     FieldWarning,
@@ -149,6 +150,7 @@ class _Builder:
         self.tiered: dict[tuple[str, str, str], TieredPolicy] = {}
         self.tiers: dict[str, Tier] = {}
         self.cilium: dict[tuple[str, str, str], CiliumPolicy] = {}
+        self.endpoints: dict[tuple[str, str], tuple[str, ...]] = {}  # Service -> addresses
         self.cidr_groups: dict[str, CIDRGroup] = {}
         self.service_accounts: dict[tuple[str, str], ServiceAccount] = {}
         self.seen: dict[tuple[str, str, str], Source] = {}
@@ -383,6 +385,9 @@ class _Builder:
             tiered_policies=tuple(self.tiered[k] for k in sorted(self.tiered)),
             tiers=tuple(self.tiers[k] for k in sorted(self.tiers)),
             cilium_policies=tuple(self.cilium[k] for k in sorted(self.cilium)),
+            service_endpoints=tuple(
+                (namespace, name, ips) for (namespace, name), ips in sorted(self.endpoints.items())
+            ),
             cidr_groups=tuple(self.cidr_groups[k] for k in sorted(self.cidr_groups)),
             service_accounts=tuple(self.service_accounts[k] for k in sorted(self.service_accounts)),
             diagnostics=tuple(self.diagnostics),
@@ -789,6 +794,20 @@ def _cilium_policy(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
     builder.cilium[(meta.kind, meta.namespace or "", meta.name)] = policy
 
 
+def _endpoints(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    assert meta.namespace is not None
+    key = (meta.namespace, meta.name)
+    builder.endpoints[key] = builder.endpoints.get(key, ()) + endpoints_addresses(data)
+
+
+def _endpoint_slice(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    assert meta.namespace is not None
+    service, addresses = slice_service_and_addresses(data)
+    if service:
+        key = (meta.namespace, service)
+        builder.endpoints[key] = builder.endpoints.get(key, ()) + addresses
+
+
 def _cidr_group(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
     builder.cidr_groups[meta.name] = parse_cidr_group(data, meta.name, meta.source)
 
@@ -819,6 +838,8 @@ KINDS: dict[tuple[str, str], tuple[bool, _Handler]] = {
     (CNP_KIND, CILIUM_GROUP): (True, _cilium_policy),
     (CCNP_KIND, CILIUM_GROUP): (False, _cilium_policy),
     (CIDR_GROUP_KIND, CILIUM_GROUP): (False, _cidr_group),
+    ("Endpoints", ""): (True, _endpoints),
+    ("EndpointSlice", "discovery.k8s.io"): (True, _endpoint_slice),
 }
 
 

@@ -42,6 +42,8 @@ class Cluster:
     # CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy and CiliumCIDRGroup, as written
     cilium_policies: tuple[CiliumPolicy, ...] = ()
     cidr_groups: tuple[CIDRGroup, ...] = ()
+    # (namespace, Service name, addresses) from Endpoints and EndpointSlices
+    service_endpoints: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     skipped_kinds: tuple[tuple[str, int], ...] = ()
