@@ -110,16 +110,18 @@ ANY = "ports:  any port, any protocol"
             "{}",
             ["ingress[0]: allow", "from:   nothing (an empty entry matches no traffic)"],
         ),
+        # one L3 kind per item: Cilium's agent refuses an item that combines two
         (
             CNP,
             "egressDeny",
-            "{toEntities: [world, host], toCIDR: [10.0.0.0/8]}",
-            [
-                "egressDeny[0]: deny",
-                "to:     entities world, host",
-                "to:     CIDR 10.0.0.0/8 (addresses outside the cluster)",
-                ANY,
-            ],
+            "{toEntities: [world, host]}",
+            ["egressDeny[0]: deny", "to:     entities world, host", ANY],
+        ),
+        (
+            CNP,
+            "egressDeny",
+            "{toCIDR: [10.0.0.0/8]}",
+            ["egressDeny[0]: deny", "to:     CIDR 10.0.0.0/8 (addresses outside the cluster)", ANY],
         ),
         (
             CNP,
