@@ -97,8 +97,10 @@ def test_the_map_resolves_the_name(examples_dir: Path, cnp: Path, tmp_path: Path
         ("api.example.com: []\n", "names.yaml:1: api.example.com: no address given"),
         ("- 1.2.3.4\n", "names.yaml:1: document 1 is a list, not a mapping"),
         ("a: 1\n---\nb: 2\n", "names.yaml: expected one mapping of DNS names to addresses"),
+        ("a b: 192.0.2.1\n", "names.yaml:1: 'a b': a key must be a DNS name"),
+        ("'.': 192.0.2.1\n", "names.yaml:1: '.': a key must be a DNS name"),
     ],
-    ids=["not-an-ip", "empty", "a-list", "two-documents"],
+    ids=["not-an-ip", "empty", "a-list", "two-documents", "space-in-key", "root-key"],
 )
 def test_a_bad_map_is_one_line(
     examples_dir: Path, cnp: Path, tmp_path: Path, text: str, message: str

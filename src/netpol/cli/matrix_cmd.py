@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -87,10 +86,9 @@ def command(
     progress.phase("writing")
     admits = None if scope.everything else scope.admits
     view = MatrixView(matrix, granularity, admits)
-    if cc.has_l7_rules:  # mark what only Cilium's L7-filtered allows let through
-        plain = compile_cluster(cluster, replace(options, cilium_l7=False))
+    if cc.without_l7 is not None:  # mark what only Cilium's L7-filtered allows let through
         without = class_matrix(
-            plain, include_external=include_external, include_nodes=include_nodes
+            cc.without_l7, include_external=include_external, include_nodes=include_nodes
         )
         view.mark_l7(MatrixView(without, granularity, admits))
     note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)

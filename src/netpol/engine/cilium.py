@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 from netpol.engine.selectors import matches
 from netpol.engine.tiers import IMPLICIT_KIND
 from netpol.model.cilium import (
-    CCNP_KIND,
     CIDRGroup,
     CIDRRule,
     CiliumEntry,
@@ -673,7 +672,6 @@ def _on_node(match: EndpointMatch, node: str) -> EndpointMatch:
 
 __all__ = [
     "ALLOW_LOCALHOST",
-    "CCNP_KIND",
     "DENY_TIER",
     "DEPENDS_ON_DNS",
     "cilium_tiered",

@@ -20,7 +20,7 @@ from netpol.engine.cilium import (
 from netpol.engine.endpoints import Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
-from netpol.engine.tiers import TieredModel
+from netpol.engine.tiers import CompiledTierRule, TieredModel
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 from netpol.model.options import PROFILES, Options
@@ -241,26 +241,27 @@ class CompiledCluster:
     def _endpoint_of(self) -> dict[str, Endpoint]:
         return {}
 
+    def _tier_rules(self) -> Iterator[CompiledTierRule]:
+        for compiled in self.tiered.policies if self.tiered is not None else ():
+            yield from compiled.ingress + compiled.egress
+
     @cached_property
-    def has_l7_rules(self) -> bool:
-        """Whether some Cilium allow has L7 parts (what it allows is L7-filtered)."""
-        return self.tiered is not None and any(
-            rule.rule.note.startswith("L7")
-            for compiled in self.tiered.policies
-            for rule in compiled.ingress + compiled.egress
-        )
+    def without_l7(self) -> CompiledCluster | None:
+        """The cluster with every Cilium allow that has L7 parts left out; None when there
+        is none. What only this one allows is L7-filtered (the proxy filters it)."""
+        if not any(rule.rule.note.startswith("L7") for rule in self._tier_rules()):
+            return None
+        return CompiledCluster(self.input_cluster, replace(self.options, cilium_l7=False))
 
     @cached_property
     def dns_variant(self) -> CompiledCluster | None:
         """The cluster with every unresolved toFQDNs peer matching any world address; None
         when there is none. A verdict that differs there depends on DNS."""
-        unresolved = self.tiered is not None and any(
+        if not any(
             DEPENDS_ON_DNS in peer.why_nothing
-            for compiled in self.tiered.policies
-            for rule in compiled.ingress + compiled.egress
+            for rule in self._tier_rules()
             for peer in rule.rule.peers
-        )
-        if not unresolved:
+        ):
             return None
         return CompiledCluster(self.input_cluster, replace(self.options, fqdn_as_world=True))
 

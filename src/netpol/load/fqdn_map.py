@@ -11,6 +11,7 @@ to. The file is one YAML or JSON mapping::
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from netpol.load.paths import read_text
 from netpol.load.yamldoc import parse_text
@@ -18,6 +19,8 @@ from netpol.model.diagnostics import Diagnostic
 from netpol.model.options import InputLimits
 
 FqdnMap = tuple[tuple[str, tuple[str, ...]], ...]
+# what toFQDNs matchName allows (Cilium's CRD pattern), a trailing dot optional
+DNS_NAME = re.compile(r"[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*\.?")
 
 
 class FqdnMapError(Exception):
@@ -41,7 +44,7 @@ def parse_fqdn_map(text: str, path: str) -> FqdnMap:
     found = []
     for name, value in data.items():
         where = f"{path}:{data.key_lines.get(name, docs[0].line)}"
-        if not isinstance(name, str) or not name.strip("."):
+        if not isinstance(name, str) or not DNS_NAME.fullmatch(name):
             raise FqdnMapError(f"{where}: {name!r}: a key must be a DNS name")
         items = value if isinstance(value, list) else [value]
         addresses = []
