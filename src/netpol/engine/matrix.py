@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import numpy.typing as npt
 
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import EndpointClass, Partition
@@ -97,7 +96,7 @@ class NetworkPolicySides:
     atoms: PortAtoms
     table: MaskTable
     egress: Ids  # [src, dst]
-    ingress: Ids  # [src, dst]
+    ingress: Ids  # [dst, src]: each direction's rows are its subjects, written in blocks of rows
     egress_isolated: int  # class bits
     ingress_isolated: int
 
@@ -118,10 +117,12 @@ def network_policy_sides(
     table = MaskTable(atoms.full)
     k = len(partition)
     egress = np.zeros((k, k), dtype=np.int32)  # [src, dst]
-    ingress = np.zeros((k, k), dtype=np.int32)  # [src, dst], filled per destination
+    ingress = np.zeros((k, k), dtype=np.int32)  # [dst, src]
     egress_isolated = 0
     ingress_isolated = 0
     progress.phase(f"computing the matrix of {k:,} classes, policy", len(cc.policies))
+    egress_blocks = _Blocks()
+    ingress_blocks = _Blocks()
     for compiled in cc.policies:
         progress.advance()
         policy = compiled.policy
@@ -131,11 +132,13 @@ def network_policy_sides(
         if policy.isolates_egress:
             egress_isolated |= subjects
             for rule in compiled.rules("Egress"):
-                _add_egress(builder, atoms, table, egress, subjects, rule)
+                _add_egress(builder, atoms, egress_blocks, subjects, rule)
         if policy.isolates_ingress:
             ingress_isolated |= subjects
             for rule in compiled.rules("Ingress"):
-                _add_ingress(builder, atoms, table, ingress, subjects, rule)
+                _add_ingress(builder, atoms, ingress_blocks, subjects, rule)
+    egress_blocks.write(builder, table, egress)
+    ingress_blocks.write(builder, table, ingress)
     return NetworkPolicySides(
         partition, builder, atoms, table, egress, ingress, egress_isolated, ingress_isolated
     )
@@ -157,18 +160,17 @@ def class_matrix(
         # reads afterwards: at 10k classes one matrix is 400 MB
         np_sides.egress = np_sides.ingress = np.zeros((0, 0), dtype=np.int32)
         egress = tiered.direction("Egress", egress, np_sides.egress_isolated, overwrite=True)
-        ingress = tiered.direction(
-            "Ingress", ingress.T, np_sides.ingress_isolated, overwrite=True
-        ).T
+        ingress = tiered.direction("Ingress", ingress, np_sides.ingress_isolated, overwrite=True)
     else:
         egress[builder.indexes(builder.all_classes & ~np_sides.egress_isolated), :] = (
             MaskTable.EVERYTHING
         )
-        ingress[:, builder.indexes(builder.all_classes & ~np_sides.ingress_isolated)] = (
+        ingress[builder.indexes(builder.all_classes & ~np_sides.ingress_isolated), :] = (
             MaskTable.EVERYTHING
         )
     progress.phase("combining egress and ingress")
-    allowed = _both(table, egress, ingress)  # over egress: neither matrix is read again
+    # over egress: neither matrix is read again; ingress as [src, dst] is its transposed view
+    allowed = _both(table, egress, ingress.T)
     return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile)
 
 
@@ -188,41 +190,63 @@ def _both(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:
     return egress
 
 
-def _or_into(
-    table: MaskTable, ids: Ids, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], mask: int
-) -> None:
-    if not len(rows) or not len(cols) or not mask:
-        return
-    block = np.ix_(rows, cols)
-    ids[block] = table.union_with(ids[block], table.id(mask))
+class _Blocks:
+    """What the rules of one direction add, as (subject classes, peer classes, mask) blocks,
+    merged before a single write each.
+
+    Every rule ORs its mask into its block and union is idempotent and commutative, so rules
+    with the same subjects and mask may pool their peers, and then blocks with the same peers
+    and mask their subjects: the matrix is the same, and at 100k pods half the blocks go
+    (each write of a block costs a gather, a lookup and a scatter whatever its size)."""
+
+    def __init__(self) -> None:
+        self._peers: dict[tuple[int, int], int] = {}  # (subjects, mask) -> peers
+
+    def add(self, subjects: int, peers: int, mask: int) -> None:
+        if subjects and peers and mask:
+            key = (subjects, mask)
+            self._peers[key] = self._peers.get(key, 0) | peers
+
+    def write(self, builder: ClassSets, table: MaskTable, ids: Ids) -> None:
+        """Every block into ``ids``, whose rows are the subjects (a gather of whole rows:
+        the peers of a rule are many classes, its subjects few)."""
+        subjects_of: dict[tuple[int, int], int] = {}  # (peers, mask) -> subjects
+        for (subjects, mask), peers in self._peers.items():
+            key = (peers, mask)
+            subjects_of[key] = subjects_of.get(key, 0) | subjects
+        for (peers, mask), subjects in subjects_of.items():
+            rows, cols = builder.indexes(subjects), builder.indexes(peers)
+            if len(cols) == ids.shape[1]:  # every class: whole rows, no column index
+                ids[rows] = table.union_with(ids[rows], table.id(mask))
+            elif len(cols) * 4 > ids.shape[1]:  # whole rows copied beat a gather by columns
+                band = ids[rows]
+                band[:, cols] = table.union_with(band[:, cols], table.id(mask))
+                ids[rows] = band
+            else:
+                block = np.ix_(rows, cols)
+                ids[block] = table.union_with(ids[block], table.id(mask))
 
 
 def _add_egress(
     builder: ClassSets,
     atoms: PortAtoms,
-    table: MaskTable,
-    egress: Ids,
+    blocks: _Blocks,
     subjects: int,
     rule: CompiledRule,
 ) -> None:
     peers = builder.rule_peers(rule)
     if not peers:
         return
-    subject_idx = builder.indexes(subjects)
-    _or_into(table, egress, subject_idx, builder.indexes(peers), atoms.mask(rule.numeric))
+    blocks.add(subjects, peers, atoms.mask(rule.numeric))
     for name, protocol in rule.named:  # resolved on each destination pod
         for port, classes in builder.named_port_classes(name, protocol).items():
-            targets = peers & classes
-            if targets:
-                mask = atoms.port_mask(protocol, port)
-                _or_into(table, egress, subject_idx, builder.indexes(targets), mask)
+            blocks.add(subjects, peers & classes, atoms.port_mask(protocol, port))
 
 
 def _add_ingress(
     builder: ClassSets,
     atoms: PortAtoms,
-    table: MaskTable,
-    ingress: Ids,
+    blocks: _Blocks,
     subjects: int,
     rule: CompiledRule,
 ) -> None:
@@ -233,9 +257,8 @@ def _add_ingress(
         by_mask = builder.by_destination(subjects, lambda pod: atoms.mask(rule.connections_to(pod)))
     else:
         by_mask = {atoms.mask(rule.numeric): subjects}
-    peer_idx = builder.indexes(peers)
     for mask, destinations in by_mask.items():
-        _or_into(table, ingress, peer_idx, builder.indexes(destinations), mask)
+        blocks.add(destinations, peers, mask)
 
 
 __all__ = [
