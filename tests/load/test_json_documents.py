@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.load.support import snapshot
 
 from netpol.load import jsondoc
-from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
+from netpol.load.yamldoc import LocatedList, LocatedMap, locate, parse_text, settle
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster
 
@@ -82,6 +82,69 @@ def test_json_reads_as_the_yaml_reader_reads_it_lines_included(
     assert problems == []
     assert [d.line for d in fast] == [d.line for d in slow]
     assert _located(fast[0].data) == _located(slow[0].data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=st.lists(st.dictionaries(_TEXT, _VALUES, max_size=4) | _VALUES, max_size=5),
+    first=st.sampled_from(["apiVersion", "kind", "items", "metadata"]),
+    indent=st.sampled_from([None, 1, 2]),
+    compact=st.booleans(),
+)
+def test_a_list_whose_items_are_located_later_has_the_yaml_readers_lines(
+    items: list[Any], first: str, indent: Any, compact: bool
+) -> None:
+    # a large kubectl dump: each item is decoded with its own line, and what it holds is
+    # located only when asked (yamldoc.settle); asked everywhere, the lines are the same
+    document = {first: None, "apiVersion": "v1", "kind": "List", "items": items, "metadata": {}}
+    separators = (",", ":") if compact else None
+    text = json.dumps(document, indent=indent, ensure_ascii=True, separators=separators)
+    fast = jsondoc.parse_json(text, "x.json")
+    assert fast is not None
+    located = fast[0].data["items"]
+    maps = [item for item in located if isinstance(item, LocatedMap)]
+    assert all(item.pending is not None for item in maps)
+    for item in maps:
+        assert settle(item)
+    slow, problems = _as_yaml(text, "x.json")
+    assert problems == []
+    assert _located(fast[0].data) == _located(slow[0].data)
+
+
+def test_a_line_asked_inside_a_list_item_locates_that_item_only() -> None:
+    text = (
+        '{"apiVersion": "v1", "kind": "List", "items": [\n'
+        '{"kind": "Pod", "spec": {"containers": [\n{"name": "a"}]}},\n'
+        '{"kind": "Pod", "spec": {"containers": [\n{"name": "b"},\n{"name": "c"}]}}\n]}'
+    )
+    fast = jsondoc.parse_json(text, "x.json")
+    assert fast is not None
+    first, second = fast[0].data["items"]
+    assert (first.line, second.line) == (2, 4)
+    assert locate(fast[0].data, "items[1].spec.containers[1].name") == 6
+    assert second.pending is None and first.pending is not None
+    assert locate(first, "spec.containers[0]") == 3
+
+
+def test_a_list_with_one_character_cut_or_doubled_is_read_as_json_reads_it_or_handed_back() -> None:
+    # every damage to the hand-written List path: it decodes what JSON decodes, the same
+    # values, and hands anything else back to the YAML reader (None), never a traceback
+    text = (
+        '{"apiVersion": "v1", "kind": "List", "metadata": {"x": [1]},\n"items": [\n'
+        '{"kind": "Pod", "metadata": {"name": "a", "labels": {"k": "v"}}},\n'
+        '[1, {"b": null}], 7, {"kind": "Service", "spec": {"ports": [{"port": 80}]}}\n]}\n'
+    )
+    for i in range(len(text)):
+        for damaged in (text[:i] + text[i + 1 :], text[: i + 1] + text[i:]):
+            try:
+                expected = json.loads(damaged)
+            except ValueError:
+                expected = None
+            fast = jsondoc.parse_json(damaged, "x.json")
+            if fast is None:
+                continue
+            assert expected is not None, damaged
+            assert fast[0].data == expected
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])

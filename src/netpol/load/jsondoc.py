@@ -32,6 +32,7 @@ _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _KEY = re.compile(_STRING + r"[ \t\n\r]*:[ \t\n\r]*(" + _STRING + r"[ \t\n\r]*[,}\]][ \t\n\r]*)?")
 # after a value: up to the next key or item, or past the closing bracket(s) of what ends
 _AFTER_VALUE = re.compile(r"[ \t\n\r]*[,}\]][ \t\n\r]*")
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _LITERAL_LENGTH = {"t": 4, "f": 5, "n": 4}
 
@@ -88,14 +89,63 @@ def parse_json(text: str, path: str) -> list[RawDocument] | None:
         return None
     start = _SPACE.match(text).end()  # type: ignore[union-attr]
     try:
-        data = _DECODER.decode(text)
-        if not isinstance(data, LocatedMap):
-            return None
-        walk = _Walk(text)
-        walk.mapping(data, start, 1)
-    except (_NotFastJson, ValueError, RecursionError):
+        data = _list_located_later(text, start) if _LIST_START.match(text, start) else None
+        if data is None:
+            data = _DECODER.decode(text)
+            if not isinstance(data, LocatedMap):
+                return None
+            _Walk(text).mapping(data, start, 1)
+    except (_NotFastJson, ValueError, RecursionError, IndexError):  # IndexError: text cut short
         return None
     return [RawDocument(path, data.line, data)]
+
+
+# a List as kubectl writes it ({"apiVersion": ..., "kind": "List", "items": [...]}): the
+# document's first key is one of these (`kubectl get -o json` puts apiVersion first)
+_LIST_START = re.compile(r'\{[ \t\n\r]*"(?:apiVersion|items|kind|metadata)"')
+
+
+def _list_located_later(text: str, start: int) -> LocatedMap | None:
+    """A document whose ``items`` is a list of mappings, each item decoded in C and given its
+    own line, and what it holds located only when asked (``yamldoc.settle``): on a valid
+    cluster almost nothing asks, and walking two million keys for their lines is most of
+    the time of reading a 100,000-pod dump. None when the document is not such a List (the
+    caller then reads and locates it whole)."""
+    walk = _Walk(text)
+    data = LocatedMap()
+    data.line = walk.line_at(start)
+    at = _SPACE.match(text, start + 1).end()  # type: ignore[union-attr]
+    has_items = False
+    while text[at] != "}":
+        if text[at] != '"':
+            return None
+        key, value_at = scanstring(text, at + 1)
+        if key in data:
+            raise _NotFastJson  # a duplicate key: the YAML reader names both lines
+        data.key_lines[key] = walk.line_at(at)
+        colon = _COLON.match(text, value_at)
+        if colon is None:
+            raise _NotFastJson
+        value_at = colon.end()
+        if key == "items" and text[value_at] == "[":
+            data[key], at = walk.items_located_later(value_at)
+            has_items = True
+        else:
+            value, end = _DECODER.raw_decode(text, value_at)
+            if isinstance(value, LocatedMap):
+                walk.mapping(value, value_at, 2)
+            elif isinstance(value, list):
+                value, _ = walk.sequence(value, value_at, 2)
+            data[key] = value
+            at = end
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at] == ",":
+            at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+        elif text[at] != "}":
+            raise _NotFastJson
+    if _SPACE.match(text, at + 1).end() != len(text):  # type: ignore[union-attr]
+        raise _NotFastJson  # more after the document: the YAML reader's message
+    return data if has_items else None
 
 
 def _breaks_are_newlines(text: str) -> bool:
@@ -192,6 +242,34 @@ class _Walk:
         copy.line = self.line_at(start)
         return copy, end
 
+    def items_located_later(self, start: int) -> tuple[LocatedList, int]:
+        """The list at ``start`` (its ``[``), item by item: each mapping with its own line
+        and a ``pending`` walk for the rest; where the list ends."""
+        text = self.text
+        located = LocatedList()
+        located.line = self.line_at(start)
+        lines = located.item_lines
+        at = _SPACE.match(text, start + 1).end()  # type: ignore[union-attr]
+        while text[at] != "]":
+            line = self.line_at(at)
+            item, end = _DECODER.raw_decode(text, at)
+            if isinstance(item, LocatedMap):
+                item.line = line
+                if text.count("{", at, end) + text.count("[", at, end) + 2 > MAX_DEPTH:
+                    self.mapping(item, at, 3)  # deep enough to check now (refused if too deep)
+                else:
+                    item.pending = _LaterWalk(text, item, at, line)
+            elif isinstance(item, list):
+                item, _ = self.sequence(item, at, 3)
+            lines.append(line)
+            located.append(item)
+            at = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+            if text[at] == ",":
+                at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+            elif text[at] != "]":
+                raise _NotFastJson
+        return located, at + 1
+
     def sequence(self, items: list[Any], start: int, depth: int) -> tuple[LocatedList, int]:
         """``items`` (its ``[`` at ``start``) as a LocatedList; where the token after it starts."""
         if depth > MAX_DEPTH:
@@ -218,3 +296,19 @@ class _Walk:
         if not items:
             at = after(text, at).end()  # type: ignore[union-attr]
         return located, at
+
+
+class _LaterWalk:
+    """The walk of one List item, run when a line inside it is first asked for."""
+
+    __slots__ = ("item", "line", "start", "text")
+
+    def __init__(self, text: str, item: LocatedMap, start: int, line: int) -> None:
+        self.text, self.item, self.start, self.line = text, item, start, line
+
+    def __call__(self) -> None:
+        walk = _Walk(self.text)
+        walk.line, walk.counted = self.line, self.start
+        # depth 3: the document, its items list, the item; the depth was bounded when the
+        # item was decoded, so the walk cannot refuse it
+        walk.mapping(self.item, self.start, 3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +48,31 @@ MAX_DEPTH = 200  # real manifests nest ~15 deep; libyaml recurses in C
 
 
 class LocatedMap(dict[Any, Any]):
-    """A mapping with the line of the mapping and of each key (1-based)."""
+    """A mapping with the line of the mapping and of each key (1-based).
 
-    __slots__ = ("key_lines", "line")
+    ``pending``, when set, locates what the mapping holds: an item of a large JSON List has
+    only its own line until something asks for a line inside it (see ``settle``)."""
+
+    __slots__ = ("key_lines", "line", "pending")
 
     def __init__(self) -> None:
         super().__init__()
         self.line = 0
         self.key_lines: dict[Any, int] = {}
+        self.pending: Callable[[], None] | None = None
+
+
+def settle(data: LocatedMap) -> bool:
+    """Locate everything ``data`` holds if that was left for later; whether it was.
+
+    The lines inside a settled mapping are its own ``key_lines`` and those of the maps and
+    lists it holds (its lists become LocatedLists: read them from ``data`` afresh)."""
+    pending = data.pending
+    if pending is None:
+        return False
+    data.pending = None
+    pending()
+    return True
 
 
 class LocatedList(list[Any]):
@@ -478,6 +495,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
 def locate(data: LocatedMap, field_path: str) -> int:
     """Line where ``field_path`` (``spec.ingress[0].from[1]``) is written in ``data``; 0 if absent."""
     node: Any = data
+    settle(data)
     line = data.line
     for name, index in _steps(field_path):
         if name is not None:
@@ -490,6 +508,8 @@ def locate(data: LocatedMap, field_path: str) -> int:
                 return line
             line = node.item_lines[index]
             node = node[index]
+            if isinstance(node, LocatedMap):
+                settle(node)
     return line
 
 

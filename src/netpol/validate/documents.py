@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from netpol.load.fields import api_group, type_name
-from netpol.load.yamldoc import LocatedMap, RawDocument
+from netpol.load.yamldoc import LocatedMap, RawDocument, settle
 from netpol.model.diagnostics import Diagnostic
 from netpol.validate.adminnetworkpolicy import (
     validate_admin_network_policy,
@@ -217,7 +217,14 @@ def _validate_list(
     out = r.diagnostics
     for i, item in enumerate(items):
         if isinstance(item, LocatedMap):
-            out += _validate_object(doc, item, item_kind, item_api_version)
+            located_later = item.pending is not None
+            found = _validate_object(doc, item, item_kind, item_api_version)
+            if found and located_later:
+                # the lines of a large JSON List's items are found only when one is needed
+                # (load/jsondoc.py): validated again, located, so every line is the field's
+                settle(item)
+                found = _validate_object(doc, item, item_kind, item_api_version)
+            out += found
         else:
             r.wrong_type(f"items[{i}]", item, "a mapping (an object)")
     return out
