@@ -9,7 +9,7 @@ of their own. The matrix is computed per class and expanded only when printed.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from netpol.engine.compile import CompiledCluster
@@ -118,6 +118,7 @@ class Partition:
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
         self._ports_cache: dict[int, tuple[tuple[str, str, int], ...]] = {}
+        self._labels_cache: dict[int, tuple[tuple[str, str], ...]] = {}
         # Cilium's host and remote-node (and allow-localhost) are relative to the pod's
         # node, and only node peers can be host or remote-node: with node classes present,
         # the node is part of a pod's class
@@ -129,7 +130,7 @@ class Partition:
                 continue  # no IP: cannot send or receive (spec 2.3)
             atoms = tuple(self.ip_atoms.atom_of_text(ip) for ip in pod.ips)
             if cc.is_policy_pod(pod):
-                labels = tuple(sorted((k, v) for k, v in pod.labels.items() if k in keys))
+                labels = self._label_key(pod.labels, keys)
                 ports = self._named_ports(pod, names) if names else ()
                 # no node in the key: the node exceptions are applied per pod pair on top
                 # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
@@ -162,6 +163,18 @@ class Partition:
             self._add_nodes(cc.cluster.nodes)
         if include_external:
             self._add_external(cc.cluster)
+
+    def _label_key(
+        self, labels: Mapping[str, str], keys: frozenset[str]
+    ) -> tuple[tuple[str, str], ...]:
+        """The labels some selector reads, sorted. Replicas share their labels mapping, so
+        this is computed once per workload (every pod, and so its mapping, outlives the
+        partition's construction: an id is not reused while it is cached)."""
+        found = self._labels_cache.get(id(labels))
+        if found is None:
+            found = tuple(sorted((k, v) for k, v in labels.items() if k in keys))
+            self._labels_cache[id(labels)] = found
+        return found
 
     def _named_ports(
         self, pod: Pod, names: frozenset[tuple[str, str]]
