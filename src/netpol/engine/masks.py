@@ -167,6 +167,16 @@ class MaskTable:
             found = self._cache[key] = self.id(mask)
         return found
 
+    def _operate_all(self, operation: str, xs: list[int], ys: list[int]) -> list[int]:
+        """``operate`` over pairs of ids, the cache read inline: a fold over a large view
+        asks for about a million pairs, nearly all of them cached."""
+        cached = self._cache.get
+        out = []
+        for x, y in zip(xs, ys, strict=True):
+            found = cached((operation, x, y))
+            out.append(self.operate(operation, x, y) if found is None else found)
+        return out
+
     def union(self, a: int, b: int) -> int:
         return self.operate(UNION, a, b)
 
@@ -230,10 +240,11 @@ class MaskTable:
         else:
             present = np.flatnonzero(np.bincount(codes, minlength=size))
             inverse = None
-        pairs = [(int(left[c // len(right)]), int(right[c % len(right)])) for c in present]
+        xs = left[present // len(right)].tolist()
+        ys = right[present % len(right)].tolist()
         results = []
         for operation in operations:
-            mapped = np.array([self.operate(operation, x, y) for x, y in pairs], dtype=np.int32)
+            mapped = np.array(self._operate_all(operation, xs, ys), dtype=np.int32)
             if inverse is not None:
                 results.append(mapped[inverse])
                 continue
