@@ -22,18 +22,16 @@ from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.views import GRANULARITIES
 from netpol.render.graph import (
-    DEFAULT_MAX_NODES,
     GRAPH_FORMATS,
-    ExpectedFlow,
     GraphError,
-    build_graph,
-    choose_view,
+    add_expected,
     expected_from_report,
     graph_json,
     to_dot,
     to_mermaid,
     to_svg,
 )
+from netpol.render.graph_fit import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, Budget, fit_graph
 
 
 @click.command("graph")
@@ -47,7 +45,14 @@ from netpol.render.graph import (
     type=click.IntRange(1, 100_000),
     default=DEFAULT_MAX_NODES,
     show_default=True,
-    help="Above this many nodes, draw namespaces instead (unless --focus).",
+    help="Drawing budget: above this many nodes, merge external blocks, then draw namespaces.",
+)
+@click.option(
+    "--max-edges",
+    type=click.IntRange(1, 1_000_000),
+    default=DEFAULT_MAX_EDGES,
+    show_default=True,
+    help="Drawing budget: above this many edges, merge external blocks, then draw namespaces.",
 )
 @click.option("--no-external", is_flag=True, help="Leave out the external IP blocks.")
 @click.option(
@@ -67,6 +72,7 @@ def command(
     granularity: str,
     focus: str | None,
     max_nodes: int,
+    max_edges: int,
     no_external: bool,
     expect_path: str | None,
     title: str | None,
@@ -106,15 +112,14 @@ def command(
     cc = compile_cluster(cluster, options)
     matrix = class_matrix(cc, include_external=not no_external, progress=progress_for_command())
     admits = None if scope.everything else scope.admits
-    view, aggregated = choose_view(matrix, granularity, focus, max_nodes, admits)
-    note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
-    expected: list[ExpectedFlow] = []
-    if expectations is not None:
-        from netpol.analysis.verify import verify
-
-        expected = expected_from_report(verify(cc, expectations), view)
     try:
-        graph = build_graph(view, focus, aggregated, expected)
+        fit = fit_graph(matrix, granularity, focus, Budget(max_nodes, max_edges), admits)
+        view, graph = fit.view, fit.graph
+        note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
+        if expectations is not None:
+            from netpol.analysis.verify import verify
+
+            add_expected(graph, expected_from_report(verify(cc, expectations), view))
         if title:
             graph.title = title
         if output == "mermaid":
@@ -122,6 +127,8 @@ def command(
         elif output == "dot":
             text = to_dot(graph)
         elif output == "svg":
+            if not fit.fits:
+                fail(fit.refusal())
             text = to_svg(to_dot(graph))
         elif output in ("json", "yaml"):
             text = document_text(graph_json(graph), output)
@@ -129,15 +136,12 @@ def command(
             from netpol.render.html import PageInfo, edge_evidence, render_html
 
             info = PageInfo(graph.title, options.profile.name, " ".join(paths))
-            text = render_html(graph, view, edge_evidence(cc, view, graph), info)
+            evidence = edge_evidence(cc, view, graph)
+            text = render_html(graph, view, evidence, info, laid_out=fit.fits)
     except GraphError as exc:
         fail(str(exc))
-    if aggregated:
-        click.echo(
-            f"note: {len(matrix.classes)} endpoint classes; drawn by namespace "
-            f"(raise --max-nodes or use --focus for detail)",
-            err=True,
-        )
+    if fit.note:
+        click.echo(fit.note, err=True)
     if write_path is None:
         click.echo(text.rstrip("\n"))
         return
