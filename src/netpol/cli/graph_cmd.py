@@ -87,6 +87,10 @@ def command(
     the explain evidence of each edge on click. svg and html need Graphviz's dot. json
     (and yaml) is the graph as data: its nodes and edges (docs/json.md).
 
+    A large graph is drawn within a budget (--max-nodes, --max-edges) so that it is laid
+    out in seconds: the external blocks as one node, then by namespace; a note says what
+    was drawn, and past even that html is the table alone and svg is refused.
+
     -n and -l draw only the pods they admit (a workload or namespace node stands for its
     admitted pods; external blocks stay). The default, like -A, is every namespace.
 
@@ -110,11 +114,17 @@ def command(
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc, include_external=not no_external, progress=progress_for_command())
+    progress = progress_for_command()
+    matrix = class_matrix(cc, include_external=not no_external, progress=progress)
     admits = None if scope.everything else scope.admits
     try:
+        progress.phase("choosing what to draw")
         fit = fit_graph(matrix, granularity, focus, Budget(max_nodes, max_edges), admits)
         view, graph = fit.view, fit.graph
+        if output == "svg" and not fit.fits:
+            fail(fit.refusal())
+        if fit.note:  # before the long part: the user knows at once what is coming
+            click.echo(fit.note, err=True)
         note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
         if expectations is not None:
             from netpol.analysis.verify import verify
@@ -127,21 +137,22 @@ def command(
         elif output == "dot":
             text = to_dot(graph)
         elif output == "svg":
-            if not fit.fits:
-                fail(fit.refusal())
+            progress.phase("laying out with Graphviz")
             text = to_svg(to_dot(graph))
         elif output in ("json", "yaml"):
             text = document_text(graph_json(graph), output)
         else:
             from netpol.render.html import PageInfo, edge_evidence, render_html
 
-            info = PageInfo(graph.title, options.profile.name, " ".join(paths))
+            progress.phase("explaining the edges")
             evidence = edge_evidence(cc, view, graph)
+            if fit.fits:
+                progress.phase("laying out with Graphviz")
+            info = PageInfo(graph.title, options.profile.name, " ".join(paths))
             text = render_html(graph, view, evidence, info, laid_out=fit.fits)
     except GraphError as exc:
         fail(str(exc))
-    if fit.note:
-        click.echo(fit.note, err=True)
+    progress.phase("writing")
     if write_path is None:
         click.echo(text.rstrip("\n"))
         return
