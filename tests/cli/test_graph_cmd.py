@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -43,10 +44,47 @@ def test_unknown_focus_is_bad_input() -> None:
 
 
 def test_aggregation_note_goes_to_stderr() -> None:
-    result = invoke("graph", THREE_TIER, "--by", "pod", "--max-nodes", "2")
+    result = invoke("graph", THREE_TIER, "--by", "pod", "--max-nodes", "4")
     assert result.exit_code == 0
-    assert "drawn by namespace" in result.stderr
+    assert result.stderr == (
+        "note: by pod: 7 nodes, more than --max-nodes 4; drawn by namespace (4 nodes, 9 edges; "
+        "a merged edge is the union of its members', * where they differ); detail with -n NS "
+        "or --focus NS/NAME\n"
+    )
     assert 'label="namespace app1-ns"' not in result.stdout  # namespaces are nodes now
+
+
+def test_merged_blocks_are_in_the_json_graph() -> None:
+    result = invoke("graph", THREE_TIER, "--max-edges", "10", "-o", "json")
+    assert result.exit_code == 0, result.output
+    graph = json.loads(result.stdout)
+    assert (graph["aggregated"], graph["external_merged"]) == (False, True)
+    world = [n for n in graph["nodes"] if n["kind"] == "External"]
+    assert [(n["id"], n["detail"]) for n in world] == [("external", "0.0.0.0/0, ::/0")]
+    into_frontend = next(
+        e for e in graph["edges"] if (e["src"], e["dst"]) == ("external", "app1-ns/frontend-deploy")
+    )
+    assert (into_frontend["text"], into_frontend["mixed"]) == ("TCP 80", True)
+    assert "11 edges, more than --max-edges 10" in result.stderr
+
+
+def test_svg_past_the_budget_is_refused_before_graphviz_runs() -> None:
+    result = invoke("graph", THREE_TIER, "--max-nodes", "2", "-o", "svg")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: too large to lay out in seconds even by namespace, the external blocks as one "
+        "node (3 nodes, more than --max-nodes 2); draw part of it with -n NS or --focus "
+        "NS/NAME, or see all of it with -o html (a table)\n"
+    )
+    assert result.stdout == ""
+
+
+def test_dot_past_the_budget_is_written_with_a_note() -> None:
+    result = invoke("graph", THREE_TIER, "--max-nodes", "2")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("digraph netpol {")
+    assert result.stdout.count(" -> ") == 7
+    assert result.stderr.startswith("note: too large to lay out even by namespace")
 
 
 @needs_dot

@@ -135,6 +135,7 @@ LONG_VERBS = [
         ["diff", str(TUTORIAL), str(THREE_TIER), "--explain", QUIET_DNS],
         "netpol: explaining the changes",
     ),
+    (["graph", str(THREE_TIER), "-o", "html", QUIET_DNS], "netpol: explaining the edges"),
 ]
 
 
@@ -163,7 +164,7 @@ def _on_a_terminal(args: list[str]) -> tuple[int, str]:
     return child.wait(timeout=120), seen.decode()
 
 
-@pytest.mark.parametrize(("args", "phase"), LONG_VERBS, ids=["lint", "verify", "diff"])
+@pytest.mark.parametrize(("args", "phase"), LONG_VERBS, ids=["lint", "verify", "diff", "graph"])
 def test_long_verbs_show_their_phases_on_a_terminal_only(args: list[str], phase: str) -> None:
     code, screen = _on_a_terminal(args)
     assert code in (0, 1), screen

@@ -15,7 +15,7 @@ from netpol.engine.describe import describe_pod
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import allowed, evaluate
-from netpol.engine.views import GRANULARITIES, MatrixView
+from netpol.engine.views import GRANULARITIES, MERGED_EXTERNAL_ID, MatrixView
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
 
@@ -86,3 +86,39 @@ def test_describe_pod_lists_whom_explain_allows(c: Cluster) -> None:
             reached_by = [(o.id, _explained(cc, o.id, pod.id)) for o in others]
             assert described.reaches == tuple((i, s) for i, s in reaches if not s.is_empty)
             assert described.reached_by == tuple((i, s) for i, s in reached_by if not s.is_empty)
+
+
+@VIEWS
+@given(clusters())
+def test_merged_external_pairs_are_the_union_and_common_part_of_the_blocks(c: Cluster) -> None:
+    """``merge_external``: the one external endpoint stands for every block, as a group
+    stands for its members (union, and what every block is allowed)."""
+    cc = compile_cluster(c, Options())
+    matrix = class_matrix(cc, include_external=True)
+    for granularity in ("workload", "namespace"):
+        each = MatrixView(matrix, granularity)
+        merged = MatrixView(matrix, granularity, merge_external=True)
+        blocks = [i for i, e in enumerate(each.endpoints) if e.kind == "External"]
+        inside = [i for i, e in enumerate(each.endpoints) if e.kind != "External"]
+        assert [e.id for e in merged.endpoints] == [each.endpoints[i].id for i in inside] + (
+            [MERGED_EXTERNAL_ID] if blocks else []
+        )
+        if not blocks:
+            continue
+        world = len(merged.endpoints) - 1
+        assert sorted(merged.endpoints[world].cidrs) == sorted(
+            cidr for i in blocks for cidr in each.endpoints[i].cidrs
+        )
+        for n, i in enumerate(inside):
+            for outward in (True, False):
+                found = [each.pair(i, b) if outward else each.pair(b, i) for b in blocks]
+                pair = merged.pair(n, world) if outward else merged.pair(world, n)
+                if not each.endpoints[i].pods:  # a node endpoint: no pod on either side
+                    assert pair is None and found == [None] * len(blocks)
+                    continue
+                assert pair is not None and None not in found
+                union = ConnectionSet.union_of([p.connections for p in found if p])
+                common = found[0].common if found[0] else ConnectionSet.none()
+                for p in found[1:]:
+                    common &= p.common if p else ConnectionSet.none()
+                assert (pair.connections, pair.common) == (union, common), describe(c)

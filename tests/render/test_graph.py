@@ -19,12 +19,12 @@ from netpol.model.options import Options
 from netpol.render.graph import (
     GraphError,
     build_graph,
-    choose_view,
     expected_from_report,
     to_dot,
     to_mermaid,
     to_svg,
 )
+from netpol.render.graph_fit import Budget, fit_graph
 from netpol.render.html import PageInfo, edge_evidence, render_html
 from netpol.validate.pipeline import load_cluster
 
@@ -41,7 +41,9 @@ def compiled():
 
 
 def view_of(cc, granularity="workload", focus=None, max_nodes=60, external=True):
-    return choose_view(class_matrix(cc, include_external=external), granularity, focus, max_nodes)
+    matrix = class_matrix(cc, include_external=external)
+    fit = fit_graph(matrix, granularity, focus, Budget(max_nodes))
+    return fit.view, fit.graph.aggregated
 
 
 def edges(graph) -> set[tuple[str, str, str]]:
@@ -102,7 +104,7 @@ def test_focus_keeps_one_workload_and_its_neighbours(compiled) -> None:
 
 
 def test_large_inputs_are_drawn_by_namespace(compiled) -> None:
-    view, aggregated = view_of(compiled, "pod", max_nodes=3)
+    view, aggregated = view_of(compiled, "pod", max_nodes=4)
     assert aggregated and view.granularity == "namespace"
     graph = build_graph(view, aggregated=aggregated)
     assert {n.id for n in graph.nodes} >= {"app1-ns", "kube-system"}
@@ -172,13 +174,26 @@ def test_html_is_self_contained_with_evidence_for_every_edge(compiled) -> None:
 
 def test_a_layout_over_the_time_limit_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     def too_slow(*args: object, **kwargs: object) -> None:
-        raise subprocess.TimeoutExpired(["dot"], 120)
+        raise subprocess.TimeoutExpired(["dot"], 60)
 
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot")
     monkeypatch.setattr(subprocess, "run", too_slow)
     with pytest.raises(GraphError) as caught:
         to_svg("digraph {}")
     assert str(caught.value) == (
-        "Graphviz's dot did not lay the graph out within 120 s; draw less of it "
-        "(--focus NS/NAME, --by namespace) or print -o dot / -o mermaid"
+        "Graphviz's dot did not lay the graph out within 60 s; draw less of it "
+        "(-n NS, --focus NS/NAME, a lower --max-nodes/--max-edges) or print -o dot / -o json"
     )
+
+
+def test_a_failed_layout_is_the_first_line_of_graphviz_s_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failed = SimpleNamespace(
+        returncode=1, stdout=b"", stderr=b"Error: trouble in init_rank\n\t%0 3\n\tn59 3\n"
+    )
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: failed)
+    with pytest.raises(GraphError) as caught:
+        to_svg("digraph {}")
+    assert str(caught.value) == "Graphviz's dot failed: Error: trouble in init_rank"

@@ -22,18 +22,16 @@ from netpol.engine.compile import compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.views import GRANULARITIES
 from netpol.render.graph import (
-    DEFAULT_MAX_NODES,
     GRAPH_FORMATS,
-    ExpectedFlow,
     GraphError,
-    build_graph,
-    choose_view,
+    add_expected,
     expected_from_report,
     graph_json,
     to_dot,
     to_mermaid,
     to_svg,
 )
+from netpol.render.graph_fit import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, Budget, fit_graph
 
 
 @click.command("graph")
@@ -47,7 +45,14 @@ from netpol.render.graph import (
     type=click.IntRange(1, 100_000),
     default=DEFAULT_MAX_NODES,
     show_default=True,
-    help="Above this many nodes, draw namespaces instead (unless --focus).",
+    help="Drawing budget: above this many nodes, merge external blocks, then draw namespaces.",
+)
+@click.option(
+    "--max-edges",
+    type=click.IntRange(1, 1_000_000),
+    default=DEFAULT_MAX_EDGES,
+    show_default=True,
+    help="Drawing budget: above this many edges, merge external blocks, then draw namespaces.",
 )
 @click.option("--no-external", is_flag=True, help="Leave out the external IP blocks.")
 @click.option(
@@ -67,6 +72,7 @@ def command(
     granularity: str,
     focus: str | None,
     max_nodes: int,
+    max_edges: int,
     no_external: bool,
     expect_path: str | None,
     title: str | None,
@@ -80,6 +86,10 @@ def command(
     html is one self-contained page (no network needed): the graph, the truth table, and
     the explain evidence of each edge on click. svg and html need Graphviz's dot. json
     (and yaml) is the graph as data: its nodes and edges (docs/json.md).
+
+    A large graph is drawn within a budget (--max-nodes, --max-edges) so that it is laid
+    out in seconds: the external blocks as one node, then by namespace; a note says what
+    was drawn, and past even that html is the table alone and svg is refused.
 
     -n and -l draw only the pods they admit (a workload or namespace node stands for its
     admitted pods; external blocks stay). The default, like -A, is every namespace.
@@ -104,17 +114,22 @@ def command(
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
     cc = compile_cluster(cluster, options)
-    matrix = class_matrix(cc, include_external=not no_external, progress=progress_for_command())
+    progress = progress_for_command()
+    matrix = class_matrix(cc, include_external=not no_external, progress=progress)
     admits = None if scope.everything else scope.admits
-    view, aggregated = choose_view(matrix, granularity, focus, max_nodes, admits)
-    note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
-    expected: list[ExpectedFlow] = []
-    if expectations is not None:
-        from netpol.analysis.verify import verify
-
-        expected = expected_from_report(verify(cc, expectations), view)
     try:
-        graph = build_graph(view, focus, aggregated, expected)
+        progress.phase("choosing what to draw")
+        fit = fit_graph(matrix, granularity, focus, Budget(max_nodes, max_edges), admits)
+        view, graph = fit.view, fit.graph
+        if output == "svg" and not fit.fits:
+            fail(fit.refusal())
+        if fit.note:  # before the long part: the user knows at once what is coming
+            click.echo(fit.note, err=True)
+        note_empty_scope(sum(len(e.pods) for e in view.endpoints), scope)
+        if expectations is not None:
+            from netpol.analysis.verify import verify
+
+            add_expected(graph, expected_from_report(verify(cc, expectations), view))
         if title:
             graph.title = title
         if output == "mermaid":
@@ -122,22 +137,22 @@ def command(
         elif output == "dot":
             text = to_dot(graph)
         elif output == "svg":
+            progress.phase("laying out with Graphviz")
             text = to_svg(to_dot(graph))
         elif output in ("json", "yaml"):
             text = document_text(graph_json(graph), output)
         else:
             from netpol.render.html import PageInfo, edge_evidence, render_html
 
+            progress.phase("explaining the edges")
+            evidence = edge_evidence(cc, view, graph)
+            if fit.fits:
+                progress.phase("laying out with Graphviz")
             info = PageInfo(graph.title, options.profile.name, " ".join(paths))
-            text = render_html(graph, view, edge_evidence(cc, view, graph), info)
+            text = render_html(graph, view, evidence, info, laid_out=fit.fits)
     except GraphError as exc:
         fail(str(exc))
-    if aggregated:
-        click.echo(
-            f"note: {len(matrix.classes)} endpoint classes; drawn by namespace "
-            f"(raise --max-nodes or use --focus for detail)",
-            err=True,
-        )
+    progress.phase("writing")
     if write_path is None:
         click.echo(text.rstrip("\n"))
         return

@@ -23,6 +23,7 @@ from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
 GRANULARITIES = ("pod", "workload", "namespace")
+MERGED_EXTERNAL_ID = "external"  # every external block as one endpoint (``merge_external``)
 
 
 @dataclass(eq=False)
@@ -68,16 +69,24 @@ class MatrixView:
     """Endpoints at one granularity and the allowed connections between them."""
 
     def __init__(
-        self, matrix: ClassMatrix, granularity: str, admits: Callable[[Pod], bool] | None = None
+        self,
+        matrix: ClassMatrix,
+        granularity: str,
+        admits: Callable[[Pod], bool] | None = None,
+        merge_external: bool = False,
     ) -> None:
         """``admits``: the pods to show (``-n``/``-l``); the others are left out of every
-        group, so a workload or namespace endpoint stands for its admitted pods only."""
+        group, so a workload or namespace endpoint stands for its admitted pods only.
+        ``merge_external``: every external block is one endpoint (id ``external``), its
+        pairs the union over the blocks (``mixed`` where they disagree), as for a group."""
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
+        if merge_external and granularity == "pod":
+            raise ValueError("merge_external needs groups: workload or namespace granularity")
         self.matrix = matrix
         self.granularity = granularity
         self._without_l7: MatrixView | None = None
-        self.endpoints = _group(matrix, granularity, admits)
+        self.endpoints = _group(matrix, granularity, admits, merge_external)
         # one pod per endpoint: never materialise pods x pods, read the class matrix instead
         self._pod_classes: npt.NDArray[np.intp] | None = None
         if granularity == "pod":
@@ -376,12 +385,30 @@ class MatrixView:
         raise KeyError(endpoint_id)
 
 
+def endpoint_count(
+    matrix: ClassMatrix,
+    granularity: str,
+    admits: Callable[[Pod], bool] | None = None,
+    merge_external: bool = False,
+) -> int:
+    """How many endpoints ``MatrixView`` would have, without computing its pairs."""
+    return len(_group(matrix, granularity, admits, merge_external))
+
+
 def _group(
-    matrix: ClassMatrix, granularity: str, admits: Callable[[Pod], bool] | None
+    matrix: ClassMatrix,
+    granularity: str,
+    admits: Callable[[Pod], bool] | None,
+    merge_external: bool = False,
 ) -> list[ViewEndpoint]:
     groups: dict[str, ViewEndpoint] = {}
     extra: list[ViewEndpoint] = []
+    world = ViewEndpoint(MERGED_EXTERNAL_ID, "External")
     for cls in matrix.classes:
+        if cls.kind == EXTERNAL and merge_external:
+            world.cidrs += cls.cidrs
+            world.classes.append(cls.index)
+            continue
         if cls.kind == EXTERNAL or (cls.kind == NODE and not cls.pods):
             extra.append(_special(cls))
             continue
@@ -392,7 +419,7 @@ def _group(
             endpoint.pods.append(pod)
             endpoint.classes.append(cls.index)
     ordered = sorted(groups.values(), key=lambda e: e.id)
-    return ordered + extra
+    return ordered + extra + ([world] if world.classes else [])
 
 
 def _endpoint_for(pod: Pod, granularity: str, groups: dict[str, ViewEndpoint]) -> ViewEndpoint:

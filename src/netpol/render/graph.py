@@ -2,8 +2,8 @@
 
 Namespaces are clusters, workloads (or pods, or whole namespaces) are nodes, external
 blocks are nodes of their own, and every edge carries the connection set the engine
-allows. Large inputs collapse to namespaces; ``focus`` keeps one workload and its
-neighbours. Expected-but-denied flows (from an expectations file) are drawn in red.
+allows. How much of a large input is drawn is graph_fit's decision; ``focus`` keeps
+one workload and its neighbours. Expected-but-denied flows (from an expectations file) are drawn in red.
 """
 
 from __future__ import annotations
@@ -12,18 +12,14 @@ import ipaddress
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from netpol.engine.endpoints import POD, Endpoint
-from netpol.engine.matrix import ClassMatrix
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.views import MatrixView, ViewEndpoint
-from netpol.model.objects import Pod
+from netpol.engine.views import MERGED_EXTERNAL_ID, MatrixView, ViewEndpoint
 
 GRAPH_FORMATS = ("dot", "svg", "mermaid", "html", "json", "yaml")
-DEFAULT_MAX_NODES = 60
 MAX_LABEL = 40
 
 
@@ -66,6 +62,7 @@ class Graph:
     nodes: list[GraphNode] = field(default_factory=list)
     edges: list[GraphEdge] = field(default_factory=list)
     aggregated: bool = False  # collapsed to namespaces because the input was large
+    external_merged: bool = False  # the external blocks are one node (graph_fit)
     focus: str | None = None
     title: str = "netpol: allowed connections"
 
@@ -112,21 +109,6 @@ def short_connections(connections: ConnectionSet) -> str:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 3] + "..."
 
 
-def choose_view(
-    matrix: ClassMatrix,
-    granularity: str,
-    focus: str | None,
-    max_nodes: int,
-    admits: Callable[[Pod], bool] | None = None,
-) -> tuple[MatrixView, bool]:
-    """The view to draw: the asked granularity, or namespaces when it has too many nodes;
-    ``admits`` keeps only the pods in scope (``-n``/``-l``)."""
-    view = MatrixView(matrix, granularity, admits)
-    if focus is None and granularity != "namespace" and len(view.endpoints) > max_nodes:
-        return MatrixView(matrix, "namespace", admits), True
-    return view, False
-
-
 def build_graph(
     view: MatrixView,
     focus: str | None = None,
@@ -159,7 +141,13 @@ def build_graph(
                 f"e{len(graph.edges)}", keys[p.src], keys[p.dst], p.connections, mixed=p.mixed
             )
         )
-    for flow in expected or ():
+    add_expected(graph, expected or [])
+    return graph
+
+
+def add_expected(graph: Graph, expected: list[ExpectedFlow]) -> None:
+    """Edges for the expected flows the policies deny, between the nodes already drawn."""
+    for flow in expected:
         src, dst = graph.key_of(flow.src), graph.key_of(flow.dst)
         if src is None or dst is None or flow.denied.is_empty:
             continue
@@ -179,7 +167,6 @@ def build_graph(
                 evidence=flow.evidence,
             )
         )
-    return graph
 
 
 def _focus_indexes(view: MatrixView, focus: str) -> set[int]:
@@ -196,6 +183,10 @@ def _focus_indexes(view: MatrixView, focus: str) -> set[int]:
 
 
 def _node(key: str, endpoint: ViewEndpoint, index: int, granularity: str) -> GraphNode:
+    if endpoint.id == MERGED_EXTERNAL_ID:
+        label = f"external\n{len(endpoint.classes)} blocks"
+        detail = ", ".join(endpoint.cidrs)
+        return GraphNode(key, endpoint.id, label, "External", "", detail, index)
     if endpoint.kind == "External":
         cidrs = list(endpoint.cidrs)
         shown = ", ".join(cidrs[:2]) + (f" +{len(cidrs) - 2} more" if len(cidrs) > 2 else "")
@@ -273,7 +264,8 @@ def _dot_node(node: GraphNode) -> str:
     )
 
 
-DOT_SECONDS = 120  # a layout that takes longer is not one a reader can use either
+# graph_fit keeps what is laid out to seconds; this bounds a budget raised by hand
+DOT_SECONDS = 60
 
 
 def to_svg(dot_text: str) -> str:
@@ -295,10 +287,11 @@ def to_svg(dot_text: str) -> str:
     except subprocess.TimeoutExpired:
         raise GraphError(
             f"Graphviz's dot did not lay the graph out within {DOT_SECONDS} s; draw less of it "
-            "(--focus NS/NAME, --by namespace) or print -o dot / -o mermaid"
+            "(-n NS, --focus NS/NAME, a lower --max-nodes/--max-edges) or print -o dot / -o json"
         ) from None
     if done.returncode != 0:
-        raise GraphError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:200]}")
+        first = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[0]
+        raise GraphError(f"Graphviz's dot failed: {first[:200]}")
     svg = done.stdout.decode()
     return svg[svg.find("<svg") :] if "<svg" in svg else svg
 
@@ -320,6 +313,7 @@ def graph_json(graph: Graph) -> dict[str, Any]:
         "kind": "Graph",
         "granularity": graph.granularity,
         "aggregated": graph.aggregated,
+        "external_merged": graph.external_merged,
         "focus": graph.focus,
         "title": graph.title,
         "nodes": [

@@ -10,6 +10,8 @@ import json
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from netpol.engine.classes import EndpointClass
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import Endpoint
@@ -20,7 +22,7 @@ from netpol.engine.views import MatrixView
 from netpol.render.explain import explanation_text
 from netpol.render.graph import Graph, GraphEdge, short_connections, to_dot, to_svg
 
-MAX_MEMBER_PAIRS = 64  # member pairs tried to find one that shows an edge's evidence
+MAX_MEMBER_PAIRS = 64  # allowed class pairs tried to find two distinct member endpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +59,18 @@ def edge_evidence(cc: CompiledCluster, view: MatrixView, graph: Graph) -> dict[s
 def _member_pair(
     cc: CompiledCluster, view: MatrixView, src: list[int], dst: list[int], same: bool
 ) -> tuple[Endpoint, Endpoint] | None:
+    """A member pair of classes that allows something, looked up in the class matrix at
+    once (a namespace or the merged external node holds hundreds of classes, and only a
+    few of their pairs may allow anything)."""
     classes = view.matrix.classes
-    tried = 0
-    for s in dict.fromkeys(src):
-        for d in dict.fromkeys(dst):
-            tried += 1
-            if tried > MAX_MEMBER_PAIRS:
-                return None
-            if view.matrix.connections(s, d).is_empty:
-                continue
-            a, b = _endpoints(cc, classes[s], classes[d], same or s == d)
-            if a is not None and b is not None:
-                return a, b
+    rows = np.array(list(dict.fromkeys(src)), dtype=np.intp)
+    columns = np.array(list(dict.fromkeys(dst)), dtype=np.intp)
+    allowed = np.argwhere(view.matrix.ids[np.ix_(rows, columns)] != 0)
+    for r, c in allowed[:MAX_MEMBER_PAIRS].tolist():
+        s, d = int(rows[r]), int(columns[c])
+        a, b = _endpoints(cc, classes[s], classes[d], same or s == d)
+        if a is not None and b is not None:
+            return a, b
     return None
 
 
@@ -183,10 +185,24 @@ def _inline_svg(svg: str) -> str:
 
 
 def render_html(
-    graph: Graph, view: MatrixView, evidence: dict[str, str], info: PageInfo, svg: str | None = None
+    graph: Graph,
+    view: MatrixView,
+    evidence: dict[str, str],
+    info: PageInfo,
+    svg: str | None = None,
+    laid_out: bool = True,
 ) -> str:
-    """The page; ``svg`` defaults to Graphviz's drawing of ``graph`` (needs ``dot``)."""
-    drawing = _inline_svg(svg if svg is not None else to_svg(to_dot(graph)))
+    """The page; ``svg`` defaults to Graphviz's drawing of ``graph`` (needs ``dot``).
+    Without ``laid_out`` (a graph past the drawing budget) the table is the whole view."""
+    if laid_out:
+        drawing = _inline_svg(svg if svg is not None else to_svg(to_dot(graph)))
+    else:
+        drawing = (
+            '<p id="not-drawn" class="legend">Not drawn: too large to lay out in seconds '
+            f"({len(graph.nodes):,} nodes, {len(graph.edges):,} edges). Every edge is in the "
+            "truth table below; click an allowed cell for its evidence. Draw part of the "
+            "graph with <code>-n NS</code> or <code>--focus NS/NAME</code>.</p>"
+        )
     data = {
         "title": info.title,
         "profile": info.profile,
@@ -197,7 +213,9 @@ def render_html(
     payload = json.dumps(data, indent=None, sort_keys=True).replace("</", "<\\/")
     notes = []
     if graph.aggregated:
-        notes.append("aggregated by namespace (large input; use --focus or --max-nodes)")
+        notes.append("aggregated by namespace (large input; use -n NS or --focus)")
+    if graph.external_merged:
+        notes.append("external blocks merged into one node")
     if graph.focus:
         notes.append(f"focused on {graph.focus} and its neighbours")
     meta = (
