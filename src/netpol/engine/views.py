@@ -54,7 +54,7 @@ class ViewPair:
     @property
     def mixed(self) -> bool:
         """Member pod pairs disagree."""
-        return self.connections != self.common
+        return self.connections is not self.common and self.connections != self.common
 
     def restricted(self, ports: ConnectionSet | None) -> ViewPair:
         """The pair seen through ``ports`` only (members may agree there)."""
