@@ -76,12 +76,10 @@ class _Side:
     cc: CompiledCluster
     matrix: ClassMatrix
     view: MatrixView
-    index: dict[str, int]
 
 
 def _side(matrix: ClassMatrix, granularity: str, admits: Callable[[Pod], bool] | None) -> _Side:
-    view = MatrixView(matrix, granularity, admits)
-    return _Side(matrix.partition.cc, matrix, view, {e.id: i for i, e in enumerate(view.endpoints)})
+    return _Side(matrix.partition.cc, matrix, MatrixView(matrix, granularity, admits))
 
 
 def diff(
