@@ -9,8 +9,10 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.analysis.test_diff_candidates import cluster_pairs
+from tests.conftest import cluster_from_yaml
 
 from netpol.analysis.diff import DiffReport, diff
+from netpol.analysis.lint_examples import policy
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import evaluate
@@ -106,10 +108,6 @@ def test_a_large_pod_diff_is_reported_by_workload_past_the_limit() -> None:
 
 
 def _one_namespace_isolated() -> tuple[Cluster, Cluster]:
-    from tests.conftest import cluster_from_yaml
-
-    from netpol.analysis.lint_examples import policy
-
     pods = "".join(
         f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {n}, namespace: x, labels: {{app: {n}}}}}\n"
         f"spec: {{containers: [{{name: c, image: i}}]}}\nstatus: {{podIP: 10.0.0.{i + 1}}}\n"
