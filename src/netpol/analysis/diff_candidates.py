@@ -4,8 +4,10 @@ A pod belongs to one class on each side (engine.classes); pods with the same pai
 (a joint class) are alike on both sides. Two joint classes whose class-level connections are
 equal on both sides cannot change any pair of their member pods, so a diff need compare only
 the endpoint pairs that hold a member pair of two joint classes that changed. That work is
-(joint classes)^2 set indexes compared with numpy, plus the changed pairs themselves, instead of every
-allowed pod pair of both sides (10k pods: millions of pairs).
+(joint classes)^2 set indexes compared with numpy, plus the changed pairs themselves,
+instead of every allowed pod pair of both sides (10k pods: millions of pairs). The pod
+view keeps the changed joint class pairs themselves (diff_joint); the workload and
+namespace views read the candidate endpoint pairs found here.
 
 Pods whose connections the classes do not decide alone are compared in full: node traffic
 (hostNetwork pods: the node exceptions depend on where each pod runs), pods on one side only,
