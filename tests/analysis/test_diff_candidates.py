@@ -1,5 +1,5 @@
 """diff narrowed to the pairs of joint classes that changed reports exactly what comparing every
-allowed pair of both sides reports (analysis.diff_candidates)."""
+allowed pair of both sides reports (analysis.diff_candidates, and analysis.diff_joint for pods)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def changes(report: DiffReport) -> list[tuple[object, ...]]:
 def full_diff(monkeypatch: pytest.MonkeyPatch, *args: object, **kwargs: object) -> DiffReport:
     with monkeypatch.context() as patch:
         patch.setattr(diff_module, "candidate_pairs", lambda old, new: None)
+        patch.setattr(diff_module, "joint_listing", lambda old, new, endpoints: None)
         return diff(*args, **kwargs)  # type: ignore[arg-type]
 
 

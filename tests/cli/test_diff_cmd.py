@@ -142,3 +142,39 @@ def test_git_range_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0, result.stderr
     # the first commit's tutorial carried CoreDNS in a file; today's is modelled as KIND runs it
     assert result.stdout == "no connectivity change (25 pod pairs compared)\n"
+
+
+FRONTEND = "examples/tutorial/06-frontend-netpol.yaml"
+
+
+def test_a_pod_table_past_the_row_limit_shows_workloads_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """4 pod pairs differ (two CoreDNS pods and the frontend, both ways): over a limit of 3 the
+    table and the Markdown table show the 2 workload pairs after a note; CSV and JSON, read by
+    tools, still list every pod pair; at the limit the pod table stays."""
+    monkeypatch.setattr("netpol.cli.diff_cmd.TABLE_ROW_LIMIT", 3)
+    by_workload = run(*shared(), "--new", FRONTEND, "--by", "workload")
+    table = run(*shared(), "--new", FRONTEND)
+    note = (
+        "note: 4 pod pairs differ, too many to read as a table; showing the 2 workload pairs "
+        "they belong to instead (try --by namespace, or -o csv / -o json for every pod pair)"
+    )
+    assert table.stderr.splitlines()[-1] == note
+    assert table.stdout == by_workload.stdout
+    assert table.stdout.rstrip().endswith(
+        "2 workload pairs differ: 0 added, 0 removed, 2 changed (old -> new)"
+    )
+    md = run(*shared(), "--new", FRONTEND, "-o", "md")
+    assert md.stderr.splitlines()[-1] == note.replace("as a table", "as a Markdown table")
+    assert md.stdout.startswith("**netpol diff**: 2 workload pairs differ")
+    csv = run(*shared(), "--new", FRONTEND, "-o", "csv")
+    assert len(csv.stdout.splitlines()) == 1 + 4 and "note:" not in csv.stderr
+    document = json.loads(run(*shared(), "--new", FRONTEND, "-o", "json").stdout)
+    assert document["granularity"] == "pod" and len(document["changes"]) == 4
+    monkeypatch.setattr("netpol.cli.diff_cmd.TABLE_ROW_LIMIT", 4)
+    at_limit = run(*shared(), "--new", FRONTEND)
+    assert "note:" not in at_limit.stderr
+    assert at_limit.stdout.rstrip().endswith(
+        "4 pod pairs differ: 0 added, 0 removed, 4 changed (old -> new)"
+    )

@@ -92,3 +92,39 @@ def test_no_change_text() -> None:
     cc = compile_cluster(load_cluster(["examples/three-tier"], options).cluster, options)
     text = diff_text(diff(cc, cc, "workload"))
     assert text.startswith("no connectivity change (")
+
+
+@pytest.mark.parametrize("granularity", ["pod", "workload", "namespace"])
+@pytest.mark.parametrize("evidence", [False, True])
+def test_streamed_json_is_the_document_json_dumps_gives(granularity: str, evidence: bool) -> None:
+    """diff_json writes change by change, each delta formatted once: the text must be what
+    ``json.dumps(document, indent=2)`` gives, with and without evidence."""
+    text = diff_json(report(granularity, evidence))
+    assert text == json.dumps(json.loads(text), indent=2)
+
+
+def test_streamed_json_of_no_change_is_the_document_json_dumps_gives() -> None:
+    options = Options()
+    cc = compile_cluster(load_cluster(["examples/three-tier"], options).cluster, options)
+    text = diff_json(diff(cc, cc, "pod"))
+    assert text == json.dumps(json.loads(text), indent=2)
+    assert json.loads(text)["changes"] == [] and json.loads(text)["changed"] is False
+
+
+def test_a_table_of_many_rows_is_written_in_pieces_that_join_line_by_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows are joined a batch at a time: with batches of 2, every row is still its own line,
+    the same text as one batch."""
+    whole = {name: render(report("pod")) for name, render in RENDERERS.items()}
+    monkeypatch.setattr("netpol.render.diff.ROWS_PER_PIECE", 2)
+    assert {name: render(report("pod")) for name, render in RENDERERS.items()} == whole
+    assert len(whole["csv"].splitlines()) == 1 + len(report("pod").listing)
+
+
+RENDERERS: dict[str, Callable[[DiffReport], str]] = {
+    "table": diff_text,
+    "md": diff_markdown,
+    "csv": diff_csv,
+    "json": diff_json,
+}

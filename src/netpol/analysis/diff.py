@@ -1,17 +1,32 @@
 """Connectivity changes between two policy sets, at pod, workload or namespace granularity.
 
-Both sides are computed with the engine's class matrix and compared pair by pair, by
-endpoint id (pod ``ns/name``, workload ``ns/name``, namespace). With external endpoints,
-the IP space is cut by the ipBlocks of *both* sides so the blocks line up.
+Both sides are computed with the engine's class matrix and compared by endpoint id (pod
+``ns/name``, workload ``ns/name``, namespace): a pod diff per pair of joint classes
+(diff_joint), a workload or namespace diff per candidate endpoint pair (diff_candidates).
+With external endpoints, the IP space is cut by the ipBlocks of *both* sides so the blocks
+line up.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from netpol.analysis.diff_candidates import candidate_pairs
+from netpol.analysis.diff_joint import Found, changed_singles, joint_listing, read_pairs
+from netpol.analysis.diff_listing import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    ChangeListing,
+    Delta,
+    DiffEndpoint,
+    PairChange,
+    Targets,
+)
 from netpol.analysis.evidence import explain_pair
 from netpol.engine.classes import cluster_blocks
 from netpol.engine.compile import CompiledCluster
@@ -25,51 +40,7 @@ from netpol.engine.views import MatrixView
 from netpol.model.objects import Pod
 from netpol.model.progress import SILENT, Prefixed, Progress
 
-ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 MAX_EVIDENCE_TRIES = 64  # member pod pairs tried when looking for one that shows a change
-
-
-@dataclass(frozen=True)
-class DiffEndpoint:
-    id: str
-    kind: str  # Pod, a workload kind, Namespace, External
-    namespace: str = ""
-    cidrs: tuple[str, ...] = ()
-    pods_old: tuple[Pod, ...] = field(default=(), repr=False, compare=False)
-    pods_new: tuple[Pod, ...] = field(default=(), repr=False, compare=False)
-    ip: str = ""  # external: a representative address
-
-
-@dataclass(frozen=True)
-class PairChange:
-    src: DiffEndpoint
-    dst: DiffEndpoint
-    before: ConnectionSet
-    after: ConnectionSet
-    mixed_before: bool = False
-    mixed_after: bool = False
-    evidence_before: Explanation | None = None
-    evidence_after: Explanation | None = None
-
-    @property
-    def change(self) -> str:
-        if self.before.is_empty:
-            return ADDED
-        if self.after.is_empty:
-            return REMOVED
-        return CHANGED
-
-    @property
-    def lost(self) -> ConnectionSet:
-        return self.before - self.after
-
-    @property
-    def gained(self) -> ConnectionSet:
-        return self.after - self.before
-
-    @property
-    def kept(self) -> ConnectionSet:
-        return self.before & self.after
 
 
 @dataclass(frozen=True)
@@ -77,14 +48,27 @@ class DiffReport:
     granularity: str
     old_label: str
     new_label: str
-    changes: tuple[PairChange, ...]
+    listing: ChangeListing
     only_old: tuple[str, ...] = ()  # endpoints that exist only in the old input
     only_new: tuple[str, ...] = ()
     pairs_compared: int = 0
+    # the pod pairs that differ when a listing of them was asked for and past ``coarser_past``
+    # (the report is then by workload), else 0
+    pod_pairs_differing: int = 0
+
+    @cached_property
+    def changes(self) -> tuple[PairChange, ...]:
+        """Every changed pair, made at once: for a few (tests, evidence); a writer uses
+        ``listing.rows()``, which makes them one source at a time."""
+        return tuple(self.listing.rows())
+
+    @cached_property
+    def counts(self) -> Counter[str]:
+        return self.listing.counts()
 
     @property
     def changed(self) -> bool:
-        return bool(self.changes)
+        return sum(self.counts.values()) > 0
 
 
 @dataclass
@@ -92,18 +76,10 @@ class _Side:
     cc: CompiledCluster
     matrix: ClassMatrix
     view: MatrixView
-    index: dict[str, int]
 
 
-def _side(
-    cc: CompiledCluster,
-    granularity: str,
-    admits: Callable[[Pod], bool] | None,
-    progress: Progress,
-) -> _Side:
-    matrix = class_matrix(cc, progress=progress)
-    view = MatrixView(matrix, granularity, admits)
-    return _Side(cc, matrix, view, {e.id: i for i, e in enumerate(view.endpoints)})
+def _side(matrix: ClassMatrix, granularity: str, admits: Callable[[Pod], bool] | None) -> _Side:
+    return _Side(matrix.partition.cc, matrix, MatrixView(matrix, granularity, admits))
 
 
 def diff(
@@ -116,54 +92,76 @@ def diff(
     new_label: str = "new",
     admits: Callable[[Pod], bool] | None = None,
     progress: Progress = SILENT,
+    coarser_past: int | None = None,
 ) -> DiffReport:
     """Every ordered pair whose allowed connections differ between ``old`` and ``new``;
-    ``admits`` keeps only the pods in scope (``-n``/``-l``) on both sides."""
-    a = _side(old, granularity, admits, Prefixed(progress, "old: "))
-    b = _side(new, granularity, admits, Prefixed(progress, "new: "))
-    endpoints: dict[str, DiffEndpoint] = {}
+    ``admits`` keeps only the pods in scope (``-n``/``-l``) on both sides. With
+    ``coarser_past``, a pod diff of more changed pod pairs than that is reported by
+    workload instead (decided per joint class pair, before any pod pair is listed)."""
+    matrices = (
+        class_matrix(old, progress=Prefixed(progress, "old: ")),
+        class_matrix(new, progress=Prefixed(progress, "new: ")),
+    )
+    report = _diff(matrices, granularity, include_external, old_label, new_label, admits, progress)
+    if coarser_past is not None and granularity == "pod" and len(report.listing) > coarser_past:
+        pod_pairs = len(report.listing)
+        report = _diff(
+            matrices, "workload", include_external, old_label, new_label, admits, progress
+        )
+        report = replace(report, pod_pairs_differing=pod_pairs)
+    if evidence:
+        progress.phase("explaining the changes", len(report.listing))
+        explained = []
+        for change in report.listing.rows():
+            explained.append(_with_evidence(old, new, change))
+            progress.advance()
+        report = replace(report, listing=ChangeListing.of(explained))
+    return report
+
+
+def _diff(
+    matrices: tuple[ClassMatrix, ClassMatrix],
+    granularity: str,
+    include_external: bool,
+    old_label: str,
+    new_label: str,
+    admits: Callable[[Pod], bool] | None,
+    progress: Progress,
+) -> DiffReport:
+    a, b = (_side(m, granularity, admits) for m in matrices)
+    merged: dict[str, DiffEndpoint] = {}
     for side, attr in ((a, "pods_old"), (b, "pods_new")):
         for e in side.view.endpoints:
             if not e.pods:
                 continue  # nodes and the per-side external blocks: handled below
-            found = endpoints.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
-            endpoints[e.id] = _with_pods(found, attr, tuple(e.pods))
-    ids = sorted(endpoints)
+            found = merged.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
+            merged[e.id] = _with_pods(found, attr, tuple(e.pods))
+    ids = sorted(merged)
+    endpoints = [merged[i] for i in ids]
     progress.phase(f"comparing {len(ids):,} {granularity} endpoints")
+    listing = joint_listing(a.view, b.view, endpoints) if granularity == "pod" else None
+    if listing is None:
+        listing = ChangeListing(endpoints, singles=_pairwise(a, b, endpoints))
+    compared = len(ids) * len(ids)
+    if include_external:
+        progress.phase("comparing the external blocks")
+        external, count = _external_changes(a, b, endpoints)
+        listing = ChangeListing(listing.endpoints, listing.blocks, listing.singles, external)
+        compared += count
+    only_old = tuple(e.id for e in endpoints if not e.pods_new)
+    only_new = tuple(e.id for e in endpoints if not e.pods_old)
+    return DiffReport(granularity, old_label, new_label, listing, only_old, only_new, compared)
+
+
+def _pairwise(a: _Side, b: _Side, endpoints: list[DiffEndpoint]) -> dict[int, Targets]:
+    """The changed pairs found endpoint pair by endpoint pair, among the candidates when
+    they can be narrowed (diff_candidates), by source index."""
     candidates = candidate_pairs(a.view, b.view)
     if candidates is None:
         before_pairs, after_pairs = _nonempty(a), _nonempty(b)
     else:
-        before_pairs, after_pairs = _nonempty_of(a, candidates), _nonempty_of(b, candidates)
-    changes: list[PairChange] = []
-    none = (ConnectionSet.none(), False)
-    # Pairs empty on both sides are equal: only pairs non-empty on one side can differ.
-    for s, d in sorted(before_pairs.keys() | after_pairs.keys()):
-        before, mixed_before = before_pairs.get((s, d), none)
-        after, mixed_after = after_pairs.get((s, d), none)
-        if before == after:
-            continue
-        changes.append(
-            PairChange(endpoints[s], endpoints[d], before, after, mixed_before, mixed_after)
-        )
-    compared = len(ids) * len(ids)
-    if include_external:
-        progress.phase("comparing the external blocks")
-        external, count = _external_changes(a, b, [endpoints[i] for i in ids])
-        changes += external
-        compared += count
-    if evidence:
-        progress.phase("explaining the changes", len(changes))
-        explained = []
-        for change in changes:
-            explained.append(_with_evidence(old, new, change))
-            progress.advance()
-        changes = explained
-    only_old = tuple(i for i in ids if not endpoints[i].pods_new)
-    only_new = tuple(i for i in ids if not endpoints[i].pods_old)
-    return DiffReport(
-        granularity, old_label, new_label, tuple(changes), only_old, only_new, compared
-    )
+        before_pairs, after_pairs = read_pairs(a.view, candidates), read_pairs(b.view, candidates)
+    return changed_singles(before_pairs, after_pairs, endpoints)
 
 
 def _with_pods(e: DiffEndpoint, attr: str, pods: tuple[Pod, ...]) -> DiffEndpoint:
@@ -172,7 +170,7 @@ def _with_pods(e: DiffEndpoint, attr: str, pods: tuple[Pod, ...]) -> DiffEndpoin
     return DiffEndpoint(e.id, e.kind, e.namespace, e.cidrs, e.pods_old, pods, e.ip)
 
 
-def _nonempty(side: _Side) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
+def _nonempty(side: _Side) -> Found:
     """(src id, dst id) -> (connections, mixed) for every pod-group pair that allows something."""
     endpoints = side.view.endpoints
     return {
@@ -180,21 +178,6 @@ def _nonempty(side: _Side) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
         for p in side.view.pairs()
         if endpoints[p.src].pods and endpoints[p.dst].pods
     }
-
-
-def _nonempty_of(
-    side: _Side, wanted: set[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[ConnectionSet, bool]]:
-    """``_nonempty`` restricted to the ``wanted`` pairs, each read from the view on its own."""
-    endpoints, found = side.view.endpoints, {}
-    for s, d in wanted:
-        i, j = side.index.get(s), side.index.get(d)
-        if i is None or j is None or not (endpoints[i].pods and endpoints[j].pods):
-            continue
-        pair = side.view.pair(i, j)
-        if pair is not None and not pair.connections.is_empty:
-            found[(s, d)] = (pair.connections, pair.mixed)
-    return found
 
 
 def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:
@@ -245,7 +228,7 @@ def _external_changes(
                 if before == after:
                     continue
                 src, dst = (e, ext) if outbound else (ext, e)
-                changes.append(PairChange(src, dst, before, after))
+                changes.append(PairChange(src, dst, Delta(before, after)))
     return changes, count
 
 
@@ -330,4 +313,18 @@ def _with_evidence(old: CompiledCluster, new: CompiledCluster, change: PairChang
                 break
     if before is None and after is None:
         return change
-    return replace(change, evidence_before=before, evidence_after=after)
+    return change._replace(evidence_before=before, evidence_after=after)
+
+
+__all__ = [
+    "ADDED",
+    "CHANGED",
+    "REMOVED",
+    "ChangeListing",
+    "Delta",
+    "DiffEndpoint",
+    "DiffReport",
+    "PairChange",
+    "Targets",
+    "diff",
+]

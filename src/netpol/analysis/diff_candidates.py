@@ -4,8 +4,10 @@ A pod belongs to one class on each side (engine.classes); pods with the same pai
 (a joint class) are alike on both sides. Two joint classes whose class-level connections are
 equal on both sides cannot change any pair of their member pods, so a diff need compare only
 the endpoint pairs that hold a member pair of two joint classes that changed. That work is
-(joint classes)^2 ids compared with numpy, plus the changed pairs themselves, instead of every
-allowed pod pair of both sides (10k pods: millions of pairs).
+(joint classes)^2 set indexes compared with numpy, plus the changed pairs themselves,
+instead of every allowed pod pair of both sides (10k pods: millions of pairs). The pod
+view keeps the changed joint class pairs themselves (diff_joint); the workload and
+namespace views read the candidate endpoint pairs found here.
 
 Pods whose connections the classes do not decide alone are compared in full: node traffic
 (hostNetwork pods: the node exceptions depend on where each pod runs), pods on one side only,
@@ -14,9 +16,14 @@ and pods whose endpoint changed (a pod moved to another workload).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
+import numpy.typing as npt
 
 from netpol.engine.endpoints import POD
+from netpol.engine.matrix import ClassMatrix
+from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView
 
 # elements of one band of (joint class x joint class) ids, as the engine's fill bands them
@@ -68,36 +75,56 @@ def candidate_pairs(old: MatrixView, new: MatrixView) -> set[tuple[str, str]] | 
 def _changed_joint_pairs(
     old: MatrixView, new: MatrixView, joint: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """Pairs of joint classes whose class-level connections differ, in bands of rows."""
+    """Pairs of joint classes whose class-level connections differ."""
+    canon_old, canon_new, _ = canonical_ids(old.matrix, new.matrix)
+    changed: list[tuple[int, int]] = []
+    for xs, ys, _, _ in changed_joint_bands(old.matrix, new.matrix, joint, canon_old, canon_new):
+        changed.extend(zip(xs.tolist(), ys.tolist(), strict=True))
+    return changed
+
+
+def canonical_ids(
+    old: ClassMatrix, new: ClassMatrix
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], list[ConnectionSet]]:
+    """Per mask id of each side, the index of its connection set in one list shared by both:
+    each side cuts the port space into its own atoms, so ids compare only as sets."""
+    sets: dict[ConnectionSet, int] = {}
+
+    def index(matrix: ClassMatrix) -> npt.NDArray[np.int32]:
+        found = [
+            sets.setdefault(matrix.atoms.connections(mask), len(sets))
+            for mask in matrix.table.masks
+        ]
+        return np.array(found, dtype=np.int32)
+
+    canon_old = index(old)
+    canon_new = index(new)
+    return canon_old, canon_new, list(sets)
+
+
+Band = tuple[
+    npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int32], npt.NDArray[np.int32]
+]
+
+
+def changed_joint_bands(
+    old: ClassMatrix,
+    new: ClassMatrix,
+    joint: list[tuple[int, int]],
+    canon_old: npt.NDArray[np.int32],
+    canon_new: npt.NDArray[np.int32],
+) -> Iterator[Band]:
+    """(x, y, old set index, new set index) of the pairs of joint classes whose class-level
+    connections differ, a band of rows at a time (a band bounds the temporaries)."""
     if not joint:
-        return []
+        return
     keys = np.array(joint, dtype=np.intp)
     rows_old, rows_new = keys[:, 0], keys[:, 1]
-    ids_old, ids_new = old.matrix.ids, new.matrix.ids
-    same: dict[int, bool] = {}
-    changed: list[tuple[int, int]] = []
     count = len(joint)
     band = max(1, BAND_ELEMENTS // count)
     for start in range(0, count, band):
         stop = min(count, start + band)
-        before = ids_old[np.ix_(rows_old[start:stop], rows_old)].astype(np.int64)
-        after = ids_new[np.ix_(rows_new[start:stop], rows_new)].astype(np.int64)
-        combined = (before << 32) | after
-        distinct, inverse = np.unique(combined, return_inverse=True)
-        differs = np.array(
-            [not _same(old, new, int(value), same) for value in distinct.tolist()], dtype=bool
-        )
-        xs, ys = np.nonzero(differs[inverse.reshape(combined.shape)])
-        changed.extend(zip((xs + start).tolist(), ys.tolist(), strict=True))
-    return changed
-
-
-def _same(old: MatrixView, new: MatrixView, combined: int, known: dict[int, bool]) -> bool:
-    """Whether the old mask id and the new one (packed in ``combined``) are one connection set;
-    each side cuts the port space into its own atoms, so ids are compared as sets."""
-    found = known.get(combined)
-    if found is None:
-        before = old.matrix.atoms.connections(old.matrix.table.masks[combined >> 32])
-        after = new.matrix.atoms.connections(new.matrix.table.masks[combined & 0xFFFFFFFF])
-        found = known[combined] = before == after
-    return found
+        before = canon_old[old.ids[np.ix_(rows_old[start:stop], rows_old)]]
+        after = canon_new[new.ids[np.ix_(rows_new[start:stop], rows_new)]]
+        xs, ys = np.nonzero(before != after)
+        yield xs + start, ys, before[xs, ys], after[xs, ys]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import click
 
-from netpol.analysis.diff import diff
+from netpol.analysis.diff import DiffReport, diff
 from netpol.analysis.revisions import RevisionError, check_revision, load_revision, split_range
 from netpol.cli.common import (
     EXIT_BAD_INPUT,
@@ -28,9 +29,18 @@ from netpol.engine.compile import compile_cluster
 from netpol.engine.views import GRANULARITIES
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
-from netpol.render.diff import diff_csv, diff_json, diff_markdown, diff_text
+from netpol.render.diff import (
+    diff_csv_pieces,
+    diff_json,
+    diff_json_pieces,
+    diff_markdown_pieces,
+    diff_text_pieces,
+)
 
 FORMATS = ("table", "json", "yaml", "md", "csv")
+# changed pod pairs past which a table (or Markdown table) is not read but scrolled: about
+# 20 MB of text; the pod pairs then show by workload, and -o csv/json still list each one
+TABLE_ROW_LIMIT = 100_000
 
 
 def _load_git(
@@ -140,6 +150,7 @@ def command(
         # both sides under Cilium, or adding a CNP would also read every NetworkPolicy anew
         options = replace(options, profile=PROFILES["cilium"])
     progress = progress_for_command()
+    human = output in ("table", "md") and not evidence
     report = diff(
         compile_cluster(old, options),
         compile_cluster(new, options),
@@ -150,15 +161,38 @@ def command(
         new_label,
         None if scope.everything else scope.admits,
         progress,
+        coarser_past=TABLE_ROW_LIMIT if human else None,
     )
-    progress.phase("writing")
-    if output in ("json", "yaml"):
+    if report.pod_pairs_differing:
+        click.echo(
+            f"note: {report.pod_pairs_differing:,} pod pairs differ, too many to read as a "
+            f"{'table' if output == 'table' else 'Markdown table'}; showing the "
+            f"{len(report.listing):,} workload pairs they belong to instead (try --by "
+            "namespace, or -o csv / -o json for every pod pair)",
+            err=True,
+        )
+    progress.phase(f"writing {len(report.listing):,} {report.granularity} pairs")
+    if output == "yaml":
         echo_json_text(diff_json(report), output)
-    elif output == "md":
-        click.echo(diff_markdown(report))
-    elif output == "csv":
-        click.echo(diff_csv(report))
     else:
-        click.echo(diff_text(report))
+        write_pieces(PIECES[output](report))
     if exit_code and report.changed:
         raise SystemExit(EXIT_CHECK_FAILED)
+
+
+PIECES: dict[str, Callable[[DiffReport], Iterator[str]]] = {
+    "json": diff_json_pieces,
+    "md": diff_markdown_pieces,
+    "csv": diff_csv_pieces,
+    "table": diff_text_pieces,
+}
+
+
+def write_pieces(pieces: Iterable[str]) -> None:
+    """The output piece by piece, then a newline (as click.echo of the whole text would):
+    a diff of millions of pairs is written as it is made, never held whole."""
+    out = sys.stdout
+    for piece in pieces:
+        out.write(piece)
+    out.write("\n")
+    out.flush()
