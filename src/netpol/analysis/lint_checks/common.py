@@ -4,6 +4,8 @@ verdicts per endpoint class, destinations and Service backends."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import LintContext
 from netpol.engine.class_sets import ClassSets
@@ -11,13 +13,15 @@ from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import POD, Endpoint
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.verdict import Verdict, evaluate
 from netpol.load.services import Backend, all_backends
 from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.diagnostics import Severity
 from netpol.model.objects import Pod
 from netpol.model.selectors import LabelSelector
 from netpol.model.wording import first_few
+
+if TYPE_CHECKING:  # numpy is imported only when a check needs the side matrices
+    from netpol.engine.masks import Ids, MaskTable, PortAtoms
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 DNS_LABEL = ("k8s-app", "kube-dns")
@@ -228,20 +232,6 @@ def cilium_isolates(ctx: LintContext, pod: Pod, direction: str) -> bool:
     return found
 
 
-def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
-    """evaluate(src, dst), shared by every pod pair of the same two endpoint classes."""
-    classes = pod_partition(ctx).class_of_pod
-    key = (classes.get(src.id), classes.get(dst.id))
-    if key[0] is None or key[1] is None or key[0] == key[1]:
-        return evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
-    cache: dict[tuple[int | None, int | None], Verdict] = ctx.cache.setdefault("verdicts", {})  # type: ignore[assignment]
-    found = cache.get(key)
-    if found is None:
-        found = evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
-        cache[key] = found
-    return found
-
-
 def is_explicit(rule: CompiledRule) -> bool:
     """The rule names both its peers (a non-empty podSelector) and its ports."""
     return bool(rule.rule.ports) and any(
@@ -276,63 +266,16 @@ def service_backends(ctx: LintContext) -> dict[str, list[Backend]]:
     return found  # type: ignore[return-value]
 
 
-def _rules_union(ctx: LintContext, rules: list[CompiledRule], destination: Pod) -> ConnectionSet:
-    """What ``rules`` allow towards ``destination`` together; many class pairs share the
-    same matching rules, so the union is kept per rule set (and, with named ports, per
-    destination class)."""
-    named = any(rule.named for rule in rules)
-    where = pod_partition(ctx).class_of_pod[destination.id] if named else -1
-    key = (where, *(id(rule) for rule in rules))
-    cache: dict[tuple[int, ...], ConnectionSet] = ctx.cache.setdefault("rule_unions", {})  # type: ignore[assignment]
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = ConnectionSet.union_of(
-            rule_connections(ctx, r, destination) for r in rules
-        )
-    return found
-
-
-def side_allowed(
-    ctx: LintContext, direction: str, subject: Pod, peer: Pod
-) -> tuple[tuple[str, ...], ConnectionSet] | None:
-    """``subject``'s side of a connection with ``peer`` (its ingress from it, or its egress
-    to it): the NetworkPolicies that isolate it and what it allows; None when not isolated.
-    Computed once per pair of endpoint classes, from the rules' peer classes."""
-    applying = policies_applying(ctx, subject, direction)
-    if not applying:
-        return None
-    classes = pod_partition(ctx).class_of_pod
-    key = (direction, classes[subject.id], classes[peer.id])
-    cache: dict[tuple[str, int, int], ConnectionSet] = ctx.cache.setdefault("flow_sides", {})  # type: ignore[assignment]
-    allowed = cache.get(key)
-    if allowed is None:
-        if ctx.cc.tiered is not None:  # admin and baseline tiers decide on top
-            if direction == "Ingress":
-                allowed = class_verdict(ctx, peer, subject).ingress.allowed
-            else:
-                allowed = class_verdict(ctx, subject, peer).egress.allowed
-        else:
-            sets = pod_sets(ctx)
-            destination = subject if direction == "Ingress" else peer
-            matching = [
-                rule
-                for compiled in applying
-                for rule in compiled.rules(direction)
-                if sets.rule_peers(rule) >> key[2] & 1
-            ]
-            allowed = _rules_union(ctx, matching, destination)
-        cache[key] = allowed
-    return tuple(c.policy.id for c in applying), allowed
-
-
 class FlowSides:
     """Whether the other side of a flow (a class's ingress from, or egress to, a class of
     the rule's subjects) denies all of what the rule wants.
 
-    Without admin tiers, the side allows ``wanted`` towards ``mine`` exactly when some rule
-    of its isolating policies that matches ``mine`` shares a connection with ``wanted``; the
-    classes those rules match are gathered once per (side, class, wanted), so the many
-    pairs of one rule and its peers cost a bit test each.
+    Per (side, class, wanted) the classes that side allows part of ``wanted`` with are
+    gathered once as bits: without admin tiers from the rules of its isolating policies
+    (those that match a class and share a connection with ``wanted``), and where the
+    answer depends on both classes (admin tiers decide on top; named ports of an egress
+    rule resolve on each peer) from a row of the side matrices. The many pairs of one rule
+    and its peers then cost a bit test each.
     """
 
     def __init__(self, ctx: LintContext) -> None:
@@ -352,69 +295,47 @@ class FlowSides:
         side = self._side(direction, theirs)
         if side is None:
             return None
-        policy_ids, rules, per_pair = side
-        if per_pair:
-            their_pod = self.classes[theirs].pods[0]
-            mine_pod = self.classes[mine].pods[1 if mine == theirs else 0]
-            found = side_allowed(self.ctx, direction, their_pod, mine_pod)
-            assert found is not None
-            return policy_ids if (wanted & found[1]).is_empty else None
+        return None if self.opening(direction, theirs, wanted) >> mine & 1 else side[0]
+
+    def isolating(self, direction: str, theirs: int) -> tuple[str, ...] | None:
+        """The policies isolating ``theirs``'s ``direction`` side; None: not isolated."""
+        side = self._side(direction, theirs)
+        return None if side is None else side[0]
+
+    def opening(self, direction: str, theirs: int, wanted: ConnectionSet) -> int:
+        """The classes ``theirs``'s isolated ``direction`` side allows part of ``wanted``
+        with, as bits."""
         key = (direction, theirs, self._key(wanted))
         opened = self.opened.get(key)
         if opened is None:
-            opened = self._open(key, rules, wanted)
-        return None if opened >> mine & 1 else policy_ids
-
-    def closing(
-        self, direction: str, theirs: list[int], mine: int, wanted: ConnectionSet
-    ) -> Iterator[tuple[int, tuple[str, ...]]]:
-        """``closed`` for many of theirs (ascending) and one ``wanted``: (theirs, policies)
-        of those that deny all of it. The loop of every rule and its peer classes."""
-        wanted_key = self._key(wanted)
-        sides, opened, single = self.sides, self.opened, len(self.classes[mine].pods) < 2
-        for index in theirs:
-            if index == mine and single:
-                continue  # the one pod and itself
-            side = (
-                sides[(direction, index)]
-                if (direction, index) in sides
-                else self._side(direction, index)
-            )
-            if side is None:
-                continue
+            side = self._side(direction, theirs)
+            assert side is not None
             if side[2]:
-                found = self.closed(direction, index, mine, wanted)
-                if found is not None:
-                    yield index, found
-                continue
-            key = (direction, index, wanted_key)
-            bits = opened.get(key)
-            if bits is None:
-                bits = self._open(key, side[1], wanted)
-            if not bits >> mine & 1:
-                yield index, side[0]
+                opened = side_matrices(self.ctx).opening(direction, theirs, wanted, key[2])
+            else:
+                opened = self._open(theirs, side[1], wanted)
+            self.opened[key] = opened
+        return opened
 
     def _key(self, wanted: ConnectionSet) -> int:
         """A small number per distinct connection set (its parts hashed once)."""
         return self.keys.setdefault(wanted.parts, len(self.keys))
 
-    def _open(
-        self, key: tuple[str, int, int], rules: list[CompiledRule], wanted: ConnectionSet
-    ) -> int:
-        their_pod = self.classes[key[1]].pods[0]
+    def _open(self, theirs: int, rules: list[CompiledRule], wanted: ConnectionSet) -> int:
+        their_pod = self.classes[theirs].pods[0]
         opened = 0
         for rule in rules:
             if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
                 opened |= self.sets.rule_peers(rule)
-        self.opened[key] = opened
         return opened
 
     def _side(
         self, direction: str, theirs: int
     ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
-        """(isolating policy ids, their rules, whether to ask pair by pair); None: open."""
+        """(isolating policy ids, their rules, whether to read the side matrices); None: open."""
         key = (direction, theirs)
-        if key not in self.sides:
+        found = self.sides.get(key, False)
+        if found is False:
             applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
             rules = [r for c in applying for r in c.rules(direction)]
             # Resolved on the destination: theirs for their ingress (fixed here), mine for
@@ -424,8 +345,61 @@ class FlowSides:
                 direction == "Egress" and any(r.named for r in rules)
             )
             ids = tuple(c.policy.id for c in applying)
-            self.sides[key] = (ids, rules, per_pair) if applying else None
-        return self.sides[key]
+            found = self.sides[key] = (ids, rules, per_pair) if applying else None
+        return found  # type: ignore[return-value]
+
+
+@dataclass(eq=False)
+class SideMatrices:
+    """What each pod class's ingress and egress allow towards every other class, admin
+    tiers and named ports (resolved on the destination) included: the two halves of the
+    class matrix before they are combined, read only on the rows policies isolate."""
+
+    atoms: PortAtoms
+    table: MaskTable
+    egress: Ids  # [src, dst]
+    ingress: Ids  # [src, dst]
+
+    answers: dict[tuple[int, int], bool] = field(default_factory=dict)
+
+    def opening(self, direction: str, subject: int, wanted: ConnectionSet, wanted_key: int) -> int:
+        """The classes ``subject``'s ``direction`` side allows part of ``wanted`` (a set
+        ``wanted_key`` numbers) with, as bits; each distinct cell asked once per set."""
+        import numpy as np
+
+        row = self.ingress[:, subject] if direction == "Ingress" else self.egress[subject]
+        present = np.unique(row)
+        opens = [int(cell) for cell in present if self._allows(int(cell), wanted, wanted_key)]
+        hit = np.isin(row, opens)
+        return int.from_bytes(np.packbits(hit, bitorder="little").tobytes(), "little")
+
+    def _allows(self, cell: int, wanted: ConnectionSet, wanted_key: int) -> bool:
+        key = (cell, wanted_key)
+        found = self.answers.get(key)
+        if found is None:
+            allowed = self.atoms.connections(self.table.masks[cell])
+            found = self.answers[key] = not (allowed & wanted).is_empty
+        return found
+
+
+def side_matrices(ctx: LintContext) -> SideMatrices:
+    """The per-direction class matrices over ``pod_partition`` (computed once, on demand:
+    only sides whose answer depends on both classes ask)."""
+    found = ctx.cache.get("side_matrices")
+    if found is None:
+        from netpol.engine.matrix import network_policy_sides  # numpy, only when needed
+        from netpol.engine.tiered_matrix import TieredMatrix
+
+        sides = network_policy_sides(ctx.cc, partition=pod_partition(ctx))
+        egress, ingress = sides.egress, sides.ingress
+        if ctx.cc.tiered is not None:  # each result is written over its NetworkPolicy half
+            tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
+            egress = tiered.direction("Egress", egress, sides.egress_isolated, overwrite=True)
+            ingress = tiered.direction(
+                "Ingress", ingress.T, sides.ingress_isolated, overwrite=True
+            ).T
+        found = ctx.cache["side_matrices"] = SideMatrices(sides.atoms, sides.table, egress, ingress)
+    return found  # type: ignore[return-value]
 
 
 def flow_sides(ctx: LintContext) -> FlowSides:
