@@ -20,7 +20,15 @@ from tests.engine.test_properties import NODES, clusters
 from tests.engine.test_tier_properties import tiered_clusters
 
 from netpol.analysis.lint import LintContext
-from netpol.analysis.lint_checks import common, dns, ipblocks, ports, redundancy, selection
+from netpol.analysis.lint_checks import (
+    common,
+    dns,
+    flow_sides,
+    ipblocks,
+    ports,
+    redundancy,
+    selection,
+)
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, CompiledPolicy, CompiledRule, compile_cluster
 from netpol.engine.endpoints import EXTERNAL, POD
@@ -287,7 +295,7 @@ def test_one_sided_closed_sides_under_cilium_equal_the_side_verdicts(c: Cluster)
 
 def check_closed_sides(found: list[LintContext]) -> None:
     for ctx in found:
-        sides = common.FlowSides(ctx)
+        sides = flow_sides.FlowSides(ctx)
         classes = common.pod_partition(ctx).classes
         wanted_sets = [ConnectionSet.all()]
         wanted_sets += [r.numeric for p in ctx.cc.policies for r in common.all_rules(p)]

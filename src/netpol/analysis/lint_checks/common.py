@@ -4,8 +4,6 @@ verdicts per endpoint class, destinations and Service backends."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import LintContext
 from netpol.engine.class_sets import ClassSets
@@ -19,9 +17,6 @@ from netpol.model.diagnostics import Severity
 from netpol.model.objects import Pod
 from netpol.model.selectors import LabelSelector
 from netpol.model.wording import first_few
-
-if TYPE_CHECKING:  # numpy is imported only when a check needs the side matrices
-    from netpol.engine.masks import Ids, MaskTable, PortAtoms
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 DNS_LABEL = ("k8s-app", "kube-dns")
@@ -173,6 +168,22 @@ def rule_connections(ctx: LintContext, rule: CompiledRule, destination: Pod) -> 
     return found
 
 
+def by_wanted(
+    ctx: LintContext, rule: CompiledRule, destinations: int
+) -> list[tuple[ConnectionSet, int]]:
+    """What ``rule`` covers towards each of these destination classes, gathered: (the
+    connections, the classes they resolve to), the empty ones left out. Without named
+    ports that is one group; with them, one per distinct resolution."""
+    found: dict[object, tuple[ConnectionSet, int]] = {}
+    classes = pod_partition(ctx).classes
+    for index in ClassSets.iter_bits(destinations):
+        wanted = rule_connections(ctx, rule, classes[index].pods[0])
+        if not wanted.is_empty:
+            bits = found.get(wanted.parts, (wanted, 0))[1]
+            found[wanted.parts] = (wanted, bits | 1 << index)
+    return list(found.values())
+
+
 def class_groups(ctx: LintContext, classes: int) -> list[list[Pod]]:
     """The pods of these endpoint classes, one list per class, classes in the order of their
     first pod in the input (pods grouped by class, without visiting each pod)."""
@@ -263,147 +274,4 @@ def service_backends(ctx: LintContext) -> dict[str, list[Backend]]:
     if found is None:
         found = all_backends(ctx.cluster)
         ctx.cache["backends"] = found
-    return found  # type: ignore[return-value]
-
-
-class FlowSides:
-    """Whether the other side of a flow (a class's ingress from, or egress to, a class of
-    the rule's subjects) denies all of what the rule wants.
-
-    Per (side, class, wanted) the classes that side allows part of ``wanted`` with are
-    gathered once as bits: without admin tiers from the rules of its isolating policies
-    (those that match a class and share a connection with ``wanted``), and where the
-    answer depends on both classes (admin tiers decide on top; named ports of an egress
-    rule resolve on each peer) from a row of the side matrices. The many pairs of one rule
-    and its peers then cost a bit test each.
-    """
-
-    def __init__(self, ctx: LintContext) -> None:
-        self.ctx = ctx
-        self.classes = pod_partition(ctx).classes
-        self.sets = pod_sets(ctx)
-        self.opened: dict[tuple[str, int, int], int] = {}
-        self.keys: dict[object, int] = {}
-        self.sides: dict[
-            tuple[str, int], tuple[tuple[str, ...], list[CompiledRule], bool] | None
-        ] = {}
-
-    def closed(
-        self, direction: str, theirs: int, mine: int, wanted: ConnectionSet
-    ) -> tuple[str, ...] | None:
-        """The policies isolating ``theirs`` when they deny all of ``wanted``, else None."""
-        side = self._side(direction, theirs)
-        if side is None:
-            return None
-        return None if self.opening(direction, theirs, wanted) >> mine & 1 else side[0]
-
-    def isolating(self, direction: str, theirs: int) -> tuple[str, ...] | None:
-        """The policies isolating ``theirs``'s ``direction`` side; None: not isolated."""
-        side = self._side(direction, theirs)
-        return None if side is None else side[0]
-
-    def opening(self, direction: str, theirs: int, wanted: ConnectionSet) -> int:
-        """The classes ``theirs``'s isolated ``direction`` side allows part of ``wanted``
-        with, as bits."""
-        key = (direction, theirs, self._key(wanted))
-        opened = self.opened.get(key)
-        if opened is None:
-            side = self._side(direction, theirs)
-            assert side is not None
-            if side[2]:
-                opened = side_matrices(self.ctx).opening(direction, theirs, wanted, key[2])
-            else:
-                opened = self._open(theirs, side[1], wanted)
-            self.opened[key] = opened
-        return opened
-
-    def _key(self, wanted: ConnectionSet) -> int:
-        """A small number per distinct connection set (its parts hashed once)."""
-        return self.keys.setdefault(wanted.parts, len(self.keys))
-
-    def _open(self, theirs: int, rules: list[CompiledRule], wanted: ConnectionSet) -> int:
-        their_pod = self.classes[theirs].pods[0]
-        opened = 0
-        for rule in rules:
-            if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
-                opened |= self.sets.rule_peers(rule)
-        return opened
-
-    def _side(
-        self, direction: str, theirs: int
-    ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
-        """(isolating policy ids, their rules, whether to read the side matrices); None: open."""
-        key = (direction, theirs)
-        found = self.sides.get(key, False)
-        if found is False:
-            applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
-            rules = [r for c in applying for r in c.rules(direction)]
-            # Resolved on the destination: theirs for their ingress (fixed here), mine for
-            # their egress, where named ports make the answer depend on mine; admin tiers
-            # decide on top of the rules
-            per_pair = self.ctx.cc.tiered is not None or (
-                direction == "Egress" and any(r.named for r in rules)
-            )
-            ids = tuple(c.policy.id for c in applying)
-            found = self.sides[key] = (ids, rules, per_pair) if applying else None
-        return found  # type: ignore[return-value]
-
-
-@dataclass(eq=False)
-class SideMatrices:
-    """What each pod class's ingress and egress allow towards every other class, admin
-    tiers and named ports (resolved on the destination) included: the two halves of the
-    class matrix before they are combined, read only on the rows policies isolate."""
-
-    atoms: PortAtoms
-    table: MaskTable
-    egress: Ids  # [src, dst]
-    ingress: Ids  # [src, dst]
-
-    answers: dict[tuple[int, int], bool] = field(default_factory=dict)
-
-    def opening(self, direction: str, subject: int, wanted: ConnectionSet, wanted_key: int) -> int:
-        """The classes ``subject``'s ``direction`` side allows part of ``wanted`` (a set
-        ``wanted_key`` numbers) with, as bits; each distinct cell asked once per set."""
-        import numpy as np
-
-        row = self.ingress[:, subject] if direction == "Ingress" else self.egress[subject]
-        present = np.unique(row)
-        opens = [int(cell) for cell in present if self._allows(int(cell), wanted, wanted_key)]
-        hit = np.isin(row, opens)
-        return int.from_bytes(np.packbits(hit, bitorder="little").tobytes(), "little")
-
-    def _allows(self, cell: int, wanted: ConnectionSet, wanted_key: int) -> bool:
-        key = (cell, wanted_key)
-        found = self.answers.get(key)
-        if found is None:
-            allowed = self.atoms.connections(self.table.masks[cell])
-            found = self.answers[key] = not (allowed & wanted).is_empty
-        return found
-
-
-def side_matrices(ctx: LintContext) -> SideMatrices:
-    """The per-direction class matrices over ``pod_partition`` (computed once, on demand:
-    only sides whose answer depends on both classes ask)."""
-    found = ctx.cache.get("side_matrices")
-    if found is None:
-        from netpol.engine.matrix import network_policy_sides  # numpy, only when needed
-        from netpol.engine.tiered_matrix import TieredMatrix
-
-        sides = network_policy_sides(ctx.cc, partition=pod_partition(ctx))
-        egress, ingress = sides.egress, sides.ingress
-        if ctx.cc.tiered is not None:  # each result is written over its NetworkPolicy half
-            tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
-            egress = tiered.direction("Egress", egress, sides.egress_isolated, overwrite=True)
-            ingress = tiered.direction(
-                "Ingress", ingress.T, sides.ingress_isolated, overwrite=True
-            ).T
-        found = ctx.cache["side_matrices"] = SideMatrices(sides.atoms, sides.table, egress, ingress)
-    return found  # type: ignore[return-value]
-
-
-def flow_sides(ctx: LintContext) -> FlowSides:
-    found = ctx.cache.get("flow_sides_index")
-    if found is None:
-        found = ctx.cache["flow_sides_index"] = FlowSides(ctx)
     return found  # type: ignore[return-value]

@@ -7,16 +7,15 @@ from collections.abc import Iterator
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
+    by_wanted,
     class_groups,
     counting_rules,
-    flow_sides,
     groups_workloads_text,
     is_explicit,
     is_isolated,
     peer_classes,
     peer_path,
     pod_partition,
-    pod_sets,
     policies_applying,
     rule_connections,
     service_backends,
@@ -24,6 +23,7 @@ from netpol.analysis.lint_checks.common import (
     subject_pods,
     workloads_text,
 )
+from netpol.analysis.lint_checks.flow_sides import flow_sides
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPolicy, CompiledRule
 from netpol.engine.ports import ConnectionSet
@@ -187,50 +187,46 @@ def _blocked_pairs(
     """The class pairs (mine: the rule's subjects, theirs: its peers) whose other side is
     isolated and denies all the rule wants: (mine bits, theirs bits, the isolating policies
     in the order a scan of the pairs by mine then theirs meets them, the wanted connections
-    of those pairs); None when there is none. One pass over theirs, mine as bits."""
+    of those pairs); None when there is none."""
     classes = pod_partition(ctx).classes
     sides = flow_sides(ctx)
     other_side = "Ingress" if rule.direction == "Egress" else "Egress"
-    # mine by what the rule wants of the pair: its ports, or named ports resolved on mine
-    # (ingress: mine is the destination); for an egress rule with named ports they resolve
-    # on each of theirs
-    per_theirs = rule.direction == "Egress" and bool(rule.named)
-    by_wanted: dict[object, tuple[ConnectionSet, int]] = {}
-    if not per_theirs:
-        for mine in ClassSets.iter_bits(subjects):
-            wanted = rule_connections(ctx, rule, classes[mine].pods[0])
-            if not wanted.is_empty:
-                key = wanted.parts
-                by_wanted[key] = (wanted, by_wanted.get(key, (wanted, 0))[1] | 1 << mine)
-    blocked: dict[int, int] = {}  # theirs -> mine bits
-    wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
-    for theirs in pod_sets(ctx).indexes(peers).tolist():
-        if sides.isolating(other_side, theirs) is None:
-            continue
-        if per_theirs:
-            wanted = rule_connections(ctx, rule, classes[theirs].pods[0])
-            groups = [] if wanted.is_empty else [(wanted, subjects)]
-        else:
-            groups = list(by_wanted.values())
-        alone = len(classes[theirs].pods) < 2  # the one pod and itself is no flow
-        for wanted, mine_bits in groups:
-            closed = mine_bits & ~sides.opening(other_side, theirs, wanted)
-            if alone:
-                closed &= ~(1 << theirs)
-            if closed:
-                blocked[theirs] = blocked.get(theirs, 0) | closed
-                wanted_sets[id(wanted)] = wanted
-    if not blocked:
+    candidates = peers & sides.isolated(other_side)
+    if not candidates:
         return None
-    blocked_mine = 0
-    for bits in blocked.values():
-        blocked_mine |= bits
+    # what the rule wants of a pair: its ports, or named ports resolved on the destination
+    # (mine for an ingress rule; each of theirs for an egress rule)
+    if rule.direction == "Egress" and rule.named:
+        pairs = [
+            (wanted, mine, bits)
+            for wanted, bits in by_wanted(ctx, rule, candidates)
+            for mine in ClassSets.iter_bits(subjects)
+        ]
+    else:
+        pairs = [
+            (wanted, mine, candidates)
+            for wanted, bits in by_wanted(ctx, rule, subjects)
+            for mine in ClassSets.iter_bits(bits)
+        ]
+    closed_by_mine: dict[int, int] = {}  # mine -> their classes that deny it
+    wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
+    for wanted, mine, theirs in pairs:
+        closed = theirs & ~sides.open_towards(other_side, mine, wanted, sides.key(wanted))
+        if len(classes[mine].pods) < 2:
+            closed &= ~(1 << mine)  # the one pod of a class and itself is no flow
+        if closed:
+            closed_by_mine[mine] = closed_by_mine.get(mine, 0) | closed
+            wanted_sets[id(wanted)] = wanted
+    if not closed_by_mine:
+        return None
+    blocked_mine = theirs_bits = 0
     isolating: dict[str, None] = {}
-    # a pair scan by mine then theirs meets each of theirs first with its lowest mine
-    for theirs in sorted(blocked, key=lambda t: ((blocked[t] & -blocked[t]).bit_length(), t)):
-        for policy_id in sides.isolating(other_side, theirs) or ():
+    # a pair scan by mine then theirs: each mine adds the policies of the theirs it meets
+    # first
+    for mine in sorted(closed_by_mine):
+        blocked_mine |= 1 << mine
+        new = closed_by_mine[mine] & ~theirs_bits
+        theirs_bits |= new
+        for policy_id in sides.policies_of(other_side, new):
             isolating.setdefault(policy_id, None)
-    theirs_bits = 0
-    for theirs in blocked:
-        theirs_bits |= 1 << theirs
     return blocked_mine, theirs_bits, list(isolating), ConnectionSet.union_of(wanted_sets.values())
