@@ -1,5 +1,5 @@
 """What several lint families share: rule paths and wording, the pods a policy selects,
-verdicts per endpoint class, destinations and Service backends."""
+what is asked once per endpoint class, destinations and Service backends."""
 
 from __future__ import annotations
 
