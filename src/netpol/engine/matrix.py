@@ -106,9 +106,12 @@ def network_policy_sides(
     include_external: bool = False,
     include_nodes: bool = False,
     progress: Progress = SILENT,
+    partition: Partition | None = None,
 ) -> NetworkPolicySides:
+    """``partition``, when given, is used as it is (a caller that already built one)."""
     progress.phase("building classes")
-    partition = Partition(cc, include_external=include_external, include_nodes=include_nodes)
+    if partition is None:
+        partition = Partition(cc, include_external=include_external, include_nodes=include_nodes)
     builder = ClassSets(cc, partition)
     sets = _connection_sets(cc, builder)
     if cc.tiered is not None:

@@ -1,5 +1,5 @@
 """What several lint families share: rule paths and wording, the pods a policy selects,
-verdicts per endpoint class, destinations and Service backends."""
+what is asked once per endpoint class, destinations and Service backends."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.endpoints import POD, Endpoint
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.verdict import Verdict, evaluate
 from netpol.load.services import Backend, all_backends
 from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.diagnostics import Severity
@@ -169,6 +168,22 @@ def rule_connections(ctx: LintContext, rule: CompiledRule, destination: Pod) -> 
     return found
 
 
+def by_wanted(
+    ctx: LintContext, rule: CompiledRule, destinations: int
+) -> list[tuple[ConnectionSet, int]]:
+    """What ``rule`` covers towards each of these destination classes, gathered: (the
+    connections, the classes they resolve to), the empty ones left out. Without named
+    ports that is one group; with them, one per distinct resolution."""
+    found: dict[object, tuple[ConnectionSet, int]] = {}
+    classes = pod_partition(ctx).classes
+    for index in ClassSets.iter_bits(destinations):
+        wanted = rule_connections(ctx, rule, classes[index].pods[0])
+        if not wanted.is_empty:
+            bits = found.get(wanted.parts, (wanted, 0))[1]
+            found[wanted.parts] = (wanted, bits | 1 << index)
+    return list(found.values())
+
+
 def class_groups(ctx: LintContext, classes: int) -> list[list[Pod]]:
     """The pods of these endpoint classes, one list per class, classes in the order of their
     first pod in the input (pods grouped by class, without visiting each pod)."""
@@ -228,20 +243,6 @@ def cilium_isolates(ctx: LintContext, pod: Pod, direction: str) -> bool:
     return found
 
 
-def class_verdict(ctx: LintContext, src: Pod, dst: Pod) -> Verdict:
-    """evaluate(src, dst), shared by every pod pair of the same two endpoint classes."""
-    classes = pod_partition(ctx).class_of_pod
-    key = (classes.get(src.id), classes.get(dst.id))
-    if key[0] is None or key[1] is None or key[0] == key[1]:
-        return evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
-    cache: dict[tuple[int | None, int | None], Verdict] = ctx.cache.setdefault("verdicts", {})  # type: ignore[assignment]
-    found = cache.get(key)
-    if found is None:
-        found = evaluate(ctx.cc, endpoint_of(ctx, src), endpoint_of(ctx, dst))
-        cache[key] = found
-    return found
-
-
 def is_explicit(rule: CompiledRule) -> bool:
     """The rule names both its peers (a non-empty podSelector) and its ports."""
     return bool(rule.rule.ports) and any(
@@ -273,163 +274,4 @@ def service_backends(ctx: LintContext) -> dict[str, list[Backend]]:
     if found is None:
         found = all_backends(ctx.cluster)
         ctx.cache["backends"] = found
-    return found  # type: ignore[return-value]
-
-
-def _rules_union(ctx: LintContext, rules: list[CompiledRule], destination: Pod) -> ConnectionSet:
-    """What ``rules`` allow towards ``destination`` together; many class pairs share the
-    same matching rules, so the union is kept per rule set (and, with named ports, per
-    destination class)."""
-    named = any(rule.named for rule in rules)
-    where = pod_partition(ctx).class_of_pod[destination.id] if named else -1
-    key = (where, *(id(rule) for rule in rules))
-    cache: dict[tuple[int, ...], ConnectionSet] = ctx.cache.setdefault("rule_unions", {})  # type: ignore[assignment]
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = ConnectionSet.union_of(
-            rule_connections(ctx, r, destination) for r in rules
-        )
-    return found
-
-
-def side_allowed(
-    ctx: LintContext, direction: str, subject: Pod, peer: Pod
-) -> tuple[tuple[str, ...], ConnectionSet] | None:
-    """``subject``'s side of a connection with ``peer`` (its ingress from it, or its egress
-    to it): the NetworkPolicies that isolate it and what it allows; None when not isolated.
-    Computed once per pair of endpoint classes, from the rules' peer classes."""
-    applying = policies_applying(ctx, subject, direction)
-    if not applying:
-        return None
-    classes = pod_partition(ctx).class_of_pod
-    key = (direction, classes[subject.id], classes[peer.id])
-    cache: dict[tuple[str, int, int], ConnectionSet] = ctx.cache.setdefault("flow_sides", {})  # type: ignore[assignment]
-    allowed = cache.get(key)
-    if allowed is None:
-        if ctx.cc.tiered is not None:  # admin and baseline tiers decide on top
-            if direction == "Ingress":
-                allowed = class_verdict(ctx, peer, subject).ingress.allowed
-            else:
-                allowed = class_verdict(ctx, subject, peer).egress.allowed
-        else:
-            sets = pod_sets(ctx)
-            destination = subject if direction == "Ingress" else peer
-            matching = [
-                rule
-                for compiled in applying
-                for rule in compiled.rules(direction)
-                if sets.rule_peers(rule) >> key[2] & 1
-            ]
-            allowed = _rules_union(ctx, matching, destination)
-        cache[key] = allowed
-    return tuple(c.policy.id for c in applying), allowed
-
-
-class FlowSides:
-    """Whether the other side of a flow (a class's ingress from, or egress to, a class of
-    the rule's subjects) denies all of what the rule wants.
-
-    Without admin tiers, the side allows ``wanted`` towards ``mine`` exactly when some rule
-    of its isolating policies that matches ``mine`` shares a connection with ``wanted``; the
-    classes those rules match are gathered once per (side, class, wanted), so the many
-    pairs of one rule and its peers cost a bit test each.
-    """
-
-    def __init__(self, ctx: LintContext) -> None:
-        self.ctx = ctx
-        self.classes = pod_partition(ctx).classes
-        self.sets = pod_sets(ctx)
-        self.opened: dict[tuple[str, int, int], int] = {}
-        self.keys: dict[object, int] = {}
-        self.sides: dict[
-            tuple[str, int], tuple[tuple[str, ...], list[CompiledRule], bool] | None
-        ] = {}
-
-    def closed(
-        self, direction: str, theirs: int, mine: int, wanted: ConnectionSet
-    ) -> tuple[str, ...] | None:
-        """The policies isolating ``theirs`` when they deny all of ``wanted``, else None."""
-        side = self._side(direction, theirs)
-        if side is None:
-            return None
-        policy_ids, rules, per_pair = side
-        if per_pair:
-            their_pod = self.classes[theirs].pods[0]
-            mine_pod = self.classes[mine].pods[1 if mine == theirs else 0]
-            found = side_allowed(self.ctx, direction, their_pod, mine_pod)
-            assert found is not None
-            return policy_ids if (wanted & found[1]).is_empty else None
-        key = (direction, theirs, self._key(wanted))
-        opened = self.opened.get(key)
-        if opened is None:
-            opened = self._open(key, rules, wanted)
-        return None if opened >> mine & 1 else policy_ids
-
-    def closing(
-        self, direction: str, theirs: list[int], mine: int, wanted: ConnectionSet
-    ) -> Iterator[tuple[int, tuple[str, ...]]]:
-        """``closed`` for many of theirs (ascending) and one ``wanted``: (theirs, policies)
-        of those that deny all of it. The loop of every rule and its peer classes."""
-        wanted_key = self._key(wanted)
-        sides, opened, single = self.sides, self.opened, len(self.classes[mine].pods) < 2
-        for index in theirs:
-            if index == mine and single:
-                continue  # the one pod and itself
-            side = (
-                sides[(direction, index)]
-                if (direction, index) in sides
-                else self._side(direction, index)
-            )
-            if side is None:
-                continue
-            if side[2]:
-                found = self.closed(direction, index, mine, wanted)
-                if found is not None:
-                    yield index, found
-                continue
-            key = (direction, index, wanted_key)
-            bits = opened.get(key)
-            if bits is None:
-                bits = self._open(key, side[1], wanted)
-            if not bits >> mine & 1:
-                yield index, side[0]
-
-    def _key(self, wanted: ConnectionSet) -> int:
-        """A small number per distinct connection set (its parts hashed once)."""
-        return self.keys.setdefault(wanted.parts, len(self.keys))
-
-    def _open(
-        self, key: tuple[str, int, int], rules: list[CompiledRule], wanted: ConnectionSet
-    ) -> int:
-        their_pod = self.classes[key[1]].pods[0]
-        opened = 0
-        for rule in rules:
-            if not (rule_connections(self.ctx, rule, their_pod) & wanted).is_empty:
-                opened |= self.sets.rule_peers(rule)
-        self.opened[key] = opened
-        return opened
-
-    def _side(
-        self, direction: str, theirs: int
-    ) -> tuple[tuple[str, ...], list[CompiledRule], bool] | None:
-        """(isolating policy ids, their rules, whether to ask pair by pair); None: open."""
-        key = (direction, theirs)
-        if key not in self.sides:
-            applying = policies_applying(self.ctx, self.classes[theirs].pods[0], direction)
-            rules = [r for c in applying for r in c.rules(direction)]
-            # Resolved on the destination: theirs for their ingress (fixed here), mine for
-            # their egress, where named ports make the answer depend on mine; admin tiers
-            # decide on top of the rules
-            per_pair = self.ctx.cc.tiered is not None or (
-                direction == "Egress" and any(r.named for r in rules)
-            )
-            ids = tuple(c.policy.id for c in applying)
-            self.sides[key] = (ids, rules, per_pair) if applying else None
-        return self.sides[key]
-
-
-def flow_sides(ctx: LintContext) -> FlowSides:
-    found = ctx.cache.get("flow_sides_index")
-    if found is None:
-        found = ctx.cache["flow_sides_index"] = FlowSides(ctx)
     return found  # type: ignore[return-value]

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
+    by_wanted,
+    class_groups,
     counting_rules,
-    flow_sides,
     groups_workloads_text,
     is_explicit,
     is_isolated,
     peer_classes,
     peer_path,
     pod_partition,
-    pod_sets,
     policies_applying,
     rule_connections,
     service_backends,
@@ -23,6 +23,7 @@ from netpol.analysis.lint_checks.common import (
     subject_pods,
     workloads_text,
 )
+from netpol.analysis.lint_checks.flow_sides import flow_sides
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPolicy, CompiledRule
 from netpol.engine.ports import ConnectionSet
@@ -149,8 +150,6 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
 )
 def _one_sided(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("one-sided-flow")
-    classes = pod_partition(ctx).classes
-    sides = flow_sides(ctx)
     for compiled in ctx.cc.policies:
         subjects = subject_classes(ctx, compiled)
         for rule in counting_rules(compiled):
@@ -160,53 +159,16 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 selector = cp.peer.pod_selector
                 if cp.peer.ip_block is not None or selector is None or selector.is_empty:
                     continue
-                peers = peer_classes(ctx, cp)
-                outbound = rule.direction == "Egress"
-                other_side = "Ingress" if outbound else "Egress"
-                # pod groups (classes) by class: a class blocked with several others is
-                # listed once
-                blocked_mine: dict[int, list[Pod]] = {}
-                blocked_theirs: dict[int, list[Pod]] = {}
-                wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
-                isolating: dict[str, None] = {}
-                theirs_list = pod_sets(ctx).indexes(peers).tolist()
-                for mine in ClassSets.iter_bits(subjects):
-                    mine_pods = classes[mine].pods
-                    if outbound and rule.named:  # the wanted ports resolve on each of theirs
-                        closing: Iterable[tuple[int, tuple[str, ...], ConnectionSet]] = (
-                            (theirs, found, wanted)
-                            for theirs in theirs_list
-                            if (theirs != mine or len(mine_pods) > 1)
-                            and not (
-                                wanted := rule_connections(ctx, rule, classes[theirs].pods[0])
-                            ).is_empty
-                            and (found := sides.closed(other_side, theirs, mine, wanted))
-                            is not None
-                        )
-                    else:  # the rule's ports, or resolved on mine: the same for all of theirs
-                        wanted = rule_connections(ctx, rule, mine_pods[0])
-                        if wanted.is_empty:
-                            continue
-                        closing = (
-                            (theirs, found, wanted)
-                            for theirs, found in sides.closing(
-                                other_side, theirs_list, mine, wanted
-                            )
-                        )
-                    for theirs, closed_by, wanted in closing:
-                        for policy_id in closed_by:
-                            isolating.setdefault(policy_id, None)
-                        blocked_mine[mine] = mine_pods
-                        blocked_theirs[theirs] = classes[theirs].pods
-                        wanted_sets[id(wanted)] = wanted
-                if not blocked_mine:
+                blocked = _blocked_pairs(ctx, rule, subjects, peer_classes(ctx, cp))
+                if blocked is None:
                     continue
-                conns = ConnectionSet.union_of(wanted_sets.values())
+                blocked_mine, blocked_theirs, isolating, conns = blocked
+                outbound = rule.direction == "Egress"
+                other_side = "ingress" if outbound else "egress"
                 policies = ", ".join(isolating)
-                mine_text = groups_workloads_text(ctx, blocked_mine.values())
-                theirs_text = groups_workloads_text(ctx, blocked_theirs.values())
+                mine_text = groups_workloads_text(ctx, class_groups(ctx, blocked_mine))
+                theirs_text = groups_workloads_text(ctx, class_groups(ctx, blocked_theirs))
                 src, dst = (mine_text, theirs_text) if outbound else (theirs_text, mine_text)
-                other_side = other_side.lower()
                 yield me.on_policy(
                     compiled.policy,
                     f"{rule.label} allows {src} -> {dst} on "
@@ -217,3 +179,54 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                     f"{'one of ' if len(isolating) > 1 else ''}{policies}), or remove this "
                     "rule; `netpol explain` on the pair shows the evidence",
                 )
+
+
+def _blocked_pairs(
+    ctx: LintContext, rule: CompiledRule, subjects: int, peers: int
+) -> tuple[int, int, list[str], ConnectionSet] | None:
+    """The class pairs (mine: the rule's subjects, theirs: its peers) whose other side is
+    isolated and denies all the rule wants: (mine bits, theirs bits, the isolating policies
+    in the order a scan of the pairs by mine then theirs meets them, the wanted connections
+    of those pairs); None when there is none."""
+    classes = pod_partition(ctx).classes
+    sides = flow_sides(ctx)
+    other_side = "Ingress" if rule.direction == "Egress" else "Egress"
+    candidates = peers & sides.isolated(other_side)
+    if not candidates:
+        return None
+    # what the rule wants of a pair: its ports, or named ports resolved on the destination
+    # (mine for an ingress rule; each of theirs for an egress rule)
+    if rule.direction == "Egress" and rule.named:
+        pairs = [
+            (wanted, mine, bits)
+            for wanted, bits in by_wanted(ctx, rule, candidates)
+            for mine in ClassSets.iter_bits(subjects)
+        ]
+    else:
+        pairs = [
+            (wanted, mine, candidates)
+            for wanted, bits in by_wanted(ctx, rule, subjects)
+            for mine in ClassSets.iter_bits(bits)
+        ]
+    closed_by_mine: dict[int, int] = {}  # mine -> their classes that deny it
+    wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
+    for wanted, mine, theirs in pairs:
+        closed = theirs & ~sides.open_towards(other_side, mine, wanted, sides.key(wanted))
+        if len(classes[mine].pods) < 2:
+            closed &= ~(1 << mine)  # the one pod of a class and itself is no flow
+        if closed:
+            closed_by_mine[mine] = closed_by_mine.get(mine, 0) | closed
+            wanted_sets[id(wanted)] = wanted
+    if not closed_by_mine:
+        return None
+    blocked_mine = theirs_bits = 0
+    isolating: dict[str, None] = {}
+    # a pair scan by mine then theirs: each mine adds the policies of the theirs it meets
+    # first
+    for mine in sorted(closed_by_mine):
+        blocked_mine |= 1 << mine
+        new = closed_by_mine[mine] & ~theirs_bits
+        theirs_bits |= new
+        for policy_id in sides.policies_of(other_side, new):
+            isolating.setdefault(policy_id, None)
+    return blocked_mine, theirs_bits, list(isolating), ConnectionSet.union_of(wanted_sets.values())

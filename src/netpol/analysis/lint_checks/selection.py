@@ -8,10 +8,9 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
+    by_wanted,
     classes_matching,
     counting_rules,
-    flow_sides,
-    is_isolated,
     namespace_classes,
     namespaces_of,
     peer_classes,
@@ -20,12 +19,13 @@ from netpol.analysis.lint_checks.common import (
     pod_sets,
     pods_of,
     representative_pods,
-    rule_connections,
     subject_classes,
     subject_pods,
     workloads_text,
 )
+from netpol.analysis.lint_checks.flow_sides import flow_sides
 from netpol.analysis.lint_checks.peers import and_split
+from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.selectors import requirement_holds
 from netpol.model.objects import METADATA_NAME_LABEL, Pod
@@ -120,19 +120,21 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
         candidates = _naming(ctx, direction, subjects)
     else:  # an admin or baseline rule may allow what no NetworkPolicy rule names
         candidates = pod_sets(ctx).pod_classes
-    found = 0
     sides = flow_sides(ctx)
-    mine = representative_pods(ctx, subjects)
-    for index, other in representative_pods(ctx, candidates).items():
-        if other.namespace == compiled.policy.namespace and compiled.selects(other):
-            continue
-        if not is_isolated(ctx, other, direction):
-            continue
-        for subject_index, subject in mine.items():
-            ports = rule_connections(ctx, rule, subject if rule.direction == "Ingress" else other)
-            if sides.closed(direction, index, subject_index, ports) is None:
-                found |= 1 << index  # their side allows some of the rule's ports
-                break
+    # their side allows some of the rule's ports with one of the subjects; the ports
+    # resolve on the destination: the subjects for ingress, the other pod for egress
+    if rule.direction == "Ingress":
+        groups = [(ports, bits, candidates) for ports, bits in by_wanted(ctx, rule, subjects)]
+    else:
+        groups = [(ports, subjects, bits) for ports, bits in by_wanted(ctx, rule, candidates)]
+    opened = 0
+    for ports, mine, theirs in groups:
+        for subject in ClassSets.iter_bits(mine):
+            opened |= theirs & sides.open_towards(direction, subject, ports, sides.key(ports))
+    found = 0
+    for index, other in representative_pods(ctx, opened).items():
+        if not (other.namespace == compiled.policy.namespace and compiled.selects(other)):
+            found |= 1 << index
     return pods_of(ctx, found)
 
 
@@ -165,7 +167,7 @@ def _peer_hint(
     parts = []
     if intended:
         role = "egress allows" if rule.direction == "Ingress" else "ingress admits"
-        for pod_group in _group_by_workload(intended):
+        for pod_group in _group_by_workload(ctx, intended):
             pod = pod_group[0]
             wrong = [r for r in selector.requirements() if not requirement_holds(r, pod.labels)]
             labels = ", ".join(
@@ -192,10 +194,15 @@ def requirement_text(req: Requirement) -> str:
     return req.text()
 
 
-def _group_by_workload(pods: list[Pod]) -> list[list[Pod]]:
+def _group_by_workload(ctx: LintContext, pods: list[Pod]) -> list[list[Pod]]:
+    # each pod's workload id worked out once per run (hints may group most of the pods)
+    workload_of: dict[int, str] | None = ctx.cache.get("workload_of")  # type: ignore[assignment]
+    if workload_of is None:
+        workload_of = ctx.cache["workload_of"] = {id(p): p.workload_id for p in ctx.pods}
     groups: dict[str, list[Pod]] = {}
     for p in pods:
-        groups.setdefault(p.workload_id, []).append(p)
+        name = workload_of.get(id(p))
+        groups.setdefault(p.workload_id if name is None else name, []).append(p)
     return list(groups.values())
 
 
