@@ -231,14 +231,14 @@ def side_matrices(ctx: LintContext) -> SideMatrices:
         from netpol.engine.tiered_matrix import TieredMatrix
 
         sides = network_policy_sides(ctx.cc, partition=pod_partition(ctx))
-        egress, ingress = sides.egress, sides.ingress
+        egress, ingress = sides.egress, sides.ingress  # ingress is [dst, src]
         if ctx.cc.tiered is not None:  # each result is written over its NetworkPolicy half
             tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
             egress = tiered.direction("Egress", egress, sides.egress_isolated, overwrite=True)
-            ingress = tiered.direction(
-                "Ingress", ingress.T, sides.ingress_isolated, overwrite=True
-            ).T
-        found = ctx.cache["side_matrices"] = SideMatrices(sides.atoms, sides.table, egress, ingress)
+            ingress = tiered.direction("Ingress", ingress, sides.ingress_isolated, overwrite=True)
+        found = ctx.cache["side_matrices"] = SideMatrices(
+            sides.atoms, sides.table, egress, ingress.T
+        )
     return found  # type: ignore[return-value]
 
 

@@ -66,7 +66,7 @@ def _fill(ctx: LintContext, check_id: str) -> TierFill | None:
         # (no second K x K array), which nothing reads afterwards
         for direction, ids, isolated in (
             ("Egress", sides.egress, sides.egress_isolated),
-            ("Ingress", sides.ingress.T, sides.ingress_isolated),
+            ("Ingress", sides.ingress, sides.ingress_isolated),  # [dst, src]: subject rows
         ):
             tiered.direction(direction, ids, isolated, steps[direction], overwrite=True)
         found = ctx.cache["tier-fill"] = TierFill(sides, tiered, steps)
