@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from netpol.analysis.endpoints import EndpointError, EndpointResolver, Resolved
 from netpol.analysis.evidence import explain_pair
@@ -27,6 +28,50 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 MAX_EVIDENCE = 5  # explained failures per expectation; the rest are listed
 
 
+@dataclass(frozen=True, slots=True, eq=False)  # one per distinct verdict: identity will do
+class Judged:
+    """What a pair's connections mean for its expectation (the same for every pair of an
+    expectation with the same connections: worked out once, see ``judge``)."""
+
+    offending: ConnectionSet  # needed but denied (allow), or allowed though forbidden (deny)
+    reached: bool  # some needed connection is allowed
+    reached_all: bool  # every needed connection is allowed
+    depends_on_dns: bool
+
+
+def judge(
+    expect: str, required: ConnectionSet, allowed: ConnectionSet, dns: ConnectionSet
+) -> Judged:
+    """The port-set algebra of one pair, worked out once per distinct input: a hundred
+    thousand pairs share a few hundred sets (the same objects: the verdicts are remembered
+    per class pair, the ports per destination). Keyed by identity, not by hashing the
+    sets' intervals each time; the sets are kept beside the answer, so no id is reused."""
+    key = (expect, id(required), id(allowed), id(dns))
+    found = _JUDGED.get(key)
+    if found is None:
+        if len(_JUDGED) >= JUDGED_KEPT:
+            _JUDGED.clear()
+        found = _JUDGED[key] = (required, allowed, dns, _judge(expect, required, allowed, dns))
+    return found[3]
+
+
+JUDGED_KEPT = 65536
+_JUDGED: dict[tuple[str, int, int, int], tuple[object, object, object, Judged]] = {}
+
+
+def _judge(
+    expect: str, required: ConnectionSet, allowed: ConnectionSet, dns: ConnectionSet
+) -> Judged:
+    reached = required & allowed
+    offending = required - allowed if expect == "allow" else reached
+    return Judged(
+        offending,
+        not reached.is_empty,
+        (required - allowed).is_empty,
+        not (required & dns).is_empty,
+    )
+
+
 @dataclass(frozen=True)
 class PairCheck:
     """One (source, destination) pair of an expectation: what it needs and what it gets."""
@@ -40,22 +85,25 @@ class PairCheck:
     evidence: Explanation | None = None  # for a failing pair: the first offending port
     # what unresolved Cilium toFQDNs rules could still allow: its verdict depends on DNS
     dns: ConnectionSet = field(default_factory=ConnectionSet.none)
+    judged: Judged = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        judged = judge(self.expect, self.required, self.allowed, self.dns)
+        object.__setattr__(self, "judged", judged)
 
     @property
     def depends_on_dns(self) -> bool:
         """Whether the verdict on the ports the expectation names depends on DNS."""
-        return not (self.required & self.dns).is_empty
+        return self.judged.depends_on_dns
 
     @property
     def ok(self) -> bool:
-        return self.offending.is_empty
+        return self.judged.offending.is_empty
 
     @property
     def offending(self) -> ConnectionSet:
         """Needed but denied (allow), or allowed though forbidden (deny)."""
-        if self.expect == "allow":
-            return self.required - self.allowed
-        return self.required & self.allowed
+        return self.judged.offending
 
     def via(self, protocol: str | None = None, port: int | None = None) -> str:
         for proto, number, text in self.vias:
@@ -71,22 +119,21 @@ class ExpectationResult:
     pairs: tuple[PairCheck, ...] = ()
     error: str = ""
 
-    @property
+    @cached_property
     def failures(self) -> tuple[PairCheck, ...]:
         return tuple(p for p in self.pairs if not p.ok)
 
-    @property
+    @cached_property
     def actual(self) -> str:
         """The verdict in one word: allowed, denied or partly allowed."""
         if self.status == ERROR:
             return "error"
-        if any(p.depends_on_dns for p in self.pairs):
+        judged = {p.judged for p in self.pairs}  # the few distinct verdicts of its pairs
+        if any(j.depends_on_dns for j in judged):
             return "unknown (depends on DNS: toFQDNs, see --fqdn-map)"
-        verdicts = {not (p.required & p.allowed).is_empty for p in self.pairs}
-        full = {p.required <= p.allowed for p in self.pairs}
-        if full == {True}:
+        if judged and all(j.reached_all for j in judged):
             return "allowed"
-        if verdicts == {False}:
+        if judged and not any(j.reached for j in judged):
             return "denied"
         return "partly allowed"
 
@@ -183,11 +230,12 @@ def verify(
     return VerifyReport(expectations.path, tuple(results), default, cc.profile.name)
 
 
-def _wanted(
-    resolver: EndpointResolver, expectation: Expectation, src: Endpoint
-) -> dict[str, tuple[Endpoint, ConnectionSet, dict[tuple[str, int], str]]]:
-    """Destination id -> (endpoint, connections needed post-DNAT, via per port)."""
-    from_ns = src.pod.namespace if src.pod is not None else None
+Wanted = list[tuple[Endpoint, ConnectionSet, tuple[tuple[str, int, str], ...]]]
+
+
+def _wanted(resolver: EndpointResolver, expectation: Expectation, from_ns: str | None) -> Wanted:
+    """(destination, connections needed post-DNAT, via per port) per destination endpoint,
+    from a source in namespace ``from_ns`` (a bare name resolves there, as its DNS would)."""
     found: dict[str, tuple[Endpoint, ConnectionSet, dict[tuple[str, int], str]]] = {}
 
     def add(resolved: Resolved, conns: ConnectionSet) -> None:
@@ -210,7 +258,10 @@ def _wanted(
                 add(r, ConnectionSet.of(spec.protocol, r.port))
             else:
                 add(r, ConnectionSet.of(spec.protocol, spec.lo, spec.hi))
-    return found
+    return [
+        (endpoint, required, tuple((proto, port, text) for (proto, port), text in vias.items()))
+        for endpoint, required, vias in found.values()
+    ]
 
 
 def check(
@@ -222,18 +273,38 @@ def check(
     """One expectation: every pair it names, each with the evidence of a failure.
 
     ``allowed`` remembers verdicts per pair of classes across expectations (a workload's
-    replicas against another's are one class pair, however many pod pairs)."""
+    replicas against another's are one class pair, however many pod pairs). Where a source
+    lands depends only on its namespace, so the destinations are resolved once per
+    namespace of the sources, not once per source pod."""
     allowed = allowed or AllowedByClass(cc)
     side = "from"
     try:
         sources = resolver.sources(expectation.src)
         side = "to"
+        wanted_from: dict[str | None, Wanted] = {}
+        # (source namespace, what decides the source's verdicts) -> its verdict per destination
+        rows: dict[tuple[object, ...], list[tuple[ConnectionSet, ConnectionSet] | None]] = {}
         pairs = []
         for src in sources:
-            for dst, required, vias in _wanted(resolver, expectation, src).values():
+            from_ns = src.pod.namespace if src.pod is not None else None
+            wanted = wanted_from.get(from_ns)
+            if wanted is None:
+                wanted = wanted_from[from_ns] = _wanted(resolver, expectation, from_ns)
+            alike = allowed.alike(src)
+            row = None
+            if alike is not None:
+                row = rows.get((from_ns, *alike))
+                if row is None:
+                    row = allowed.towards(src, [dst for dst, _, _ in wanted])
+                    rows[(from_ns, *alike)] = row
+            for i, (dst, required, vias) in enumerate(wanted):
                 if src.same_pod(dst):
                     continue
-                pairs.append(_pair(allowed, src, dst, required, vias, expectation.expect))
+                verdict = row[i] if row is not None else None
+                if verdict is None:
+                    verdict = (allowed.allowed(src, dst), allowed.depends_on_dns(src, dst))
+                have, dns = verdict
+                pairs.append(PairCheck(src, dst, expectation.expect, required, have, vias, dns=dns))
     except EndpointError as exc:
         return ExpectationResult(expectation, ERROR, error=f"{side}: {exc}")
     if not pairs:
@@ -253,19 +324,6 @@ def check(
         checked.append(p)
     status = PASS if all(p.ok for p in checked) else FAIL
     return ExpectationResult(expectation, status, tuple(checked))
-
-
-def _pair(
-    allowed: AllowedByClass,
-    src: Endpoint,
-    dst: Endpoint,
-    required: ConnectionSet,
-    vias: dict[tuple[str, int], str],
-    expect: str,
-) -> PairCheck:
-    listed = tuple((proto, port, text) for (proto, port), text in vias.items())
-    dns = allowed.depends_on_dns(src, dst)
-    return PairCheck(src, dst, expect, required, allowed.allowed(src, dst), listed, dns=dns)
 
 
 def check_default(

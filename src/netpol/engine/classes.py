@@ -95,6 +95,70 @@ def _named_ports(pod: Pod, names: frozenset[tuple[str, str]]) -> tuple[tuple[str
     )
 
 
+class ClassKeys:
+    """What puts a pod in its class, worked out one pod at a time: pods with the same key
+    are alike to every policy. A verb that needs the classes of a few pods (verify's
+    expectations, describe's pod) asks for theirs without partitioning the whole cluster."""
+
+    def __init__(self, cc: CompiledCluster, include_nodes: bool = False) -> None:
+        self.cc = cc
+        policies = cc.cluster.policies
+        self.ip_atoms = IPAtoms(cluster_blocks(cc.cluster))
+        self.keys = relevant_label_keys(policies)
+        self.names = relevant_port_names(policies)
+        self.accounts = False
+        if cc.tiered is not None:
+            self.keys |= cc.tiered.label_keys()
+            self.names |= cc.tiered.port_names()
+            self.accounts = cc.tiered.uses_service_accounts
+        self._ports_cache: dict[int, tuple[tuple[str, str, int], ...]] = {}
+        self._labels_cache: dict[int, tuple[Mapping[str, str], tuple[tuple[str, str], ...]]] = {}
+        # Cilium's host and remote-node (and allow-localhost) are relative to the pod's
+        # node, and only node peers can be host or remote-node: with node classes present,
+        # the node is part of a pod's class
+        self.by_node = cc.cilium and (
+            include_nodes or any(not cc.is_policy_pod(p) for p in cc.cluster.pods)
+        )
+
+    def key(self, pod: Pod) -> tuple[object, ...] | None:
+        """The pod's class key, its kind first (POD, or NODE for a hostNetwork pod that is
+        its node's traffic); None for a pod without an IP (it cannot send or receive)."""
+        if not pod.ips:
+            return None  # spec 2.3
+        atoms = self.atoms(pod)
+        if not self.cc.is_policy_pod(pod):
+            return (NODE, pod.node, atoms)  # hostNetwork pod: its node's traffic
+        labels = self._label_key(pod.labels)
+        ports = self._named_ports(pod) if self.names else ()
+        # no node in the key: the node exceptions are applied per pod pair on top
+        # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
+        # multiply the classes by the number of nodes
+        account = pod.service_account if self.accounts else ""
+        node = pod.node if self.by_node else ""
+        return (POD, pod.namespace, labels, ports, atoms, account, node)
+
+    def atoms(self, pod: Pod) -> tuple[int, ...]:
+        """The IP atoms of the pod's addresses (ipBlocks tell pods apart by them)."""
+        return tuple(self.ip_atoms.atom_of_text(ip) for ip in pod.ips)
+
+    def _label_key(self, labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        """The labels some selector reads, sorted. Replicas share their labels mapping, so
+        this is worked out once per workload; the mapping is kept beside its key, so its id
+        cannot be reused by another while it is cached."""
+        found = self._labels_cache.get(id(labels))
+        if found is None or found[0] is not labels:
+            key = tuple(sorted((k, v) for k, v in labels.items() if k in self.keys))
+            found = self._labels_cache[id(labels)] = (labels, key)
+        return found[1]
+
+    def _named_ports(self, pod: Pod) -> tuple[tuple[str, str, int], ...]:
+        """Replicas share their containers tuple, so the key is computed once per workload."""
+        found = self._ports_cache.get(id(pod.containers))
+        if found is None:
+            found = self._ports_cache[id(pod.containers)] = _named_ports(pod, self.names)
+        return found
+
+
 class Partition:
     """The classes of a compiled cluster, and which class each pod belongs to."""
 
@@ -105,47 +169,20 @@ class Partition:
         include_nodes: bool = False,
     ) -> None:
         self.cc = cc
-        policies = cc.cluster.policies
-        self.ip_atoms = IPAtoms(cluster_blocks(cc.cluster))
-        keys = relevant_label_keys(policies)
-        names = relevant_port_names(policies)
-        accounts = False
-        if cc.tiered is not None:
-            keys |= cc.tiered.label_keys()
-            names |= cc.tiered.port_names()
-            accounts = cc.tiered.uses_service_accounts
+        keys = ClassKeys(cc, include_nodes)
+        self.ip_atoms = keys.ip_atoms
         self.classes: list[EndpointClass] = []
         self.class_of_pod: dict[str, int] = {}
         index: dict[tuple[object, ...], int] = {}
-        self._ports_cache: dict[int, tuple[tuple[str, str, int], ...]] = {}
-        self._labels_cache: dict[int, tuple[tuple[str, str], ...]] = {}
-        # Cilium's host and remote-node (and allow-localhost) are relative to the pod's
-        # node, and only node peers can be host or remote-node: with node classes present,
-        # the node is part of a pod's class
-        by_node = cc.cilium and (
-            include_nodes or any(not cc.is_policy_pod(p) for p in cc.cluster.pods)
-        )
         for pod in cc.cluster.pods:
-            if not pod.ips:
+            key = keys.key(pod)
+            if key is None:
                 continue  # no IP: cannot send or receive (spec 2.3)
-            atoms = tuple(self.ip_atoms.atom_of_text(ip) for ip in pod.ips)
-            if cc.is_policy_pod(pod):
-                labels = self._label_key(pod.labels, keys)
-                ports = self._named_ports(pod, names) if names else ()
-                # no node in the key: the node exceptions are applied per pod pair on top
-                # (see ClassMatrix.overridden), so one hostNetwork DaemonSet does not
-                # multiply the classes by the number of nodes
-                account = pod.service_account if accounts else ""
-                node = pod.node if by_node else ""
-                key: tuple[object, ...] = (POD, pod.namespace, labels, ports, atoms, account, node)
-                kind = POD
-            else:  # hostNetwork pod: its node's traffic
-                key = (NODE, pod.node, atoms)
-                kind = NODE
             found = index.get(key)
             if found is None:
                 found = len(self.classes)
                 index[key] = found
+                kind = str(key[0])
                 endpoint = cc.endpoint(pod)
                 self.classes.append(
                     EndpointClass(
@@ -153,7 +190,7 @@ class Partition:
                         kind,
                         pod.namespace if kind == POD else "",
                         endpoint,
-                        atoms=atoms,
+                        atoms=keys.atoms(pod),
                         node=pod.node,
                     )
                 )
@@ -163,27 +200,6 @@ class Partition:
             self._add_nodes(cc.cluster.nodes)
         if include_external:
             self._add_external(cc.cluster)
-
-    def _label_key(
-        self, labels: Mapping[str, str], keys: frozenset[str]
-    ) -> tuple[tuple[str, str], ...]:
-        """The labels some selector reads, sorted. Replicas share their labels mapping, so
-        this is computed once per workload (every pod, and so its mapping, outlives the
-        partition's construction: an id is not reused while it is cached)."""
-        found = self._labels_cache.get(id(labels))
-        if found is None:
-            found = tuple(sorted((k, v) for k, v in labels.items() if k in keys))
-            self._labels_cache[id(labels)] = found
-        return found
-
-    def _named_ports(
-        self, pod: Pod, names: frozenset[tuple[str, str]]
-    ) -> tuple[tuple[str, str, int], ...]:
-        """Replicas share their containers tuple, so the key is computed once per workload."""
-        found = self._ports_cache.get(id(pod.containers))
-        if found is None:
-            found = self._ports_cache[id(pod.containers)] = _named_ports(pod, names)
-        return found
 
     def _add_nodes(self, nodes: Iterable[Node]) -> None:
         for node in nodes:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii
 
 from netpol.analysis.verify import (
     ERROR,
     FAIL,
     PASS,
     DefaultResult,
+    DefaultViolation,
     ExpectationResult,
     PairCheck,
     VerifyReport,
 )
 from netpol.engine.explain import Explanation
+from netpol.engine.ports import ConnectionSet
 from netpol.model.safe_text import MESSAGE_LIMIT, visible
 from netpol.render.explain import explanation_json, explanation_text
+from netpol.render.json_text import Deferred, Encoded, Record, dumps, encoded, items_at
 from netpol.render.table import render_table
 
 MAX_LISTED = 20  # failing pairs listed per expectation in text output
@@ -131,23 +136,92 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
-def _pair_json(pair: PairCheck) -> dict[str, object]:
-    return {
-        "src": pair.src.id,
-        "dst": pair.dst.id,
-        "ok": pair.ok,
-        "required": pair.required.to_json(),
-        "requiredText": pair.required.text(),
-        "allowed": pair.allowed.to_json(),
-        "allowedText": pair.allowed.text(),
-        "offendingText": pair.offending.text(),
-        "via": pair.via() or None,
-        "evidence": evidence_json(pair.evidence),
-    }
+class _Sets:
+    """Each connection set's JSON and text, written once per report: the pairs of a large
+    report share a few hundred sets (keyed by identity, the set kept alive beside its text
+    so that its id is never reused)."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[ConnectionSet, Encoded, str, str]] = {}
+        self._placed: dict[tuple[int, int], str] = {}
+
+    def _of(self, connections: ConnectionSet) -> tuple[ConnectionSet, Encoded, str, str]:
+        found = self._found.get(id(connections))
+        if found is None:
+            text = connections.text()
+            found = (connections, encoded(connections.to_json()), text, dumps(text))
+            self._found[id(connections)] = found
+        return found
+
+    def json(self, connections: ConnectionSet, depth: int) -> str:
+        """``connections.to_json()`` written ``depth`` levels deep."""
+        key = (id(connections), depth)
+        placed = self._placed.get(key)
+        if placed is None:
+            placed = self._placed[key] = self._of(connections)[1].at(depth)
+        return placed
+
+    def text(self, connections: ConnectionSet) -> str:
+        """``connections.text()`` as a JSON string."""
+        return self._of(connections)[3]
 
 
-def result_json(r: ExpectationResult) -> dict[str, object]:
+PAIR = Record(
+    "src",
+    "dst",
+    "ok",
+    "required",
+    "requiredText",
+    "allowed",
+    "allowedText",
+    "offendingText",
+    "via",
+    "evidence",
+)
+VIOLATION = Record("src", "dst", "unlisted", "unlistedText", "allowedText", "evidence")
+
+
+def _evidence_at(explanation: Explanation | None, depth: int) -> str:
+    if explanation is None:
+        return "null"
+    return Encoded(json.dumps(evidence_json(explanation), indent=2)).at(depth)  # shares nothing
+
+
+def _string(text: str | None) -> str:
+    """A JSON string (``null`` for None or empty), as json.dumps writes it."""
+    return encode_basestring_ascii(text) if text else "null"
+
+
+def _pairs_json(pairs: tuple[PairCheck, ...], sets: _Sets, depth: int) -> str:
+    inner = depth + 2  # the values of each pair object
+    return items_at(
+        (
+            PAIR.write(
+                (
+                    _string(p.src.id),
+                    _string(p.dst.id),
+                    "true" if p.ok else "false",
+                    sets.json(p.required, inner),
+                    sets.text(p.required),
+                    sets.json(p.allowed, inner),
+                    sets.text(p.allowed),
+                    sets.text(p.offending),
+                    _string(p.via()),
+                    _evidence_at(p.evidence, inner),
+                ),
+                depth + 1,
+            )
+            for p in pairs
+        ),
+        depth,
+    )
+
+
+def result_json(r: ExpectationResult, sets: _Sets | None = None) -> dict[str, object]:
+    """One expectation as ``-o json`` writes it, for ``json_text.dumps`` (its pairs are
+    written where they are placed, the connection sets they share once)."""
     e = r.expectation
+    shared = sets or _Sets()
     return {
         "index": e.index,
         "name": e.name,
@@ -159,31 +233,45 @@ def result_json(r: ExpectationResult) -> dict[str, object]:
         "status": r.status,
         "actual": r.actual,
         "error": r.error or None,
-        "pairs": [_pair_json(p) for p in r.pairs],
+        "pairs": Deferred(lambda depth: _pairs_json(r.pairs, shared, depth)),
     }
 
 
-def default_json(d: DefaultResult) -> dict[str, object]:
+def _violations_json(violations: Iterable[DefaultViolation], sets: _Sets, depth: int) -> str:
+    inner = depth + 2
+    return items_at(
+        (
+            VIOLATION.write(
+                (
+                    _string(v.src.id),
+                    _string(v.dst.id),
+                    sets.json(v.extra, inner),
+                    sets.text(v.extra),
+                    sets.text(v.allowed),
+                    _evidence_at(v.evidence, inner),
+                ),
+                depth + 1,
+            )
+            for v in violations
+        ),
+        depth,
+    )
+
+
+def default_json(d: DefaultResult, sets: _Sets | None = None) -> dict[str, object]:
+    """The default as ``-o json`` writes it, for ``json_text.dumps``."""
+    shared = sets or _Sets()
     return {
         "default": d.default,
         "scope": list(d.scope),
         "status": d.status,
         "pairsChecked": d.pairs_checked,
-        "violations": [
-            {
-                "src": v.src.id,
-                "dst": v.dst.id,
-                "unlisted": v.extra.to_json(),
-                "unlistedText": v.extra.text(),
-                "allowedText": v.allowed.text(),
-                "evidence": evidence_json(v.evidence),
-            }
-            for v in d.violations
-        ],
+        "violations": Deferred(lambda depth: _violations_json(d.violations, shared, depth)),
     }
 
 
 def verify_json(report: VerifyReport) -> str:
+    sets = _Sets()
     document = {
         "kind": "VerifyReport",
         "expectations": report.path,
@@ -194,7 +282,7 @@ def verify_json(report: VerifyReport) -> str:
             "failed": report.counts.get(FAIL, 0),
             "errors": report.counts.get(ERROR, 0),
         },
-        "results": [result_json(r) for r in report.results],
-        "default": default_json(report.default) if report.default is not None else None,
+        "results": [result_json(r, sets) for r in report.results],
+        "default": default_json(report.default, sets) if report.default is not None else None,
     }
-    return json.dumps(document, indent=2)
+    return dumps(document)  # json.dumps(document, indent=2), the shared sets written once
