@@ -30,7 +30,7 @@ from netpol.engine.matrix import ClassMatrix, class_matrix
 from netpol.engine.names import AmbiguousName, Names, ResolveError, did_you_mean
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
-from netpol.load.services import service_backends, target_port
+from netpol.load.services import Backend, all_backends, target_port
 from netpol.load.yamldoc import parse_text
 from netpol.model.cidr import parse_cidr_sloppy
 from netpol.model.cilium import CiliumPolicy
@@ -170,6 +170,16 @@ class _Planner:
         for pod in cluster.pods:
             key = pod.workload_id
             self.pods_of.setdefault(key, []).append(pod)
+        # the label sets of each namespace (workloads' templates, then pods), each mapping
+        # once per owner (replicas share theirs): what a workload's selector must not
+        # match, asked for every workload a flow names
+        self._labels_in: dict[str, dict[tuple[int, str], Mapping[str, str]]] = {}
+        for w in cluster.workloads:
+            self._labels_in.setdefault(w.namespace, {})[(id(w.pod_labels), w.id)] = w.pod_labels
+        for pod in cluster.pods:
+            owner = pod.workload.id if pod.workload is not None else ""
+            self._labels_in.setdefault(pod.namespace, {})[(id(pod.labels), owner)] = pod.labels
+        self._backends: dict[str, list[Backend]] = {}
         self._selectors: dict[str, LabelSelector] = {}
         self._member_cache: dict[FlowEnd, frozenset[str]] = {}
         self._externals: list[IPBlock] = []
@@ -222,9 +232,7 @@ class _Planner:
             return [self.workload(end)]
         if end.kind == "service":
             service = self.service(end)
-            ids = dict.fromkeys(
-                b.pod.workload.id for b in service_backends(self.cluster, service) if b.pod.workload
-            )
+            ids = dict.fromkeys(b.pod.workload.id for b in self.backends(service) if b.pod.workload)
             if not ids:
                 raise GenerateError(
                     f"Service {service.id} selects no pod of the input: no workload to allow"
@@ -244,6 +252,12 @@ class _Planner:
                 and matches(selector, w.pod_labels)
             ]
         return []
+
+    def backends(self, service: Service) -> list[Backend]:
+        """``service_backends``, every Service's found at once through a label index."""
+        if not self._backends:
+            self._backends = all_backends(self.cluster)
+        return self._backends.get(service.id, [])
 
     # selectors --------------------------------------------------------------------------
     def selector_of(self, workload: Workload) -> LabelSelector:
@@ -278,16 +292,10 @@ class _Planner:
                 "(add a label to its pod template)"
             )
         mine = self.pods_of.get(workload.id, [])
-        others: list[Mapping[str, str]] = [
-            w.pod_labels
-            for w in self.cluster.workloads
-            if w.namespace == workload.namespace and w.id != workload.id
-        ]
-        others += [
-            p.labels
-            for p in self.cluster.pods
-            if p.namespace == workload.namespace
-            and (p.workload is None or p.workload.id != workload.id)
+        others = [
+            found
+            for (_, owner), found in self._labels_in.get(workload.namespace, {}).items()
+            if owner != workload.id
         ]
         keys = sorted(labels)
         for size in range(1, len(keys) + 1):
@@ -566,11 +574,7 @@ class _Planner:
         ports: tuple[PortSpec, ...] = (PortSpec("UDP", 53, 53), PortSpec("TCP", 53, 53))
         dst = FlowEnd("labels", DNS_NAMESPACE, labels=DNS_LABELS)
         service = self.cluster.service_by_id.get(DNS_SERVICE)
-        if (
-            self.settings.dns == "auto"
-            and service is not None
-            and service_backends(self.cluster, service)
-        ):
+        if self.settings.dns == "auto" and service is not None and self.backends(service):
             ns, _, name = DNS_SERVICE.partition("/")
             dst = FlowEnd("service", ns, name)
             available = {(p.protocol, p.port) for p in service.ports}
