@@ -133,6 +133,11 @@ class CompiledTierRule:
             found = self.named_cache[key] = (dst_pod.containers, self._compute(dst_pod))
         return found[1]
 
+    @property
+    def ports_signature(self) -> tuple[object, ...]:
+        """What decides the connections the rule covers: rules alike cover the same."""
+        return self._signature
+
     @cached_property
     def _signature(self) -> tuple[object, ...]:
         """What ``_compute`` reads of the rule: rules alike share their answers."""
