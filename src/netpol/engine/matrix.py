@@ -3,9 +3,10 @@
 The (protocol, port) space is cut into atoms by every connection set in play; atoms that
 every rule treats alike merge into one group, and a set of connections becomes a bitmask
 over the groups (a Python int of any width). Distinct masks are few, so the matrices
-hold small integer ids into a ``MaskTable``: egress[src, dst] and ingress[src, dst] are
-filled rule by rule with numpy, then allowed = egress AND ingress per pair, computed once
-per distinct (egress id, ingress id) combination instead of once per pair.
+hold small integer ids into a ``MaskTable``: egress[src, dst] and ingress[dst, src] (each
+side's rows are its subjects) are filled with numpy from the rules' merged blocks, then
+allowed = egress AND ingress per pair, computed once per distinct (egress id, ingress id)
+combination instead of once per pair.
 """
 
 from __future__ import annotations
