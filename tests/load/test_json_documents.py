@@ -111,6 +111,25 @@ def test_a_list_whose_items_are_located_later_has_the_yaml_readers_lines(
     assert _located(fast[0].data) == _located(slow[0].data)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.dictionaries(_TEXT, _VALUES, max_size=4),
+    first=st.sampled_from(["apiVersion", "kind", "metadata"]),
+    indent=st.sampled_from([None, 1, 2]),
+)
+def test_a_single_object_that_opens_as_a_list_does_is_located_whole_once(
+    data: dict[str, Any], first: str, indent: Any
+) -> None:
+    # the List reader reads it (its first key is a List's) and locates every value now
+    document = {first: "v1", **{k: v for k, v in data.items() if k != "items"}}
+    text = json.dumps(document, indent=indent, ensure_ascii=True)
+    fast = jsondoc.parse_json(text, "x.json")
+    assert fast is not None
+    slow, problems = _as_yaml(text, "x.json")
+    assert problems == []
+    assert _located(fast[0].data) == _located(slow[0].data)
+
+
 def test_a_line_asked_inside_a_list_item_locates_that_item_only() -> None:
     text = (
         '{"apiVersion": "v1", "kind": "List", "items": [\n'

@@ -106,16 +106,16 @@ _LIST_START = re.compile(r'\{[ \t\n\r]*"(?:apiVersion|items|kind|metadata)"')
 
 
 def _list_located_later(text: str, start: int) -> LocatedMap | None:
-    """A document whose ``items`` is a list of mappings, each item decoded in C and given its
-    own line, and what it holds located only when asked (``yamldoc.settle``): on a valid
-    cluster almost nothing asks, and walking two million keys for their lines is most of
-    the time of reading a 100,000-pod dump. None when the document is not such a List (the
-    caller then reads and locates it whole)."""
+    """The document, its ``items`` list (when it has one) item by item: each item decoded in
+    C and given its own line, and what it holds located only when asked
+    (``yamldoc.settle``): on a valid cluster almost nothing asks, and walking two million
+    keys for their lines is most of the time of reading a 100,000-pod dump. Every other
+    value is located now (a single object is read once, whole). None for a key that is not
+    a string (the YAML reader then says what is wrong)."""
     walk = _Walk(text)
     data = LocatedMap()
     data.line = walk.line_at(start)
     at = _SPACE.match(text, start + 1).end()  # type: ignore[union-attr]
-    has_items = False
     while text[at] != "}":
         if text[at] != '"':
             return None
@@ -129,7 +129,6 @@ def _list_located_later(text: str, start: int) -> LocatedMap | None:
         value_at = colon.end()
         if key == "items" and text[value_at] == "[":
             data[key], at = walk.items_located_later(value_at)
-            has_items = True
         else:
             value, end = _DECODER.raw_decode(text, value_at)
             if isinstance(value, LocatedMap):
@@ -145,7 +144,7 @@ def _list_located_later(text: str, start: int) -> LocatedMap | None:
             raise _NotFastJson
     if _SPACE.match(text, at + 1).end() != len(text):  # type: ignore[union-attr]
         raise _NotFastJson  # more after the document: the YAML reader's message
-    return data if has_items else None
+    return data
 
 
 def _breaks_are_newlines(text: str) -> bool:
