@@ -127,19 +127,14 @@ class CompiledTierRule:
         # named ports depend only on the containers, which a workload's replicas share:
         # remembered per containers tuple (kept alive beside the answer, so its id is not
         # reused)
-        key = (self._signature, id(dst_pod.containers))
+        key = (self.ports_signature, id(dst_pod.containers))
         found = self.named_cache.get(key)
         if found is None:
             found = self.named_cache[key] = (dst_pod.containers, self._compute(dst_pod))
         return found[1]
 
-    @property
-    def ports_signature(self) -> tuple[object, ...]:
-        """What decides the connections the rule covers: rules alike cover the same."""
-        return self._signature
-
     @cached_property
-    def _signature(self) -> tuple[object, ...]:
+    def ports_signature(self) -> tuple[object, ...]:
         """What ``_compute`` reads of the rule: rules alike share their answers."""
         rule = self.rule
         return (rule.ports, rule.not_ports, rule.protocols, bool(rule.unmatchable))
