@@ -18,7 +18,7 @@ from netpol.engine.endpoints import NODE, POD
 from netpol.engine.selectors import matches
 from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
-from netpol.model.selectors import LabelSelector
+from netpol.model.selectors import LabelSelector, Requirement
 
 
 class ClassSets:
@@ -37,7 +37,7 @@ class ClassSets:
                 self._ns_bits[c.namespace] = self._ns_bits.get(c.namespace, 0) | (1 << c.index)
         # keyed by the namespace part (a namespace name or a namespace selector) and the
         # pod selector: both hashable, so no text form has to be injective
-        self._selector_cache: dict[tuple[object, LabelSelector], int] = {}
+        self._selector_cache: dict[LabelSelector, int] = {}
         self._ns_selector_cache: dict[LabelSelector, int] = {}
         self._peer_cache: dict[tuple[str, object], int] = {}
         self._index_cache: dict[int, npt.NDArray[np.intp]] = {}
@@ -46,6 +46,16 @@ class ClassSets:
         self._classes_in_atom: dict[int, int] = {}
         self._occupied_atoms = 0
         self._index_atoms()
+        # pod classes by label: a selector is then a few ANDs and ORs of bitsets, not a
+        # match per class (a 100k-pod cluster asks tens of thousands of selectors)
+        self._with_label: dict[tuple[str, str], int] = {}
+        self._with_key: dict[str, int] = {}
+        for c in classes:
+            if c.kind == POD and c.representative.pod is not None:
+                bit = 1 << c.index
+                for key, value in c.representative.pod.labels.items():
+                    self._with_label[(key, value)] = self._with_label.get((key, value), 0) | bit
+                    self._with_key[key] = self._with_key.get(key, 0) | bit
 
     # --- class sets as Python int bitsets -------------------------------------------
     def indexes(self, bits: int) -> npt.NDArray[np.intp]:
@@ -57,17 +67,37 @@ class ClassSets:
         return found
 
     def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: object) -> int:
+        """The pod classes among ``namespaces`` that ``selector`` selects (None: all of them).
+        ``ns_key`` names the namespace part for callers that cache by it."""
         if selector is None:
             return namespaces
-        key = (ns_key, selector)
-        found = self._selector_cache.get(key)
+        return namespaces & self.selected(selector)
+
+    def selected(self, selector: LabelSelector) -> int:
+        """Every pod class ``selector`` selects, in any namespace (spec 2.1: requirements
+        ANDed; NotIn and DoesNotExist hold where the key is absent)."""
+        found = self._selector_cache.get(selector)
         if found is None:
-            found = 0
-            for i in self.iter_bits(namespaces):
-                if matches(selector, self.partition.classes[i].representative.pod.labels):  # type: ignore[union-attr]
-                    found |= 1 << i
-            self._selector_cache[key] = found
+            found = self.pod_classes
+            for key, value in selector.match_labels:
+                found &= self._with_label.get((key, value), 0)
+            for req in selector.match_expressions:
+                found &= self._requirement_bits(req)
+            self._selector_cache[selector] = found
         return found
+
+    def _requirement_bits(self, req: Requirement) -> int:
+        if req.operator in ("In", "NotIn"):
+            inside = 0
+            for value in req.values:
+                inside |= self._with_label.get((req.key, value), 0)
+            return inside if req.operator == "In" else self.pod_classes & ~inside
+        present = self._with_key.get(req.key, 0)
+        if req.operator == "Exists":
+            return present
+        if req.operator == "DoesNotExist":
+            return self.pod_classes & ~present
+        raise ValueError(f"unknown selector operator {req.operator!r}")  # validated away: a bug
 
     @staticmethod
     def iter_bits(bits: int) -> Iterator[int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from netpol.engine.cilium import (
     DENY_TIER,
@@ -36,6 +36,16 @@ def port_entry_connections(entry: PolicyPort) -> ConnectionSet | None:
     if isinstance(entry.port, int):
         return ConnectionSet.of(entry.protocol, entry.port, entry.end_port or entry.port)
     return None
+
+
+@lru_cache(maxsize=1 << 16)
+def numeric_connections(ports: tuple[PolicyPort, ...]) -> ConnectionSet:
+    """Connections of a port list's numeric and port-less entries (all of them for an empty
+    list). Cached: a large cluster repeats a few port lists in tens of thousands of rules."""
+    if not ports:
+        return ConnectionSet.all()
+    sets = [port_entry_connections(e) for e in ports]
+    return ConnectionSet.union_of(s for s in sets if s is not None)
 
 
 @dataclass(eq=False)
@@ -108,10 +118,7 @@ class CompiledRule:
     @cached_property
     def numeric(self) -> ConnectionSet:
         """Connections of the numeric and port-less entries (all of them for an empty list)."""
-        if self.any_port:
-            return ConnectionSet.all()
-        sets = [port_entry_connections(e) for e in self.rule.ports]
-        return ConnectionSet.union_of(s for s in sets if s is not None)
+        return numeric_connections(self.rule.ports)
 
     @cached_property
     def named(self) -> tuple[tuple[str, str], ...]:

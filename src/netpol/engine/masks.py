@@ -46,6 +46,7 @@ class PortAtoms:
         self.groups = len(members)
         self.group_sets = [ConnectionSet.from_intervals(_by_protocol(m)) for m in members]
         self._mask_cache: dict[ConnectionSet, int] = {}
+        self._interval_cache: dict[tuple[str, int, int], int] = {}
         self._port_cache: dict[tuple[str, int], int] = {}
         self._set_cache: dict[int, ConnectionSet] = {}
         # atoms as arrays, for turning a mask back into intervals without a loop per group
@@ -68,19 +69,34 @@ class PortAtoms:
 
     def _atoms_of(self, conns: ConnectionSet) -> Iterator[int]:
         for protocol, lo, hi in conns:
-            cuts = self._cuts[protocol]
-            first = self._atom_index[(protocol, lo)]
-            count = bisect.bisect_left(cuts, hi + 1) - bisect.bisect_left(cuts, lo)
-            yield from range(first, first + count)
+            yield from self._atoms_between(protocol, lo, hi)
+
+    def _atoms_between(self, protocol: str, lo: int, hi: int) -> range:
+        cuts = self._cuts[protocol]
+        first = self._atom_index[(protocol, lo)]
+        count = bisect.bisect_left(cuts, hi + 1) - bisect.bisect_left(cuts, lo)
+        return range(first, first + count)
 
     def mask(self, conns: ConnectionSet) -> int:
         """Group bitmask of a connection set that was among those the atoms were cut by."""
         found = self._mask_cache.get(conns)
         if found is None:
             found = 0
-            for atom in self._atoms_of(conns):
-                found |= 1 << self._group_of_atom[atom]
+            for protocol, lo, hi in conns:
+                found |= self._interval_mask(protocol, lo, hi)
             self._mask_cache[conns] = found
+        return found
+
+    def _interval_mask(self, protocol: str, lo: int, hi: int) -> int:
+        """Group bitmask of ports ``lo..hi`` of ``protocol``: the sets of a large cluster
+        repeat a few intervals (whole protocols, common ports) in thousands of combinations."""
+        key = (protocol, lo, hi)
+        found = self._interval_cache.get(key)
+        if found is None:
+            found = 0
+            for atom in self._atoms_between(protocol, lo, hi):
+                found |= 1 << self._group_of_atom[atom]
+            self._interval_cache[key] = found
         return found
 
     def port_mask(self, protocol: str, port: int) -> int:
