@@ -20,6 +20,8 @@ from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector, Requirement
 
+SPARSE = 8  # bits up to which a bitset's indexes are found bit by bit
+
 
 class ClassSets:
     """Who each selector, peer, ipBlock and named port covers, as bitsets of class indexes."""
@@ -61,8 +63,11 @@ class ClassSets:
     def indexes(self, bits: int) -> npt.NDArray[np.intp]:
         found = self._index_cache.get(bits)
         if found is None:
-            raw = np.frombuffer(bits.to_bytes((self.k + 7) // 8 or 1, "little"), dtype=np.uint8)
-            found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[: self.k])
+            if bits.bit_count() <= SPARSE:  # a few classes: walking the bits is cheaper
+                found = np.fromiter(self.iter_bits(bits), dtype=np.intp)
+            else:
+                raw = np.frombuffer(bits.to_bytes((self.k + 7) // 8 or 1, "little"), np.uint8)
+                found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[: self.k])
             self._index_cache[bits] = found
         return found
 
