@@ -166,3 +166,12 @@ def test_a_container_problem_is_raised_each_time_naming_its_own_field() -> None:
         "spec.containers[0].ports[0].containerPort",
         "spec.template.spec.containers[0].ports[0].containerPort",
     ]
+
+
+def test_a_value_repr_cannot_print_is_read_afresh() -> None:
+    huge = 10**5000  # beyond the digits str() converts
+    policies._RULES.clear()
+    with pytest.raises(FieldError) as raised:
+        rule(locate_plain({"ports": [{"port": [huge]}]}, 1), "spec.ingress[0]", "from")
+    assert raised.value.field == "spec.ingress[0].ports[0].port"
+    assert policies._RULES.found == {}

@@ -21,7 +21,10 @@ def written(value: Any) -> str | None:
     """What tells ``value`` apart from any other: its repr, exact for what the readers
     produce (strings, numbers, booleans, null, mappings and lists: ``1``, ``True``,
     ``1.0`` and ``"1"`` all differ); None when it cannot tell (a cycle prints as ``...``)."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int past str()'s digit limit, deep nesting
+        return None
     return None if "..." in text else text
 
 
