@@ -175,3 +175,11 @@ def test_a_value_repr_cannot_print_is_read_afresh() -> None:
         rule(locate_plain({"ports": [{"port": [huge]}]}, 1), "spec.ingress[0]", "from")
     assert raised.value.field == "spec.ingress[0].ports[0].port"
     assert policies._RULES.found == {}
+
+
+def test_a_long_part_is_read_but_not_kept() -> None:
+    long_rule = {"from": [{"podSelector": {"matchLabels": {f"k{i}": "v" for i in range(400)}}}]}
+    policies._RULES.clear()
+    first = rule(locate_plain(long_rule, 1), "spec.ingress[0]", "from")
+    assert policies._RULES.found == {}
+    assert rule(locate_plain(long_rule, 1), "spec.ingress[1]", "from") == first

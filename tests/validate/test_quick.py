@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from netpol.load.yamldoc import LocatedMap, RawDocument, locate_plain, parse_text, settle
 from netpol.model.diagnostics import Diagnostic
+from netpol.validate import quick
 from netpol.validate.documents import known_kind
 from netpol.validate.metadata import object_id
 from netpol.validate.report import Report
@@ -450,3 +451,10 @@ def test_a_bad_object_gets_the_full_paths_message(
     doc = _yaml_doc(yaml.safe_load(text))
     assert not _is_clean(doc.data)
     assert [d.one_line() for d in diagnostics(text)] == [message]
+
+
+def test_a_text_longer_than_any_name_is_judged_but_not_kept() -> None:
+    long_value = "a" * 300
+    assert not quick._LABEL_VALUE[long_value]  # too long for a label value
+    assert long_value not in quick._LABEL_VALUE
+    assert quick._LABEL_VALUE["web"] and "web" in quick._LABEL_VALUE

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 MEMO_LIMIT = 50_000  # a hostile input's many distinct parts make a memo start over
+MEMO_TEXT_MAX = 4096  # characters of a part's text, at most, for it to be remembered
 
 
 def written(value: Any) -> str | None:
@@ -25,7 +26,9 @@ def written(value: Any) -> str | None:
         text = repr(value)
     except (ValueError, RecursionError):  # an int past str()'s digit limit, deep nesting
         return None
-    return None if "..." in text else text
+    if len(text) > MEMO_TEXT_MAX or "..." in text:
+        return None  # a long part (a script, a huge list) is rarely repeated: not kept
+    return text
 
 
 class Memo(Generic[T]):

@@ -268,9 +268,11 @@ class KubectlResolver:
                 return STR_TAG
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
-                if len(_PLAIN_TAGS) >= _PLAIN_TAGS_LIMIT:
-                    _PLAIN_TAGS.clear()
-                tag = _PLAIN_TAGS[value] = plain_tag(value)
+                tag = plain_tag(value)
+                if len(value) <= _PLAIN_TAGS_TEXT_MAX:  # a long text is not kept alive
+                    if len(_PLAIN_TAGS) >= _PLAIN_TAGS_LIMIT:
+                        _PLAIN_TAGS.clear()
+                    _PLAIN_TAGS[value] = tag
             return tag
         return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
 
@@ -280,6 +282,7 @@ class KubectlResolver:
 # 100,000 pods)
 _PLAIN_TAGS: dict[str, str] = {}
 _PLAIN_TAGS_LIMIT = 100_000
+_PLAIN_TAGS_TEXT_MAX = 64
 
 
 try:  # libyaml's emitter: a snapshot of 100,000 pods is large

@@ -62,6 +62,7 @@ from netpol.validate.selectors import (
 # A distinct string is judged once; a hostile input with millions of distinct keys only
 # makes a memo start over, never grow without bound.
 MEMO_LIMIT = 100_000
+MEMO_TEXT_MAX = 253  # the longest valid name (a DNS subdomain)
 
 QuickCheck = Callable[[LocatedMap, Any], bool]
 
@@ -75,10 +76,11 @@ class _Judged(dict[str, bool]):
         self.rule = rule
 
     def __missing__(self, text: str) -> bool:
-        if len(self) >= MEMO_LIMIT:
-            self.clear()
         ok = not self.rule(text)
-        self[text] = ok
+        if len(text) <= MEMO_TEXT_MAX:  # longer texts are no names: not kept alive here
+            if len(self) >= MEMO_LIMIT:
+                self.clear()
+            self[text] = ok
         return ok
 
 
