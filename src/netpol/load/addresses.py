@@ -85,11 +85,15 @@ class Allocator:
 
     def allocate(self, key: str) -> str | None:
         """A free address for ``key`` (the same one for the same key and history), or None."""
-        if len(self._next) >= self.capacity:
+        links = self._next
+        capacity = self._hi - self._lo
+        if len(links) >= capacity:
             return None
-        digest = hashlib.blake2b(key.encode(), digest_size=self._digest_size).digest()
-        offset = self._find(self._lo + int.from_bytes(digest, "big") % self.capacity)
-        self._next[offset] = offset + 1
+        digest = _blake2b(key.encode(), digest_size=self._digest_size).digest()
+        offset = self._lo + int.from_bytes(digest, "big") % capacity
+        if offset in links:  # taken: probe (rare where the range is much larger than the pods)
+            offset = self._find(offset)
+        links[offset] = offset + 1
         return self._text(self._base + offset)
 
     def next_free(self) -> str | None:
@@ -111,6 +115,9 @@ class Allocator:
         for taken in path:
             links[taken] = offset
         return offset
+
+
+_blake2b = hashlib.blake2b
 
 
 def _ipv4_text(value: int) -> str:

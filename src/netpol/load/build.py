@@ -12,6 +12,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any
 
 from netpol.load.addons import (
@@ -511,7 +512,7 @@ class _Builder:
                     source=group.source,
                 )
             )
-        drafts.sort(key=lambda d: (d[0], d[1]))
+        drafts.sort(key=_POD_ID)
         self.assign_ips(drafts, nodes)
         pods = []
         previous = None
@@ -717,6 +718,9 @@ def _source(doc: RawDocument) -> Source:
         return locate(data, field_path)
 
     return Source(doc.path, data.line or doc.line, locate=find)
+
+
+_POD_ID = itemgetter(0, 1)  # (namespace, name) of a pod's draft
 
 
 def _spread(key: str, size: int) -> int:

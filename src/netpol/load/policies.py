@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from netpol.load.fields import FieldError, integer, mapping, sequence, string, string_map, strings
+from netpol.load.memo import Memo, written
 from netpol.model.cidr import parse_cidr_sloppy
 from netpol.model.policy import (
     IPBlock,
@@ -54,6 +55,10 @@ def selector(value: Any, field: str) -> LabelSelector | None:
     """A label selector; None when the field is absent or null (a peer's "not used")."""
     if value is None:
         return None
+    return _SELECTORS.read(written(value), _selector, value, field)
+
+
+def _selector(value: Any, field: str) -> LabelSelector:
     data = mapping(value, field)
     labels = string_map(data.get("matchLabels"), f"{field}.matchLabels")
     expressions = []
@@ -73,6 +78,12 @@ def selector(value: Any, field: str) -> LabelSelector | None:
 
 
 def rule(value: Any, field: str, peers_key: str) -> Rule:
+    text = written(value)
+    key = (peers_key, text) if text is not None else None
+    return _RULES.read(key, _rule, value, field, peers_key)
+
+
+def _rule(value: Any, field: str, peers_key: str) -> Rule:
     data = mapping(value, field)
     peers = tuple(
         peer(item, f"{field}.{peers_key}[{i}]")
@@ -134,3 +145,7 @@ def _network(text: str, field: str) -> IPNetwork:
 # the networks are immutable, so parsing each text once is safe and saves a third of the
 # time spent on policies.
 _parse_cidr = lru_cache(maxsize=4096)(parse_cidr_sloppy)
+
+
+_SELECTORS: Memo[LabelSelector] = Memo()
+_RULES: Memo[Rule] = Memo()

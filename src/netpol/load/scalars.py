@@ -264,8 +264,25 @@ class KubectlResolver:
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
-            return plain_tag(value) if implicit[0] else STR_TAG
+            if not implicit[0]:
+                return STR_TAG
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = plain_tag(value)
+                if len(value) <= _PLAIN_TAGS_TEXT_MAX:  # a long text is not kept alive
+                    if len(_PLAIN_TAGS) >= _PLAIN_TAGS_LIMIT:
+                        _PLAIN_TAGS.clear()
+                    _PLAIN_TAGS[value] = tag
+            return tag
         return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
+
+
+# The tag of each plain scalar text, judged once: a manifest repeats its keys, labels,
+# ports and protocols, and the composer asks for the tag of every scalar (two million at
+# 100,000 pods)
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_LIMIT = 100_000
+_PLAIN_TAGS_TEXT_MAX = 64
 
 
 try:  # libyaml's emitter: a snapshot of 100,000 pods is large

@@ -17,6 +17,7 @@ from netpol.load.fields import (
     string_map,
     strings,
 )
+from netpol.load.memo import Memo, written
 from netpol.model.objects import Container, ContainerPort
 from netpol.model.source import Source
 
@@ -189,6 +190,22 @@ def controller_owner(data: Any) -> tuple[str, str] | None:
 
 def containers(value: Any, field: str) -> tuple[Container, ...]:
     """``containers`` of a pod spec with their ports (protocol defaults to TCP)."""
+    return _CONTAINERS.read(_containers_key(value), _containers, value, field)
+
+
+_CONTAINERS: Memo[tuple[Container, ...]] = Memo()
+_CONTAINER_FIELDS = ("name", "image", "command", "args", "ports")
+
+
+def _containers_key(value: Any) -> str | None:
+    """The fields ``containers`` reads, as written: a pod spec's containers also hold
+    environments, volumes and resources, which differ more often and matter not here."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        return None
+    return written([[item.get(name) for name in _CONTAINER_FIELDS] for item in value])
+
+
+def _containers(value: Any, field: str) -> tuple[Container, ...]:
     out = []
     for i, item in enumerate(sequence(value, field)):
         where = f"{field}[{i}]"
