@@ -15,6 +15,7 @@ from netpol.cli.common import (
 from netpol.engine.compile import compile_cluster
 from netpol.engine.explain import explain
 from netpol.engine.resolve import ResolveError
+from netpol.load.gcpause import gc_paused
 from netpol.render.explain import explanation_json, explanation_text
 
 
@@ -58,11 +59,13 @@ def command(
     """
     options = options_from(params)
     cluster = load_or_exit(paths, options)
-    cc = compile_cluster(cluster, options)
-    try:
-        explanations = explain(cc, source, destination, namespace)
-    except ResolveError as exc:
-        fail(str(exc))
+    # the compiled policies and the verdicts hold no cycles: no collector pass walks them
+    with gc_paused():
+        cc = compile_cluster(cluster, options)
+        try:
+            explanations = explain(cc, source, destination, namespace)
+        except ResolveError as exc:
+            fail(str(exc))
     if output in ("json", "yaml"):
         echo_document(explanation_json(explanations), output)
     else:

@@ -147,9 +147,12 @@ class CompiledPolicy:
         return self.ingress if direction == "Ingress" else self.egress
 
     def selects(self, pod: Pod) -> bool:
-        return pod.namespace == self.policy.namespace and matches(
-            self.policy.pod_selector, pod.labels
-        )
+        return policy_selects(self.policy, pod)
+
+
+def policy_selects(policy: NetworkPolicy, pod: Pod) -> bool:
+    """Whether the podSelector of ``policy`` selects ``pod`` (a pod of its namespace)."""
+    return pod.namespace == policy.namespace and matches(policy.pod_selector, pod.labels)
 
 
 class CompiledCluster:
@@ -176,22 +179,21 @@ class CompiledCluster:
         self.cluster = cluster
         self.options = options
         self.profile = options.profile
-        self.policies: tuple[CompiledPolicy, ...] = tuple(
-            self._compile(p) for p in cluster.policies
-        )
+        # compiled on first use: explain and describe compile only the policies that select
+        # the pods they look at, a matrix every one (``policies``)
+        self._compiled: list[CompiledPolicy | None] = [None] * len(cluster.policies)
         # the policies of a namespace, indexed by one (key, value) their podSelector's
         # matchLabels requires, so a pod is checked only against the policies that can
         # select it (its namespace's unkeyed ones and those its own labels name)
-        self._unkeyed: dict[str, list[tuple[int, CompiledPolicy]]] = {}
-        self._keyed: dict[tuple[str, str, str], list[tuple[int, CompiledPolicy]]] = {}
-        for order, compiled in enumerate(self.policies):
-            policy = compiled.policy
+        self._unkeyed: dict[str, list[tuple[int, NetworkPolicy]]] = {}
+        self._keyed: dict[tuple[str, str, str], list[tuple[int, NetworkPolicy]]] = {}
+        for order, policy in enumerate(cluster.policies):
             required = policy.pod_selector.match_labels
             if required:
                 key, value = required[0]
-                self._keyed.setdefault((policy.namespace, key, value), []).append((order, compiled))
+                self._keyed.setdefault((policy.namespace, key, value), []).append((order, policy))
             else:
-                self._unkeyed.setdefault(policy.namespace, []).append((order, compiled))
+                self._unkeyed.setdefault(policy.namespace, []).append((order, policy))
         self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
@@ -200,6 +202,19 @@ class CompiledCluster:
             if cluster.tiered_policies
             else None
         )
+
+    @cached_property
+    def policies(self) -> tuple[CompiledPolicy, ...]:
+        """Every NetworkPolicy compiled, in input order."""
+        return tuple(self.compiled_policy(order) for order in range(len(self._compiled)))
+
+    def compiled_policy(self, order: int) -> CompiledPolicy:
+        """The ``order``-th NetworkPolicy of the cluster, compiled once (the same object for
+        every caller: its peers cache what they match)."""
+        found = self._compiled[order]
+        if found is None:
+            found = self._compiled[order] = self._compile(self.cluster.policies[order])
+        return found
 
     def _compile(self, policy: NetworkPolicy) -> CompiledPolicy:
         def rules(direction: str, source: tuple[Rule, ...]) -> tuple[CompiledRule, ...]:
@@ -287,7 +302,11 @@ class CompiledCluster:
         """Every policy whose podSelector selects ``pod`` (whatever its policyTypes)."""
         if not self.is_policy_pod(pod):
             return ()
-        pod = self.own(pod)
+        return self.policies_selecting(self.own(pod))
+
+    def policies_selecting(self, pod: Pod) -> tuple[CompiledPolicy, ...]:
+        """Every policy whose podSelector selects ``pod`` as given (running or not), in
+        policy order; only these are compiled."""
         namespace = pod.namespace
         candidates = list(self._unkeyed.get(namespace, ()))
         keyed = self._keyed
@@ -297,7 +316,11 @@ class CompiledCluster:
                 candidates += found
         if len(candidates) > 1:
             candidates.sort(key=lambda entry: entry[0])  # policy order, as before the index
-        return tuple(c for _, c in candidates if c.selects(pod))
+        return tuple(
+            self.compiled_policy(order)
+            for order, policy in candidates
+            if policy_selects(policy, pod)
+        )
 
     def applying(self, pod: Pod, direction: str) -> tuple[CompiledPolicy, ...]:
         """Policies that select ``pod`` and have ``direction`` in their (defaulted) policyTypes."""
