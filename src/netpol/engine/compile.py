@@ -9,22 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from netpol.engine.cilium import (
-    DENY_TIER,
-    DEPENDS_ON_DNS,
-    cilium_tiered,
-    identity_view,
-    with_policy_types_ignored,
-)
 from netpol.engine.endpoints import Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
-from netpol.engine.tiers import CompiledTierRule, TieredModel
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 from netpol.model.options import PROFILES, Options
 from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
+
+if TYPE_CHECKING:  # imported where used: a plain NetworkPolicy input needs neither
+    from netpol.engine.tiers import CompiledTierRule, TieredModel
 
 DIRECTIONS = ("Ingress", "Egress")
 
@@ -167,10 +163,16 @@ class CompiledCluster:
             options = replace(options, profile=PROFILES["cilium"])
         self.relabelled = options.profile.cilium_identity
         if self.relabelled:
+            from netpol.engine.cilium import identity_view
+
             cluster = identity_view(cluster)
         if not options.profile.honours_policy_types:
+            from netpol.engine.cilium import with_policy_types_ignored
+
             cluster = with_policy_types_ignored(cluster)
         if self.cilium:
+            from netpol.engine.cilium import DENY_TIER, cilium_tiered
+
             cluster = replace(
                 cluster,
                 tiered_policies=cluster.tiered_policies + cilium_tiered(cluster, options),
@@ -197,11 +199,11 @@ class CompiledCluster:
         self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
-        self.tiered: TieredModel | None = (
-            TieredModel(cluster, self.is_policy_pod, self.relabelled)
-            if cluster.tiered_policies
-            else None
-        )
+        self.tiered: TieredModel | None = None
+        if cluster.tiered_policies:
+            from netpol.engine.tiers import TieredModel
+
+            self.tiered = TieredModel(cluster, self.is_policy_pod, self.relabelled)
 
     @cached_property
     def policies(self) -> tuple[CompiledPolicy, ...]:
@@ -272,6 +274,10 @@ class CompiledCluster:
     def dns_variant(self) -> CompiledCluster | None:
         """The cluster with every unresolved toFQDNs peer matching any world address; None
         when there is none. A verdict that differs there depends on DNS."""
+        if self.tiered is None:
+            return None  # toFQDNs rules are Cilium's, in the tiers
+        from netpol.engine.cilium import DEPENDS_ON_DNS
+
         if not any(
             DEPENDS_ON_DNS in peer.why_nothing
             for rule in self._tier_rules()
