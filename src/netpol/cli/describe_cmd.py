@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import click
@@ -135,9 +136,11 @@ def command(
     scope = scope_from(
         {"namespace": namespace, "all_namespaces": all_namespaces, "selector": selector}, cluster
     )
-    # the compiled policies and the verdicts hold no cycles: no collector pass walks them
+    # the compiled policies and the verdicts hold no cycles: no collector pass walks them,
+    # neither while they are built nor on the way out (frozen)
     with gc_paused():
         _describe(cluster, options, kind, name, namespace, scope, output)
+        gc.freeze()
 
 
 def _describe(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from netpol.cli.common import (
@@ -59,13 +61,15 @@ def command(
     """
     options = options_from(params)
     cluster = load_or_exit(paths, options)
-    # the compiled policies and the verdicts hold no cycles: no collector pass walks them
+    # the compiled policies and the verdicts hold no cycles: no collector pass walks them,
+    # neither while they are built nor on the way out (frozen)
     with gc_paused():
         cc = compile_cluster(cluster, options)
         try:
             explanations = explain(cc, source, destination, namespace)
         except ResolveError as exc:
             fail(str(exc))
+        gc.freeze()
     if output in ("json", "yaml"):
         echo_document(explanation_json(explanations), output)
     else:

@@ -184,18 +184,6 @@ class CompiledCluster:
         # compiled on first use: explain and describe compile only the policies that select
         # the pods they look at, a matrix every one (``policies``)
         self._compiled: list[CompiledPolicy | None] = [None] * len(cluster.policies)
-        # the policies of a namespace, indexed by one (key, value) their podSelector's
-        # matchLabels requires, so a pod is checked only against the policies that can
-        # select it (its namespace's unkeyed ones and those its own labels name)
-        self._unkeyed: dict[str, list[tuple[int, NetworkPolicy]]] = {}
-        self._keyed: dict[tuple[str, str, str], list[tuple[int, NetworkPolicy]]] = {}
-        for order, policy in enumerate(cluster.policies):
-            required = policy.pod_selector.match_labels
-            if required:
-                key, value = required[0]
-                self._keyed.setdefault((policy.namespace, key, value), []).append((order, policy))
-            else:
-                self._unkeyed.setdefault(policy.namespace, []).append((order, policy))
         self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
@@ -204,6 +192,27 @@ class CompiledCluster:
             from netpol.engine.tiers import TieredModel
 
             self.tiered = TieredModel(cluster, self.is_policy_pod, self.relabelled)
+
+    @cached_property
+    def _selector_index(
+        self,
+    ) -> tuple[
+        dict[str, list[tuple[int, NetworkPolicy]]],
+        dict[tuple[str, str, str], list[tuple[int, NetworkPolicy]]],
+    ]:
+        """The policies of a namespace, indexed by one (key, value) their podSelector's
+        matchLabels requires, so a pod is checked only against the policies that can
+        select it: (its namespace's unkeyed ones, those its own labels name)."""
+        unkeyed: dict[str, list[tuple[int, NetworkPolicy]]] = {}
+        keyed: dict[tuple[str, str, str], list[tuple[int, NetworkPolicy]]] = {}
+        for order, policy in enumerate(self.cluster.policies):
+            required = policy.pod_selector.match_labels
+            if required:
+                key, value = required[0]
+                keyed.setdefault((policy.namespace, key, value), []).append((order, policy))
+            else:
+                unkeyed.setdefault(policy.namespace, []).append((order, policy))
+        return unkeyed, keyed
 
     @cached_property
     def policies(self) -> tuple[CompiledPolicy, ...]:
@@ -314,8 +323,8 @@ class CompiledCluster:
         """Every policy whose podSelector selects ``pod`` as given (running or not), in
         policy order; only these are compiled."""
         namespace = pod.namespace
-        candidates = list(self._unkeyed.get(namespace, ()))
-        keyed = self._keyed
+        unkeyed, keyed = self._selector_index
+        candidates = list(unkeyed.get(namespace, ()))
         for key, value in pod.labels.items():
             found = keyed.get((namespace, key, value))
             if found is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from socket import inet_aton
 
 from netpol.engine.class_verdicts import AllowedByClass
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
@@ -43,8 +44,10 @@ class PolicyDescription:
 
 def describe_policy(cc: CompiledCluster, compiled: CompiledPolicy) -> PolicyDescription:
     """The pods the policy selects and, for every peer of every rule, what it matches."""
-    # a policy selects pods of its own namespace only
-    here = cc.policy_pods_by_namespace.get(compiled.policy.namespace, ())
+    # a policy selects pods of its own namespace only (the pods of every namespace are not
+    # indexed for one policy)
+    own = compiled.policy.namespace
+    here = [p for p in cc.cluster.pods if p.namespace == own and cc.is_policy_pod(p)]
     selected = tuple(p.id for p in here if compiled.selects(p))
     namespaces = [ns.name for ns in cc.cluster.namespaces]
 
@@ -197,11 +200,12 @@ def _in_some_block(
     """Whether an address is in one of ``blocks``; an IPv4 address outside every IPv4
     range of theirs (``ranges``) is told from its text, without parsing it (100k pods)."""
     for text in ips:
-        octets = text.split(".")
-        if len(octets) == 4 and text.isascii() and "".join(octets).isdigit():
-            value = (int(octets[0]) << 24) | (int(octets[1]) << 16) | (int(octets[2]) << 8)
-            value |= int(octets[3])
-            if not any(low <= value <= high for low, high in ranges):
+        if ":" not in text:  # a pod's IPv4 address, validated: dotted quad
+            try:
+                value = int.from_bytes(inet_aton(text), "big")
+            except OSError:
+                value = -1  # not one: parsed below as ever
+            if value >= 0 and not any(low <= value <= high for low, high in ranges):
                 continue
         ip = ipaddress.ip_address(text)
         if any(b.contains(ip) for b in blocks):
@@ -212,8 +216,9 @@ def _in_some_block(
 def find_policy(cc: CompiledCluster, namespace: str, name: str) -> CompiledPolicy:
     """The compiled policy NAMESPACE/NAME; ResolveError (with the near names) otherwise."""
     policies = cc.cluster.policies  # compiled only once found
-    wanted = f"{namespace}/{name}"
-    found = next((order for order, p in enumerate(policies) if p.id == wanted), None)
+    found = next(
+        (o for o, p in enumerate(policies) if p.name == name and p.namespace == namespace), None
+    )
     if found is None:
         here = [p.name for p in policies if p.namespace == namespace]
         known = ", ".join(p.id for p in policies[:10]) or "none"
