@@ -160,3 +160,71 @@ def test_a_command_added_the_usual_way_is_listed_and_runs_beside_the_table() -> 
     assert runner.invoke(group, ["zz-extr"]).output.splitlines()[-1] == (
         "Error: No such command 'zz-extr' (did you mean 'zz-extra'?)."
     )
+
+
+# the code of the admin, baseline, Calico and Cilium policies: loaded only by inputs that have
+# them (explain and describe name the tiers' evidence types, so only their reading is lazy)
+READING_POLICY_KINDS = (
+    "netpol.validate.adminnetworkpolicy",
+    "netpol.validate.calico",
+    "netpol.validate.cilium",
+    "netpol.load.admin_policies",
+    "netpol.load.calico",
+    "netpol.load.cilium",
+)
+POLICY_KINDS = (
+    *READING_POLICY_KINDS,
+    "netpol.engine.cilium",
+    "netpol.engine.tiers",
+    "netpol.engine.tiered_matrix",
+)
+RUN_QUIETLY = """
+import contextlib, io
+from netpol.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main({argv!r})
+    except SystemExit as exc:
+        assert exc.code in (0, None), exc.code
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "absent"),
+    [
+        (["matrix", "examples/three-tier", "--by", "workload", "-o", "json"], POLICY_KINDS),
+        (
+            [
+                "explain",
+                "examples/three-tier",
+                "--from",
+                "app1-ns/frontend-deploy",
+                "--to",
+                "backend-svc:5678",
+            ],
+            READING_POLICY_KINDS,
+        ),
+        (["describe", "pod", "app1-ns/db-sts-0", "examples/three-tier"], READING_POLICY_KINDS),
+        (["describe", "policy", "app1-ns/db-policy", "examples/three-tier"], READING_POLICY_KINDS),
+    ],
+    ids=["matrix", "explain", "describe pod", "describe policy"],
+)
+def test_a_networkpolicy_input_loads_no_code_of_the_other_policy_kinds(
+    argv: list[str], absent: tuple[str, ...]
+) -> None:
+    assert among(modules_after(RUN_QUIETLY.format(argv=argv)), absent) == []
+
+
+@pytest.mark.parametrize(
+    ("example", "loaded"),
+    [
+        ("examples/three-tier-cilium", ("netpol.validate.cilium", "netpol.engine.cilium")),
+        ("examples/admin-tiers", ("netpol.validate.adminnetworkpolicy", "netpol.engine.tiers")),
+    ],
+)
+def test_an_input_with_other_policy_kinds_loads_their_code(
+    example: str, loaded: tuple[str, ...]
+) -> None:
+    # the check above could pass vacuously if the probe never saw these modules
+    modules = modules_after(RUN_QUIETLY.format(argv=["matrix", example, "-o", "json"]))
+    assert set(loaded) <= set(among(modules, POLICY_KINDS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import click
@@ -30,8 +31,11 @@ from netpol.engine.describe import (
 )
 from netpol.engine.names import Scope
 from netpol.engine.resolve import ResolveError
+from netpol.load.gcpause import gc_paused
 from netpol.model.cilium import CCNP_KIND, CILIUM_KINDS
 from netpol.model.cilium import CNP_KIND as CILIUM_CNP_KIND
+from netpol.model.cluster import Cluster
+from netpol.model.options import Options
 from netpol.model.tiers import ANP_KIND, BANP_KIND, CALICO_GNP_KIND, CALICO_NP_KIND, CNP_KIND
 from netpol.render.cilium_describe import cilium_json, cilium_text
 from netpol.render.describe import (
@@ -132,6 +136,22 @@ def command(
     scope = scope_from(
         {"namespace": namespace, "all_namespaces": all_namespaces, "selector": selector}, cluster
     )
+    # the compiled policies and the verdicts hold no cycles: no collector pass walks them,
+    # neither while they are built nor on the way out (frozen)
+    with gc_paused():
+        _describe(cluster, options, kind, name, namespace, scope, output)
+        gc.freeze()
+
+
+def _describe(
+    cluster: Cluster,
+    options: Options,
+    kind: str,
+    name: str | None,
+    namespace: str | None,
+    scope: Scope,
+    output: str,
+) -> None:
     cc = compile_cluster(cluster, options)
     chosen = KINDS[kind.lower()]
     if scope.selector is not None:

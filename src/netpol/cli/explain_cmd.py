@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from netpol.cli.common import (
@@ -15,6 +17,7 @@ from netpol.cli.common import (
 from netpol.engine.compile import compile_cluster
 from netpol.engine.explain import explain
 from netpol.engine.resolve import ResolveError
+from netpol.load.gcpause import gc_paused
 from netpol.render.explain import explanation_json, explanation_text
 
 
@@ -58,11 +61,15 @@ def command(
     """
     options = options_from(params)
     cluster = load_or_exit(paths, options)
-    cc = compile_cluster(cluster, options)
-    try:
-        explanations = explain(cc, source, destination, namespace)
-    except ResolveError as exc:
-        fail(str(exc))
+    # the compiled policies and the verdicts hold no cycles: no collector pass walks them,
+    # neither while they are built nor on the way out (frozen)
+    with gc_paused():
+        cc = compile_cluster(cluster, options)
+        try:
+            explanations = explain(cc, source, destination, namespace)
+        except ResolveError as exc:
+            fail(str(exc))
+        gc.freeze()
     if output in ("json", "yaml"):
         echo_document(explanation_json(explanations), output)
     else:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import EXTERNAL, NODE, POD, Endpoint, node_endpoint
 from netpol.engine.ipspace import IPAtoms
-from netpol.engine.tiers import tiered_blocks
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Node, Pod
 from netpol.model.policy import IPBlock, NetworkPolicy
@@ -54,7 +53,12 @@ def policy_blocks(policies: Iterable[NetworkPolicy]) -> list[IPBlock]:
 
 def cluster_blocks(cluster: Cluster) -> list[IPBlock]:
     """The ipBlocks of the NetworkPolicies and the networks of the tiered policies."""
-    return policy_blocks(cluster.policies) + tiered_blocks(cluster.tiered_policies)
+    blocks = policy_blocks(cluster.policies)
+    if cluster.tiered_policies:
+        from netpol.engine.tiers import tiered_blocks  # the tiers' model, only where used
+
+        blocks += tiered_blocks(cluster.tiered_policies)
+    return blocks
 
 
 def _selectors(policies: Iterable[NetworkPolicy]) -> Iterable[LabelSelector]:

@@ -9,22 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
-from netpol.engine.cilium import (
-    DENY_TIER,
-    DEPENDS_ON_DNS,
-    cilium_tiered,
-    identity_view,
-    with_policy_types_ignored,
-)
 from netpol.engine.endpoints import Endpoint, pod_endpoint
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
-from netpol.engine.tiers import CompiledTierRule, TieredModel
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod
 from netpol.model.options import PROFILES, Options
 from netpol.model.policy import NetworkPolicy, Peer, PolicyPort, Rule
+
+if TYPE_CHECKING:  # imported where used: a plain NetworkPolicy input needs neither
+    from netpol.engine.tiers import CompiledTierRule, TieredModel
 
 DIRECTIONS = ("Ingress", "Egress")
 
@@ -154,9 +150,12 @@ class CompiledPolicy:
         return self.ingress if direction == "Ingress" else self.egress
 
     def selects(self, pod: Pod) -> bool:
-        return pod.namespace == self.policy.namespace and matches(
-            self.policy.pod_selector, pod.labels
-        )
+        return policy_selects(self.policy, pod)
+
+
+def policy_selects(policy: NetworkPolicy, pod: Pod) -> bool:
+    """Whether the podSelector of ``policy`` selects ``pod`` (a pod of its namespace)."""
+    return pod.namespace == policy.namespace and matches(policy.pod_selector, pod.labels)
 
 
 class CompiledCluster:
@@ -171,10 +170,16 @@ class CompiledCluster:
             options = replace(options, profile=PROFILES["cilium"])
         self.relabelled = options.profile.cilium_identity
         if self.relabelled:
+            from netpol.engine.cilium import identity_view
+
             cluster = identity_view(cluster)
         if not options.profile.honours_policy_types:
+            from netpol.engine.cilium import with_policy_types_ignored
+
             cluster = with_policy_types_ignored(cluster)
         if self.cilium:
+            from netpol.engine.cilium import DENY_TIER, cilium_tiered
+
             cluster = replace(
                 cluster,
                 tiered_policies=cluster.tiered_policies + cilium_tiered(cluster, options),
@@ -183,30 +188,51 @@ class CompiledCluster:
         self.cluster = cluster
         self.options = options
         self.profile = options.profile
-        self.policies: tuple[CompiledPolicy, ...] = tuple(
-            self._compile(p) for p in cluster.policies
-        )
-        # the policies of a namespace, indexed by one (key, value) their podSelector's
-        # matchLabels requires, so a pod is checked only against the policies that can
-        # select it (its namespace's unkeyed ones and those its own labels name)
-        self._unkeyed: dict[str, list[tuple[int, CompiledPolicy]]] = {}
-        self._keyed: dict[tuple[str, str, str], list[tuple[int, CompiledPolicy]]] = {}
-        for order, compiled in enumerate(self.policies):
-            policy = compiled.policy
-            required = policy.pod_selector.match_labels
-            if required:
-                key, value = required[0]
-                self._keyed.setdefault((policy.namespace, key, value), []).append((order, compiled))
-            else:
-                self._unkeyed.setdefault(policy.namespace, []).append((order, compiled))
+        # compiled on first use: explain and describe compile only the policies that select
+        # the pods they look at, a matrix every one (``policies``)
+        self._compiled: list[CompiledPolicy | None] = [None] * len(cluster.policies)
         self._applying: dict[tuple[str, str], tuple[CompiledPolicy, ...]] = {}
         # admin, baseline and Calico policies: None when there are none, so plain
         # NetworkPolicy inputs keep the direct path
-        self.tiered: TieredModel | None = (
-            TieredModel(cluster, self.is_policy_pod, self.relabelled)
-            if cluster.tiered_policies
-            else None
-        )
+        self.tiered: TieredModel | None = None
+        if cluster.tiered_policies:
+            from netpol.engine.tiers import TieredModel
+
+            self.tiered = TieredModel(cluster, self.is_policy_pod, self.relabelled)
+
+    @cached_property
+    def _selector_index(
+        self,
+    ) -> tuple[
+        dict[str, list[tuple[int, NetworkPolicy]]],
+        dict[tuple[str, str, str], list[tuple[int, NetworkPolicy]]],
+    ]:
+        """The policies of a namespace, indexed by one (key, value) their podSelector's
+        matchLabels requires, so a pod is checked only against the policies that can
+        select it: (its namespace's unkeyed ones, those its own labels name)."""
+        unkeyed: dict[str, list[tuple[int, NetworkPolicy]]] = {}
+        keyed: dict[tuple[str, str, str], list[tuple[int, NetworkPolicy]]] = {}
+        for order, policy in enumerate(self.cluster.policies):
+            required = policy.pod_selector.match_labels
+            if required:
+                key, value = required[0]
+                keyed.setdefault((policy.namespace, key, value), []).append((order, policy))
+            else:
+                unkeyed.setdefault(policy.namespace, []).append((order, policy))
+        return unkeyed, keyed
+
+    @cached_property
+    def policies(self) -> tuple[CompiledPolicy, ...]:
+        """Every NetworkPolicy compiled, in input order."""
+        return tuple(self.compiled_policy(order) for order in range(len(self._compiled)))
+
+    def compiled_policy(self, order: int) -> CompiledPolicy:
+        """The ``order``-th NetworkPolicy of the cluster, compiled once (the same object for
+        every caller: its peers cache what they match)."""
+        found = self._compiled[order]
+        if found is None:
+            found = self._compiled[order] = self._compile(self.cluster.policies[order])
+        return found
 
     def _compile(self, policy: NetworkPolicy) -> CompiledPolicy:
         def rules(direction: str, source: tuple[Rule, ...]) -> tuple[CompiledRule, ...]:
@@ -264,6 +290,10 @@ class CompiledCluster:
     def dns_variant(self) -> CompiledCluster | None:
         """The cluster with every unresolved toFQDNs peer matching any world address; None
         when there is none. A verdict that differs there depends on DNS."""
+        if self.tiered is None:
+            return None  # toFQDNs rules are Cilium's, in the tiers
+        from netpol.engine.cilium import DEPENDS_ON_DNS
+
         if not any(
             DEPENDS_ON_DNS in peer.why_nothing
             for rule in self._tier_rules()
@@ -294,17 +324,25 @@ class CompiledCluster:
         """Every policy whose podSelector selects ``pod`` (whatever its policyTypes)."""
         if not self.is_policy_pod(pod):
             return ()
-        pod = self.own(pod)
+        return self.policies_selecting(self.own(pod))
+
+    def policies_selecting(self, pod: Pod) -> tuple[CompiledPolicy, ...]:
+        """Every policy whose podSelector selects ``pod`` as given (running or not), in
+        policy order; only these are compiled."""
         namespace = pod.namespace
-        candidates = list(self._unkeyed.get(namespace, ()))
-        keyed = self._keyed
+        unkeyed, keyed = self._selector_index
+        candidates = list(unkeyed.get(namespace, ()))
         for key, value in pod.labels.items():
             found = keyed.get((namespace, key, value))
             if found is not None:
                 candidates += found
         if len(candidates) > 1:
             candidates.sort(key=lambda entry: entry[0])  # policy order, as before the index
-        return tuple(c for _, c in candidates if c.selects(pod))
+        return tuple(
+            self.compiled_policy(order)
+            for order, policy in candidates
+            if policy_selects(policy, pod)
+        )
 
     def applying(self, pod: Pod, direction: str) -> tuple[CompiledPolicy, ...]:
         """Policies that select ``pod`` and have ``direction`` in their (defaulted) policyTypes."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from socket import inet_aton
 
 from netpol.engine.class_verdicts import AllowedByClass
 from netpol.engine.compile import CompiledCluster, CompiledPeer, CompiledPolicy, CompiledRule
@@ -15,6 +17,7 @@ from netpol.model.cilium import CILIUM_KINDS
 from netpol.model.cluster import Cluster
 from netpol.model.expressions import CalicoSelector
 from netpol.model.objects import Pod
+from netpol.model.policy import IPBlock
 from netpol.model.tiers import NODES, PODS, EndpointMatch, Tier, TieredPolicy
 
 
@@ -41,7 +44,11 @@ class PolicyDescription:
 
 def describe_policy(cc: CompiledCluster, compiled: CompiledPolicy) -> PolicyDescription:
     """The pods the policy selects and, for every peer of every rule, what it matches."""
-    selected = tuple(p.id for p in cc.policy_pods if compiled.selects(p))
+    # a policy selects pods of its own namespace only (the pods of every namespace are not
+    # indexed for one policy)
+    own = compiled.policy.namespace
+    here = [p for p in cc.cluster.pods if p.namespace == own and cc.is_policy_pod(p)]
+    selected = tuple(p.id for p in here if compiled.selects(p))
     namespaces = [ns.name for ns in cc.cluster.namespaces]
 
     def rules(direction: str) -> tuple[RuleDescription, ...]:
@@ -90,23 +97,27 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
     reached_by = []
     # pods of one class get one answer: evaluated once per class (and same node or not)
     verdicts = AllowedByClass(cc)
+    # where the pod is isolated, only the pods its rules name can get through: the others
+    # are not evaluated (at 100k pods, classing every pod cost seconds)
+    reachable = could_pass(cc, pod, "Egress")
+    admitted = could_pass(cc, pod, "Ingress")
     for other in cc.cluster.pods if pod.ips else ():
         if other.id == pod.id or not other.ips:
             continue
-        out = verdicts.between_pods(pod, other)
-        if not out.is_empty:
-            reaches.append((other.id, out))
-        into = verdicts.between_pods(other, pod)
-        if not into.is_empty:
-            reached_by.append((other.id, into))
+        if reachable is None or other.id in reachable:
+            out = verdicts.between_pods(pod, other)
+            if not out.is_empty:
+                reaches.append((other.id, out))
+        if admitted is None or other.id in admitted:
+            into = verdicts.between_pods(other, pod)
+            if not into.is_empty:
+                reached_by.append((other.id, into))
 
     def isolating(direction: str) -> tuple[str, ...]:
         if pod.host_network and cc.profile.host_network_is_node:
             return ()
         found = [
-            c.policy.id
-            for c in cc.policies
-            if c.selects(pod) and direction in c.policy.policy_types
+            c.policy.id for c in cc.policies_selecting(pod) if direction in c.policy.policy_types
         ]
         if cc.cilium and cc.tiered is not None:
             # a Cilium rule with default deny on isolates like a NetworkPolicy: both sit
@@ -148,25 +159,86 @@ def describe_pod(cc: CompiledCluster, pod: Pod) -> PodDescription:
     )
 
 
+def could_pass(cc: CompiledCluster, pod: Pod, direction: str) -> set[str] | None:
+    """The ids of the pods that ``pod``'s side in ``direction`` (its egress towards them, its
+    ingress from them) may allow anything: a superset of those it allows, from the peers of
+    the policies isolating it. None when that can be every pod: not isolated, a rule for any
+    peer, or admin, baseline, Calico or Cilium policies (their verdicts are not the
+    NetworkPolicy rules alone)."""
+    if cc.tiered is not None or cc.relabelled or not cc.is_policy_pod(pod):
+        return None
+    policies = cc.applying(pod, direction)
+    if not policies:
+        return None
+    found: set[str] = set()
+    blocks = []
+    for compiled in policies:
+        for rule in compiled.rules(direction):
+            if rule.any_peer:
+                return None
+            for peer in rule.peers:
+                if peer.peer.ip_block is not None:
+                    blocks.append(peer.peer.ip_block)
+                else:
+                    found |= peer.pod_ids
+    if blocks and cc.profile.ipblock_matches_pod_ips:
+        ranges = [
+            (int(b.network.network_address), int(b.network.broadcast_address))
+            for b in blocks
+            if b.network.version == 4
+        ]
+        found.update(p.id for p in cc.policy_pods if _in_some_block(p.ips, blocks, ranges))
+    # the pods that are their node's traffic (hostNetwork): node exceptions and ipBlocks
+    # of node IPs may let them through
+    found.update(p.id for p in cc.cluster.pods if p.ips and not cc.is_policy_pod(p))
+    return found
+
+
+def _in_some_block(
+    ips: tuple[str, ...], blocks: list[IPBlock], ranges: list[tuple[int, int]]
+) -> bool:
+    """Whether an address is in one of ``blocks``; an IPv4 address outside every IPv4
+    range of theirs (``ranges``) is told from its text, without parsing it (100k pods)."""
+    for text in ips:
+        if ":" not in text:  # a pod's IPv4 address, validated: dotted quad
+            try:
+                value = int.from_bytes(inet_aton(text), "big")
+            except OSError:
+                value = -1  # not one: parsed below as ever
+            if value >= 0 and not any(low <= value <= high for low, high in ranges):
+                continue
+        ip = ipaddress.ip_address(text)
+        if any(b.contains(ip) for b in blocks):
+            return True
+    return False
+
+
 def find_policy(cc: CompiledCluster, namespace: str, name: str) -> CompiledPolicy:
     """The compiled policy NAMESPACE/NAME; ResolveError (with the near names) otherwise."""
-    found = next((c for c in cc.policies if c.policy.id == f"{namespace}/{name}"), None)
+    policies = cc.cluster.policies  # compiled only once found
+    found = next(
+        (o for o, p in enumerate(policies) if p.name == name and p.namespace == namespace), None
+    )
     if found is None:
-        here = [c.policy.name for c in cc.policies if c.policy.namespace == namespace]
-        known = ", ".join(c.policy.id for c in cc.policies[:10]) or "none"
+        here = [p.name for p in policies if p.namespace == namespace]
+        known = ", ".join(p.id for p in policies[:10]) or "none"
         hint = did_you_mean(name, here)
         raise ResolveError(
             f"no NetworkPolicy {name!r} in namespace {namespace}"
             + (hint or f" (policies: {known})")
         )
-    return found
+    return cc.compiled_policy(found)
 
 
 def find_pod(cluster: Cluster, namespace: str | None, name: str) -> Pod:
     """The pod NAME (or NS/NAME) means, read as every verb reads it (``engine.names``): a
     pod, a workload's first pod, or the only workload the name begins."""
-    names = Names(cluster.pods, (), (n.name for n in cluster.namespaces))
-    return first_pod(names, name if namespace is None else f"{namespace}/{name}")
+    namespaces = {n.name for n in cluster.namespaces} | {p.namespace for p in cluster.pods}
+    # NS/NAME names a pod or workload of NS only: the others need no index
+    pods = [p for p in cluster.pods if namespace is None or p.namespace == namespace]
+    return first_pod(
+        Names(pods, (), namespaces), name if namespace is None else f"{namespace}/{name}"
+    )
 
 
 # -- admin, baseline and Calico policies -----------------------------------------------------

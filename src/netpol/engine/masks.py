@@ -149,6 +149,7 @@ Present = npt.NDArray[np.intp]  # the distinct ids found in an array
 
 UNION, INTERSECT, DIFFERENCE = "union", "intersect", "difference"
 CHUNK = 1 << 22  # elements per combine step: bounds the int64 temporaries
+BAND_ELEMENTS = 1 << 22  # matrix cells per band: bounds the codes and their temporaries
 
 
 class MaskTable:

@@ -20,9 +20,8 @@ from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import EndpointClass, Partition
 from netpol.engine.compile import CompiledCluster, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
-from netpol.engine.masks import INTERSECT, UNION, Ids, MaskTable, PortAtoms
+from netpol.engine.masks import BAND_ELEMENTS, INTERSECT, UNION, Ids, MaskTable, PortAtoms
 from netpol.engine.ports import ConnectionSet
-from netpol.engine.tiered_matrix import BAND_ELEMENTS, TieredMatrix, tiered_connection_sets
 from netpol.model.options import Profile
 from netpol.model.progress import SILENT, Progress
 
@@ -116,6 +115,8 @@ def network_policy_sides(
     builder = ClassSets(cc, partition)
     sets = _connection_sets(cc, builder)
     if cc.tiered is not None:
+        from netpol.engine.tiered_matrix import tiered_connection_sets  # tiers only
+
         sets += tiered_connection_sets(cc.tiered, builder)
     atoms = PortAtoms(sets)
     table = MaskTable(atoms.full)
@@ -159,6 +160,8 @@ def class_matrix(
     partition, builder, table = np_sides.partition, np_sides.sets, np_sides.table
     egress, ingress = np_sides.egress, np_sides.ingress
     if cc.tiered is not None:
+        from netpol.engine.tiered_matrix import TieredMatrix  # tiers only
+
         tiered = TieredMatrix(builder, cc.tiered, np_sides.atoms, table)
         # each direction's result is written over its NetworkPolicy matrix, which nothing
         # reads afterwards: at 10k classes one matrix is 400 MB

@@ -25,7 +25,15 @@ import numpy.typing as npt
 
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.endpoints import POD
-from netpol.engine.masks import DIFFERENCE, INTERSECT, UNION, Ids, MaskTable, PortAtoms
+from netpol.engine.masks import (
+    BAND_ELEMENTS,
+    DIFFERENCE,
+    INTERSECT,
+    UNION,
+    Ids,
+    MaskTable,
+    PortAtoms,
+)
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.tiers import (
     ALLOW,
@@ -42,7 +50,6 @@ from netpol.model.tiers import EndpointMatch
 
 Index = npt.NDArray[np.intp]
 Codes = npt.NDArray[np.int32 | np.int64]
-BAND_ELEMENTS = 1 << 22  # matrix cells per band: bounds the codes and their temporaries
 TABLE_CODES = 1 << 24  # the most codes a lookup table spans; beyond, a band's codes are sorted
 TIER_END = "tier end"  # the step that hands back what a tier passed
 

@@ -8,6 +8,7 @@ the set of objects, not on the order of the documents.
 
 from __future__ import annotations
 
+import importlib
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -30,13 +31,6 @@ from netpol.load.addresses import (
     parse_network,
     service_allocator,
 )
-from netpol.load.admin_policies import (
-    parse_admin_network_policy,
-    parse_baseline_admin_network_policy,
-    parse_cluster_network_policy,
-)
-from netpol.load.calico import parse_calico_policy, parse_service_account, parse_tier
-from netpol.load.cilium import parse_cidr_group, parse_cilium_policy
 from netpol.load.endpoints import endpoints_addresses, slice_service_and_addresses
 from netpol.load.fields import (
     FieldError,
@@ -781,11 +775,15 @@ def _kind_nodes(count: int) -> dict[str, _NodeSpec]:
 
 def _service_account(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
     assert meta.namespace is not None
+    from netpol.load.calico import parse_service_account  # only inputs that have any
+
     account = parse_service_account(data, meta.namespace, meta.name, meta.source)
     builder.add_service_account(account)
 
 
 def _calico_tier(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    from netpol.load.calico import parse_tier  # only inputs that have any
+
     builder.add_tier(parse_tier(data, meta.name, meta.source))
 
 
@@ -794,6 +792,8 @@ CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 
 
 def _cilium_policy(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    from netpol.load.cilium import parse_cilium_policy  # only inputs that have any
+
     policy = parse_cilium_policy(data, meta.kind, meta.namespace, meta.name, meta.source)
     builder.cilium[(meta.kind, meta.namespace or "", meta.name)] = policy
 
@@ -813,6 +813,8 @@ def _endpoint_slice(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
 
 
 def _cidr_group(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
+    from netpol.load.cilium import parse_cidr_group  # only inputs that have any
+
     builder.cidr_groups[meta.name] = parse_cidr_group(data, meta.name, meta.source)
 
 
@@ -863,9 +865,29 @@ def tiered_handler(parse: TieredParser) -> _Handler:
     return handle
 
 
+def _imported_on_use(module: str, attribute: str) -> TieredParser:
+    """The parser ``module.name``, imported when a document of its kind is first read: an
+    input without admin or Calico policies never loads their parsers."""
+
+    def parse(
+        data: LocatedMap,
+        namespace: str | None,
+        name: str,
+        source: Source,
+        warnings: list[FieldWarning],
+    ) -> TieredPolicy:
+        parser: TieredParser = getattr(importlib.import_module(module), attribute)
+        return parser(data, namespace, name, source, warnings)
+
+    return parse
+
+
 KINDS.update(
     {
-        (kind, group): (namespaced, tiered_handler(parse_calico_policy))
+        (kind, group): (
+            namespaced,
+            tiered_handler(_imported_on_use("netpol.load.calico", "parse_calico_policy")),
+        )
         for kind, namespaced in (("NetworkPolicy", True), ("GlobalNetworkPolicy", False))
         for group in CALICO_GROUPS
     }
@@ -874,11 +896,14 @@ KINDS.update(
 
 KINDS.update(
     {
-        (kind, "policy.networking.k8s.io"): (False, tiered_handler(parse))
+        (kind, "policy.networking.k8s.io"): (
+            False,
+            tiered_handler(_imported_on_use("netpol.load.admin_policies", parse)),
+        )
         for kind, parse in (
-            ("AdminNetworkPolicy", parse_admin_network_policy),
-            ("BaselineAdminNetworkPolicy", parse_baseline_admin_network_policy),
-            ("ClusterNetworkPolicy", parse_cluster_network_policy),
+            ("AdminNetworkPolicy", "parse_admin_network_policy"),
+            ("BaselineAdminNetworkPolicy", "parse_baseline_admin_network_policy"),
+            ("ClusterNetworkPolicy", "parse_cluster_network_policy"),
         )
     }
 )

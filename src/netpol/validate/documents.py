@@ -8,28 +8,13 @@ NetworkPolicy, ``apps/v1beta2`` Deployment) is an error, as on a current cluster
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from netpol.load.fields import api_group, type_name
 from netpol.load.yamldoc import LocatedMap, RawDocument, settle
 from netpol.model.diagnostics import Diagnostic
-from netpol.validate.adminnetworkpolicy import (
-    validate_admin_network_policy,
-    validate_baseline_admin_network_policy,
-    validate_cluster_network_policy,
-)
-from netpol.validate.calico import (
-    validate_calico_network_policy,
-    validate_global_network_policy,
-    validate_service_account,
-    validate_tier,
-)
-from netpol.validate.cilium import (
-    validate_cilium_cidr_group,
-    validate_cilium_clusterwide_network_policy,
-    validate_cilium_network_policy,
-)
 from netpol.validate.metadata import object_id
 from netpol.validate.networkpolicy import validate_network_policy
 from netpol.validate.objects import (
@@ -70,6 +55,38 @@ class Kind:
     @property
     def group(self) -> str:
         return api_group(self.api_version)
+
+
+def _imported_on_use(module: str, name: str) -> Validator:
+    """The validator ``module.name``, imported when a document of its kind is first checked:
+    an input without admin, Calico or Cilium policies never loads their checks."""
+
+    def validate(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> None:
+        checks: Validator = getattr(importlib.import_module(module), name)
+        checks(r, data, metadata)
+
+    return validate
+
+
+_ADMIN, _CALICO, _CILIUM = (
+    "netpol.validate.adminnetworkpolicy",
+    "netpol.validate.calico",
+    "netpol.validate.cilium",
+)
+validate_admin_network_policy = _imported_on_use(_ADMIN, "validate_admin_network_policy")
+validate_baseline_admin_network_policy = _imported_on_use(
+    _ADMIN, "validate_baseline_admin_network_policy"
+)
+validate_cluster_network_policy = _imported_on_use(_ADMIN, "validate_cluster_network_policy")
+validate_calico_network_policy = _imported_on_use(_CALICO, "validate_calico_network_policy")
+validate_global_network_policy = _imported_on_use(_CALICO, "validate_global_network_policy")
+validate_service_account = _imported_on_use(_CALICO, "validate_service_account")
+validate_tier = _imported_on_use(_CALICO, "validate_tier")
+validate_cilium_network_policy = _imported_on_use(_CILIUM, "validate_cilium_network_policy")
+validate_cilium_clusterwide_network_policy = _imported_on_use(
+    _CILIUM, "validate_cilium_clusterwide_network_policy"
+)
+validate_cilium_cidr_group = _imported_on_use(_CILIUM, "validate_cilium_cidr_group")
 
 
 KINDS: dict[str, tuple[Kind, ...]] = {
