@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import LintContext
 from netpol.analysis.lint_checks.common import (
+    bit_list,
     by_wanted,
     pod_partition,
     pod_sets,
     policies_applying,
     subject_classes,
 )
-from netpol.engine.class_sets import ClassSets
 from netpol.engine.endpoints import POD
 from netpol.engine.ports import ConnectionSet
 
@@ -76,7 +76,7 @@ class FlowSides:
         if found is None:
             ids: dict[str, None] = {}
             policies = self.policies[direction]
-            for index in ClassSets.iter_bits(theirs):
+            for index in bit_list(theirs):
                 for policy_id in policies[index]:
                     ids.setdefault(policy_id, None)
             found = self.ordered[key] = list(ids)
@@ -184,7 +184,7 @@ class FlowSides:
             if peers.bit_count() > NARROW_PEERS:
                 broad.append((peers, bits, conns))
                 continue
-            for index in ClassSets.iter_bits(peers):
+            for index in bit_list(peers):
                 found.setdefault(index, []).append((bits, conns))
         self.rules_towards[direction] = found
         self.broad_rules[direction] = broad

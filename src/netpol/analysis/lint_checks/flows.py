@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
+    bit_list,
     by_wanted,
-    class_groups,
+    classes_workloads_text,
     counting_rules,
-    groups_workloads_text,
     is_explicit,
     is_isolated,
     peer_classes,
@@ -24,7 +24,6 @@ from netpol.analysis.lint_checks.common import (
     workloads_text,
 )
 from netpol.analysis.lint_checks.flow_sides import flow_sides
-from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPolicy, CompiledRule
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
@@ -69,7 +68,7 @@ def _explicit_egress_towards(
         return cached  # type: ignore[return-value]
     found: dict[int, list[int]] = {}
     for position, (_, _, peers) in enumerate(explicit):
-        for index in ClassSets.iter_bits(peers):
+        for index in bit_list(peers):
             found.setdefault(index, []).append(position)
     ctx.cache["explicit_egress_towards"] = found
     return found
@@ -166,8 +165,8 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 outbound = rule.direction == "Egress"
                 other_side = "ingress" if outbound else "egress"
                 policies = ", ".join(isolating)
-                mine_text = groups_workloads_text(ctx, class_groups(ctx, blocked_mine))
-                theirs_text = groups_workloads_text(ctx, class_groups(ctx, blocked_theirs))
+                mine_text = classes_workloads_text(ctx, blocked_mine)
+                theirs_text = classes_workloads_text(ctx, blocked_theirs)
                 src, dst = (mine_text, theirs_text) if outbound else (theirs_text, mine_text)
                 yield me.on_policy(
                     compiled.policy,
@@ -200,13 +199,13 @@ def _blocked_pairs(
         pairs = [
             (wanted, mine, bits)
             for wanted, bits in by_wanted(ctx, rule, candidates)
-            for mine in ClassSets.iter_bits(subjects)
+            for mine in bit_list(subjects)
         ]
     else:
         pairs = [
             (wanted, mine, candidates)
             for wanted, bits in by_wanted(ctx, rule, subjects)
-            for mine in ClassSets.iter_bits(bits)
+            for mine in bit_list(bits)
         ]
     closed_by_mine: dict[int, int] = {}  # mine -> their classes that deny it
     wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets
