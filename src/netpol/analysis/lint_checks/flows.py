@@ -25,6 +25,7 @@ from netpol.analysis.lint_checks.common import (
 )
 from netpol.analysis.lint_checks.flow_sides import flow_sides
 from netpol.engine.compile import CompiledPolicy, CompiledRule
+from netpol.engine.endpoints import POD
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -95,27 +96,25 @@ def _selector_peer_classes(ctx: LintContext, rule: CompiledRule) -> int:
 )
 def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("service-port-unreachable")
+    closed = _ClosedBackends(ctx)
     for service_id, backends in sorted(service_backends(ctx).items()):
         service = ctx.service(service_id)
         if service is None:
             continue
         for i, port in enumerate(service.ports):
-            targets = [b for b in backends if b.service_port == port and b.target_port is not None]
-            isolated = [b for b in targets if is_isolated(ctx, b.pod, "Ingress")]
-            if not isolated or len(isolated) != len(targets):
+            # every backend of the port isolated and closed to its targetPort (the first
+            # that is not ends the question)
+            first = None
+            for b in backends:
+                if b.service_port != port or b.target_port is None:
+                    continue
+                if not closed(b.pod, port.protocol, b.target_port):
+                    first = None
+                    break
+                first = first or b
+            if first is None:
                 continue
-            closed = [
-                b
-                for b in isolated
-                if not any(
-                    rule_connections(ctx, r, b.pod).contains(port.protocol, b.target_port or 0)
-                    for c in policies_applying(ctx, b.pod, "Ingress")
-                    for r in c.rules("Ingress")
-                )
-            ]
-            if len(closed) != len(isolated):
-                continue
-            backend = closed[0]
+            backend = first
             target = backend.target_port or 0
             clients = [
                 p
@@ -132,6 +131,33 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
                 service.source,
                 f"spec.ports[{i}]",
             )
+
+
+class _ClosedBackends:
+    """Whether a pod is ingress-isolated and none of its ingress rules admits a port: the
+    same for every pod of an endpoint class, so asked once per class and port."""
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        partition = pod_partition(ctx)
+        self.class_of_pod = partition.class_of_pod
+        self.classes = partition.classes
+        self.found: dict[tuple[object, str, int], bool] = {}
+
+    def __call__(self, pod: Pod, protocol: str, port: int) -> bool:
+        index = self.class_of_pod.get(pod.id)
+        # pods outside the pod classes (no IP, node traffic) are asked for themselves
+        who: object = index if index is not None and self.classes[index].kind == POD else pod.id
+        key = (who, protocol, port)
+        found = self.found.get(key)
+        if found is None:
+            ctx = self.ctx
+            found = self.found[key] = is_isolated(ctx, pod, "Ingress") and not any(
+                rule_connections(ctx, r, pod).contains(protocol, port)
+                for c in policies_applying(ctx, pod, "Ingress")
+                for r in c.rules("Ingress")
+            )
+        return found
 
 
 @check(

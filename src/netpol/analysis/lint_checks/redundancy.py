@@ -12,6 +12,7 @@ from netpol.analysis.lint_checks.common import (
     counting_rules,
     pod_partition,
     pod_sets,
+    rule_connections,
     rule_path,
 )
 from netpol.engine.class_sets import ClassSets
@@ -72,7 +73,7 @@ class _Sides:
         alone = subject if len(cls.pods) < 2 else -1
         named: tuple[object, ...] = ()
         if direction == "Ingress":
-            named = tuple(r.connections_to(pod).parts for r in rules if r.named)
+            named = tuple(rule_connections(self.ctx, r, pod).parts for r in rules if r.named)
         key = (direction, tuple(id(c) for c in applying), alone, named)
         found = self.shared.get(key)
         if found is None:
@@ -103,13 +104,13 @@ class _Sides:
                 if not matched >> peer & 1:
                     row.append(ConnectionSet.none())
                 elif direction == "Ingress":
-                    row.append(rule.connections_to(pod))
+                    row.append(rule_connections(self.ctx, rule, pod))
                 else:
                     target = classes[peer]
                     row.append(
-                        rule.connections_to(
-                            target.representative.pod if target.kind == POD else None
-                        )
+                        rule_connections(self.ctx, rule, target.representative.pod)
+                        if target.kind == POD and target.representative.pod is not None
+                        else rule.numeric
                     )
             allows.append(row)
         before = []
