@@ -86,13 +86,13 @@ def reference_destinations(
     return [p for p in ctx.pods if p.id in pod_ids]
 
 
-def reference_groups(ctx: LintContext, pods: list[Pod]) -> list[list[str]]:
-    """``pods`` grouped by endpoint class, groups in the order of their first pod."""
-    classes = common.pod_partition(ctx).class_of_pod
-    groups: dict[int, list[str]] = {}
+def reference_first_of_each_workload(pods: list[Pod]) -> list[tuple[str, Pod]]:
+    """(workload id, first pod) of ``pods`` (in input order), workloads in the order of
+    their first pod."""
+    found: dict[str, Pod] = {}
     for pod in pods:
-        groups.setdefault(classes[pod.id], []).append(pod.id)
-    return list(groups.values())
+        found.setdefault(pod.workload_id, pod)
+    return list(found.items())
 
 
 def referencepods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
@@ -244,8 +244,11 @@ def test_selections_per_class_equal_the_pod_scans(c: Cluster) -> None:
                     want_peers = [p for p in ctx.pods if p.id in cp.pod_ids]
                     classes = common.peer_classes(ctx, cp)
                     assert ids(common.pods_of(ctx, classes)) == ids(want_peers)
-                    groups = [ids(g) for g in common.class_groups(ctx, classes)]
-                    assert groups == reference_groups(ctx, want_peers)
+                    assert common.classes_workloads_text(ctx, classes) == (
+                        common.workloads_text(want_peers)
+                    )
+                    firsts = selection._first_of_each_workload(ctx, classes)
+                    assert firsts == reference_first_of_each_workload(want_peers)
                     if cp.peer.ip_block is not None:
                         block = cp.peer.ip_block
                         assert ids(ipblocks.pods_in_block(ctx, block)) == ids(
@@ -269,7 +272,7 @@ def test_intended_peers_per_class_equal_the_pod_scan(c: Cluster) -> None:
     for ctx in contexts(c):
         for compiled in ctx.cc.policies:
             for rule in common.counting_rules(compiled):
-                got = selection._intended_peers(ctx, compiled, rule)
+                got = common.pods_of(ctx, selection._intended_peers(ctx, compiled, rule))
                 assert ids(got) == ids(reference_intended_peers(ctx, compiled, rule))
 
 

@@ -112,25 +112,31 @@ def namespace_classes(ctx: LintContext) -> dict[str, int]:
 def representative_pods(ctx: LintContext, classes: int) -> dict[int, Pod]:
     """class index -> one pod of the class, for questions every pod of it answers alike."""
     partition = pod_partition(ctx)
-    return {i: partition.classes[i].pods[0] for i in ClassSets.iter_bits(classes)}
+    return {i: partition.classes[i].pods[0] for i in bit_list(classes)}
 
 
 def namespaces_of(ctx: LintContext, classes: int) -> set[str]:
     partition = pod_partition(ctx)
-    return {partition.classes[i].namespace for i in ClassSets.iter_bits(classes)}
+    return {partition.classes[i].namespace for i in bit_list(classes)}
 
 
 def pods_of(ctx: LintContext, classes: int) -> list[Pod]:
     """The pods of these endpoint classes, in input order (the order checks report in)."""
-    position: dict[str, int] | None = ctx.cache.get("pod_position")  # type: ignore[assignment]
-    if position is None:
-        position = ctx.cache["pod_position"] = {p.id: i for i, p in enumerate(ctx.pods)}
+    position = pod_positions(ctx)
     partition = pod_partition(ctx)
-    found = [pod for i in ClassSets.iter_bits(classes) for pod in partition.classes[i].pods]
+    found = [pod for i in bit_list(classes) for pod in partition.classes[i].pods]
     if len(found) == len(position):
         return list(ctx.pods)
     found.sort(key=lambda pod: position[pod.id])
     return found
+
+
+def pod_positions(ctx: LintContext) -> dict[str, int]:
+    """pod id -> its position in ``ctx.pods`` (input order, the order checks report in)."""
+    position: dict[str, int] | None = ctx.cache.get("pod_position")  # type: ignore[assignment]
+    if position is None:
+        position = ctx.cache["pod_position"] = {p.id: i for i, p in enumerate(ctx.pods)}
+    return position
 
 
 def class_pods(ctx: LintContext) -> list[list[Pod]]:
@@ -142,17 +148,60 @@ def workloads_text(pods: Iterable[Pod]) -> str:
     return first_few(sorted({p.workload_id for p in pods}), 4)
 
 
-def groups_workloads_text(ctx: LintContext, groups: Iterable[list[Pod]]) -> str:
-    """``workloads_text`` of the pods of ``class_groups`` lists, each list's workloads
-    gathered once."""
-    cache: dict[int, set[str]] = ctx.cache.setdefault("group_workloads", {})  # type: ignore[assignment]
-    names: set[str] = set()
-    for group in groups:
-        found = cache.get(id(group))
-        if found is None:
-            found = cache[id(group)] = {p.workload_id for p in group}
-        names |= found
-    return first_few(sorted(names), 4)
+def classes_workloads_text(ctx: LintContext, classes: int) -> str:
+    """``workloads_text`` of the pods of these endpoint classes, without visiting a pod:
+    each class's workloads are bits of one number (workloads numbered in sorted order), so
+    the union is a few ORs and the first names are its lowest bits. Kept per set of
+    classes (many rules name the same peers)."""
+    cache: dict[int, str] = ctx.cache.setdefault("classes_workloads_text", {})  # type: ignore[assignment]
+    found = cache.get(classes)
+    if found is None:
+        names, of_class = _class_workloads(ctx)
+        union = 0
+        for index in bit_list(classes):
+            union |= of_class[index]
+        first: list[str] = []
+        rest = union
+        while rest and len(first) < 4:
+            low = rest & -rest
+            first.append(names[low.bit_length() - 1])
+            rest ^= low
+        more = union.bit_count() - len(first)
+        found = cache[classes] = ", ".join(first) + (f" and {more} more" if more > 0 else "")
+    return found
+
+
+def _class_workloads(ctx: LintContext) -> tuple[list[str], list[int]]:
+    """Every workload id of the partition's pods, sorted, and each class's as bits of
+    that list (computed once)."""
+    cached = ctx.cache.get("class_workloads")
+    if cached is None:
+        per_class = [{p.workload_id for p in c.pods} for c in pod_partition(ctx).classes]
+        names = sorted(set().union(*per_class))
+        number = {name: i for i, name in enumerate(names)}
+        masks = []
+        for found in per_class:
+            bits = 0
+            for name in found:
+                bits |= 1 << number[name]
+            masks.append(bits)
+        cached = ctx.cache["class_workloads"] = (names, masks)
+    return cached  # type: ignore[return-value]
+
+
+SMALL_SET = 24  # bits above which a set's indexes are read through numpy
+
+
+def bit_list(bits: int) -> list[int]:
+    """``ClassSets.iter_bits`` as a list, in one pass through numpy for big sets (each step
+    of the bit loop copies the whole number: quadratic in the size of a set of thousands)."""
+    if bits.bit_count() <= SMALL_SET:
+        return list(ClassSets.iter_bits(bits))
+    import numpy as np
+
+    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), np.uint8)
+    found: list[int] = np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
+    return found
 
 
 def rule_connections(ctx: LintContext, rule: CompiledRule, destination: Pod) -> ConnectionSet:
@@ -176,19 +225,12 @@ def by_wanted(
     ports that is one group; with them, one per distinct resolution."""
     found: dict[object, tuple[ConnectionSet, int]] = {}
     classes = pod_partition(ctx).classes
-    for index in ClassSets.iter_bits(destinations):
+    for index in bit_list(destinations):
         wanted = rule_connections(ctx, rule, classes[index].pods[0])
         if not wanted.is_empty:
             bits = found.get(wanted.parts, (wanted, 0))[1]
             found[wanted.parts] = (wanted, bits | 1 << index)
     return list(found.values())
-
-
-def class_groups(ctx: LintContext, classes: int) -> list[list[Pod]]:
-    """The pods of these endpoint classes, one list per class, classes in the order of their
-    first pod in the input (pods grouped by class, without visiting each pod)."""
-    partition = pod_partition(ctx)
-    return [partition.classes[i].pods for i in ClassSets.iter_bits(classes)]
 
 
 def endpoint_of(ctx: LintContext, pod: Pod) -> Endpoint:

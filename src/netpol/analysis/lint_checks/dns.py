@@ -9,13 +9,16 @@ from netpol.analysis.lint_checks.common import (
     DNS_LABEL,
     DNS_NAMESPACE,
     WARNING,
+    bit_list,
     endpoint_of,
     peer_path,
     pod_partition,
+    pods_of,
     policies_applying,
     rule_path,
     workloads_text,
 )
+from netpol.engine.endpoints import POD
 from netpol.engine.verdict import SideVerdict, evaluate
 from netpol.model.objects import Container, ContainerPort, Pod
 
@@ -95,19 +98,37 @@ def _dns_reach(ctx: LintContext, pod: Pod) -> DnsReach:
     return udp, tcp, sides
 
 
-def talkers(ctx: LintContext) -> dict[str, list[Pod]]:
-    """Egress-isolated pods that some egress rule applies to, by the first isolating policy.
+def talkers(ctx: LintContext) -> dict[str, int]:
+    """Egress-isolated pods that some egress rule applies to, as endpoint classes, by the
+    first isolating policy (in the input order of their first pod; selection is the same
+    for the pods of a class, so each class is asked once).
 
     Proxy for "talks to Services by name": the model has no traffic, and a pod that is
     allowed any egress at all is meant to reach something, usually through a name.
     """
-    found: dict[str, list[Pod]] = {}
-    for pod in ctx.pods:
-        applying = policies_applying(ctx, pod, "Egress")
+    cached = ctx.cache.get("dns_talkers")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    found: dict[str, int] = {}
+    for cls in pod_partition(ctx).classes:  # classes come in the order of their first pod
+        if cls.kind != POD:
+            continue
+        applying = policies_applying(ctx, cls.pods[0], "Egress")
         if not applying or not any(c.rules("Egress") for c in applying):
             continue
-        found.setdefault(applying[0].policy.id, []).append(pod)
+        policy_id = applying[0].policy.id
+        found[policy_id] = found.get(policy_id, 0) | 1 << cls.index
+    ctx.cache["dns_talkers"] = found
     return found
+
+
+def _class_reach(ctx: LintContext, index: int) -> DnsReach | None:
+    """``dns_reach`` of the pods of one class that are not DNS pods (None: it has none)."""
+    dns_ids = _dns_pod_ids(ctx)
+    for pod in pod_partition(ctx).classes[index].pods:
+        if pod.id not in dns_ids:
+            return dns_reach(ctx, pod)
+    return None
 
 
 @check(
@@ -127,8 +148,14 @@ def talkers(ctx: LintContext) -> dict[str, list[Pod]]:
 )
 def _dns_missing(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("dns-egress-missing")
-    for policy_id, pods in talkers(ctx).items():
-        blocked = [p for p in pods if not any(dns_reach(ctx, p)[:2])]
+    dns_ids = _dns_pod_ids(ctx)
+    for policy_id, classes in talkers(ctx).items():
+        blocked_classes = 0
+        for index in bit_list(classes):
+            reach = _class_reach(ctx, index)
+            if reach is not None and not any(reach[:2]):
+                blocked_classes |= 1 << index
+        blocked = [p for p in pods_of(ctx, blocked_classes) if p.id not in dns_ids]
         if not blocked:
             continue
         policy = ctx.cluster.policy_by_id[policy_id]
@@ -152,11 +179,19 @@ def _dns_missing(ctx: LintContext) -> Iterator[Finding]:
 def _dns_one(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("dns-one-protocol")
     seen: set[tuple[str, int]] = set()
-    for pods in talkers(ctx).values():
-        for pod in pods:
-            udp, tcp, sides = dns_reach(ctx, pod)
-            if udp == tcp:
+    dns_ids = _dns_pod_ids(ctx)
+    for classes in talkers(ctx).values():
+        # only the classes that reach DNS over one protocol matter; their pods are visited
+        # in input order, as the first pod of each rule is the one the message names
+        one_protocol = 0
+        for index in bit_list(classes):
+            reach = _class_reach(ctx, index)
+            if reach is not None and reach[0] != reach[1]:
+                one_protocol |= 1 << index
+        for pod in pods_of(ctx, one_protocol):
+            if pod.id in dns_ids:
                 continue
+            udp, _, sides = dns_reach(ctx, pod)
             have, lack = ("UDP", "TCP") if udp else ("TCP", "UDP")
             for side in sides:
                 for outcome in side.allowing(have, 53):

@@ -16,17 +16,20 @@ from typing import TYPE_CHECKING
 
 from netpol.analysis.lint import LintContext
 from netpol.analysis.lint_checks.common import (
+    bit_list,
     by_wanted,
     pod_partition,
     pod_sets,
     policies_applying,
     subject_classes,
 )
-from netpol.engine.class_sets import ClassSets
 from netpol.engine.endpoints import POD
 from netpol.engine.ports import ConnectionSet
 
 if TYPE_CHECKING:  # numpy is imported only when a check needs the side matrices
+    import numpy as np
+    import numpy.typing as npt
+
     from netpol.engine.masks import Ids, MaskTable, PortAtoms
 
 DIRECTIONS = ("Ingress", "Egress")
@@ -73,7 +76,7 @@ class FlowSides:
         if found is None:
             ids: dict[str, None] = {}
             policies = self.policies[direction]
-            for index in ClassSets.iter_bits(theirs):
+            for index in bit_list(theirs):
                 for policy_id in policies[index]:
                     ids.setdefault(policy_id, None)
             found = self.ordered[key] = list(ids)
@@ -181,7 +184,7 @@ class FlowSides:
             if peers.bit_count() > NARROW_PEERS:
                 broad.append((peers, bits, conns))
                 continue
-            for index in ClassSets.iter_bits(peers):
+            for index in bit_list(peers):
                 found.setdefault(index, []).append((bits, conns))
         self.rules_towards[direction] = found
         self.broad_rules[direction] = broad
@@ -192,13 +195,17 @@ class FlowSides:
 class SideMatrices:
     """What each pod class's ingress and egress allow towards every other class, admin
     tiers and named ports (resolved on the destination) included: the two halves of the
-    class matrix before they are combined, read only on the rows policies isolate."""
+    class matrix before they are combined, read only on the rows policies isolate.
+
+    Every question fixes the peer ("mine") and asks about all the subjects ("theirs"), so
+    each half is kept [peer, subject], one contiguous row per question (the engine writes
+    them [subject, peer]: a column would stride across the whole array), and in 16 bits
+    when the ids fit (half the memory of the engine's arrays)."""
 
     atoms: PortAtoms
     table: MaskTable
-    egress: Ids  # [src, dst]
-    ingress: Ids  # [src, dst]
-    answers: dict[tuple[int, int], bool] = field(default_factory=dict)
+    by_peer: dict[str, Ids]  # direction -> [peer, subject] ids
+    answers: dict[int, npt.NDArray[np.int8]] = field(default_factory=dict)
 
     def open_towards(
         self, direction: str, mine: int, wanted: ConnectionSet, wanted_key: int
@@ -207,19 +214,29 @@ class SideMatrices:
         ``wanted_key`` numbers) with ``mine``, as bits; each distinct cell asked once per set."""
         import numpy as np
 
-        # their ingress from mine: row mine of [src, dst]; their egress to mine: column mine
-        cells = self.ingress[mine] if direction == "Ingress" else self.egress[:, mine]
-        opens = [int(c) for c in np.unique(cells) if self._allows(int(c), wanted, wanted_key)]
-        hit = np.isin(cells, opens)
+        cells = self.by_peer[direction][mine]
+        allows = self.answers.get(wanted_key)
+        if allows is None:  # per id: 1 allows part of wanted, 0 not, -1 not asked yet
+            allows = self.answers[wanted_key] = np.full(len(self.table.masks), -1, np.int8)
+        present = np.flatnonzero(np.bincount(cells, minlength=len(allows)))
+        for cell in present[allows[present] < 0].tolist():
+            allowed = self.atoms.connections(self.table.masks[cell])
+            allows[cell] = not (allowed & wanted).is_empty
+        hit = allows[cells] > 0
         return int.from_bytes(np.packbits(hit, bitorder="little").tobytes(), "little")
 
-    def _allows(self, cell: int, wanted: ConnectionSet, wanted_key: int) -> bool:
-        key = (cell, wanted_key)
-        found = self.answers.get(key)
-        if found is None:
-            allowed = self.atoms.connections(self.table.masks[cell])
-            found = self.answers[key] = not (allowed & wanted).is_empty
-        return found
+
+def _by_peer(subject_peer: Ids, width: int) -> Ids:
+    """A [peer, subject] copy of a [subject, peer] array, in 16 bits when ``width`` ids
+    fit, copied a band of columns at a time (each band's reads stay within its rows)."""
+    import numpy as np
+
+    k = subject_peer.shape[0]
+    out = np.empty((k, k), dtype=np.int16 if width <= 2**15 else np.int32)
+    band = max(1, (1 << 22) // max(1, k))
+    for start in range(0, k, band):
+        out[start : start + band] = subject_peer[:, start : start + band].T
+    return out
 
 
 def side_matrices(ctx: LintContext) -> SideMatrices:
@@ -227,18 +244,28 @@ def side_matrices(ctx: LintContext) -> SideMatrices:
     only sides whose answer depends on both classes ask)."""
     found = ctx.cache.get("side_matrices")
     if found is None:
+        import numpy as np
+
         from netpol.engine.matrix import network_policy_sides  # numpy, only when needed
         from netpol.engine.tiered_matrix import TieredMatrix
 
         sides = network_policy_sides(ctx.cc, partition=pod_partition(ctx))
-        egress, ingress = sides.egress, sides.ingress  # ingress is [dst, src]
+        # both are [subject, peer]: egress [src, dst], ingress [dst, src]
+        halves = {"Egress": sides.egress, "Ingress": sides.ingress}
+        isolated = {"Egress": sides.egress_isolated, "Ingress": sides.ingress_isolated}
+        empty = np.zeros((0, 0), dtype=np.int32)
+        sides.egress = sides.ingress = empty  # each half is dropped once it is copied
+        tiered = None
         if ctx.cc.tiered is not None:  # each result is written over its NetworkPolicy half
             tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
-            egress = tiered.direction("Egress", egress, sides.egress_isolated, overwrite=True)
-            ingress = tiered.direction("Ingress", ingress, sides.ingress_isolated, overwrite=True)
-        found = ctx.cache["side_matrices"] = SideMatrices(
-            sides.atoms, sides.table, egress, ingress.T
-        )
+        by_peer = {}
+        for direction in DIRECTIONS:
+            half = halves.pop(direction)
+            if tiered is not None:
+                half = tiered.direction(direction, half, isolated[direction], overwrite=True)
+            by_peer[direction] = _by_peer(half, len(sides.table.masks))
+            del half
+        found = ctx.cache["side_matrices"] = SideMatrices(sides.atoms, sides.table, by_peer)
     return found  # type: ignore[return-value]
 
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     WARNING,
+    bit_list,
     by_wanted,
-    class_groups,
+    classes_workloads_text,
     counting_rules,
-    groups_workloads_text,
     is_explicit,
     is_isolated,
     peer_classes,
@@ -24,8 +24,8 @@ from netpol.analysis.lint_checks.common import (
     workloads_text,
 )
 from netpol.analysis.lint_checks.flow_sides import flow_sides
-from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPolicy, CompiledRule
+from netpol.engine.endpoints import POD
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -69,7 +69,7 @@ def _explicit_egress_towards(
         return cached  # type: ignore[return-value]
     found: dict[int, list[int]] = {}
     for position, (_, _, peers) in enumerate(explicit):
-        for index in ClassSets.iter_bits(peers):
+        for index in bit_list(peers):
             found.setdefault(index, []).append(position)
     ctx.cache["explicit_egress_towards"] = found
     return found
@@ -96,27 +96,25 @@ def _selector_peer_classes(ctx: LintContext, rule: CompiledRule) -> int:
 )
 def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("service-port-unreachable")
+    closed = _ClosedBackends(ctx)
     for service_id, backends in sorted(service_backends(ctx).items()):
         service = ctx.service(service_id)
         if service is None:
             continue
         for i, port in enumerate(service.ports):
-            targets = [b for b in backends if b.service_port == port and b.target_port is not None]
-            isolated = [b for b in targets if is_isolated(ctx, b.pod, "Ingress")]
-            if not isolated or len(isolated) != len(targets):
+            # every backend of the port isolated and closed to its targetPort (the first
+            # that is not ends the question)
+            first = None
+            for b in backends:
+                if b.service_port != port or b.target_port is None:
+                    continue
+                if not closed(b.pod, port.protocol, b.target_port):
+                    first = None
+                    break
+                first = first or b
+            if first is None:
                 continue
-            closed = [
-                b
-                for b in isolated
-                if not any(
-                    rule_connections(ctx, r, b.pod).contains(port.protocol, b.target_port or 0)
-                    for c in policies_applying(ctx, b.pod, "Ingress")
-                    for r in c.rules("Ingress")
-                )
-            ]
-            if len(closed) != len(isolated):
-                continue
-            backend = closed[0]
+            backend = first
             target = backend.target_port or 0
             clients = [
                 p
@@ -133,6 +131,33 @@ def _service_unreachable(ctx: LintContext) -> Iterator[Finding]:
                 service.source,
                 f"spec.ports[{i}]",
             )
+
+
+class _ClosedBackends:
+    """Whether a pod is ingress-isolated and none of its ingress rules admits a port: the
+    same for every pod of an endpoint class, so asked once per class and port."""
+
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        partition = pod_partition(ctx)
+        self.class_of_pod = partition.class_of_pod
+        self.classes = partition.classes
+        self.found: dict[tuple[object, str, int], bool] = {}
+
+    def __call__(self, pod: Pod, protocol: str, port: int) -> bool:
+        index = self.class_of_pod.get(pod.id)
+        # pods outside the pod classes (no IP, node traffic) are asked for themselves
+        who: object = index if index is not None and self.classes[index].kind == POD else pod.id
+        key = (who, protocol, port)
+        found = self.found.get(key)
+        if found is None:
+            ctx = self.ctx
+            found = self.found[key] = is_isolated(ctx, pod, "Ingress") and not any(
+                rule_connections(ctx, r, pod).contains(protocol, port)
+                for c in policies_applying(ctx, pod, "Ingress")
+                for r in c.rules("Ingress")
+            )
+        return found
 
 
 @check(
@@ -166,8 +191,8 @@ def _one_sided(ctx: LintContext) -> Iterator[Finding]:
                 outbound = rule.direction == "Egress"
                 other_side = "ingress" if outbound else "egress"
                 policies = ", ".join(isolating)
-                mine_text = groups_workloads_text(ctx, class_groups(ctx, blocked_mine))
-                theirs_text = groups_workloads_text(ctx, class_groups(ctx, blocked_theirs))
+                mine_text = classes_workloads_text(ctx, blocked_mine)
+                theirs_text = classes_workloads_text(ctx, blocked_theirs)
                 src, dst = (mine_text, theirs_text) if outbound else (theirs_text, mine_text)
                 yield me.on_policy(
                     compiled.policy,
@@ -200,13 +225,13 @@ def _blocked_pairs(
         pairs = [
             (wanted, mine, bits)
             for wanted, bits in by_wanted(ctx, rule, candidates)
-            for mine in ClassSets.iter_bits(subjects)
+            for mine in bit_list(subjects)
         ]
     else:
         pairs = [
             (wanted, mine, candidates)
             for wanted, bits in by_wanted(ctx, rule, subjects)
-            for mine in ClassSets.iter_bits(bits)
+            for mine in bit_list(bits)
         ]
     closed_by_mine: dict[int, int] = {}  # mine -> their classes that deny it
     wanted_sets: dict[int, ConnectionSet] = {}  # by identity: a few distinct sets

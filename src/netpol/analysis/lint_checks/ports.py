@@ -8,6 +8,7 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
+    bit_list,
     counting_rules,
     destination_classes,
     destination_pods,
@@ -16,7 +17,6 @@ from netpol.analysis.lint_checks.common import (
     service_backends,
     workloads_text,
 )
-from netpol.engine.class_sets import ClassSets
 
 
 @check(
@@ -76,7 +76,7 @@ def _services_of(ctx: LintContext, classes: int) -> list[ServicePort]:
     found = cache.get(classes)
     if found is None:
         per_class = _per_class(ctx)[1]
-        ports = {s for i in ClassSets.iter_bits(classes) for s in per_class.get(i, ())}
+        ports = {s for i in bit_list(classes) for s in per_class.get(i, ())}
         found = cache[classes] = sorted(ports, key=lambda t: (t[0], t[1], t[3], t[2] or 0))
     return found
 
@@ -88,7 +88,7 @@ def _declared(ctx: LintContext, classes: int) -> set[tuple[int, str]]:
     found = cache.get(classes)
     if found is None:
         per_class = _per_class(ctx)[0]
-        found = cache[classes] = {d for i in ClassSets.iter_bits(classes) for d in per_class[i]}
+        found = cache[classes] = {d for i in bit_list(classes) for d in per_class[i]}
     return found
 
 
@@ -140,13 +140,12 @@ def _service_port(ctx: LintContext) -> Iterator[Finding]:
                 continue
             destinations = destination_classes(ctx, compiled, rule)
             declared = _declared(ctx, destinations)
-            services = _services_of(ctx, destinations)
             for j, entry in numeric:
                 if (entry.port, entry.protocol) in declared:
                     continue
                 hits = [
                     (sid, target)
-                    for sid, port, target, proto in services
+                    for sid, port, target, proto in _services_of(ctx, destinations)
                     if port == entry.port
                     and proto == entry.protocol
                     and target is not None

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
+    bit_list,
     counting_rules,
     pod_partition,
     pod_sets,
+    rule_connections,
     rule_path,
 )
 from netpol.engine.class_sets import ClassSets
@@ -48,19 +50,40 @@ class _Sides:
             if c.kind in (POD, EXTERNAL):
                 self.peers |= 1 << c.index
         self.found: dict[tuple[str, int], _SubjectSide] = {}
+        self.shared: dict[tuple[object, ...], _SubjectSide] = {}
 
     def get(self, direction: str, subject: int) -> _SubjectSide:
         key = (direction, subject)
         found = self.found.get(key)
         if found is None:
-            found = self.found[key] = self._build(direction, subject)
+            found = self.found[key] = self._shared(direction, subject)
         return found
 
-    def _build(self, direction: str, subject: int) -> _SubjectSide:
+    def _shared(self, direction: str, subject: int) -> _SubjectSide:
+        """Subject classes with the same applying policies (and, for ingress, the same
+        resolution of their named ports) share one side: every rule that applies to one
+        applies to the other, so each decision reads and updates them alike (a kept rule's
+        union, added once per subject, is added again to no effect)."""
         cls = self.partition.classes[subject]
         pod = cls.representative.pod
         assert pod is not None
-        rules = [r for c in self.ctx.cc.applying(pod, direction) for r in c.rules(direction)]
+        applying = self.ctx.cc.applying(pod, direction)
+        rules = [r for c in applying for r in c.rules(direction)]
+        # a pod reaches itself whatever the rules say: a one-pod class leaves itself out
+        alone = subject if len(cls.pods) < 2 else -1
+        named: tuple[object, ...] = ()
+        if direction == "Ingress":
+            named = tuple(rule_connections(self.ctx, r, pod).parts for r in rules if r.named)
+        key = (direction, tuple(id(c) for c in applying), alone, named)
+        found = self.shared.get(key)
+        if found is None:
+            found = self.shared[key] = self._build(direction, subject, rules)
+        return found
+
+    def _build(self, direction: str, subject: int, rules: list[CompiledRule]) -> _SubjectSide:
+        cls = self.partition.classes[subject]
+        pod = cls.representative.pod
+        assert pod is not None
         universe = self.peers
         if len(cls.pods) < 2:
             universe &= ~(1 << subject)  # a pod reaches itself whatever the rules say
@@ -81,13 +104,13 @@ class _Sides:
                 if not matched >> peer & 1:
                     row.append(ConnectionSet.none())
                 elif direction == "Ingress":
-                    row.append(rule.connections_to(pod))
+                    row.append(rule_connections(self.ctx, rule, pod))
                 else:
                     target = classes[peer]
                     row.append(
-                        rule.connections_to(
-                            target.representative.pod if target.kind == POD else None
-                        )
+                        rule_connections(self.ctx, rule, target.representative.pod)
+                        if target.kind == POD and target.representative.pod is not None
+                        else rule.numeric
                     )
             allows.append(row)
         before = []
@@ -138,7 +161,7 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
         for rule in reversed(list(counting_rules(compiled))):
             useful = False
             redundant = True
-            for s in sets.iter_bits(subjects):
+            for s in bit_list(subjects):
                 side = sides.get(rule.direction, s)
                 i = side.position[id(rule)]
                 for mine, before, after in zip(
@@ -156,7 +179,7 @@ def _redundancy(ctx: LintContext) -> tuple[list[CompiledRule], list[CompiledPoli
                 removed.add(id(rule))
                 redundant_rules.append(rule)
                 continue
-            for s in sets.iter_bits(subjects):  # kept: later decisions see it
+            for s in bit_list(subjects):  # kept: later decisions see it
                 side = sides.get(rule.direction, s)
                 row = side.allows[side.position[id(rule)]]
                 side.kept_after = [a | b for a, b in zip(side.kept_after, row, strict=True)]
@@ -178,7 +201,7 @@ def _redundant_policies(
     def count(compiled: CompiledPolicy, step: int) -> None:
         ruleless = not any(counting_rules(compiled))
         for direction in dict.fromkeys(compiled.policy.policy_types):
-            for s in sets.iter_bits(subjects_of[id(compiled)]):
+            for s in bit_list(subjects_of[id(compiled)]):
                 counts = isolating.setdefault((direction, s), [0, 0])
                 counts[0] += step
                 counts[1] += step if ruleless else 0
@@ -199,7 +222,7 @@ def _redundant_policies(
         if all(
             isolating[(direction, s)][1 if deny_only else 0] > 1  # itself and another
             for direction in compiled.policy.policy_types
-            for s in sets.iter_bits(subjects)
+            for s in bit_list(subjects)
         ):
             count(compiled, -1)
             found.append(compiled)

@@ -8,6 +8,7 @@ from netpol.analysis.lint import Finding, LintContext, by_id, check
 from netpol.analysis.lint_checks.common import (
     INFO,
     WARNING,
+    bit_list,
     by_wanted,
     classes_matching,
     counting_rules,
@@ -16,16 +17,16 @@ from netpol.analysis.lint_checks.common import (
     peer_classes,
     peer_path,
     peer_word,
+    pod_partition,
+    pod_positions,
     pod_sets,
     pods_of,
     representative_pods,
     subject_classes,
-    subject_pods,
     workloads_text,
 )
 from netpol.analysis.lint_checks.flow_sides import flow_sides
 from netpol.analysis.lint_checks.peers import and_split
-from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledPeer, CompiledPolicy, CompiledRule
 from netpol.engine.selectors import requirement_holds
 from netpol.model.objects import METADATA_NAME_LABEL, Pod
@@ -47,7 +48,7 @@ def _policy_nothing(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("policy-selects-nothing")
     for compiled in ctx.cc.policies:
         policy = compiled.policy
-        if subject_pods(ctx, compiled):
+        if subject_classes(ctx, compiled):
             continue
         elsewhere = sorted(
             namespaces_of(ctx, classes_matching(ctx, policy.pod_selector)) - {policy.namespace}
@@ -107,8 +108,9 @@ def _closest_hint(ctx: LintContext, selector: LabelSelector, classes: int, where
     return "; ".join(hints)
 
 
-def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> list[Pod]:
-    """Pods whose own policy explicitly expects this rule to admit them (for hints).
+def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRule) -> int:
+    """Classes of the pods whose own policy explicitly expects this rule to admit them
+    (for hints), as bits.
 
     Ingress: pods whose egress is isolated and allows the rule's subjects on the rule's
     ports. Egress: pods whose ingress is isolated and admits the subjects on those ports.
@@ -129,13 +131,13 @@ def _intended_peers(ctx: LintContext, compiled: CompiledPolicy, rule: CompiledRu
         groups = [(ports, subjects, bits) for ports, bits in by_wanted(ctx, rule, candidates)]
     opened = 0
     for ports, mine, theirs in groups:
-        for subject in ClassSets.iter_bits(mine):
+        for subject in bit_list(mine):
             opened |= theirs & sides.open_towards(direction, subject, ports, sides.key(ports))
     found = 0
     for index, other in representative_pods(ctx, opened).items():
         if not (other.namespace == compiled.policy.namespace and compiled.selects(other)):
             found |= 1 << index
-    return pods_of(ctx, found)
+    return found
 
 
 def _naming(ctx: LintContext, direction: str, peers: int) -> int:
@@ -167,15 +169,14 @@ def _peer_hint(
     parts = []
     if intended:
         role = "egress allows" if rule.direction == "Ingress" else "ingress admits"
-        for pod_group in _group_by_workload(ctx, intended):
-            pod = pod_group[0]
+        for workload, pod in _first_of_each_workload(ctx, intended):
             wrong = [r for r in selector.requirements() if not requirement_holds(r, pod.labels)]
             labels = ", ".join(
                 f"{r.key}: {pod.labels[r.key]}" if r.key in pod.labels else f"no {r.key} label"
                 for r in wrong
             )
             parts.append(
-                f"{workloads_text(pod_group)}, whose {role} this traffic, carries {labels} "
+                f"{workload}, whose {role} this traffic, carries {labels} "
                 f"(the peer asks for {', '.join(requirement_text(r) for r in wrong)})"
             )
     by_namespace = namespace_classes(ctx)
@@ -194,16 +195,41 @@ def requirement_text(req: Requirement) -> str:
     return req.text()
 
 
-def _group_by_workload(ctx: LintContext, pods: list[Pod]) -> list[list[Pod]]:
-    # each pod's workload id worked out once per run (hints may group most of the pods)
-    workload_of: dict[int, str] | None = ctx.cache.get("workload_of")  # type: ignore[assignment]
-    if workload_of is None:
-        workload_of = ctx.cache["workload_of"] = {id(p): p.workload_id for p in ctx.pods}
-    groups: dict[str, list[Pod]] = {}
-    for p in pods:
-        name = workload_of.get(id(p))
-        groups.setdefault(p.workload_id if name is None else name, []).append(p)
-    return list(groups.values())
+def _first_of_each_workload(ctx: LintContext, classes: int) -> list[tuple[str, Pod]]:
+    """(workload id, its first pod) of the pods of these classes, workloads in the input
+    order of their first pod: the pods grouped by workload, read per class (each class's
+    first pod of each workload is found once per run)."""
+    firsts = _class_workload_firsts(ctx)
+    best: dict[str, tuple[int, Pod]] = {}
+    for index in bit_list(classes):
+        for workload, position, pod in firsts[index]:
+            seen = best.get(workload)
+            if seen is None or position < seen[0]:
+                best[workload] = (position, pod)
+    ordered = sorted(best.items(), key=lambda item: item[1][0])
+    return [(workload, pod) for workload, (_, pod) in ordered]
+
+
+def _class_workload_firsts(ctx: LintContext) -> list[list[tuple[str, int, Pod]]]:
+    """Per class: (workload id, input position, pod) of the first pod of each of its
+    workloads."""
+    cached = ctx.cache.get("class_workload_firsts")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    position = pod_positions(ctx)
+    firsts: list[list[tuple[str, int, Pod]]] = []
+    for cls in pod_partition(ctx).classes:
+        found: dict[str, tuple[str, int, Pod]] = {}
+        for pod in cls.pods:
+            at = position.get(pod.id)
+            if at is None:
+                continue  # not a pod policies can select (node traffic)
+            seen = found.get(pod.workload_id)
+            if seen is None or at < seen[1]:
+                found[pod.workload_id] = (pod.workload_id, at, pod)
+        firsts.append(list(found.values()))
+    ctx.cache["class_workload_firsts"] = firsts
+    return firsts
 
 
 def _missing_ns_keys(ctx: LintContext, selector: LabelSelector) -> list[str]:

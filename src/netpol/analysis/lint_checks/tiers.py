@@ -50,16 +50,24 @@ def _fill(ctx: LintContext, check_id: str) -> TierFill | None:
     if ctx.cc.tiered is None:
         return None  # nothing to check: no rule can be shadowed, no Pass, no tie
     found = ctx.cache.get("tier-fill")
+    if isinstance(found, str):  # too many classes, found by an earlier check
+        ctx.gave_up[check_id] = found
+        return None
     if found is None:
+        from netpol.engine.classes import Partition
         from netpol.engine.matrix import network_policy_sides
         from netpol.engine.tiered_matrix import TieredMatrix
 
-        sides = network_policy_sides(ctx.cc, include_external=True, include_nodes=True)
-        if len(sides.partition) > MAX_TIER_CLASSES:
-            ctx.gave_up[check_id] = (
-                f"{len(sides.partition)} endpoint classes: more than {MAX_TIER_CLASSES}"
+        # the classes are counted before any K x K matrix is allocated (at 100k pods with
+        # Cilium's node classes the two would take gigabytes only to be dropped)
+        partition = Partition(ctx.cc, include_external=True, include_nodes=True)
+        if len(partition) > MAX_TIER_CLASSES:
+            why = ctx.cache["tier-fill"] = (
+                f"{len(partition)} endpoint classes: more than {MAX_TIER_CLASSES}"
             )
+            ctx.gave_up[check_id] = why
             return None
+        sides = network_policy_sides(ctx.cc, partition=partition)
         tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
         steps: dict[str, list[Step]] = {d: [] for d in DIRECTIONS}
         # only the steps matter here: the results may overwrite the NetworkPolicy matrices
