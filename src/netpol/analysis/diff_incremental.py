@@ -1,0 +1,262 @@
+"""A pod diff computed only where the changed NetworkPolicies reach.
+
+When both sides hold the same pods, namespaces and nodes and differ in a few NetworkPolicies,
+a changed policy (in its old or its new version) can alter only the pairs whose destination
+its podSelector selects (when it isolates ingress) or whose source it selects (when it
+isolates egress): every other pair keeps its old verdict on the new side. So one partition
+(the old side's) serves both sides, and both are computed on that region only
+(engine.partial_matrix) and compared there, instead of two whole class matrices compared
+joint class by joint class (diff_joint).
+
+The old partition serves the new side when the new versions mention no label key, named port
+or ipBlock that the old policies do not: then no new selector tells apart two pods of one old
+class. Anything else (other pods, namespace or node labels, tiered or Cilium policies, a new
+key, or a region so large the whole matrices are cheaper) returns None and the caller
+computes the whole diff.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import fields
+
+import numpy as np
+
+from netpol.analysis.diff_listing import ChangeListing, Delta, DiffEndpoint, JointBlocks, Targets
+from netpol.engine.class_sets import ClassSets
+from netpol.engine.classes import (
+    Partition,
+    policy_blocks,
+    relevant_label_keys,
+    relevant_port_names,
+)
+from netpol.engine.compile import CompiledCluster
+from netpol.engine.endpoints import POD
+from netpol.engine.matrix import ClassMatrix
+from netpol.engine.partial_matrix import Region, RegionMatrices, region_matrices
+from netpol.model.objects import Pod
+from netpol.model.policy import NetworkPolicy
+from netpol.model.progress import SILENT, Progress
+
+# classes of the region (its columns, then its rows) per class of the partition past which
+# the region holds more cells than a whole matrix
+LARGEST_REGION = 1.0
+
+
+def incremental_listing(
+    old: CompiledCluster,
+    new: CompiledCluster,
+    admits: Callable[[Pod], bool] | None = None,
+    progress: Progress = SILENT,
+) -> tuple[list[DiffEndpoint], ChangeListing] | None:
+    """The pod endpoints and the changed pod pairs of ``old`` -> ``new``, computed on the
+    region the changed policies reach; None when that region cannot be trusted or is large."""
+    if not _comparable(old, new):
+        return None
+    before, after = _changed_policies(old.cluster.policies, new.cluster.policies)
+    if not _same_classes_suffice(old, after):
+        return None
+    progress.phase("building classes")
+    partition = Partition(old)
+    builder = ClassSets(old, partition)
+    region = _region(builder, before, after)
+    size = bin(region.columns).count("1") + bin(region.rows).count("1")
+    if size > LARGEST_REGION * len(partition):
+        return None
+    progress.phase(f"computing {size:,} of {len(partition):,} classes on both sides")
+    matrices = region_matrices((old, new), builder, region)
+    endpoints = _endpoints(partition, new, admits)
+    progress.phase(f"comparing {len(endpoints):,} pod endpoints")
+    return endpoints, _listing(partition, matrices, endpoints)
+
+
+def _comparable(old: CompiledCluster, new: CompiledCluster) -> bool:
+    """NetworkPolicies only, one profile, and the same pods, namespaces and nodes."""
+    if old.tiered is not None or new.tiered is not None or old.relabelled or new.relabelled:
+        return False
+    if old.profile != new.profile:
+        return False
+    a, b = old.cluster, new.cluster
+    return _same(a.namespaces, b.namespaces) and _same(a.nodes, b.nodes) and _same(a.pods, b.pods)
+
+
+def _same(xs: Iterable[object], ys: Iterable[object]) -> bool:
+    """Equal in every field but where each was read from (``source``), in the same order."""
+    xs, ys = list(xs), list(ys)
+    if len(xs) != len(ys):
+        return False
+    if not xs:
+        return True
+    names = [f.name for f in fields(xs[0]) if f.name != "source"]  # type: ignore[arg-type]
+    for x, y in zip(xs, ys, strict=True):
+        if type(x) is not type(y):
+            return False
+        for name in names:
+            if getattr(x, name) != getattr(y, name):
+                return False
+    return True
+
+
+def _content(policy: NetworkPolicy) -> tuple[object, ...]:
+    """What a policy says, without where it was read from."""
+    return (
+        policy.namespace,
+        policy.name,
+        policy.pod_selector,
+        policy.policy_types,
+        policy.ingress,
+        policy.egress,
+    )
+
+
+def _changed_policies(
+    old: Iterable[NetworkPolicy], new: Iterable[NetworkPolicy]
+) -> tuple[list[NetworkPolicy], list[NetworkPolicy]]:
+    """The policies of each side that the other side does not hold (counted, so a policy
+    written twice on one side only is a change)."""
+    old, new = list(old), list(new)
+    counts_old = Counter(_content(p) for p in old)
+    counts_new = Counter(_content(p) for p in new)
+    only_old = counts_old - counts_new
+    only_new = counts_new - counts_old
+    return _taking(old, only_old), _taking(new, only_new)
+
+
+def _taking(
+    policies: list[NetworkPolicy], wanted: Counter[tuple[object, ...]]
+) -> list[NetworkPolicy]:
+    found = []
+    for p in policies:
+        key = _content(p)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            found.append(p)
+    return found
+
+
+def _same_classes_suffice(old: CompiledCluster, added: list[NetworkPolicy]) -> bool:
+    """The new versions select by nothing the old partition does not already tell apart."""
+    if not added:
+        return True
+    keys = relevant_label_keys(old.cluster.policies)
+    names = relevant_port_names(old.cluster.policies)
+    return (
+        relevant_label_keys(added) <= keys
+        and relevant_port_names(added) <= names
+        and set(policy_blocks(added)) <= set(policy_blocks(old.cluster.policies))
+    )
+
+
+def _region(builder: ClassSets, before: list[NetworkPolicy], after: list[NetworkPolicy]) -> Region:
+    """Destinations of the changed ingress, sources of the changed egress, in either version.
+    A policy of both sides (same namespace and name) whose podSelector and whole ingress
+    (whether it isolates, and its rules) are the same changed no destination, and likewise
+    for egress: adding a port to an ingress rule touches no source's egress."""
+    versions: dict[tuple[str, str], tuple[list[NetworkPolicy], list[NetworkPolicy]]] = {}
+    for side, policies in enumerate((before, after)):
+        for policy in policies:
+            versions.setdefault((policy.namespace, policy.name), ([], []))[side].append(policy)
+    columns = rows = 0
+    for olds, news in versions.values():
+        found = olds + news
+        if len(olds) == len(news) == 1 and olds[0].pod_selector == news[0].pod_selector:
+            first, second = olds[0], news[0]
+            ingress = first.rules("Ingress") != second.rules("Ingress") or (
+                first.isolates_ingress != second.isolates_ingress
+            )
+            egress = first.rules("Egress") != second.rules("Egress") or (
+                first.isolates_egress != second.isolates_egress
+            )
+        else:  # added, removed, reselected, or a name written twice on a side
+            ingress = egress = True
+        for policy in found:
+            subjects = builder.subjects(policy.namespace, policy.pod_selector)
+            if ingress and policy.isolates_ingress:
+                columns |= subjects
+            if egress and policy.isolates_egress:
+                rows |= subjects
+    return Region(columns, rows)
+
+
+def _endpoints(
+    partition: Partition, new: CompiledCluster, admits: Callable[[Pod], bool] | None
+) -> list[DiffEndpoint]:
+    """The pod endpoints of the pod view (pods with an address, admitted), by id; each holds
+    its pod as each side read it."""
+    new_pods = {p.id: p for p in new.cluster.pods}
+    found = []
+    for pod_id in sorted(partition.class_of_pod):
+        pod = partition.cc.cluster.pod_by_id[pod_id]
+        if admits is not None and not admits(pod):
+            continue
+        found.append(DiffEndpoint(pod_id, "Pod", pod.namespace, (), (pod,), (new_pods[pod_id],)))
+    return found
+
+
+def _listing(
+    partition: Partition, matrices: RegionMatrices, endpoints: list[DiffEndpoint]
+) -> ChangeListing:
+    """The changed class pairs as joint class blocks (pod classes: every member pair changes
+    alike) and, for classes of node traffic, pod pair by pod pair (the node exceptions depend
+    on where each pod runs, and hold alike on both sides)."""
+    classes = partition.classes
+    k = len(classes)
+    class_of = partition.class_of_pod
+    joint_of = np.array([class_of[e.id] for e in endpoints], dtype=np.intp)
+    order = np.argsort(joint_of, kind="stable")
+    starts = np.searchsorted(joint_of[order], np.arange(k + 1))
+    members = [order[starts[c] : starts[c + 1]] for c in range(k)]
+    is_pod = np.array([c.kind == POD for c in classes], dtype=bool)
+    table, atoms = matrices.table, matrices.atoms
+    deltas: dict[tuple[int, int], Delta] = {}
+
+    def delta(before: int, after: int) -> Delta:
+        found = deltas.get((before, after))
+        if found is None:
+            masks = table.masks
+            found = Delta(atoms.connections(masks[before]), atoms.connections(masks[after]))
+            deltas[(before, after)] = found
+        return found
+
+    old, new = matrices.sides
+    changed_pairs: dict[tuple[int, int], Delta] = {}
+    xs, js = np.nonzero(old.columns != new.columns)
+    for x, j, p, q in zip(
+        xs.tolist(),
+        matrices.column_classes[js].tolist(),
+        old.columns[xs, js].tolist(),
+        new.columns[xs, js].tolist(),
+        strict=True,
+    ):
+        changed_pairs[(x, j)] = delta(p, q)
+    is_, ys = np.nonzero(old.rows != new.rows)
+    for i, y, p, q in zip(
+        matrices.row_classes[is_].tolist(),
+        ys.tolist(),
+        old.rows[is_, ys].tolist(),
+        new.rows[is_, ys].tolist(),
+        strict=True,
+    ):
+        changed_pairs[(i, y)] = delta(p, q)
+    blocks: dict[int, list[tuple[int, Delta]]] = {}
+    singles: dict[int, Targets] = {}
+    overrides = ClassMatrix(
+        partition, atoms, table, np.zeros((0, 0), np.int32), partition.cc.profile
+    )
+    for (x, y), change in changed_pairs.items():
+        if is_pod[x] and is_pod[y]:
+            blocks.setdefault(x, []).append((y, change))
+            continue
+        for s in members[x].tolist():
+            node_s = endpoints[s].pods_old[0].node
+            for d in members[y].tolist():
+                if s != d and not overrides.overridden(x, node_s, y, endpoints[d].pods_old[0].node):
+                    singles.setdefault(s, []).append((d, change))
+    for targets in singles.values():
+        targets.sort(key=lambda item: item[0])
+    joint_of[~is_pod[joint_of]] = -1
+    return ChangeListing(endpoints, JointBlocks(joint_of, members, blocks), singles)
+
+
+__all__ = ["incremental_listing"]
