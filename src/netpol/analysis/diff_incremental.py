@@ -17,9 +17,10 @@ computes the whole diff.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
+from operator import attrgetter
+from typing import overload
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def incremental_listing(
     new: CompiledCluster,
     admits: Callable[[Pod], bool] | None = None,
     progress: Progress = SILENT,
-) -> tuple[list[DiffEndpoint], ChangeListing] | None:
+) -> tuple[PodEndpoints, ChangeListing] | None:
     """The pod endpoints and the changed pod pairs of ``old`` -> ``new``, computed on the
     region the changed policies reach; None when that region cannot be trusted or is large."""
     if not _comparable(old, new):
@@ -66,7 +67,7 @@ def incremental_listing(
         return None
     progress.phase(f"computing {size:,} of {len(partition):,} classes on both sides")
     matrices = region_matrices((old, new), builder, region)
-    endpoints = _endpoints(partition, new, admits)
+    endpoints = PodEndpoints(partition, new, admits)
     progress.phase(f"comparing {len(endpoints):,} pod endpoints")
     return endpoints, _listing(partition, matrices, endpoints)
 
@@ -81,28 +82,47 @@ def _comparable(old: CompiledCluster, new: CompiledCluster) -> bool:
     return _same(a.namespaces, b.namespaces) and _same(a.nodes, b.nodes) and _same(a.pods, b.pods)
 
 
-def _same(xs: Iterable[object], ys: Iterable[object]) -> bool:
-    """Equal in every field but where each was read from (``source``), in the same order."""
-    xs, ys = list(xs), list(ys)
+def _same(xs: Sequence[object], ys: Sequence[object]) -> bool:
+    """Equal in every field but where each was read from (``source``), in the same order.
+
+    Texts compare in one pass in C; the structured fields (labels, containers, workload)
+    are shared by the replicas of a workload on each side, so each pair of them is
+    compared once."""
     if len(xs) != len(ys):
         return False
     if not xs:
         return True
+    if len({type(x) for x in xs} | {type(y) for y in ys}) != 1:
+        return False
     names = [f.name for f in fields(xs[0]) if f.name != "source"]  # type: ignore[arg-type]
-    for x, y in zip(xs, ys, strict=True):
-        if type(x) is not type(y):
+    flat = [n for n in names if _flat(getattr(xs[0], n))]
+    for name in flat:  # a field at a time: lists of what the objects hold, no tuple per object
+        content = attrgetter(name)
+        if list(map(content, xs)) != list(map(content, ys)):
             return False
-        for name in names:
-            if getattr(x, name) != getattr(y, name):
+    equal: set[tuple[int, int]] = set()  # both objects live as long as xs and ys
+    for name in names:
+        if name in flat:
+            continue
+        for a, b in zip(map(attrgetter(name), xs), map(attrgetter(name), ys), strict=True):
+            if a is b or (id(a), id(b)) in equal:
+                continue
+            if a != b:
                 return False
+            equal.add((id(a), id(b)))
     return True
+
+
+def _flat(value: object) -> bool:
+    """A text, number or flag, or a tuple of texts: cheap to compare, nothing to share."""
+    if isinstance(value, tuple):
+        return all(isinstance(v, str) for v in value)
+    return value is None or isinstance(value, (str, int, float))
 
 
 def _content(policy: NetworkPolicy) -> tuple[object, ...]:
     """What a policy says, without where it was read from."""
     return (
-        policy.namespace,
-        policy.name,
         policy.pod_selector,
         policy.policy_types,
         policy.ingress,
@@ -111,28 +131,27 @@ def _content(policy: NetworkPolicy) -> tuple[object, ...]:
 
 
 def _changed_policies(
-    old: Iterable[NetworkPolicy], new: Iterable[NetworkPolicy]
+    old: Sequence[NetworkPolicy], new: Sequence[NetworkPolicy]
 ) -> tuple[list[NetworkPolicy], list[NetworkPolicy]]:
-    """The policies of each side that the other side does not hold (counted, so a policy
-    written twice on one side only is a change)."""
-    old, new = list(old), list(new)
-    counts_old = Counter(_content(p) for p in old)
-    counts_new = Counter(_content(p) for p in new)
-    only_old = counts_old - counts_new
-    only_new = counts_new - counts_old
-    return _taking(old, only_old), _taking(new, only_new)
-
-
-def _taking(
-    policies: list[NetworkPolicy], wanted: Counter[tuple[object, ...]]
-) -> list[NetworkPolicy]:
-    found = []
-    for p in policies:
-        key = _content(p)
-        if wanted[key] > 0:
-            wanted[key] -= 1
-            found.append(p)
-    return found
+    """The policies of each side that the other side does not hold: a policy of the old
+    side is kept when a policy of the same namespace and name, not yet matched, says the
+    same on the new side (compared, not hashed: hashing every rule of every policy costs
+    more than comparing the few that share a name)."""
+    unmatched: dict[tuple[str, str], list[NetworkPolicy]] = {}
+    for policy in new:
+        unmatched.setdefault((policy.namespace, policy.name), []).append(policy)
+    only_old = []
+    for policy in old:
+        candidates = unmatched.get((policy.namespace, policy.name))
+        content = _content(policy)
+        for i, other in enumerate(candidates or ()):
+            if _content(other) == content:
+                del candidates[i]  # type: ignore[union-attr]
+                break
+        else:
+            only_old.append(policy)
+    kept = {id(p) for found in unmatched.values() for p in found}
+    return only_old, [p for p in new if id(p) in kept]
 
 
 def _same_classes_suffice(old: CompiledCluster, added: list[NetworkPolicy]) -> bool:
@@ -179,23 +198,45 @@ def _region(builder: ClassSets, before: list[NetworkPolicy], after: list[Network
     return Region(columns, rows)
 
 
-def _endpoints(
-    partition: Partition, new: CompiledCluster, admits: Callable[[Pod], bool] | None
-) -> list[DiffEndpoint]:
-    """The pod endpoints of the pod view (pods with an address, admitted), by id; each holds
-    its pod as each side read it."""
-    new_pods = {p.id: p for p in new.cluster.pods}
-    found = []
-    for pod_id in sorted(partition.class_of_pod):
-        pod = partition.cc.cluster.pod_by_id[pod_id]
-        if admits is not None and not admits(pod):
-            continue
-        found.append(DiffEndpoint(pod_id, "Pod", pod.namespace, (), (pod,), (new_pods[pod_id],)))
-    return found
+class PodEndpoints(Sequence[DiffEndpoint]):
+    """The pod endpoints of the pod view (pods with an address, admitted), by id, each
+    holding its pod as each side read it; made when read, as a diff reads only the few it
+    lists (100k endpoints made up front cost more than the rest of a one-policy diff)."""
+
+    def __init__(
+        self, partition: Partition, new: CompiledCluster, admits: Callable[[Pod], bool] | None
+    ) -> None:
+        self._old = partition.cc.cluster.pod_by_id
+        self._new = new.cluster.pod_by_id
+        ids = sorted(partition.class_of_pod)
+        if admits is not None:
+            ids = [i for i in ids if admits(self._old[i])]
+        self.ids = ids
+        self._made: dict[int, DiffEndpoint] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> DiffEndpoint: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DiffEndpoint]: ...
+
+    def __getitem__(self, index: int | slice) -> DiffEndpoint | Sequence[DiffEndpoint]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self.ids))[index]]
+        found = self._made.get(index)
+        if found is None:
+            pod_id = self.ids[index]
+            pod = self._old[pod_id]
+            found = DiffEndpoint(pod_id, "Pod", pod.namespace, (), (pod,), (self._new[pod_id],))
+            self._made[index] = found
+        return found
 
 
 def _listing(
-    partition: Partition, matrices: RegionMatrices, endpoints: list[DiffEndpoint]
+    partition: Partition, matrices: RegionMatrices, endpoints: PodEndpoints
 ) -> ChangeListing:
     """The changed class pairs as joint class blocks (pod classes: every member pair changes
     alike) and, for classes of node traffic, pod pair by pod pair (the node exceptions depend
@@ -203,7 +244,7 @@ def _listing(
     classes = partition.classes
     k = len(classes)
     class_of = partition.class_of_pod
-    joint_of = np.array([class_of[e.id] for e in endpoints], dtype=np.intp)
+    joint_of = np.array([class_of[i] for i in endpoints.ids], dtype=np.intp)
     order = np.argsort(joint_of, kind="stable")
     starts = np.searchsorted(joint_of[order], np.arange(k + 1))
     members = [order[starts[c] : starts[c + 1]] for c in range(k)]
@@ -259,4 +300,4 @@ def _listing(
     return ChangeListing(endpoints, JointBlocks(joint_of, members, blocks), singles)
 
 
-__all__ = ["incremental_listing"]
+__all__ = ["PodEndpoints", "incremental_listing"]
