@@ -263,3 +263,15 @@ def test_port_added_lists_exactly_the_pairs_it_opens() -> None:
     assert [e.id for e in endpoints] == ["data/db", "shop/api", "shop/web"]
     rows = [(c.src.id, c.dst.id, c.before.text(), c.after.text()) for c in listing.rows()]
     assert rows == [("shop/web", "shop/api", "TCP 9090", "TCP 1,9090")]
+
+
+def test_a_caller_that_may_need_the_whole_matrices_takes_only_small_regions() -> None:
+    """A pod table past its row limit shows the workload view, read from the whole
+    matrices: then a region of a third of the classes is left to the whole diff."""
+    changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
+    old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
+    assert incremental_listing(old, new) is not None
+    assert incremental_listing(old, new, may_fall_back=True) is None
+    shown = diff(old, new, coarser_past=0)
+    assert shown.granularity == "workload"
+    assert shown.pod_pairs_differing == 1

@@ -101,7 +101,7 @@ def diff(
     workload instead (decided per joint class pair, before any pod pair is listed)."""
     report = None
     if granularity == "pod" and not include_external:
-        found = incremental_listing(old, new, admits, progress)
+        found = incremental_listing(old, new, admits, progress, coarser_past is not None)
         if found is not None:
             endpoints, listing = found
             compared = len(endpoints) * len(endpoints)

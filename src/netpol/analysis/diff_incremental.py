@@ -43,6 +43,9 @@ from netpol.model.progress import SILENT, Progress
 # classes of the region (its columns, then its rows) per class of the partition past which
 # the region holds more cells than a whole matrix
 LARGEST_REGION = 1.0
+# the same when a pod table past a number of rows shows the workload view instead (read
+# from the whole matrices): a region this large changes that many pairs more often than not
+LARGEST_REGION_BEFORE_A_FALLBACK = 0.25
 
 
 def incremental_listing(
@@ -50,9 +53,11 @@ def incremental_listing(
     new: CompiledCluster,
     admits: Callable[[Pod], bool] | None = None,
     progress: Progress = SILENT,
+    may_fall_back: bool = False,
 ) -> tuple[PodEndpoints, ChangeListing] | None:
     """The pod endpoints and the changed pod pairs of ``old`` -> ``new``, computed on the
-    region the changed policies reach; None when that region cannot be trusted or is large."""
+    region the changed policies reach; None when that region cannot be trusted or is large
+    (``may_fall_back``: smaller, as the caller may need the whole matrices anyway)."""
     if not _comparable(old, new):
         return None
     before, after = _changed_policies(old.cluster.policies, new.cluster.policies)
@@ -63,7 +68,8 @@ def incremental_listing(
     builder = ClassSets(old, partition)
     region = _region(builder, before, after)
     size = bin(region.columns).count("1") + bin(region.rows).count("1")
-    if size > LARGEST_REGION * len(partition):
+    largest = LARGEST_REGION_BEFORE_A_FALLBACK if may_fall_back else LARGEST_REGION
+    if size > min(LARGEST_REGION, largest) * len(partition):
         return None
     progress.phase(f"computing {size:,} of {len(partition):,} classes on both sides")
     matrices = region_matrices((old, new), builder, region)
