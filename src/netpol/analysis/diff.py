@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netpol.analysis.diff_candidates import candidate_pairs
+from netpol.analysis.diff_incremental import incremental_listing
 from netpol.analysis.diff_joint import Found, changed_singles, joint_listing, read_pairs
 from netpol.analysis.diff_listing import (
     ADDED,
@@ -98,17 +99,29 @@ def diff(
     ``admits`` keeps only the pods in scope (``-n``/``-l``) on both sides. With
     ``coarser_past``, a pod diff of more changed pod pairs than that is reported by
     workload instead (decided per joint class pair, before any pod pair is listed)."""
-    matrices = (
-        class_matrix(old, progress=Prefixed(progress, "old: ")),
-        class_matrix(new, progress=Prefixed(progress, "new: ")),
-    )
-    report = _diff(matrices, granularity, include_external, old_label, new_label, admits, progress)
-    if coarser_past is not None and granularity == "pod" and len(report.listing) > coarser_past:
-        pod_pairs = len(report.listing)
-        report = _diff(
-            matrices, "workload", include_external, old_label, new_label, admits, progress
+    report = None
+    if granularity == "pod" and not include_external:
+        found = incremental_listing(old, new, admits, progress, coarser_past is not None)
+        if found is not None:
+            endpoints, listing = found
+            compared = len(endpoints) * len(endpoints)
+            report = DiffReport(granularity, old_label, new_label, listing, pairs_compared=compared)
+    too_many = coarser_past is not None and granularity == "pod"
+    if report is None or (too_many and len(report.listing) > coarser_past):  # type: ignore[operator]
+        matrices = (
+            class_matrix(old, progress=Prefixed(progress, "old: ")),
+            class_matrix(new, progress=Prefixed(progress, "new: ")),
         )
-        report = replace(report, pod_pairs_differing=pod_pairs)
+        if report is None:
+            report = _diff(
+                matrices, granularity, include_external, old_label, new_label, admits, progress
+            )
+        if too_many and len(report.listing) > coarser_past:  # type: ignore[operator]
+            pod_pairs = len(report.listing)
+            report = _diff(
+                matrices, "workload", include_external, old_label, new_label, admits, progress
+            )
+            report = replace(report, pod_pairs_differing=pod_pairs)
     if evidence:
         progress.phase("explaining the changes", len(report.listing))
         explained = []

@@ -209,7 +209,8 @@ class ChangeListing:
 
     def rows(self) -> Iterator[PairChange]:
         endpoints, joint_of, singles = self.endpoints, self.blocks.joint_of, self.singles
-        for s, src in enumerate(endpoints):
+        for s in self._sources():
+            src = endpoints[s]
             x = int(joint_of[s]) if s < len(joint_of) else -1
             extra = singles.get(s)
             if x in self.blocks.changed:
@@ -225,6 +226,14 @@ class ChangeListing:
                 for d, delta in extra:
                     yield PairChange(src, endpoints[d], delta)
         yield from self.tail
+
+    def _sources(self) -> list[int]:
+        """The indexes of the endpoints with a changed pair as the source, ascending: only
+        those are read (an endpoint list may make its endpoints when read)."""
+        members = self.blocks.members
+        found = [members[x] for x in self.blocks.changed]
+        found.append(np.array(sorted(self.singles), dtype=np.intp))
+        return np.unique(np.concatenate(found)).tolist()
 
     def _row(self, x: int) -> tuple[list[int], list[Delta]]:
         """The destinations of joint class ``x``'s changed pairs with their deltas, ascending;

@@ -1,0 +1,277 @@
+"""A pod diff computed only on the classes the changed policies reach
+(analysis.diff_incremental) equals the whole diff, on random small clusters with random
+policy edits; and it declines (None: the whole diff runs) wherever one shared partition or
+the NetworkPolicy-only region cannot be trusted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.analysis.test_diff_candidates import changes, cluster_pairs
+from tests.conftest import cluster_from_yaml
+from tests.engine.test_properties import clusters, policies
+
+from netpol.analysis import diff as diff_module
+from netpol.analysis import diff_incremental
+from netpol.analysis.diff import DiffReport, diff
+from netpol.analysis.diff_incremental import incremental_listing
+from netpol.engine.compile import CompiledCluster, compile_cluster
+from netpol.model.cluster import Cluster
+from netpol.model.options import PROFILES, Options
+
+# derandomized: the same clusters every run, so the test cannot fail one run in fifty
+SAME_AS_WHOLE = settings(max_examples=150, deadline=None, derandomize=True)
+
+
+@st.composite
+def edited_pairs(draw: st.DrawFn) -> tuple[Cluster, Cluster]:
+    """One cluster and the same cluster with some policies edited in place (same namespace
+    and name: the podSelector, the ingress rules, the egress rules or the whole policy
+    redrawn), some dropped and some added."""
+    old = draw(clusters())
+    names = sorted({n.name for n in old.namespaces})
+    edited = []
+    for i, policy in enumerate(old.policies):
+        what = draw(st.sampled_from(("keep", "keep", "drop", "ingress", "egress", "select", "all")))
+        if what == "drop":
+            continue
+        drawn = draw(policies(names, 20 + i))
+        if what == "ingress":
+            policy = replace(policy, ingress=drawn.ingress)
+        elif what == "egress":
+            policy = replace(policy, egress=drawn.egress)
+        elif what == "select":
+            policy = replace(policy, pod_selector=drawn.pod_selector)
+        elif what == "all":
+            policy = replace(drawn, namespace=policy.namespace, name=policy.name)
+        edited.append(policy)
+    added = [draw(policies(names, 10 + i)) for i in range(draw(st.integers(0, 1)))]
+    return old, old.with_policies(tuple(edited + added))
+
+
+def whole(old: CompiledCluster, new: CompiledCluster, **kwargs: object) -> DiffReport:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diff_module, "incremental_listing", lambda *args, **kw: None)
+        return diff(old, new, **kwargs)  # type: ignore[arg-type]
+
+
+def compiled(pair: tuple[Cluster, Cluster], profile: str) -> tuple[CompiledCluster, ...]:
+    options = Options(profile=PROFILES[profile])
+    return tuple(compile_cluster(c, options) for c in pair)
+
+
+# how many drawn examples the region path computed (not declined): the property must
+# exercise it, not only the fallback
+TAKEN: dict[str, int] = {"edited": 0, "redrawn": 0}
+
+
+def check_same_as_whole(pair: tuple[Cluster, Cluster], profile: str, kind: str) -> None:
+    old, new = compiled(pair, profile)
+    with pytest.MonkeyPatch.context() as patch:
+        # any region size: small clusters are where every pair can be checked
+        patch.setattr(diff_incremental, "LARGEST_REGION", 10.0**9)
+        found = incremental_listing(old, new)
+        TAKEN[kind] += found is not None
+        report = diff(old, new)
+    expected = whole(old, new)
+    assert changes(report) == changes(expected)
+    assert report.counts == expected.counts
+    assert report.pairs_compared == expected.pairs_compared
+
+
+@SAME_AS_WHOLE
+@given(edited_pairs(), st.sampled_from(sorted(PROFILES)))
+def test_region_diff_equals_the_whole_diff_for_edited_policies(
+    pair: tuple[Cluster, Cluster], profile: str
+) -> None:
+    check_same_as_whole(pair, profile, "edited")
+
+
+@SAME_AS_WHOLE
+@given(cluster_pairs(), st.sampled_from(sorted(PROFILES)))
+def test_region_diff_equals_the_whole_diff_for_redrawn_policies(
+    pair: tuple[Cluster, Cluster], profile: str
+) -> None:
+    check_same_as_whole(pair, profile, "redrawn")
+
+
+def test_the_properties_computed_on_the_region() -> None:
+    """Run after the two properties above (file order): a third of their examples at least
+    went through the region path (the rest declined: Cilium profiles, new label keys)."""
+    if TAKEN["edited"] == 0 and TAKEN["redrawn"] == 0:
+        pytest.skip("the properties did not run in this session")
+    assert TAKEN["edited"] >= 50
+    assert TAKEN["redrawn"] >= 50
+
+
+BASE = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: a}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: data, labels: {team: b}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web, tier: front}}
+spec: {nodeName: n1, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+status: {podIP: 10.1.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api, tier: back}}
+spec: {nodeName: n1, containers: [{name: c, ports: [{name: http, containerPort: 9090}]}]}
+status: {podIP: 10.1.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: data, labels: {app: db, tier: back}}
+spec: {nodeName: n2, containers: [{name: c}]}
+status: {podIP: 10.1.0.3}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-in, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {tier: front}}}]
+      ports: [{port: 9090}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-out, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{podSelector: {matchLabels: {tier: back}}}]
+      ports: [{port: http}]
+    - to: [{ipBlock: {cidr: 10.1.0.0/30}}]
+"""
+
+API_IN = "metadata: {name: api-in, namespace: shop}"
+WEB_OUT = "metadata: {name: web-out, namespace: shop}"
+EXTRA = """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-in, namespace: data}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {team: a}}}]}]
+"""
+CNP = """
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: db, namespace: data}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress: [{fromEndpoints: [{matchLabels: {app: api}}]}]
+"""
+
+
+def _removed(text: str, header: str) -> str:
+    """``text`` without the document whose metadata line is ``header``."""
+    kept = [d for d in text.split("\n---\n") if header not in d]
+    return "\n---\n".join(kept)
+
+
+# (case, new side's text, True when the region path must compute it)
+CASES = [
+    ("nothing changed", BASE, True),
+    ("policy added", BASE + EXTRA, True),
+    ("policy removed", _removed(BASE, API_IN), True),
+    (
+        "port added to an ingress rule",
+        BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]"),
+        True,
+    ),
+    ("named port used elsewhere before", BASE.replace("[{port: 9090}]", "[{port: http}]"), True),
+    (
+        "podSelector changed to a key already used",
+        BASE.replace(
+            "podSelector: {matchLabels: {app: api}}", "podSelector: {matchLabels: {tier: back}}"
+        ),
+        True,
+    ),
+    (
+        "egress peer changed",
+        BASE.replace("{matchLabels: {tier: back}}}]\n", "{matchLabels: {app: db}}}]\n"),
+        True,
+    ),
+    (
+        "policyTypes changed",
+        BASE.replace("policyTypes: [Egress]", "policyTypes: [Ingress, Egress]"),
+        True,
+    ),
+    (
+        "podSelector on a new label key",
+        BASE.replace(
+            "podSelector: {matchLabels: {app: api}}", "podSelector: {matchLabels: {role: x}}"
+        ),
+        False,
+    ),
+    ("named port not mentioned before", BASE.replace("[{port: 9090}]", "[{port: grpc}]"), False),
+    ("new ipBlock", BASE.replace("10.1.0.0/30", "10.1.0.0/31"), False),
+    ("namespace labels changed", BASE.replace("labels: {team: b}", "labels: {team: a}"), False),
+    (
+        "pod labels changed",
+        BASE.replace("labels: {app: db, tier: back}", "labels: {app: db, tier: front}"),
+        False,
+    ),
+    ("pod moved to another node", BASE.replace("nodeName: n2", "nodeName: n1"), False),
+    ("Cilium policy present", BASE + CNP, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("new_text", "computed"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_region_path_is_taken_only_where_it_is_exact(new_text: str, computed: bool) -> None:
+    old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, new_text))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diff_incremental, "LARGEST_REGION", 10.0**9)
+        found = incremental_listing(old, new)
+        report = diff(old, new)
+    assert (found is not None) is computed
+    assert changes(report) == changes(whole(old, new))
+
+
+def test_a_region_larger_than_the_matrix_is_left_to_the_whole_diff() -> None:
+    """Every class in the region on both axes: two whole matrices are cheaper."""
+    changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
+    changed = changed.replace("podSelector: {matchLabels: {app: api}}", "podSelector: {}")
+    changed = changed.replace("podSelector: {matchLabels: {app: web}}", "podSelector: {}")
+    old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
+    assert incremental_listing(old, new) is None
+    assert changes(diff(old, new)) == changes(whole(old, new))
+
+
+def test_port_added_lists_exactly_the_pairs_it_opens() -> None:
+    changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
+    old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
+    found = incremental_listing(old, new)
+    assert found is not None
+    endpoints, listing = found
+    assert [e.id for e in endpoints] == ["data/db", "shop/api", "shop/web"]
+    rows = [(c.src.id, c.dst.id, c.before.text(), c.after.text()) for c in listing.rows()]
+    assert rows == [("shop/web", "shop/api", "TCP 9090", "TCP 1,9090")]
+
+
+def test_a_caller_that_may_need_the_whole_matrices_takes_only_small_regions() -> None:
+    """A pod table past its row limit shows the workload view, read from the whole
+    matrices: then a region of a third of the classes is left to the whole diff."""
+    changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
+    old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
+    assert incremental_listing(old, new) is not None
+    assert incremental_listing(old, new, may_fall_back=True) is None
+    shown = diff(old, new, coarser_past=0)
+    assert shown.granularity == "workload"
+    assert shown.pod_pairs_differing == 1
