@@ -59,6 +59,16 @@ def test_wide_by_workload(view: View, golden: Golden) -> None:
     golden("matrix-three-tier-workload-wide.txt", wide(view("three-tier", "workload"), None, False))
 
 
+def test_wide_by_namespace_lists_members_beside_nodes_and_external_blocks(
+    view: View, golden: Golden
+) -> None:
+    """Nodes and external blocks hold classes but no pods: they have no member pairs."""
+    golden(
+        "matrix-tutorial-namespace-external-nodes-wide.txt",
+        wide(view("tutorial", "namespace", include_external=True, include_nodes=True), None, False),
+    )
+
+
 def test_csv_by_workload(view: View, golden: Golden) -> None:
     golden(
         "matrix-three-tier-workload.csv", matrix_csv(view("three-tier", "workload"), None, False)

@@ -18,7 +18,8 @@ import numpy.typing as npt
 
 from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
-from netpol.engine.matrix import INTERSECT, UNION, ClassMatrix, Ids, MaskTable
+from netpol.engine.mask_bits import MaskBits
+from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
 from netpol.engine.pair_columns import NOTHING, Indexes, PairColumns, disagree, pair_columns
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
@@ -102,12 +103,13 @@ class MatrixView:
             union = ids[np.ix_(order, order)]
             inter = union.copy()
         else:
-            folded = [_fold_both(table, ids[g, :]) for g in distinct]
+            bits = MaskBits(table, self.matrix.atoms.groups)
+            folded = [bits.fold_both(ids[g, :]) for g in distinct]
             union_rows = np.stack([u for u, _ in folded])
             inter_rows = np.stack([i for _, i in folded])
             del folded
-            union = np.stack([_fold(table, union_rows[:, g].T, False) for g in distinct], axis=1)
-            inter = np.stack([_fold(table, inter_rows[:, g].T, True) for g in distinct], axis=1)
+            union = np.stack([bits.fold(union_rows[:, g].T, (False,))[0] for g in distinct], 1)
+            inter = np.stack([bits.fold(inter_rows[:, g].T, (True,))[0] for g in distinct], 1)
         if self.matrix.has_node_classes:
             self._apply_node_exceptions(union, inter)
         self._union, self._inter = union, inter
@@ -432,11 +434,23 @@ class MatrixView:
     def members(self, i: int, j: int) -> Iterator[tuple[str, str, ConnectionSet]]:
         """The pod pairs behind a view pair, each with its own connections (a pod and itself
         excluded), lazily: a namespace pair holds up to pods x pods of them, and a listing
-        shows a few (``member_count`` says how many there are)."""
-        for src in self.endpoints[i].pods:
-            for dst in self.endpoints[j].pods:
-                if src.id != dst.id:
-                    yield src.id, dst.id, self.matrix.pod_connections(src.id, dst.id)
+        shows a few (``member_count`` says how many there are). What
+        ``ClassMatrix.pod_connections`` says of each, read through the classes the endpoints
+        already hold."""
+        matrix, connections = self.matrix, self._connections_of_id
+        source, target = self.endpoints[i], self.endpoints[j]
+        if not source.pods or not target.pods:  # a node or an external block: no pod pairs
+            return
+        for src, src_class in zip(source.pods, source.classes, strict=True):
+            src_id = src.id
+            for dst, dst_class in zip(target.pods, target.classes, strict=True):
+                dst_id = dst.id
+                if src_id == dst_id:
+                    continue
+                if matrix.overridden(src_class, src.node, dst_class, dst.node):
+                    yield src_id, dst_id, ConnectionSet.all()
+                else:
+                    yield src_id, dst_id, connections(int(matrix.ids[src_class, dst_class]))
 
     def member_count(self, i: int, j: int) -> int:
         """How many pod pairs ``members`` yields (endpoints share no pod, so only a pair of an
@@ -540,34 +554,3 @@ def _special(cls: EndpointClass) -> ViewEndpoint:
     if cls.kind == EXTERNAL:
         return ViewEndpoint(cls.id, "External", cidrs=cls.cidrs, classes=[cls.index])
     return ViewEndpoint(cls.id, "Node", name=cls.node, classes=[cls.index])
-
-
-def _fold_both(table: MaskTable, rows: Ids) -> tuple[Ids, Ids]:
-    """Union and intersection of the rows of ``rows``, folding only the columns where the
-    rows differ: where every member class sees one id, both are that id. The members of a
-    group mostly agree (a namespace's classes towards the rest of a large cluster), and a
-    comparison costs a fraction of a fold."""
-    first = rows[0]
-    if len(rows) == 1:
-        return first, first
-    varying = np.flatnonzero((rows[1:] != first).any(axis=0))
-    if not len(varying):
-        return first, first
-    union, inter = first.copy(), first.copy()
-    differing = rows[:, varying]
-    union[varying] = _fold(table, differing, False)
-    inter[varying] = _fold(table, differing, True)
-    return union, inter
-
-
-def _fold(table: MaskTable, rows: Ids, intersect: bool) -> Ids:
-    """Union (or intersection) of the rows of ``rows``, elementwise: halves combined in
-    one call per level (log2 of the rows calls, not one per row: a namespace of a large
-    cluster holds thousands of classes). Both operations are associative and commutative,
-    so the order does not change the result."""
-    operation = INTERSECT if intersect else UNION
-    while len(rows) > 1:
-        half = len(rows) // 2
-        combined = table.combine(rows[:half], rows[half : 2 * half], operation)
-        rows = np.concatenate([combined, rows[2 * half :]]) if len(rows) % 2 else combined
-    return rows[0]

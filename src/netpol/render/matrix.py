@@ -74,6 +74,9 @@ def disagreements(view: MatrixView, pairs: PairColumns) -> str:
     mixed = pairs.mixed
     ids = [e.id for e in view.endpoints]
     cells = pairs.cells
+    # the text of a member's connections within a cell's union, by (member set, cell): a
+    # namespace list of a large cluster shows 100k members that share a few hundred sets
+    shown: dict[tuple[int, int], tuple[ConnectionSet, str]] = {}
     for src, dst, cell in zip(
         pairs.src[mixed].tolist(),
         pairs.dst[mixed].tolist(),
@@ -81,10 +84,13 @@ def disagreements(view: MatrixView, pairs: PairColumns) -> str:
         strict=True,
     ):
         lines.append(f"{ids[src]} -> {ids[dst]}: member pods disagree")
-        union = cells[cell].connections
         for pod_src, pod_dst, connections in islice(view.members(src, dst), MEMBERS_SHOWN):
-            # the union bounds every member, so this only drops ports a --port filter hides
-            lines.append(f"  {pod_src} -> {pod_dst}: {(connections & union).text()}")
+            found = shown.get((id(connections), cell))
+            if found is None:  # the set is kept beside its text, so its id is never reused
+                # the union bounds every member, so this only drops ports a --port filter hides
+                text = (connections & cells[cell].connections).text()
+                found = shown[(id(connections), cell)] = (connections, text)
+            lines.append(f"  {pod_src} -> {pod_dst}: {found[1]}")
         total = view.member_count(src, dst)
         if total > MEMBERS_SHOWN:
             lines.append(f"  ... and {total - MEMBERS_SHOWN} more pod pairs (--by pod lists all)")
