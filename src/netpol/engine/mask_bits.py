@@ -16,7 +16,9 @@ from netpol.engine.masks import Ids, MaskTable
 
 Words = npt.NDArray[np.uint64]
 GATHER_WORDS = 1 << 22  # words per gather of rows of bits: bounds the temporary (32 MB)
-_SPREAD = np.random.default_rng(0x6E70).integers(1, 2**63, size=64, dtype=np.uint64) | 1
+# odd multipliers that spread each word over the digest (a Weyl sequence: no
+# numpy.random, whose import alone costs a small matrix's whole run)
+_SPREAD = (np.arange(1, 65, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
 
 
 class MaskBits:
