@@ -12,11 +12,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from netpol.engine.compile import compile_cluster
+from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView
 from netpol.model.options import Options
+from netpol.render import matrix as render_matrix
 from netpol.render.matrix import (
     matrix_csv,
     matrix_json,
@@ -56,6 +57,16 @@ def test_connection_set_table_by_pod(view: View, golden: Golden) -> None:
 
 def test_wide_by_workload(view: View, golden: Golden) -> None:
     golden("matrix-three-tier-workload-wide.txt", wide(view("three-tier", "workload"), None, False))
+
+
+def test_wide_by_namespace_lists_members_beside_nodes_and_external_blocks(
+    view: View, golden: Golden
+) -> None:
+    """Nodes and external blocks hold classes but no pods: they have no member pairs."""
+    golden(
+        "matrix-tutorial-namespace-external-nodes-wide.txt",
+        wide(view("tutorial", "namespace", include_external=True, include_nodes=True), None, False),
+    )
 
 
 def test_csv_by_workload(view: View, golden: Golden) -> None:
@@ -219,6 +230,36 @@ def test_json_connections_are_non_empty_unique_and_never_between_two_non_pods(vi
     assert all(s != d for s, d in pairs)
     assert not [p for p in pairs if kinds[p[0]] != "Pod" and kinds[p[1]] != "Pod"]
     assert {kinds[i] for i in kinds} == {"Pod", "Node", "External"}
+
+
+@pytest.mark.parametrize(
+    ("example", "granularity", "profile"),
+    [
+        ("three-tier", "pod", "upstream"),
+        ("three-tier-db-ns", "namespace", "upstream"),
+        ("three-tier-cilium", "workload", "cilium"),  # L7-filtered pairs
+        ("three-tier-cilium", "namespace", "cilium"),
+    ],
+)
+def test_a_long_pair_list_is_what_json_writes_on_one_line(
+    example: str,
+    granularity: str,
+    profile: str,
+    compile_example: Callable[..., CompiledCluster],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``INDENTED_UP_TO`` the document is assembled from pieces: byte for byte what
+    ``json.dumps`` writes of the same document, mixed and L7 marks included."""
+    cc = compile_example(example, profile)
+    view = MatrixView(class_matrix(cc, include_nodes=True), granularity)
+    if cc.without_l7 is not None:
+        view.mark_l7(MatrixView(class_matrix(cc.without_l7, include_nodes=True), granularity))
+    indented = json.loads(matrix_json(view, profile, None, True))
+    monkeypatch.setattr(render_matrix, "INDENTED_UP_TO", 0)
+    one_line = matrix_json(view, profile, None, True)
+
+    assert one_line == json.dumps(indented)
+    assert len(indented["connections"]) > 1
 
 
 def test_csv_parses_back_to_the_pair_list(view: View) -> None:

@@ -9,7 +9,7 @@ their classes with numpy, so a workload view never loops over pod pairs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -18,7 +18,9 @@ import numpy.typing as npt
 
 from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
-from netpol.engine.matrix import INTERSECT, UNION, ClassMatrix, Ids, MaskTable
+from netpol.engine.mask_bits import MaskBits
+from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
+from netpol.engine.pair_columns import NOTHING, Indexes, PairColumns, disagree, pair_columns
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
 
@@ -39,9 +41,6 @@ class ViewEndpoint:
     classes: list[int] = field(default_factory=list)  # one entry per member pod
 
 
-NOTHING = ConnectionSet.none()
-
-
 @dataclass(frozen=True, slots=True)
 class ViewPair:
     src: int
@@ -54,15 +53,7 @@ class ViewPair:
     @property
     def mixed(self) -> bool:
         """Member pod pairs disagree."""
-        return self.connections is not self.common and self.connections != self.common
-
-    def restricted(self, ports: ConnectionSet | None) -> ViewPair:
-        """The pair seen through ``ports`` only (members may agree there)."""
-        if ports is None:
-            return self
-        return ViewPair(
-            self.src, self.dst, self.connections & ports, self.common & ports, self.l7 & ports
-        )
+        return disagree(self.connections, self.common)
 
 
 class MatrixView:
@@ -87,43 +78,46 @@ class MatrixView:
         self.granularity = granularity
         self._without_l7: MatrixView | None = None
         self.endpoints = _group(matrix, granularity, admits, merge_external)
+        self._has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
         # one pod per endpoint: never materialise pods x pods, read the class matrix instead
         self._pod_classes: npt.NDArray[np.intp] | None = None
+        # groups of one class each, no node traffic: the group matrix is the class matrix
+        # read through ``_order``, never copied (at 10k workloads a copy is 400 MB)
+        self._order: npt.NDArray[np.intp] | None = None
+        self._union = self._inter = np.zeros((0, 0), dtype=np.int32)
         if granularity == "pod":
             self._pod_classes = np.array([e.classes[0] for e in self.endpoints], dtype=np.intp)
-            self._union = self._inter = np.zeros((0, 0), dtype=np.int32)
         else:
-            self._union, self._inter = self._reduce()
+            self._reduce()
 
-    def _reduce(self) -> tuple[Ids, Ids]:
+    def _reduce(self) -> None:
         """Per group pair: the union and the intersection of the member classes' masks (as ids)."""
         ids = self.matrix.ids
         table = self.matrix.table
         distinct = [sorted(set(e.classes)) for e in self.endpoints]
         if all(len(g) == 1 for g in distinct):
             order = np.array([g[0] for g in distinct], dtype=np.intp)
+            if not self.matrix.has_node_classes:
+                self._order = order
+                return
             union = ids[np.ix_(order, order)]
-            inter = union.copy() if self.matrix.has_node_classes else union
+            inter = union.copy()
         else:
-            folded = [_fold_both(table, ids[g, :]) for g in distinct]
+            bits = MaskBits(table, self.matrix.atoms.groups)
+            folded = [bits.fold_both(ids[g, :]) for g in distinct]
             union_rows = np.stack([u for u, _ in folded])
             inter_rows = np.stack([i for _, i in folded])
             del folded
-            union = np.stack([_fold(table, union_rows[:, g].T, False) for g in distinct], axis=1)
-            inter = np.stack([_fold(table, inter_rows[:, g].T, True) for g in distinct], axis=1)
+            union = np.stack([bits.fold(union_rows[:, g].T, (False,))[0] for g in distinct], 1)
+            inter = np.stack([bits.fold(inter_rows[:, g].T, (True,))[0] for g in distinct], 1)
         if self.matrix.has_node_classes:
             self._apply_node_exceptions(union, inter)
-        return union, inter
+        self._union, self._inter = union, inter
 
     def _apply_node_exceptions(self, union: Ids, inter: Ids) -> None:
         """Redo, member by member, the pairs of groups that hold node traffic: whether a node
         exception applies depends on where each member runs, which classes do not record."""
-        classes = self.matrix.partition.classes
-        with_nodes = [
-            i
-            for i, e in enumerate(self.endpoints)
-            if any(classes[c].kind == NODE for c in e.classes)
-        ]
+        with_nodes = [i for i in range(len(self.endpoints)) if self._holds_node_traffic(i)]
         for i in with_nodes:
             for j in range(len(self.endpoints)):
                 for a, b in ((i, j), (j, i)):
@@ -132,6 +126,32 @@ class MatrixView:
                     exact = self._exact(a, b)
                     if exact is not None:
                         union[a, b], inter[a, b] = exact
+
+    def _group_ids(self, src: Indexes, dst: Indexes) -> tuple[Ids, Ids]:
+        """Group granularity: (union ids, intersection ids) of the pairs (src[k], dst[k]),
+        src != dst."""
+        if self._order is not None:
+            found = self.matrix.ids[self._order[src], self._order[dst]]
+            return found, found
+        return self._union[src, dst], self._inter[src, dst]
+
+    def _allowed_off_diagonal(self) -> tuple[Indexes, Indexes]:
+        """Group granularity: the pairs with a non-empty union, row-major, diagonal included."""
+        if self._order is None:
+            return _nonzero(self._union)
+        order, ids = self._order, self.matrix.ids
+        k = ids.shape[0]
+        if not k or len(order) != k or np.bincount(order, minlength=k).max() != 1:
+            return _nonzero(ids[np.ix_(order, order)])
+        # every class is one group: read the class matrix in place and renumber
+        position = np.empty(k, dtype=np.intp)
+        position[order] = np.arange(k)
+        rows, columns = _nonzero(ids)
+        src, dst = position[rows], position[columns]
+        if (np.diff(order) < 0).any():  # groups are not in class order: restore row-major
+            by_pair = np.argsort(src * k + dst, kind="stable")
+            src, dst = src[by_pair], dst[by_pair]
+        return src, dst
 
     def _members(self, i: int) -> Counter[tuple[int, str]]:
         """(class, node) of every member: pods where they run, node endpoints their node."""
@@ -164,13 +184,20 @@ class MatrixView:
         return (union, inter) if seen else None
 
     def _holds_node_traffic(self, i: int) -> bool:
+        if not self.matrix.has_node_classes:
+            return False
         classes = self.matrix.partition.classes
         return any(classes[c].kind == NODE for c in set(self.endpoints[i].classes))
 
     def _exact_by_class(self, i: int, j: int) -> tuple[int, int] | None:
         """``_exact`` when no member is node traffic: no node exception applies, so where a
         member runs does not matter and its class says all (classes x classes, not pods)."""
-        sources = Counter(self.endpoints[i].classes)
+        members = self.endpoints[i].classes
+        if i == j and len(members) > 1 and members.count(members[0]) == len(members):
+            # the common case of a workload: its pods are one class, which meets itself
+            value = int(self.matrix.ids[members[0], members[0]])
+            return value, value
+        sources = Counter(members)
         targets = sources if i == j else Counter(self.endpoints[j].classes)
         rows = np.array(list(sources), dtype=np.intp)
         columns = np.array(list(targets), dtype=np.intp)
@@ -191,11 +218,21 @@ class MatrixView:
             union, inter = table.union(union, value), table.intersect(inter, value)
         return union, inter
 
+    @cached_property
+    def _diagonal(self) -> tuple[Ids, Ids]:
+        """Group granularity: (union id, intersection id) of each endpoint with itself, -1
+        where it has no pair (no pods, or a single one)."""
+        union = np.full(len(self.endpoints), -1, dtype=np.int32)
+        inter = union.copy()
+        for i, endpoint in enumerate(self.endpoints):
+            if endpoint.pods and len(endpoint.classes) > 1:
+                exact = self._exact(i, i)
+                if exact is not None:
+                    union[i], inter[i] = exact
+        return union, inter
+
     def _connections_of_id(self, mask_id: int) -> ConnectionSet:
         return self.matrix.atoms.connections(self.matrix.table.masks[mask_id])
-
-    def _mask(self, array: Ids, i: int, j: int) -> int:
-        return self.matrix.table.masks[int(array[i, j])]
 
     def mark_l7(self, without_l7: MatrixView) -> None:
         """Mark on every pair what only L7-filtered rules allow: ``without_l7`` is the same
@@ -222,39 +259,58 @@ class MatrixView:
         if not self.endpoints[i].pods and not self.endpoints[j].pods:
             return None
         if i == j:
-            return self._self_pair(i)
-        if self._pod_classes is not None:
-            value = self._pod_value(i, j)
-            connections = self.matrix.atoms.connections
-            mask = self.matrix.table.masks[value]
-            return ViewPair(i, j, connections(mask), connections(mask))
-        union, inter = self._mask(self._union, i, j), self._mask(self._inter, i, j)
-        connections = self.matrix.atoms.connections
+            if self._pod_classes is not None:
+                return None  # a pod endpoint is one pod
+            union, inter = (int(found[i]) for found in self._diagonal)
+            if union < 0:
+                return None
+        elif self._pod_classes is not None:
+            union = inter = int(self._pod_ids(np.array([i]), np.array([j]))[0])
+        else:
+            union, inter = (
+                int(found[0]) for found in self._group_ids(np.array([i]), np.array([j]))
+            )
+        connections = self._connections_of_id
         return ViewPair(i, j, connections(union), connections(inter))
 
-    def _self_pair(self, i: int) -> ViewPair | None:
-        """Pods of one group talking to each other (a pod to itself does not count)."""
-        if len(self.endpoints[i].classes) < 2:
-            return None
-        exact = self._exact(i, i)
-        if exact is None:
-            return None
-        masks, connections = self.matrix.table.masks, self.matrix.atoms.connections
-        return ViewPair(i, i, connections(masks[exact[0]]), connections(masks[exact[1]]))
+    def _union_ids(self, src: Indexes, dst: Indexes) -> Ids:
+        """The union id of each pair (src[k], dst[k]); -1 where ``pair`` is None."""
+        if self._pod_classes is not None:
+            found = self._pod_ids(src, dst)
+            found[src == dst] = -1  # a pod endpoint is one pod: it has no pair with itself
+        else:
+            off = src != dst
+            found = np.empty(len(src), dtype=np.int32)
+            found[off] = self._group_ids(src[off], dst[off])[0]
+            found[~off] = self._diagonal[0][src[~off]]
+        found[~(self._has_pods[src] | self._has_pods[dst])] = -1
+        return found
+
+    def _pod_ids(self, src: Indexes, dst: Indexes) -> Ids:
+        """Pod granularity: the id of what src[k] may send to dst[k], node exceptions applied."""
+        assert self._pod_classes is not None
+        found = self.matrix.ids[self._pod_classes[src], self._pod_classes[dst]].astype(np.int32)
+        if self.matrix.has_node_classes and len(self._override_codes):
+            n = len(self.endpoints)
+            found[np.isin(src.astype(np.int64) * n + dst, self._override_codes)] = (
+                MaskTable.EVERYTHING
+            )
+        return found
+
+    @cached_property
+    def _override_codes(self) -> npt.NDArray[np.int64]:
+        """``_overrides`` as source * endpoints + destination."""
+        n = len(self.endpoints)
+        return np.array(
+            sorted(i * n + j for i, targets in self._overrides.items() for j in targets),
+            dtype=np.int64,
+        )
 
     def _node_of(self, i: int) -> str:
         endpoint = self.endpoints[i]
         if endpoint.pods:
             return endpoint.pods[0].node
         return self.matrix.partition.classes[endpoint.classes[0]].node
-
-    def _pod_value(self, i: int, j: int) -> int:
-        """Pod granularity: the id of what endpoint i may send to endpoint j."""
-        assert self._pod_classes is not None
-        a, b = int(self._pod_classes[i]), int(self._pod_classes[j])
-        if self.matrix.overridden(a, self._node_of(i), b, self._node_of(j)):
-            return MaskTable.EVERYTHING
-        return int(self.matrix.ids[a, b])
 
     @cached_property
     def _overrides(self) -> dict[int, set[int]]:
@@ -280,97 +336,121 @@ class MatrixView:
                             found.setdefault(a, set()).add(b)
         return found
 
-    def _pod_pairs(self, all_pairs: bool) -> Iterator[ViewPair]:
-        """Pod granularity, row by row from the class matrix (output-sized work only)."""
+    def _pod_bands(self, all_pairs: bool) -> Iterator[tuple[Indexes, Indexes, Ids]]:
+        """Pod granularity, row by row from the class matrix (output-sized work only), in
+        bands of about ``BAND_PAIRS`` pairs: (sources, destinations, ids)."""
         assert self._pod_classes is not None
         classes, ids = self._pod_classes, self.matrix.ids
         n = len(self.endpoints)
-        has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
+        has_pods = self._has_pods
         members: dict[int, list[int]] = {}
         for i, c in enumerate(classes.tolist()):
             members.setdefault(c, []).append(i)
         member_arrays = {c: np.array(m, dtype=np.intp) for c, m in members.items()}
         class_keys = np.array(sorted(members), dtype=np.intp)
-        by_class: dict[int, npt.NDArray[np.intp]] = {}
-        masks, connections = self.matrix.table.masks, self.matrix.atoms.connections
+        # per class: the endpoints it may reach, sorted, and the ids of those pairs
+        by_class: dict[int, tuple[Indexes, Ids]] = {}
         overrides = self._overrides if self.matrix.has_node_classes else {}
-        everything = range(n)
-        for i in range(n):
-            c = int(classes[i])
-            if all_pairs:
-                targets: Iterable[int] = everything
-            else:
-                found = by_class.get(c)
-                if found is None:
-                    allowed_classes = class_keys[ids[c, class_keys] != 0]
-                    parts = [member_arrays[int(d)] for d in allowed_classes]
-                    found = np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
-                    by_class[c] = found
-                targets = found.tolist()
-                if i in overrides:
-                    targets = sorted(set(targets) | overrides[i])
-            for j in targets:
-                if j == i or not (has_pods[i] or has_pods[j]):
-                    continue
-                value = (
-                    MaskTable.EVERYTHING if j in overrides.get(i, ()) else int(ids[c, classes[j]])
-                )
-                mask = masks[value]
-                yield ViewPair(i, j, connections(mask), connections(mask))
+        everything = np.arange(n, dtype=np.intp)
+        band: list[tuple[Indexes, Ids]] = []
+        band_start, band_size = 0, 0
+        for i, c in enumerate(classes.tolist()):
+            found = by_class.get(c)
+            if found is None:
+                if all_pairs:
+                    reached = everything
+                else:
+                    allowed = class_keys[ids[c, class_keys] != 0]
+                    parts = [member_arrays[int(d)] for d in allowed]
+                    reached = np.sort(np.concatenate(parts)) if parts else everything[:0]
+                found = by_class[c] = (reached, ids[c, classes[reached]].astype(np.int32))
+            targets, values = found
+            opened = overrides.get(i)
+            if opened:
+                extra = np.array(sorted(opened), dtype=np.intp)
+                if not all_pairs:
+                    targets = np.union1d(targets, extra)
+                    values = ids[c, classes[targets]].astype(np.int32)
+                values = np.where(np.isin(targets, extra), MaskTable.EVERYTHING, values)
+            keep = targets != i if has_pods[i] else (targets != i) & has_pods[targets]
+            band.append((targets[keep], values[keep]))
+            band_size += len(band[-1][0])
+            if band_size >= BAND_PAIRS:
+                yield _band(band_start, band)
+                band, band_start, band_size = [], i + 1, 0
+        if band or band_start == 0:  # the last rows, or none at all (columns need one band)
+            yield _band(band_start, band)
 
-    def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
-        """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
-        if self._without_l7 is None:
-            yield from self._pairs(all_pairs)
-            return
-        for pair in self._pairs(all_pairs):
-            yield self._marked(pair)
-
-    def _pairs(self, all_pairs: bool) -> Iterator[ViewPair]:
-        if self._pod_classes is not None:
-            yield from self._pod_pairs(all_pairs)
-            return
+    def _group_columns(self, all_pairs: bool) -> tuple[Indexes, Indexes, Ids, Ids]:
+        """Group granularity: (sources, destinations, union ids, intersection ids), row-major,
+        self pairs in their place."""
         n = len(self.endpoints)
         if all_pairs:
             src = np.repeat(np.arange(n), n)
             dst = np.tile(np.arange(n), n)
         else:
-            src, dst = np.nonzero(self._union)
-        has_pods = np.array([bool(e.pods) for e in self.endpoints], dtype=bool)
+            src, dst = self._allowed_off_diagonal()
+        has_pods = self._has_pods
         keep = (has_pods[src] | has_pods[dst]) & (src != dst)
         src, dst = src[keep], dst[keep]
-        union_ids = self._union[src, dst].tolist()
-        inter_ids = self._inter[src, dst].tolist()
-        # by small id, not by mask: a mask is a wide int, hashed at every lookup
-        sets = {i: self._connections_of_id(i) for i in set(union_ids) | set(inter_ids)}
-        diagonal = {i: self._self_pair(i) for i in range(n) if has_pods[i]}
-        next_diagonal = 0  # self pairs are emitted in row-major position
-        for s, d, union, common in zip(
-            src.tolist(), dst.tolist(), union_ids, inter_ids, strict=True
-        ):
-            while next_diagonal < s or (next_diagonal == s and d > s):
-                yield from self._diagonal(diagonal, next_diagonal, all_pairs)
-                next_diagonal += 1
-            yield ViewPair(s, d, sets[union], sets[common])
-        for i in range(next_diagonal, n):
-            yield from self._diagonal(diagonal, i, all_pairs)
+        union, inter = self._group_ids(src, dst)
+        diagonal_union, diagonal_inter = self._diagonal
+        shown = diagonal_union >= 0 if all_pairs else diagonal_union > MaskTable.NOTHING
+        selves = np.flatnonzero(shown)
+        at = np.searchsorted(src.astype(np.int64) * n + dst, selves.astype(np.int64) * (n + 1))
+        return (
+            np.insert(src, at, selves),
+            np.insert(dst, at, selves),
+            np.insert(union, at, diagonal_union[selves]),
+            np.insert(inter, at, diagonal_inter[selves]),
+        )
 
-    @staticmethod
-    def _diagonal(
-        diagonal: dict[int, ViewPair | None], i: int, all_pairs: bool
-    ) -> Iterator[ViewPair]:
-        pair = diagonal.get(i)
-        if pair is not None and (all_pairs or not pair.connections.is_empty):
-            yield pair
+    def _id_bands(self, all_pairs: bool) -> Iterator[tuple[Indexes, Indexes, Ids, Ids]]:
+        if self._pod_classes is None:
+            yield self._group_columns(all_pairs)
+            return
+        for src, dst, values in self._pod_bands(all_pairs):
+            yield src, dst, values, values
+
+    def _columns_of(self, src: Indexes, dst: Indexes, union: Ids, inter: Ids) -> PairColumns:
+        other = self._without_l7
+        without = None if other is None else (other._union_ids(src, dst), other._connections_of_id)
+        return pair_columns(src, dst, union, inter, self._connections_of_id, without)
+
+    def columns(self, all_pairs: bool = False) -> PairColumns:
+        """The pairs of ``pairs`` as columns (one cell per distinct kind of pair)."""
+        bands = list(self._id_bands(all_pairs))
+        if len(bands) == 1:
+            return self._columns_of(*bands[0])
+        src, dst, union, inter = (np.concatenate([band[k] for band in bands]) for k in range(4))
+        return self._columns_of(src, dst, union, inter)
+
+    def pairs(self, all_pairs: bool = False) -> Iterator[ViewPair]:
+        """Ordered pairs with a non-empty allowed set (every pair with ``all_pairs``), row-major."""
+        for band in self._id_bands(all_pairs):
+            for src, dst, cell in self._columns_of(*band).rows():
+                yield ViewPair(src, dst, cell.connections, cell.common, cell.l7)
 
     def members(self, i: int, j: int) -> Iterator[tuple[str, str, ConnectionSet]]:
         """The pod pairs behind a view pair, each with its own connections (a pod and itself
         excluded), lazily: a namespace pair holds up to pods x pods of them, and a listing
-        shows a few (``member_count`` says how many there are)."""
-        for src in self.endpoints[i].pods:
-            for dst in self.endpoints[j].pods:
-                if src.id != dst.id:
-                    yield src.id, dst.id, self.matrix.pod_connections(src.id, dst.id)
+        shows a few (``member_count`` says how many there are). What
+        ``ClassMatrix.pod_connections`` says of each, read through the classes the endpoints
+        already hold."""
+        matrix, connections = self.matrix, self._connections_of_id
+        source, target = self.endpoints[i], self.endpoints[j]
+        if not source.pods or not target.pods:  # a node or an external block: no pod pairs
+            return
+        for src, src_class in zip(source.pods, source.classes, strict=True):
+            src_id = src.id
+            for dst, dst_class in zip(target.pods, target.classes, strict=True):
+                dst_id = dst.id
+                if src_id == dst_id:
+                    continue
+                if matrix.overridden(src_class, src.node, dst_class, dst.node):
+                    yield src_id, dst_id, ConnectionSet.all()
+                else:
+                    yield src_id, dst_id, connections(int(matrix.ids[src_class, dst_class]))
 
     def member_count(self, i: int, j: int) -> int:
         """How many pod pairs ``members`` yields (endpoints share no pod, so only a pair of an
@@ -383,6 +463,25 @@ class MatrixView:
             if e.id == endpoint_id:
                 return i
         raise KeyError(endpoint_id)
+
+
+def _nonzero(ids: Ids) -> tuple[Indexes, Indexes]:
+    """``np.nonzero`` of a 2-D array, row-major: through a boolean mask, which numpy scans
+    several times faster than int32 (a 10k-class matrix is 100M entries, mostly zero)."""
+    rows, columns = np.divmod(np.flatnonzero(ids != 0), max(1, ids.shape[1]))
+    return rows, columns
+
+
+BAND_PAIRS = 1 << 20  # pod granularity: pairs per band ``pairs`` turns into objects
+
+
+def _band(start: int, rows: list[tuple[Indexes, Ids]]) -> tuple[Indexes, Indexes, Ids]:
+    """Rows start, start + 1, ... of (targets, ids) as columns."""
+    counts = [len(targets) for targets, _ in rows]
+    src = np.repeat(np.arange(start, start + len(rows), dtype=np.intp), counts)
+    dst = np.concatenate([t for t, _ in rows]) if rows else np.zeros(0, dtype=np.intp)
+    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0, dtype=np.int32)
+    return src, dst, values
 
 
 def endpoint_count(
@@ -404,6 +503,7 @@ def _group(
     groups: dict[str, ViewEndpoint] = {}
     extra: list[ViewEndpoint] = []
     world = ViewEndpoint(MERGED_EXTERNAL_ID, "External")
+    key_of = _GROUP_KEYS[granularity]
     for cls in matrix.classes:
         if cls.kind == EXTERNAL and merge_external:
             world.cidrs += cls.cidrs
@@ -412,66 +512,45 @@ def _group(
         if cls.kind == EXTERNAL or (cls.kind == NODE and not cls.pods):
             extra.append(_special(cls))
             continue
-        for pod in cls.pods:
+        index = cls.index
+        for pod in cls.pods:  # a loop per pod: 100k pods, so nothing in it that can be outside
             if admits is not None and not admits(pod):
                 continue
-            endpoint = _endpoint_for(pod, granularity, groups)
+            key = key_of(pod)
+            endpoint = groups.get(key)
+            if endpoint is None:
+                endpoint = groups[key] = _endpoint_for(pod, granularity, key)
             endpoint.pods.append(pod)
-            endpoint.classes.append(cls.index)
+            endpoint.classes.append(index)
     ordered = sorted(groups.values(), key=lambda e: e.id)
     return ordered + extra + ([world] if world.classes else [])
 
 
-def _endpoint_for(pod: Pod, granularity: str, groups: dict[str, ViewEndpoint]) -> ViewEndpoint:
+def _workload_key(pod: Pod) -> str:
+    workload = pod.workload
+    return f"{workload.namespace}/{workload.name}" if workload is not None else pod.id
+
+
+_GROUP_KEYS: dict[str, Callable[[Pod], str]] = {
+    "pod": lambda pod: pod.id,
+    "workload": _workload_key,
+    "namespace": lambda pod: pod.namespace,
+}
+
+
+def _endpoint_for(pod: Pod, granularity: str, key: str) -> ViewEndpoint:
+    """The endpoint of the group ``key`` whose first member is ``pod``."""
     workload_id = pod.workload_id
     workload_kind = pod.workload.kind if pod.workload else "Pod"
-    key = {"pod": pod.id, "workload": workload_id}.get(granularity, pod.namespace)
-    found = groups.get(key)
-    if found is not None:
-        return found
     if granularity == "pod":
-        found = ViewEndpoint(key, "Pod", pod.namespace, pod.name, workload_id, workload_kind)
-    elif granularity == "workload":
+        return ViewEndpoint(key, "Pod", pod.namespace, pod.name, workload_id, workload_kind)
+    if granularity == "workload":
         name = pod.workload.name if pod.workload else pod.name
-        found = ViewEndpoint(key, workload_kind, pod.namespace, name, workload_id, workload_kind)
-    else:
-        found = ViewEndpoint(key, "Namespace", pod.namespace, pod.namespace)
-    groups[key] = found
-    return found
+        return ViewEndpoint(key, workload_kind, pod.namespace, name, workload_id, workload_kind)
+    return ViewEndpoint(key, "Namespace", pod.namespace, pod.namespace)
 
 
 def _special(cls: EndpointClass) -> ViewEndpoint:
     if cls.kind == EXTERNAL:
         return ViewEndpoint(cls.id, "External", cidrs=cls.cidrs, classes=[cls.index])
     return ViewEndpoint(cls.id, "Node", name=cls.node, classes=[cls.index])
-
-
-def _fold_both(table: MaskTable, rows: Ids) -> tuple[Ids, Ids]:
-    """Union and intersection of the rows of ``rows``, folding only the columns where the
-    rows differ: where every member class sees one id, both are that id. The members of a
-    group mostly agree (a namespace's classes towards the rest of a large cluster), and a
-    comparison costs a fraction of a fold."""
-    first = rows[0]
-    if len(rows) == 1:
-        return first, first
-    varying = np.flatnonzero((rows[1:] != first).any(axis=0))
-    if not len(varying):
-        return first, first
-    union, inter = first.copy(), first.copy()
-    differing = rows[:, varying]
-    union[varying] = _fold(table, differing, False)
-    inter[varying] = _fold(table, differing, True)
-    return union, inter
-
-
-def _fold(table: MaskTable, rows: Ids, intersect: bool) -> Ids:
-    """Union (or intersection) of the rows of ``rows``, elementwise: halves combined in
-    one call per level (log2 of the rows calls, not one per row: a namespace of a large
-    cluster holds thousands of classes). Both operations are associative and commutative,
-    so the order does not change the result."""
-    operation = INTERSECT if intersect else UNION
-    while len(rows) > 1:
-        half = len(rows) // 2
-        combined = table.combine(rows[:half], rows[half : 2 * half], operation)
-        rows = np.concatenate([combined, rows[2 * half :]]) if len(rows) % 2 else combined
-    return rows[0]
