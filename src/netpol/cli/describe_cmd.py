@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import click
@@ -138,9 +137,8 @@ def command(
     )
     # the compiled policies and the verdicts hold no cycles: no collector pass walks them,
     # neither while they are built nor on the way out (frozen)
-    with gc_paused():
+    with gc_paused(freeze=True):
         _describe(cluster, options, kind, name, namespace, scope, output)
-        gc.freeze()
 
 
 def _describe(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 import click
 
 from netpol.cli.common import (
@@ -63,13 +61,12 @@ def command(
     cluster = load_or_exit(paths, options)
     # the compiled policies and the verdicts hold no cycles: no collector pass walks them,
     # neither while they are built nor on the way out (frozen)
-    with gc_paused():
+    with gc_paused(freeze=True):
         cc = compile_cluster(cluster, options)
         try:
             explanations = explain(cc, source, destination, namespace)
         except ResolveError as exc:
             fail(str(exc))
-        gc.freeze()
     if output in ("json", "yaml"):
         echo_document(explanation_json(explanations), output)
     else:

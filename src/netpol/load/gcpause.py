@@ -12,21 +12,23 @@ FREEZE_ABOVE = 1_000_000
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(freeze: bool = False) -> Iterator[None]:
     """No cyclic collection inside the block; the previous state comes back after it.
 
     Parsed documents and model objects hold no reference cycles, so the collector frees
     nothing while they are built, yet each of its full passes walks every object loaded
     so far: at 100,000 pods that was half of the parse time and a third of the build.
     After a large batch the objects are frozen (``gc.freeze``), so later passes skip them
-    too; reference counting still frees them as usual.
+    too; reference counting still frees them as usual. ``freeze`` freezes whatever the
+    block built, however little: a command's last structures, so that no pass walks them
+    on the way out.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze or (enabled and gc.get_count()[0] > FREEZE_ABOVE):
+            gc.freeze()
         if enabled:
-            if gc.get_count()[0] > FREEZE_ABOVE:
-                gc.freeze()
             gc.enable()

@@ -1,0 +1,41 @@
+"""gc_paused: no collection inside, the collector's state restored, and what was built frozen
+when asked (or when a batch is large)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from netpol.load.gcpause import gc_paused
+
+
+@pytest.fixture(autouse=True)
+def _thawed() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_the_collector_is_off_inside_and_restored_after() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+
+
+def test_a_small_block_is_frozen_only_when_asked() -> None:
+    with gc_paused():
+        kept = [[i] for i in range(1000)]
+    assert gc.get_freeze_count() == 0
+    with gc_paused(freeze=True):
+        kept += [[i] for i in range(1000)]
+    assert gc.get_freeze_count() >= 1000
