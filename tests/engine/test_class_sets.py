@@ -64,3 +64,10 @@ def test_an_absent_key_satisfies_not_in_and_does_not_exist_only() -> None:
     for (operator, values), expected in cases.items():
         selector = LabelSelector(match_expressions=(Requirement("app", operator, values),))
         assert sets.selected(selector) == expected, operator
+
+
+@EXACT
+@given(st.sets(st.integers(0, 3000), max_size=200))
+def test_bit_indexes_are_the_set_bits_ascending(chosen: set[int]) -> None:
+    bits = sum(1 << i for i in chosen)
+    assert ClassSets.bit_indexes(bits).tolist() == sorted(chosen)

@@ -20,7 +20,7 @@ from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector, Requirement
 
-SPARSE = 8  # bits up to which a bitset's indexes are found bit by bit
+SPARSE = 16  # bits up to which a bitset's indexes are found bit by bit
 
 
 class ClassSets:
@@ -63,12 +63,7 @@ class ClassSets:
     def indexes(self, bits: int) -> npt.NDArray[np.intp]:
         found = self._index_cache.get(bits)
         if found is None:
-            if bits.bit_count() <= SPARSE:  # a few classes: walking the bits is cheaper
-                found = np.fromiter(self.iter_bits(bits), dtype=np.intp)
-            else:
-                raw = np.frombuffer(bits.to_bytes((self.k + 7) // 8 or 1, "little"), np.uint8)
-                found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[: self.k])
-            self._index_cache[bits] = found
+            found = self._index_cache[bits] = self.bit_indexes(bits)
         return found
 
     def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: object) -> int:
@@ -110,6 +105,16 @@ class ClassSets:
             low = bits & -bits
             yield low.bit_length() - 1
             bits ^= low
+
+    @staticmethod
+    def bit_indexes(bits: int) -> npt.NDArray[np.intp]:
+        """The set bits of ``bits``, ascending: walked for a few (most blocks have one
+        subject class), unpacked by numpy for many (each step of the walk copies the whole
+        number: quadratic in a set of thousands)."""
+        if bits.bit_count() <= SPARSE:
+            return np.fromiter(ClassSets.iter_bits(bits), dtype=np.intp)
+        raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), np.uint8)
+        return np.flatnonzero(np.unpackbits(raw, bitorder="little"))
 
     def namespaces_matching(self, selector: LabelSelector) -> int:
         found = self._ns_selector_cache.get(selector)

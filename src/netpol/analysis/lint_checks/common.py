@@ -189,18 +189,9 @@ def _class_workloads(ctx: LintContext) -> tuple[list[str], list[int]]:
     return cached  # type: ignore[return-value]
 
 
-SMALL_SET = 24  # bits above which a set's indexes are read through numpy
-
-
 def bit_list(bits: int) -> list[int]:
-    """``ClassSets.iter_bits`` as a list, in one pass through numpy for big sets (each step
-    of the bit loop copies the whole number: quadratic in the size of a set of thousands)."""
-    if bits.bit_count() <= SMALL_SET:
-        return list(ClassSets.iter_bits(bits))
-    import numpy as np
-
-    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), np.uint8)
-    found: list[int] = np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
+    """``ClassSets.bit_indexes`` as a list of ints."""
+    found: list[int] = ClassSets.bit_indexes(bits).tolist()
     return found
 
 
