@@ -22,12 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol.engine.endpoints import POD
+from netpol.engine.masks import BAND_ELEMENTS
 from netpol.engine.matrix import ClassMatrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView
 
-# elements of one band of (joint class x joint class) ids, as the engine's fill bands them
-BAND_ELEMENTS = 1 << 22
 # past this share of endpoints compared in full, narrowing saves nothing
 MOST_ENDPOINTS_VOLATILE = 0.25
 

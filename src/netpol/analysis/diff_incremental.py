@@ -67,9 +67,9 @@ def incremental_listing(
     partition = Partition(old)
     builder = ClassSets(old, partition)
     region = _region(builder, before, after)
-    size = bin(region.columns).count("1") + bin(region.rows).count("1")
+    size = region.columns.bit_count() + region.rows.bit_count()
     largest = LARGEST_REGION_BEFORE_A_FALLBACK if may_fall_back else LARGEST_REGION
-    if size > min(LARGEST_REGION, largest) * len(partition):
+    if size > largest * len(partition):
         return None
     progress.phase(f"computing {size:,} of {len(partition):,} classes on both sides")
     matrices = region_matrices((old, new), builder, region)

@@ -7,7 +7,8 @@ written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 from netpol.model.selectors import LabelSelector, Requirement
 
+Grouping = TypeVar("Grouping", bound=Hashable)  # what by_destination groups classes by
 SPARSE = 16  # bits up to which a bitset's indexes are found bit by bit
 
 
@@ -37,8 +39,7 @@ class ClassSets:
         for c in classes:
             if c.kind == POD:
                 self._ns_bits[c.namespace] = self._ns_bits.get(c.namespace, 0) | (1 << c.index)
-        # keyed by the namespace part (a namespace name or a namespace selector) and the
-        # pod selector: both hashable, so no text form has to be injective
+        # every pod class a selector selects, whatever the namespace (callers AND theirs)
         self._selector_cache: dict[LabelSelector, int] = {}
         self._ns_selector_cache: dict[LabelSelector, int] = {}
         self._peer_cache: dict[tuple[str, object], int] = {}
@@ -66,9 +67,8 @@ class ClassSets:
             found = self._index_cache[bits] = self.bit_indexes(bits)
         return found
 
-    def pods_matching(self, namespaces: int, selector: LabelSelector | None, ns_key: object) -> int:
-        """The pod classes among ``namespaces`` that ``selector`` selects (None: all of them).
-        ``ns_key`` names the namespace part for callers that cache by it."""
+    def pods_matching(self, namespaces: int, selector: LabelSelector | None) -> int:
+        """The pod classes among ``namespaces`` that ``selector`` selects (None: all of them)."""
         if selector is None:
             return namespaces
         return namespaces & self.selected(selector)
@@ -127,7 +127,7 @@ class ClassSets:
         return found
 
     def subjects(self, namespace: str, selector: LabelSelector) -> int:
-        return self.pods_matching(self._ns_bits.get(namespace, 0), selector, namespace)
+        return self.pods_matching(self._ns_bits.get(namespace, 0), selector)
 
     def peer_bits(self, compiled_peer: CompiledPeer) -> int:
         peer = compiled_peer.peer
@@ -138,14 +138,11 @@ class ClassSets:
         if peer.ip_block is not None:
             found = self._block_bits(peer.ip_block)
         else:
-            ns_key: object
             if peer.namespace_selector is None:
                 namespaces = self._ns_bits.get(compiled_peer.policy_namespace, 0)
-                ns_key = compiled_peer.policy_namespace
             else:
                 namespaces = self.namespaces_matching(peer.namespace_selector)
-                ns_key = peer.namespace_selector
-            found = self.pods_matching(namespaces, peer.pod_selector, ns_key)
+            found = self.pods_matching(namespaces, peer.pod_selector)
         self._peer_cache[key] = found
         return found
 
@@ -182,11 +179,11 @@ class ClassSets:
         return bits
 
     def by_destination(
-        self, classes: int, mask_towards: Callable[[Pod | None], int]
-    ) -> dict[int, int]:
+        self, classes: int, mask_towards: Callable[[Pod | None], Grouping]
+    ) -> dict[Grouping, int]:
         """mask -> the classes (among ``classes``) for which ``mask_towards`` gives it, each
         class asked as a destination: its pod, or None for a node or an external block."""
-        by_mask: dict[int, int] = {}
+        by_mask: dict[Grouping, int] = {}
         for index in self.iter_bits(classes):
             c = self.partition.classes[index]
             mask = mask_towards(c.representative.pod if c.kind == POD else None)

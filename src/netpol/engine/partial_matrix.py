@@ -23,7 +23,6 @@ import numpy.typing as npt
 
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.compile import CompiledCluster, CompiledRule
-from netpol.engine.endpoints import POD
 from netpol.engine.masks import INTERSECT, Ids, MaskTable, PortAtoms
 from netpol.engine.ports import ConnectionSet
 
@@ -159,12 +158,7 @@ def _add_ingress(
     if not rule.named:
         out.append((subjects, peers, rule.numeric))
         return
-    by_set: dict[ConnectionSet, int] = {}
-    classes = builder.partition.classes
-    for index in builder.iter_bits(subjects):
-        c = classes[index]
-        conns = rule.connections_to(c.representative.pod if c.kind == POD else None)
-        by_set[conns] = by_set.get(conns, 0) | (1 << index)
+    by_set = builder.by_destination(subjects, rule.connections_to)
     out.extend((destinations, peers, conns) for conns, destinations in by_set.items())
 
 

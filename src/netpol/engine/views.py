@@ -526,14 +526,9 @@ def _group(
     return ordered + extra + ([world] if world.classes else [])
 
 
-def _workload_key(pod: Pod) -> str:
-    workload = pod.workload
-    return f"{workload.namespace}/{workload.name}" if workload is not None else pod.id
-
-
 _GROUP_KEYS: dict[str, Callable[[Pod], str]] = {
     "pod": lambda pod: pod.id,
-    "workload": _workload_key,
+    "workload": lambda pod: pod.workload_id,
     "namespace": lambda pod: pod.namespace,
 }
 

@@ -162,9 +162,8 @@ def _joined(
     return "".join(chain.from_iterable(pieces))[len(separator) :]
 
 
-def _widest(pairs: PairColumns, lengths: Sequence[int], column: str, header: str) -> int:
-    """The width of a column: its header or its longest entry among ``pairs``."""
-    picked = getattr(pairs, column)
+def _widest(picked: npt.NDArray[np.intp], lengths: Sequence[int], header: str) -> int:
+    """The width of a column: its header or its longest entry among those ``picked``."""
     if not len(picked):
         return len(header)
     return max(len(header), int(np.asarray(lengths, dtype=np.int64)[picked].max()))
@@ -179,24 +178,17 @@ def wide(view: MatrixView, ports: ConnectionSet | None, all_pairs: bool) -> str:
     texts = [c.connections.text() + _notes(c) for c in pairs.cells]
     id_lengths = [len(i) for i in ids]
     widths = [
-        _widest(pairs, id_lengths, "src", WIDE_HEADER[0]),
-        _widest(pairs, id_lengths, "dst", WIDE_HEADER[1]),
-        _widest(pairs, [len(t) for t in texts], "cell", WIDE_HEADER[2]),
+        _widest(pairs.src, id_lengths, WIDE_HEADER[0]),
+        _widest(pairs.dst, id_lengths, WIDE_HEADER[1]),
+        _widest(pairs.cell, [len(t) for t in texts], WIDE_HEADER[2]),
     ]
     lines = [_padded(WIDE_HEADER, widths)]
-    last = [t.ljust(widths[2]).rstrip() for t in texts]
     if len(pairs):
-        if all(last):  # the line ends in the cell: padding of the others stays
-            sources = [i.ljust(widths[0]) + "   " for i in ids]
-            destinations = [i.ljust(widths[1]) + "   " for i in ids]
-            lines.append(_joined(pairs, sources, destinations, last, "\n"))
-        else:
-            lines += [
-                _padded((ids[s], ids[d], texts[c]), widths)
-                for s, d, c in zip(
-                    pairs.src.tolist(), pairs.dst.tolist(), pairs.cell.tolist(), strict=True
-                )
-            ]
+        # the line ends in the cell (never empty: "No Connections" at least), so the
+        # columns before it keep their padding and the cell none
+        sources = [i.ljust(widths[0]) + "   " for i in ids]
+        destinations = [i.ljust(widths[1]) + "   " for i in ids]
+        lines.append(_joined(pairs, sources, destinations, [t.rstrip() for t in texts], "\n"))
     text = "\n".join(lines)
     listing = disagreements(view, pairs)
     return f"{text}\n\n{listing}" if listing else text

@@ -31,7 +31,6 @@ from netpol.validate.names import (
     is_valid_label_value,
     is_valid_port_name,
     name_is_dns1035_label,
-    name_is_dns_label,
     name_is_dns_subdomain,
 )
 from netpol.validate.networkpolicy import (
@@ -89,7 +88,7 @@ _LABEL_VALUE = _Judged(is_valid_label_value)
 _ANNOTATION_KEY = _Judged(lambda key: is_qualified_name(key.lower()))
 _PORT_NAME = _Judged(is_valid_port_name)
 _DNS_LABEL = _Judged(is_dns1123_label)
-_NAMESPACE = _Judged(name_is_dns_label)
+_NAMESPACE = _DNS_LABEL  # name_is_dns_label without a prefix is is_dns1123_label
 _SUBDOMAIN_NAME = _Judged(name_is_dns_subdomain)
 _SERVICE_NAME = _Judged(name_is_dns1035_label)
 _OBJECT_META_FIELDS = frozenset(OBJECT_META_FIELDS)

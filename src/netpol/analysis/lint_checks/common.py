@@ -87,13 +87,9 @@ def pod_sets(ctx: LintContext) -> ClassSets:
     return found  # type: ignore[return-value]
 
 
-ANY_NAMESPACE = ("any namespace",)  # a cache key no namespace name or selector can equal
-
-
 def classes_matching(ctx: LintContext, selector: LabelSelector) -> int:
     """The pod classes whose labels ``selector`` matches, in any namespace, as bits."""
-    sets = pod_sets(ctx)
-    return sets.pods_matching(sets.pod_classes, selector, ANY_NAMESPACE)
+    return pod_sets(ctx).selected(selector)
 
 
 def namespace_classes(ctx: LintContext) -> dict[str, int]:
