@@ -30,8 +30,8 @@ def fill(sides: NetworkPolicySides, model: TieredModel, overwrite: bool = False)
     tiered = TieredMatrix(sides.sets, model, sides.atoms, sides.table)
     found: Fill = {}
     for direction, ids, isolated in (
-        ("Egress", sides.egress.copy(), sides.egress_isolated),
-        ("Ingress", sides.ingress.copy().T, sides.ingress_isolated),
+        ("Egress", sides.egress.full(), sides.egress_isolated),
+        ("Ingress", sides.ingress.full().T, sides.ingress_isolated),
     ):
         steps: list[Step] = []
         out = tiered.direction(direction, ids, isolated, steps, overwrite)

@@ -27,6 +27,8 @@ from netpol.engine.endpoints import POD
 from netpol.engine.ports import ConnectionSet
 
 if TYPE_CHECKING:  # numpy is imported only when a check needs the side matrices
+    from collections.abc import Callable
+
     import numpy as np
     import numpy.typing as npt
 
@@ -226,17 +228,21 @@ class SideMatrices:
         return int.from_bytes(np.packbits(hit, bitorder="little").tobytes(), "little")
 
 
-def _by_peer(subject_peer: Ids, width: int) -> Ids:
-    """A [peer, subject] copy of a [subject, peer] array, in 16 bits when ``width`` ids
-    fit, copied a band of columns at a time (each band's reads stay within its rows)."""
+def _by_peer(peer_band: Callable[[int, int], Ids], k: int, width: int) -> Ids:
+    """A [peer, subject] array from ``peer_band(start, stop)``, which gives those peers'
+    rows (columns of a [subject, peer] matrix), in 16 bits when ``width`` ids fit, a band
+    at a time (each band's reads stay within its rows)."""
     import numpy as np
 
-    k = subject_peer.shape[0]
     out = np.empty((k, k), dtype=np.int16 if width <= 2**15 else np.int32)
     band = max(1, (1 << 22) // max(1, k))
     for start in range(0, k, band):
-        out[start : start + band] = subject_peer[:, start : start + band].T
+        out[start : start + band] = peer_band(start, min(k, start + band))
     return out
+
+
+def _columns_of(subject_peer: Ids) -> Callable[[int, int], Ids]:
+    return lambda start, stop: subject_peer[:, start:stop].T
 
 
 def side_matrices(ctx: LintContext) -> SideMatrices:
@@ -244,8 +250,6 @@ def side_matrices(ctx: LintContext) -> SideMatrices:
     only sides whose answer depends on both classes ask)."""
     found = ctx.cache.get("side_matrices")
     if found is None:
-        import numpy as np
-
         from netpol.engine.matrix import network_policy_sides  # numpy, only when needed
         from netpol.engine.tiered_matrix import TieredMatrix
 
@@ -253,17 +257,18 @@ def side_matrices(ctx: LintContext) -> SideMatrices:
         # both are [subject, peer]: egress [src, dst], ingress [dst, src]
         halves = {"Egress": sides.egress, "Ingress": sides.ingress}
         isolated = {"Egress": sides.egress_isolated, "Ingress": sides.ingress_isolated}
-        empty = np.zeros((0, 0), dtype=np.int32)
-        sides.egress = sides.ingress = empty  # each half is dropped once it is copied
         tiered = None
         if ctx.cc.tiered is not None:  # each result is written over its NetworkPolicy half
             tiered = TieredMatrix(sides.sets, ctx.cc.tiered, sides.atoms, sides.table)
         by_peer = {}
+        width, k = len(sides.table.masks), len(sides.partition)
         for direction in DIRECTIONS:
-            half = halves.pop(direction)
-            if tiered is not None:
-                half = tiered.direction(direction, half, isolated[direction], overwrite=True)
-            by_peer[direction] = _by_peer(half, len(sides.table.masks))
+            rows = halves.pop(direction)
+            if tiered is None:  # straight from the distinct rows: no K x K int32 matrix
+                by_peer[direction] = _by_peer(rows.transposed_band, k, width)
+                continue
+            half = tiered.direction(direction, rows.full(), isolated[direction], overwrite=True)
+            by_peer[direction] = _by_peer(_columns_of(half), k, width)
             del half
         found = ctx.cache["side_matrices"] = SideMatrices(sides.atoms, sides.table, by_peer)
     return found  # type: ignore[return-value]

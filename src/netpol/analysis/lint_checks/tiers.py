@@ -76,7 +76,7 @@ def _fill(ctx: LintContext, check_id: str) -> TierFill | None:
             ("Egress", sides.egress, sides.egress_isolated),
             ("Ingress", sides.ingress, sides.ingress_isolated),  # [dst, src]: subject rows
         ):
-            tiered.direction(direction, ids, isolated, steps[direction], overwrite=True)
+            tiered.direction(direction, ids.full(), isolated, steps[direction], overwrite=True)
         found = ctx.cache["tier-fill"] = TierFill(sides, tiered, steps)
     assert isinstance(found, TierFill)
     return found
