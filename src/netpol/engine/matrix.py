@@ -187,15 +187,14 @@ class SideRows:
     which of them is its row: subjects that the same blocks cover share one row, and the
     whole matrix (K x K) is only made by ``full`` or band by band in ``_both``."""
 
-    distinct: Ids  # (rows, K); row 0 is NOTHING everywhere
+    distinct: Ids  # (rows, K); row 0 is NOTHING everywhere, row 1 EVERYTHING
     row_of: npt.NDArray[np.intp]  # (K,)
+
+    NOTHING_ROW, EVERYTHING_ROW = 0, 1
 
     def fill(self, subjects: npt.NDArray[np.intp]) -> None:
         """``subjects`` allow everything (a direction no policy isolates)."""
-        if len(subjects):
-            everything = np.full((1, self.distinct.shape[1]), MaskTable.EVERYTHING, np.int32)
-            self.distinct = np.concatenate([self.distinct, everything])
-            self.row_of[subjects] = len(self.distinct) - 1
+        self.row_of[subjects] = self.EVERYTHING_ROW
 
     def full(self) -> Ids:
         return self.distinct[self.row_of]
@@ -277,9 +276,10 @@ class _Blocks:
         rows_of_recipe: dict[tuple[int, ...], list[int]] = {}
         for row, covering in blocks_of_row.items():
             rows_of_recipe.setdefault(tuple(covering), []).append(row)
-        distinct = np.zeros((1 + len(rows_of_recipe), builder.k), dtype=np.int32)
-        row_of = np.zeros(builder.k, dtype=np.intp)
-        for index, (recipe, rows) in enumerate(rows_of_recipe.items(), start=1):
+        distinct = np.zeros((2 + len(rows_of_recipe), builder.k), dtype=np.int32)
+        distinct[SideRows.EVERYTHING_ROW] = MaskTable.EVERYTHING
+        row_of = np.full(builder.k, SideRows.NOTHING_ROW, dtype=np.intp)
+        for index, (recipe, rows) in enumerate(rows_of_recipe.items(), start=2):
             distinct[index] = _row(builder, table, [blocks[block] for block in recipe])
             row_of[rows] = index
         return SideRows(distinct, row_of)
