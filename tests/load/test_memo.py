@@ -11,6 +11,7 @@ import pytest
 
 from netpol.load import policies
 from netpol.load.fields import FieldError
+from netpol.load.memo import BoundedCache, Memo
 from netpol.load.policies import parse_policy, rule, selector
 from netpol.load.workloads import _CONTAINERS, containers
 from netpol.load.yamldoc import locate_plain
@@ -99,7 +100,7 @@ def test_a_cyclic_value_is_read_afresh_not_remembered() -> None:
     policies._SELECTORS.clear()
     read = selector(cyclic, "spec.podSelector")
     assert read is not None and read.match_labels == (("a", "1"),)
-    assert policies._SELECTORS.found == {}
+    assert policies._SELECTORS == {}
 
 
 def test_policies_that_share_rules_are_built_as_if_each_were_alone() -> None:
@@ -174,12 +175,37 @@ def test_a_value_repr_cannot_print_is_read_afresh() -> None:
     with pytest.raises(FieldError) as raised:
         rule(locate_plain({"ports": [{"port": [huge]}]}, 1), "spec.ingress[0]", "from")
     assert raised.value.field == "spec.ingress[0].ports[0].port"
-    assert policies._RULES.found == {}
+    assert policies._RULES == {}
 
 
 def test_a_long_part_is_read_but_not_kept() -> None:
     long_rule = {"from": [{"podSelector": {"matchLabels": {f"k{i}": "v" for i in range(400)}}}]}
     policies._RULES.clear()
     first = rule(locate_plain(long_rule, 1), "spec.ingress[0]", "from")
-    assert policies._RULES.found == {}
+    assert policies._RULES == {}
     assert rule(locate_plain(long_rule, 1), "spec.ingress[1]", "from") == first
+
+
+def test_a_bounded_cache_never_holds_more_than_its_limit() -> None:
+    cache: BoundedCache[int, str] = BoundedCache(3)
+    sizes = []
+    for key in range(10):
+        assert cache.keep(key, str(key)) == str(key)
+        sizes.append(len(cache))
+    assert sizes == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1]  # full, one more starts it over
+    assert cache == {9: "9"}
+
+
+def test_a_memo_is_bounded_and_keeps_no_none_key() -> None:
+    memo: Memo[str] = Memo(limit=2)
+    reads: list[str] = []
+
+    def read(text: str) -> str:
+        reads.append(text)
+        return text.upper()
+
+    for key in ("a", "b", "a", "c", "a"):
+        assert memo.read(key, read, key) == key.upper()
+    assert reads == ["a", "b", "c", "a"]  # "a" remembered until "c" found the memo full
+    assert len(memo) <= 2
+    assert memo.read(None, read, "d") == "D" and None not in memo

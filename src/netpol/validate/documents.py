@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from netpol.load.fields import api_group, type_name
+from netpol.load.memo import BoundedCache
 from netpol.load.yamldoc import LocatedMap, RawDocument, settle
 from netpol.model.diagnostics import Diagnostic
 from netpol.validate.metadata import object_id
@@ -163,14 +164,13 @@ def known_kind(kind: object, api_version: object) -> Kind | None:
         return None
     key = (kind, api_version)
     if key not in _KNOWN:
-        if len(_KNOWN) >= 10_000:  # a hostile input's many made-up kinds: start over
-            _KNOWN.clear()
-        _KNOWN[key] = _known_kind(kind, api_version)
+        return _KNOWN.keep(key, _known_kind(kind, api_version))
     return _KNOWN[key]
 
 
-# (kind, apiVersion) -> its Kind: a cluster has a few pairs, and 100,000 objects
-_KNOWN: dict[tuple[str, str], Kind | None] = {}
+# (kind, apiVersion) -> its Kind: a cluster has a few pairs, and 100,000 objects (a
+# hostile input has many made-up kinds)
+_KNOWN: BoundedCache[tuple[str, str], Kind | None] = BoundedCache(10_000)
 
 
 def _known_kind(kind: str, api_version: str) -> Kind | None:
