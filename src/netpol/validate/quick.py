@@ -41,7 +41,7 @@ from netpol.validate.networkpolicy import (
     PORT_FIELDS,
     SPEC_FIELDS,
     TOP_FIELDS,
-    _ip_block,
+    validate_ip_block,
 )
 from netpol.validate.objects import (
     CONTAINER_PROTOCOLS,
@@ -309,7 +309,7 @@ def _ip_block_is_clean(block: object) -> bool:
     clean = _IP_BLOCKS.get(key)
     if clean is None:
         scratch = Report(_SCRATCH, _SCRATCH.data, "")
-        _ip_block(scratch, block, "ipBlock")
+        validate_ip_block(scratch, block, "ipBlock")
         clean = _IP_BLOCKS.keep(key, not scratch.diagnostics)
     return clean
 
