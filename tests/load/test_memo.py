@@ -21,10 +21,14 @@ SOURCE = Source("t.yaml", 1)
 
 
 def _fresh(read: Any, *args: Any) -> Any:
-    """What ``read`` gives with the memos empty."""
+    """What ``read`` gives with the memos empty, and left out of them: built independently
+    of whatever a later read remembers and hits."""
     policies._SELECTORS.clear()
     policies._RULES.clear()
-    return read(*args)
+    value = read(*args)
+    policies._SELECTORS.clear()
+    policies._RULES.clear()
+    return value
 
 
 RULES = [
@@ -41,8 +45,10 @@ RULES = [
 def test_a_remembered_rule_equals_one_read_afresh(written: dict[str, Any]) -> None:
     value = locate_plain(written, 1)
     first = _fresh(rule, value, "spec.ingress[0]", "from")
+    remembered = rule(locate_plain(written, 1), "spec.ingress[1]", "from")
     again = rule(locate_plain(written, 1), "spec.ingress[3]", "from")
-    assert again == first
+    assert again is remembered  # a hit
+    assert again == first and again is not first
     assert rule(value, "spec.egress[0]", "to") != first or not written.get("from")
 
 
@@ -90,7 +96,10 @@ def test_a_remembered_selector_equals_one_read_afresh() -> None:
         "matchExpressions": [{"key": "k", "operator": "Exists"}],
     }
     first = _fresh(selector, locate_plain(written, 1), "spec.podSelector")
-    assert selector(locate_plain(written, 1), "x") == first
+    remembered = selector(locate_plain(written, 1), "y")
+    again = selector(locate_plain(written, 1), "x")
+    assert again is remembered  # a hit
+    assert again == first and again is not first
     assert selector(locate_plain({"matchLabels": {"a": "1"}}, 1), "x") != first
 
 
