@@ -11,6 +11,7 @@ import pytest
 
 from netpol.load import policies
 from netpol.load.fields import FieldError
+from netpol.load.memo import BoundedCache, Memo
 from netpol.load.policies import parse_policy, rule, selector
 from netpol.load.workloads import _CONTAINERS, containers
 from netpol.load.yamldoc import locate_plain
@@ -20,10 +21,14 @@ SOURCE = Source("t.yaml", 1)
 
 
 def _fresh(read: Any, *args: Any) -> Any:
-    """What ``read`` gives with the memos empty."""
+    """What ``read`` gives with the memos empty, and left out of them: built independently
+    of whatever a later read remembers and hits."""
     policies._SELECTORS.clear()
     policies._RULES.clear()
-    return read(*args)
+    value = read(*args)
+    policies._SELECTORS.clear()
+    policies._RULES.clear()
+    return value
 
 
 RULES = [
@@ -40,8 +45,10 @@ RULES = [
 def test_a_remembered_rule_equals_one_read_afresh(written: dict[str, Any]) -> None:
     value = locate_plain(written, 1)
     first = _fresh(rule, value, "spec.ingress[0]", "from")
+    remembered = rule(locate_plain(written, 1), "spec.ingress[1]", "from")
     again = rule(locate_plain(written, 1), "spec.ingress[3]", "from")
-    assert again == first
+    assert again is remembered  # a hit
+    assert again == first and again is not first
     assert rule(value, "spec.egress[0]", "to") != first or not written.get("from")
 
 
@@ -89,7 +96,10 @@ def test_a_remembered_selector_equals_one_read_afresh() -> None:
         "matchExpressions": [{"key": "k", "operator": "Exists"}],
     }
     first = _fresh(selector, locate_plain(written, 1), "spec.podSelector")
-    assert selector(locate_plain(written, 1), "x") == first
+    remembered = selector(locate_plain(written, 1), "y")
+    again = selector(locate_plain(written, 1), "x")
+    assert again is remembered  # a hit
+    assert again == first and again is not first
     assert selector(locate_plain({"matchLabels": {"a": "1"}}, 1), "x") != first
 
 
@@ -99,7 +109,7 @@ def test_a_cyclic_value_is_read_afresh_not_remembered() -> None:
     policies._SELECTORS.clear()
     read = selector(cyclic, "spec.podSelector")
     assert read is not None and read.match_labels == (("a", "1"),)
-    assert policies._SELECTORS.found == {}
+    assert policies._SELECTORS == {}
 
 
 def test_policies_that_share_rules_are_built_as_if_each_were_alone() -> None:
@@ -174,12 +184,37 @@ def test_a_value_repr_cannot_print_is_read_afresh() -> None:
     with pytest.raises(FieldError) as raised:
         rule(locate_plain({"ports": [{"port": [huge]}]}, 1), "spec.ingress[0]", "from")
     assert raised.value.field == "spec.ingress[0].ports[0].port"
-    assert policies._RULES.found == {}
+    assert policies._RULES == {}
 
 
 def test_a_long_part_is_read_but_not_kept() -> None:
     long_rule = {"from": [{"podSelector": {"matchLabels": {f"k{i}": "v" for i in range(400)}}}]}
     policies._RULES.clear()
     first = rule(locate_plain(long_rule, 1), "spec.ingress[0]", "from")
-    assert policies._RULES.found == {}
+    assert policies._RULES == {}
     assert rule(locate_plain(long_rule, 1), "spec.ingress[1]", "from") == first
+
+
+def test_a_bounded_cache_never_holds_more_than_its_limit() -> None:
+    cache: BoundedCache[int, str] = BoundedCache(3)
+    sizes = []
+    for key in range(10):
+        assert cache.keep(key, str(key)) == str(key)
+        sizes.append(len(cache))
+    assert sizes == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1]  # full, one more starts it over
+    assert cache == {9: "9"}
+
+
+def test_a_memo_is_bounded_and_keeps_no_none_key() -> None:
+    memo: Memo[str] = Memo(limit=2)
+    reads: list[str] = []
+
+    def read(text: str) -> str:
+        reads.append(text)
+        return text.upper()
+
+    for key in ("a", "b", "a", "c", "a"):
+        assert memo.read(key, read, key) == key.upper()
+    assert reads == ["a", "b", "c", "a"]  # "a" remembered until "c" found the memo full
+    assert len(memo) <= 2
+    assert memo.read(None, read, "d") == "D" and None not in memo

@@ -5,7 +5,8 @@ valid ones of every kind it covers by replacing, deleting and adding fields (the
 misses the full path reports), read as YAML and as an item of a JSON List (whose lists
 are plain until located). And it does call the common valid objects clean, or it would
 save nothing. A bad object is declined and gets the full path's message and line: the
-table at the end pins a few, one per kind of check.
+table at the end pins some of every kind it covers (and generateName, which it always
+declines).
 """
 
 from __future__ import annotations
@@ -361,6 +362,8 @@ def _with(obj: dict[str, Any], path: str, value: Any) -> str:
 
 
 POLICY, SERVICE, DEPLOYMENT, POD = VALID[0], VALID[2], VALID[5], VALID[10]
+STATEFULSET, JOB, CRONJOB, NAMESPACE = VALID[6], VALID[8], VALID[9], VALID[11]
+LONG_CRONJOB, LONG_STATEFULSET = "n" * 53, "d" * 62
 
 # (object, field set, value) -> the full path's message, unchanged by the fast path
 DECLINED = [
@@ -439,6 +442,67 @@ DECLINED = [
         "127.0.0.1",
         "t.yaml:32: error: Pod/shop/web-0: status.podIP: may not be in the loopback range "
         '(127.0.0.0/8, ::1/128) (value: "127.0.0.1")',
+    ),
+    (
+        POD,
+        "metadata.generateName",
+        "Web-",
+        "t.yaml:8: error: Pod/shop/web-0: metadata.generateName: a lowercase RFC 1123 subdomain "
+        "must consist of lower case alphanumeric characters, '-' or '.', and must start and end "
+        "with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*') (value: \"Web-\")",
+    ),
+    (
+        STATEFULSET,
+        "spec.serviceName",
+        5,
+        "t.yaml:8: error: StatefulSet/shop/db: spec.serviceName: must be a string, not an "
+        "integer (value: 5)",
+    ),
+    (
+        STATEFULSET,
+        "metadata.name",
+        LONG_STATEFULSET,
+        f"t.yaml:4: warning: StatefulSet/shop/{LONG_STATEFULSET}: metadata.name: 62 characters: "
+        f'the controller cannot create its pods (pod name "{"d" * 20}...-0" is longer than 63 '
+        "characters, and a pod's hostname must be a DNS label); netpol models them anyway "
+        f'(value: "{"d" * 59}...(64 bytes))',
+    ),
+    (
+        JOB,
+        "spec.parallelism",
+        -1,
+        "t.yaml:7: error: Job/shop/once: spec.parallelism: must be greater than or equal to 0 "
+        "(value: -1)",
+    ),
+    (
+        JOB,
+        "spec.template.spec.restartPolicy",
+        "Always",
+        "t.yaml:32: error: Job/shop/once: spec.template.spec.restartPolicy: supported values: "
+        '"OnFailure", "Never" (value: "Always")',
+    ),
+    (
+        CRONJOB,
+        "metadata.name",
+        LONG_CRONJOB,
+        f"t.yaml:4: error: CronJob/shop/{LONG_CRONJOB}: metadata.name: must be no more than 52 "
+        f'characters (value: "{LONG_CRONJOB}")',
+    ),
+    (
+        CRONJOB,
+        "spec.schedule",
+        "",
+        "t.yaml:7: error: CronJob/shop/nightly: spec.schedule: Required value",
+    ),
+    (
+        NAMESPACE,
+        "metadata.name",
+        "Shop",
+        "t.yaml:4: error: Namespace/Shop: metadata.name: a lowercase RFC 1123 label must consist "
+        "of lower case alphanumeric characters or '-', and must start and end with an "
+        "alphanumeric character (e.g. 'my-name', or '123-abc', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?') (value: \"Shop\")",
     ),
 ]
 

@@ -39,6 +39,9 @@ class Judged:
     depends_on_dns: bool
 
 
+UNJUDGED = Judged(ConnectionSet.none(), False, False, False)  # a PairCheck judges itself
+
+
 def judge(
     expect: str, required: ConnectionSet, allowed: ConnectionSet, dns: ConnectionSet
 ) -> Judged:
@@ -85,11 +88,13 @@ class PairCheck:
     evidence: Explanation | None = None  # for a failing pair: the first offending port
     # what unresolved Cilium toFQDNs rules could still allow: its verdict depends on DNS
     dns: ConnectionSet = field(default_factory=ConnectionSet.none)
-    judged: Judged = field(init=False, repr=False, compare=False)
+    # what the sets mean (``judge``): given by ``check``, which has it per class pair
+    judged: Judged = field(default_factory=lambda: UNJUDGED, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        judged = judge(self.expect, self.required, self.allowed, self.dns)
-        object.__setattr__(self, "judged", judged)
+        if self.judged is UNJUDGED:
+            judged = judge(self.expect, self.required, self.allowed, self.dns)
+            object.__setattr__(self, "judged", judged)
 
     @property
     def depends_on_dns(self) -> bool:
@@ -231,6 +236,29 @@ def verify(
 
 
 Wanted = list[tuple[Endpoint, ConnectionSet, tuple[tuple[str, int, str], ...]]]
+_Verdict = tuple[ConnectionSet, ConnectionSet, Judged]  # allowed, depends on DNS, judged
+
+
+class _Destinations:
+    """An expectation's destinations from one source namespace, with what a row of verdicts
+    needs of them worked out once (not once per source pod)."""
+
+    def __init__(self, wanted: Wanted) -> None:
+        self.wanted = wanted
+        self.pod_ids = [dst.pod.id if dst.pod is not None else None for dst, _, _ in wanted]
+
+    def row(self, allowed: AllowedByClass, src: Endpoint, expect: str) -> list[_Verdict | None]:
+        """The verdict of ``src`` towards each destination where its class pair decides it
+        (``AllowedByClass.towards``), judged for what the expectation needs there."""
+        row: list[_Verdict | None] = []
+        verdicts = allowed.towards(src, [dst for dst, _, _ in self.wanted])
+        for verdict, (_, required, _) in zip(verdicts, self.wanted, strict=True):
+            if verdict is None:
+                row.append(None)
+            else:
+                have, dns = verdict
+                row.append((have, dns, judge(expect, required, have, dns)))
+        return row
 
 
 def _wanted(resolver: EndpointResolver, expectation: Expectation, from_ns: str | None) -> Wanted:
@@ -277,34 +305,39 @@ def check(
     lands depends only on its namespace, so the destinations are resolved once per
     namespace of the sources, not once per source pod."""
     allowed = allowed or AllowedByClass(cc)
+    expect = expectation.expect
     side = "from"
     try:
         sources = resolver.sources(expectation.src)
         side = "to"
-        wanted_from: dict[str | None, Wanted] = {}
+        wanted_from: dict[str | None, _Destinations] = {}
         # (source namespace, what decides the source's verdicts) -> its verdict per destination
-        rows: dict[tuple[object, ...], list[tuple[ConnectionSet, ConnectionSet] | None]] = {}
+        rows: dict[tuple[object, ...], list[_Verdict | None]] = {}
         pairs = []
         for src in sources:
             from_ns = src.pod.namespace if src.pod is not None else None
-            wanted = wanted_from.get(from_ns)
-            if wanted is None:
-                wanted = wanted_from[from_ns] = _wanted(resolver, expectation, from_ns)
+            destinations = wanted_from.get(from_ns)
+            if destinations is None:
+                destinations = _Destinations(_wanted(resolver, expectation, from_ns))
+                wanted_from[from_ns] = destinations
+            wanted = destinations.wanted
             alike = allowed.alike(src)
             row = None
             if alike is not None:
                 row = rows.get((from_ns, *alike))
                 if row is None:
-                    row = allowed.towards(src, [dst for dst, _, _ in wanted])
+                    row = destinations.row(allowed, src, expect)
                     rows[(from_ns, *alike)] = row
+            own = src.pod.id if src.pod is not None else None
             for i, (dst, required, vias) in enumerate(wanted):
-                if src.same_pod(dst):
-                    continue
+                if own is not None and destinations.pod_ids[i] == own:
+                    continue  # a pod reaching itself: left out
                 verdict = row[i] if row is not None else None
                 if verdict is None:
-                    verdict = (allowed.allowed(src, dst), allowed.depends_on_dns(src, dst))
-                have, dns = verdict
-                pairs.append(PairCheck(src, dst, expectation.expect, required, have, vias, dns=dns))
+                    have, dns = allowed.allowed(src, dst), allowed.depends_on_dns(src, dst)
+                    verdict = (have, dns, judge(expect, required, have, dns))
+                have, dns, judged = verdict
+                pairs.append(PairCheck(src, dst, expect, required, have, vias, None, dns, judged))
     except EndpointError as exc:
         return ExpectationResult(expectation, ERROR, error=f"{side}: {exc}")
     if not pairs:

@@ -34,6 +34,22 @@ PodTest = Callable[[Pod], bool]
 BAND = 1024  # rows of the class matrix counted at a time
 
 
+_NOTHING_LISTED = ConnectionSet.none()
+
+
+class _Connections(dict[int, ConnectionSet]):
+    """``connections(masks[i])`` by mask id ``i``, each made on first use."""
+
+    def __init__(self, connections: Callable[[int], ConnectionSet], masks: Sequence[int]) -> None:
+        super().__init__()
+        self._connections = connections
+        self._masks = masks
+
+    def __missing__(self, i: int) -> ConnectionSet:
+        found = self[i] = self._connections(self._masks[i])
+        return found
+
+
 @dataclass(frozen=True)
 class _Exception:
     """A pair decided on its own: listed by an expectation, or overridden by a node exception."""
@@ -61,28 +77,36 @@ class DefaultViolations(Sequence[DefaultViolation]):
         self.mode = mode
         self.ends = ends
         partition = matrix.partition
-        pods = [p for p in cc.cluster.pods if p.id in partition.class_of_pod]
-        self._pods = sorted(pods, key=lambda p: p.id)
-        self._input_order = pods
-        self._class_of = partition.class_of_pod
-        self._classes = np.array([self._class_of[p.id] for p in self._pods], dtype=np.intp)
+        self._class_of = class_of = partition.class_of_pod
+        classed = [(pod.id, pod) for pod in cc.cluster.pods]  # ids are made on each ask
+        classed = [(pod_id, pod) for pod_id, pod in classed if pod_id in class_of]
+        self._input_order = [pod for _, pod in classed]
+        classed.sort(key=lambda entry: entry[0])
+        self._pods = [pod for _, pod in classed]
+        self._classes = np.array([class_of[pod_id] for pod_id, _ in classed], dtype=np.intp)
         # per end, which of the sorted pods it admits
         self._admitted = [self._admitted_by(end) for end in ends]
         self._length: int | None = None
         ids = self._ids = matrix.ids
         masks, atoms = matrix.table.masks, matrix.atoms
-        present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(masks)))  # no sort
-        self._allowed_of = {int(i): atoms.connections(masks[int(i)]) for i in present}
-        none = ConnectionSet.none()
-        self._extra_of = {i: self._extra(a, none) for i, a in self._allowed_of.items()}
-        violating = np.zeros(len(masks), dtype=bool)
-        for i, extra in self._extra_of.items():
-            violating[i] = not extra.is_empty
+        # a mask's connections are made when a violation asks for them (a table prints a
+        # few): thousands of distinct masks at 100k pods, each a numpy walk
+        self._allowed_of = _Connections(atoms.connections, masks)
+        self._extra_of = _Connections(lambda mask: self._extra(atoms.connections(mask)), masks)
+        if mode == "deny":  # every allowed connection is extra: a mask with a bit violates
+            violating = np.fromiter((mask != 0 for mask in masks), dtype=bool, count=len(masks))
+        else:
+            present = np.flatnonzero(np.bincount(ids.ravel(), minlength=len(masks)))
+            violating = np.zeros(len(masks), dtype=bool)
+            for i in present:
+                violating[i] = not self._extra_of[int(i)].is_empty
         self._violating = violating[ids]  # [src class, dst class]: its unlisted pairs violate
         self._exceptions = self._decided_alone(matrix, covered)
         self._explained = self._evidence(explained)
 
-    def _extra(self, allowed: ConnectionSet, listed: ConnectionSet) -> ConnectionSet:
+    def _extra(
+        self, allowed: ConnectionSet, listed: ConnectionSet = _NOTHING_LISTED
+    ) -> ConnectionSet:
         return allowed - listed if self.mode == "deny" else ~listed - allowed
 
     def _decided_alone(
@@ -242,12 +266,16 @@ class DefaultViolations(Sequence[DefaultViolation]):
         """Per class pair: the member pairs kept in the violating blocks, minus the pairs
         decided alone there that do not violate, plus those outside that do."""
         counts = self._counts()
-        reach = self._kept_kinds() @ counts.T  # [x, b]
+        # sum over a, b violating of counts[a] @ kept @ counts[b]
+        #   = sum over a of (counts[a] @ kept) . (sum over b violating from a of counts[b]),
+        # the inner sum a product of matrices (float64, for BLAS: exact, every partial sum
+        # is an integer below the square of the pods, far under 2**53)
+        weights = counts @ self._kept_kinds()
+        as_float = counts.astype(np.float64)
         total = 0
         for start in range(0, len(self._ids), BAND):
-            # over a in the band and b violating from a: counts[a] @ kept @ counts[b]
-            pairs = counts[start : start + BAND] @ reach
-            total += int(pairs[self._violating[start : start + BAND]].sum())
+            reached = self._violating[start : start + BAND].astype(np.float64) @ as_float
+            total += int((weights[start : start + BAND] * reached.astype(np.int64)).sum())
         diagonal = np.flatnonzero(np.diag(self._violating))
         total -= int(counts[diagonal, -1].sum())  # a pod with itself, kept when all admit it
         by_id = self.cc.cluster.pod_by_id

@@ -66,8 +66,9 @@ def command(
     cluster = load_or_exit(paths, options)
     scope = scope_from(params, cluster)
     progress = progress_for_command()
-    # a hundred thousand pairs and their texts, none in a cycle: no collector pass walks them
-    with gc_paused():
+    # a hundred thousand pairs and their texts, none in a cycle: no collector pass walks
+    # them, neither while they are built nor on the way out (frozen)
+    with gc_paused(freeze=True):
         report = verify(compile_cluster(cluster, options), expectations, progress)
         unmatched = _unmatched(report)
         if unmatched:

@@ -8,7 +8,6 @@ the set of objects, not on the order of the documents.
 
 from __future__ import annotations
 
-import importlib
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from netpol.load.fields import (
     type_name,
 )
 from netpol.load.gcpause import gc_paused
+from netpol.load.imported import imported_on_use as _imported_on_use
 from netpol.load.naming import canonical, generated_name, pod_names
 from netpol.load.policies import parse_policy
 from netpol.load.services import parse_service
@@ -863,23 +863,6 @@ def tiered_handler(parse: TieredParser) -> _Handler:
         builder.not_modelled(meta, warnings)
 
     return handle
-
-
-def _imported_on_use(module: str, attribute: str) -> TieredParser:
-    """The parser ``module.name``, imported when a document of its kind is first read: an
-    input without admin or Calico policies never loads their parsers."""
-
-    def parse(
-        data: LocatedMap,
-        namespace: str | None,
-        name: str,
-        source: Source,
-        warnings: list[FieldWarning],
-    ) -> TieredPolicy:
-        parser: TieredParser = getattr(importlib.import_module(module), attribute)
-        return parser(data, namespace, name, source, warnings)
-
-    return parse
 
 
 KINDS.update(

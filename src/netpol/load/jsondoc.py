@@ -89,7 +89,9 @@ def parse_json(text: str, path: str) -> list[RawDocument] | None:
         return None
     start = _SPACE.match(text).end()  # type: ignore[union-attr]
     try:
-        data = _list_located_later(text, start) if _LIST_START.match(text, start) else None
+        data = (
+            _object_items_located_later(text, start) if _OBJECT_START.match(text, start) else None
+        )
         if data is None:
             data = _DECODER.decode(text)
             if not isinstance(data, LocatedMap):
@@ -100,12 +102,13 @@ def parse_json(text: str, path: str) -> list[RawDocument] | None:
     return [RawDocument(path, data.line, data)]
 
 
-# a List as kubectl writes it ({"apiVersion": ..., "kind": "List", "items": [...]}): the
-# document's first key is one of these (`kubectl get -o json` puts apiVersion first)
-_LIST_START = re.compile(r'\{[ \t\n\r]*"(?:apiVersion|items|kind|metadata)"')
+# an object as kubectl writes it, a List ({"apiVersion": ..., "kind": "List", "items":
+# [...]}) or any other: the document's first key is one of these (`kubectl get -o json`
+# puts apiVersion first)
+_OBJECT_START = re.compile(r'\{[ \t\n\r]*"(?:apiVersion|items|kind|metadata)"')
 
 
-def _list_located_later(text: str, start: int) -> LocatedMap | None:
+def _object_items_located_later(text: str, start: int) -> LocatedMap | None:
     """The document, its ``items`` list (when it has one) item by item: each item decoded in
     C and given its own line, and what it holds located only when asked
     (``yamldoc.settle``): on a valid cluster almost nothing asks, and walking two million

@@ -5,13 +5,18 @@ every namespace's policies, one container spec in every replica of a Deployment.
 loader reads from such a part is immutable (frozen model objects), so each distinct part,
 as written, is read once and its result shared. A part with a problem is never remembered:
 its FieldError names the field where it is written, so it is raised afresh each time.
+
+Every such cache of the loader and the validator (parts read here, scalar tags, known
+kinds, names and ipBlocks judged by the quick path) is a ``BoundedCache``: the one way
+they stay small on a hostile input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+K = TypeVar("K")
 T = TypeVar("T")
 
 MEMO_LIMIT = 50_000  # a hostile input's many distinct parts make a memo start over
@@ -31,25 +36,38 @@ def written(value: Any) -> str | None:
     return text
 
 
-class Memo(Generic[T]):
-    """Results by key, at most MEMO_LIMIT of them."""
+class BoundedCache(dict[K, T]):
+    """Answers remembered by key, never more than ``limit`` of them: keeping one more when
+    full starts the cache over, so a hostile input's millions of distinct keys cost time,
+    never memory. An answer is worked out from its key alone, so forgetting it is safe."""
 
-    __slots__ = ("found",)
+    __slots__ = ("limit",)
 
-    def __init__(self) -> None:
-        self.found: dict[Any, T] = {}
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, key: K, value: T) -> T:
+        """``value``, remembered under ``key``."""
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+class Memo(BoundedCache[Any, T]):
+    """Parts read, by what is written (``written``), at most MEMO_LIMIT of them."""
+
+    __slots__ = ()
+
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+        super().__init__(limit)
 
     def read(self, key: Any, read: Callable[..., T], *args: Any) -> T:
         """``read(*args)``, remembered under ``key``; a None key is never remembered."""
         if key is None:
             return read(*args)
-        found = self.found.get(key)
+        found = self.get(key)
         if found is None:
-            found = read(*args)  # a FieldError propagates, and nothing is remembered
-            if len(self.found) >= MEMO_LIMIT:
-                self.found.clear()
-            self.found[key] = found
+            found = self.keep(key, read(*args))  # a FieldError propagates: nothing kept
         return found
-
-    def clear(self) -> None:
-        self.found.clear()

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from netpol.load.memo import BoundedCache
+
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
 FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -270,9 +272,7 @@ class KubectlResolver:
             if tag is None:
                 tag = plain_tag(value)
                 if len(value) <= _PLAIN_TAGS_TEXT_MAX:  # a long text is not kept alive
-                    if len(_PLAIN_TAGS) >= _PLAIN_TAGS_LIMIT:
-                        _PLAIN_TAGS.clear()
-                    _PLAIN_TAGS[value] = tag
+                    _PLAIN_TAGS.keep(value, tag)
             return tag
         return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
 
@@ -280,8 +280,7 @@ class KubectlResolver:
 # The tag of each plain scalar text, judged once: a manifest repeats its keys, labels,
 # ports and protocols, and the composer asks for the tag of every scalar (two million at
 # 100,000 pods)
-_PLAIN_TAGS: dict[str, str] = {}
-_PLAIN_TAGS_LIMIT = 100_000
+_PLAIN_TAGS: BoundedCache[str, str] = BoundedCache(100_000)
 _PLAIN_TAGS_TEXT_MAX = 64
 
 

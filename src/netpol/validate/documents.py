@@ -8,11 +8,12 @@ NetworkPolicy, ``apps/v1beta2`` Deployment) is an error, as on a current cluster
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from netpol.load.fields import api_group, type_name
+from netpol.load.imported import imported_on_use
+from netpol.load.memo import BoundedCache
 from netpol.load.yamldoc import LocatedMap, RawDocument, settle
 from netpol.model.diagnostics import Diagnostic
 from netpol.validate.metadata import object_id
@@ -57,36 +58,25 @@ class Kind:
         return api_group(self.api_version)
 
 
-def _imported_on_use(module: str, name: str) -> Validator:
-    """The validator ``module.name``, imported when a document of its kind is first checked:
-    an input without admin, Calico or Cilium policies never loads their checks."""
-
-    def validate(r: Report, data: LocatedMap, metadata: LocatedMap | None) -> None:
-        checks: Validator = getattr(importlib.import_module(module), name)
-        checks(r, data, metadata)
-
-    return validate
-
-
 _ADMIN, _CALICO, _CILIUM = (
     "netpol.validate.adminnetworkpolicy",
     "netpol.validate.calico",
     "netpol.validate.cilium",
 )
-validate_admin_network_policy = _imported_on_use(_ADMIN, "validate_admin_network_policy")
-validate_baseline_admin_network_policy = _imported_on_use(
+validate_admin_network_policy = imported_on_use(_ADMIN, "validate_admin_network_policy")
+validate_baseline_admin_network_policy = imported_on_use(
     _ADMIN, "validate_baseline_admin_network_policy"
 )
-validate_cluster_network_policy = _imported_on_use(_ADMIN, "validate_cluster_network_policy")
-validate_calico_network_policy = _imported_on_use(_CALICO, "validate_calico_network_policy")
-validate_global_network_policy = _imported_on_use(_CALICO, "validate_global_network_policy")
-validate_service_account = _imported_on_use(_CALICO, "validate_service_account")
-validate_tier = _imported_on_use(_CALICO, "validate_tier")
-validate_cilium_network_policy = _imported_on_use(_CILIUM, "validate_cilium_network_policy")
-validate_cilium_clusterwide_network_policy = _imported_on_use(
+validate_cluster_network_policy = imported_on_use(_ADMIN, "validate_cluster_network_policy")
+validate_calico_network_policy = imported_on_use(_CALICO, "validate_calico_network_policy")
+validate_global_network_policy = imported_on_use(_CALICO, "validate_global_network_policy")
+validate_service_account = imported_on_use(_CALICO, "validate_service_account")
+validate_tier = imported_on_use(_CALICO, "validate_tier")
+validate_cilium_network_policy = imported_on_use(_CILIUM, "validate_cilium_network_policy")
+validate_cilium_clusterwide_network_policy = imported_on_use(
     _CILIUM, "validate_cilium_clusterwide_network_policy"
 )
-validate_cilium_cidr_group = _imported_on_use(_CILIUM, "validate_cilium_cidr_group")
+validate_cilium_cidr_group = imported_on_use(_CILIUM, "validate_cilium_cidr_group")
 
 
 KINDS: dict[str, tuple[Kind, ...]] = {
@@ -163,14 +153,13 @@ def known_kind(kind: object, api_version: object) -> Kind | None:
         return None
     key = (kind, api_version)
     if key not in _KNOWN:
-        if len(_KNOWN) >= 10_000:  # a hostile input's many made-up kinds: start over
-            _KNOWN.clear()
-        _KNOWN[key] = _known_kind(kind, api_version)
+        return _KNOWN.keep(key, _known_kind(kind, api_version))
     return _KNOWN[key]
 
 
-# (kind, apiVersion) -> its Kind: a cluster has a few pairs, and 100,000 objects
-_KNOWN: dict[tuple[str, str], Kind | None] = {}
+# (kind, apiVersion) -> its Kind: a cluster has a few pairs, and 100,000 objects (a
+# hostile input has many made-up kinds)
+_KNOWN: BoundedCache[tuple[str, str], Kind | None] = BoundedCache(10_000)
 
 
 def _known_kind(kind: str, api_version: str) -> Kind | None:

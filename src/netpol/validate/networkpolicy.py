@@ -110,14 +110,14 @@ def _peer(r: Report, value: object, path: str) -> None:
     ip_block = peer.get("ipBlock")
     if ip_block is not None:
         count += 1
-        _ip_block(r, ip_block, f"{path}.ipBlock")
+        validate_ip_block(r, ip_block, f"{path}.ipBlock")
     if count == 0:
         r.required(path, "must specify a peer")
     elif count > 1 and ip_block is not None:
         r.forbidden(path, "may not specify both ipBlock and another peer")
 
 
-def _ip_block(r: Report, value: object, path: str) -> None:
+def validate_ip_block(r: Report, value: object, path: str) -> None:
     """V-I1..V-I3, with ParseCIDRSloppy, plus the non-fatal CIDR warnings."""
     block = r.mapping(value, path)
     if block is None:

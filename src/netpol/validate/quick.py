@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from netpol.load.memo import BoundedCache
 from netpol.load.yamldoc import LocatedMap, RawDocument
 from netpol.model.cidr import parse_ip_sloppy
 from netpol.model.http_server import read_http_server
@@ -40,7 +41,7 @@ from netpol.validate.networkpolicy import (
     PORT_FIELDS,
     SPEC_FIELDS,
     TOP_FIELDS,
-    _ip_block,
+    validate_ip_block,
 )
 from netpol.validate.objects import (
     CONTAINER_PROTOCOLS,
@@ -66,20 +67,20 @@ MEMO_TEXT_MAX = 253  # the longest valid name (a DNS subdomain)
 QuickCheck = Callable[[LocatedMap, Any], bool]
 
 
-class _Judged(dict[str, bool]):
+class _Judged(BoundedCache[str, bool]):
     """``memo[text]``: whether ``rule(text)`` finds nothing wrong, computed once per text
     (callers make sure that ``text`` is a string)."""
 
+    __slots__ = ("rule",)
+
     def __init__(self, rule: Callable[[str], list[str]]) -> None:
-        super().__init__()
+        super().__init__(MEMO_LIMIT)
         self.rule = rule
 
     def __missing__(self, text: str) -> bool:
         ok = not self.rule(text)
         if len(text) <= MEMO_TEXT_MAX:  # longer texts are no names: not kept alive here
-            if len(self) >= MEMO_LIMIT:
-                self.clear()
-            self[text] = ok
+            self.keep(text, ok)
         return ok
 
 
@@ -289,7 +290,7 @@ def _peer(peer: object) -> bool:
 
 
 _SCRATCH = RawDocument("", 0, LocatedMap())
-_IP_BLOCKS: dict[tuple[str, tuple[str, ...]], bool] = {}
+_IP_BLOCKS: BoundedCache[tuple[str, tuple[str, ...]], bool] = BoundedCache(MEMO_LIMIT)
 
 
 def _ip_block_is_clean(block: object) -> bool:
@@ -307,11 +308,9 @@ def _ip_block_is_clean(block: object) -> bool:
     key = (cidr, tuple(excepts))
     clean = _IP_BLOCKS.get(key)
     if clean is None:
-        if len(_IP_BLOCKS) >= MEMO_LIMIT:
-            _IP_BLOCKS.clear()
         scratch = Report(_SCRATCH, _SCRATCH.data, "")
-        _ip_block(scratch, block, "ipBlock")
-        clean = _IP_BLOCKS[key] = not scratch.diagnostics
+        validate_ip_block(scratch, block, "ipBlock")
+        clean = _IP_BLOCKS.keep(key, not scratch.diagnostics)
     return clean
 
 
