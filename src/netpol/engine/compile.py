@@ -12,6 +12,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from netpol.engine.endpoints import Endpoint, pod_endpoint
+from netpol.engine.peer_pods import PeerPods
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.selectors import matches
 from netpol.model.cluster import Cluster
@@ -74,8 +75,13 @@ class CompiledPeer:
 
     @cached_property
     def matches_some_pod(self) -> bool:
-        """Whether any pod matches (stops at the first: explain asks it of every peer)."""
-        return next(self._matching_pods(), None) is not None
+        """Whether any pod matches: explain asks it of every peer that did not match, so
+        the cluster answers it once per distinct selector (``peer_pods``)."""
+        if self.peer.ip_block is not None:
+            return False
+        return self.compiled.peer_pods.matches_some_pod(
+            self.policy_namespace, self.peer.namespace_selector, self.peer.pod_selector
+        )
 
     def _matching_pods(self) -> Iterator[Pod]:
         # namespace first, from the index: a peer's pods are in the namespaces it admits,
@@ -199,6 +205,10 @@ class CompiledCluster:
             from netpol.engine.tiers import TieredModel
 
             self.tiered = TieredModel(cluster, self.is_policy_pod, self.relabelled)
+
+    @cached_property
+    def peer_pods(self) -> PeerPods:
+        return PeerPods(self.namespace_labels, self.policy_pods_by_namespace)
 
     @cached_property
     def _selector_index(

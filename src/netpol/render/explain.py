@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from netpol.engine.explain import Explanation
-from netpol.engine.peer_pods import matches_some_pod
 from netpol.engine.tiers import NETWORK_POLICIES, CompiledTierRule, Decision, RuleMiss
 from netpol.engine.verdict import (
     LOCAL_NODE,
@@ -141,7 +140,7 @@ def _miss_reason(e: Explanation, outcome: RuleOutcome) -> str:
             word = "from" if outcome.rule.direction == "Ingress" else "to"
             text = f"{word}[{miss.peer_index}] {miss.detail}"
             compiled = outcome.rule.peers[miss.peer_index]
-            if compiled.peer.ip_block is None and not matches_some_pod(compiled):
+            if compiled.peer.ip_block is None and not compiled.matches_some_pod:
                 text += " — this peer matches no pod at all"
             reasons.append(text)
         return "peer does not match: " + "; ".join(reasons)
