@@ -168,13 +168,13 @@ class _Builder:
             self.add_list(doc, kind)
             return
         api_version = data.get("apiVersion", item_api)
-        entry = kind_entry(kind, api_version)
-        if entry is None:
+        reading = _reading(kind, api_version)
+        if reading is None:
             label = f"{kind} ({api_version})" if any(k == kind for k, _ in KINDS) else kind
             self.skipped[label] += 1
             return
-        namespaced, handler = entry
-        meta = self.meta(data, kind, namespaced, source, api_version)
+        namespaced, handler, category = reading
+        meta = self.meta(data, kind, namespaced, source, category)
         if meta is None:
             return
         try:
@@ -214,8 +214,9 @@ class _Builder:
         kind: str,
         namespaced: bool,
         source: Source,
-        api_version: object = None,
+        category: str,
     ) -> _Meta | None:
+        """Who the object is; ``category`` is what its name must be unique among."""
         try:
             metadata = mapping(data.get("metadata"), "metadata")
             name = string(metadata.get("name"), "metadata.name")
@@ -234,9 +235,6 @@ class _Builder:
             self.problem(source, kind, error.field, error.message, error.value)
             return None
         meta = _Meta(kind, namespace, name, source)
-        category = "Workload" if kind in WORKLOAD_KINDS else kind
-        if api_group(api_version) in CALICO_GROUPS:
-            category = f"{kind}.projectcalico.org"  # not networking.k8s.io's NetworkPolicy
         key = (category, namespace or "", name)
         earlier = self.seen.get(key)
         if earlier is not None:
@@ -943,6 +941,29 @@ def kind_entry(kind: str, api_version: object) -> tuple[bool, _Handler] | None:
     if isinstance(api_version, str):
         return KINDS.get((kind, api_group(api_version)))
     return next((entry for (k, _), entry in KINDS.items() if k == kind), None)
+
+
+def _reading(kind: str, api_version: object) -> tuple[bool, _Handler, str] | None:
+    """``kind_entry`` and the category whose names the object shares (every workload kind
+    is one, a Calico kind is not the upstream one), once per (kind, apiVersion) text."""
+    key = (kind, api_version) if isinstance(api_version, str) else None
+    found = _READINGS.get(key) if key is not None else None
+    if found is not None:
+        return found
+    entry = kind_entry(kind, api_version)
+    if entry is None:
+        return None
+    category = "Workload" if kind in WORKLOAD_KINDS else kind
+    if api_group(api_version) in CALICO_GROUPS:
+        category = f"{kind}.projectcalico.org"  # not networking.k8s.io's NetworkPolicy
+    found = (*entry, category)
+    if key is not None and len(_READINGS) < _READINGS_LIMIT:
+        _READINGS[key] = found
+    return found
+
+
+_READINGS: dict[tuple[str, str], tuple[bool, _Handler, str]] = {}
+_READINGS_LIMIT = 1000  # kinds and apiVersions a hostile input invents are read each time
 
 
 def is_namespaced(kind: str, api_version: object) -> bool:
