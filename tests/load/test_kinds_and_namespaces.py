@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from netpol.model.diagnostics import Severity
 from netpol.model.options import Options
 
@@ -127,6 +129,43 @@ def test_a_redefined_object_warns_and_the_later_wins() -> None:
         "test.yaml:4: warning: Namespace/x: defined again (first at test.yaml:2); "
         "the later definition is used, as kubectl apply would"
     ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "duplicate"),
+    [
+        ("apps/v1", "Deployment", True),  # every workload kind is one name space
+        ("apps/v1", "StatefulSet", True),
+        ("batch/v1", "Job", True),
+        ("projectcalico.org/v3", "NetworkPolicy", False),  # Calico's kind is not upstream's
+        ("crd.projectcalico.org/v1", "NetworkPolicy", False),
+    ],
+)
+def test_which_objects_share_names_does_not_depend_on_what_was_read_before(
+    first: str, second: str, duplicate: bool
+) -> None:
+    """The (kind, apiVersion) reading is remembered: the answer is the same when the pair
+    is met first, again, or after a thousand made-up apiVersions filled the memory."""
+    upstream = (
+        "{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: a, "
+        "namespace: shop}, spec: {podSelector: {}}}"
+        if second == "NetworkPolicy"
+        else "{apiVersion: apps/v1, kind: Deployment, metadata: {name: a, namespace: shop}, "
+        "spec: {template: {spec: {containers: []}}}}"
+    )
+    other = (
+        f"{{apiVersion: {first}, kind: {second}, metadata: {{name: a, namespace: shop}}, "
+        "spec: {template: {spec: {containers: []}}, jobTemplate: {spec: {template: {}}}}}"
+    )
+    invented = [
+        f"{{apiVersion: made.up/v{i}, kind: Widget, metadata: {{name: w}}}}" for i in range(1100)
+    ]
+    # first read, read again (remembered), and read after the memory is full
+    for docs in ([upstream, other], [upstream, other], [*invented, upstream, other]):
+        cluster = build("\n---\n".join(docs))
+        found = [d.reason for d in cluster.diagnostics if d.reason == "Duplicate"]
+        assert bool(found) is duplicate, docs[-2:]
+        assert cluster.skipped_kinds == ((("Widget", 1100),) if docs[0] in invented else ())
 
 
 def test_declared_nodes_replace_the_kind_nodes() -> None:

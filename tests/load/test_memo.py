@@ -1,4 +1,4 @@
-"""Selectors, rules and containers are read once per distinct text (``load/memo.py``):
+"""Selectors, rules, containers and Service specs are read once per distinct text (``load/memo.py``):
 what is read from the memo equals what is read afresh, values that differ only in type
 never share an entry, and a problem is raised again, naming its own field, every time it
 is met."""
@@ -13,6 +13,7 @@ from netpol.load import policies
 from netpol.load.fields import FieldError
 from netpol.load.memo import BoundedCache, Memo
 from netpol.load.policies import parse_policy, rule, selector
+from netpol.load.services import _SPECS, parse_service
 from netpol.load.workloads import _CONTAINERS, containers
 from netpol.load.yamldoc import locate_plain
 from netpol.model.source import Source
@@ -218,3 +219,59 @@ def test_a_memo_is_bounded_and_keeps_no_none_key() -> None:
     assert reads == ["a", "b", "c", "a"]  # "a" remembered until "c" found the memo full
     assert len(memo) <= 2
     assert memo.read(None, read, "d") == "D" and None not in memo
+
+
+SERVICE_SPECS = [
+    {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http", "name": "h"}]},
+    {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "8080"}]},
+    {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": ""}]},
+    {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 5432}]},
+    {"clusterIPs": ["10.96.3.4"], "type": "NodePort", "ports": [{"port": 53, "nodePort": 30053}]},
+    {"type": "ExternalName", "externalName": "example.com"},
+    {"selector": None, "ports": [{"port": 80, "protocol": "UDP"}]},
+    {},
+]
+
+
+@pytest.mark.parametrize("spec", SERVICE_SPECS)
+def test_a_remembered_service_spec_equals_one_read_afresh_under_its_own_name(
+    spec: dict[str, Any],
+) -> None:
+    _SPECS.clear()
+    first = parse_service(locate_plain({"spec": spec}, 1), "shop", "web", SOURCE)
+    other_source = Source("u.yaml", 9)
+    again = parse_service(locate_plain({"spec": spec}, 1), "ops", "api", other_source)
+    assert len(_SPECS) == 1
+    _SPECS.clear()
+    assert again == parse_service(locate_plain({"spec": spec}, 1), "ops", "api", other_source)
+    assert (again.namespace, again.name, again.source) == ("ops", "api", other_source)
+    assert (again.type, again.selector, again.cluster_ip, again.ports) == (
+        first.type,
+        first.selector,
+        first.cluster_ip,
+        first.ports,
+    )
+
+
+def test_service_specs_that_differ_only_in_type_do_not_share() -> None:
+    _SPECS.clear()
+    number, text = (
+        parse_service(locate_plain({"spec": spec}, 1), "shop", "web", SOURCE)
+        for spec in SERVICE_SPECS[1:3]
+    )
+    assert number.ports[0].target_port == 8080
+    assert text.ports[0].target_port == "8080"
+
+
+def test_a_service_spec_problem_is_raised_each_time() -> None:
+    bad = {"ports": [{"port": "80"}]}
+    _SPECS.clear()
+    for _ in range(2):
+        with pytest.raises(FieldError) as raised:
+            parse_service(locate_plain({"spec": bad}, 1), "shop", "web", SOURCE)
+        assert (raised.value.field, raised.value.message) == (
+            "spec.ports[0].port",
+            "must be an integer, not a string",
+        )
+    assert len(_SPECS) == 0

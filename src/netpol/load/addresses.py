@@ -96,6 +96,28 @@ class Allocator:
         links[offset] = offset + 1
         return self._text(self._base + offset)
 
+    def allocate_many(self, keys: Iterable[str]) -> list[str | None]:
+        """``[self.allocate(key) for key in keys]``, in one pass: the hashes of all keys
+        first, then the probing in the same order (100,000 pods' addresses at once)."""
+        capacity = self._hi - self._lo
+        lo, base, size, text = self._lo, self._base, self._digest_size, self._text
+        blake2b, from_bytes = _blake2b, int.from_bytes
+        hashed = [
+            lo + from_bytes(blake2b(key.encode(), digest_size=size).digest(), "big") % capacity
+            for key in keys
+        ]
+        links = self._next
+        out: list[str | None] = []
+        for offset in hashed:
+            if len(links) >= capacity:
+                out.append(None)
+                continue
+            if offset in links:
+                offset = self._find(offset)
+            links[offset] = offset + 1
+            out.append(text(base + offset))
+        return out
+
     def next_free(self) -> str | None:
         """The lowest free address, for sequential numbering (nodes)."""
         if len(self._next) >= self.capacity:

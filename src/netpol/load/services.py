@@ -14,6 +14,7 @@ from netpol.load.fields import (
     string,
     string_map,
 )
+from netpol.load.memo import Memo, written
 from netpol.model.cluster import Cluster
 from netpol.model.objects import Pod, Service, ServicePort
 from netpol.model.source import Source
@@ -23,7 +24,19 @@ CLUSTER_DOMAIN = "cluster.local"
 
 def parse_service(data: Any, namespace: str, name: str, source: Source) -> Service:
     """A Service document; ``cluster_ip`` is None until the loader assigns one."""
-    spec = mapping(data.get("spec"), "spec")
+    spec = data.get("spec")
+    # one read per distinct spec: the Services of many namespaces are written alike
+    kind, selector, cluster_ip, ports = _SPECS.read(written(spec), _spec, spec)
+    return Service(namespace, name, kind, selector, cluster_ip, ports, source)
+
+
+_ServiceSpec = tuple[str, dict[str, str] | None, str | None, tuple[ServicePort, ...]]
+_SPECS: Memo[_ServiceSpec] = Memo()
+
+
+def _spec(value: Any) -> _ServiceSpec:
+    """A Service's type, selector, cluster IP (None when the spec sets none) and ports."""
+    spec = mapping(value, "spec")
     selector = spec.get("selector")
     ports = []
     for i, item in enumerate(sequence(spec.get("ports"), "spec.ports")):
@@ -47,14 +60,11 @@ def parse_service(data: Any, namespace: str, name: str, source: Source) -> Servi
     if cluster_ip is None:
         ips = sequence(spec.get("clusterIPs"), "spec.clusterIPs")
         cluster_ip = string(ips[0], "spec.clusterIPs[0]") if ips else None
-    return Service(
-        namespace=namespace,
-        name=name,
-        type=string(spec.get("type"), "spec.type") or "ClusterIP",
-        selector=string_map(selector, "spec.selector") if selector is not None else None,
-        cluster_ip=cluster_ip,
-        ports=tuple(ports),
-        source=source,
+    return (
+        string(spec.get("type"), "spec.type") or "ClusterIP",
+        string_map(selector, "spec.selector") if selector is not None else None,
+        cluster_ip,
+        tuple(ports),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from netpol.model.source import GENERATED, Source
 
@@ -116,6 +116,61 @@ class Pod:
                 {p.port for p in self.container_ports if p.name == name and p.protocol == protocol}
             )
         )
+
+
+def new_pod(
+    namespace: str,
+    name: str,
+    labels: Mapping[str, str],
+    ips: tuple[str, ...],
+    node: str,
+    host_network: bool,
+    containers: tuple[Container, ...],
+    workload: WorkloadRef | None,
+    phase: str,
+    hostname: str | None,
+    subdomain: str | None,
+    source: Source,
+    service_account: str,
+) -> Pod:
+    """``Pod(...)`` of these fields, equal to it in every way, built in half the time: the
+    frozen dataclass's ``__init__`` goes through ``object.__setattr__`` by name for each
+    field, and the loader makes one pod per replica (100,000 for a large cluster)."""
+    pod = _new_object(Pod)
+    _set_namespace(pod, namespace)
+    _set_name(pod, name)
+    _set_labels(pod, labels)
+    _set_ips(pod, ips)
+    _set_node(pod, node)
+    _set_host_network(pod, host_network)
+    _set_containers(pod, containers)
+    _set_workload(pod, workload)
+    _set_phase(pod, phase)
+    _set_hostname(pod, hostname)
+    _set_subdomain(pod, subdomain)
+    _set_source(pod, source)
+    _set_service_account(pod, service_account)
+    return pod
+
+
+# The slots' own setters, which a frozen dataclass leaves in place under its __setattr__
+_new_object = object.__new__
+# in the order of Pod's fields, as new_pod's parameters are (a test holds the two equal)
+(
+    _set_namespace,
+    _set_name,
+    _set_labels,
+    _set_ips,
+    _set_node,
+    _set_host_network,
+    _set_containers,
+    _set_workload,
+    _set_phase,
+    _set_hostname,
+    _set_subdomain,
+    _set_source,
+    _set_service_account,
+) = (getattr(Pod, field.name).__set__ for field in fields(Pod))
 
 
 @dataclass(frozen=True, slots=True)
