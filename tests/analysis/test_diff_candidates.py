@@ -38,7 +38,7 @@ def changes(report: DiffReport) -> list[tuple[object, ...]]:
 
 def full_diff(monkeypatch: pytest.MonkeyPatch, *args: object, **kwargs: object) -> DiffReport:
     with monkeypatch.context() as patch:
-        patch.setattr(diff_module, "candidate_pairs", lambda old, new: None)
+        patch.setattr(diff_module, "candidate_codes", lambda old, new, endpoints: None)
         patch.setattr(diff_module, "joint_listing", lambda old, new, endpoints: None)
         return diff(*args, **kwargs)  # type: ignore[arg-type]
 
