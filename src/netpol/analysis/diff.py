@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from netpol.analysis.diff_candidates import candidate_codes
+from netpol.analysis.diff_candidates import JointChanges, candidate_codes
 from netpol.analysis.diff_columns import Codes, changed_pairs, merged_endpoints, positions
 from netpol.analysis.diff_incremental import incremental_listing
 from netpol.analysis.diff_joint import joint_listing
@@ -115,14 +115,29 @@ def diff(
             class_matrix(old, progress=Prefixed(progress, "old: ")),
             class_matrix(new, progress=Prefixed(progress, "new: ")),
         )
+        changes = JointChanges(*matrices)
         if report is None:
             report = _diff(
-                matrices, granularity, include_external, old_label, new_label, admits, progress
+                matrices,
+                changes,
+                granularity,
+                include_external,
+                old_label,
+                new_label,
+                admits,
+                progress,
             )
         if too_many and len(report.listing) > coarser_past:  # type: ignore[operator]
             pod_pairs = len(report.listing)
             report = _diff(
-                matrices, "workload", include_external, old_label, new_label, admits, progress
+                matrices,
+                changes,
+                "workload",
+                include_external,
+                old_label,
+                new_label,
+                admits,
+                progress,
             )
             report = replace(report, pod_pairs_differing=pod_pairs)
     if evidence:
@@ -137,6 +152,7 @@ def diff(
 
 def _diff(
     matrices: tuple[ClassMatrix, ClassMatrix],
+    changes: JointChanges,
     granularity: str,
     include_external: bool,
     old_label: str,
@@ -147,9 +163,11 @@ def _diff(
     a, b = (_side(m, granularity, admits) for m in matrices)
     endpoints = merged_endpoints(a.view, b.view)
     progress.phase(f"comparing {len(endpoints):,} {granularity} endpoints")
-    listing = joint_listing(a.view, b.view, endpoints) if granularity == "pod" else None
+    listing = None
+    if granularity == "pod":
+        listing = joint_listing(a.view, b.view, endpoints, changes)
     if listing is None:
-        listing = ChangeListing(endpoints, singles=_pairwise(a, b, endpoints))
+        listing = ChangeListing(endpoints, singles=_pairwise(a, b, endpoints, changes))
     compared = len(endpoints) * len(endpoints)
     if include_external:
         progress.phase("comparing the external blocks")
@@ -161,11 +179,13 @@ def _diff(
     return DiffReport(granularity, old_label, new_label, listing, only_old, only_new, compared)
 
 
-def _pairwise(a: _Side, b: _Side, endpoints: list[DiffEndpoint]) -> dict[int, Targets]:
+def _pairwise(
+    a: _Side, b: _Side, endpoints: list[DiffEndpoint], changes: JointChanges
+) -> dict[int, Targets]:
     """The changed pairs found endpoint pair by endpoint pair, among the candidates when
     they can be narrowed (diff_candidates), else among the pairs either side allows, by
     source index."""
-    codes = candidate_codes(a.view, b.view, endpoints)
+    codes = candidate_codes(a.view, b.view, endpoints, changes)
     if codes is None:
         codes = np.concatenate([_allowed(side.view, endpoints) for side in (a, b)])
     return changed_pairs(a.view, b.view, endpoints, codes)

@@ -17,6 +17,7 @@ and pods whose endpoint changed (a pod moved to another workload).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -34,12 +35,12 @@ MOST_ENDPOINTS_VOLATILE = 0.25
 
 
 def candidate_codes(
-    old: MatrixView, new: MatrixView, endpoints: Sequence[DiffEndpoint]
+    old: MatrixView, new: MatrixView, endpoints: Sequence[DiffEndpoint], changes: JointChanges
 ) -> Codes | None:
     """Every pair of ``endpoints`` (the views' endpoints with pods, merged by id and sorted)
     whose connections may differ between ``old`` and ``new`` (a superset of those that do),
     as codes source * len(endpoints) + destination, perhaps repeated; None when narrowing
-    cannot help."""
+    cannot help. ``changes``: of the views' class matrices."""
     if old.matrix.profile != new.matrix.profile or old.granularity != new.granularity:
         return None
     n = len(endpoints)
@@ -65,11 +66,8 @@ def candidate_codes(
     if volatile.sum() > MOST_ENDPOINTS_VOLATILE * max(1, n):
         return None
     members = _Members(np.unique(np.array(holding, dtype=np.int64)), len(joint), n)
-    canon_old, canon_new, _ = canonical_ids(old.matrix, new.matrix)
     found = [around(np.flatnonzero(volatile), n)]
-    for xs, ys, _, _ in changed_joint_bands(
-        old.matrix, new.matrix, list(joint), canon_old, canon_new
-    ):
+    for xs, ys, _, _ in changes.bands(list(joint)):
         found.append(np.unique(members.pairs(xs, ys)))
     return np.concatenate(found)
 
@@ -142,3 +140,46 @@ def changed_joint_bands(
         after = canon_new[new.ids[np.ix_(rows_new[start:stop], rows_new)]]
         xs, ys = np.nonzero(before != after)
         yield xs + start, ys, before[xs, ys], after[xs, ys]
+
+
+class JointChanges:
+    """The changed joint class pairs of two class matrices, computed once: a pod diff that
+    comes back by workload (or a caller asking twice) asks for a subset of the joint
+    classes it already compared, and gets them renumbered instead of compared again."""
+
+    def __init__(self, old: ClassMatrix, new: ClassMatrix) -> None:
+        self.old, self.new = old, new
+        self._known: tuple[dict[tuple[int, int], int], list[Band]] | None = None
+
+    @cached_property
+    def _canonical(
+        self,
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], list[ConnectionSet]]:
+        return canonical_ids(self.old, self.new)
+
+    @property
+    def sets(self) -> list[ConnectionSet]:
+        """The connection sets the bands' set indexes number."""
+        return self._canonical[2]
+
+    def bands(self, joint: list[tuple[int, int]]) -> list[Band]:
+        """``changed_joint_bands`` of ``joint`` (numbered by position in it)."""
+        if self._known is not None:
+            numbering, bands = self._known
+            at = np.array([numbering.get(key, -1) for key in joint], dtype=np.intp)
+            if not len(at) or at.min() >= 0:
+                position = np.full(len(numbering), -1, dtype=np.intp)
+                position[at] = np.arange(len(joint), dtype=np.intp)
+                return [_renumbered(band, position) for band in bands]
+        canon_old, canon_new, _ = self._canonical
+        bands = list(changed_joint_bands(self.old, self.new, joint, canon_old, canon_new))
+        self._known = ({key: x for x, key in enumerate(joint)}, bands)
+        return bands
+
+
+def _renumbered(band: Band, position: Indexes) -> Band:
+    """The rows of ``band`` between joint classes that ``position`` keeps, renumbered."""
+    xs, ys, before, after = band
+    x, y = position[xs], position[ys]
+    kept = (x >= 0) & (y >= 0)
+    return x[kept], y[kept], before[kept], after[kept]

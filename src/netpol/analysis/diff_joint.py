@@ -14,8 +14,7 @@ import numpy as np
 
 from netpol.analysis.diff_candidates import (
     MOST_ENDPOINTS_VOLATILE,
-    canonical_ids,
-    changed_joint_bands,
+    JointChanges,
 )
 from netpol.analysis.diff_columns import around, changed_pairs
 from netpol.analysis.diff_listing import ChangeListing, Delta, DiffEndpoint, JointBlocks
@@ -24,10 +23,11 @@ from netpol.engine.views import MatrixView
 
 
 def joint_listing(
-    old: MatrixView, new: MatrixView, endpoints: list[DiffEndpoint]
+    old: MatrixView, new: MatrixView, endpoints: list[DiffEndpoint], changes: JointChanges
 ) -> ChangeListing | None:
     """The changed pairs of two pod views, per joint class pair; None when the classes cannot
-    narrow the comparison (other profiles, or most pods compared one by one)."""
+    narrow the comparison (other profiles, or most pods compared one by one). ``changes``:
+    of the views' class matrices."""
     if old.matrix.profile != new.matrix.profile or old.granularity != "pod":
         return None
     class_old, class_new = old.matrix.partition.class_of_pod, new.matrix.partition.class_of_pod
@@ -52,12 +52,10 @@ def joint_listing(
             joint_of[i] = x
     if len(volatile) > MOST_ENDPOINTS_VOLATILE * max(1, len(endpoints)):
         return None
-    canon_old, canon_new, sets = canonical_ids(old.matrix, new.matrix)
+    sets = changes.sets
     deltas: dict[tuple[int, int], Delta] = {}
     changed: dict[int, list[tuple[int, Delta]]] = {}
-    for xs, ys, before, after in changed_joint_bands(
-        old.matrix, new.matrix, list(keys), canon_old, canon_new
-    ):
+    for xs, ys, before, after in changes.bands(list(keys)):
         for x, y, p, q in zip(
             xs.tolist(), ys.tolist(), before.tolist(), after.tolist(), strict=True
         ):
