@@ -3,6 +3,7 @@ allowed pair of both sides reports (analysis.diff_candidates, and analysis.diff_
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,14 @@ from tests.engine.test_properties import clusters, policies
 
 from netpol.analysis import diff as diff_module
 from netpol.analysis.diff import DiffReport, diff
+from netpol.analysis.diff_candidates import (
+    Band,
+    JointChanges,
+    canonical_ids,
+    changed_joint_bands,
+)
 from netpol.engine.compile import compile_cluster
+from netpol.engine.matrix import ClassMatrix, class_matrix
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
 
@@ -38,8 +46,8 @@ def changes(report: DiffReport) -> list[tuple[object, ...]]:
 
 def full_diff(monkeypatch: pytest.MonkeyPatch, *args: object, **kwargs: object) -> DiffReport:
     with monkeypatch.context() as patch:
-        patch.setattr(diff_module, "candidate_pairs", lambda old, new: None)
-        patch.setattr(diff_module, "joint_listing", lambda old, new, endpoints: None)
+        patch.setattr(diff_module, "candidate_codes", lambda old, new, endpoints, changes: None)
+        patch.setattr(diff_module, "joint_listing", lambda old, new, endpoints, changes: None)
         return diff(*args, **kwargs)  # type: ignore[arg-type]
 
 
@@ -56,3 +64,42 @@ def test_narrowed_diff_equals_the_full_comparison(
     finally:
         monkeypatch.undo()
     assert changes(diff(old, new, granularity)) == changes(expected)
+
+
+def joint_keys(old: ClassMatrix, new: ClassMatrix) -> list[tuple[int, int]]:
+    """(old class, new class) of every pod of both sides."""
+    class_old, class_new = old.partition.class_of_pod, new.partition.class_of_pod
+    return sorted({(class_old[p], class_new[p]) for p in class_old.keys() & class_new.keys()})
+
+
+def band_rows(bands: list[Band], joint: list[tuple[int, int]]) -> set[tuple[object, ...]]:
+    """The rows of ``bands`` by joint class key, not by number."""
+    return {
+        (joint[x], joint[y], b, a)
+        for xs, ys, before, after in bands
+        for x, y, b, a in zip(
+            xs.tolist(), ys.tolist(), before.tolist(), after.tolist(), strict=True
+        )
+    }
+
+
+@SAME_AS_FULL
+@given(cluster_pairs(), st.integers(0, 2**32 - 1), st.booleans())
+def test_joint_changes_asked_again_are_those_compared_afresh(
+    pair: tuple[Cluster, Cluster], seed: int, outside: bool
+) -> None:
+    """A second ask of some of the joint classes (in any order) is renumbered from the
+    first; one naming a class the first did not compare is compared anew."""
+    old, new = (class_matrix(compile_cluster(c, Options())) for c in pair)
+    everything = joint_keys(old, new)
+    generator = np.random.default_rng(seed)
+    first = [everything[i] for i in generator.permutation(len(everything))]
+    second = [k for k in first if generator.random() < 0.6]
+    generator.shuffle(second)
+    if outside:
+        first = first[1:]  # the second ask may name a class the first did not
+    changes = JointChanges(old, new)
+    changes.bands(first)
+    canon_old, canon_new, _ = canonical_ids(old, new)
+    afresh = changed_joint_bands(old, new, second, canon_old, canon_new)
+    assert band_rows(changes.bands(second), second) == band_rows(list(afresh), second)

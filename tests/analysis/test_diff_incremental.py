@@ -18,6 +18,8 @@ from netpol.analysis import diff as diff_module
 from netpol.analysis import diff_incremental
 from netpol.analysis.diff import DiffReport, diff
 from netpol.analysis.diff_incremental import incremental_listing
+from netpol.analysis.lint_examples import policy as policy_text
+from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.model.cluster import Cluster
 from netpol.model.options import PROFILES, Options
@@ -276,3 +278,45 @@ def test_a_caller_that_may_need_the_whole_matrices_takes_only_small_regions() ->
     shown = diff(old, new, coarser_past=0)
     assert shown.granularity == "workload"
     assert shown.pod_pairs_differing == 1
+
+
+def _policies_cluster(ports: list[int]) -> str:
+    """Pod a under one policy per port, each admitting that port from anywhere, and four
+    pods no policy selects (so a region of a's class is a fifth of the classes)."""
+    pods = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n" + "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {n}, namespace: x, labels: {{app: {n}}}}}\n"
+        f"spec: {{containers: [{{name: c, image: i}}]}}\nstatus: {{podIP: 10.0.0.{i + 1}}}\n"
+        for i, n in enumerate("abcde")
+    )
+    return pods + "".join(
+        policy_text(
+            f"p{i}",
+            "  podSelector: {matchLabels: {app: a}}\n"
+            f"  ingress: [{{ports: [{{port: {port}}}]}}]\n",
+        )
+        for i, port in enumerate(ports)
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "changed", "worked_out"),
+    [
+        (100, 40, False),  # 80 versions: more than a quarter of the policies and than 64
+        (100, 20, True),  # 40 versions: not more than a few
+        (400, 40, True),  # 80 versions, but not a quarter of 400
+    ],
+)
+def test_a_caller_that_may_fall_back_does_not_work_out_the_region_of_many_changes(
+    monkeypatch: pytest.MonkeyPatch, count: int, changed: int, worked_out: bool
+) -> None:
+    ports = list(range(1000, 1000 + count))
+    moved = [p + 5000 if i < changed else p for i, p in enumerate(ports)]
+    old, new = (
+        compile_cluster(cluster_from_yaml(_policies_cluster(p)), Options()) for p in (ports, moved)
+    )
+    made = []
+    monkeypatch.setattr(diff_incremental, "Partition", lambda cc: made.append(cc) or Partition(cc))
+    found = incremental_listing(old, new, may_fall_back=True)
+    assert bool(made) == worked_out
+    assert (found is not None) == worked_out  # a region worked out is a's class: small
+    assert incremental_listing(old, new) is not None  # without a fallback: always worked out

@@ -41,3 +41,29 @@ def test_fold_is_the_pairwise_union_and_intersection(
         assert table.masks[inter[column]] == reduce(
             lambda a, b: a & b, map(table.masks.__getitem__, values)
         )
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    batches=st.lists(
+        st.lists(st.integers(0, (1 << GROUPS) - 1), min_size=1, max_size=5), min_size=2, max_size=6
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_bits_follow_the_table_as_it_grows_between_folds(
+    batches: list[list[int]], seed: int
+) -> None:
+    """One ``MaskBits`` over a table that gains masks between folds (its own results, and
+    masks added by others) folds every id as the table says."""
+    table = MaskTable((1 << GROUPS) - 1)
+    bits = MaskBits(table, GROUPS)
+    generator = np.random.default_rng(seed)
+    for batch in batches:
+        ids = [table.id(m) for m in batch]  # new masks since the last fold
+        rows = np.array(ids, dtype=np.int32)[generator.integers(0, len(ids), (3, 4))]
+        rows[0, 0] = generator.integers(0, len(table.masks))  # and any older one
+        union, inter = bits.fold_both(rows)
+        for column in range(rows.shape[1]):
+            found = [table.masks[i] for i in rows[:, column].tolist()]
+            assert table.masks[union[column]] == reduce(lambda a, b: a | b, found)
+            assert table.masks[inter[column]] == reduce(lambda a, b: a & b, found)

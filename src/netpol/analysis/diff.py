@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from netpol.analysis.diff_candidates import candidate_pairs
+import numpy as np
+
+from netpol.analysis.diff_candidates import JointChanges, candidate_codes
+from netpol.analysis.diff_columns import Codes, changed_pairs, merged_endpoints, positions
 from netpol.analysis.diff_incremental import incremental_listing
-from netpol.analysis.diff_joint import Found, changed_singles, joint_listing, read_pairs
+from netpol.analysis.diff_joint import joint_listing
 from netpol.analysis.diff_listing import (
     ADDED,
     CHANGED,
@@ -112,14 +115,29 @@ def diff(
             class_matrix(old, progress=Prefixed(progress, "old: ")),
             class_matrix(new, progress=Prefixed(progress, "new: ")),
         )
+        changes = JointChanges(*matrices)
         if report is None:
             report = _diff(
-                matrices, granularity, include_external, old_label, new_label, admits, progress
+                matrices,
+                changes,
+                granularity,
+                include_external,
+                old_label,
+                new_label,
+                admits,
+                progress,
             )
         if too_many and len(report.listing) > coarser_past:  # type: ignore[operator]
             pod_pairs = len(report.listing)
             report = _diff(
-                matrices, "workload", include_external, old_label, new_label, admits, progress
+                matrices,
+                changes,
+                "workload",
+                include_external,
+                old_label,
+                new_label,
+                admits,
+                progress,
             )
             report = replace(report, pod_pairs_differing=pod_pairs)
     if evidence:
@@ -134,6 +152,7 @@ def diff(
 
 def _diff(
     matrices: tuple[ClassMatrix, ClassMatrix],
+    changes: JointChanges,
     granularity: str,
     include_external: bool,
     old_label: str,
@@ -142,20 +161,14 @@ def _diff(
     progress: Progress,
 ) -> DiffReport:
     a, b = (_side(m, granularity, admits) for m in matrices)
-    merged: dict[str, DiffEndpoint] = {}
-    for side, attr in ((a, "pods_old"), (b, "pods_new")):
-        for e in side.view.endpoints:
-            if not e.pods:
-                continue  # nodes and the per-side external blocks: handled below
-            found = merged.get(e.id) or DiffEndpoint(e.id, e.kind, e.namespace)
-            merged[e.id] = _with_pods(found, attr, tuple(e.pods))
-    ids = sorted(merged)
-    endpoints = [merged[i] for i in ids]
-    progress.phase(f"comparing {len(ids):,} {granularity} endpoints")
-    listing = joint_listing(a.view, b.view, endpoints) if granularity == "pod" else None
+    endpoints = merged_endpoints(a.view, b.view)
+    progress.phase(f"comparing {len(endpoints):,} {granularity} endpoints")
+    listing = None
+    if granularity == "pod":
+        listing = joint_listing(a.view, b.view, endpoints, changes)
     if listing is None:
-        listing = ChangeListing(endpoints, singles=_pairwise(a, b, endpoints))
-    compared = len(ids) * len(ids)
+        listing = ChangeListing(endpoints, singles=_pairwise(a, b, endpoints, changes))
+    compared = len(endpoints) * len(endpoints)
     if include_external:
         progress.phase("comparing the external blocks")
         external, count = _external_changes(a, b, endpoints)
@@ -166,31 +179,27 @@ def _diff(
     return DiffReport(granularity, old_label, new_label, listing, only_old, only_new, compared)
 
 
-def _pairwise(a: _Side, b: _Side, endpoints: list[DiffEndpoint]) -> dict[int, Targets]:
+def _pairwise(
+    a: _Side, b: _Side, endpoints: list[DiffEndpoint], changes: JointChanges
+) -> dict[int, Targets]:
     """The changed pairs found endpoint pair by endpoint pair, among the candidates when
-    they can be narrowed (diff_candidates), by source index."""
-    candidates = candidate_pairs(a.view, b.view)
-    if candidates is None:
-        before_pairs, after_pairs = _nonempty(a), _nonempty(b)
-    else:
-        before_pairs, after_pairs = read_pairs(a.view, candidates), read_pairs(b.view, candidates)
-    return changed_singles(before_pairs, after_pairs, endpoints)
+    they can be narrowed (diff_candidates), else among the pairs either side allows, by
+    source index."""
+    codes = candidate_codes(a.view, b.view, endpoints, changes)
+    if codes is None:
+        codes = np.concatenate([_allowed(side.view, endpoints) for side in (a, b)])
+    return changed_pairs(a.view, b.view, endpoints, codes)
 
 
-def _with_pods(e: DiffEndpoint, attr: str, pods: tuple[Pod, ...]) -> DiffEndpoint:
-    if attr == "pods_old":
-        return DiffEndpoint(e.id, e.kind, e.namespace, e.cidrs, pods, e.pods_new, e.ip)
-    return DiffEndpoint(e.id, e.kind, e.namespace, e.cidrs, e.pods_old, pods, e.ip)
-
-
-def _nonempty(side: _Side) -> Found:
-    """(src id, dst id) -> (connections, mixed) for every pod-group pair that allows something."""
-    endpoints = side.view.endpoints
-    return {
-        (endpoints[p.src].id, endpoints[p.dst].id): (p.connections, p.mixed)
-        for p in side.view.pairs()
-        if endpoints[p.src].pods and endpoints[p.dst].pods
-    }
+def _allowed(view: MatrixView, endpoints: list[DiffEndpoint]) -> Codes:
+    """The pairs of pod groups that ``view`` allows something, as codes of ``endpoints``."""
+    at = positions(view, endpoints)
+    merged = np.full(len(view.endpoints), -1, dtype=np.int64)
+    merged[at[at >= 0]] = np.flatnonzero(at >= 0)
+    columns = view.columns()
+    src, dst = merged[columns.src], merged[columns.dst]
+    kept = (src >= 0) & (dst >= 0)
+    return src[kept] * len(endpoints) + dst[kept]
 
 
 def _external_reps(a: _Side, b: _Side) -> list[DiffEndpoint]:

@@ -16,11 +16,14 @@ and pods whose endpoint changed (a pod moved to another workload).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
+from netpol.analysis.diff_columns import Codes, Indexes, around
+from netpol.analysis.diff_listing import DiffEndpoint
 from netpol.engine.endpoints import POD
 from netpol.engine.masks import BAND_ELEMENTS
 from netpol.engine.matrix import ClassMatrix
@@ -31,55 +34,65 @@ from netpol.engine.views import MatrixView
 MOST_ENDPOINTS_VOLATILE = 0.25
 
 
-def candidate_pairs(old: MatrixView, new: MatrixView) -> set[tuple[str, str]] | None:
-    """(source id, destination id) of every endpoint pair whose connections may differ between
-    ``old`` and ``new`` (a superset of those that do); None when narrowing cannot help."""
+def candidate_codes(
+    old: MatrixView, new: MatrixView, endpoints: Sequence[DiffEndpoint], changes: JointChanges
+) -> Codes | None:
+    """Every pair of ``endpoints`` (the views' endpoints with pods, merged by id and sorted)
+    whose connections may differ between ``old`` and ``new`` (a superset of those that do),
+    as codes source * len(endpoints) + destination, perhaps repeated; None when narrowing
+    cannot help. ``changes``: of the views' class matrices."""
     if old.matrix.profile != new.matrix.profile or old.granularity != new.granularity:
         return None
-    endpoint_old = {p.id: e.id for e in old.endpoints for p in e.pods}
-    endpoint_new = {p.id: e.id for e in new.endpoints for p in e.pods}
+    n = len(endpoints)
+    endpoint_old = {p.id: i for i, e in enumerate(endpoints) for p in e.pods_old}
+    endpoint_new = {p.id: i for i, e in enumerate(endpoints) for p in e.pods_new}
     class_old, class_new = old.matrix.partition.class_of_pod, new.matrix.partition.class_of_pod
-    kinds_old = [c.kind for c in old.matrix.classes]
-    kinds_new = [c.kind for c in new.matrix.classes]
-    # the endpoints holding the pods of each joint class (old class, new class)
-    members: dict[tuple[int, int], set[str]] = {}
-    volatile: set[str] = set()
+    pod_old = [c.kind == POD for c in old.matrix.classes]
+    pod_new = [c.kind == POD for c in new.matrix.classes]
+    # the endpoints holding the pods of each joint class (old class, new class), as
+    # (joint class, endpoint) codes
+    joint: dict[tuple[int, int], int] = {}
+    holding: list[int] = []
+    volatile = np.zeros(n, dtype=bool)
     for pod_id in endpoint_old.keys() | endpoint_new.keys():
         a, b = class_old.get(pod_id), class_new.get(pod_id)
         e_old, e_new = endpoint_old.get(pod_id), endpoint_new.get(pod_id)
-        if (
-            a is None
-            or b is None
-            or e_old is None
-            or e_old != e_new
-            or kinds_old[a] != POD
-            or kinds_new[b] != POD
-        ):
-            volatile.update(e for e in (e_old, e_new) if e is not None)
-            continue
-        members.setdefault((a, b), set()).add(e_old)
-    everything = set(endpoint_old.values()) | set(endpoint_new.values())
-    if len(volatile) > MOST_ENDPOINTS_VOLATILE * max(1, len(everything)):
+        if a is None or b is None or e_old is None or e_old != e_new:
+            volatile[[e for e in (e_old, e_new) if e is not None]] = True
+        elif not (pod_old[a] and pod_new[b]):
+            volatile[e_old] = True
+        else:
+            holding.append(joint.setdefault((a, b), len(joint)) * n + e_old)
+    if volatile.sum() > MOST_ENDPOINTS_VOLATILE * max(1, n):
         return None
-    found: set[tuple[str, str]] = set()
-    joint = list(members)
-    for x, y in _changed_joint_pairs(old, new, joint):
-        found.update((s, d) for s in members[joint[x]] for d in members[joint[y]])
-    for v in volatile:
-        found.update((v, e) for e in everything)
-        found.update((e, v) for e in everything)
-    return found
+    members = _Members(np.unique(np.array(holding, dtype=np.int64)), len(joint), n)
+    found = [around(np.flatnonzero(volatile), n)]
+    for xs, ys, _, _ in changes.bands(list(joint)):
+        found.append(np.unique(members.pairs(xs, ys)))
+    return np.concatenate(found)
 
 
-def _changed_joint_pairs(
-    old: MatrixView, new: MatrixView, joint: list[tuple[int, int]]
-) -> list[tuple[int, int]]:
-    """Pairs of joint classes whose class-level connections differ."""
-    canon_old, canon_new, _ = canonical_ids(old.matrix, new.matrix)
-    changed: list[tuple[int, int]] = []
-    for xs, ys, _, _ in changed_joint_bands(old.matrix, new.matrix, joint, canon_old, canon_new):
-        changed.extend(zip(xs.tolist(), ys.tolist(), strict=True))
-    return changed
+class _Members:
+    """The endpoints of each joint class, ascending, from (joint class, endpoint) codes."""
+
+    def __init__(self, codes: Codes, joints: int, n: int) -> None:
+        owners, self.endpoints = np.divmod(codes, max(1, n))
+        self.n = n
+        self.counts = np.bincount(owners, minlength=joints)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+
+    def pairs(self, xs: Indexes, ys: Indexes) -> Codes:
+        """Every (member of xs[k], member of ys[k]) pair, as codes."""
+        counts, starts = self.counts, self.starts
+        sizes = counts[xs] * counts[ys]
+        which = np.repeat(np.arange(len(xs)), sizes)
+        offset = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(sizes) - sizes, sizes
+        )
+        wide = counts[ys][which]
+        src = self.endpoints[starts[xs][which] + offset // wide]
+        dst = self.endpoints[starts[ys][which] + offset % wide]
+        return src * self.n + dst
 
 
 def canonical_ids(
@@ -127,3 +140,46 @@ def changed_joint_bands(
         after = canon_new[new.ids[np.ix_(rows_new[start:stop], rows_new)]]
         xs, ys = np.nonzero(before != after)
         yield xs + start, ys, before[xs, ys], after[xs, ys]
+
+
+class JointChanges:
+    """The changed joint class pairs of two class matrices, computed once: a pod diff that
+    comes back by workload (or a caller asking twice) asks for a subset of the joint
+    classes it already compared, and gets them renumbered instead of compared again."""
+
+    def __init__(self, old: ClassMatrix, new: ClassMatrix) -> None:
+        self.old, self.new = old, new
+        self._known: tuple[dict[tuple[int, int], int], list[Band]] | None = None
+
+    @cached_property
+    def _canonical(
+        self,
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], list[ConnectionSet]]:
+        return canonical_ids(self.old, self.new)
+
+    @property
+    def sets(self) -> list[ConnectionSet]:
+        """The connection sets the bands' set indexes number."""
+        return self._canonical[2]
+
+    def bands(self, joint: list[tuple[int, int]]) -> list[Band]:
+        """``changed_joint_bands`` of ``joint`` (numbered by position in it)."""
+        if self._known is not None:
+            numbering, bands = self._known
+            at = np.array([numbering.get(key, -1) for key in joint], dtype=np.intp)
+            if not len(at) or at.min() >= 0:
+                position = np.full(len(numbering), -1, dtype=np.intp)
+                position[at] = np.arange(len(joint), dtype=np.intp)
+                return [_renumbered(band, position) for band in bands]
+        canon_old, canon_new, _ = self._canonical
+        bands = list(changed_joint_bands(self.old, self.new, joint, canon_old, canon_new))
+        self._known = ({key: x for x, key in enumerate(joint)}, bands)
+        return bands
+
+
+def _renumbered(band: Band, position: Indexes) -> Band:
+    """The rows of ``band`` between joint classes that ``position`` keeps, renumbered."""
+    xs, ys, before, after = band
+    x, y = position[xs], position[ys]
+    kept = (x >= 0) & (y >= 0)
+    return x[kept], y[kept], before[kept], after[kept]

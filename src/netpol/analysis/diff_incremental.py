@@ -46,6 +46,10 @@ LARGEST_REGION = 1.0
 # the same when a pod table past a number of rows shows the workload view instead (read
 # from the whole matrices): a region this large changes that many pairs more often than not
 LARGEST_REGION_BEFORE_A_FALLBACK = 0.25
+# changed policies (both versions) past which that region is not worked out: more than this
+# share of the policies, and more than a few
+MANY_CHANGED_POLICIES = 0.25
+FEW_CHANGED_POLICIES = 64
 
 
 def incremental_listing(
@@ -61,6 +65,8 @@ def incremental_listing(
     if not _comparable(old, new):
         return None
     before, after = _changed_policies(old.cluster.policies, new.cluster.policies)
+    if may_fall_back and _many(len(before) + len(after), len(old.cluster.policies)):
+        return None
     if not _same_classes_suffice(old, after):
         return None
     progress.phase("building classes")
@@ -76,6 +82,14 @@ def incremental_listing(
     endpoints = PodEndpoints(partition, new, admits)
     progress.phase(f"comparing {len(endpoints):,} pod endpoints")
     return endpoints, _listing(partition, matrices, endpoints)
+
+
+def _many(changed: int, policies: int) -> bool:
+    """So many policies changed (versions of both sides) that the region they reach is
+    taken to be past the limit of a caller that may fall back, without working it out:
+    that costs a partition of the old side (at 100k pods, some 3 s the whole diff then
+    spends again). A few changed policies always have their region worked out."""
+    return changed > max(FEW_CHANGED_POLICIES, MANY_CHANGED_POLICIES * policies)
 
 
 def _comparable(old: CompiledCluster, new: CompiledCluster) -> bool:

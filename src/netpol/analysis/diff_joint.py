@@ -2,35 +2,32 @@
 sides, so two joint classes whose class connections changed change every pair of their
 members alike, and the diff keeps that once (diff_listing) instead of per pod pair.
 
-Pods the classes do not decide alone are compared one pair at a time against every endpoint:
+Pods the classes do not decide alone are compared pair by pair with every endpoint (as columns,
+diff_columns):
 node traffic (hostNetwork pods: the node exceptions depend on where each pod runs) and pods
 of one side only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 from netpol.analysis.diff_candidates import (
     MOST_ENDPOINTS_VOLATILE,
-    canonical_ids,
-    changed_joint_bands,
+    JointChanges,
 )
-from netpol.analysis.diff_listing import ChangeListing, Delta, DiffEndpoint, JointBlocks, Targets
+from netpol.analysis.diff_columns import around, changed_pairs
+from netpol.analysis.diff_listing import ChangeListing, Delta, DiffEndpoint, JointBlocks
 from netpol.engine.endpoints import POD
-from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView
-
-Found = dict[tuple[str, str], tuple[ConnectionSet, bool]]  # (src id, dst id) -> (set, mixed)
 
 
 def joint_listing(
-    old: MatrixView, new: MatrixView, endpoints: list[DiffEndpoint]
+    old: MatrixView, new: MatrixView, endpoints: list[DiffEndpoint], changes: JointChanges
 ) -> ChangeListing | None:
     """The changed pairs of two pod views, per joint class pair; None when the classes cannot
-    narrow the comparison (other profiles, or most pods compared one by one)."""
+    narrow the comparison (other profiles, or most pods compared one by one). ``changes``:
+    of the views' class matrices."""
     if old.matrix.profile != new.matrix.profile or old.granularity != "pod":
         return None
     class_old, class_new = old.matrix.partition.class_of_pod, new.matrix.partition.class_of_pod
@@ -55,12 +52,10 @@ def joint_listing(
             joint_of[i] = x
     if len(volatile) > MOST_ENDPOINTS_VOLATILE * max(1, len(endpoints)):
         return None
-    canon_old, canon_new, sets = canonical_ids(old.matrix, new.matrix)
+    sets = changes.sets
     deltas: dict[tuple[int, int], Delta] = {}
     changed: dict[int, list[tuple[int, Delta]]] = {}
-    for xs, ys, before, after in changed_joint_bands(
-        old.matrix, new.matrix, list(keys), canon_old, canon_new
-    ):
+    for xs, ys, before, after in changes.bands(list(keys)):
         for x, y, p, q in zip(
             xs.tolist(), ys.tolist(), before.tolist(), after.tolist(), strict=True
         ):
@@ -69,48 +64,7 @@ def joint_listing(
                 delta = deltas[(p, q)] = Delta(sets[p], sets[q])
             changed.setdefault(x, []).append((y, delta))
     members = [np.array(m, dtype=np.intp) for m in member_lists]
-    ids = [e.id for e in endpoints]
-    wanted = {(ids[v], e) for v in volatile for e in ids} | {
-        (e, ids[v]) for v in volatile for e in ids
-    }
-    singles = changed_singles(read_pairs(old, wanted), read_pairs(new, wanted), endpoints)
+    singles = changed_pairs(
+        old, new, endpoints, around(np.array(volatile, dtype=np.intp), len(endpoints))
+    )
     return ChangeListing(endpoints, JointBlocks(joint_of, members, changed), singles)
-
-
-def read_pairs(view: MatrixView, wanted: Iterable[tuple[str, str]]) -> Found:
-    """The ``wanted`` pairs (by endpoint id) that allow something in ``view``, each read from
-    the view on its own."""
-    index = {e.id: i for i, e in enumerate(view.endpoints)}
-    endpoints, found = view.endpoints, {}
-    for s, d in wanted:
-        i, j = index.get(s), index.get(d)
-        if i is None or j is None or not (endpoints[i].pods and endpoints[j].pods):
-            continue
-        pair = view.pair(i, j)
-        if pair is not None and not pair.connections.is_empty:
-            found[(s, d)] = (pair.connections, pair.mixed)
-    return found
-
-
-def changed_singles(
-    before: Found, after: Found, endpoints: list[DiffEndpoint]
-) -> dict[int, Targets]:
-    """The pairs whose connections differ, by source index, each list by destination index
-    (pairs that allow nothing on both sides are equal, so only the pairs found can differ)."""
-    index = {e.id: i for i, e in enumerate(endpoints)}
-    none = (ConnectionSet.none(), False)
-    deltas: dict[tuple[ConnectionSet, ConnectionSet, bool, bool], Delta] = {}
-    singles: dict[int, Targets] = {}
-    for s, d in before.keys() | after.keys():
-        connections_before, mixed_before = before.get((s, d), none)
-        connections_after, mixed_after = after.get((s, d), none)
-        if connections_before == connections_after:
-            continue
-        key = (connections_before, connections_after, mixed_before, mixed_after)
-        delta = deltas.get(key)
-        if delta is None:
-            delta = deltas[key] = Delta(*key)
-        singles.setdefault(index[s], []).append((index[d], delta))
-    for targets in singles.values():
-        targets.sort(key=lambda item: item[0])
-    return singles

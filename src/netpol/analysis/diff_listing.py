@@ -157,6 +157,7 @@ class ChangeListing:
         self.singles = singles or {}
         self.tail = tuple(tail)
         self._rows: dict[int, tuple[list[int], list[Delta]]] = {}
+        self._counts: Counter[str] | None = None
 
     @classmethod
     def of(cls, changes: Iterable[PairChange]) -> ChangeListing:
@@ -175,7 +176,13 @@ class ChangeListing:
         return sum(self.counts().values())
 
     def counts(self) -> Counter[str]:
-        """How many pairs are added, removed and changed, counted per joint class pair."""
+        """How many pairs are added, removed and changed, counted per joint class pair (once:
+        a diff asks ``len`` of a listing several times, and a listing does not change)."""
+        if self._counts is None:
+            self._counts = self._count()
+        return Counter(self._counts)
+
+    def _count(self) -> Counter[str]:
         found: Counter[str] = Counter()
         for x, y, delta in self.blocks.nonempty():
             found[delta.change] += self.blocks.size(x, y)

@@ -27,16 +27,27 @@ class MaskBits:
     def __init__(self, table: MaskTable, groups: int) -> None:
         self.table = table
         self.words = max(1, (groups + 63) // 64)
+        # room for more rows than are filled: the table grows a few masks per fold, and a
+        # buffer that at least doubles when full is copied O(log) times, not at every fold
         self._rows: Words = np.zeros((0, self.words), dtype="<u8")
+        self._filled = 0
 
     def _bits(self) -> Words:
+        """The rows of every mask of the table, by id."""
         masks = self.table.masks
-        if len(self._rows) < len(masks):
+        filled = self._filled
+        if filled < len(masks):
             size = self.words * 8
-            new = b"".join(m.to_bytes(size, "little") for m in masks[len(self._rows) :])
+            new = b"".join(m.to_bytes(size, "little") for m in masks[filled:])
             added = np.frombuffer(new, dtype="<u8").reshape(-1, self.words)
-            self._rows = np.concatenate([self._rows, added])
-        return self._rows
+            end = filled + len(added)
+            if end > len(self._rows):
+                grown = np.zeros((max(end, 2 * len(self._rows)), self.words), dtype="<u8")
+                grown[:filled] = self._rows[:filled]
+                self._rows = grown
+            self._rows[filled:end] = added
+            self._filled = end
+        return self._rows[: self._filled]
 
     def fold_both(self, rows: Ids) -> tuple[Ids, Ids]:
         """Union and intersection of the rows of ``rows``, column by column."""

@@ -231,7 +231,8 @@ class MatrixView:
                     union[i], inter[i] = exact
         return union, inter
 
-    def _connections_of_id(self, mask_id: int) -> ConnectionSet:
+    def connections_of_id(self, mask_id: int) -> ConnectionSet:
+        """The connections of an id of the matrix's table (``pair_ids``)."""
         return self.matrix.atoms.connections(self.matrix.table.masks[mask_id])
 
     def mark_l7(self, without_l7: MatrixView) -> None:
@@ -270,21 +271,32 @@ class MatrixView:
             union, inter = (
                 int(found[0]) for found in self._group_ids(np.array([i]), np.array([j]))
             )
-        connections = self._connections_of_id
+        connections = self.connections_of_id
         return ViewPair(i, j, connections(union), connections(inter))
 
     def _union_ids(self, src: Indexes, dst: Indexes) -> Ids:
         """The union id of each pair (src[k], dst[k]); -1 where ``pair`` is None."""
+        return self.pair_ids(src, dst)[0]
+
+    def pair_ids(self, src: Indexes, dst: Indexes) -> tuple[Ids, Ids]:
+        """What ``pair`` says of each pair (src[k], dst[k]), as columns: (union id,
+        intersection id) in the matrix's table, both -1 where ``pair`` is None. L7 marks
+        are not read (``pair`` of a marked view adds them)."""
         if self._pod_classes is not None:
-            found = self._pod_ids(src, dst)
-            found[src == dst] = -1  # a pod endpoint is one pod: it has no pair with itself
+            union = self._pod_ids(src, dst)
+            union[src == dst] = -1  # a pod endpoint is one pod: it has no pair with itself
+            inter = union
         else:
             off = src != dst
-            found = np.empty(len(src), dtype=np.int32)
-            found[off] = self._group_ids(src[off], dst[off])[0]
-            found[~off] = self._diagonal[0][src[~off]]
-        found[~(self._has_pods[src] | self._has_pods[dst])] = -1
-        return found
+            union = np.empty(len(src), dtype=np.int32)
+            inter = np.empty(len(src), dtype=np.int32)
+            union[off], inter[off] = self._group_ids(src[off], dst[off])
+            diagonal_union, diagonal_inter = self._diagonal
+            union[~off], inter[~off] = diagonal_union[src[~off]], diagonal_inter[src[~off]]
+        none = ~(self._has_pods[src] | self._has_pods[dst]) | (union < 0)
+        union[none] = -1
+        inter[none] = -1
+        return union, inter
 
     def _pod_ids(self, src: Indexes, dst: Indexes) -> Ids:
         """Pod granularity: the id of what src[k] may send to dst[k], node exceptions applied."""
@@ -414,8 +426,8 @@ class MatrixView:
 
     def _columns_of(self, src: Indexes, dst: Indexes, union: Ids, inter: Ids) -> PairColumns:
         other = self._without_l7
-        without = None if other is None else (other._union_ids(src, dst), other._connections_of_id)
-        return pair_columns(src, dst, union, inter, self._connections_of_id, without)
+        without = None if other is None else (other._union_ids(src, dst), other.connections_of_id)
+        return pair_columns(src, dst, union, inter, self.connections_of_id, without)
 
     def columns(self, all_pairs: bool = False) -> PairColumns:
         """The pairs of ``pairs`` as columns (one cell per distinct kind of pair)."""
@@ -437,7 +449,7 @@ class MatrixView:
         shows a few (``member_count`` says how many there are). What
         ``ClassMatrix.pod_connections`` says of each, read through the classes the endpoints
         already hold."""
-        matrix, connections = self.matrix, self._connections_of_id
+        matrix, connections = self.matrix, self.connections_of_id
         source, target = self.endpoints[i], self.endpoints[j]
         if not source.pods or not target.pods:  # a node or an external block: no pod pairs
             return
