@@ -90,6 +90,17 @@ def test_visible_lines_keeps_the_layout_and_escapes_the_rest() -> None:
     assert visible_lines(block) == "NAME\tAGE\nx\\e[2Jy\\r\n\\u202e"
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)), st.text(max_size=3))
+def test_an_ascii_block_is_checked_as_bytes_with_the_same_answer(ascii: str, other: str) -> None:
+    """The ASCII shortcut (controls found by deleting them as bytes) answers as the regex
+    does, whether the block is ASCII or not."""
+    from netpol.model.safe_text import _HIDDEN_IN_BLOCK, _escape
+
+    for block in (ascii, ascii + other, "NAME\tAGE\n" + ascii):
+        assert visible_lines(block) == _HIDDEN_IN_BLOCK.sub(_escape, mask_secrets(block))
+
+
 # Never printed as they are: controls, surrogates, separators, and the format characters
 # that reorder or hide text (bidi embeddings, overrides, isolates, marks; zero-width ones).
 _NEVER_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}

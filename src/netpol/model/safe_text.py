@@ -25,6 +25,8 @@ _HIDDEN_CHAR = re.compile(f"[\x00-\x1f{_HIDDEN_ABOVE_C0}]")
 # in a block of output, newlines and tabs are the renderer's own layout
 _HIDDEN_IN_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f{_HIDDEN_ABOVE_C0}]")
 
+_ASCII_HIDDEN_IN_BLOCK = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F])  # the same, in ASCII
+
 _NAMED = {"\x1b": "\\e", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 MASK = "***"
@@ -114,4 +116,12 @@ def visible(value: object, limit: int = NAME_LIMIT) -> str:
 def visible_lines(text: str) -> str:
     """A block of output with its newlines and tabs kept and everything else ``visible``
     escapes escaped, secrets masked; nothing is cut (the block is the renderer's)."""
-    return _HIDDEN_IN_BLOCK.sub(_escape, mask_secrets(text))
+    text = mask_secrets(text)
+    if text.isascii():
+        # nearly every block (77 MiB of `matrix --by workload -o json` at 100k pods): its
+        # only hidden characters can be ASCII controls, which deleting them as bytes finds
+        # five times faster than the regex's scan
+        raw = text.encode("ascii")
+        if len(raw.translate(None, _ASCII_HIDDEN_IN_BLOCK)) == len(raw):
+            return text
+    return _HIDDEN_IN_BLOCK.sub(_escape, text)
