@@ -34,7 +34,7 @@ from netpol.engine.classes import (
 )
 from netpol.engine.compile import CompiledCluster
 from netpol.engine.endpoints import POD
-from netpol.engine.matrix import ClassMatrix
+from netpol.engine.matrix import overridden
 from netpol.engine.partial_matrix import Region, RegionMatrices, region_matrices
 from netpol.model.objects import Pod
 from netpol.model.policy import NetworkPolicy
@@ -302,9 +302,6 @@ def _listing(
         changed_pairs[(i, y)] = delta(p, q)
     blocks: dict[int, list[tuple[int, Delta]]] = {}
     singles: dict[int, Targets] = {}
-    overrides = ClassMatrix(
-        partition, atoms, table, np.zeros((0, 0), np.int32), partition.cc.profile
-    )
     for (x, y), change in changed_pairs.items():
         if is_pod[x] and is_pod[y]:
             blocks.setdefault(x, []).append((y, change))
@@ -312,7 +309,9 @@ def _listing(
         for s in members[x].tolist():
             node_s = endpoints[s].pods_old[0].node
             for d in members[y].tolist():
-                if s != d and not overrides.overridden(x, node_s, y, endpoints[d].pods_old[0].node):
+                if s != d and not overridden(
+                    partition, x, node_s, y, endpoints[d].pods_old[0].node
+                ):
                     singles.setdefault(s, []).append((d, change))
     for targets in singles.values():
         targets.sort(key=lambda item: item[0])

@@ -42,17 +42,7 @@ class ClassMatrix:
         return any(c.kind == NODE for c in self.partition.classes)
 
     def overridden(self, src: int, src_node: str, dst: int, dst_node: str) -> bool:
-        """The node exceptions of spec 2.6, which depend on where each pod runs, not its class:
-        a node (or hostNetwork pod) reaches every pod on it; a pod reaches its own node when
-        the profile says so."""
-        if not src_node or src_node != dst_node:
-            return False
-        src_kind, dst_kind = self.partition.classes[src].kind, self.partition.classes[dst].kind
-        if src_kind == NODE and dst_kind == POD:
-            # under Cilium the classes carry their node and allow-localhost is a rule that
-            # a deny can beat: the class matrix is exact there
-            return not self.partition.cc.cilium
-        return src_kind == POD and dst_kind == NODE and self.profile.pod_to_own_node
+        return overridden(self.partition, src, src_node, dst, dst_node)
 
     @property
     def classes(self) -> list[EndpointClass]:
@@ -74,6 +64,20 @@ class ClassMatrix:
         if self.overridden(src, pods[src_pod_id].node, dst, pods[dst_pod_id].node):
             return ConnectionSet.all()
         return self.connections(src, dst)
+
+
+def overridden(partition: Partition, src: int, src_node: str, dst: int, dst_node: str) -> bool:
+    """The node exceptions of spec 2.6, which depend on where each pod runs, not its class:
+    a node (or hostNetwork pod) reaches every pod on it; a pod reaches its own node when
+    the profile says so. ``src`` and ``dst`` are classes of ``partition``."""
+    if not src_node or src_node != dst_node:
+        return False
+    src_kind, dst_kind = partition.classes[src].kind, partition.classes[dst].kind
+    if src_kind == NODE and dst_kind == POD:
+        # under Cilium the classes carry their node and allow-localhost is a rule that
+        # a deny can beat: the class matrix is exact there
+        return not partition.cc.cilium
+    return src_kind == POD and dst_kind == NODE and partition.cc.profile.pod_to_own_node
 
 
 def _connection_sets(cc: CompiledCluster, builder: ClassSets) -> list[ConnectionSet]:
