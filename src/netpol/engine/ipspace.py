@@ -29,6 +29,15 @@ class Atom:
         return [str(n) for n in ipaddress.summarize_address_range(first, last)]
 
 
+def address_of_text(ip: str) -> tuple[int, int]:
+    """(IP version, integer) of an address as written (validated): an IPv4 one without
+    building an ``ipaddress`` object, which costs ten times more (a large cluster asks this
+    of every pod)."""
+    if ":" in ip:
+        return 6, int(ipaddress.IPv6Address(ip))
+    return 4, int.from_bytes(socket.inet_aton(ip), "big")
+
+
 class IPAtoms:
     """Atoms of both families; atom ids are IPv4 atoms first, then IPv6 atoms."""
 
@@ -53,12 +62,10 @@ class IPAtoms:
 
     def atom_of_text(self, ip: str) -> int:
         """``atom_of`` for an address as written (validated), without building an object."""
-        if ":" in ip:
-            return self.atom_of(ipaddress.IPv6Address(ip))
-        if len(self._bounds[4]) == 2:
+        if ":" not in ip and len(self._bounds[4]) == 2:
             return 0  # no IPv4 boundary at all: every IPv4 address is atom 0
-        value = int.from_bytes(socket.inet_aton(ip), "big")
-        return bisect.bisect_right(self._bounds[4], value) - 1
+        version, value = address_of_text(ip)
+        return self._offset[version] + bisect.bisect_right(self._bounds[version], value) - 1
 
     def _range_mask(self, net: IPNetwork) -> int:
         bounds = self._bounds[net.version]

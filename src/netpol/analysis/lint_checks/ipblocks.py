@@ -17,6 +17,7 @@ from netpol.analysis.lint_checks.common import (
     workloads_text,
 )
 from netpol.engine.compile import CompiledPeer
+from netpol.engine.ipspace import address_of_text
 from netpol.model.objects import Pod
 from netpol.model.policy import IPBlock
 
@@ -28,8 +29,8 @@ def pods_in_block(ctx: LintContext, block: IPBlock) -> list[Pod]:
         built: dict[int, list[tuple[int, str]]] = {4: [], 6: []}
         for pod in ctx.pods:
             for ip in pod.ips:
-                address = ipaddress.ip_address(ip)
-                built[address.version].append((int(address), pod.id))
+                version, value = address_of_text(ip)
+                built[version].append((value, pod.id))
         for found in built.values():
             found.sort()
         ctx.cache["pod_addresses"] = index = built
@@ -115,7 +116,7 @@ def _ipblock_pods(ctx: LintContext) -> Iterator[Finding]:
 )
 def _dual_stack(ctx: LintContext) -> Iterator[Finding]:
     me = by_id("ipv4-any-without-ipv6")
-    versions = {ipaddress.ip_address(ip).version for p in ctx.pods for ip in p.ips}
+    versions = {address_of_text(ip)[0] for p in ctx.pods for ip in p.ips}
     if versions != {4, 6}:
         return
     for compiled in ctx.cc.policies:
