@@ -27,7 +27,7 @@ from netpol.engine.endpoints import POD, Endpoint, ip_endpoint
 from netpol.engine.matrix import class_matrix
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.verdict import allowed
-from netpol.lab import system
+from netpol.lab import interruptible, system
 from netpol.lab.listeners import PROBE, PROBE_HTTP, identified_pod
 
 _IDENT_LINE = re.compile(rb"netpol-lab pod=\S+[^\n]*\n")
@@ -190,7 +190,7 @@ def run_attempts(
 ) -> list[tuple[str, str]]:
     """Every attempt's (outcome, detail), in order."""
     _raise_fd_limit(concurrency * 2 + 64)
-    return asyncio.run(_run(attempts, concurrency, timeout))
+    return interruptible.run(_run(attempts, concurrency, timeout))
 
 
 async def _run(
