@@ -101,6 +101,48 @@ def test_an_ascii_block_is_checked_as_bytes_with_the_same_answer(ascii: str, oth
         assert visible_lines(block) == _HIDDEN_IN_BLOCK.sub(_escape, mask_secrets(block))
 
 
+def _masked_word_by_word(text: str) -> str:
+    """mask_secrets as it was before its one-scan filter: each pattern where its word is."""
+    from netpol.model.safe_text import _SECRETS, _TRIGGERS
+
+    for (pattern, replacement), (folded, words) in zip(_SECRETS, _TRIGGERS, strict=True):
+        if any(word in (text.lower() if folded else text) for word in words):
+            text = pattern.sub(replacement, text)
+    return text
+
+
+_SECRET_PIECES = st.sampled_from(
+    [
+        "bearer ",
+        "Basic ",
+        "TOKEN",
+        "token: ",
+        "password=",
+        "client-key-data: ",
+        "eyJ",
+        ".",
+        "PRIVATE KEY",
+        "-----BEGIN ",
+        "-----END ",
+        "abc123_~+/",
+        "\u212a",
+        "\u0130",
+        "K",
+        "s",
+        "\u017f",
+        " ",
+        "\n",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(_SECRET_PIECES, st.text(max_size=4)), max_size=12).map("".join))
+def test_the_one_scan_filter_masks_what_looking_for_each_word_masks(text: str) -> None:
+    assert mask_secrets(text) == _masked_word_by_word(text)
+
+
 # Never printed as they are: controls, surrogates, separators, and the format characters
 # that reorder or hide text (bidi embeddings, overrides, isolates, marks; zero-width ones).
 _NEVER_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}

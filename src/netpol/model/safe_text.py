@@ -81,8 +81,29 @@ _TRIGGERS: tuple[tuple[bool, tuple[str, ...]], ...] = (
 )
 
 
+# The same words in two plain tuples: most texts hold none (a pod's name, an IP), and
+# looking for each with ``in`` answers that at a quarter of the cost of the generators
+# below (the 400,000 cells of `get pods -A` at 100k pods: 1.1 -> 0.27 s), a fifth of one
+# case-insensitive regex's.
+_FOLDED_WORDS = tuple(word for folded, words in _TRIGGERS if folded for word in words)
+_EXACT_WORDS = tuple(word for folded, words in _TRIGGERS if not folded for word in words)
+
+
+def _holds_a_trigger(text: str) -> bool:
+    lowered = text.lower()
+    for word in _FOLDED_WORDS:
+        if word in lowered:
+            return True
+    for word in _EXACT_WORDS:  # noqa: SIM110 (any()'s generator is the cost this avoids)
+        if word in text:
+            return True
+    return False
+
+
 def mask_secrets(text: str) -> str:
     """``text`` with every bearer token, JWT, private key and key/token field replaced by ***."""
+    if not _holds_a_trigger(text):
+        return text
     lowered: str | None = None
     for (pattern, replacement), (folded, words) in zip(_SECRETS, _TRIGGERS, strict=True):
         if folded:
