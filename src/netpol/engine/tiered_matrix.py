@@ -17,6 +17,7 @@ instead of several per rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol.engine.class_sets import ClassSets
+from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import POD
 from netpol.engine.masks import (
     BAND_ELEMENTS,
@@ -46,7 +48,8 @@ from netpol.engine.tiers import (
     TieredModel,
 )
 from netpol.model.objects import Pod
-from netpol.model.tiers import EndpointMatch
+from netpol.model.selectors import LabelSelector
+from netpol.model.tiers import PODS, EndpointMatch
 
 Index = npt.NDArray[np.intp]
 Codes = npt.NDArray[np.int32 | np.int64]
@@ -98,10 +101,33 @@ class TieredMatrix:
         found = self._match_cache.get(match)
         if found is None:
             found = 0
-            for c in self.classes:
+            for c in self._candidates(match):
                 if self.model.miss(match, c.representative) is None:
                     found |= 1 << c.index
             self._match_cache[match] = found
+        return found
+
+    def _candidates(self, match: EndpointMatch) -> Sequence[EndpointClass]:
+        """The classes ``match`` may cover: when it covers pods only and its pod selector
+        has a matchLabels term, the pod classes with that label (its rarest term's), since
+        ``miss`` fails every other one on that term; else every class. A Cilium peer such
+        as ``{io.kubernetes.pod.namespace: N, app: A}`` is then tried on a few classes, not
+        on all of them (generate --kind cilium at 100k pods: 18 million tries)."""
+        pods = match.pods
+        if match.scope != PODS or not isinstance(pods, LabelSelector) or not pods.match_labels:
+            return self.classes
+        return min((self._pod_classes_by_label.get(kv, ()) for kv in pods.match_labels), key=len)
+
+    @cached_property
+    def _pod_classes_by_label(self) -> dict[tuple[str, str], list[EndpointClass]]:
+        """Pod classes by each (key, value) of their representative's labels, the labels
+        ``miss`` reads for a LabelSelector."""
+        found: dict[tuple[str, str], list[EndpointClass]] = {}
+        for c in self.classes:
+            pod = c.representative.pod
+            if c.kind == POD and pod is not None:
+                for label in pod.labels.items():
+                    found.setdefault(label, []).append(c)
         return found
 
     @cached_property
