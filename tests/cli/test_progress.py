@@ -176,3 +176,14 @@ def test_long_verbs_show_their_phases_on_a_terminal_only(args: list[str], phase:
         [sys.executable, "-m", "netpol", *args], capture_output=True, text=True, env=env
     )
     assert piped.returncode == code and piped.stderr == ""
+
+
+def test_generate_shows_its_phases_on_a_terminal() -> None:
+    # not among LONG_VERBS: generate says what it wrote on stderr, in a pipe too
+    args = ["generate", str(THREE_TIER), "--flows", str(THREE_TIER / "flows.yaml"), QUIET_DNS]
+    code, screen = _on_a_terminal(args)
+    assert code == 0, screen
+    for phase in ("planning the policies of ", "checking the flows against the matrix of "):
+        assert "\r\x1b[Knetpol: " + phase in screen
+    assert "\r\x1b[Knetpol: writing" in screen
+    assert "checked by the engine" in screen

@@ -40,6 +40,7 @@ from netpol.model.cluster import Cluster
 from netpol.model.objects import METADATA_NAME_LABEL, Pod, Service, ServicePort, Workload
 from netpol.model.options import PROFILES, Options
 from netpol.model.policy import IPBlock, NetworkPolicy, Peer, PolicyPort
+from netpol.model.progress import SILENT, Progress
 from netpol.model.selectors import LabelSelector, Requirement
 from netpol.validate.pipeline import check_and_build
 
@@ -78,7 +79,11 @@ class GenerateResult:
 
 
 def generate(
-    cluster: Cluster, flows: FlowsFile, options: Options, settings: GenerateSettings
+    cluster: Cluster,
+    flows: FlowsFile,
+    options: Options,
+    settings: GenerateSettings,
+    progress: Progress = SILENT,
 ) -> GenerateResult:
     """Policies for ``flows``, proved by the engine to allow exactly them (plus DNS).
 
@@ -88,6 +93,7 @@ def generate(
     cilium = settings.kind == CILIUM
     options = _checking_options(cluster, options, settings)
     planner = _Planner(cluster, options, settings)
+    progress.phase(f"planning the policies of {len(flows.flows):,} flows")
     plans, all_flows, notes = planner.plan(flows.flows)
     text = (render_cilium_yaml if cilium else render_yaml)(plans, flows.path)
     docs, problems = parse_text(text, "<generated>")
@@ -106,7 +112,7 @@ def generate(
     else:
         policies = loaded.cluster.policies
         result_cluster = cluster.with_policies(policies)
-    differences = planner.check(result_cluster, all_flows)
+    differences = planner.check(result_cluster, all_flows, progress)
     if differences:
         shown = "\n  ".join(differences[:MAX_DIFFERENCES])
         more = len(differences) - MAX_DIFFERENCES
@@ -599,10 +605,13 @@ class _Planner:
         return flows
 
     # the check ----------------------------------------------------------------------------
-    def check(self, cluster: Cluster, flows: list[Flow]) -> list[str]:
+    def check(self, cluster: Cluster, flows: list[Flow], progress: Progress = SILENT) -> list[str]:
         """Every pair where the engine's verdict under the new policies differs from the flows."""
         cc = compile_cluster(cluster, self.options)
-        matrix = class_matrix(cc, include_external=True)
+        matrix = class_matrix(cc, include_external=True, progress=progress)
+        progress.phase(
+            f"checking the flows against the matrix of {len(matrix.partition):,} classes"
+        )
         units = _units(matrix)
         self._externals = self.external_blocks()
         self._match_cache = {}

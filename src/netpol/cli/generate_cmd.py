@@ -27,6 +27,7 @@ from netpol.cli.common import (
     options_from,
     output_option,
 )
+from netpol.cli.progress import progress_for_command
 from netpol.model.options import PROFILES, InputLimits
 from netpol.model.safe_text import MESSAGE_LIMIT, visible
 
@@ -134,8 +135,9 @@ def command(
     settings = GenerateSettings(
         default_deny=default_deny, dns=dns, numeric_ports=numeric_ports, kind=kind
     )
+    progress = progress_for_command()
     try:
-        result = generate(cluster, flows, options, settings)
+        result = generate(cluster, flows, options, settings, progress)
     except FlowResolveError as exc:
         fail(f"{flows.path}: {exc}")
     except GenerateError as exc:
@@ -156,6 +158,7 @@ def command(
         )
     else:
         text = result.yaml
+    progress.phase("writing")
     added = len(result.flows) - len(flows.flows)
     summary = (
         f"{len(result.policies)} polic{'y' if len(result.policies) == 1 else 'ies'} for "
