@@ -23,7 +23,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from netpol.load.scalars import json_integer, json_number
-from netpol.load.yamldoc import MAX_DEPTH, LocatedList, LocatedMap, RawDocument
+from netpol.load.yamldoc import MAX_DEPTH, DecodedMap, LocatedList, LocatedMap, RawDocument
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
@@ -63,11 +63,12 @@ class _NotFastJson(Exception):
     """Text the fast path leaves to the YAML reader (its messages and lines are the rule)."""
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> LocatedMap:
-    data = LocatedMap()
-    data.update(pairs)
+def _pairs(pairs: list[tuple[str, Any]], new: type[DecodedMap] = DecodedMap) -> DecodedMap:
+    data = new(pairs)
     if len(data) != len(pairs):  # a duplicate key: the YAML reader names both lines
         raise _NotFastJson
+    data.line = 0  # the walk that locates it sets it
+    data.pending = None
     return data
 
 
