@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from netpol.load.addons import (
     DNS_NAMESPACE,
@@ -134,16 +135,22 @@ class _Builder:
 
     # -- reading documents ---------------------------------------------------------------
 
-    def add(self, doc: RawDocument, item_kind: str | None = None, item_api: object = None) -> None:
-        """One document; ``item_kind``/``item_api`` are what a ``<Kind>List`` gives its items."""
-        data = doc.data
+    def add(self, doc: RawDocument) -> None:
+        """One document."""
+        self.add_object(doc.path, doc.data, doc.line, None, None)
+
+    def add_object(
+        self, path: str, data: LocatedMap, line: int, item_kind: str | None, item_api: object
+    ) -> None:
+        """One object of the file ``path``, written at ``line``; ``item_kind``/``item_api``
+        are what a ``<Kind>List`` gives its items."""
         kind = data.get("kind", item_kind)
-        source = _source(doc)
+        source = _source(path, data, line)
         if not isinstance(kind, str) or not kind:
             self.problem(source, "", "kind", "missing kind: every object needs apiVersion and kind")
             return
         if kind == "List" or (kind.endswith("List") and "items" in data):
-            self.add_list(doc, kind)
+            self.add_list(RawDocument(path, line, data), kind)
             return
         api_version = data.get("apiVersion", item_api)
         reading = _reading(kind, api_version)
@@ -170,7 +177,11 @@ class _Builder:
         items = doc.data.get("items")
         if not isinstance(items, list):
             self.problem(
-                _source(doc), kind, "items", f"must be a list, not {type_name(items)}", items
+                _source(doc.path, doc.data, doc.line),
+                kind,
+                "items",
+                f"must be a list, not {type_name(items)}",
+                items,
             )
             return
         # Items of a `<Kind>List` may leave out their kind and apiVersion, as kubectl allows.
@@ -178,7 +189,7 @@ class _Builder:
         item_api = None if kind == "List" else doc.data.get("apiVersion")
         for i, item in enumerate(items):
             if isinstance(item, LocatedMap):
-                self.add(RawDocument(doc.path, item.line, item), item_kind, item_api)
+                self.add_object(doc.path, item, item.line, item_kind, item_api)
             else:
                 line = locate(doc.data, f"items[{i}]")
                 source = Source(doc.path, line)
@@ -410,13 +421,9 @@ class _Builder:
         return tuple(out)
 
 
-def _source(doc: RawDocument) -> Source:
-    data = doc.data
-
-    def find(field_path: str) -> int:
-        return locate(data, field_path)
-
-    return Source(doc.path, data.line or doc.line, locate=find)
+def _source(path: str, data: LocatedMap, line: int) -> Source:
+    """Where the object ``data`` is: its own line (else ``line``), and its fields' lines."""
+    return Source(path, data.line or line, locate=partial(locate, data))
 
 
 def _service_account(builder: _Builder, data: LocatedMap, meta: _Meta) -> None:
