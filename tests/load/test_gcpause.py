@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from netpol.load.gcpause import gc_paused
+from netpol.load.gcpause import FREEZE_ABOVE, gc_paused
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +39,13 @@ def test_a_small_block_is_frozen_only_when_asked() -> None:
     with gc_paused(freeze=True):
         kept += [[i] for i in range(1000)]
     assert gc.get_freeze_count() >= 1000
+
+
+def test_a_large_block_is_frozen_unasked_and_a_small_one_is_not() -> None:
+    with gc_paused():
+        kept = [[i] for i in range(FREEZE_ABOVE // 2)]
+    assert gc.get_freeze_count() == 0
+    with gc_paused():
+        kept += [[i] for i in range(FREEZE_ABOVE + 1)]
+    assert gc.get_freeze_count() >= FREEZE_ABOVE + 1
+    del kept

@@ -344,3 +344,65 @@ def test_an_unread_kind_nested_too_deep_is_still_refused_on_its_line() -> None:
     assert [p.one_line() for p in problems] == [
         "x.json:3: error: document nested deeper than 200 levels"
     ]
+
+
+_POLICY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy"}
+_POD = {"apiVersion": "v1", "kind": "Pod"}
+
+
+def _named(base: dict[str, Any], name: str, **fields: Any) -> dict[str, Any]:
+    return {**base, "metadata": {"name": name, "namespace": "default"}, **fields}
+
+
+# Objects wrong in a nested mapping or list: what the message says of the value's type
+# ("a mapping", "a list") comes from the decoder's own mappings (yamldoc.DecodedMap)
+_BROKEN_ITEMS = [
+    _named(_POLICY, "ingress-map", spec={"podSelector": {}, "ingress": {"from": []}}),
+    _named(_POLICY, "labels-list", spec={"podSelector": {"matchLabels": ["app", "web"]}}),
+    _named(
+        _POLICY,
+        "peer-map-in-map",
+        spec={
+            "podSelector": {},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"a": {}}}}]}],
+        },
+    ),
+    _named(_POD, "label-map", spec={"containers": [{"name": "c", "image": "i"}]}),
+    _named(
+        {"apiVersion": "v1", "kind": "Service"},
+        "port-text",
+        spec={"selector": {"app": "x"}, "ports": ["80"]},
+    ),
+    _named(
+        {"apiVersion": "apps/v1", "kind": "Deployment"},
+        "ports-map",
+        spec={
+            "selector": {"matchLabels": {"app": "d"}},
+            "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "c", "image": "i", "ports": {"a": 1}}]},
+            },
+        },
+    ),
+]
+_BROKEN_ITEMS[3]["metadata"]["labels"] = {"app": {"nested": "map"}}
+
+
+@pytest.mark.parametrize("item", _BROKEN_ITEMS, ids=lambda item: item["metadata"]["name"])
+def test_a_wrong_type_deep_in_a_json_list_is_reported_as_the_yaml_reader_reports_it(
+    tmp_path: Any, item: dict[str, Any]
+) -> None:
+    # many clean objects around it, so the broken one is an item located only when asked
+    filler = [
+        _named(_POLICY, f"fine-{i}", spec={"podSelector": {"matchLabels": {"app": "a"}}})
+        for i in range(30)
+    ]
+    path = tmp_path / "list.json"
+    listed = {"apiVersion": "v1", "kind": "List", "items": [*filler[:15], item, *filler[15:]]}
+    path.write_text(json.dumps(listed, indent=2))
+    found = [d.one_line() for d in load_cluster([str(path)], Options()).diagnostics]
+    with mock.patch.object(jsondoc, "starts_as_json", return_value=False):
+        as_yaml = [d.one_line() for d in load_cluster([str(path)], Options()).diagnostics]
+    assert found == as_yaml
+    assert any(" error: " in line and f"/{item['metadata']['name']}:" in line for line in found)
+    assert not any("Map" in line for line in found)  # never a class name: "a mapping"

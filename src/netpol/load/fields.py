@@ -31,6 +31,7 @@ class FieldWarning:
 
 _TYPE_NAMES = {
     "LocatedMap": "a mapping",
+    "DecodedMap": "a mapping",
     "dict": "a mapping",
     "LocatedList": "a list",
     "list": "a list",

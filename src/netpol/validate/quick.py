@@ -109,7 +109,7 @@ def _port_number(value: object) -> bool:
 
 def _within(value: object, fields: frozenset[str]) -> TypeGuard[LocatedMap]:
     """A mapping (as the readers make them) whose every key is one of ``fields``."""
-    return value.__class__ is LocatedMap and fields.issuperset(value)
+    return isinstance(value, LocatedMap) and fields.issuperset(value)
 
 
 def _optional_string(value: object) -> bool:
@@ -123,7 +123,7 @@ def _labels(value: object) -> dict[str, str] | None:
     """The label map if every entry is valid (None or {} when absent), else None."""
     if value is None:
         return {}
-    if value.__class__ is not LocatedMap:
+    if not isinstance(value, LocatedMap):
         return None
     labels: dict[str, str] = {}
     for key, text in value.items():
@@ -140,7 +140,7 @@ def _labels(value: object) -> dict[str, str] | None:
 def _annotations(value: object) -> bool:
     if value is None:
         return True
-    if value.__class__ is not LocatedMap:
+    if not isinstance(value, LocatedMap):
         return False
     size = 0
     for key, text in value.items():
@@ -238,7 +238,7 @@ def network_policy_is_clean(data: LocatedMap, metadata: Any) -> bool:
 
 
 def _rule(rule: object, peers: str) -> bool:
-    if rule.__class__ is not LocatedMap:
+    if not isinstance(rule, LocatedMap):
         return False
     assert isinstance(rule, LocatedMap)
     for key in rule:
@@ -337,7 +337,7 @@ def pod_is_clean(data: LocatedMap, metadata: Any) -> bool:
     status = data.get("status")
     if status is None:
         return True
-    if status.__class__ is not LocatedMap:
+    if not isinstance(status, LocatedMap):
         return False
     if not _pod_ip(status.get("podIP")):
         return False
@@ -349,7 +349,7 @@ def pod_is_clean(data: LocatedMap, metadata: Any) -> bool:
         return True
     if not isinstance(pod_ips, list):
         return False
-    return all(entry.__class__ is LocatedMap and _pod_ip(entry.get("ip")) for entry in pod_ips)
+    return all(isinstance(entry, LocatedMap) and _pod_ip(entry.get("ip")) for entry in pod_ips)
 
 
 def _pod_ip(text: object) -> bool:
@@ -363,7 +363,7 @@ def workload_is_clean(kind: str) -> QuickCheck:
         if not _metadata(metadata, _SUBDOMAIN_NAME, namespaced=True):
             return False
         spec = data.get("spec")
-        if spec.__class__ is not LocatedMap:
+        if not isinstance(spec, LocatedMap):
             return False  # absent: the selector is required
         if kind != "DaemonSet" and not _non_negative(spec.get("replicas")):
             return False
@@ -381,7 +381,7 @@ def job_is_clean(data: LocatedMap, metadata: Any) -> bool:
     if not _metadata(metadata, _SUBDOMAIN_NAME, namespaced=True):
         return False
     spec = data.get("spec")
-    if spec.__class__ is not LocatedMap:
+    if not isinstance(spec, LocatedMap):
         return False
     if not (_non_negative(spec.get("parallelism")) and _non_negative(spec.get("completions"))):
         return False
@@ -394,16 +394,16 @@ def cronjob_is_clean(data: LocatedMap, metadata: Any) -> bool:
     if len(metadata["name"]) > CRONJOB_NAME_MAX:
         return False
     spec = data.get("spec")
-    if spec.__class__ is not LocatedMap:
+    if not isinstance(spec, LocatedMap):
         return False
     schedule = spec.get("schedule")
     if not schedule or schedule.__class__ is not str:
         return False
     job_template = spec.get("jobTemplate")
-    if job_template.__class__ is not LocatedMap:
+    if not isinstance(job_template, LocatedMap):
         return False
     job_spec = job_template.get("spec")
-    if job_spec.__class__ is not LocatedMap:
+    if not isinstance(job_spec, LocatedMap):
         return False
     return _template(job_spec, selector_required=False) and _job_restart_policy(job_spec)
 
@@ -414,8 +414,8 @@ def _non_negative(value: object) -> bool:
 
 def _job_restart_policy(spec: LocatedMap) -> bool:
     template = spec.get("template")
-    pod = template.get("spec") if template.__class__ is LocatedMap else None
-    policy = pod.get("restartPolicy") if pod.__class__ is LocatedMap else None
+    pod = template.get("spec") if isinstance(template, LocatedMap) else None
+    policy = pod.get("restartPolicy") if isinstance(pod, LocatedMap) else None
     return policy in JOB_RESTART_POLICIES
 
 
@@ -433,12 +433,12 @@ def _template(spec: LocatedMap, selector_required: bool) -> bool:
     template = spec.get("template")
     if template is None:
         return False  # no pod spec: containers are required
-    if template.__class__ is not LocatedMap:
+    if not isinstance(template, LocatedMap):
         return False
     meta = template.get("metadata")
     if meta is None:
         meta = {}
-    elif meta.__class__ is not LocatedMap:
+    elif not isinstance(meta, LocatedMap):
         return False
     labels = _labels(meta.get("labels"))
     if labels is None:
@@ -449,7 +449,7 @@ def _template(spec: LocatedMap, selector_required: bool) -> bool:
 
 
 def _pod_spec(spec: object) -> bool:
-    if spec.__class__ is not LocatedMap:
+    if not isinstance(spec, LocatedMap):
         return False  # absent: containers are required
     assert isinstance(spec, LocatedMap)
     host_network = spec.get("hostNetwork")
@@ -470,7 +470,7 @@ def _pod_spec(spec: object) -> bool:
 
 
 def _container(container: object, names: set[str]) -> bool:
-    if container.__class__ is not LocatedMap:
+    if not isinstance(container, LocatedMap):
         return False
     assert isinstance(container, LocatedMap)
     name = container.get("name")
@@ -498,7 +498,7 @@ def _container(container: object, names: set[str]) -> bool:
         return False
     port_names: set[str] = set()
     for port in ports:
-        if port.__class__ is not LocatedMap:
+        if not isinstance(port, LocatedMap):
             return False
         port_name = port.get("name")
         if port_name is not None and port_name != "":
@@ -529,7 +529,7 @@ def service_is_clean(data: LocatedMap, metadata: Any) -> bool:
     if not _metadata(metadata, _SERVICE_NAME, namespaced=True):
         return False
     spec = data.get("spec")
-    if spec.__class__ is not LocatedMap:
+    if not isinstance(spec, LocatedMap):
         return False  # absent: ports are required
     service_type = spec.get("type")
     if service_type is None or service_type == "":
@@ -575,7 +575,7 @@ def _service_ports(ports: list[Any], service_type: str) -> bool:
     seen: set[tuple[Any, Any]] = set()  # (port, protocol), checked before added
     node_ports: set[tuple[Any, Any]] = set()
     for port in ports:
-        if port.__class__ is not LocatedMap:
+        if not isinstance(port, LocatedMap):
             return False
         name = port.get("name")
         if name is None or name == "":
