@@ -19,7 +19,7 @@ import numpy as np
 
 from netpol.analysis.diff_candidates import JointChanges, candidate_codes
 from netpol.analysis.diff_columns import Codes, changed_pairs, merged_endpoints, positions
-from netpol.analysis.diff_incremental import incremental_listing
+from netpol.analysis.diff_incremental import Incremental, incremental_diff
 from netpol.analysis.diff_joint import joint_listing
 from netpol.analysis.diff_listing import (
     ADDED,
@@ -103,16 +103,20 @@ def diff(
     ``coarser_past``, a pod diff of more changed pod pairs than that is reported by
     workload instead (decided per joint class pair, before any pod pair is listed)."""
     report = None
+    incremental = Incremental(None)
     if granularity == "pod" and not include_external:
-        found = incremental_listing(old, new, admits, progress, coarser_past is not None)
-        if found is not None:
-            endpoints, listing = found
+        incremental = incremental_diff(old, new, admits, progress, coarser_past is not None)
+        if incremental.found is not None:
+            endpoints, listing = incremental.found
             compared = len(endpoints) * len(endpoints)
             report = DiffReport(granularity, old_label, new_label, listing, pairs_compared=compared)
     too_many = coarser_past is not None and granularity == "pod"
     if report is None or (too_many and len(report.listing) > coarser_past):  # type: ignore[operator]
         matrices = (
-            class_matrix(old, progress=Prefixed(progress, "old: ")),
+            # the partition the region diff built and declined, if any: the old side's
+            class_matrix(
+                old, progress=Prefixed(progress, "old: "), partition=incremental.old_partition
+            ),
             class_matrix(new, progress=Prefixed(progress, "new: ")),
         )
         changes = JointChanges(*matrices)
