@@ -20,7 +20,7 @@ import numpy as np
 from netpol.analysis.diff_candidates import JointChanges, candidate_codes
 from netpol.analysis.diff_columns import Codes, changed_pairs, merged_endpoints, positions
 from netpol.analysis.diff_incremental import Incremental, incremental_diff
-from netpol.analysis.diff_joint import joint_listing
+from netpol.analysis.diff_joint import joint_listing, joint_pair_count
 from netpol.analysis.diff_listing import (
     ADDED,
     CHANGED,
@@ -120,30 +120,25 @@ def diff(
             class_matrix(new, progress=Prefixed(progress, "new: ")),
         )
         changes = JointChanges(*matrices)
-        if report is None:
-            report = _diff(
-                matrices,
-                changes,
-                granularity,
-                include_external,
-                old_label,
-                new_label,
-                admits,
-                progress,
+
+        def view(of: str) -> DiffReport:
+            return _diff(
+                matrices, changes, of, include_external, old_label, new_label, admits, progress
             )
-        if too_many and len(report.listing) > coarser_past:  # type: ignore[operator]
-            pod_pairs = len(report.listing)
-            report = _diff(
-                matrices,
-                changes,
-                "workload",
-                include_external,
-                old_label,
-                new_label,
-                admits,
-                progress,
-            )
-            report = replace(report, pod_pairs_differing=pod_pairs)
+
+        limit = coarser_past if too_many else None
+        counted = None
+        if report is None and limit is not None and admits is None:
+            # learnt from the classes, when they tell: a pod listing too long for a table
+            # is then not made only to be counted
+            counted = joint_pair_count(*matrices, changes)
+        if counted is not None and limit is not None and counted > limit:
+            report = replace(view("workload"), pod_pairs_differing=counted)
+        else:
+            if report is None:
+                report = view(granularity)
+            if limit is not None and len(report.listing) > limit:
+                report = replace(view("workload"), pod_pairs_differing=len(report.listing))
     if evidence:
         progress.phase("explaining the changes", len(report.listing))
         explained = []
