@@ -123,10 +123,14 @@ def _entries(cc: CompiledCluster, builder: ClassSets, region: Region) -> _Entrie
             for rule in compiled.rules("Egress"):
                 peers = builder.rule_peers(rule)
                 found.egress_to_columns.extend(
-                    egress_blocks(builder, subjects, peers & region.columns, rule, _as_set, _port)
+                    egress_blocks(
+                        builder, subjects, peers & region.columns, rule, _as_set, ConnectionSet.of
+                    )
                 )
                 found.egress_of_rows.extend(
-                    egress_blocks(builder, subjects & region.rows, peers, rule, _as_set, _port)
+                    egress_blocks(
+                        builder, subjects & region.rows, peers, rule, _as_set, ConnectionSet.of
+                    )
                 )
         if policy.isolates_ingress:
             found.ingress_isolated |= subjects
@@ -142,11 +146,8 @@ def _entries(cc: CompiledCluster, builder: ClassSets, region: Region) -> _Entrie
 
 
 def _as_set(conns: ConnectionSet) -> ConnectionSet:
+    """The atoms are not cut yet: the blocks keep their connection sets."""
     return conns
-
-
-def _port(protocol: str, port: int) -> ConnectionSet:
-    return ConnectionSet.of(protocol, port)
 
 
 class _Writer:
