@@ -103,3 +103,27 @@ def test_joint_changes_asked_again_are_those_compared_afresh(
     canon_old, canon_new, _ = canonical_ids(old, new)
     afresh = changed_joint_bands(old, new, second, canon_old, canon_new)
     assert band_rows(changes.bands(second), second) == band_rows(list(afresh), second)
+
+
+@SAME_AS_FULL
+@given(cluster_pairs(), st.integers(0, 2**32 - 1))
+def test_joint_bands_read_in_order_are_those_gathered(
+    pair: tuple[Cluster, Cluster], seed: int
+) -> None:
+    """Joint classes that are a side's classes in order read its matrix rows as they are;
+    any order gathers them: the changed pairs found are the same, and are the pairs whose
+    connection sets differ."""
+    old, new = (class_matrix(compile_cluster(c, Options())) for c in pair)
+    in_order = joint_keys(old, new)  # sorted: each side's classes in order when alike
+    shuffled = [in_order[i] for i in np.random.default_rng(seed).permutation(len(in_order))]
+    canon_old, canon_new, sets = canonical_ids(old, new)
+    expected = {
+        (a, b, c, d)
+        for a in in_order
+        for b in in_order
+        if (c := int(canon_old[old.ids[a[0], b[0]]])) != (d := int(canon_new[new.ids[a[1], b[1]]]))
+    }
+    for joint in (in_order, shuffled):
+        found = changed_joint_bands(old, new, joint, canon_old, canon_new)
+        assert band_rows(list(found), joint) == expected
+    assert all(sets[c] != sets[d] for _, _, c, d in expected)

@@ -17,7 +17,7 @@ from tests.engine.test_properties import clusters, policies
 from netpol.analysis import diff as diff_module
 from netpol.analysis import diff_incremental
 from netpol.analysis.diff import DiffReport, diff
-from netpol.analysis.diff_incremental import incremental_listing
+from netpol.analysis.diff_incremental import Incremental, incremental_diff
 from netpol.analysis.lint_examples import policy as policy_text
 from netpol.engine.classes import Partition
 from netpol.engine.compile import CompiledCluster, compile_cluster
@@ -56,7 +56,7 @@ def edited_pairs(draw: st.DrawFn) -> tuple[Cluster, Cluster]:
 
 def whole(old: CompiledCluster, new: CompiledCluster, **kwargs: object) -> DiffReport:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(diff_module, "incremental_listing", lambda *args, **kw: None)
+        patch.setattr(diff_module, "incremental_diff", lambda *args, **kw: Incremental(None))
         return diff(old, new, **kwargs)  # type: ignore[arg-type]
 
 
@@ -75,7 +75,7 @@ def check_same_as_whole(pair: tuple[Cluster, Cluster], profile: str, kind: str) 
     with pytest.MonkeyPatch.context() as patch:
         # any region size: small clusters are where every pair can be checked
         patch.setattr(diff_incremental, "LARGEST_REGION", 10.0**9)
-        found = incremental_listing(old, new)
+        found = incremental_diff(old, new).found
         TAKEN[kind] += found is not None
         report = diff(old, new)
     expected = whole(old, new)
@@ -241,7 +241,7 @@ def test_region_path_is_taken_only_where_it_is_exact(new_text: str, computed: bo
     old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, new_text))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(diff_incremental, "LARGEST_REGION", 10.0**9)
-        found = incremental_listing(old, new)
+        found = incremental_diff(old, new).found
         report = diff(old, new)
     assert (found is not None) is computed
     assert changes(report) == changes(whole(old, new))
@@ -253,14 +253,41 @@ def test_a_region_larger_than_the_matrix_is_left_to_the_whole_diff() -> None:
     changed = changed.replace("podSelector: {matchLabels: {app: api}}", "podSelector: {}")
     changed = changed.replace("podSelector: {matchLabels: {app: web}}", "podSelector: {}")
     old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
-    assert incremental_listing(old, new) is None
+    assert incremental_diff(old, new).found is None
     assert changes(diff(old, new)) == changes(whole(old, new))
+
+
+def test_a_declined_region_hands_its_partition_to_the_whole_diff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The region is worked out on the old side's partition; when it is too large, the
+    whole diff's old matrix is made on that partition, not on a second one."""
+    changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
+    old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
+    monkeypatch.setattr(diff_incremental, "LARGEST_REGION", 0.0)
+    declined = incremental_diff(old, new)
+    assert declined.found is None
+    assert declined.old_partition is not None
+    assert declined.old_partition.cc is old
+    made: list[CompiledCluster] = []
+    real = diff_module.class_matrix
+
+    def counting(cc: CompiledCluster, **kwargs: object) -> object:
+        if kwargs.get("partition") is None:
+            made.append(cc)
+        return real(cc, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diff_module, "class_matrix", counting)
+    report = diff(old, new)
+    assert made == [new]  # only the new side partitioned again
+    monkeypatch.setattr(diff_module, "class_matrix", real)
+    assert changes(report) == changes(whole(old, new))
 
 
 def test_port_added_lists_exactly_the_pairs_it_opens() -> None:
     changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
     old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
-    found = incremental_listing(old, new)
+    found = incremental_diff(old, new).found
     assert found is not None
     endpoints, listing = found
     assert [e.id for e in endpoints] == ["data/db", "shop/api", "shop/web"]
@@ -273,8 +300,8 @@ def test_a_caller_that_may_need_the_whole_matrices_takes_only_small_regions() ->
     matrices: then a region of a third of the classes is left to the whole diff."""
     changed = BASE.replace("[{port: 9090}]", "[{port: 9090}, {port: 1}]")
     old, new = (compile_cluster(cluster_from_yaml(t), Options()) for t in (BASE, changed))
-    assert incremental_listing(old, new) is not None
-    assert incremental_listing(old, new, may_fall_back=True) is None
+    assert incremental_diff(old, new).found is not None
+    assert incremental_diff(old, new, may_fall_back=True).found is None
     shown = diff(old, new, coarser_past=0)
     assert shown.granularity == "workload"
     assert shown.pod_pairs_differing == 1
@@ -316,7 +343,7 @@ def test_a_caller_that_may_fall_back_does_not_work_out_the_region_of_many_change
     )
     made = []
     monkeypatch.setattr(diff_incremental, "Partition", lambda cc: made.append(cc) or Partition(cc))
-    found = incremental_listing(old, new, may_fall_back=True)
+    found = incremental_diff(old, new, may_fall_back=True).found
     assert bool(made) == worked_out
     assert (found is not None) == worked_out  # a region worked out is a's class: small
-    assert incremental_listing(old, new) is not None  # without a fallback: always worked out
+    assert incremental_diff(old, new).found is not None  # without a fallback: always worked out

@@ -19,8 +19,8 @@ import numpy as np
 
 from netpol.analysis.diff_candidates import JointChanges, candidate_codes
 from netpol.analysis.diff_columns import Codes, changed_pairs, merged_endpoints, positions
-from netpol.analysis.diff_incremental import incremental_listing
-from netpol.analysis.diff_joint import joint_listing
+from netpol.analysis.diff_incremental import Incremental, incremental_diff
+from netpol.analysis.diff_joint import joint_listing, joint_pair_count
 from netpol.analysis.diff_listing import (
     ADDED,
     CHANGED,
@@ -103,43 +103,42 @@ def diff(
     ``coarser_past``, a pod diff of more changed pod pairs than that is reported by
     workload instead (decided per joint class pair, before any pod pair is listed)."""
     report = None
+    incremental = Incremental(None)
     if granularity == "pod" and not include_external:
-        found = incremental_listing(old, new, admits, progress, coarser_past is not None)
-        if found is not None:
-            endpoints, listing = found
+        incremental = incremental_diff(old, new, admits, progress, coarser_past is not None)
+        if incremental.found is not None:
+            endpoints, listing = incremental.found
             compared = len(endpoints) * len(endpoints)
             report = DiffReport(granularity, old_label, new_label, listing, pairs_compared=compared)
     too_many = coarser_past is not None and granularity == "pod"
     if report is None or (too_many and len(report.listing) > coarser_past):  # type: ignore[operator]
         matrices = (
-            class_matrix(old, progress=Prefixed(progress, "old: ")),
+            # the partition the region diff built and declined, if any: the old side's
+            class_matrix(
+                old, progress=Prefixed(progress, "old: "), partition=incremental.old_partition
+            ),
             class_matrix(new, progress=Prefixed(progress, "new: ")),
         )
         changes = JointChanges(*matrices)
-        if report is None:
-            report = _diff(
-                matrices,
-                changes,
-                granularity,
-                include_external,
-                old_label,
-                new_label,
-                admits,
-                progress,
+
+        def view(of: str) -> DiffReport:
+            return _diff(
+                matrices, changes, of, include_external, old_label, new_label, admits, progress
             )
-        if too_many and len(report.listing) > coarser_past:  # type: ignore[operator]
-            pod_pairs = len(report.listing)
-            report = _diff(
-                matrices,
-                changes,
-                "workload",
-                include_external,
-                old_label,
-                new_label,
-                admits,
-                progress,
-            )
-            report = replace(report, pod_pairs_differing=pod_pairs)
+
+        limit = coarser_past if too_many else None
+        counted = None
+        if report is None and limit is not None and admits is None:
+            # learnt from the classes, when they tell: a pod listing too long for a table
+            # is then not made only to be counted
+            counted = joint_pair_count(*matrices, changes)
+        if counted is not None and limit is not None and counted > limit:
+            report = replace(view("workload"), pod_pairs_differing=counted)
+        else:
+            if report is None:
+                report = view(granularity)
+            if limit is not None and len(report.listing) > limit:
+                report = replace(view("workload"), pod_pairs_differing=len(report.listing))
     if evidence:
         progress.phase("explaining the changes", len(report.listing))
         explained = []

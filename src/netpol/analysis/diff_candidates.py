@@ -26,7 +26,7 @@ from netpol.analysis.diff_columns import Codes, Indexes, around
 from netpol.analysis.diff_listing import DiffEndpoint
 from netpol.engine.endpoints import POD
 from netpol.engine.masks import BAND_ELEMENTS
-from netpol.engine.matrix import ClassMatrix
+from netpol.engine.matrix import ClassMatrix, Ids
 from netpol.engine.ports import ConnectionSet
 from netpol.engine.views import MatrixView
 
@@ -132,14 +132,28 @@ def changed_joint_bands(
         return
     keys = np.array(joint, dtype=np.intp)
     rows_old, rows_new = keys[:, 0], keys[:, 1]
+    whole_old, whole_new = _all_in_order(rows_old, old.ids), _all_in_order(rows_new, new.ids)
     count = len(joint)
     band = max(1, BAND_ELEMENTS // count)
     for start in range(0, count, band):
         stop = min(count, start + band)
-        before = canon_old[old.ids[np.ix_(rows_old[start:stop], rows_old)]]
-        after = canon_new[new.ids[np.ix_(rows_new[start:stop], rows_new)]]
+        # a side's joint classes that are its classes in order (both sides partitioned
+        # alike, as when only ports changed) read its rows as they are, not gathered
+        if whole_old:
+            before = canon_old[old.ids[start:stop]]
+        else:
+            before = canon_old[old.ids[np.ix_(rows_old[start:stop], rows_old)]]
+        if whole_new:
+            after = canon_new[new.ids[start:stop]]
+        else:
+            after = canon_new[new.ids[np.ix_(rows_new[start:stop], rows_new)]]
         xs, ys = np.nonzero(before != after)
         yield xs + start, ys, before[xs, ys], after[xs, ys]
+
+
+def _all_in_order(classes: Indexes, ids: Ids) -> bool:
+    """``classes`` are every class of the matrix ``ids``, ascending."""
+    return len(classes) == len(ids) and bool((classes == np.arange(len(ids))).all())
 
 
 class JointChanges:

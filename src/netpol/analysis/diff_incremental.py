@@ -18,12 +18,12 @@ computes the whole diff.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import overload
 
 import numpy as np
 
+from netpol.analysis.built_on_read import BuiltOnRead
 from netpol.analysis.diff_listing import ChangeListing, Delta, DiffEndpoint, JointBlocks, Targets
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import (
@@ -52,23 +52,34 @@ MANY_CHANGED_POLICIES = 0.25
 FEW_CHANGED_POLICIES = 64
 
 
-def incremental_listing(
+@dataclass(frozen=True)
+class Incremental:
+    """What the region diff found: the pod endpoints and the changed pod pairs, or None
+    (the caller computes the whole diff) with the old side's partition when one was built,
+    for the whole diff to reuse (at 100k pods a partition costs a second)."""
+
+    found: tuple[PodEndpoints, ChangeListing] | None
+    old_partition: Partition | None = None
+
+
+def incremental_diff(
     old: CompiledCluster,
     new: CompiledCluster,
     admits: Callable[[Pod], bool] | None = None,
     progress: Progress = SILENT,
     may_fall_back: bool = False,
-) -> tuple[PodEndpoints, ChangeListing] | None:
+) -> Incremental:
     """The pod endpoints and the changed pod pairs of ``old`` -> ``new``, computed on the
-    region the changed policies reach; None when that region cannot be trusted or is large
-    (``may_fall_back``: smaller, as the caller may need the whole matrices anyway)."""
+    region the changed policies reach; none when that region cannot be trusted or is large
+    (``may_fall_back``: smaller, as the caller may need the whole matrices anyway), with
+    the partition it built, if it got that far."""
     if not _comparable(old, new):
-        return None
+        return Incremental(None)
     before, after = _changed_policies(old.cluster.policies, new.cluster.policies)
     if may_fall_back and _many(len(before) + len(after), len(old.cluster.policies)):
-        return None
+        return Incremental(None)
     if not _same_classes_suffice(old, after):
-        return None
+        return Incremental(None)
     progress.phase("building classes")
     partition = Partition(old)
     builder = ClassSets(old, partition)
@@ -76,12 +87,12 @@ def incremental_listing(
     size = region.columns.bit_count() + region.rows.bit_count()
     largest = LARGEST_REGION_BEFORE_A_FALLBACK if may_fall_back else LARGEST_REGION
     if size > largest * len(partition):
-        return None
+        return Incremental(None, partition)
     progress.phase(f"computing {size:,} of {len(partition):,} classes on both sides")
     matrices = region_matrices((old, new), builder, region)
     endpoints = PodEndpoints(partition, new, admits)
     progress.phase(f"comparing {len(endpoints):,} pod endpoints")
-    return endpoints, _listing(partition, matrices, endpoints)
+    return Incremental((endpoints, _listing(partition, matrices, endpoints)))
 
 
 def _many(changed: int, policies: int) -> bool:
@@ -218,7 +229,7 @@ def _region(builder: ClassSets, before: list[NetworkPolicy], after: list[Network
     return Region(columns, rows)
 
 
-class PodEndpoints(Sequence[DiffEndpoint]):
+class PodEndpoints(BuiltOnRead[DiffEndpoint]):
     """The pod endpoints of the pod view (pods with an address, admitted), by id, each
     holding its pod as each side read it; made when read, as a diff reads only the few it
     lists (100k endpoints made up front cost more than the rest of a one-policy diff)."""
@@ -237,15 +248,7 @@ class PodEndpoints(Sequence[DiffEndpoint]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    @overload
-    def __getitem__(self, index: int) -> DiffEndpoint: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DiffEndpoint]: ...
-
-    def __getitem__(self, index: int | slice) -> DiffEndpoint | Sequence[DiffEndpoint]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(len(self.ids))[index]]
+    def _item(self, index: int) -> DiffEndpoint:
         found = self._made.get(index)
         if found is None:
             pod_id = self.ids[index]
@@ -319,4 +322,4 @@ def _listing(
     return ChangeListing(endpoints, JointBlocks(joint_of, members, blocks), singles)
 
 
-__all__ = ["PodEndpoints", "incremental_listing"]
+__all__ = ["Incremental", "PodEndpoints", "incremental_diff"]

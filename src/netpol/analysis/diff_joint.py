@@ -19,6 +19,7 @@ from netpol.analysis.diff_candidates import (
 from netpol.analysis.diff_columns import around, changed_pairs
 from netpol.analysis.diff_listing import ChangeListing, Delta, DiffEndpoint, JointBlocks
 from netpol.engine.endpoints import POD
+from netpol.engine.matrix import ClassMatrix
 from netpol.engine.views import MatrixView
 
 
@@ -68,3 +69,24 @@ def joint_listing(
         old, new, endpoints, around(np.array(volatile, dtype=np.intp), len(endpoints))
     )
     return ChangeListing(endpoints, JointBlocks(joint_of, members, changed), singles)
+
+
+def joint_pair_count(old: ClassMatrix, new: ClassMatrix, changes: JointChanges) -> int | None:
+    """How many pod pairs ``joint_listing`` lists when every pod is on both sides in a pod
+    class (nothing compared pair by pair), counted per changed joint class pair from the
+    classes alone: a pod diff too long for a table learns it without making the pod views.
+    None when some pod is not so (the listing must then be made to be counted)."""
+    class_old, class_new = old.partition.class_of_pod, new.partition.class_of_pod
+    if old.profile != new.profile or class_old.keys() != class_new.keys():
+        return None
+    if any(c.kind != POD for c in old.classes) or any(c.kind != POD for c in new.classes):
+        return None
+    a = np.fromiter(class_old.values(), dtype=np.int64, count=len(class_old))
+    b = np.fromiter((class_new[pod] for pod in class_old), dtype=np.int64, count=len(class_old))
+    codes, members = np.unique(a * max(1, len(new.classes)) + b, return_counts=True)
+    joint = list(zip(*np.divmod(codes, max(1, len(new.classes))), strict=True))
+    total = 0
+    for xs, ys, _, _ in changes.bands([(int(x), int(y)) for x, y in joint]):
+        sizes = members[xs] * members[ys]
+        total += int(sizes.sum()) - int(members[xs[xs == ys]].sum())  # a pod with itself
+    return total

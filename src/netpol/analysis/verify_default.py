@@ -17,11 +17,11 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
+from netpol.analysis.built_on_read import BuiltOnRead
 from netpol.analysis.evidence import explain_pair
 from netpol.analysis.verify import DefaultViolation
 from netpol.engine.compile import CompiledCluster
@@ -58,7 +58,7 @@ class _Exception:
     allowed: ConnectionSet
 
 
-class DefaultViolations(Sequence[DefaultViolation]):
+class DefaultViolations(BuiltOnRead[DefaultViolation]):
     """The violations of a default, in (source id, destination id) order, made on demand.
 
     A pair is in when it is a violation and every one of ``ends`` admits its source or its
@@ -288,22 +288,16 @@ class DefaultViolations(Sequence[DefaultViolation]):
     def _admitted_by(self, end: PodTest) -> npt.NDArray[np.bool_]:
         return np.array([end(p) for p in self._pods], dtype=bool)
 
-    @overload
-    def __getitem__(self, index: int) -> DefaultViolation: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DefaultViolation]: ...
-
-    def __getitem__(self, index: int | slice) -> DefaultViolation | Sequence[DefaultViolation]:
-        if isinstance(index, slice):
-            if (index.start or 0) >= 0 and (index.stop is None or index.stop >= 0):
-                return tuple(itertools.islice(self, index.start, index.stop, index.step))
-            return tuple(self)[index]
-        if index < 0:
-            index += len(self)
+    def _item(self, index: int) -> DefaultViolation:
         for violation in itertools.islice(self, index, None):
             return violation
         raise IndexError(index)
+
+    def _items(self, index: slice) -> Sequence[DefaultViolation]:
+        """A slice from the start made in order, without counting the rest."""
+        if (index.start or 0) >= 0 and (index.stop is None or index.stop >= 0):
+            return tuple(itertools.islice(self, index.start, index.stop, index.step))
+        return tuple(self)[index]
 
     def __bool__(self) -> bool:
         return len(self) > 0

@@ -11,13 +11,14 @@ combination instead of once per pair.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from netpol.engine.class_sets import ClassSets
+from netpol.engine.class_sets import ClassSets, Grouping
 from netpol.engine.classes import EndpointClass, Partition
 from netpol.engine.compile import CompiledCluster, CompiledRule
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
@@ -157,9 +158,11 @@ def class_matrix(
     include_external: bool = False,
     include_nodes: bool = False,
     progress: Progress = SILENT,
+    partition: Partition | None = None,
 ) -> ClassMatrix:
-    """Allowed connections between every pair of endpoint classes (spec 4.6, in bulk)."""
-    np_sides = network_policy_sides(cc, include_external, include_nodes, progress)
+    """Allowed connections between every pair of endpoint classes (spec 4.6, in bulk);
+    ``partition``, when given, is ``cc``'s with the same inclusions (a caller that built one)."""
+    np_sides = network_policy_sides(cc, include_external, include_nodes, progress, partition)
     partition, builder, table = np_sides.partition, np_sides.sets, np_sides.table
     egress, ingress = np_sides.egress, np_sides.ingress
     if cc.tiered is not None:
@@ -260,6 +263,15 @@ class _Blocks:
             key = (subjects, mask)
             self._peers[key] = self._peers.get(key, 0) | peers
 
+    def pooled(self) -> dict[tuple[int, int], int]:
+        """(peers, mask) -> subjects: the blocks added, those with the same subjects and mask
+        pooled, then those with the same peers and mask."""
+        subjects_of: dict[tuple[int, int], int] = {}
+        for (subjects, mask), peers in self._peers.items():
+            key = (peers, mask)
+            subjects_of[key] = subjects_of.get(key, 0) | subjects
+        return subjects_of
+
     def rows(self, builder: ClassSets, table: MaskTable) -> SideRows:
         """Every block as the rows of its subjects (rows no block covers allow nothing).
 
@@ -268,10 +280,7 @@ class _Blocks:
         and 5,964 (ingress) distinct; a write per block into a K x K matrix (a gather, a
         lookup and a scatter, ten thousand times) and then copying both matrices whole cost
         twice as much."""
-        subjects_of: dict[tuple[int, int], int] = {}  # (peers, mask) -> subjects
-        for (subjects, mask), peers in self._peers.items():
-            key = (peers, mask)
-            subjects_of[key] = subjects_of.get(key, 0) | subjects
+        subjects_of = self.pooled()
         blocks = list(subjects_of)
         blocks_of_row: dict[int, list[int]] = {}
         for block, subjects in enumerate(subjects_of.values()):
@@ -319,12 +328,8 @@ def _add_egress(
     rule: CompiledRule,
 ) -> None:
     peers = builder.rule_peers(rule)
-    if not peers:
-        return
-    blocks.add(subjects, peers, atoms.mask(rule.numeric))
-    for name, protocol in rule.named:  # resolved on each destination pod
-        for port, classes in builder.named_port_classes(name, protocol).items():
-            blocks.add(subjects, peers & classes, atoms.port_mask(protocol, port))
+    for block in egress_blocks(builder, subjects, peers, rule, atoms.mask, atoms.port_mask):
+        blocks.add(*block)
 
 
 def _add_ingress(
@@ -335,14 +340,48 @@ def _add_ingress(
     rule: CompiledRule,
 ) -> None:
     peers = builder.rule_peers(rule)
-    if not peers:
+    for block in ingress_blocks(builder, subjects, peers, rule, atoms.mask):
+        blocks.add(*block)
+
+
+def egress_blocks(
+    builder: ClassSets,
+    subjects: int,
+    peers: int,
+    rule: CompiledRule,
+    mask_of: Callable[[ConnectionSet], Grouping],
+    port_mask_of: Callable[[str, int], Grouping],
+) -> Iterator[tuple[int, int, Grouping]]:
+    """What an egress rule of ``subjects`` allows towards ``peers``, as (subjects, peers,
+    ``mask_of`` the connections) blocks: its numeric ports towards every peer, each named
+    port towards the peers that declare it (``port_mask_of``: one resolved port). The whole
+    matrix gives masks; a caller whose atoms are not cut yet (engine.partial_matrix), sets."""
+    if not subjects or not peers:
         return
-    if rule.named:  # resolved on the destination, i.e. each subject class
-        by_mask = builder.by_destination(subjects, lambda pod: atoms.mask(rule.connections_to(pod)))
+    yield subjects, peers, mask_of(rule.numeric)
+    for name, protocol in rule.named:  # resolved on each destination pod
+        for port, classes in builder.named_port_classes(name, protocol).items():
+            if peers & classes:
+                yield subjects, peers & classes, port_mask_of(protocol, port)
+
+
+def ingress_blocks(
+    builder: ClassSets,
+    subjects: int,
+    peers: int,
+    rule: CompiledRule,
+    mask_of: Callable[[ConnectionSet], Grouping],
+) -> Iterator[tuple[int, int, Grouping]]:
+    """What an ingress rule of ``subjects`` admits from ``peers``, as ``egress_blocks``
+    gives them: named ports resolve on the destination, i.e. each subject class."""
+    if not subjects or not peers:
+        return
+    if rule.named:
+        by_mask = builder.by_destination(subjects, lambda pod: mask_of(rule.connections_to(pod)))
     else:
-        by_mask = {atoms.mask(rule.numeric): subjects}
+        by_mask = {mask_of(rule.numeric): subjects}
     for mask, destinations in by_mask.items():
-        blocks.add(destinations, peers, mask)
+        yield destinations, peers, mask
 
 
 __all__ = [

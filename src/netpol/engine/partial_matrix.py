@@ -22,8 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol.engine.class_sets import ClassSets
-from netpol.engine.compile import CompiledCluster, CompiledRule
+from netpol.engine.compile import CompiledCluster
 from netpol.engine.masks import INTERSECT, Ids, MaskTable, PortAtoms
+from netpol.engine.matrix import _Blocks, egress_blocks, ingress_blocks
 from netpol.engine.ports import ConnectionSet
 
 Indexes = npt.NDArray[np.intp]
@@ -110,6 +111,7 @@ def region_matrices(
 
 
 def _entries(cc: CompiledCluster, builder: ClassSets, region: Region) -> _Entries:
+    """The whole matrix's blocks of each rule (engine.matrix), cut to the region, as sets."""
     found = _Entries()
     for compiled in cc.policies:
         policy = compiled.policy
@@ -120,53 +122,38 @@ def _entries(cc: CompiledCluster, builder: ClassSets, region: Region) -> _Entrie
             found.egress_isolated |= subjects
             for rule in compiled.rules("Egress"):
                 peers = builder.rule_peers(rule)
-                _add_egress(
-                    builder, found.egress_to_columns, subjects, peers & region.columns, rule
+                found.egress_to_columns.extend(
+                    egress_blocks(
+                        builder, subjects, peers & region.columns, rule, _as_set, ConnectionSet.of
+                    )
                 )
-                _add_egress(builder, found.egress_of_rows, subjects & region.rows, peers, rule)
+                found.egress_of_rows.extend(
+                    egress_blocks(
+                        builder, subjects & region.rows, peers, rule, _as_set, ConnectionSet.of
+                    )
+                )
         if policy.isolates_ingress:
             found.ingress_isolated |= subjects
             for rule in compiled.rules("Ingress"):
                 peers = builder.rule_peers(rule)
-                _add_ingress(
-                    builder, found.ingress_of_columns, subjects & region.columns, peers, rule
+                found.ingress_of_columns.extend(
+                    ingress_blocks(builder, subjects & region.columns, peers, rule, _as_set)
                 )
-                _add_ingress(builder, found.ingress_to_rows, subjects, peers & region.rows, rule)
+                found.ingress_to_rows.extend(
+                    ingress_blocks(builder, subjects, peers & region.rows, rule, _as_set)
+                )
     return found
 
 
-def _add_egress(
-    builder: ClassSets, out: list[Entry], subjects: int, peers: int, rule: CompiledRule
-) -> None:
-    """As the whole matrix adds an egress rule: its numeric ports towards every peer, each
-    named port towards the peers that declare it."""
-    if not subjects or not peers:
-        return
-    out.append((subjects, peers, rule.numeric))
-    for name, protocol in rule.named:  # resolved on each destination pod
-        for port, classes in builder.named_port_classes(name, protocol).items():
-            if peers & classes:
-                out.append((subjects, peers & classes, ConnectionSet.of(protocol, port)))
-
-
-def _add_ingress(
-    builder: ClassSets, out: list[Entry], subjects: int, peers: int, rule: CompiledRule
-) -> None:
-    """As the whole matrix adds an ingress rule: named ports resolve on each subject class."""
-    if not subjects or not peers:
-        return
-    if not rule.named:
-        out.append((subjects, peers, rule.numeric))
-        return
-    by_set = builder.by_destination(subjects, rule.connections_to)
-    out.extend((destinations, peers, conns) for conns, destinations in by_set.items())
+def _as_set(conns: ConnectionSet) -> ConnectionSet:
+    """The atoms are not cut yet: the blocks keep their connection sets."""
+    return conns
 
 
 class _Writer:
     """Entries into a fresh array whose rows and columns are the given classes, the
-    subjects no policy of the direction isolates allowed everything; entries with the same
-    subjects and set pool their peers, then those with the same peers and set their subjects
-    (union is idempotent and commutative), as the whole matrix does."""
+    subjects no policy of the direction isolates allowed everything; the entries pooled
+    as the whole matrix pools its blocks (engine.matrix)."""
 
     def __init__(self, builder: ClassSets, atoms: PortAtoms, table: MaskTable) -> None:
         self.builder, self.atoms, self.table = builder, atoms, table
@@ -183,17 +170,10 @@ class _Writer:
         k, indexes = self.builder.k, self.builder.indexes
         ids = np.zeros((len(row_classes), len(column_classes)), dtype=np.int32)
         row_at, column_at = _positions(k, row_classes), _positions(k, column_classes)
-        peers_of: dict[tuple[int, int], int] = {}
+        blocks = _Blocks()
         for subjects, peers, conns in entries:
-            mask = self.atoms.mask(conns)
-            if mask:
-                key = (subjects, mask)
-                peers_of[key] = peers_of.get(key, 0) | peers
-        subjects_of: dict[tuple[int, int], int] = {}
-        for (subjects, mask), peers in peers_of.items():
-            key = (peers, mask)
-            subjects_of[key] = subjects_of.get(key, 0) | subjects
-        for (peers, mask), subjects in subjects_of.items():
+            blocks.add(subjects, peers, self.atoms.mask(conns))
+        for (peers, mask), subjects in blocks.pooled().items():
             if transposed:
                 block = np.ix_(row_at[indexes(peers)], column_at[indexes(subjects)])
             else:
