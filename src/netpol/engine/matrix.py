@@ -60,8 +60,14 @@ class ClassMatrix:
             return ConnectionSet.all()
         of = self.partition.class_of_pod
         pods = self.partition.cc.cluster.pod_by_id
-        src, dst = of[src_pod_id], of[dst_pod_id]
-        if self.overridden(src, pods[src_pod_id].node, dst, pods[dst_pod_id].node):
+        return self.member_connections(
+            of[src_pod_id], pods[src_pod_id].node, of[dst_pod_id], pods[dst_pod_id].node
+        )
+
+    def member_connections(self, src: int, src_node: str, dst: int, dst_node: str) -> ConnectionSet:
+        """Between two distinct pods, of classes ``src`` and ``dst``, running on those nodes
+        (a view's members: their classes and nodes are at hand)."""
+        if self.has_node_classes and self.overridden(src, src_node, dst, dst_node):
             return ConnectionSet.all()
         return self.connections(src, dst)
 
