@@ -219,9 +219,17 @@ class SideRows:
         return self.distinct[:, start:stop][self.row_of].T
 
 
+# where at most this share of one side's pairs allow anything, the sides meet only there
+SPARSE_SHARE = 1 / 16
+
+
 def _both(table: MaskTable, egress: SideRows, ingress: SideRows) -> Ids:
-    """egress AND ingress per pair, a band of rows at a time into a fresh matrix."""
+    """egress AND ingress per pair, a band of rows at a time into a fresh matrix, or only
+    where the sparser side allows anything (``_both_sparse``)."""
     k = len(egress.row_of)
+    sparse = _both_sparse(table, egress, ingress)
+    if sparse is not None:
+        return sparse
     allowed = np.empty((k, k), dtype=np.int32)
     band = max(1, BAND_ELEMENTS // max(1, k))
     for start in range(0, k, band):
@@ -230,6 +238,46 @@ def _both(table: MaskTable, egress: SideRows, ingress: SideRows) -> Ids:
         egress.band(start, stop, out)
         _intersect_into(table, out, ingress.transposed_band(start, stop))
     return allowed
+
+
+def _both_sparse(table: MaskTable, egress: SideRows, ingress: SideRows) -> Ids | None:
+    """``_both`` read from the side that allows less: a pair the side's row says NOTHING to
+    is NOTHING, so only its other pairs meet the other side. At 100k pods egress allows
+    something on 1.1M of 90M pairs (each class talks to a few), and the matrix is its
+    zeros (untouched pages) and those pairs, not 90M cells computed band by band. None
+    when either side allows something on more than ``SPARSE_SHARE`` of the pairs."""
+    k = len(egress.row_of)
+    counts = [(side.distinct != MaskTable.NOTHING).sum(axis=1) for side in (egress, ingress)]
+    totals = [int(c[side.row_of].sum()) for c, side in zip(counts, (egress, ingress), strict=True)]
+    reading = 0 if totals[0] <= totals[1] else 1
+    if totals[reading] > k * k * SPARSE_SHARE:
+        return None
+    side, other = (egress, ingress) if reading == 0 else (ingress, egress)
+    subjects, peers, values = _allowing(side, counts[reading])
+    other_values = other.distinct[other.row_of[peers], subjects]  # the other's [peer, subject]
+    allowed = np.zeros((k, k), dtype=np.int32)
+    if len(values):
+        met = table.combine(values, other_values, INTERSECT)
+        src, dst = (subjects, peers) if reading == 0 else (peers, subjects)
+        allowed[src, dst] = met
+    return allowed
+
+
+def _allowing(
+    side: SideRows, per_row: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Ids]:
+    """(subject, peer, id) of every pair the side allows anything, by subject."""
+    k = len(side.row_of)
+    flat = np.flatnonzero(side.distinct != MaskTable.NOTHING)  # by distinct row, then peer
+    peer_of, value_of = flat % k, side.distinct.ravel()[flat]
+    first = np.cumsum(per_row) - per_row  # each distinct row's run in flat
+    per_subject = per_row[side.row_of]
+    subjects = np.repeat(np.arange(k, dtype=np.intp), per_subject)
+    offset = np.arange(len(subjects), dtype=np.intp) - np.repeat(
+        np.cumsum(per_subject) - per_subject, per_subject
+    )
+    at = first[side.row_of][subjects] + offset
+    return subjects, peer_of[at], value_of[at]
 
 
 def _intersect_into(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:
