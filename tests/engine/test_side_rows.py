@@ -133,7 +133,13 @@ def test_the_sides_meet_in_every_cell(
     out, back = egress.full(), ingress.full()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(matrix, "SPARSE_SHARE", MEETINGS[meeting])
-        allowed = _both(table, egress, ingress)
+        allowed, allowing = _both(table, egress, ingress)
+    if meeting == "dense":
+        assert allowing is None
+    else:  # where it allows something, row-major, as a scan of it finds
+        assert allowing is not None
+        scanned = np.nonzero(allowed)
+        assert (allowing[0] == scanned[0]).all() and (allowing[1] == scanned[1]).all()
     masks = table.masks
     for s in range(CLASSES):
         for d in range(CLASSES):

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from netpol.engine import group_blocks
+from netpol.engine import matrix as matrix_module
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.describe import describe_pod
 from netpol.engine.matrix import class_matrix
@@ -43,9 +44,10 @@ def test_allowed_is_the_verdicts_connection_set(c: Cluster) -> None:
                 assert fast == full, f"{src.name} -> {dst.name} under {profile.name}\n{describe(c)}"
 
 
-# a group view folds a sparse class matrix by its blocks, a dense one by its rows: each
-# path is taken whatever the density of the small clusters drawn here
-FOLDS = {"sparse blocks": 1.0, "rows": 0.0}
+# a sparse class matrix is made where its sides allow something and says where that is,
+# and a group view folds it by its blocks; a dense one is made band by band and folded by
+# its rows: each way is taken whatever the density of the small clusters drawn here
+FOLDS = {"sparse blocks": 1.0, "rows": -1.0}
 
 
 @pytest.mark.parametrize("fold", list(FOLDS))
@@ -54,7 +56,10 @@ FOLDS = {"sparse blocks": 1.0, "rows": 0.0}
 def test_every_view_pair_is_the_union_and_common_part_of_its_members(fold: str, c: Cluster) -> None:
     for profile in PROFILES.values():
         cc = compile_cluster(c, Options(profile=profile))
-        matrix = class_matrix(cc, include_nodes=True)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(matrix_module, "SPARSE_SHARE", FOLDS[fold])
+            matrix = class_matrix(cc, include_nodes=True)
+        assert (matrix.known_allowing is not None) == (fold == "sparse blocks")
         for granularity in GRANULARITIES:
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(group_blocks, "SPARSE_SHARE", FOLDS[fold])

@@ -11,6 +11,8 @@ never a fold of each group's K-wide rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 
@@ -45,28 +47,26 @@ class _Membership:
         return entry, self.groups_by_class[self.first[classes][entry] + offset]
 
 
-def fold_blocks(ids: Ids, groups: list[list[int]], bits: MaskBits) -> tuple[Ids, Ids] | None:
+def fold_blocks(
+    ids: Ids,
+    groups: list[list[int]],
+    bits: MaskBits,
+    allowing: tuple[Indexes, Indexes] | None = None,
+) -> tuple[Ids, Ids] | None:
     """(union ids, intersection ids), N x N for the N ``groups`` (each a list of distinct
     classes): entry [i, j], i != j, folds ``ids`` over groups[i] x groups[j]; the diagonal
-    is left NOTHING. None when the matrix is too dense for this to pay."""
+    is left NOTHING. ``allowing``: where ``ids`` is not NOTHING, when known (no scan then).
+    None when the matrix is too dense for this to pay."""
     k, n = ids.shape[0], len(groups)
     membership = _Membership(groups, k)
-    limit = int(k * k * SPARSE_SHARE)
-    rows = np.flatnonzero(membership.count)  # a class in no group adds nothing
     blocks: list[npt.NDArray[np.int64]] = []
     values: list[Ids] = []
     found = 0
-    band = max(1, BAND_ELEMENTS // max(1, k))
-    for start in range(0, len(rows), band):
-        picked = rows[start : start + band]
-        part = ids[picked[0] : picked[-1] + 1] if len(rows) == k else ids[picked]
-        flat = np.flatnonzero(part != MaskTable.NOTHING)
-        found += len(flat)
-        if found > limit:
+    for row, column, value in _entries(ids, membership, allowing):
+        found += len(row)
+        if found > k * k * SPARSE_SHARE:
             return None
-        row, column = np.divmod(flat, k)
-        value = part.ravel()[flat]
-        entry, src = membership.expand(picked[row])
+        entry, src = membership.expand(row)
         other, dst = membership.expand(column[entry])
         src, value = src[other], value[entry][other]
         between = src != dst  # a group with itself is the view's diagonal, folded apart
@@ -78,6 +78,27 @@ def fold_blocks(ids: Ids, groups: list[list[int]], bits: MaskBits) -> tuple[Ids,
         membership.sizes,
         bits,
     )
+
+
+def _entries(
+    ids: Ids, membership: _Membership, allowing: tuple[Indexes, Indexes] | None
+) -> Iterator[tuple[Indexes, Indexes, Ids]]:
+    """(row, column, id) of the entries of ``ids`` that are not NOTHING, a band at a time:
+    read at ``allowing``, or found by scanning the rows of the classes in some group."""
+    k = ids.shape[0]
+    if allowing is not None:
+        for start in range(0, len(allowing[0]), BAND_ELEMENTS):
+            row, column = (a[start : start + BAND_ELEMENTS] for a in allowing)
+            yield row, column, ids[row, column]
+        return
+    rows = np.flatnonzero(membership.count)  # a class in no group adds nothing
+    band = max(1, BAND_ELEMENTS // max(1, k))
+    for start in range(0, len(rows), band):
+        picked = rows[start : start + band]
+        part = ids[picked[0] : picked[-1] + 1] if len(rows) == k else ids[picked]
+        flat = np.flatnonzero(part != MaskTable.NOTHING)
+        row, column = np.divmod(flat, k)
+        yield picked[row], column, part.ravel()[flat]
 
 
 def _fold(

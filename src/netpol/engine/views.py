@@ -20,7 +20,7 @@ from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
 from netpol.engine.group_blocks import fold_blocks
 from netpol.engine.mask_bits import MaskBits
-from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
+from netpol.engine.matrix import ClassMatrix, Ids, MaskTable, nonzero_pairs
 from netpol.engine.pair_columns import NOTHING, Indexes, PairColumns, disagree, pair_columns
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
@@ -105,7 +105,7 @@ class MatrixView:
             inter = union.copy()
         else:
             bits = MaskBits(table, self.matrix.atoms.groups)
-            sparse = fold_blocks(ids, distinct, bits)
+            sparse = fold_blocks(ids, distinct, bits, self.matrix.known_allowing)
             if sparse is not None:
                 union, inter = sparse
             else:
@@ -138,15 +138,15 @@ class MatrixView:
     def _allowed_off_diagonal(self) -> tuple[Indexes, Indexes]:
         """Group granularity: the pairs with a non-empty union, row-major, diagonal included."""
         if self._order is None:
-            return _nonzero(self._union)
+            return nonzero_pairs(self._union)
         order, ids = self._order, self.matrix.ids
         k = ids.shape[0]
         if not k or len(order) != k or np.bincount(order, minlength=k).max() != 1:
-            return _nonzero(ids[np.ix_(order, order)])
+            return nonzero_pairs(ids[np.ix_(order, order)])
         # every class is one group: read the class matrix in place and renumber
         position = np.empty(k, dtype=np.intp)
         position[order] = np.arange(k)
-        rows, columns = _nonzero(ids)
+        rows, columns = self.matrix.allowing()
         src, dst = position[rows], position[columns]
         if (np.diff(order) < 0).any():  # groups are not in class order: restore row-major
             by_pair = np.argsort(src * k + dst, kind="stable")
@@ -483,13 +483,6 @@ def _fold_rows(ids: Ids, distinct: list[list[int]], bits: MaskBits) -> tuple[Ids
     union = np.stack([bits.fold(union_rows[:, g].T, (False,))[0] for g in distinct], 1)
     inter = np.stack([bits.fold(inter_rows[:, g].T, (True,))[0] for g in distinct], 1)
     return union, inter
-
-
-def _nonzero(ids: Ids) -> tuple[Indexes, Indexes]:
-    """``np.nonzero`` of a 2-D array, row-major: through a boolean mask, which numpy scans
-    several times faster than int32 (a 10k-class matrix is 100M entries, mostly zero)."""
-    rows, columns = np.divmod(np.flatnonzero(ids != 0), max(1, ids.shape[1]))
-    return rows, columns
 
 
 BAND_PAIRS = 1 << 20  # pod granularity: pairs per band ``pairs`` turns into objects
