@@ -274,12 +274,12 @@ def _both_sparse(
     reading, other = (0, ingress) if side is egress else (1, egress)
     subjects, peers, values = _allowing(side, per_row)
     other_values = other.distinct[other.row_of[peers], subjects]  # the other's [peer, subject]
-    allowed = np.zeros((k, k), dtype=np.int32)
     met = table.combine(values, other_values, INTERSECT)
     src, dst = (subjects, peers) if reading == 0 else (peers, subjects)
-    allowed[src, dst] = met
     something = met != MaskTable.NOTHING
     src, dst = src[something], dst[something]
+    allowed = np.zeros((k, k), dtype=np.int32)
+    allowed[src, dst] = met[something]  # a page that only NOTHING is never written
     if reading == 1:  # by destination: put in row-major order
         by_pair = np.argsort(src.astype(np.int64) * k + dst, kind="stable")
         src, dst = src[by_pair], dst[by_pair]
