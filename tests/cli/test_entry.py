@@ -111,3 +111,51 @@ def test_ctrl_c_at_any_moment_never_prints_a_traceback(tmp_path: Path, delay: fl
     assert rc == 130
     assert err.endswith("interrupted\n") and err.count("\n") == 1, err
     assert "Traceback" not in err and "Aborted" not in err
+
+
+def _run(args: list[str], stdout: int = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    return subprocess.run(
+        [sys.executable, "-m", "netpol", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_the_run_ends_without_teardown_yet_with_every_byte_and_its_exit_status() -> None:
+    """The run ends by os._exit once the verb is done: what was printed is all there
+    (more than a pipe holds), and so are the exit status and stderr's message."""
+    from click.testing import CliRunner
+
+    from netpol.cli.main import cli
+
+    args = ["matrix", str(TUTORIAL), "--by", "pod", "-o", "json", "--all-pairs"]
+    expected = CliRunner().invoke(cli, args)
+    assert len(expected.stdout) > 1 << 12
+    found = _run(args)
+    assert (found.returncode, found.stdout, found.stderr) == (0, expected.stdout, expected.stderr)
+    missing = _run(["matrix", "/no/such/dir"])
+    assert missing.returncode == 2
+    assert missing.stdout == ""
+    assert missing.stderr == "/no/such/dir: error: no such file or directory\n"
+    findings = _run(["lint", str(TUTORIAL), "--fail-on", "warning"])
+    assert findings.returncode == 1, findings.stderr
+
+
+def test_a_closed_pipe_still_ends_quietly() -> None:
+    """``| head``: the reader goes away; the run ends quietly, as before the shortcut."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    args = [sys.executable, "-m", "netpol", "matrix", str(TUTORIAL), "--by", "pod", "-o", "json"]
+    command = " ".join(args) + " --all-pairs | head -c 10"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, '{\n "kind":')
+    assert "Error" not in done.stderr and "Traceback" not in done.stderr

@@ -67,3 +67,37 @@ def test_bits_follow_the_table_as_it_grows_between_folds(
             found = [table.masks[i] for i in rows[:, column].tolist()]
             assert table.masks[union[column]] == reduce(lambda a, b: a | b, found)
             assert table.masks[inter[column]] == reduce(lambda a, b: a & b, found)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    masks=st.lists(st.integers(0, (1 << GROUPS) - 1), min_size=1, max_size=10),
+    lengths=st.lists(st.integers(1, 6), min_size=1, max_size=8),
+    seed=st.integers(0, 1000),
+    gather=st.sampled_from([1, 3, 7, 1 << 22]),
+    intersect=st.booleans(),
+)
+def test_fold_segments_is_the_pairwise_fold_of_each_segment(
+    masks: list[int], lengths: list[int], seed: int, gather: int, intersect: bool
+) -> None:
+    """Segments of any length, gathered a few words at a time (a segment longer than a
+    gather is folded whole) or all at once."""
+    table = MaskTable((1 << GROUPS) - 1)
+    ids = np.array([table.id(m) for m in masks], dtype=np.int32)
+    values = ids[np.random.default_rng(seed).integers(0, len(ids), sum(lengths))]
+    starts = np.cumsum(lengths) - np.array(lengths)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mask_bits, "GATHER_WORDS", gather)
+        folded = MaskBits(table, GROUPS).fold_segments(values, starts, intersect)
+    operation = (lambda a, b: a & b) if intersect else (lambda a, b: a | b)
+    for segment, (start, length) in enumerate(zip(starts.tolist(), lengths, strict=True)):
+        found = [table.masks[i] for i in values[start : start + length].tolist()]
+        assert table.masks[folded[segment]] == reduce(operation, found)
+
+
+def test_fold_segments_of_nothing_is_empty() -> None:
+    table = MaskTable((1 << GROUPS) - 1)
+    folded = MaskBits(table, GROUPS).fold_segments(
+        np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.intp), intersect=False
+    )
+    assert folded.shape == (0,)

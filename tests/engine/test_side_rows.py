@@ -5,14 +5,16 @@ whole matrix read the same cells."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netpol.engine import matrix
 from netpol.engine.class_sets import ClassSets
 from netpol.engine.classes import Partition
 from netpol.engine.compile import compile_cluster
 from netpol.engine.masks import MaskTable
-from netpol.engine.matrix import SideRows, _Blocks
+from netpol.engine.matrix import SideRows, _Blocks, _both
 from netpol.model.options import Options
 from netpol.model.selectors import LabelSelector
 
@@ -56,11 +58,13 @@ def cell_by_cell(found: list[tuple[int, int, int]]) -> list[list[int]]:
     return masks
 
 
-def side_rows(found: list[tuple[int, int, int]]) -> tuple[SideRows, MaskTable]:
+def side_rows(
+    found: list[tuple[int, int, int]], table: MaskTable | None = None
+) -> tuple[SideRows, MaskTable]:
     pooled = _Blocks()
     for subjects, peers, mask in found:
         pooled.add(subjects, peers, mask)
-    table = MaskTable(FULL)
+    table = MaskTable(FULL) if table is None else table
     return pooled.rows(SETS, table), table
 
 
@@ -105,3 +109,39 @@ def _subjects(found: list[tuple[int, int, int]]) -> int:
         if peers and mask:
             out |= subjects
     return out
+
+
+# the sides meet band by band (dense) or only where the sparser side allows something
+MEETINGS = {"sparse": 1.0, "dense": -1.0}
+
+
+@pytest.mark.parametrize("meeting", list(MEETINGS))
+@EXACT
+@given(blocks, blocks, bitsets, bitsets)
+def test_the_sides_meet_in_every_cell(
+    meeting: str,
+    egress_blocks: list[tuple[int, int, int]],
+    ingress_blocks: list[tuple[int, int, int]],
+    egress_open: int,
+    ingress_open: int,
+) -> None:
+    """allowed[s, d] = egress[s, d] AND ingress[d, s], whichever way ``_both`` reads them."""
+    egress, table = side_rows(egress_blocks)
+    ingress, _ = side_rows(ingress_blocks, table)
+    egress.fill(SETS.indexes(egress_open & ~_subjects(egress_blocks)))
+    ingress.fill(SETS.indexes(ingress_open & ~_subjects(ingress_blocks)))
+    out, back = egress.full(), ingress.full()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matrix, "SPARSE_SHARE", MEETINGS[meeting])
+        allowed, allowing = _both(table, egress, ingress)
+    if meeting == "dense":
+        assert allowing is None
+    else:  # where it allows something, row-major, as a scan of it finds
+        assert allowing is not None
+        scanned = np.nonzero(allowed)
+        assert (allowing[0] == scanned[0]).all() and (allowing[1] == scanned[1]).all()
+    masks = table.masks
+    for s in range(CLASSES):
+        for d in range(CLASSES):
+            expected = masks[out[s, d]] & masks[back[d, s]]
+            assert masks[allowed[s, d]] == expected, (s, d)

@@ -8,8 +8,11 @@ pod pair, under every profile, with nodes and hostNetwork pods in play.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 
+from netpol.engine import group_blocks
+from netpol.engine import matrix as matrix_module
 from netpol.engine.compile import CompiledCluster, compile_cluster
 from netpol.engine.describe import describe_pod
 from netpol.engine.matrix import class_matrix
@@ -41,14 +44,26 @@ def test_allowed_is_the_verdicts_connection_set(c: Cluster) -> None:
                 assert fast == full, f"{src.name} -> {dst.name} under {profile.name}\n{describe(c)}"
 
 
+# a sparse class matrix is made where its sides allow something and says where that is,
+# and a group view folds it by its blocks; a dense one is made band by band and folded by
+# its rows: each way is taken whatever the density of the small clusters drawn here
+FOLDS = {"sparse blocks": 1.0, "rows": -1.0}
+
+
+@pytest.mark.parametrize("fold", list(FOLDS))
 @VIEWS
 @given(clusters())
-def test_every_view_pair_is_the_union_and_common_part_of_its_members(c: Cluster) -> None:
+def test_every_view_pair_is_the_union_and_common_part_of_its_members(fold: str, c: Cluster) -> None:
     for profile in PROFILES.values():
         cc = compile_cluster(c, Options(profile=profile))
-        matrix = class_matrix(cc, include_nodes=True)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(matrix_module, "SPARSE_SHARE", FOLDS[fold])
+            matrix = class_matrix(cc, include_nodes=True)
+        assert (matrix.known_allowing is not None) == (fold == "sparse blocks")
         for granularity in GRANULARITIES:
-            view = MatrixView(matrix, granularity)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(group_blocks, "SPARSE_SHARE", FOLDS[fold])
+                view = MatrixView(matrix, granularity)
             listed = {(p.src, p.dst): p for p in view.pairs(all_pairs=True)}
             for i, src in enumerate(view.endpoints):
                 for j, dst in enumerate(view.endpoints):
@@ -122,3 +137,26 @@ def test_merged_external_pairs_are_the_union_and_common_part_of_the_blocks(c: Cl
                 for p in found[1:]:
                     common &= p.common if p else ConnectionSet.none()
                 assert (pair.connections, pair.common) == (union, common), describe(c)
+
+
+@VIEWS
+@given(clusters())
+def test_members_are_the_pod_pairs_each_with_what_explain_allows(c: Cluster) -> None:
+    """What a listing of disagreeing members prints: every pod pair of the view pair, in
+    order, a pod never paired with itself, nodes' exceptions applied."""
+    for profile in PROFILES.values():
+        cc = compile_cluster(c, Options(profile=profile))
+        matrix = class_matrix(cc, include_nodes=True)
+        for granularity in ("workload", "namespace"):
+            view = MatrixView(matrix, granularity)
+            for i, src in enumerate(view.endpoints):
+                for j, dst in enumerate(view.endpoints):
+                    expected = [
+                        (a.id, b.id, _explained(cc, a.id, b.id))
+                        for a in src.pods
+                        for b in dst.pods
+                        if a.id != b.id
+                    ]
+                    listed = list(view.members(i, j))
+                    assert listed == expected, f"{src.id} -> {dst.id} under {profile.name}"
+                    assert view.member_count(i, j) == len(listed)

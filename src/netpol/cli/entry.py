@@ -42,6 +42,26 @@ def run(argv: list[str] | None = None) -> None:
             _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
     except (Interrupted, KeyboardInterrupt):
         _interrupted()
+    except SystemExit as done:
+        _exit_now(done)
+
+
+def _exit_now(done: SystemExit) -> None:
+    """End the run without the interpreter's teardown, which frees every object one by one:
+    ~1 s of CPU after a verb on 100k pods has printed everything, for nothing a user sees.
+    The streams are flushed first; an exit that is not a number, or a flush that fails (a
+    closed pipe), takes the ordinary way out, which reports it as it always has. Nothing
+    is left to run: ``finally`` blocks (the lab's clean-up) ran on the way here, and the
+    CLI registers no ``atexit`` work."""
+    code = 0 if done.code is None else done.code
+    if not isinstance(code, int):
+        raise done
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe, a closed stream
+        raise done from None
+    os._exit(code)
 
 
 def kubectl_complete() -> None:

@@ -82,6 +82,28 @@ class MaskBits:
             result[varying] = self._ids(fold)
         return results
 
+    def fold_segments(self, ids: Ids, starts: npt.NDArray[np.intp], intersect: bool) -> Ids:
+        """The intersection (True) or union (False) of each segment of ``ids``: segment s is
+        ``ids[starts[s]:starts[s + 1]]`` (the last runs to the end), ``starts`` ascending
+        from 0. One reduction over the gathered bits, a bounded run of segments at a time."""
+        if not len(starts):
+            return np.zeros(0, dtype=np.int32)
+        operation = np.bitwise_and if intersect else np.bitwise_or
+        ends = np.append(starts[1:], len(ids))
+        bits = self._bits()
+        step = max(1, GATHER_WORDS // self.words)  # ids per gather
+        out = np.empty(len(starts), dtype=np.int32)
+        first = 0
+        while first < len(starts):
+            # the segments that fit in one gather (at least one, however long)
+            last = max(first + 1, int(np.searchsorted(ends, starts[first] + step, "right")))
+            low, high = int(starts[first]), int(ends[last - 1])
+            gathered = bits[ids[low:high]]
+            folded = operation.reduceat(gathered, starts[first:last] - low, axis=0)
+            out[first:last] = self._ids(folded)
+            first = last
+        return out
+
     def _ids(self, rows: Words) -> Ids:
         """The table id of each row of words (new masks added to the table)."""
         spread = _SPREAD[np.arange(self.words) % len(_SPREAD)]

@@ -27,6 +27,8 @@ from netpol.engine.ports import ConnectionSet
 from netpol.model.options import Profile
 from netpol.model.progress import SILENT, Progress
 
+Indexes = npt.NDArray[np.intp]
+
 
 @dataclass(eq=False)
 class ClassMatrix:
@@ -37,6 +39,15 @@ class ClassMatrix:
     table: MaskTable
     ids: Ids  # (K, K): id in ``table`` of the groups allowed src -> dst, before node exceptions
     profile: Profile
+    # (src, dst) of the pairs that allow something, row-major, when the matrix was made
+    # from them (``_both_sparse``): ``allowing`` need not scan ``ids`` (never written after)
+    known_allowing: tuple[Indexes, Indexes] | None = None
+
+    def allowing(self) -> tuple[Indexes, Indexes]:
+        """(src, dst) of every pair that allows something (node exceptions aside), row-major."""
+        if self.known_allowing is not None:
+            return self.known_allowing
+        return nonzero_pairs(self.ids)
 
     @cached_property
     def has_node_classes(self) -> bool:
@@ -61,8 +72,14 @@ class ClassMatrix:
             return ConnectionSet.all()
         of = self.partition.class_of_pod
         pods = self.partition.cc.cluster.pod_by_id
-        src, dst = of[src_pod_id], of[dst_pod_id]
-        if self.overridden(src, pods[src_pod_id].node, dst, pods[dst_pod_id].node):
+        return self.member_connections(
+            of[src_pod_id], pods[src_pod_id].node, of[dst_pod_id], pods[dst_pod_id].node
+        )
+
+    def member_connections(self, src: int, src_node: str, dst: int, dst_node: str) -> ConnectionSet:
+        """Between two distinct pods, of classes ``src`` and ``dst``, running on those nodes
+        (a view's members: their classes and nodes are at hand)."""
+        if self.has_node_classes and self.overridden(src, src_node, dst, dst_node):
             return ConnectionSet.all()
         return self.connections(src, dst)
 
@@ -184,7 +201,8 @@ def class_matrix(
         egress.fill(builder.indexes(builder.all_classes & ~np_sides.egress_isolated))
         ingress.fill(builder.indexes(builder.all_classes & ~np_sides.ingress_isolated))
         progress.phase("combining egress and ingress")
-        allowed = _both(table, egress, ingress)
+        allowed, allowing = _both(table, egress, ingress)
+        return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile, allowing)
     return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile)
 
 
@@ -216,9 +234,20 @@ class SideRows:
         return self.distinct[:, start:stop][self.row_of].T
 
 
-def _both(table: MaskTable, egress: SideRows, ingress: SideRows) -> Ids:
-    """egress AND ingress per pair, a band of rows at a time into a fresh matrix."""
+# where at most this share of one side's pairs allow anything, the sides meet only there
+SPARSE_SHARE = 1 / 16
+
+
+def _both(
+    table: MaskTable, egress: SideRows, ingress: SideRows
+) -> tuple[Ids, tuple[Indexes, Indexes] | None]:
+    """egress AND ingress per pair, a band of rows at a time into a fresh matrix, or only
+    where a side allows anything (``_both_sparse``, which also says where the matrix
+    allows something)."""
     k = len(egress.row_of)
+    sparse = _both_sparse(table, egress, ingress)
+    if sparse is not None:
+        return sparse
     allowed = np.empty((k, k), dtype=np.int32)
     band = max(1, BAND_ELEMENTS // max(1, k))
     for start in range(0, k, band):
@@ -226,7 +255,62 @@ def _both(table: MaskTable, egress: SideRows, ingress: SideRows) -> Ids:
         out = allowed[start:stop]
         egress.band(start, stop, out)
         _intersect_into(table, out, ingress.transposed_band(start, stop))
-    return allowed
+    return allowed, None
+
+
+def _both_sparse(
+    table: MaskTable, egress: SideRows, ingress: SideRows
+) -> tuple[Ids, tuple[Indexes, Indexes]] | None:
+    """``_both`` read from a side that allows little: a pair the side's row says NOTHING to
+    is NOTHING, so only its other pairs meet the other side. At 100k pods egress allows
+    something on 1.1M of 90M pairs (each class talks to a few), and the matrix is its
+    zeros (untouched pages) and those pairs, not 90M cells computed band by band. None
+    when each side allows something on more than ``SPARSE_SHARE`` of the pairs."""
+    k = len(egress.row_of)
+    # the side of fewer distinct rows is counted first, the other only if that one is dense
+    for side in sorted((egress, ingress), key=lambda side: len(side.distinct)):
+        per_row = (side.distinct != MaskTable.NOTHING).sum(axis=1)
+        if int(per_row[side.row_of].sum()) <= k * k * SPARSE_SHARE:
+            break
+    else:
+        return None
+    reading, other = (0, ingress) if side is egress else (1, egress)
+    subjects, peers, values = _allowing(side, per_row)
+    other_values = other.distinct[other.row_of[peers], subjects]  # the other's [peer, subject]
+    met = table.combine(values, other_values, INTERSECT)
+    src, dst = (subjects, peers) if reading == 0 else (peers, subjects)
+    something = met != MaskTable.NOTHING
+    src, dst = src[something], dst[something]
+    allowed = np.zeros((k, k), dtype=np.int32)
+    allowed[src, dst] = met[something]  # a page that only NOTHING is never written
+    if reading == 1:  # by destination: put in row-major order
+        by_pair = np.argsort(src.astype(np.int64) * k + dst, kind="stable")
+        src, dst = src[by_pair], dst[by_pair]
+    return allowed, (src, dst)
+
+
+def nonzero_pairs(ids: Ids) -> tuple[Indexes, Indexes]:
+    """``np.nonzero`` of a 2-D array, row-major: through a boolean mask, which numpy scans
+    several times faster than int32 (a 10k-class matrix is 100M entries, mostly zero)."""
+    rows, columns = np.divmod(np.flatnonzero(ids != 0), max(1, ids.shape[1]))
+    return rows, columns
+
+
+def _allowing(
+    side: SideRows, per_row: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Ids]:
+    """(subject, peer, id) of every pair the side allows anything, by subject."""
+    k = len(side.row_of)
+    flat = np.flatnonzero(side.distinct != MaskTable.NOTHING)  # by distinct row, then peer
+    peer_of, value_of = flat % k, side.distinct.ravel()[flat]
+    first = np.cumsum(per_row) - per_row  # each distinct row's run in flat
+    per_subject = per_row[side.row_of]
+    subjects = np.repeat(np.arange(k, dtype=np.intp), per_subject)
+    offset = np.arange(len(subjects), dtype=np.intp) - np.repeat(
+        np.cumsum(per_subject) - per_subject, per_subject
+    )
+    at = first[side.row_of][subjects] + offset
+    return subjects, peer_of[at], value_of[at]
 
 
 def _intersect_into(table: MaskTable, egress: Ids, ingress: Ids) -> Ids:

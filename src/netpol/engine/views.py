@@ -18,8 +18,9 @@ import numpy.typing as npt
 
 from netpol.engine.classes import EndpointClass
 from netpol.engine.endpoints import EXTERNAL, NODE, POD
+from netpol.engine.group_blocks import fold_blocks
 from netpol.engine.mask_bits import MaskBits
-from netpol.engine.matrix import ClassMatrix, Ids, MaskTable
+from netpol.engine.matrix import ClassMatrix, Ids, MaskTable, nonzero_pairs
 from netpol.engine.pair_columns import NOTHING, Indexes, PairColumns, disagree, pair_columns
 from netpol.engine.ports import ConnectionSet
 from netpol.model.objects import Pod
@@ -104,12 +105,11 @@ class MatrixView:
             inter = union.copy()
         else:
             bits = MaskBits(table, self.matrix.atoms.groups)
-            folded = [bits.fold_both(ids[g, :]) for g in distinct]
-            union_rows = np.stack([u for u, _ in folded])
-            inter_rows = np.stack([i for _, i in folded])
-            del folded
-            union = np.stack([bits.fold(union_rows[:, g].T, (False,))[0] for g in distinct], 1)
-            inter = np.stack([bits.fold(inter_rows[:, g].T, (True,))[0] for g in distinct], 1)
+            sparse = fold_blocks(ids, distinct, bits, self.matrix.known_allowing)
+            if sparse is not None:
+                union, inter = sparse
+            else:
+                union, inter = _fold_rows(ids, distinct, bits)
         if self.matrix.has_node_classes:
             self._apply_node_exceptions(union, inter)
         self._union, self._inter = union, inter
@@ -138,15 +138,15 @@ class MatrixView:
     def _allowed_off_diagonal(self) -> tuple[Indexes, Indexes]:
         """Group granularity: the pairs with a non-empty union, row-major, diagonal included."""
         if self._order is None:
-            return _nonzero(self._union)
+            return nonzero_pairs(self._union)
         order, ids = self._order, self.matrix.ids
         k = ids.shape[0]
         if not k or len(order) != k or np.bincount(order, minlength=k).max() != 1:
-            return _nonzero(ids[np.ix_(order, order)])
+            return nonzero_pairs(ids[np.ix_(order, order)])
         # every class is one group: read the class matrix in place and renumber
         position = np.empty(k, dtype=np.intp)
         position[order] = np.arange(k)
-        rows, columns = _nonzero(ids)
+        rows, columns = self.matrix.allowing()
         src, dst = position[rows], position[columns]
         if (np.diff(order) < 0).any():  # groups are not in class order: restore row-major
             by_pair = np.argsort(src * k + dst, kind="stable")
@@ -449,20 +449,16 @@ class MatrixView:
         shows a few (``member_count`` says how many there are). What
         ``ClassMatrix.pod_connections`` says of each, read through the classes the endpoints
         already hold."""
-        matrix, connections = self.matrix, self.connections_of_id
         source, target = self.endpoints[i], self.endpoints[j]
         if not source.pods or not target.pods:  # a node or an external block: no pod pairs
             return
+        between = self.matrix.member_connections
         for src, src_class in zip(source.pods, source.classes, strict=True):
-            src_id = src.id
+            src_id, src_node = src.id, src.node
             for dst, dst_class in zip(target.pods, target.classes, strict=True):
                 dst_id = dst.id
-                if src_id == dst_id:
-                    continue
-                if matrix.overridden(src_class, src.node, dst_class, dst.node):
-                    yield src_id, dst_id, ConnectionSet.all()
-                else:
-                    yield src_id, dst_id, connections(int(matrix.ids[src_class, dst_class]))
+                if src_id != dst_id:
+                    yield src_id, dst_id, between(src_class, src_node, dst_class, dst.node)
 
     def member_count(self, i: int, j: int) -> int:
         """How many pod pairs ``members`` yields (endpoints share no pod, so only a pair of an
@@ -477,11 +473,16 @@ class MatrixView:
         raise KeyError(endpoint_id)
 
 
-def _nonzero(ids: Ids) -> tuple[Indexes, Indexes]:
-    """``np.nonzero`` of a 2-D array, row-major: through a boolean mask, which numpy scans
-    several times faster than int32 (a 10k-class matrix is 100M entries, mostly zero)."""
-    rows, columns = np.divmod(np.flatnonzero(ids != 0), max(1, ids.shape[1]))
-    return rows, columns
+def _fold_rows(ids: Ids, distinct: list[list[int]], bits: MaskBits) -> tuple[Ids, Ids]:
+    """``fold_blocks`` for a matrix that is mostly something: each group's rows folded into
+    one (where its classes differ), then each group's columns of those."""
+    folded = [bits.fold_both(ids[g, :]) for g in distinct]
+    union_rows = np.stack([u for u, _ in folded])
+    inter_rows = np.stack([i for _, i in folded])
+    del folded
+    union = np.stack([bits.fold(union_rows[:, g].T, (False,))[0] for g in distinct], 1)
+    inter = np.stack([bits.fold(inter_rows[:, g].T, (True,))[0] for g in distinct], 1)
+    return union, inter
 
 
 BAND_PAIRS = 1 << 20  # pod granularity: pairs per band ``pairs`` turns into objects
