@@ -159,3 +159,21 @@ def test_a_closed_pipe_still_ends_quietly() -> None:
     )
     assert (done.returncode, done.stdout) == (0, '{\n "kind":')
     assert "Error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_under_a_profiler_the_run_takes_the_ordinary_way_out(tmp_path: Path) -> None:
+    """``python -m cProfile -o FILE -m netpol ...`` writes FILE on the ordinary way out,
+    which the os._exit shortcut would skip."""
+    stats = tmp_path / "matrix.prof"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "netpol"]
+    done = subprocess.run(
+        [*profiled, "get", "ns", str(TUTORIAL), "--no-implicit-dns"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "app1-ns" in done.stdout
+    assert stats.stat().st_size > 0

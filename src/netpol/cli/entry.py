@@ -52,9 +52,10 @@ def _exit_now(done: SystemExit) -> None:
     The streams are flushed first; an exit that is not a number, or a flush that fails (a
     closed pipe), takes the ordinary way out, which reports it as it always has. Nothing
     is left to run: ``finally`` blocks (the lab's clean-up) ran on the way here, and the
-    CLI registers no ``atexit`` work."""
+    CLI registers no ``atexit`` work. Under a profiler or a tracer (``python -m cProfile``,
+    coverage), whose results are written on the ordinary way out, that way is taken."""
     code = 0 if done.code is None else done.code
-    if not isinstance(code, int):
+    if not isinstance(code, int) or sys.getprofile() is not None or sys.gettrace() is not None:
         raise done
     try:
         sys.stdout.flush()
