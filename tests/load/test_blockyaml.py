@@ -86,6 +86,15 @@ READ = [
     ("keys kubernetes writes", "app.kubernetes.io/name: x\nk8s-app: y\n_a.b/c-d: z\n"),
     ("cilium's keys", "k8s:io.kubernetes.pod.namespace: a\nany:app: b\n"),
     ("dash values", "a: ---\nb: -\nc: - x\n"),
+    ("literal block", "a: |\n  x\n  y\nb: 1\n"),
+    ("literal block, strip", "a: |-\n  x\n\n  y\n\n\nb: 1\n"),
+    ("literal block, keep", "a: |+\n  x\n\n\nb: 1\n"),
+    ("literal block at the end", "a: |+\n  x\n\n"),
+    ("literal block with a comment's look", "l:\n  - |\n    t\n    # text\n  - b\n"),
+    ("literal blocks in lists", "l:\n- |\n  t\n- x: |\n    y\n  z: 1\n"),
+    ("last-applied annotation", 'a:\n  b: |\n    {"json": 1}\n---\nc: 1\n'),
+    ("literal block, blank lines", "a: |\n  x\n \n\n  y\n# comment\nb: 2\n"),
+    ("literal block, deeper lines", "a: |\n  x\n    y\n  z\n"),
     ("empty", ""),
     ("only comments", "# nothing\n\n# here\n"),
 ]
@@ -105,8 +114,13 @@ DECLINED = [
     ("anchor and alias", "a: &x 1\nb: *x\n"),
     ("merge key", "a: &x {b: 1}\nc:\n  <<: *x\n"),
     ("tag", "a: !!str 1\n"),
-    ("literal block", "a: |\n  x\n"),
     ("folded block", "a: >-\n  x\n"),
+    ("literal block with an indentation indicator", "a: |2\n  x\n"),
+    ("literal block with a comment", "a: | # c\n  x\n"),
+    ("literal block with a leading empty line", "a: |\n\n  x\n"),
+    ("empty literal block", "a: |\nb: 1\n"),
+    ("literal block without a final line break", "a: |\n  x"),
+    ("spaces beyond a literal block's indentation", "a: |\n  x\n     \n  y\n"),
     ("multi-line plain", "a: x\n  y\n"),
     ("multi-line quoted", "a: 'x\n  y'\n"),
     ("escape", 'a: "x\\ty"\n'),
@@ -165,6 +179,7 @@ def test_parse_text_reports_what_it_declines_as_before() -> None:
 
 SAFE_KEYS = ["a", "name", "app", "k8s-app", "app.kubernetes.io/name", "x_y", "port", "b1"]
 SAFE_SCALARS = ["x", "TCP", "80", "0", "-1", "1.5", "true", "no", "~", "http://a:1/b", "é", "a b"]
+SAFE_SCALARS += ["two\nlines", '{"json": [1, 2]}\n', "x\n\n  indented\n# not a comment\n\n"]
 EDGE_KEYS = [*SAFE_KEYS, "80", "y", "null", "<<", "a b", "'q'", "-x", "a:b", "?", "#k", "a #b"]
 EDGE_SCALARS = [
     *SAFE_SCALARS,
@@ -223,6 +238,10 @@ EDGE_SCALARS = [
     '"a\\"',
     "'a''b'",
     "x\ty",
+    "\nleading",
+    " spaced\nthen less",
+    "a\n---\nb",
+    "tab\tin a block\n",
 ]
 
 Tree = Any
@@ -290,6 +309,12 @@ def emit_entry(
     kind, body = value
     step = style["indent"]
     comment = " # note" if style["comments"] and style["draw"](st.booleans()) else ""
+    if kind == "scalar" and "\n" in body:
+        # a literal block: "|", "|-" or "|+", its lines one step deeper than its owner
+        chomping = style["draw"](st.sampled_from(["", "-", "+"]))
+        pad = " " * (column + step)
+        lines = [pad + line if line else "" for line in body.rstrip("\n").split("\n")]
+        return [head + " |" + chomping, *lines] + [""] * (len(body) - len(body.rstrip("\n")))
     if kind == "scalar":
         return [head + " " + scalar_text(body, style) + comment]
     if kind == "list" and in_map and style["indentless"]:
@@ -386,3 +411,29 @@ def test_synthetic_cluster_is_read_as_pyyaml_reads_it() -> None:
     texts = synth.files(600, 7, tiers=True, cilium=True)
     read = {name: assert_same_as_pyyaml(text) for name, text in texts.items()}
     assert [name for name, ok in read.items() if not ok] == ["40-tiers.yaml", "50-cilium.yaml"]
+
+
+def test_a_snapshot_is_read_back_by_the_fast_reader() -> None:
+    """``netpol snapshot`` writes each string on its line, however long, so reading a
+    snapshot back stays on the fast path."""
+    from netpol.load.live.snapshot import as_yaml
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "web-0",
+            "namespace": "app1-ns",
+            "labels": {"app": "web", "port": "80"},
+            "annotations": {"description": "a long annotation " * 12},
+        },
+        "spec": {
+            "containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]}]
+        },
+    }
+    text = as_yaml([pod, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}])
+    assert max(len(line) for line in text.splitlines()) > 200
+    assert assert_same_as_pyyaml(text)
+    docs = blockyaml.read(text, PATH)
+    assert docs is not None
+    assert docs[0].data["metadata"]["labels"]["port"] == "80"

@@ -1,18 +1,20 @@
 """Block YAML as manifests are written, read in one pass over its lines.
 
 PyYAML's composer builds a node with two marks for every scalar before anything is
-constructed: 4.5 of the 7 CPU s it takes to load 100,000 pods from YAML. Most manifests
-use a small part of YAML: block mappings and sequences whose scalars each sit on one
-line, plain or simply quoted, and short flow lists (``values: [a, b]``, ``{}``). This
-reader reads exactly that part, line by line, straight into LocatedMap and LocatedList.
+constructed: 4.5 of the 7 CPU s it took to load 100,000 pods from YAML. Most manifests
+use a small part of YAML: block mappings and lists whose scalars each sit on one line,
+plain or simply quoted, flow collections on one line (``values: [a, b]``, ``{}``) and
+literal ``|`` blocks (kubectl's last-applied annotation). This reader reads exactly that
+part, line by line and each distinct line once, straight into LocatedMap and LocatedList.
 
 It answers only where its answer is PyYAML's (the same values, types and lines) and
-declines (None) a whole text that uses anything else: anchors, aliases, tags, block or
-multi-line scalars, escapes, flow mappings, tabs, CR or other line breaks, a directive,
-a duplicate, non-string or unusual key, an indentation it does not expect, a root that is
-not a mapping. ``yamldoc.parse_text`` then reads that text with PyYAML, which also gives
-every error its message: this reader never reports one. A differential property test
-(tests/load/test_blockyaml.py) holds it to PyYAML on generated texts.
+declines (None) a whole text that uses anything else: anchors, aliases, tags, folded
+blocks, plain or quoted scalars over several lines, escapes, tabs, CR or other line
+breaks, a directive, a duplicate, non-string or unusual key, an indentation it does not
+expect, a root that is not a mapping. ``yamldoc.parse_text`` then reads that text with
+PyYAML, which also gives every error its message: this reader never reports one. A
+differential property test (tests/load/test_blockyaml.py) holds it to PyYAML on generated
+and broken manifests.
 """
 
 from __future__ import annotations
@@ -84,8 +86,9 @@ def read(text: str, path: str) -> list[RawDocument] | None:
 
 
 # What a line holds after its dashes: a scalar, nothing (its value is on the lines below,
-# or null), a flow collection on the line; or it is a document marker.
-_SCALAR, _OPEN, _FLOW, _MARKER = range(4)
+# or null), a flow collection on the line, a literal block scalar's header ("|", "|-",
+# "|+": its text is the lines below); or it is a document marker.
+_SCALAR, _OPEN, _FLOW, _MARKER, _LITERAL = range(5)
 # A line's reading:
 # (its column again if it is "key: ..." without dashes, else -2; column of its first token;
 # columns of its "- " dashes; column of what follows them; key or None; one of the kinds
@@ -119,15 +122,38 @@ class _Reader:
         open_column = _NONE_OPEN
         nested: Any = None
         key: Any = None
+        # a literal block scalar being read: where its text goes (a mapping and key, or a
+        # list and index), the column its lines must be deeper than, its chomping; then
+        # its lines' indentation (0 until its first line) and its lines
+        literal: tuple[Any, Any, int, str] | None = None
+        literal_indent = 0
+        literal_lines: list[str] = []
         for number, line in enumerate(text.split("\n"), 1):
+            if literal is not None:
+                content = line.lstrip(" ")
+                indent = len(line) - len(content)
+                if not literal_indent:
+                    if not content or indent <= literal[2]:
+                        raise _Decline  # leading empty lines, or an empty block
+                    literal_indent = indent
+                if not content:
+                    if indent > literal_indent:
+                        raise _Decline  # spaces beyond the indentation are text
+                    literal_lines.append("")
+                    continue
+                if indent >= literal_indent:
+                    literal_lines.append(line[literal_indent:])
+                    continue
+                literal[0][literal[1]] = _literal_text(literal_lines, literal[3])
+                literal, literal_indent, literal_lines = None, 0, []
             try:
                 reading = known[line]
             except KeyError:
                 reading = known[line] = read_line(line)
             if reading is None:
                 continue  # blank or a comment
-            if reading[0] == map_column:
-                key, kind, value = reading[4:]
+            fast, start, dashes, column, key, kind, value = reading
+            if fast == map_column:
                 if key in top:
                     raise _Decline  # a duplicate: PyYAML says where
                 top_lines[key] = number
@@ -137,12 +163,14 @@ class _Reader:
                     pending = (top, key, map_column, number)
                     open_column = map_column
                     map_column = -3
+                elif kind == _LITERAL:
+                    top[key] = None
+                    literal = (top, key, map_column, value)
                 else:
                     top[key] = _flow(value, number)
                 continue
-            if reading[0] > open_column:
+            if fast > open_column:
                 # the next common line: "key: ..." opening the mapping of the key above
-                start, _, _, key, kind, value = reading[1:]
                 nested = LocatedMap()
                 nested.line = number
                 pending[0][pending[1]] = nested  # type: ignore[index]
@@ -160,10 +188,13 @@ class _Reader:
                     pending = (nested, key, start, number)
                     open_column = start
                 else:
-                    nested[key] = _flow(value, number)
+                    if kind == _LITERAL:
+                        nested[key] = None
+                        literal = (nested, key, start, value)
+                    else:
+                        nested[key] = _flow(value, number)
                     pending, open_column, map_column = None, _NONE_OPEN, start
                 continue
-            _, start, dashes, column, key, kind, value = reading
             open_column = _NONE_OPEN
             if kind == _MARKER:
                 _finish(docs, self.path, boxes, pending)
@@ -232,6 +263,10 @@ class _Reader:
                         top = nested
                     elif kind == _OPEN:
                         pending = (top, None, dash, number)
+                    elif kind == _LITERAL:
+                        literal = (top, len(top), dash, value)
+                        top.append(None)
+                        top.item_lines.append(number)
                     else:
                         top.append(value if kind == _SCALAR else _flow(value, number))
                         top.item_lines.append(number)
@@ -248,6 +283,9 @@ class _Reader:
                 elif kind == _OPEN:
                     pending = (top, key, column, number)
                     open_column = column
+                elif kind == _LITERAL:
+                    top[key] = None
+                    literal = (top, key, column, value)
                 else:
                     top[key] = _flow(value, number)
             if pending is None and top.__class__ is LocatedMap:
@@ -255,6 +293,11 @@ class _Reader:
                 top_lines = top.key_lines
             else:
                 map_column = -3
+        if literal is not None:
+            if not literal_lines or literal_lines[-1] or not text.endswith("\n"):
+                raise _Decline  # the text ends inside the block without a line break
+            # the "" after the text's last line break is no line of the block
+            literal[0][literal[1]] = _literal_text(literal_lines[:-1], literal[3])
         _finish(docs, self.path, boxes, pending)
         return docs
 
@@ -304,11 +347,35 @@ class _Reader:
             return _SCALAR, _quoted(text)
         if first == "[" or first == "{":
             return _FLOW, _flow_template(text)
+        if first == "|":
+            header = text.rstrip(" ")
+            if header not in _CHOMPING:
+                raise _Decline  # an indentation indicator, a comment, or text after it
+            return _LITERAL, header
         comment = text.find(" #")
         plain = (text if comment < 0 else text[:comment]).rstrip(" ")
         if _PLAIN.fullmatch(plain) is None:
             raise _Decline
         return _SCALAR, _resolve(plain)
+
+
+_CHOMPING = ("|", "|-", "|+")  # clip, strip, keep
+
+
+def _literal_text(lines: list[str], header: str) -> str:
+    """A literal block scalar's text from its lines (indentation removed, "" for an empty
+    line): every line break kept, the final ones as its chomping says."""
+    kept = len(lines)
+    while kept and not lines[kept - 1]:
+        kept -= 1
+    if not kept:
+        raise _Decline  # no text at all: the chomping of nothing is PyYAML's
+    text = "\n".join(lines[:kept])
+    if header == "|-":
+        return text
+    if header == "|+":
+        return text + "\n" * (1 + len(lines) - kept)
+    return text + "\n"
 
 
 def _finish(docs: list[RawDocument], path: str, boxes: list[Any], pending: Any) -> None:

@@ -116,12 +116,22 @@ def objects_of(live: LiveCluster) -> list[dict[str, Any]]:
     return [redacted(o) for o in live.objects]
 
 
+_NO_WRAP = 2**31 - 1
+
+
 def as_yaml(objects: list[dict[str, Any]]) -> str:
     """Multi-document YAML, keys in the API server's order."""
     if not objects:
         return ""
+    # no width: a long string folded over several lines would send the whole file from
+    # the fast block reader (load.blockyaml) to PyYAML when the snapshot is read back
     text: str = yaml.dump_all(
-        objects, Dumper=SafeDumper, sort_keys=False, default_flow_style=False, explicit_start=True
+        objects,
+        Dumper=SafeDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        explicit_start=True,
+        width=_NO_WRAP,
     )
     return text
 
