@@ -137,6 +137,8 @@ DECLINED = [
     ("spaced key", "a b: 1\n"),
     ("key ending in a colon", "a:: 1\n"),
     ("colon key in a flow", "a: {k8s:app: x}\n"),
+    ("colon glued to a bracket", "a: {a:[b]}\n"),
+    ("colon glued to a brace", "a:\n- {b:{}}\n"),
     ("complex key", "? a\n: 1\n"),
     ("duplicate key", "a: 1\na: 2\n"),
     ("tab", "a:\t1\n"),
@@ -155,6 +157,11 @@ DECLINED = [
     ("key without space", "a:b\n"),
     ("infinity", "a: .inf\n"),
     ("too deep", "".join(" " * depth + "a:\n" for depth in range(0, 420, 2))),
+    # PyYAML's depth guard refuses a line of 401 or more leading " ?:-" whatever it holds
+    ("deep comment", "a: 1\n" + " " * 401 + "#\n"),
+    ("deep literal line", "a: |\n  " + "-" * 401 + "\n"),
+    ("deeply indented literal line", "a: |\n" + " " * 402 + "x\n"),
+    ("item of dashes", "a:\n- " + "-" * 401 + "\n"),
 ]
 
 

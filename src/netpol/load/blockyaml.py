@@ -33,7 +33,7 @@ from netpol.load.scalars import (
     read_float,
     read_int,
 )
-from netpol.load.yamldoc import MAX_DEPTH, LocatedList, LocatedMap, RawDocument
+from netpol.load.yamldoc import DEEP_PREFIX, MAX_DEPTH, LocatedList, LocatedMap, RawDocument
 
 
 class _Decline(Exception):
@@ -84,6 +84,8 @@ def read(text: str, path: str) -> list[RawDocument] | None:
             return None
     elif re.search(_OUTSIDE_PATTERN, text) is not None:  # compiled once, by re's cache
         return None
+    if DEEP_PREFIX.search(text) is not None:
+        return None  # PyYAML's depth guard refuses such a line, whatever it holds
     try:
         return _Reader(path).documents(text)
     except _Decline:
@@ -428,6 +430,7 @@ def _resolve(plain: str) -> Any:
         raise _Decline from None  # NotJsonError too: PyYAML's path words it
 
 
+_GLUED_COLON = re.compile(r":(?! )")  # every ":" read in a flow is "key: value"
 _FLOW_TOKENS = re.compile(r"([\[\]{},])")
 
 
@@ -439,6 +442,8 @@ def _flow_template(text: str) -> tuple[str, Any]:
     body = text.rstrip(" ")
     if "#" in body or "'" in body or '"' in body:
         raise _Decline
+    if _GLUED_COLON.search(body) is not None:
+        raise _Decline  # "{a:[b]}": libyaml refuses a ":" glued to a bracket
     if body.count("[") + body.count("{") > _MAX_FLOW_BRACKETS:
         raise _Decline  # deep flows are PyYAML's (its depth guard)
     tokens = [token.strip(" ") for token in _FLOW_TOKENS.split(body)]
