@@ -33,7 +33,7 @@ from netpol.load.scalars import (
     read_float,
     read_int,
 )
-from netpol.load.yamldoc import DEEP_PREFIX, MAX_DEPTH, LocatedList, LocatedMap, RawDocument
+from netpol.load.yamldoc import MAX_DEPTH, LocatedList, LocatedMap, RawDocument
 
 
 class _Decline(Exception):
@@ -59,6 +59,9 @@ _MAX_KEY = 1024  # libyaml refuses a longer simple key
 # indentation or bracket count: what is read here stays well inside both of its limits.
 _MAX_BOXES = MAX_DEPTH - 10
 _MAX_FLOW_BRACKETS = 8
+# PyYAML's guard (yamldoc._DEEP_PREFIX) also refuses any line, comments and block text
+# included, that starts with more than this many spaces, "?", ":" and "-"
+_DEEP_LINE = 2 * MAX_DEPTH
 _MAX_COLUMN = MAX_DEPTH
 
 # A plain scalar in block context, without its comment and trailing spaces: it does not
@@ -84,8 +87,6 @@ def read(text: str, path: str) -> list[RawDocument] | None:
             return None
     elif re.search(_OUTSIDE_PATTERN, text) is not None:  # compiled once, by re's cache
         return None
-    if DEEP_PREFIX.search(text) is not None:
-        return None  # PyYAML's depth guard refuses such a line, whatever it holds
     try:
         return _Reader(path).documents(text)
     except _Decline:
@@ -149,6 +150,8 @@ class _Reader:
                     literal_lines.append("")
                     continue
                 if indent >= literal_indent:
+                    if len(line) > _DEEP_LINE and _deep(line):
+                        raise _Decline
                     literal_lines.append(line[literal_indent:])
                     continue
                 literal[0][literal[1]] = _literal_text(literal_lines, literal[3])
@@ -311,6 +314,8 @@ class _Reader:
     def read_line(self, line: str) -> _Line | None:
         """What ``line`` holds, or None for a blank line or a comment."""
         content = line.lstrip(" ")
+        if len(line) > _DEEP_LINE and content and _deep(line):
+            raise _Decline
         if not content or content[0] == "#":
             return None
         start = len(line) - len(content)
@@ -383,6 +388,11 @@ def _literal_text(lines: list[str], header: str) -> str:
     if header == "|+":
         return text + "\n" * (1 + len(lines) - kept)
     return text + "\n"
+
+
+def _deep(line: str) -> bool:
+    """Whether PyYAML's depth guard refuses ``line`` (not blank): see ``_DEEP_LINE``."""
+    return len(line) - len(line.lstrip(" ?:-")) > _DEEP_LINE
 
 
 def _finish(docs: list[RawDocument], path: str, boxes: list[Any], pending: Any) -> None:

@@ -321,12 +321,12 @@ class RawDocument:
 # A quote-aware text scan would be cheaper but unsound: YAML decides what is quoted by
 # context (plain scalars, block scalars), and a scan fooled into "quoted" hides brackets.
 _DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
-DEEP_PREFIX = re.compile(rf"^[ ?:\-]{{{MAX_DEPTH * 2 + 1},}}", re.MULTILINE)
+_DEEP_PREFIX = re.compile(rf"^[ ?:\-]{{{MAX_DEPTH * 2 + 1},}}", re.MULTILINE)
 
 
 def _too_deep(text: str) -> int:
     """Line where nesting first exceeds MAX_DEPTH levels (roughly, for block style), else 0."""
-    for match in DEEP_PREFIX.finditer(text):
+    for match in _DEEP_PREFIX.finditer(text):
         end = text.find("\n", match.start())
         if text[match.start() : end if end >= 0 else len(text)].strip():
             return text.count("\n", 0, match.start()) + 1
