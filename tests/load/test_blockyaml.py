@@ -444,3 +444,21 @@ def test_a_snapshot_is_read_back_by_the_fast_reader() -> None:
     docs = blockyaml.read(text, PATH)
     assert docs is not None
     assert docs[0].data["metadata"]["labels"]["port"] == "80"
+
+
+def test_kubectl_get_o_yaml_is_read_on_the_fast_path() -> None:
+    """``kubectl get -o yaml`` output (a List, indentless items, the last-applied
+    annotation as a literal block, quoted timestamps, status) is in the subset."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "kubectl" / "get-o-yaml.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert assert_same_as_pyyaml(text)
+    docs = blockyaml.read(text, PATH)
+    assert docs is not None
+    (listed,) = docs
+    policy, pod = listed.data["items"]
+    assert policy["metadata"]["annotations"][
+        "kubectl.kubernetes.io/last-applied-configuration"
+    ].startswith('{"apiVersion":"networking.k8s.io/v1"')
+    assert pod["status"]["conditions"][0]["status"] == "True"
+    assert pod["spec"]["containers"][0]["ports"][0]["containerPort"] == 5678
+    assert listed.data["items"].item_lines == [6, 32]
