@@ -5,10 +5,25 @@ from __future__ import annotations
 import textwrap
 
 from netpol.load.build import build_cluster
-from netpol.load.yamldoc import parse_text
+from netpol.load.yamldoc import LocatedList, LocatedMap, parse_text
 from netpol.model.cluster import Cluster
 from netpol.model.diagnostics import Severity
 from netpol.model.options import Options
+
+
+def located_shape(value: object) -> object:
+    """Everything a reader decides about a read value, to compare two readers' whole:
+    types, values, key order and every line (of each mapping, key, list and item)."""
+    if isinstance(value, LocatedMap):
+        return (
+            "map",
+            value.line,
+            [(key, value.key_lines[key], located_shape(item)) for key, item in value.items()],
+            sorted(value.key_lines.items()),
+        )
+    if isinstance(value, LocatedList):
+        return ("list", value.line, list(value.item_lines), [located_shape(v) for v in value])
+    return (type(value).__name__, value)
 
 
 def build(text: str, options: Options | None = None, path: str = "test.yaml") -> Cluster:

@@ -13,10 +13,16 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.load.support import snapshot
+from tests.load.support import located_shape, snapshot
 
 from netpol.load import jsondoc
-from netpol.load.yamldoc import LocatedList, LocatedMap, locate, parse_text, settle
+from netpol.load.yamldoc import (
+    LocatedMap,
+    locate,
+    parse_text,
+    read_with_pyyaml,
+    settle,
+)
 from netpol.model.options import Options
 from netpol.validate.pipeline import load_cluster
 
@@ -26,22 +32,8 @@ import synth
 
 def _as_yaml(text: str, path: str) -> tuple[list[Any], list[str]]:
     """``text`` read by the YAML reader alone (as every JSON text was before jsondoc)."""
-    with mock.patch.object(jsondoc, "starts_as_json", return_value=False):
-        docs, problems = parse_text(text, path)
+    docs, problems = read_with_pyyaml(text, path)
     return docs, [p.one_line() for p in problems]
-
-
-def _located(value: Any) -> Any:
-    """A located value as plain data with every line in it, to compare whole."""
-    if isinstance(value, LocatedMap):
-        return (
-            "map",
-            value.line,
-            [(k, value.key_lines[k], _located(v)) for k, v in value.items()],
-        )
-    if isinstance(value, LocatedList):
-        return ("list", value.line, value.item_lines, [_located(v) for v in value])
-    return (type(value).__name__, value)
 
 
 # Strings with what JSON must escape (quotes, backslashes, control characters), non-ASCII
@@ -81,7 +73,7 @@ def test_json_reads_as_the_yaml_reader_reads_it_lines_included(
     slow, problems = _as_yaml(text, "x.json")
     assert problems == []
     assert [d.line for d in fast] == [d.line for d in slow]
-    assert _located(fast[0].data) == _located(slow[0].data)
+    assert located_shape(fast[0].data) == located_shape(slow[0].data)
 
 
 @settings(max_examples=200, deadline=None)
@@ -108,7 +100,7 @@ def test_a_list_whose_items_are_located_later_has_the_yaml_readers_lines(
         assert settle(item)
     slow, problems = _as_yaml(text, "x.json")
     assert problems == []
-    assert _located(fast[0].data) == _located(slow[0].data)
+    assert located_shape(fast[0].data) == located_shape(slow[0].data)
 
 
 @settings(max_examples=150, deadline=None)
@@ -127,7 +119,7 @@ def test_a_single_object_that_opens_as_a_list_does_is_located_whole_once(
     assert fast is not None
     slow, problems = _as_yaml(text, "x.json")
     assert problems == []
-    assert _located(fast[0].data) == _located(slow[0].data)
+    assert located_shape(fast[0].data) == located_shape(slow[0].data)
 
 
 def test_a_line_asked_inside_a_list_item_locates_that_item_only() -> None:
@@ -171,7 +163,7 @@ def test_crlf_lines_are_counted_as_the_yaml_reader_counts_them(newline: str) -> 
     text = '{\n "a": [\n  1,\n  {"b": "x"}\n ],\n "c": {}\n}\n'.replace("\n", newline)
     fast = jsondoc.parse_json(text, "x.json")
     assert fast is not None
-    assert _located(fast[0].data) == _located(_as_yaml(text, "x.json")[0][0].data)
+    assert located_shape(fast[0].data) == located_shape(_as_yaml(text, "x.json")[0][0].data)
     assert fast[0].data.key_lines == {"a": 2, "c": 6}
     assert fast[0].data["a"].item_lines == [3, 4]
 
