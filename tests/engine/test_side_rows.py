@@ -139,7 +139,7 @@ def test_the_sides_meet_in_every_cell(
     else:  # where it allows something, row-major, as a scan of it finds
         assert allowing is not None
         scanned = np.nonzero(allowed)
-        assert (allowing[0] == scanned[0]).all() and (allowing[1] == scanned[1]).all()
+        assert np.array_equal(allowing[0], scanned[0]) and np.array_equal(allowing[1], scanned[1])
     masks = table.masks
     for s in range(CLASSES):
         for d in range(CLASSES):

@@ -124,8 +124,9 @@ def _fold(
     union.flat[present] = bits.fold_segments(value_ids, starts, intersect=False)
     if whole.any():
         # the segments of the whole blocks only, as one run of ids with their own starts
-        kept = np.repeat(whole, np.diff(np.append(starts, len(codes))))
-        lengths = np.diff(np.append(starts, len(codes)))[whole]
+        segment_lengths = np.diff(np.append(starts, len(codes)))
+        kept = np.repeat(whole, segment_lengths)
+        lengths = segment_lengths[whole]
         inter.flat[present[whole]] = bits.fold_segments(
             value_ids[kept], np.cumsum(lengths) - lengths, intersect=True
         )

@@ -197,13 +197,13 @@ def class_matrix(
         progress.phase("combining egress and ingress")
         # over egress: neither matrix is read again; ingress as [src, dst] is its transposed view
         allowed = _intersect_into(table, tiered_egress, tiered_ingress.T)
+        allowing = None
     else:
         egress.fill(builder.indexes(builder.all_classes & ~np_sides.egress_isolated))
         ingress.fill(builder.indexes(builder.all_classes & ~np_sides.ingress_isolated))
         progress.phase("combining egress and ingress")
         allowed, allowing = _both(table, egress, ingress)
-        return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile, allowing)
-    return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile)
+    return ClassMatrix(partition, np_sides.atoms, table, allowed, cc.profile, allowing)
 
 
 @dataclass(eq=False)
@@ -269,13 +269,14 @@ def _both_sparse(
     k = len(egress.row_of)
     # the side of fewer distinct rows is counted first, the other only if that one is dense
     for side in sorted((egress, ingress), key=lambda side: len(side.distinct)):
-        per_row = (side.distinct != MaskTable.NOTHING).sum(axis=1)
+        something_of = side.distinct != MaskTable.NOTHING
+        per_row = something_of.sum(axis=1)
         if int(per_row[side.row_of].sum()) <= k * k * SPARSE_SHARE:
             break
     else:
         return None
     reading, other = (0, ingress) if side is egress else (1, egress)
-    subjects, peers, values = _allowing(side, per_row)
+    subjects, peers, values = _allowing(side, something_of, per_row)
     other_values = other.distinct[other.row_of[peers], subjects]  # the other's [peer, subject]
     met = table.combine(values, other_values, INTERSECT)
     src, dst = (subjects, peers) if reading == 0 else (peers, subjects)
@@ -297,11 +298,12 @@ def nonzero_pairs(ids: Ids) -> tuple[Indexes, Indexes]:
 
 
 def _allowing(
-    side: SideRows, per_row: npt.NDArray[np.intp]
+    side: SideRows, something_of: npt.NDArray[np.bool_], per_row: npt.NDArray[np.intp]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Ids]:
-    """(subject, peer, id) of every pair the side allows anything, by subject."""
+    """(subject, peer, id) of every pair the side allows anything, by subject
+    (``something_of``: where its distinct rows allow something; ``per_row``: how often)."""
     k = len(side.row_of)
-    flat = np.flatnonzero(side.distinct != MaskTable.NOTHING)  # by distinct row, then peer
+    flat = np.flatnonzero(something_of)  # by distinct row, then peer
     peer_of, value_of = flat % k, side.distinct.ravel()[flat]
     first = np.cumsum(per_row) - per_row  # each distinct row's run in flat
     per_subject = per_row[side.row_of]

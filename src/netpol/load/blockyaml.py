@@ -337,7 +337,7 @@ class _Reader:
                 return (-2, start, tuple(dashes), column, None, _OPEN, None)
             content = rest
         if dashes and not _is_entry(content):
-            return (-2, start, tuple(dashes), column, None, *self.value(content))
+            return (-2, start, tuple(dashes), column, None, *_value(content))
         colon = content.find(": ")
         if colon < 0:
             if content[-1] != ":":
@@ -350,25 +350,7 @@ class _Reader:
         fast = -2 if dashes else start
         if not rest or rest[0] == "#":
             return (fast, start, tuple(dashes), column, key, _OPEN, None)
-        return (fast, start, tuple(dashes), column, key, *self.value(rest))
-
-    def value(self, text: str) -> tuple[int, Any]:
-        """The kind and value written at the start of ``text`` (after "key: " or "- ")."""
-        first = text[0]
-        if first == "'" or first == '"':
-            return _SCALAR, _quoted(text)
-        if first == "[" or first == "{":
-            return _FLOW, _flow_template(text)
-        if first == "|":
-            header = text.rstrip(" ")
-            if header not in _CHOMPING:
-                raise _Decline  # an indentation indicator, a comment, or text after it
-            return _LITERAL, header
-        comment = text.find(" #")
-        plain = (text if comment < 0 else text[:comment]).rstrip(" ")
-        if _PLAIN.fullmatch(plain) is None:
-            raise _Decline
-        return _SCALAR, _resolve(plain)
+        return (fast, start, tuple(dashes), column, key, *_value(rest))
 
 
 _CHOMPING = ("|", "|-", "|+")  # clip, strip, keep
@@ -388,6 +370,25 @@ def _literal_text(lines: list[str], header: str) -> str:
     if header == "|+":
         return text + "\n" * (1 + len(lines) - kept)
     return text + "\n"
+
+
+def _value(text: str) -> tuple[int, Any]:
+    """The kind and value written at the start of ``text`` (after "key: " or "- ")."""
+    first = text[0]
+    if first == "'" or first == '"':
+        return _SCALAR, _quoted(text)
+    if first == "[" or first == "{":
+        return _FLOW, _flow_template(text)
+    if first == "|":
+        header = text.rstrip(" ")
+        if header not in _CHOMPING:
+            raise _Decline  # an indentation indicator, a comment, or text after it
+        return _LITERAL, header
+    comment = text.find(" #")
+    plain = (text if comment < 0 else text[:comment]).rstrip(" ")
+    if _PLAIN.fullmatch(plain) is None:
+        raise _Decline
+    return _SCALAR, _resolve(plain)
 
 
 def _deep(line: str) -> bool:
